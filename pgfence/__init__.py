@@ -1,0 +1,3 @@
+"""pgfence: which Postgres locks a schema migration takes, predicted and observed."""
+
+__version__ = "0.1.0"

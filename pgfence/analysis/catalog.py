@@ -1,0 +1,483 @@
+"""What pgfence knows of the schema a migration runs against.
+
+The prediction needs facts the statement alone does not hold: the current type of a
+column (does this type change rewrite?), the indexes of a table (a rewrite rebuilds
+them, a query opens them), whether a validated CHECK (col IS NOT NULL) exists (SET NOT
+NULL then skips its scan), which tables a foreign key references. The catalog starts
+empty, or from a schema dump, or from a live server during a dry-run, and follows the
+migration's own statements (`apply`) so later statements see earlier changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType, VariableSetKind
+
+from pgfence.analysis.types import TypeRef
+from pgfence.model import RelKind
+
+DEFAULT_SEARCH_PATH = ("public",)
+
+
+@dataclass
+class Column:
+    name: str
+    type: TypeRef | None
+    not_null: bool = False
+
+
+@dataclass
+class Index:
+    name: str  # schema-qualified
+    table: str
+    columns: tuple[str, ...] = ()
+    unique: bool = False
+    primary: bool = False
+    new: bool = False  # created by the migration under analysis
+    created_block: object = None  # the transaction that created it (see Catalog.created_in)
+
+
+@dataclass
+class Constraint:
+    name: str
+    kind: str  # c check, f foreign key, u unique, p primary key, x exclusion, n not null
+    columns: tuple[str, ...] = ()
+    validated: bool = True
+    # For CHECK (col IS NOT NULL): the column it proves not null.
+    proves_not_null: str | None = None
+    referenced_table: str | None = None
+
+
+@dataclass
+class Table:
+    name: str  # schema-qualified
+    kind: RelKind = RelKind.TABLE
+    columns: dict[str, Column] = field(default_factory=dict)
+    indexes: list[str] = field(default_factory=list)
+    constraints: dict[str, Constraint] = field(default_factory=dict)
+    parent: str | None = None
+    partitions: list[str] = field(default_factory=list)
+    default_partition: str | None = None
+    toast: str | None = None
+    sequences: list[str] = field(default_factory=list)  # owned by its columns
+    new: bool = False  # created by the migration under analysis
+    created_block: object = None  # the transaction that created it (see Catalog.created_in)
+    rows_written: bool = False  # the migration wrote rows into it
+
+    def referenced_tables(self) -> list[str]:
+        return sorted(
+            {c.referenced_table for c in self.constraints.values() if c.referenced_table}
+        )
+
+    def not_null_proven(self, column: str) -> bool:
+        return any(
+            c.kind == "c" and c.validated and c.proves_not_null == column
+            for c in self.constraints.values()
+        )
+
+
+@dataclass
+class Catalog:
+    tables: dict[str, Table] = field(default_factory=dict)
+    indexes: dict[str, Index] = field(default_factory=dict)
+    sequences: set[str] = field(default_factory=set)
+    views: dict[str, RelKind] = field(default_factory=dict)
+    search_path: tuple[str, ...] = DEFAULT_SEARCH_PATH
+    # True when the catalog came from a server or a dump: a relation missing from it
+    # does not exist. False when it only knows what the migration itself created.
+    complete: bool = False
+    # The session TimeZone is UTC (timestamp -> timestamptz needs no rewrite), if known.
+    utc_session: bool | None = None
+    # The transaction the statement being applied runs in: relations it creates are
+    # invisible to other sessions until that transaction commits.
+    current_block: object = None
+
+    # ---- names ----------------------------------------------------------------------
+
+    def qualify(self, name: str, schema: str | None = None) -> str:
+        """Resolve a relation name the way the search_path would."""
+        if schema:
+            return f"{schema}.{name}"
+        for candidate in self.search_path:
+            qualified = f"{candidate}.{name}"
+            if (
+                qualified in self.tables
+                or qualified in self.indexes
+                or qualified in self.sequences
+                or qualified in self.views
+            ):
+                return qualified
+        return f"{self.search_path[0] if self.search_path else 'public'}.{name}"
+
+    def rangevar(self, rv: ast.RangeVar) -> str:
+        return self.qualify(rv.relname, rv.schemaname)
+
+    def names(self, parts: tuple[ast.String, ...] | list[ast.String]) -> str:
+        """A possibly qualified name given as a list of String nodes (DROP, COMMENT …)."""
+        values = [p.sval for p in parts]
+        if len(values) >= 2:
+            return self.qualify(values[-1], values[-2])
+        return self.qualify(values[-1])
+
+    def kind_of(self, relation: str) -> RelKind:
+        if relation in self.tables:
+            return self.tables[relation].kind
+        if relation in self.indexes:
+            return RelKind.INDEX
+        if relation in self.sequences:
+            return RelKind.SEQUENCE
+        return self.views.get(relation, RelKind.UNKNOWN)
+
+    def table(self, relation: str) -> Table | None:
+        return self.tables.get(relation)
+
+    def table_of_index(self, index: str) -> str | None:
+        found = self.indexes.get(index)
+        return found.table if found else None
+
+    def indexes_of(self, table: str) -> list[str]:
+        found = self.tables.get(table)
+        return list(found.indexes) if found else []
+
+    def is_new(self, relation: str) -> bool:
+        if relation in self.tables:
+            return self.tables[relation].new
+        if relation in self.indexes:
+            return self.indexes[relation].new
+        return False
+
+    def created_in(self, relation: str, block: object) -> bool:
+        """Was `relation` created by the (still open) transaction `block`?"""
+        if block is None:
+            return False
+        found = self.tables.get(relation) or self.indexes.get(relation)
+        return found is not None and found.created_block == block
+
+    def settle(self) -> None:
+        """Everything known so far exists before the migration (after loading a schema)."""
+        for table in self.tables.values():
+            table.new = False
+            table.created_block = None
+            table.rows_written = False
+        for index in self.indexes.values():
+            index.new = False
+            index.created_block = None
+        self.complete = True
+
+    def column_type(self, table: str, column: str) -> TypeRef | None:
+        found = self.tables.get(table)
+        if found is None or column not in found.columns:
+            return None
+        return found.columns[column].type
+
+    def referencing_tables(self, table: str) -> list[str]:
+        """Tables with a foreign key that references `table`."""
+        return sorted(
+            t.name
+            for t in self.tables.values()
+            if t.name != table and table in t.referenced_tables()
+        )
+
+    # ---- following the migration --------------------------------------------------------
+
+    def apply(self, node: object) -> None:
+        """Update the catalog with the effect of one parsed statement."""
+        handler = _APPLY.get(type(node))
+        if handler is not None:
+            handler(self, node)
+
+    def add_table(self, table: Table) -> None:
+        table.created_block = self.current_block
+        self.tables[table.name] = table
+        self.views.pop(table.name, None)
+
+    def add_index(self, index: Index) -> None:
+        index.created_block = self.current_block
+        self.indexes[index.name] = index
+        owner = self.tables.get(index.table)
+        if owner is not None and index.name not in owner.indexes:
+            owner.indexes.append(index.name)
+
+    def drop_relation(self, name: str) -> None:
+        table = self.tables.pop(name, None)
+        if table is not None:
+            for index in table.indexes:
+                self.indexes.pop(index, None)
+            if table.parent and table.parent in self.tables:
+                parent = self.tables[table.parent]
+                parent.partitions = [p for p in parent.partitions if p != name]
+                if parent.default_partition == name:
+                    parent.default_partition = None
+        index = self.indexes.pop(name, None)
+        if index is not None and index.table in self.tables:
+            owner = self.tables[index.table]
+            owner.indexes = [i for i in owner.indexes if i != name]
+        self.sequences.discard(name)
+        self.views.pop(name, None)
+
+
+# ---- reading parse trees ----------------------------------------------------------------
+
+
+def type_ref(type_name: ast.TypeName) -> TypeRef:
+    names = [n.sval for n in type_name.names]
+    schema = names[-2] if len(names) > 1 else None
+    modifiers: list[int] = []
+    for mod in type_name.typmods or ():
+        value = getattr(getattr(mod, "val", None), "ival", None)
+        if isinstance(value, int):
+            modifiers.append(value)
+    return TypeRef.of(names[-1], tuple(modifiers), bool(type_name.arrayBounds), schema)
+
+
+def column_from_def(col: ast.ColumnDef) -> Column:
+    not_null = bool(col.is_not_null) or any(
+        c.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_IDENTITY)
+        for c in col.constraints or ()
+    )
+    return Column(col.colname, type_ref(col.typeName) if col.typeName else None, not_null)
+
+
+def proves_not_null(expr: object) -> str | None:
+    """The column a CHECK expression `col IS NOT NULL` proves not null, if that is all it is."""
+    if (
+        isinstance(expr, ast.NullTest)
+        and expr.nulltesttype == NullTestType.IS_NOT_NULL
+        and isinstance(expr.arg, ast.ColumnRef)
+    ):
+        field_ = expr.arg.fields[-1]
+        return field_.sval if isinstance(field_, ast.String) else None
+    return None
+
+
+def _constraint_columns(con: ast.Constraint) -> tuple[str, ...]:
+    keys = con.keys or con.fk_attrs or ()
+    return tuple(k.sval for k in keys)
+
+
+def _apply_create(catalog: Catalog, node: ast.CreateStmt) -> None:
+    name = catalog.rangevar(node.relation)
+    if name in catalog.tables and node.if_not_exists:
+        return
+    kind = RelKind.PARTITIONED_TABLE if node.partspec else RelKind.TABLE
+    table = Table(name=name, kind=kind, new=True)
+    for element in node.tableElts or ():
+        if isinstance(element, ast.ColumnDef):
+            table.columns[element.colname] = column_from_def(element)
+            for con in element.constraints or ():
+                _add_constraint(catalog, table, con, (element.colname,))
+        elif isinstance(element, ast.Constraint):
+            _add_constraint(catalog, table, element, _constraint_columns(element))
+    if node.partbound is not None and node.inhRelations:
+        parent = catalog.rangevar(node.inhRelations[0])
+        table.parent = parent
+        if parent in catalog.tables:
+            catalog.tables[parent].partitions.append(name)
+            if node.partbound.is_default:
+                catalog.tables[parent].default_partition = name
+    catalog.add_table(table)
+    for index in list(catalog.indexes.values()):
+        if index.table == name and index.name not in table.indexes:
+            table.indexes.append(index.name)
+
+
+def _add_constraint(
+    catalog: Catalog, table: Table, con: ast.Constraint, columns: tuple[str, ...]
+) -> None:
+    short = table.name.split(".", 1)[1]
+    schema = table.name.split(".", 1)[0]
+    if con.contype == ConstrType.CONSTR_CHECK:
+        name = con.conname or f"{short}_{columns[0] if columns else ''}_check".replace("__", "_")
+        table.constraints[name] = Constraint(
+            name, "c", columns, not con.skip_validation, proves_not_null(con.raw_expr)
+        )
+    elif con.contype == ConstrType.CONSTR_FOREIGN:
+        name = con.conname or f"{short}_{'_'.join(columns)}_fkey"
+        ref = catalog.rangevar(con.pktable) if con.pktable else None
+        table.constraints[name] = Constraint(name, "f", columns, not con.skip_validation, None, ref)
+    elif con.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION):
+        primary = con.contype == ConstrType.CONSTR_PRIMARY
+        suffix = {ConstrType.CONSTR_PRIMARY: "pkey", ConstrType.CONSTR_UNIQUE: "key"}.get(
+            con.contype, "excl"
+        )
+        if primary:
+            name = con.conname or f"{short}_pkey"
+        else:
+            name = con.conname or f"{short}_{'_'.join(columns)}_{suffix}"
+        index_name = con.indexname or name
+        kind = {ConstrType.CONSTR_PRIMARY: "p", ConstrType.CONSTR_UNIQUE: "u"}.get(con.contype, "x")
+        table.constraints[name] = Constraint(name, kind, columns)
+        catalog.add_index(
+            Index(f"{schema}.{index_name}", table.name, columns, unique=kind != "x",
+                  primary=primary, new=True)
+        )
+        if index_name and f"{schema}.{index_name}" not in table.indexes:
+            table.indexes.append(f"{schema}.{index_name}")
+        if primary:
+            for column in columns:
+                if column in table.columns:
+                    table.columns[column].not_null = True
+    elif con.contype == ConstrType.CONSTR_NOTNULL and con.keys:
+        for key in con.keys:
+            if key.sval in table.columns and not con.skip_validation:
+                table.columns[key.sval].not_null = True
+
+
+def _apply_index(catalog: Catalog, node: ast.IndexStmt) -> None:
+    table = catalog.rangevar(node.relation)
+    schema = table.split(".", 1)[0]
+    columns = tuple(p.name for p in node.indexParams or () if isinstance(p, ast.IndexElem) and p.name)
+    if node.idxname:
+        name = f"{schema}.{node.idxname}"
+    else:
+        short = table.split(".", 1)[1]
+        name = f"{schema}.{short}_{'_'.join(columns) or 'expr'}_idx"
+    if name in catalog.indexes and node.if_not_exists:
+        return
+    catalog.add_index(Index(name, table, columns, bool(node.unique), bool(node.primary), new=True))
+
+
+def _apply_alter(catalog: Catalog, node: ast.AlterTableStmt) -> None:
+    if node.objtype != ObjectType.OBJECT_TABLE:
+        return
+    table = catalog.tables.get(catalog.rangevar(node.relation))
+    if table is None:
+        return
+    for cmd in node.cmds or ():
+        _apply_alter_cmd(catalog, table, cmd)
+
+
+def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> None:
+    sub = cmd.subtype
+    if sub == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+        table.columns[cmd.def_.colname] = column_from_def(cmd.def_)
+        for con in cmd.def_.constraints or ():
+            _add_constraint(catalog, table, con, (cmd.def_.colname,))
+    elif sub == AlterTableType.AT_DropColumn and cmd.name:
+        table.columns.pop(cmd.name, None)
+    elif sub == AlterTableType.AT_AlterColumnType and cmd.name and isinstance(cmd.def_, ast.ColumnDef):
+        column = table.columns.get(cmd.name)
+        if column is not None and cmd.def_.typeName is not None:
+            column.type = type_ref(cmd.def_.typeName)
+    elif sub == AlterTableType.AT_SetNotNull and cmd.name in table.columns:
+        table.columns[cmd.name].not_null = True
+    elif sub == AlterTableType.AT_DropNotNull and cmd.name in table.columns:
+        table.columns[cmd.name].not_null = False
+    elif sub == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+        _add_constraint(catalog, table, cmd.def_, _constraint_columns(cmd.def_))
+    elif sub == AlterTableType.AT_ValidateConstraint and cmd.name in table.constraints:
+        table.constraints[cmd.name].validated = True
+    elif sub == AlterTableType.AT_DropConstraint and cmd.name:
+        dropped = table.constraints.pop(cmd.name, None)
+        if dropped is not None and dropped.kind in ("p", "u", "x"):
+            catalog.drop_relation(f"{table.name.split('.', 1)[0]}.{cmd.name}")
+    elif sub == AlterTableType.AT_AttachPartition and isinstance(cmd.def_, ast.PartitionCmd):
+        child = catalog.rangevar(cmd.def_.name)
+        table.partitions.append(child)
+        if child in catalog.tables:
+            catalog.tables[child].parent = table.name
+        if cmd.def_.bound is not None and cmd.def_.bound.is_default:
+            table.default_partition = child
+    elif sub == AlterTableType.AT_DetachPartition and isinstance(cmd.def_, ast.PartitionCmd):
+        child = catalog.rangevar(cmd.def_.name)
+        table.partitions = [p for p in table.partitions if p != child]
+        if table.default_partition == child:
+            table.default_partition = None
+
+
+def _apply_drop(catalog: Catalog, node: ast.DropStmt) -> None:
+    relation_kinds = {
+        ObjectType.OBJECT_TABLE,
+        ObjectType.OBJECT_INDEX,
+        ObjectType.OBJECT_SEQUENCE,
+        ObjectType.OBJECT_VIEW,
+        ObjectType.OBJECT_MATVIEW,
+        ObjectType.OBJECT_FOREIGN_TABLE,
+    }
+    if node.removeType not in relation_kinds:
+        return
+    for obj in node.objects or ():
+        if isinstance(obj, (list, tuple)):
+            catalog.drop_relation(catalog.names(obj))
+
+
+def _apply_rename(catalog: Catalog, node: ast.RenameStmt) -> None:
+    if node.renameType == ObjectType.OBJECT_TABLE and node.relation is not None:
+        old = catalog.rangevar(node.relation)
+        table = catalog.tables.pop(old, None)
+        if table is not None:
+            table.name = f"{old.split('.', 1)[0]}.{node.newname}"
+            catalog.tables[table.name] = table
+            for index in table.indexes:
+                if index in catalog.indexes:
+                    catalog.indexes[index].table = table.name
+    elif node.renameType == ObjectType.OBJECT_COLUMN and node.relation is not None:
+        table = catalog.tables.get(catalog.rangevar(node.relation))
+        if table is not None and node.subname in table.columns:
+            column = table.columns.pop(node.subname)
+            column.name = node.newname
+            table.columns[node.newname] = column
+    elif node.renameType == ObjectType.OBJECT_INDEX and node.relation is not None:
+        old = catalog.rangevar(node.relation)
+        index = catalog.indexes.pop(old, None)
+        if index is not None:
+            index.name = f"{old.split('.', 1)[0]}.{node.newname}"
+            catalog.indexes[index.name] = index
+            owner = catalog.tables.get(index.table)
+            if owner is not None:
+                owner.indexes = [index.name if i == old else i for i in owner.indexes]
+
+
+def _apply_set(catalog: Catalog, node: ast.VariableSetStmt) -> None:
+    if (node.name or "").lower() != "search_path":
+        return
+    if node.kind == VariableSetKind.VAR_SET_VALUE:
+        path = []
+        for arg in node.args or ():
+            value = getattr(arg, "val", None)
+            text = getattr(value, "sval", None)
+            if isinstance(text, str):
+                path.extend(p.strip().strip('"') for p in text.split(",") if p.strip())
+        path = [p for p in path if p not in ("$user", "pg_catalog", "pg_temp")]
+        catalog.search_path = tuple(path) or DEFAULT_SEARCH_PATH
+    elif node.kind in (VariableSetKind.VAR_RESET, VariableSetKind.VAR_SET_DEFAULT):
+        catalog.search_path = DEFAULT_SEARCH_PATH
+
+
+def _apply_view(catalog: Catalog, node: ast.ViewStmt) -> None:
+    catalog.views[catalog.rangevar(node.view)] = RelKind.VIEW
+
+
+def _apply_create_as(catalog: Catalog, node: ast.CreateTableAsStmt) -> None:
+    name = catalog.rangevar(node.into.rel)
+    kind = RelKind.MATERIALIZED_VIEW if node.objtype == ObjectType.OBJECT_MATVIEW else RelKind.TABLE
+    catalog.add_table(Table(name=name, kind=kind, new=True, rows_written=True))
+
+
+def _apply_sequence(catalog: Catalog, node: ast.CreateSeqStmt) -> None:
+    catalog.sequences.add(catalog.rangevar(node.sequence))
+
+
+def _mark_written(catalog: Catalog, node: ast.InsertStmt | ast.CopyStmt) -> None:
+    relation = node.relation
+    if relation is not None:
+        table = catalog.tables.get(catalog.rangevar(relation))
+        if table is not None:
+            table.rows_written = True
+
+
+_APPLY = {
+    ast.CreateStmt: _apply_create,
+    ast.IndexStmt: _apply_index,
+    ast.AlterTableStmt: _apply_alter,
+    ast.DropStmt: _apply_drop,
+    ast.RenameStmt: _apply_rename,
+    ast.VariableSetStmt: _apply_set,
+    ast.ViewStmt: _apply_view,
+    ast.CreateTableAsStmt: _apply_create_as,
+    ast.CreateSeqStmt: _apply_sequence,
+    ast.InsertStmt: _mark_written,
+    ast.CopyStmt: _mark_written,
+}

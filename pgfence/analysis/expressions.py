@@ -1,0 +1,143 @@
+"""Facts about SQL expressions that decide locks: is a default volatile?
+
+ADD COLUMN … DEFAULT expr rewrites the table only when expr is volatile (PG 11+): a
+constant or a stable expression is evaluated once and stored in pg_attribute. We know
+the volatility of the built-in functions migrations use; a function we do not know is
+taken as volatile, which is what CREATE FUNCTION defaults to.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pglast import ast
+
+VOLATILE_FUNCTIONS = frozenset(
+    {
+        "random",
+        "random_normal",
+        "gen_random_uuid",
+        "uuidv4",
+        "uuidv7",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "gen_random_bytes",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "setval",
+        "txid_current",
+        "pg_current_xact_id",
+        "currval",
+        "lastval",
+    }
+)
+
+# Built-ins that are IMMUTABLE or STABLE: evaluated once for ADD COLUMN … DEFAULT.
+NON_VOLATILE_FUNCTIONS = frozenset(
+    {
+        "now",
+        "transaction_timestamp",
+        "statement_timestamp",
+        "current_setting",
+        "current_database",
+        "current_schema",
+        "lower",
+        "upper",
+        "trim",
+        "btrim",
+        "ltrim",
+        "rtrim",
+        "length",
+        "char_length",
+        "md5",
+        "sha256",
+        "concat",
+        "concat_ws",
+        "format",
+        "replace",
+        "substring",
+        "substr",
+        "left",
+        "right",
+        "abs",
+        "round",
+        "floor",
+        "ceil",
+        "ceiling",
+        "date_trunc",
+        "date_part",
+        "make_date",
+        "make_interval",
+        "make_timestamp",
+        "make_timestamptz",
+        "to_timestamp",
+        "to_date",
+        "to_char",
+        "to_number",
+        "timezone",
+        "jsonb_build_object",
+        "jsonb_build_array",
+        "json_build_object",
+        "json_build_array",
+        "to_jsonb",
+        "to_json",
+        "array_fill",
+        "int4range",
+        "int8range",
+        "tstzrange",
+        "daterange",
+        "numrange",
+        "pg_backend_pid",
+        "inet_client_addr",
+    }
+)
+
+
+class Volatility(StrEnum):
+    NON_VOLATILE = "non-volatile"  # immutable or stable
+    VOLATILE = "volatile"
+    UNKNOWN = "unknown"  # a function we do not know: treated as volatile
+
+
+def volatility(expr: object) -> Volatility:
+    """The worst volatility found anywhere in `expr`."""
+    worst = Volatility.NON_VOLATILE
+    for node in _walk(expr):
+        if isinstance(node, ast.FuncCall):
+            name = node.funcname[-1].sval.lower() if node.funcname else ""
+            if name in VOLATILE_FUNCTIONS:
+                return Volatility.VOLATILE
+            if name not in NON_VOLATILE_FUNCTIONS:
+                worst = Volatility.UNKNOWN
+        elif isinstance(node, (ast.SubLink, ast.ColumnRef)):
+            worst = Volatility.UNKNOWN
+    return worst
+
+
+def function_names(expr: object) -> list[str]:
+    return [
+        n.funcname[-1].sval.lower()
+        for n in _walk(expr)
+        if isinstance(n, ast.FuncCall) and n.funcname
+    ]
+
+
+def _walk(node: object) -> list[object]:
+    out: list[object] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current is None:
+            continue
+        if isinstance(current, (list, tuple)):
+            stack.extend(current)
+            continue
+        if isinstance(current, ast.Node):
+            out.append(current)
+            for attr in current.__slots__:
+                value = getattr(current, attr, None)
+                if isinstance(value, (ast.Node, list, tuple)):
+                    stack.append(value)
+    return out

@@ -1,0 +1,309 @@
+"""The lock table: statement kind -> locks per relation, rewrite, scan, Postgres versions.
+
+This is the one place that says what a statement locks. `predict.py` only decides which
+row applies to a parsed statement and which relations fill each role; the facts live
+here, as data, so that the scenarios (scenarios/<row>/) can check every row against a
+real server of every version, and docs/lock-matrix.md can be generated from them.
+
+Sources: Postgres's AlterTableGetLockLevel() and the DDL commands in src/backend/commands
+(14 to 18), the "Explicit Locking" chapter, and measurements on real servers (the
+scenarios). Roles name the relations a row locks:
+
+  target             the table (or view, index, sequence) the statement names
+  target-indexes     every index of the target (opened, rebuilt or scanned with it)
+  target-partitions  its partitions, which ALTER TABLE recurses to with the same lock
+  new                the relation the statement creates (invisible to other sessions)
+  referenced         the table a new foreign key points at
+  referencing        tables whose foreign keys point at the target
+  index              the index the statement names
+  index-table        the table of that index
+  parent / partition ATTACH / DETACH / CREATE TABLE … PARTITION OF
+  default-partition  the parent's DEFAULT partition, checked for rows that now belong elsewhere
+  sources            relations a query reads (views, CREATE TABLE AS, INSERT … SELECT)
+  sequence           a sequence the statement names or uses
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pgfence.locks import LockMode
+
+AS = LockMode.ACCESS_SHARE
+RS = LockMode.ROW_SHARE
+RE = LockMode.ROW_EXCLUSIVE
+SUE = LockMode.SHARE_UPDATE_EXCLUSIVE
+S = LockMode.SHARE
+SRE = LockMode.SHARE_ROW_EXCLUSIVE
+E = LockMode.EXCLUSIVE
+AE = LockMode.ACCESS_EXCLUSIVE
+
+OLDEST, NEWEST = 14, 18  # the Postgres majors pgfence predicts for
+SUPPORTED_VERSIONS = tuple(range(OLDEST, NEWEST + 1))
+
+ROLES = (
+    "target",
+    "target-indexes",
+    "target-partitions",
+    "new",
+    "referenced",
+    "referencing",
+    "index",
+    "index-table",
+    "parent",
+    "partition",
+    "default-partition",
+    "sources",
+    "sequence",
+)
+
+
+@dataclass(frozen=True)
+class LockRow:
+    key: str  # stable id, e.g. "alter-table.add-column.volatile-default"
+    title: str  # what a person would call it
+    locks: tuple[tuple[str, LockMode], ...]  # (role, mode)
+    rewrite: tuple[str, ...] = ()  # roles whose data files are rewritten
+    scan: tuple[str, ...] = ()  # roles read in full while locked
+    since: int = OLDEST
+    until: int = NEWEST
+    note: str = ""
+    transactional: bool = True  # False: Postgres refuses it inside a transaction block
+
+    def applies_to(self, version: int) -> bool:
+        return self.since <= version <= self.until
+
+
+def _row(key: str, title: str, *locks: tuple[str, LockMode], **kw: object) -> LockRow:
+    for role, _ in locks:
+        assert role in ROLES, role
+    return LockRow(key, title, tuple(locks), **kw)  # type: ignore[arg-type]
+
+
+T = "target"
+TI = "target-indexes"
+TP = "target-partitions"
+
+ROWS: tuple[LockRow, ...] = (
+    # ---- ALTER TABLE: columns ------------------------------------------------------------
+    _row("alter-table.add-column", "ADD COLUMN (nullable, or with a non-volatile default)",
+         (T, AE), (TP, AE),
+         note="Since PG 11 a constant or stable default is stored in the catalog: no rewrite."),
+    _row("alter-table.add-column.volatile-default", "ADD COLUMN with a volatile default",
+         (T, AE), (TI, AE), (TP, AE), rewrite=(T, TI), scan=(T,),
+         note="random(), gen_random_uuid(), clock_timestamp(), nextval() … are computed per row."),
+    _row("alter-table.add-column.serial", "ADD COLUMN serial / bigserial",
+         (T, AE), (TI, AE), (TP, AE), ("new", AE), rewrite=(T, TI), scan=(T,),
+         note="Creates a sequence and fills every row from nextval(): a rewrite."),
+    _row("alter-table.add-column.identity", "ADD COLUMN … GENERATED … AS IDENTITY",
+         (T, AE), (TI, AE), (TP, AE), ("new", AE), rewrite=(T, TI), scan=(T,)),
+    _row("alter-table.add-column.stored-generated", "ADD COLUMN … GENERATED ALWAYS AS (…) STORED",
+         (T, AE), (TI, AE), (TP, AE), rewrite=(T, TI), scan=(T,)),
+    _row("alter-table.add-column.virtual-generated", "ADD COLUMN … GENERATED ALWAYS AS (…) VIRTUAL",
+         (T, AE), (TP, AE), since=18,
+         note="PG 18 computes virtual generated columns on read: no rewrite."),
+    _row("alter-table.add-column.not-null-no-default", "ADD COLUMN … NOT NULL without a default",
+         (T, AE), (TP, AE), scan=(T,),
+         note="Checks every row and fails on a table that has any."),
+    _row("alter-table.add-column.check", "ADD COLUMN with a CHECK constraint",
+         (T, AE), (TP, AE), scan=(T,)),
+    _row("alter-table.add-column.references", "ADD COLUMN … REFERENCES other(…)",
+         (T, AE), (TP, AE), ("referenced", SRE), scan=(T,)),
+    _row("alter-table.add-column.unique", "ADD COLUMN … UNIQUE / PRIMARY KEY",
+         (T, AE), (TP, AE), ("new", AE), scan=(T,),
+         note="Builds a unique index on the new column while holding ACCESS EXCLUSIVE."),
+    _row("alter-table.drop-column", "DROP COLUMN",
+         (T, AE), (TP, AE),
+         note="Marks the column dropped; no rewrite. Indexes on the column are dropped too."),
+    _row("alter-table.alter-column-type", "ALTER COLUMN … TYPE (needs a rewrite)",
+         (T, AE), (TI, AE), (TP, AE), rewrite=(T, TI), scan=(T,)),
+    _row("alter-table.alter-column-type.no-rewrite", "ALTER COLUMN … TYPE (binary-coercible)",
+         (T, AE), (TP, AE),
+         note="varchar(n) -> varchar(m>n), varchar -> text, numeric(p,s) -> numeric(p'>p,s): "
+              "catalog only, but the ACCESS EXCLUSIVE lock is still taken."),
+    _row("alter-table.set-default", "ALTER COLUMN … SET DEFAULT / DROP DEFAULT",
+         (T, AE), (TP, AE)),
+    _row("alter-table.set-not-null", "ALTER COLUMN … SET NOT NULL",
+         (T, AE), (TP, AE), scan=(T,),
+         note="Scans the whole table under ACCESS EXCLUSIVE."),
+    _row("alter-table.set-not-null.proven", "ALTER COLUMN … SET NOT NULL (a valid CHECK proves it)",
+         (T, AE), (TP, AE),
+         note="PG 12+ skips the scan when a validated CHECK (col IS NOT NULL) exists."),
+    _row("alter-table.drop-not-null", "ALTER COLUMN … DROP NOT NULL", (T, AE), (TP, AE)),
+    _row("alter-table.set-statistics", "ALTER COLUMN … SET STATISTICS",
+         (T, SUE), (TP, SUE)),
+    _row("alter-table.set-column-options", "ALTER COLUMN … SET (n_distinct …) / RESET",
+         (T, SUE), (TP, SUE)),
+    _row("alter-table.set-storage", "ALTER COLUMN … SET STORAGE", (T, AE), (TP, AE)),
+    _row("alter-table.set-compression", "ALTER COLUMN … SET COMPRESSION", (T, AE), (TP, AE)),
+    _row("alter-table.identity", "ALTER COLUMN … ADD / SET / DROP IDENTITY", (T, AE), (TP, AE)),
+    _row("alter-table.drop-expression", "ALTER COLUMN … DROP EXPRESSION", (T, AE), (TP, AE)),
+    _row("alter-table.set-expression", "ALTER COLUMN … SET EXPRESSION AS (…)",
+         (T, AE), (TI, AE), (TP, AE), rewrite=(T, TI), scan=(T,), since=17),
+    # ---- ALTER TABLE: constraints --------------------------------------------------------
+    _row("alter-table.add-check", "ADD CONSTRAINT … CHECK",
+         (T, AE), (TP, AE), scan=(T,)),
+    _row("alter-table.add-check.not-valid", "ADD CONSTRAINT … CHECK … NOT VALID",
+         (T, AE), (TP, AE)),
+    _row("alter-table.add-foreign-key", "ADD CONSTRAINT … FOREIGN KEY",
+         (T, SRE), (TP, SRE), ("referenced", SRE), scan=(T,),
+         note="Both tables: SHARE ROW EXCLUSIVE blocks their writes during the validation scan."),
+    _row("alter-table.add-foreign-key.not-valid", "ADD CONSTRAINT … FOREIGN KEY … NOT VALID",
+         (T, SRE), (TP, SRE), ("referenced", SRE)),
+    _row("alter-table.add-unique", "ADD CONSTRAINT … UNIQUE / PRIMARY KEY",
+         (T, AE), (TP, AE), ("new", AE), scan=(T,),
+         note="Builds the index under ACCESS EXCLUSIVE: reads and writes wait for the build."),
+    _row("alter-table.add-unique-using-index", "ADD CONSTRAINT … UNIQUE / PRIMARY KEY USING INDEX",
+         (T, AE), ("index", AE),
+         note="Reuses an index built beforehand (CONCURRENTLY): catalog only."),
+    _row("alter-table.add-exclusion", "ADD CONSTRAINT … EXCLUDE",
+         (T, AE), (TP, AE), ("new", AE), scan=(T,)),
+    _row("alter-table.add-not-null-constraint", "ADD CONSTRAINT … NOT NULL col",
+         (T, AE), (TP, AE), scan=(T,), since=18),
+    _row("alter-table.add-not-null-constraint.not-valid", "ADD CONSTRAINT … NOT NULL col NOT VALID",
+         (T, AE), (TP, AE), since=18),
+    _row("alter-table.validate-constraint", "VALIDATE CONSTRAINT (check)",
+         (T, SUE), (TP, SUE), scan=(T,),
+         note="SHARE UPDATE EXCLUSIVE: reads and writes go on during the scan."),
+    _row("alter-table.validate-foreign-key", "VALIDATE CONSTRAINT (foreign key)",
+         (T, SUE), (TP, SUE), ("referenced", RS), scan=(T,)),
+    _row("alter-table.drop-constraint", "DROP CONSTRAINT", (T, AE), (TP, AE)),
+    _row("alter-table.drop-foreign-key", "DROP CONSTRAINT (foreign key)",
+         (T, AE), (TP, AE), ("referenced", AE),
+         note="Removing the FK's triggers locks the referenced table too."),
+    _row("alter-table.alter-constraint", "ALTER CONSTRAINT … [NOT] DEFERRABLE", (T, AE)),
+    # ---- ALTER TABLE: table-wide ----------------------------------------------------------
+    _row("alter-table.set-logged", "SET LOGGED / SET UNLOGGED",
+         (T, AE), (TI, AE), rewrite=(T, TI), scan=(T,)),
+    _row("alter-table.set-tablespace", "SET TABLESPACE",
+         (T, AE), (TI, AE), rewrite=(T,), note="Copies the table's files."),
+    _row("alter-table.set-access-method", "SET ACCESS METHOD",
+         (T, AE), (TI, AE), rewrite=(T, TI), scan=(T,), since=15),
+    _row("alter-table.set-reloptions", "SET / RESET (storage parameters)",
+         (T, SUE), note="fillfactor, autovacuum_*, parallel_workers … take SHARE UPDATE EXCLUSIVE."),
+    _row("alter-table.set-reloptions.exclusive", "SET / RESET (view or planner-visible options)",
+         (T, AE)),
+    _row("alter-table.cluster-on", "CLUSTER ON / SET WITHOUT CLUSTER", (T, SUE)),
+    _row("alter-table.owner", "OWNER TO", (T, AE)),
+    _row("alter-table.trigger-toggle", "ENABLE / DISABLE TRIGGER", (T, SRE)),
+    _row("alter-table.rule-toggle", "ENABLE / DISABLE RULE", (T, AE)),
+    _row("alter-table.row-security", "ENABLE / DISABLE / FORCE ROW LEVEL SECURITY", (T, AE)),
+    _row("alter-table.replica-identity", "REPLICA IDENTITY", (T, AE)),
+    _row("alter-table.inherit", "INHERIT / NO INHERIT", (T, AE), ("parent", SUE)),
+    _row("alter-table.of-type", "OF type / NOT OF", (T, AE)),
+    _row("alter-table.attach-partition", "ATTACH PARTITION",
+         (T, SUE), ("partition", AE), scan=("partition",),
+         note="PG 12+: SHARE UPDATE EXCLUSIVE on the parent; the partition is scanned unless "
+              "a valid CHECK constraint already implies the bound."),
+    _row("alter-table.attach-partition.default", "ATTACH PARTITION with a DEFAULT partition",
+         (T, SUE), ("partition", AE), ("default-partition", AE),
+         scan=("partition", "default-partition"),
+         note="The DEFAULT partition is scanned under ACCESS EXCLUSIVE for rows of the new bound."),
+    _row("alter-table.detach-partition", "DETACH PARTITION",
+         (T, AE), ("partition", AE)),
+    _row("alter-table.detach-partition.concurrently", "DETACH PARTITION … CONCURRENTLY",
+         (T, SUE), ("partition", SUE), transactional=False),
+    _row("alter-table.set-schema", "SET SCHEMA", (T, AE)),
+    _row("alter-table.generic-options", "OPTIONS (…) of a foreign table", (T, AE)),
+    # ---- renames --------------------------------------------------------------------------
+    _row("rename.table", "ALTER TABLE … RENAME TO", (T, AE)),
+    _row("rename.column", "ALTER TABLE … RENAME COLUMN", (T, AE), (TP, AE)),
+    _row("rename.constraint", "ALTER TABLE … RENAME CONSTRAINT", (T, AE)),
+    _row("rename.index", "ALTER INDEX … RENAME TO", ("index", SUE),
+         note="PG 12+ renames an index under SHARE UPDATE EXCLUSIVE."),
+    _row("rename.view", "ALTER VIEW / MATERIALIZED VIEW … RENAME", (T, AE)),
+    _row("rename.sequence", "ALTER SEQUENCE … RENAME", (T, AE)),
+    # ---- tables ---------------------------------------------------------------------------
+    _row("create-table", "CREATE TABLE", ("new", AE)),
+    _row("create-table.references", "CREATE TABLE with foreign keys",
+         ("new", AE), ("referenced", SRE)),
+    _row("create-table.partition-of", "CREATE TABLE … PARTITION OF",
+         ("new", AE), ("parent", AE), ("default-partition", AE), scan=("default-partition",)),
+    _row("create-table.like", "CREATE TABLE … (LIKE other)", ("new", AE), ("sources", AS)),
+    _row("create-table-as", "CREATE TABLE … AS / SELECT INTO / CREATE MATERIALIZED VIEW",
+         ("new", AE), ("sources", AS), scan=("sources",)),
+    _row("drop-table", "DROP TABLE",
+         (T, AE), (TI, AE), ("referenced", AE), ("referencing", AE),
+         note="Dropping its foreign keys' triggers locks the tables on the other side too."),
+    _row("truncate", "TRUNCATE", (T, AE), (TI, AE), rewrite=(T, TI),
+         note="New, empty files for the table and its indexes."),
+    _row("truncate.cascade", "TRUNCATE … CASCADE",
+         (T, AE), (TI, AE), ("referencing", AE), rewrite=(T, TI, "referencing")),
+    # ---- indexes --------------------------------------------------------------------------
+    _row("create-index", "CREATE INDEX", (T, S), ("new", AE), scan=(T,),
+         note="SHARE blocks writes (not reads) for the whole build."),
+    _row("create-index.concurrently", "CREATE INDEX CONCURRENTLY", (T, SUE), scan=(T,),
+         transactional=False,
+         note="Two scans and waits for older transactions; reads and writes go on."),
+    _row("drop-index", "DROP INDEX", ("index", AE), ("index-table", AE)),
+    _row("drop-index.concurrently", "DROP INDEX CONCURRENTLY",
+         ("index", SUE), ("index-table", SUE), transactional=False),
+    _row("reindex.index", "REINDEX INDEX", ("index", AE), ("index-table", S),
+         rewrite=("index",), scan=("index-table",),
+         note="ACCESS EXCLUSIVE on the index blocks every query the planner considers it for."),
+    _row("reindex.table", "REINDEX TABLE", (T, S), (TI, AE), rewrite=(TI,), scan=(T,)),
+    _row("reindex.concurrently", "REINDEX … CONCURRENTLY", (T, SUE), (TI, SUE),
+         transactional=False),
+    _row("alter-index.set-tablespace", "ALTER INDEX … SET TABLESPACE", ("index", AE),
+         ("index-table", AS), rewrite=("index",)),
+    _row("alter-index.set-options", "ALTER INDEX … SET / RESET (…)", ("index", SUE)),
+    _row("alter-index.attach-partition", "ALTER INDEX … ATTACH PARTITION",
+         ("index", SUE), ("new", AE)),
+    _row("alter-index.set-statistics", "ALTER INDEX … ALTER COLUMN … SET STATISTICS",
+         ("index", SUE)),
+    # ---- views and materialized views ------------------------------------------------------
+    _row("create-view", "CREATE VIEW", ("new", AE), ("sources", AS)),
+    _row("create-view.replace", "CREATE OR REPLACE VIEW", (T, AE), ("sources", AS)),
+    _row("drop-view", "DROP VIEW / MATERIALIZED VIEW", (T, AE)),
+    _row("refresh-matview", "REFRESH MATERIALIZED VIEW", (T, AE), (TI, AE), ("sources", AS),
+         rewrite=(T, TI), scan=("sources",)),
+    _row("refresh-matview.concurrently", "REFRESH MATERIALIZED VIEW CONCURRENTLY",
+         (T, E), ("sources", AS), scan=("sources",),
+         note="EXCLUSIVE: reads go on, writes (there are none to a matview) and other refreshes wait."),
+    # ---- maintenance ----------------------------------------------------------------------
+    _row("vacuum", "VACUUM", (T, SUE), scan=(T,), transactional=False),
+    _row("vacuum.full", "VACUUM FULL", (T, AE), (TI, AE), rewrite=(T, TI), scan=(T,),
+         transactional=False),
+    _row("analyze", "ANALYZE", (T, SUE)),
+    _row("cluster", "CLUSTER", (T, AE), (TI, AE), rewrite=(T, TI), scan=(T,)),
+    _row("lock-table", "LOCK TABLE", (T, AE),
+         note="The mode the statement names (ACCESS EXCLUSIVE by default)."),
+    # ---- data -----------------------------------------------------------------------------
+    _row("select", "SELECT", (T, AS), (TI, AS)),
+    _row("select.for-update", "SELECT … FOR UPDATE / SHARE", (T, RS), (TI, RS)),
+    _row("insert", "INSERT", (T, RE), (TI, RE), ("referenced", RS), ("sources", AS)),
+    _row("update", "UPDATE", (T, RE), (TI, RE), ("referenced", RS), ("sources", AS), scan=(T,)),
+    _row("delete", "DELETE", (T, RE), (TI, RE), ("referencing", RE), ("sources", AS), scan=(T,)),
+    _row("merge", "MERGE", (T, RE), (TI, RE), ("sources", AS), scan=(T,)),
+    _row("copy-from", "COPY … FROM", (T, RE), (TI, RE), ("referenced", RS)),
+    _row("copy-to", "COPY … TO", (T, AS)),
+    # ---- other objects --------------------------------------------------------------------
+    _row("create-trigger", "CREATE TRIGGER", (T, SRE)),
+    _row("drop-trigger", "DROP TRIGGER", (T, AE)),
+    _row("create-policy", "CREATE / ALTER / DROP POLICY", (T, AE)),
+    _row("create-rule", "CREATE RULE", (T, AE)),
+    _row("comment", "COMMENT ON TABLE / COLUMN / …", (T, SUE)),
+    _row("grant", "GRANT / REVOKE on a table", (T, AS),
+         note="Privilege changes take no lock that blocks reads or writes."),
+    _row("create-sequence", "CREATE SEQUENCE", ("new", AE)),
+    _row("alter-sequence", "ALTER SEQUENCE", ("sequence", SRE)),
+    _row("create-statistics", "CREATE STATISTICS", (T, SUE)),
+    _row("alter-domain.add-constraint", "ALTER DOMAIN … ADD CONSTRAINT",
+         ("sources", S), scan=("sources",),
+         note="Every column of the domain is checked under SHARE on its table."),
+    _row("no-relation-lock", "Statements that lock no table",
+         note="CREATE FUNCTION / TYPE / SCHEMA / EXTENSION, SET, ALTER TYPE … ADD VALUE, …"),
+    _row("transaction-control", "BEGIN / COMMIT / ROLLBACK / SAVEPOINT"),
+)
+
+BY_KEY: dict[str, tuple[LockRow, ...]] = {}
+for _r in ROWS:
+    BY_KEY[_r.key] = (*BY_KEY.get(_r.key, ()), _r)
+
+
+def row_for(key: str, version: int) -> LockRow | None:
+    """The row of `key` that applies to Postgres `version`, or None if it does not exist there."""
+    for candidate in BY_KEY.get(key, ()):
+        if candidate.applies_to(version):
+            return candidate
+    return None

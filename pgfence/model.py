@@ -1,0 +1,336 @@
+"""The nouns every stage of the pipeline shares.
+
+sources -> Statement; analysis -> Prediction + Finding; dryrun -> Observation;
+verdict -> Verdict; reporting renders a Report. All values are frozen; no I/O here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from pgfence.locks import LockMode, blocked_by_any, conflicts
+
+__all__ = [
+    "Finding",
+    "LockMode",
+    "LockOnRelation",
+    "Location",
+    "Migration",
+    "ObservedLock",
+    "Observation",
+    "Prediction",
+    "RelKind",
+    "RelationVerdict",
+    "Report",
+    "ServerInfo",
+    "Severity",
+    "Statement",
+    "StatementError",
+    "StatementReport",
+    "Transaction",
+    "TxScope",
+    "Verdict",
+    "VerdictKind",
+]
+
+
+class Severity(IntEnum):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(str(s) for s in cls)
+            raise ValueError(f"unknown severity {text!r} (one of: {names})") from None
+
+
+class TxScope(StrEnum):
+    """How a statement is committed."""
+
+    AUTOCOMMIT = "autocommit"  # on its own, committed as soon as it finishes
+    EXPLICIT = "explicit"  # inside a BEGIN … COMMIT written in the migration
+    RUNNER = "runner"  # the migration tool wraps the file (or the batch) in a transaction
+
+
+@dataclass(frozen=True)
+class Transaction:
+    scope: TxScope
+    # Statements with the same block number share one transaction (numbered per run);
+    # None for autocommit statements.
+    block: int | None = None
+
+
+AUTOCOMMIT = Transaction(TxScope.AUTOCOMMIT)
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    file: str
+    line: int  # 1-based, of the statement's first token
+    column: int  # 1-based, in characters
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement of a migration, as the database will receive it."""
+
+    sql: str  # the statement's own text, from its first token, without the final ';'
+    location: Location
+    transaction: Transaction = AUTOCOMMIT
+    copy_data: str | None = None  # the data block of COPY … FROM stdin
+    parse_error: str | None = None  # pglast's message, when the text does not parse
+    ignored_rules: frozenset[str] = frozenset()  # from `-- pgfence-ignore: rule` comments
+    origin: str | None = None  # for ORM formats: the call that produced it (op.add_column)
+    # The pglast RawStmt.stmt node; parsed once by the source stage.
+    node: Any = field(default=None, compare=False, repr=False, hash=False)
+
+    @property
+    def parsed(self) -> bool:
+        return self.node is not None
+
+
+class RelKind(StrEnum):
+    TABLE = "table"
+    PARTITIONED_TABLE = "partitioned table"
+    INDEX = "index"
+    PARTITIONED_INDEX = "partitioned index"
+    SEQUENCE = "sequence"
+    VIEW = "view"
+    MATERIALIZED_VIEW = "materialized view"
+    TOAST = "toast table"
+    FOREIGN_TABLE = "foreign table"
+    COMPOSITE_TYPE = "composite type"
+    UNKNOWN = "relation"
+
+    @classmethod
+    def from_pg_relkind(cls, relkind: str) -> RelKind:
+        return _PG_RELKINDS.get(relkind, cls.UNKNOWN)
+
+    @property
+    def is_table_like(self) -> bool:
+        return self in (
+            RelKind.TABLE,
+            RelKind.PARTITIONED_TABLE,
+            RelKind.MATERIALIZED_VIEW,
+            RelKind.FOREIGN_TABLE,
+        )
+
+
+_PG_RELKINDS = {
+    "r": RelKind.TABLE,
+    "p": RelKind.PARTITIONED_TABLE,
+    "i": RelKind.INDEX,
+    "I": RelKind.PARTITIONED_INDEX,
+    "S": RelKind.SEQUENCE,
+    "v": RelKind.VIEW,
+    "m": RelKind.MATERIALIZED_VIEW,
+    "t": RelKind.TOAST,
+    "f": RelKind.FOREIGN_TABLE,
+    "c": RelKind.COMPOSITE_TYPE,
+}
+
+
+@dataclass(frozen=True)
+class LockOnRelation:
+    """A lock we predict on one relation."""
+
+    relation: str  # schema-qualified, e.g. public.accounts
+    mode: LockMode
+    kind: RelKind = RelKind.TABLE
+    # Why this relation is locked: "target", "referenced table", "index", "partition", …
+    role: str = "target"
+    # The table an index, TOAST table or owned sequence belongs to.
+    table: str | None = None
+    # Created by this migration's own (uncommitted) transaction: no one else can see it,
+    # so its lock blocks nobody.
+    new: bool = False
+
+
+@dataclass(frozen=True)
+class Prediction:
+    locks: tuple[LockOnRelation, ...] = ()
+    rewrites: tuple[str, ...] = ()  # relations whose data files are rewritten
+    scans: tuple[str, ...] = ()  # tables read in full while the lock is held
+    # The rows of the lock table (analysis/locktable.py) this prediction came from.
+    rows: tuple[str, ...] = ()
+    # False when we do not know what this statement locks (opaque DO block, unknown kind).
+    analysable: bool = True
+    notes: tuple[str, ...] = ()
+
+    @property
+    def rewrite(self) -> bool:
+        return bool(self.rewrites)
+
+    @property
+    def table_scan(self) -> bool:
+        return bool(self.scans)
+
+    def modes_on(self, relation: str) -> frozenset[LockMode]:
+        return frozenset(lock.mode for lock in self.locks if lock.relation == relation)
+
+    def _blocks(self, wanted: LockMode) -> bool:
+        return any(not lock.new and wanted in conflicts(lock.mode) for lock in self.locks)
+
+    @property
+    def blocks_reads(self) -> bool:
+        return self._blocks(LockMode.ACCESS_SHARE)
+
+    @property
+    def blocks_writes(self) -> bool:
+        return self._blocks(LockMode.ROW_EXCLUSIVE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # kebab-case id, e.g. parse-error, add-column-volatile-default
+    severity: Severity
+    message: str
+    location: Location
+    recipe: tuple[str, ...] = ()  # safe-rewrite steps, runnable SQL with the user's names
+    dynamic: bool = False  # raised from a dry-run observation rather than statically
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One migration file (or ORM migration) turned into statements."""
+
+    path: str
+    format: str  # "sql", "flyway", "prisma", "alembic", …
+    statements: tuple[Statement, ...]
+    findings: tuple[Finding, ...] = ()  # about the file: skipped meta-commands, gaps
+
+
+# ---- dry-run side ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObservedLock:
+    relation: str
+    mode: LockMode
+    granted: bool = True
+    kind: RelKind = RelKind.TABLE
+    table: str | None = None
+    new: bool = False
+
+
+@dataclass(frozen=True)
+class StatementError:
+    sqlstate: str | None
+    message: str
+    location: Location | None = None  # Postgres's error position mapped back to the file
+
+
+@dataclass(frozen=True)
+class Observation:
+    locks: tuple[ObservedLock, ...] = ()
+    rewritten: tuple[str, ...] = ()
+    # Measured by trying a conflicting lock from another session (None: not measured).
+    blocks_reads: bool | None = None
+    blocks_writes: bool | None = None
+    # Relations a real `SELECT … LIMIT 1` could not read (planner locks indexes too).
+    select_blocked: tuple[str, ...] = ()
+    duration_ms: float = 0.0
+    sampled: bool = False  # locks sampled while the statement ran outside a transaction
+    ran: bool = True
+    error: StatementError | None = None
+    not_run_reason: str | None = None
+    waited_for_lock: bool = False
+    # How long each lock was held: ms from this statement until its transaction ended.
+    held_ms: float | None = None
+
+    def modes_on(self, relation: str) -> frozenset[LockMode]:
+        return frozenset(lock.mode for lock in self.locks if lock.relation == relation)
+
+    def blocks(self, wanted: LockMode) -> bool:
+        held = {lock.mode for lock in self.locks if not lock.new and lock.granted}
+        return blocked_by_any(held, wanted)
+
+
+class VerdictKind(StrEnum):
+    CONFIRMED = "confirmed"
+    OVER_PREDICTED = "over-predicted"  # we feared more than happened
+    UNDER_PREDICTED = "under-predicted"  # the database took more: the dangerous case
+    NOT_RUN = "not-run"
+
+
+@dataclass(frozen=True)
+class RelationVerdict:
+    relation: str
+    predicted: LockMode | None
+    observed: LockMode | None
+    kind: VerdictKind
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: VerdictKind
+    relations: tuple[RelationVerdict, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    version: str  # full server version, e.g. "18.6"
+    major: int
+    backend: str  # embedded, local, docker, dsn
+
+
+# ---- the report -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementReport:
+    statement: Statement
+    prediction: Prediction
+    findings: tuple[Finding, ...] = ()
+    observation: Observation | None = None
+    verdict: Verdict | None = None
+
+    @property
+    def risk(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+
+@dataclass(frozen=True)
+class Report:
+    pgfence_version: str
+    pg_version: int  # the Postgres major the prediction is for
+    statements: tuple[StatementReport, ...]
+    findings: tuple[Finding, ...] = ()  # not tied to one statement (file-level)
+    server: ServerInfo | None = None
+    fail_on: Severity = Severity.HIGH
+    command: str = "analyze"
+
+    def all_findings(self) -> tuple[Finding, ...]:
+        inner = tuple(f for s in self.statements for f in s.findings)
+        return self.findings + inner
+
+    @property
+    def failing_findings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.all_findings() if f.severity >= self.fail_on)
+
+    @property
+    def under_predicted(self) -> tuple[StatementReport, ...]:
+        return tuple(
+            s
+            for s in self.statements
+            if s.verdict is not None and s.verdict.kind is VerdictKind.UNDER_PREDICTED
+        )
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failing_findings or self.under_predicted)

@@ -1,0 +1,241 @@
+"""Cut a psql script into statements the way psql does, before pglast sees them.
+
+pglast (libpg_query) parses SQL, but a migration file is a *psql script*: it may hold
+meta-commands (`\\set`, `\\connect`, `\\restrict` from pg_dump 17.6+), `COPY … FROM stdin`
+followed by a data block that is not SQL, and statements that do not parse. So this
+module does the job of psql's own lexer (psqlscan.l): it knows quotes, dollar quotes,
+nested comments, parentheses and `BEGIN ATOMIC … END` bodies well enough to find where
+each statement ends, and nothing more. Every statement is then parsed on its own by
+pglast, so one bad statement does not hide the rest of the file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+_IDENT_START = r"A-Za-z_\x80-\U0010ffff"
+_TOKEN = re.compile(
+    rf"""
+      (?P<ws>\s+)
+    | (?P<line_comment>--[^\n]*)
+    | (?P<block_comment>/\*)
+    | (?P<estring>[eE]')
+    | (?P<string>')
+    | (?P<qident>")
+    | (?P<dollar>\$(?:[{_IDENT_START}][\w\x80-\U0010ffff]*)?\$)
+    | (?P<ident>[{_IDENT_START}][\w$\x80-\U0010ffff]*)
+    | (?P<backslash>\\)
+    | (?P<semicolon>;)
+    | (?P<lparen>\()
+    | (?P<rparen>\))
+    | (?P<other>[^\s\-/'"$\\;(){_IDENT_START}]+|.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_STRING_BODY = re.compile(r"(?:[^']|'')*'")
+_ESTRING_BODY = re.compile(r"(?:[^'\\]|\\.|'')*'", re.DOTALL)
+_QIDENT_BODY = re.compile(r'(?:[^"]|"")*"')
+_TRAILING_COMMENT = re.compile(r"[ \t]*(--[^\n]*)")
+_COMMENT_EDGE = re.compile(r"/\*|\*/")
+
+# psql treats these as "send the query buffer": they end the statement before them.
+_SENDING_META = {"g", "gx", "gset", "gexec", "gdesc", "crosstabview", "watch", "bind", ";"}
+
+
+class LexError(Exception):
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+@dataclass(frozen=True)
+class MetaCommand:
+    """A psql backslash command, which is not SQL and which pgfence does not run."""
+
+    name: str  # without the backslash: "set", "connect", "restrict", …
+    text: str  # the whole command line
+    offset: int
+
+
+@dataclass
+class Piece:
+    """A statement as cut from the script: offsets into the text, not yet parsed."""
+
+    start: int  # offset of the first token
+    end: int  # offset just past the last token (before the ';')
+    comments: list[str] = field(default_factory=list)  # comments before and inside it
+    trailing_comment: str | None = None  # a comment on the same line after its ';'
+    terminated: bool = True  # ended by ';' (False for a last statement without one)
+    copy_data: tuple[int, int] | None = None  # for COPY FROM stdin: span of the data block
+
+
+class LineIndex:
+    """Offset -> (line, column), both 1-based."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        row = bisect.bisect_right(self._starts, offset) - 1
+        return row + 1, offset - self._starts[row] + 1
+
+    def line_end(self, offset: int) -> int:
+        """Offset of the start of the line after the one holding `offset`."""
+        row = bisect.bisect_right(self._starts, offset)
+        return self._starts[row] if row < len(self._starts) else -1
+
+
+@dataclass
+class _StatementState:
+    start: int | None = None
+    end: int = 0
+    depth: int = 0  # parentheses
+    begin_depth: int = 0  # BEGIN ATOMIC … END bodies of CREATE FUNCTION/PROCEDURE
+    words: list[str] = field(default_factory=list)  # the first few identifiers, lowered
+    comments: list[str] = field(default_factory=list)
+
+    def routine_body_allowed(self) -> bool:
+        # CREATE [OR REPLACE] FUNCTION|PROCEDURE … : only there can BEGIN open a body.
+        w = self.words
+        return len(w) >= 2 and w[0] == "create" and (
+            w[1] in ("function", "procedure")
+            or (w[1:3] == ["or", "replace"] and len(w) >= 4 and w[3] in ("function", "procedure"))
+        )
+
+    def see_word(self, word: str) -> None:
+        lowered = word.lower()
+        if len(self.words) < 4:
+            self.words.append(lowered)
+        if self.depth or not self.routine_body_allowed():
+            return
+        if lowered == "begin":
+            self.begin_depth += 1
+        elif lowered == "case" and self.begin_depth:
+            self.begin_depth += 1
+        elif lowered == "end" and self.begin_depth:
+            self.begin_depth -= 1
+
+
+class Scanner:
+    """Iterate over the statements and meta-commands of a psql script, in order.
+
+    COPY data blocks are not recognised here, since that needs the statement parsed:
+    after a `COPY … FROM stdin` piece the caller moves `pos` past the data block
+    (see `copy_data_span`) and iteration continues from there.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.lines = LineIndex(text)
+
+    def __iter__(self) -> Iterator[Piece | MetaCommand]:
+        text, n = self.text, len(self.text)
+        state = _StatementState()
+        match = _TOKEN.match
+        while self.pos < n:
+            m = match(text, self.pos)
+            assert m is not None  # the 'other' alternative matches any character
+            kind = m.lastgroup
+            tok_start = m.start()
+            self.pos = m.end()
+            if kind == "ws":
+                continue
+            if kind == "line_comment" or kind == "block_comment":
+                if kind == "block_comment":
+                    self.pos = _skip_block_comment(text, tok_start)
+                state.comments.append(text[tok_start : self.pos])
+                continue
+            if kind == "backslash":
+                eol = text.find("\n", tok_start)
+                eol = n if eol < 0 else eol
+                line_text = text[tok_start:eol].rstrip()
+                name = re.match(r"\\([A-Za-z_;.!?]*)", line_text)
+                meta = MetaCommand(name.group(1) if name else "", line_text, tok_start)
+                if meta.name in _SENDING_META and state.start is not None:
+                    piece = _finish(state, terminated=True)
+                    state = _StatementState()
+                    yield piece
+                self.pos = max(self.pos, eol)
+                yield meta
+                continue
+            if kind == "semicolon" and state.depth == 0 and state.begin_depth == 0:
+                if state.start is None:
+                    continue  # an empty statement: ';;'
+                piece = _finish(state, terminated=True)
+                trailing = _TRAILING_COMMENT.match(text, self.pos)
+                if trailing:  # `…; -- pgfence-ignore: x` belongs to this statement
+                    piece.trailing_comment = trailing.group(1)
+                    self.pos = trailing.end()
+                state = _StatementState()
+                yield piece
+                continue
+            if state.start is None:
+                state.start = tok_start
+            if kind == "string":
+                self.pos = _skip_body(_STRING_BODY, text, self.pos, tok_start, "unterminated quoted string")
+            elif kind == "estring":
+                self.pos = _skip_body(_ESTRING_BODY, text, self.pos, tok_start, "unterminated quoted string")
+            elif kind == "qident":
+                self.pos = _skip_body(_QIDENT_BODY, text, self.pos, tok_start, "unterminated quoted identifier")
+            elif kind == "dollar":
+                tag = m.group()
+                close = text.find(tag, self.pos)
+                if close < 0:
+                    raise LexError(f"unterminated dollar-quoted string {tag}", tok_start)
+                self.pos = close + len(tag)
+            elif kind == "ident":
+                state.see_word(m.group())
+            elif kind == "lparen":
+                state.depth += 1
+            elif kind == "rparen":
+                state.depth = max(0, state.depth - 1)
+            state.end = self.pos
+        if state.start is not None:
+            yield _finish(state, terminated=False)
+
+
+_COPY_END = re.compile(r"^\\\.[ \t\r]*$", re.MULTILINE)
+
+
+def copy_data_span(text: str, semicolon_line_end: int) -> tuple[int, int, int]:
+    """Find the data block of a COPY … FROM stdin.
+
+    psql reads the data from the line after the command up to a line holding only
+    `\\.` (or the end of the input). `semicolon_line_end` is the offset of the line
+    after the command's ';'. Returns (data_start, data_end, resume_offset).
+    """
+    if semicolon_line_end < 0:
+        return len(text), len(text), len(text)
+    m = _COPY_END.search(text, semicolon_line_end)
+    if m is None:
+        return semicolon_line_end, len(text), len(text)
+    return semicolon_line_end, m.start(), m.end()
+
+
+def _finish(state: _StatementState, *, terminated: bool) -> Piece:
+    assert state.start is not None
+    return Piece(
+        start=state.start, end=state.end, comments=list(state.comments), terminated=terminated
+    )
+
+
+def _skip_body(body: re.Pattern[str], text: str, pos: int, start: int, what: str) -> int:
+    m = body.match(text, pos)
+    if m is None:
+        raise LexError(what, start)
+    return m.end()
+
+
+def _skip_block_comment(text: str, start: int) -> int:
+    depth = 0
+    pos = start
+    for m in _COMMENT_EDGE.finditer(text, start):
+        depth += 1 if m.group() == "/*" else -1
+        pos = m.end()
+        if depth == 0:
+            return pos
+    raise LexError("unterminated /* comment", start)

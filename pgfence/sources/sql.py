@@ -1,0 +1,208 @@
+"""Plain SQL migrations (psql scripts): text -> Statements with file, line and column."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pglast
+from pglast import ast
+from pglast.enums import TransactionStmtKind
+
+from pgfence.model import (
+    AUTOCOMMIT,
+    Finding,
+    Location,
+    Migration,
+    Severity,
+    Statement,
+    Transaction,
+    TxScope,
+)
+from pgfence.sources.files import DEFAULT_MAX_BYTES, read_text
+from pgfence.errors import BadInput
+from pgfence.sources.psql import LexError, MetaCommand, Piece, Scanner, copy_data_span
+
+_IGNORE = re.compile(r"pgfence(?:-ignore|:\s*ignore)\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
+_IGNORE_FILE = re.compile(r"pgfence-ignore-file\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
+
+_OPENS = {TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START}
+_CLOSES = {
+    TransactionStmtKind.TRANS_STMT_COMMIT,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK,
+    TransactionStmtKind.TRANS_STMT_PREPARE,
+}
+
+
+@dataclass
+class BlockCounter:
+    """Numbers transactions across a whole run, so blocks never collide between files."""
+
+    _counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def next(self) -> int:
+        return next(self._counter)
+
+
+def parse_one(sql: str) -> tuple[object | None, str | None, int | None]:
+    """Parse one statement: (node, error message, error offset within `sql`)."""
+    try:
+        raw = pglast.parse_sql(sql)
+    except pglast.parser.ParseError as exc:
+        offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
+        return None, str(exc.args[0]), offset
+    if len(raw) != 1:  # pragma: no cover - the scanner cut exactly one statement
+        return None, f"expected one statement, found {len(raw)}", None
+    return raw[0].stmt, None, None
+
+
+def ignored_rules(comments: list[str]) -> frozenset[str]:
+    rules: set[str] = set()
+    for comment in comments:
+        for m in _IGNORE.finditer(comment):
+            rules.update(r.strip().lower() for r in m.group(1).split(",") if r.strip())
+    return frozenset(rules)
+
+
+class _TransactionTracker:
+    """Which transaction each statement runs in, following BEGIN / COMMIT in the file.
+
+    Outside a migration tool (psql -f) statements autocommit unless the file opens a
+    transaction. Inside a tool's transaction (`runner`), BEGIN is a no-op (Postgres only
+    warns) and COMMIT ends the tool's transaction: the tool then opens a new one for the
+    rest of the file, as JDBC-style runners with autocommit off do.
+    """
+
+    def __init__(self, blocks: BlockCounter, runner: bool) -> None:
+        self.blocks = blocks
+        self.runner = runner
+        self.current = self._outer()
+
+    def _outer(self) -> Transaction:
+        return Transaction(TxScope.RUNNER, self.blocks.next()) if self.runner else AUTOCOMMIT
+
+    def place(self, node: object) -> Transaction:
+        if not isinstance(node, ast.TransactionStmt):
+            return self.current
+        if node.kind in _OPENS and self.current.scope is TxScope.AUTOCOMMIT:
+            self.current = Transaction(TxScope.EXPLICIT, self.blocks.next())
+            return self.current
+        if node.kind in _CLOSES and self.current.scope is not TxScope.AUTOCOMMIT:
+            closing = self.current
+            self.current = self._outer() if closing.scope is TxScope.RUNNER else AUTOCOMMIT
+            return closing
+        return self.current
+
+
+def split_script(
+    text: str,
+    file: str,
+    *,
+    blocks: BlockCounter | None = None,
+    runner_transaction: bool = False,
+    line_offset: int = 0,
+) -> tuple[list[Statement], list[Finding]]:
+    """Cut a psql script into parsed Statements, plus findings about the script itself.
+
+    `runner_transaction`: the migration tool wraps the whole script in one transaction
+    (Flyway, Prisma, …); otherwise statements outside BEGIN … COMMIT autocommit, as with
+    `psql -f`. `line_offset` shifts line numbers when `text` is a section of a file.
+    """
+    statements: list[Statement] = []
+    findings: list[Finding] = []
+    scanner = Scanner(text)
+    tracker = _TransactionTracker(blocks or BlockCounter(), runner_transaction)
+
+    def loc(offset: int) -> Location:
+        line, column = scanner.lines.position(offset)
+        return Location(file, line + line_offset, column)
+
+    try:
+        for item in scanner:
+            if isinstance(item, MetaCommand):
+                findings.append(_meta_finding(item, loc(item.offset)))
+            else:
+                statements.append(_statement(item, scanner, loc, tracker))
+    except LexError as exc:
+        findings.append(
+            Finding(
+                rule="parse-error",
+                severity=Severity.CRITICAL,
+                message=f"{exc}; the rest of the file could not be read",
+                location=loc(exc.offset),
+            )
+        )
+    return statements, findings
+
+
+def _statement(
+    piece: Piece,
+    scanner: Scanner,
+    loc: Callable[[int], Location],
+    tracker: _TransactionTracker,
+) -> Statement:
+    text = scanner.text
+    sql = text[piece.start : piece.end]
+    node, error, error_offset = parse_one(sql)
+    copy_data = None
+    if isinstance(node, ast.CopyStmt) and node.is_from and not node.filename:
+        # psql streams the lines after the command to the server, up to `\.`.
+        start, end, resume = copy_data_span(text, scanner.lines.line_end(piece.end))
+        copy_data = text[start:end]
+        scanner.pos = max(scanner.pos, resume)
+    if error is not None and error_offset is not None:
+        where = loc(piece.start + error_offset)
+        error = f"{error} (line {where.line}, column {where.column})"
+    comments = piece.comments + ([piece.trailing_comment] if piece.trailing_comment else [])
+    return Statement(
+        sql=sql,
+        location=loc(piece.start),
+        transaction=tracker.place(node),
+        copy_data=copy_data,
+        parse_error=error,
+        ignored_rules=ignored_rules(comments),
+        node=node,
+    )
+
+
+def _meta_finding(meta: MetaCommand, location: Location) -> Finding:
+    if meta.name in ("restrict", "unrestrict"):
+        why = "pg_dump's guard against injected meta-commands; safe to skip"
+    elif meta.name in ("connect", "c"):
+        why = "pgfence does not switch databases: later statements run on the same one"
+    elif meta.name in ("i", "ir", "include", "include_relative"):
+        why = "included files are not followed: pass them to pgfence as well"
+    else:
+        why = "psql meta-commands are not SQL and are not run"
+    return Finding(
+        rule="psql-meta-command",
+        severity=Severity.INFO,
+        message=f"skipped `{meta.text}`: {why}",
+        location=location,
+    )
+
+
+def file_ignores(text: str) -> frozenset[str]:
+    rules: set[str] = set()
+    for m in _IGNORE_FILE.finditer(text):
+        rules.update(r.strip().lower() for r in m.group(1).split(",") if r.strip())
+    return frozenset(rules)
+
+
+def read_sql_file(
+    path: str,
+    *,
+    blocks: BlockCounter | None = None,
+    runner_transaction: bool = False,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    fmt: str = "sql",
+) -> Migration:
+    text = read_text(path, max_bytes=max_bytes)
+    statements, findings = split_script(
+        text, path, blocks=blocks, runner_transaction=runner_transaction
+    )
+    if not statements and not any(f.rule == "parse-error" for f in findings):
+        raise BadInput("file holds no SQL statements (only comments or meta-commands)", file=path)
+    return Migration(path=path, format=fmt, statements=tuple(statements), findings=tuple(findings))
