@@ -113,7 +113,7 @@ ROWS: tuple[LockRow, ...] = (
          (T, AE), (TP, AE), ("new", AE), scan=(T,),
          note="Builds a unique index on the new column while holding ACCESS EXCLUSIVE."),
     _row("alter-table.drop-column", "DROP COLUMN",
-         (T, AE), (TP, AE),
+         (T, AE), (TP, AE), ("index", AE),
          note="Marks the column dropped; no rewrite. Indexes on the column are dropped too."),
     _row("alter-table.alter-column-type", "ALTER COLUMN … TYPE (needs a rewrite)",
          (T, AE), (TI, AE), (TP, AE), rewrite=(T, TI), scan=(T,)),

@@ -1,0 +1,69 @@
+"""check-constraint-validation"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType
+from pglast.stream import RawStream
+
+from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
+from pgfence.model import Severity
+
+
+@register
+class CheckConstraintValidation(Rule):
+    """Adding a CHECK constraint that is validated at once.
+
+    ## What it does
+    Flags `ADD CONSTRAINT … CHECK (…)` without `NOT VALID` on an existing table.
+
+    ## Why is this bad?
+    The whole table is scanned to check every row while ACCESS EXCLUSIVE is held: reads
+    and writes wait for the scan.
+
+    ## Example
+    ```sql
+    ALTER TABLE accounts ADD CONSTRAINT accounts_n_positive CHECK (n > 0);
+    ```
+
+    ## Use instead
+    Add it `NOT VALID` (a brief lock, no scan), then `VALIDATE CONSTRAINT` in another
+    transaction, which scans under SHARE UPDATE EXCLUSIVE while reads and writes go on.
+    """
+
+    id = "check-constraint-validation"
+    severity = Severity.HIGH
+    summary = "ADD CHECK without NOT VALID scans the table under ACCESS EXCLUSIVE"
+    example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, n int);"
+    example_bad = "ALTER TABLE accounts ADD CONSTRAINT accounts_n_positive CHECK (n > 0);"
+    example_good = "ALTER TABLE accounts ADD CONSTRAINT accounts_n_positive CHECK (n > 0) NOT VALID;"
+
+    def check(self, ctx: RuleContext) -> Iterator[Hit]:
+        node = ctx.statement.node
+        if not isinstance(node, ast.AlterTableStmt):
+            return
+        table = ctx.catalog.rangevar(node.relation)
+        if not ctx.existing(table):
+            return
+        for cmd in node.cmds or ():
+            con = cmd.def_
+            if (
+                cmd.subtype == AlterTableType.AT_AddConstraint
+                and isinstance(con, ast.Constraint)
+                and con.contype == ConstrType.CONSTR_CHECK
+                and not con.skip_validation
+            ):
+                name = con.conname or f"{table.split('.')[-1]}_check"
+                expr = RawStream()(con.raw_expr)
+                yield Hit(
+                    f"checking every row of {display(table)} holds ACCESS EXCLUSIVE: reads and "
+                    "writes wait for the scan",
+                    recipe=(
+                        f"ALTER TABLE {display(table)} ADD CONSTRAINT {quote_ident(name)} "
+                        f"CHECK ({expr}) NOT VALID;",
+                        "-- in a separate transaction:",
+                        f"ALTER TABLE {display(table)} VALIDATE CONSTRAINT {quote_ident(name)};",
+                    ),
+                )

@@ -1,0 +1,63 @@
+"""create-index-blocks-writes"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.stream import RawStream
+
+from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
+from pgfence.model import Severity
+
+
+@register
+class CreateIndexBlocksWrites(Rule):
+    """Building an index without CONCURRENTLY on a table that is in use.
+
+    ## What it does
+    Flags `CREATE INDEX` (and `CREATE UNIQUE INDEX`) without `CONCURRENTLY` on a table
+    that existed before the migration. Tables created by the same migration are fine.
+
+    ## Why is this bad?
+    The build holds a SHARE lock for its whole duration: reads go on, but every INSERT,
+    UPDATE and DELETE on the table waits until the index is built.
+
+    ## Example
+    ```sql
+    CREATE INDEX accounts_email_idx ON accounts (email);
+    ```
+
+    ## Use instead
+    ```sql
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_idx ON accounts (email);
+    ```
+    outside a transaction block. If it fails, it leaves an INVALID index behind: drop it
+    with `DROP INDEX CONCURRENTLY` and try again.
+    """
+
+    id = "create-index-blocks-writes"
+    severity = Severity.HIGH
+    summary = "CREATE INDEX without CONCURRENTLY blocks writes for the whole build"
+    example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"
+    example_bad = "CREATE INDEX accounts_email_idx ON accounts (email);"
+    example_good = "CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_idx ON accounts (email);"
+
+    def check(self, ctx: RuleContext) -> Iterator[Hit]:
+        node = ctx.statement.node
+        if not isinstance(node, ast.IndexStmt) or node.concurrent:
+            return
+        if "create-index" not in ctx.prediction.rows:
+            return
+        table = ctx.catalog.rangevar(node.relation)
+        if not ctx.existing(table):
+            return
+        concurrent = RawStream()(node).replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1)
+        concurrent = concurrent.replace(
+            "CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS", 1
+        )
+        yield Hit(
+            f"building this index holds SHARE on {display(table)}: every write to it waits "
+            "until the build finishes",
+            recipe=(f"-- outside any transaction block:\n{concurrent};",),
+        )

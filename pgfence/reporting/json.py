@@ -1,0 +1,180 @@
+"""The JSON report: the documented contract of docs/json-report.md."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pgfence.model import (
+    Finding,
+    Observation,
+    Prediction,
+    Report,
+    Severity,
+    StatementReport,
+    Verdict,
+)
+
+SCHEMA_VERSION = 1
+
+
+def render(report: Report, *, pretty: bool = False) -> str:
+    # Indented output goes through json's pure-Python encoder, several times slower than
+    # the compact C one: indent only for a person reading a terminal.
+    return json.dumps(to_dict(report), indent=2 if pretty else None, ensure_ascii=False) + "\n"
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "pgfence_version": report.pgfence_version,
+        "schema_version": SCHEMA_VERSION,
+        "command": report.command,
+        "pg_version": report.pg_version,
+    }
+    if report.server is not None:
+        out["server"] = {
+            "version": report.server.version,
+            "major": report.server.major,
+            "backend": report.server.backend,
+        }
+    out["statements"] = [_statement(s) for s in report.statements]
+    out["findings"] = [_finding(f) for f in report.findings]
+    out["summary"] = summary(report)
+    return out
+
+
+def _statement(s: StatementReport) -> dict[str, Any]:
+    stmt = s.statement
+    out: dict[str, Any] = {
+        "file": stmt.location.file,
+        "line": stmt.location.line,
+        "column": stmt.location.column,
+        "sql": stmt.sql,
+        "transaction": stmt.transaction.scope.value,
+        "transaction_block": stmt.transaction.block,
+        "predicted": _prediction(s.prediction),
+        "findings": [_finding(f) for f in s.findings],
+    }
+    if stmt.origin:
+        out["origin"] = stmt.origin
+    if s.observation is not None:
+        out["observed"] = _observation(s.observation)
+    if s.verdict is not None:
+        out["verdict"] = _verdict(s.verdict)
+    return out
+
+
+def _prediction(p: Prediction) -> dict[str, Any]:
+    return {
+        "locks": [
+            {
+                "relation": lock.relation,
+                "mode": lock.mode.pg_name,
+                "kind": lock.kind.value,
+                "role": lock.role,
+                **({"table": lock.table} if lock.table else {}),
+                "new": lock.new,
+            }
+            for lock in p.locks
+        ],
+        "rewrite": p.rewrite,
+        "rewritten": list(p.rewrites),
+        "table_scan": p.table_scan,
+        "scanned": list(p.scans),
+        "blocks_reads": p.blocks_reads,
+        "blocks_writes": p.blocks_writes,
+        "analysable": p.analysable,
+        "rows": list(p.rows),
+        "notes": list(p.notes),
+    }
+
+
+def _observation(o: Observation) -> dict[str, Any]:
+    return {
+        "ran": o.ran,
+        "locks": [
+            {
+                "relation": lock.relation,
+                "mode": lock.mode.pg_name,
+                "granted": lock.granted,
+                "kind": lock.kind.value,
+                **({"table": lock.table} if lock.table else {}),
+                "new": lock.new,
+            }
+            for lock in o.locks
+        ],
+        "rewritten": list(o.rewritten),
+        "blocks_reads": o.blocks_reads,
+        "blocks_writes": o.blocks_writes,
+        "select_blocked": list(o.select_blocked),
+        "duration_ms": round(o.duration_ms, 3),
+        "held_ms": None if o.held_ms is None else round(o.held_ms, 3),
+        "sampled": o.sampled,
+        "waited_for_lock": o.waited_for_lock,
+        "not_run_reason": o.not_run_reason,
+        "error": None
+        if o.error is None
+        else {
+            "sqlstate": o.error.sqlstate,
+            "message": o.error.message,
+            **(
+                {"file": o.error.location.file, "line": o.error.location.line,
+                 "column": o.error.location.column}
+                if o.error.location
+                else {}
+            ),
+        },
+    }
+
+
+def _verdict(v: Verdict) -> dict[str, Any]:
+    return {
+        "kind": v.kind.value,
+        "relations": [
+            {
+                "relation": r.relation,
+                "predicted": r.predicted.pg_name if r.predicted else None,
+                "observed": r.observed.pg_name if r.observed else None,
+                "kind": r.kind.value,
+            }
+            for r in v.relations
+        ],
+        "reasons": list(v.reasons),
+    }
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "severity": str(f.severity),
+        "message": f.message,
+        "file": f.location.file,
+        "line": f.location.line,
+        "column": f.location.column,
+        "recipe": list(f.recipe),
+        "dynamic": f.dynamic,
+    }
+
+
+def summary(report: Report) -> dict[str, Any]:
+    statements = report.statements
+    findings = report.all_findings()
+    by_severity = {str(s): sum(1 for f in findings if f.severity == s) for s in Severity}
+    out: dict[str, Any] = {
+        "files": len({s.statement.location.file for s in statements}),
+        "statements": len(statements),
+        "blocking_reads": sum(1 for s in statements if s.prediction.blocks_reads),
+        "blocking_writes": sum(1 for s in statements if s.prediction.blocks_writes),
+        "rewrites": sum(1 for s in statements if s.prediction.rewrite),
+        "unanalysable": sum(1 for s in statements if not s.prediction.analysable),
+        "findings": by_severity,
+        "fail_on": str(report.fail_on),
+        "failed": report.failed,
+    }
+    if any(s.verdict is not None for s in statements):
+        kinds: dict[str, int] = {}
+        for s in statements:
+            if s.verdict is not None:
+                kinds[s.verdict.kind.value] = kinds.get(s.verdict.kind.value, 0) + 1
+        out["verdicts"] = kinds
+    return out

@@ -1,0 +1,222 @@
+"""The human report: one table per file, then findings with their recipes, then a summary."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import textwrap
+from collections.abc import Iterable
+
+from tabulate import tabulate
+
+from pgfence.locks import LockMode
+from pgfence.model import (
+    Finding,
+    LockOnRelation,
+    ObservedLock,
+    RelKind,
+    Report,
+    Severity,
+    StatementReport,
+    VerdictKind,
+)
+from pgfence.reporting.json import summary
+
+_SHORT_MODE = {mode: mode.pg_name.removesuffix("Lock") for mode in LockMode}
+
+
+def render(report: Report, *, width: int | None = None, color: bool = False) -> str:
+    width = width or shutil.get_terminal_size((100, 24)).columns
+    width = max(width, 80)
+    dynamic = any(s.observation is not None for s in report.statements)
+    parts = [_header(report)]
+    for file, statements in _by_file(report.statements):
+        parts.append(f"\n{file}")
+        parts.append(_table(statements, width, dynamic))
+    findings = sorted(report.all_findings(), key=lambda f: (f.location, -f.severity))
+    if findings:
+        parts.append("\nFindings")
+        parts.extend(_finding(f, width) for f in findings)
+    parts.append("\n" + _summary_line(report))
+    text = "\n".join(parts) + "\n"
+    return _colorize(text) if color else text
+
+
+def _header(report: Report) -> str:
+    if report.server is not None:
+        return (
+            f"pgfence {report.command} · PostgreSQL {report.server.version} "
+            f"({report.server.backend} server) · prediction for PG {report.pg_version}"
+        )
+    return f"pgfence {report.command} · prediction for PostgreSQL {report.pg_version}"
+
+
+def _by_file(statements: Iterable[StatementReport]) -> list[tuple[str, list[StatementReport]]]:
+    groups: dict[str, list[StatementReport]] = {}
+    for s in statements:
+        groups.setdefault(s.statement.location.file, []).append(s)
+    return list(groups.items())
+
+
+def shorten_sql(sql: str, limit: int) -> str:
+    flat = re.sub(r"\s+", " ", sql).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def short_name(relation: str) -> str:
+    schema, _, name = relation.partition(".")
+    return name if schema == "public" and name else relation
+
+
+def lock_lines(
+    locks: Iterable[LockOnRelation | ObservedLock], *, show_new: bool = False
+) -> list[str]:
+    """One line per relation; an index (or TOAST table) is folded into its table's line
+    when the table holds a mode at least as strong."""
+    locks = list(locks)
+    dependents = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
+    strongest: dict[str, LockMode] = {}
+    for lock in locks:
+        if lock.kind not in dependents:
+            strongest[lock.relation] = max(strongest.get(lock.relation, lock.mode), lock.mode)
+    folded: dict[str, int] = {}
+    shown: list[LockOnRelation | ObservedLock] = []
+    for lock in locks:
+        owner = lock.table
+        if lock.kind in dependents and owner in strongest and lock.mode <= strongest[owner]:
+            folded[owner] = folded.get(owner, 0) + 1
+        else:
+            shown.append(lock)
+    lines = []
+    new = sum(1 for lock in shown if lock.new)
+    for lock in shown:
+        if lock.new and not show_new:
+            continue
+        mark = " (new)" if lock.new else ""
+        waiting = "" if getattr(lock, "granted", True) else " waiting"
+        extra = folded.pop(lock.relation, 0) if lock.kind not in dependents else 0
+        more = f" +{extra} idx" if extra else ""
+        lines.append(f"{short_name(lock.relation)}{mark} {_SHORT_MODE[lock.mode]}{waiting}{more}")
+    if new and not show_new:
+        lines.append(f"+{new} new" if lines else f"{new} new (blocks nobody)")
+    return lines or ["-"]
+
+
+def _blocks(reads: bool | None, writes: bool | None) -> str:
+    if reads is None and writes is None:
+        return "?"
+    if reads:
+        return "reads+writes"
+    return "writes" if writes else "-"
+
+
+def _table(statements: list[StatementReport], width: int, dynamic: bool) -> str:
+    rows: list[list[object]] = []
+    sqls: list[str] = []
+    for s in statements:
+        p = s.prediction
+        risk = str(s.risk) if s.risk is not None and s.risk > Severity.INFO else "-"
+        predicted = _cell(lock_lines(p.locks)) if p.analysable else "unknown"
+        flags = "rewrite" if p.rewrite else "scan" if p.table_scan else "-"
+        sqls.append(s.statement.sql)
+        if not dynamic:
+            rows.append([s.statement.location.line, predicted,
+                         _blocks(p.blocks_reads, p.blocks_writes), flags, risk])
+        else:
+            observed, measured, duration = _observed_cells(s)
+            verdict = s.verdict.kind.value if s.verdict is not None else "-"
+            rows.append([s.statement.location.line, predicted, observed, measured, duration,
+                         verdict, risk])
+    headers = (
+        ["line", "predicted", "observed", "blocks", "time", "verdict", "risk"]
+        if dynamic
+        else ["line", "locks", "blocks", "rewrite", "risk"]
+    )
+    # The statement column gets whatever width the other columns leave.
+    # tabulate pads each header by two (MIN_PADDING) and puts two spaces between columns.
+    used = sum(
+        max(len(h) + 2, *(len(line) for r in rows for line in str(r[i]).splitlines() or [""]))
+        for i, h in enumerate(headers)
+    )
+    sql_width = max(20, width - used - 2 * len(headers))
+    for row, sql in zip(rows, sqls, strict=True):
+        row.insert(1, "\n".join(textwrap.wrap(shorten_sql(sql, sql_width * 2), sql_width)) or "-")
+    headers.insert(1, "statement")
+    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+_CELL_WIDTH = 34
+
+
+def _cell(lines: list[str]) -> str:
+    return "\n".join(line if len(line) <= _CELL_WIDTH else line[: _CELL_WIDTH - 1] + "…" for line in lines)
+
+
+def _observed_cells(s: StatementReport) -> tuple[str, str, str]:
+    o = s.observation
+    if o is None or not o.ran:
+        reason = "not run" + (f": {o.not_run_reason}" if o and o.not_run_reason else "")
+        return "\n".join(textwrap.wrap(reason, _CELL_WIDTH)), "-", "-"
+    if o.error is not None:
+        text = f"ERROR {o.error.sqlstate or ''} {o.error.message}"
+        return "\n".join(textwrap.wrap(text, _CELL_WIDTH)[:3]), "-", f"{o.duration_ms:.0f}ms"
+    observed = _cell(lock_lines(o.locks)) + ("\n(sampled)" if o.sampled else "")
+    if o.rewritten:
+        observed += "\n" + _cell(["rewrote " + ", ".join(short_name(r) for r in o.rewritten)])
+    duration = f"{o.duration_ms:.0f}ms" if o.duration_ms >= 1 else f"{o.duration_ms:.1f}ms"
+    return observed, _blocks(o.blocks_reads, o.blocks_writes), duration
+
+
+def _finding(f: Finding, width: int) -> str:
+    head = f"  {f.location}  {f.severity}  {f.rule}"
+    body = textwrap.fill(f.message, width - 6, initial_indent="      ", subsequent_indent="      ")
+    out = [head, body]
+    if f.recipe:
+        out.append("      safe rewrite:")
+        for step in f.recipe:
+            out.extend("        " + line for line in step.splitlines())
+    return "\n".join(out)
+
+
+def _summary_line(report: Report) -> str:
+    s = summary(report)
+    counts = ", ".join(
+        f"{n} {sev}" for sev, n in reversed(list(s["findings"].items())) if n and sev != "info"
+    )
+    parts = [
+        f"{s['statements']} statements in {s['files']} file(s)",
+        f"{s['blocking_reads']} block reads",
+        f"{s['blocking_writes']} block writes",
+        f"{s['rewrites']} rewrite",
+    ]
+    if "verdicts" in s:
+        parts.append(", ".join(f"{n} {k}" for k, n in sorted(s["verdicts"].items())))
+    findings = f"findings: {counts}" if counts else "no findings"
+    under = len(report.under_predicted)
+    status = "FAILED" if report.failed else "passed"
+    reason = []
+    if report.failing_findings:
+        reason.append(f"findings at or above {report.fail_on}")
+    if under:
+        reason.append(f"{under} under-predicted")
+    tail = f"{status} ({'; '.join(reason)})" if reason else status
+    return f"{' · '.join(parts)} · {findings} → {tail}"
+
+
+_COLORS = {
+    "critical": "\033[1;31m",
+    "high": "\033[31m",
+    "medium": "\033[33m",
+    "under-predicted": "\033[1;31m",
+    "FAILED": "\033[1;31m",
+    "passed": "\033[32m",
+    "confirmed": "\033[32m",
+}
+
+
+def _colorize(text: str) -> str:
+    pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in _COLORS) + r")\b")
+    return pattern.sub(lambda m: f"{_COLORS[m.group(1)]}{m.group(1)}\033[0m", text)
+
+
+__all__ = ["VerdictKind", "lock_lines", "render", "shorten_sql"]

@@ -1,0 +1,77 @@
+"""Each rule's own examples are its tests: the bad one fires it, the good one does not."""
+
+import re
+
+import pytest
+
+from pgfence.analysis.analyze import analyse
+from pgfence.analysis.catalog import Catalog
+from pgfence.analysis.rules import all_rules
+from pgfence.model import Migration
+from pgfence.sources.sql import split_script
+
+RULES = all_rules()
+
+
+def _findings(rule, sql):
+    catalog = Catalog()
+    schema, _ = split_script(rule.example_schema, "schema.sql")
+    for s in schema:
+        catalog.apply(s.node)
+    catalog.settle()
+    statements, _ = split_script(sql, "example.sql")
+    reports, _ = analyse([Migration("example.sql", "sql", tuple(statements))], version=18, catalog=catalog)
+    return [f for r in reports for f in r.findings]
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_bad_example_fires(rule_id):
+    rule = RULES[rule_id]
+    hits = [f for f in _findings(rule, rule.example_bad) if f.rule == rule_id]
+    assert hits, f"{rule_id} did not fire on its bad example"
+    assert all(h.severity == rule.severity for h in hits)
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_good_example_is_silent(rule_id):
+    rule = RULES[rule_id]
+    assert [f for f in _findings(rule, rule.example_good) if f.rule == rule_id] == []
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_docstring_has_the_four_sections(rule_id):
+    doc = type(RULES[rule_id]).__doc__ or ""
+    for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
+        assert heading in doc, f"{rule_id} lacks {heading}"
+    assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule_id)
+
+
+def test_recipes_use_the_statements_own_names():
+    rule = RULES["foreign-key-validation"]
+    [finding] = [f for f in _findings(rule, rule.example_bad) if f.rule == rule.id]
+    assert finding.recipe[0].startswith("ALTER TABLE orders ADD CONSTRAINT orders_account_fk FOREIGN KEY (account_id)")
+    assert finding.recipe[0].endswith("NOT VALID;")
+    assert finding.recipe[-1] == "ALTER TABLE orders VALIDATE CONSTRAINT orders_account_fk;"
+
+
+def test_tables_created_in_the_same_migration_raise_nothing():
+    sql = "CREATE TABLE fresh (id int, email text);\nCREATE INDEX fresh_email ON fresh (email);\n" \
+          "ALTER TABLE fresh ALTER COLUMN email SET NOT NULL;\n"
+    statements, _ = split_script(sql, "m.sql")
+    reports, _ = analyse([Migration("m.sql", "sql", tuple(statements))], version=18)
+    assert [f.rule for r in reports for f in r.findings] == []
+
+
+def test_inline_ignore_silences_a_rule():
+    sql = "-- pgfence-ignore: create-index-blocks-writes\nCREATE INDEX i ON accounts (email);\n"
+    statements, _ = split_script(sql, "m.sql")
+    reports, _ = analyse([Migration("m.sql", "sql", tuple(statements))], version=18)
+    assert [f.rule for r in reports for f in r.findings] == []
+
+
+def test_concurrently_inside_a_transaction_is_critical():
+    sql = "BEGIN;\nCREATE INDEX CONCURRENTLY i ON accounts (email);\nCOMMIT;\n"
+    statements, _ = split_script(sql, "m.sql")
+    reports, _ = analyse([Migration("m.sql", "sql", tuple(statements))], version=18)
+    rules = [(f.rule, str(f.severity), f.location.line) for r in reports for f in r.findings]
+    assert rules == [("concurrently-in-transaction", "critical", 2)]

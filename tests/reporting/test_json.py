@@ -1,0 +1,58 @@
+import json
+
+from pgfence.analysis.analyze import build_report
+from pgfence.model import Severity
+from pgfence.reporting import json as json_report
+from pgfence.reporting import table
+from pgfence.sources.sql import read_sql_file
+
+
+def _report(tmp_path, sql, **kw):
+    path = tmp_path / "0001_x.sql"
+    path.write_text(sql)
+    return build_report([read_sql_file(str(path))], version=kw.pop("version", 18), **kw)
+
+
+def test_json_contract(tmp_path):
+    report = _report(tmp_path, "BEGIN;\nALTER TABLE accounts ADD COLUMN t uuid DEFAULT gen_random_uuid();\nCOMMIT;\n")
+    data = json.loads(json_report.render(report))
+    assert set(data) == {"pgfence_version", "schema_version", "command", "pg_version", "statements", "findings", "summary"}
+    assert data["pg_version"] == 18
+    stmt = data["statements"][1]
+    assert stmt["file"].endswith("0001_x.sql")
+    assert (stmt["line"], stmt["column"]) == (2, 1)
+    assert stmt["sql"].startswith("ALTER TABLE accounts")
+    assert stmt["transaction"] == "explicit"
+    predicted = stmt["predicted"]
+    assert predicted["locks"] == [{
+        "relation": "public.accounts", "mode": "AccessExclusiveLock", "kind": "table",
+        "role": "target", "new": False,
+    }]
+    assert predicted["rewrite"] is True
+    assert predicted["table_scan"] is True
+    assert predicted["blocks_reads"] is True and predicted["blocks_writes"] is True
+    assert [f["rule"] for f in stmt["findings"]] == ["add-column-rewrite"]
+    finding = stmt["findings"][0]
+    assert finding["severity"] == "high" and finding["line"] == 2 and finding["recipe"]
+    summary = data["summary"]
+    assert summary["statements"] == 3 and summary["rewrites"] == 1 and summary["failed"] is True
+    assert summary["findings"]["high"] == 1
+
+
+def test_fail_on_decides_failure(tmp_path):
+    sql = "DROP INDEX accounts_email_idx;\n"
+    assert not _report(tmp_path, sql).failed
+    assert _report(tmp_path, sql, fail_on=Severity.MEDIUM).failed
+
+
+def test_table_fits_100_columns(tmp_path):
+    report = _report(
+        tmp_path,
+        "ALTER TABLE accounts ADD CONSTRAINT accounts_account_owner_fk FOREIGN KEY (owner_id) "
+        "REFERENCES account_owners (id);\nCREATE INDEX accounts_email_idx ON accounts (email);\n",
+    )
+    text = table.render(report, width=100)
+    rows = text.split("Findings")[0].splitlines()
+    assert max(len(line) for line in rows) <= 100, "\n".join(rows)
+    assert "account_owners ShareRowExclusive" in text
+    assert "FAILED" in text

