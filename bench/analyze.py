@@ -53,7 +53,10 @@ def main() -> None:
     total = FILES * len(STATEMENTS)
     best, median = min(times), statistics.median(times)
     print(f"corpus: {FILES} files x {len(STATEMENTS)} statements = {total} statements")
-    print(f"pgfence analyze (whole process): best {best:.3f} s, median {median:.3f} s over {RUNS} runs")
+    print(
+        f"pgfence analyze (whole process): best {best:.3f} s, "
+        f"median {median:.3f} s over {RUNS} runs"
+    )
     print(f"statements per second (best run): {total / best:,.0f}")
     print(f"process start-up alone (pgfence --version): best {min(startup):.3f} s")
     print("peers on this size (2 cores, from the issue): pgfence/Node 0.85 s, Squawk 0.04 s")

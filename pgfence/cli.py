@@ -83,8 +83,12 @@ def _version_callback(value: bool) -> None:
 def _main(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version_callback, is_eager=True,
-                     help="Print the version and exit."),
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
@@ -123,8 +127,12 @@ PathsArg = Annotated[
 ]
 PgOpt = Annotated[
     int | None,
-    typer.Option("--pg", metavar="N", help="PostgreSQL major version to predict for (14-18). "
-                 "Default: the embedded server's, 18.", show_default=False),
+    typer.Option(
+        "--pg",
+        metavar="N",
+        help="PostgreSQL major version to predict for (14-18). Default: the embedded server's, 18.",
+        show_default=False,
+    ),
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 FailOnOpt = Annotated[
@@ -133,13 +141,19 @@ FailOnOpt = Annotated[
 ]
 SchemaOpt = Annotated[
     str | None,
-    typer.Option("--schema", metavar="FILE", help="A pg_dump schema file: lets the prediction know column "
-                 "types, indexes and constraints.", show_default=False),
+    typer.Option(
+        "--schema",
+        metavar="FILE",
+        help="A pg_dump schema file: lets the prediction know column "
+        "types, indexes and constraints.",
+        show_default=False,
+    ),
 ]
 MaxSizeOpt = Annotated[
     int,
-    typer.Option("--max-file-size", metavar="MB", help="Refuse migration files larger than this.",
-                 min=1),
+    typer.Option(
+        "--max-file-size", metavar="MB", help="Refuse migration files larger than this.", min=1
+    ),
 ]
 
 
@@ -187,7 +201,7 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("pgfence: interrupted\n")
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+    except Exception as exc:
         if _State.debug:
             raise
         sys.stderr.write(

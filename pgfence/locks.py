@@ -92,12 +92,26 @@ _M = LockMode
 _CONFLICTS: dict[LockMode, frozenset[LockMode]] = {
     _M.ACCESS_SHARE: frozenset({_M.ACCESS_EXCLUSIVE}),
     _M.ROW_SHARE: frozenset({_M.EXCLUSIVE, _M.ACCESS_EXCLUSIVE}),
-    _M.ROW_EXCLUSIVE: frozenset({_M.SHARE, _M.SHARE_ROW_EXCLUSIVE, _M.EXCLUSIVE, _M.ACCESS_EXCLUSIVE}),
+    _M.ROW_EXCLUSIVE: frozenset(
+        {_M.SHARE, _M.SHARE_ROW_EXCLUSIVE, _M.EXCLUSIVE, _M.ACCESS_EXCLUSIVE}
+    ),
     _M.SHARE_UPDATE_EXCLUSIVE: frozenset(
-        {_M.SHARE_UPDATE_EXCLUSIVE, _M.SHARE, _M.SHARE_ROW_EXCLUSIVE, _M.EXCLUSIVE, _M.ACCESS_EXCLUSIVE}
+        {
+            _M.SHARE_UPDATE_EXCLUSIVE,
+            _M.SHARE,
+            _M.SHARE_ROW_EXCLUSIVE,
+            _M.EXCLUSIVE,
+            _M.ACCESS_EXCLUSIVE,
+        }
     ),
     _M.SHARE: frozenset(
-        {_M.ROW_EXCLUSIVE, _M.SHARE_UPDATE_EXCLUSIVE, _M.SHARE_ROW_EXCLUSIVE, _M.EXCLUSIVE, _M.ACCESS_EXCLUSIVE}
+        {
+            _M.ROW_EXCLUSIVE,
+            _M.SHARE_UPDATE_EXCLUSIVE,
+            _M.SHARE_ROW_EXCLUSIVE,
+            _M.EXCLUSIVE,
+            _M.ACCESS_EXCLUSIVE,
+        }
     ),
     _M.SHARE_ROW_EXCLUSIVE: frozenset(
         {

@@ -14,12 +14,12 @@ from pgfence.locks import LockMode, blocked_by_any, conflicts
 
 __all__ = [
     "Finding",
+    "Location",
     "LockMode",
     "LockOnRelation",
-    "Location",
     "Migration",
-    "ObservedLock",
     "Observation",
+    "ObservedLock",
     "Prediction",
     "RelKind",
     "RelationVerdict",

@@ -40,7 +40,11 @@ def test_parse_error_fails_the_run_and_names_the_line(tmp_path):
     data = json.loads(result.stdout)
     assert len(data["statements"]) == 3
     [finding] = [f for s in data["statements"] for f in s["findings"]]
-    assert finding["rule"] == "parse-error" and finding["line"] == 2 and finding["severity"] == "critical"
+    assert (
+        finding["rule"] == "parse-error"
+        and finding["line"] == 2
+        and finding["severity"] == "critical"
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,7 +90,9 @@ def test_schema_file_informs_the_prediction(tmp_path):
     migration = tmp_path / "m.sql"
     migration.write_text("ALTER TABLE accounts ALTER COLUMN name TYPE varchar(80);\n")
     without = json.loads(run("analyze", "-f", "json", str(migration)).stdout)
-    with_schema = json.loads(run("analyze", "-f", "json", "--schema", str(schema), str(migration)).stdout)
+    with_schema = json.loads(
+        run("analyze", "-f", "json", "--schema", str(schema), str(migration)).stdout
+    )
     assert without["statements"][0]["predicted"]["rewrite"] is True
     assert with_schema["statements"][0]["predicted"]["rewrite"] is False
 

@@ -136,8 +136,11 @@ def _attach(
         more = [f for f in extra.get(i, []) if f.rule not in report.statement.ignored_rules]
         if more:
             report = StatementReport(
-                report.statement, report.prediction, report.findings + tuple(more),
-                report.observation, report.verdict,
+                report.statement,
+                report.prediction,
+                report.findings + tuple(more),
+                report.observation,
+                report.verdict,
             )
         out.append(report)
     return out

@@ -67,9 +67,7 @@ class Table:
     rows_written: bool = False  # the migration wrote rows into it
 
     def referenced_tables(self) -> list[str]:
-        return sorted(
-            {c.referenced_table for c in self.constraints.values() if c.referenced_table}
-        )
+        return sorted({c.referenced_table for c in self.constraints.values() if c.referenced_table})
 
     def not_null_proven(self, column: str) -> bool:
         return any(
@@ -203,16 +201,16 @@ class Catalog:
     def drop_relation(self, name: str) -> None:
         table = self.tables.pop(name, None)
         if table is not None:
-            for index in table.indexes:
-                self.indexes.pop(index, None)
+            for index_name in table.indexes:
+                self.indexes.pop(index_name, None)
             if table.parent and table.parent in self.tables:
                 parent = self.tables[table.parent]
                 parent.partitions = [p for p in parent.partitions if p != name]
                 if parent.default_partition == name:
                     parent.default_partition = None
-        index = self.indexes.pop(name, None)
-        if index is not None and index.table in self.tables:
-            owner = self.tables[index.table]
+        dropped = self.indexes.pop(name, None)
+        if dropped is not None and dropped.table in self.tables:
+            owner = self.tables[dropped.table]
             owner.indexes = [i for i in owner.indexes if i != name]
         self.sequences.discard(name)
         self.views.pop(name, None)
@@ -234,7 +232,8 @@ def type_ref(type_name: ast.TypeName) -> TypeRef:
 
 def column_from_def(col: ast.ColumnDef) -> Column:
     not_null = bool(col.is_not_null) or any(
-        c.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_IDENTITY)
+        c.contype
+        in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_IDENTITY)
         for c in col.constraints or ()
     )
     return Column(col.colname, type_ref(col.typeName) if col.typeName else None, not_null)
@@ -297,7 +296,11 @@ def _add_constraint(
         name = con.conname or f"{short}_{'_'.join(columns)}_fkey"
         ref = catalog.rangevar(con.pktable) if con.pktable else None
         table.constraints[name] = Constraint(name, "f", columns, not con.skip_validation, None, ref)
-    elif con.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION):
+    elif con.contype in (
+        ConstrType.CONSTR_PRIMARY,
+        ConstrType.CONSTR_UNIQUE,
+        ConstrType.CONSTR_EXCLUSION,
+    ):
         primary = con.contype == ConstrType.CONSTR_PRIMARY
         suffix = {ConstrType.CONSTR_PRIMARY: "pkey", ConstrType.CONSTR_UNIQUE: "key"}.get(
             con.contype, "excl"
@@ -310,8 +313,14 @@ def _add_constraint(
         kind = {ConstrType.CONSTR_PRIMARY: "p", ConstrType.CONSTR_UNIQUE: "u"}.get(con.contype, "x")
         table.constraints[name] = Constraint(name, kind, columns)
         catalog.add_index(
-            Index(f"{schema}.{index_name}", table.name, columns, unique=kind != "x",
-                  primary=primary, new=True)
+            Index(
+                f"{schema}.{index_name}",
+                table.name,
+                columns,
+                unique=kind != "x",
+                primary=primary,
+                new=True,
+            )
         )
         if index_name and f"{schema}.{index_name}" not in table.indexes:
             table.indexes.append(f"{schema}.{index_name}")
@@ -328,7 +337,9 @@ def _add_constraint(
 def _apply_index(catalog: Catalog, node: ast.IndexStmt) -> None:
     table = catalog.rangevar(node.relation)
     schema = table.split(".", 1)[0]
-    columns = tuple(p.name for p in node.indexParams or () if isinstance(p, ast.IndexElem) and p.name)
+    columns = tuple(
+        p.name for p in node.indexParams or () if isinstance(p, ast.IndexElem) and p.name
+    )
     if node.idxname:
         name = f"{schema}.{node.idxname}"
     else:
@@ -357,7 +368,11 @@ def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> 
             _add_constraint(catalog, table, con, (cmd.def_.colname,))
     elif sub == AlterTableType.AT_DropColumn and cmd.name:
         table.columns.pop(cmd.name, None)
-    elif sub == AlterTableType.AT_AlterColumnType and cmd.name and isinstance(cmd.def_, ast.ColumnDef):
+    elif (
+        sub == AlterTableType.AT_AlterColumnType
+        and cmd.name
+        and isinstance(cmd.def_, ast.ColumnDef)
+    ):
         column = table.columns.get(cmd.name)
         if column is not None and cmd.def_.typeName is not None:
             column.type = type_ref(cmd.def_.typeName)
@@ -410,31 +425,31 @@ def _apply_rename(catalog: Catalog, node: ast.RenameStmt) -> None:
         if table is not None:
             table.name = f"{old.split('.', 1)[0]}.{node.newname}"
             catalog.tables[table.name] = table
-            for index in table.indexes:
-                if index in catalog.indexes:
-                    catalog.indexes[index].table = table.name
+            for index_name in table.indexes:
+                if index_name in catalog.indexes:
+                    catalog.indexes[index_name].table = table.name
     elif node.renameType == ObjectType.OBJECT_COLUMN and node.relation is not None:
         table = catalog.tables.get(catalog.rangevar(node.relation))
         if table is not None and node.subname in table.columns:
             column = table.columns.pop(node.subname)
-            column.name = node.newname
-            table.columns[node.newname] = column
+            column.name = str(node.newname)
+            table.columns[column.name] = column
     elif node.renameType == ObjectType.OBJECT_INDEX and node.relation is not None:
         old = catalog.rangevar(node.relation)
-        index = catalog.indexes.pop(old, None)
-        if index is not None:
-            index.name = f"{old.split('.', 1)[0]}.{node.newname}"
-            catalog.indexes[index.name] = index
-            owner = catalog.tables.get(index.table)
+        renamed = catalog.indexes.pop(old, None)
+        if renamed is not None:
+            renamed.name = f"{old.split('.', 1)[0]}.{node.newname}"
+            catalog.indexes[renamed.name] = renamed
+            owner = catalog.tables.get(renamed.table)
             if owner is not None:
-                owner.indexes = [index.name if i == old else i for i in owner.indexes]
+                owner.indexes = [renamed.name if i == old else i for i in owner.indexes]
 
 
 def _apply_set(catalog: Catalog, node: ast.VariableSetStmt) -> None:
     if (node.name or "").lower() != "search_path":
         return
     if node.kind == VariableSetKind.VAR_SET_VALUE:
-        path = []
+        path: list[str] = []
         for arg in node.args or ():
             value = getattr(arg, "val", None)
             text = getattr(value, "sval", None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pglast
 from pglast import ast, visitors
@@ -68,7 +69,7 @@ class Context:
     version: int
 
 
-Classifier = Callable[[object, Context], list[Match]]
+Classifier = Callable[[Any, Context], list[Match]]
 _CLASSIFIERS: dict[type, Classifier] = {}
 
 
@@ -140,7 +141,9 @@ def build_prediction(
     )
 
 
-def _lock(relation: str, mode: LockMode, role: str, catalog: Catalog, block: object) -> LockOnRelation:
+def _lock(
+    relation: str, mode: LockMode, role: str, catalog: Catalog, block: object
+) -> LockOnRelation:
     kind = catalog.kind_of(relation)
     if kind is RelKind.UNKNOWN:
         kind = {
@@ -148,7 +151,11 @@ def _lock(relation: str, mode: LockMode, role: str, catalog: Catalog, block: obj
             "target-indexes": RelKind.INDEX,
             "sequence": RelKind.SEQUENCE,
         }.get(role, RelKind.TABLE)
-    table = catalog.table_of_index(relation) if kind in (RelKind.INDEX, RelKind.PARTITIONED_INDEX) else None
+    table = (
+        catalog.table_of_index(relation)
+        if kind in (RelKind.INDEX, RelKind.PARTITIONED_INDEX)
+        else None
+    )
     new = role == "new" or catalog.created_in(relation, block)
     return LockOnRelation(relation, mode, kind, role, table, new)
 
@@ -167,10 +174,14 @@ def _dominant(locks: Iterable[LockOnRelation]) -> tuple[LockOnRelation, ...]:
             )
             if not covered:
                 out.append(lock)
-    return tuple(sorted(out, key=lambda lock: (lock.new, lock.kind != RelKind.TABLE, lock.relation, lock.mode)))
+    return tuple(
+        sorted(
+            out, key=lambda lock: (lock.new, lock.kind != RelKind.TABLE, lock.relation, lock.mode)
+        )
+    )
 
 
-# ---- helpers ------------------------------------------------------------------------------
+# ---- helpers ------------------------------------------------------------------------------------
 
 
 def _target_roles(match: Match, ctx: Context, relation: str, *, recurse: bool = True) -> Match:
@@ -185,7 +196,9 @@ def _target_roles(match: Match, ctx: Context, relation: str, *, recurse: bool = 
 
 def _all_partitions(catalog: Catalog, relation: str) -> list[str]:
     out: list[str] = []
-    stack = list(reversed(catalog.tables[relation].partitions)) if relation in catalog.tables else []
+    stack = (
+        list(reversed(catalog.tables[relation].partitions)) if relation in catalog.tables else []
+    )
     while stack:
         child = stack.pop()
         out.append(child)
@@ -215,7 +228,7 @@ def _unknown_table_note(ctx: Context, relation: str, what: str) -> list[str]:
     return []
 
 
-# ---- ALTER TABLE ----------------------------------------------------------------------------
+# ---- ALTER TABLE --------------------------------------------------------------------------------
 
 
 @classifies(ast.AlterTableStmt)
@@ -305,7 +318,10 @@ def _alter_table_cmd(
     cmd: ast.AlterTableCmd, relation: str, recurse: bool, ctx: Context
 ) -> list[Match]:
     sub = cmd.subtype
-    base = lambda key: _target_roles(Match(key), ctx, relation, recurse=recurse)  # noqa: E731
+
+    def base(key: str) -> Match:
+        return _target_roles(Match(key), ctx, relation, recurse=recurse)
+
     if sub in _SIMPLE_SUBCOMMANDS:
         return [base(_SIMPLE_SUBCOMMANDS[sub])]
     if sub == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
@@ -314,10 +330,14 @@ def _alter_table_cmd(
         match = base("alter-table.drop-column")
         table = ctx.catalog.table(relation)
         if table is not None:
-            match.bind("index", *(
-                i for i in table.indexes
-                if cmd.name in ctx.catalog.indexes.get(i, _NO_INDEX).columns
-            ))
+            match.bind(
+                "index",
+                *(
+                    i
+                    for i in table.indexes
+                    if cmd.name in ctx.catalog.indexes.get(i, _NO_INDEX).columns
+                ),
+            )
         return [match]
     if sub == AlterTableType.AT_AlterColumnType and isinstance(cmd.def_, ast.ColumnDef):
         return [_alter_column_type(cmd, relation, recurse, ctx)]
@@ -328,14 +348,19 @@ def _alter_table_cmd(
             or (cmd.name in table.columns and table.columns[cmd.name].not_null)
         )
         return [base("alter-table.set-not-null.proven" if proven else "alter-table.set-not-null")]
-    if sub in (AlterTableType.AT_AddConstraint, AlterTableType.AT_AddIndexConstraint) and isinstance(
-        cmd.def_, ast.Constraint
-    ):
+    if sub in (
+        AlterTableType.AT_AddConstraint,
+        AlterTableType.AT_AddIndexConstraint,
+    ) and isinstance(cmd.def_, ast.Constraint):
         return [_add_constraint(cmd.def_, relation, recurse, ctx)]
     if sub == AlterTableType.AT_ValidateConstraint:
         constraint = _constraint(ctx, relation, cmd.name)
         if constraint is not None and constraint.kind == "f":
-            return [base("alter-table.validate-foreign-key").bind("referenced", constraint.referenced_table)]
+            return [
+                base("alter-table.validate-foreign-key").bind(
+                    "referenced", constraint.referenced_table
+                )
+            ]
         match = base("alter-table.validate-constraint")
         if constraint is None:
             match.notes.append(
@@ -346,7 +371,9 @@ def _alter_table_cmd(
     if sub == AlterTableType.AT_DropConstraint:
         constraint = _constraint(ctx, relation, cmd.name)
         if constraint is not None and constraint.kind == "f":
-            return [base("alter-table.drop-foreign-key").bind("referenced", constraint.referenced_table)]
+            return [
+                base("alter-table.drop-foreign-key").bind("referenced", constraint.referenced_table)
+            ]
         match = base("alter-table.drop-constraint")
         if constraint is not None and constraint.kind in ("p", "u", "x"):
             schema = relation.split(".", 1)[0]
@@ -357,7 +384,13 @@ def _alter_table_cmd(
         exclusive = bool(names & _EXCLUSIVE_RELOPTIONS) or any(
             not (n in _SUE_RELOPTIONS or n.startswith(("autovacuum_", "toast."))) for n in names
         )
-        return [base("alter-table.set-reloptions.exclusive" if exclusive else "alter-table.set-reloptions")]
+        return [
+            base(
+                "alter-table.set-reloptions.exclusive"
+                if exclusive
+                else "alter-table.set-reloptions"
+            )
+        ]
     if sub in (AlterTableType.AT_AddInherit, AlterTableType.AT_DropInherit):
         parent = ctx.catalog.rangevar(cmd.def_) if isinstance(cmd.def_, ast.RangeVar) else None
         return [base("alter-table.inherit").bind("parent", parent)]
@@ -365,7 +398,11 @@ def _alter_table_cmd(
         return [_attach_partition(cmd.def_, relation, ctx)]
     if sub == AlterTableType.AT_DetachPartition and isinstance(cmd.def_, ast.PartitionCmd):
         key = "alter-table.detach-partition" + (".concurrently" if cmd.def_.concurrent else "")
-        return [Match(key).bind("target", relation).bind("partition", ctx.catalog.rangevar(cmd.def_.name))]
+        return [
+            Match(key)
+            .bind("target", relation)
+            .bind("partition", ctx.catalog.rangevar(cmd.def_.name))
+        ]
     match = base("alter-table.owner")
     match.notes.append(f"ALTER TABLE {sub.name} is not in the lock table: assumed ACCESS EXCLUSIVE")
     return [match]
@@ -386,28 +423,42 @@ def _constraint(ctx: Context, relation: str, name: str | None) -> object:
 
 
 def _add_column(col: ast.ColumnDef, relation: str, recurse: bool, ctx: Context) -> list[Match]:
-    base = lambda key: _target_roles(Match(key), ctx, relation, recurse=recurse)  # noqa: E731
+    def base(key: str) -> Match:
+        return _target_roles(Match(key), ctx, relation, recurse=recurse)
+
     constraints = list(col.constraints or ())
     kinds = {c.contype for c in constraints}
-    default = next((c.raw_expr for c in constraints if c.contype == ConstrType.CONSTR_DEFAULT), None)
+    default = next(
+        (c.raw_expr for c in constraints if c.contype == ConstrType.CONSTR_DEFAULT), None
+    )
     generated = next((c for c in constraints if c.contype == ConstrType.CONSTR_GENERATED), None)
     type_name = col.typeName.names[-1].sval.lower() if col.typeName else ""
     schema = relation.split(".", 1)[0]
     short = relation.split(".", 1)[1]
     matches: list[Match] = []
     if type_name in ("serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"):
-        matches.append(base("alter-table.add-column.serial").bind("new", f"{schema}.{short}_{col.colname}_seq"))
+        matches.append(
+            base("alter-table.add-column.serial").bind("new", f"{schema}.{short}_{col.colname}_seq")
+        )
     elif ConstrType.CONSTR_IDENTITY in kinds:
-        matches.append(base("alter-table.add-column.identity").bind("new", f"{schema}.{short}_{col.colname}_seq"))
+        matches.append(
+            base("alter-table.add-column.identity").bind(
+                "new", f"{schema}.{short}_{col.colname}_seq"
+            )
+        )
     elif generated is not None:
         virtual = getattr(generated, "generated_kind", "s") == "v"
         if virtual and ctx.version < 18:
             matches.append(base("alter-table.add-column.stored-generated"))
             matches[-1].notes.append("virtual generated columns need PostgreSQL 18; add STORED")
         else:
-            matches.append(base(
-                "alter-table.add-column.virtual-generated" if virtual else "alter-table.add-column.stored-generated"
-            ))
+            matches.append(
+                base(
+                    "alter-table.add-column.virtual-generated"
+                    if virtual
+                    else "alter-table.add-column.stored-generated"
+                )
+            )
     elif default is not None:
         v = volatility(default)
         if v is Volatility.NON_VOLATILE:
@@ -428,7 +479,11 @@ def _add_column(col: ast.ColumnDef, relation: str, recurse: bool, ctx: Context) 
         if con.contype == ConstrType.CONSTR_CHECK:
             matches.append(base("alter-table.add-column.check"))
         elif con.contype == ConstrType.CONSTR_FOREIGN:
-            matches.append(base("alter-table.add-column.references").bind("referenced", ctx.catalog.rangevar(con.pktable)))
+            matches.append(
+                base("alter-table.add-column.references").bind(
+                    "referenced", ctx.catalog.rangevar(con.pktable)
+                )
+            )
         elif con.contype in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY):
             suffix = "pkey" if con.contype == ConstrType.CONSTR_PRIMARY else f"{col.colname}_key"
             name = con.conname or f"{short}_{suffix}"
@@ -437,7 +492,7 @@ def _add_column(col: ast.ColumnDef, relation: str, recurse: bool, ctx: Context) 
 
 
 def _alter_column_type(cmd: ast.AlterTableCmd, relation: str, recurse: bool, ctx: Context) -> Match:
-    col: ast.ColumnDef = cmd.def_
+    col = cmd.def_
     new_type = type_ref(col.typeName)
     using = col.raw_default
     has_using = using is not None and not _trivial_using(using, cmd.name, new_type)
@@ -454,7 +509,8 @@ def _alter_column_type(cmd: ast.AlterTableCmd, relation: str, recurse: bool, ctx
         )
     elif rewrites is None:
         match.notes.append(
-            f"{old_type} -> {new_type} rewrites unless the session TimeZone is UTC: a rewrite is assumed"
+            f"{old_type} -> {new_type} rewrites unless the session TimeZone is UTC: "
+            "a rewrite is assumed"
         )
     return match
 
@@ -473,7 +529,9 @@ def _trivial_using(using: object, column: str, new_type: object) -> bool:
 
 
 def _add_constraint(con: ast.Constraint, relation: str, recurse: bool, ctx: Context) -> Match:
-    base = lambda key: _target_roles(Match(key), ctx, relation, recurse=recurse)  # noqa: E731
+    def base(key: str) -> Match:
+        return _target_roles(Match(key), ctx, relation, recurse=recurse)
+
     schema, short = relation.split(".", 1)
     not_valid = bool(con.skip_validation)
     if con.contype == ConstrType.CONSTR_CHECK:
@@ -483,14 +541,22 @@ def _add_constraint(con: ast.Constraint, relation: str, recurse: bool, ctx: Cont
         return match.bind("referenced", ctx.catalog.rangevar(con.pktable))
     if con.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
         if con.indexname:
-            return Match("alter-table.add-unique-using-index").bind("target", relation).bind(
-                "index", f"{schema}.{con.indexname}"
+            return (
+                Match("alter-table.add-unique-using-index")
+                .bind("target", relation)
+                .bind("index", f"{schema}.{con.indexname}")
             )
         columns = "_".join(k.sval for k in con.keys or ())
-        default_name = f"{short}_pkey" if con.contype == ConstrType.CONSTR_PRIMARY else f"{short}_{columns}_key"
+        default_name = (
+            f"{short}_pkey"
+            if con.contype == ConstrType.CONSTR_PRIMARY
+            else f"{short}_{columns}_key"
+        )
         return base("alter-table.add-unique").bind("new", f"{schema}.{con.conname or default_name}")
     if con.contype == ConstrType.CONSTR_EXCLUSION:
-        return base("alter-table.add-exclusion").bind("new", f"{schema}.{con.conname or short + '_excl'}")
+        return base("alter-table.add-exclusion").bind(
+            "new", f"{schema}.{con.conname or short + '_excl'}"
+        )
     if con.contype == ConstrType.CONSTR_NOTNULL:
         return base("alter-table.add-not-null-constraint" + (".not-valid" if not_valid else ""))
     return base("alter-table.add-check")
@@ -514,7 +580,7 @@ def _attach_partition(cmd: ast.PartitionCmd, relation: str, ctx: Context) -> Mat
     return match
 
 
-# ---- renames and schema moves ------------------------------------------------------------------
+# ---- renames and schema moves -------------------------------------------------------------------
 
 
 @classifies(ast.RenameStmt)
@@ -551,37 +617,59 @@ def _set_schema(node: ast.AlterObjectSchemaStmt, ctx: Context) -> list[Match]:
     return [Match("alter-table.set-schema").bind("target", relation)]
 
 
-# ---- CREATE / DROP ----------------------------------------------------------------------------
+# ---- CREATE / DROP ------------------------------------------------------------------------------
 
 
 @classifies(ast.CreateStmt)
 def _create_table(node: ast.CreateStmt, ctx: Context) -> list[Match]:
     relation = ctx.catalog.rangevar(node.relation)
-    if node.if_not_exists and ctx.catalog.table(relation) is not None and not ctx.catalog.is_new(relation):
+    if (
+        node.if_not_exists
+        and ctx.catalog.table(relation) is not None
+        and not ctx.catalog.is_new(relation)
+    ):
         return [Match("no-relation-lock", notes=[f"{relation} exists: IF NOT EXISTS skips it"])]
     matches = [Match("create-table").bind("new", relation)]
     if node.partbound is not None and node.inhRelations:
         parent = ctx.catalog.rangevar(node.inhRelations[0])
         info = ctx.catalog.table(parent)
-        default = info.default_partition if info is not None and not node.partbound.is_default else None
-        matches.append(Match("create-table.partition-of").bind("new", relation).bind("parent", parent)
-                       .bind("default-partition", default))
+        default = (
+            info.default_partition if info is not None and not node.partbound.is_default else None
+        )
+        matches.append(
+            Match("create-table.partition-of")
+            .bind("new", relation)
+            .bind("parent", parent)
+            .bind("default-partition", default)
+        )
     elif node.inhRelations:
-        matches.append(Match("alter-table.inherit").bind("new", relation).bind(
-            "parent", *(ctx.catalog.rangevar(rv) for rv in node.inhRelations)))
+        matches.append(
+            Match("alter-table.inherit")
+            .bind("new", relation)
+            .bind("parent", *(ctx.catalog.rangevar(rv) for rv in node.inhRelations))
+        )
     referenced: list[str] = []
     for element in node.tableElts or ():
         constraints = element.constraints or () if isinstance(element, ast.ColumnDef) else [element]
         for con in constraints:
-            if isinstance(con, ast.Constraint) and con.contype == ConstrType.CONSTR_FOREIGN and con.pktable:
+            if (
+                isinstance(con, ast.Constraint)
+                and con.contype == ConstrType.CONSTR_FOREIGN
+                and con.pktable
+            ):
                 target = ctx.catalog.rangevar(con.pktable)
                 if target != relation:
                     referenced.append(target)
         if isinstance(element, ast.TableLikeClause):
-            matches.append(Match("create-table.like").bind("new", relation).bind(
-                "sources", ctx.catalog.rangevar(element.relation)))
+            matches.append(
+                Match("create-table.like")
+                .bind("new", relation)
+                .bind("sources", ctx.catalog.rangevar(element.relation))
+            )
     if referenced:
-        matches.append(Match("create-table.references").bind("new", relation).bind("referenced", *referenced))
+        matches.append(
+            Match("create-table.references").bind("new", relation).bind("referenced", *referenced)
+        )
     return matches
 
 
@@ -628,19 +716,28 @@ def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
             index = ctx.catalog.names(obj)
             if node.missing_ok and ctx.catalog.complete and index not in ctx.catalog.indexes:
                 continue
-            matches.append(Match(key).bind("index", index).bind("index-table", _index_table(index, ctx)))
+            matches.append(
+                Match(key).bind("index", index).bind("index-table", _index_table(index, ctx))
+            )
         return matches or [Match("no-relation-lock")]
     if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SEQUENCE):
         return [Match("drop-view").bind("target", ctx.catalog.names(o)) for o in objects]
     if kind in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE):
-        key = {ObjectType.OBJECT_TRIGGER: "drop-trigger", ObjectType.OBJECT_POLICY: "create-policy"}.get(
-            kind, "create-rule"
-        )
-        return [Match(key).bind("target", ctx.catalog.names(list(o)[:-1])) for o in objects if len(o) > 1]
+        key = {
+            ObjectType.OBJECT_TRIGGER: "drop-trigger",
+            ObjectType.OBJECT_POLICY: "create-policy",
+        }.get(kind, "create-rule")
+        return [
+            Match(key).bind("target", ctx.catalog.names(list(o)[:-1]))
+            for o in objects
+            if len(o) > 1
+        ]
     if kind == ObjectType.OBJECT_SCHEMA and cascade:
         schemas = {getattr(o, "sval", None) for o in node.objects or ()}
         tables = [t for t in ctx.catalog.tables if t.split(".", 1)[0] in schemas]
-        return [Match("drop-table").bind("target", *tables)] if tables else [Match("no-relation-lock")]
+        return (
+            [Match("drop-table").bind("target", *tables)] if tables else [Match("no-relation-lock")]
+        )
     if kind == ObjectType.OBJECT_TYPE and cascade:
         return [Match("no-relation-lock", notes=["DROP TYPE … CASCADE drops the columns using it"])]
     return [Match("no-relation-lock")]
@@ -659,7 +756,7 @@ def _truncate(node: ast.TruncateStmt, ctx: Context) -> list[Match]:
     return matches
 
 
-# ---- indexes ---------------------------------------------------------------------------------
+# ---- indexes ------------------------------------------------------------------------------------
 
 
 def default_index_name(table: str, columns: str) -> str:
@@ -671,7 +768,9 @@ def default_index_name(table: str, columns: str) -> str:
 def _create_index(node: ast.IndexStmt, ctx: Context) -> list[Match]:
     relation = ctx.catalog.rangevar(node.relation)
     schema, short = relation.split(".", 1)
-    columns = "_".join(p.name for p in node.indexParams or () if isinstance(p, ast.IndexElem) and p.name)
+    columns = "_".join(
+        p.name for p in node.indexParams or () if isinstance(p, ast.IndexElem) and p.name
+    )
     name = f"{schema}.{node.idxname or default_index_name(short, columns)}"
     if node.if_not_exists and name in ctx.catalog.indexes and not ctx.catalog.is_new(name):
         return [Match("no-relation-lock", notes=[f"{name} exists: IF NOT EXISTS skips it"])]
@@ -689,15 +788,26 @@ def _reindex(node: ast.ReindexStmt, ctx: Context) -> list[Match]:
         isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
     )
     if node.relation is None:
-        return [Match("no-relation-lock", notes=["REINDEX SCHEMA / DATABASE / SYSTEM locks every table in turn"])]
+        return [
+            Match(
+                "no-relation-lock",
+                notes=["REINDEX SCHEMA / DATABASE / SYSTEM locks every table in turn"],
+            )
+        ]
     relation = ctx.catalog.rangevar(node.relation)
     if node.kind == ReindexObjectType.REINDEX_OBJECT_INDEX:
         table = _index_table(relation, ctx)
         if concurrently:
-            return [Match("reindex.concurrently").bind("target", table).bind("target-indexes", relation)]
+            return [
+                Match("reindex.concurrently").bind("target", table).bind("target-indexes", relation)
+            ]
         return [Match("reindex.index").bind("index", relation).bind("index-table", table)]
     key = "reindex.concurrently" if concurrently else "reindex.table"
-    match = Match(key).bind("target", relation).bind("target-indexes", *ctx.catalog.indexes_of(relation))
+    match = (
+        Match(key)
+        .bind("target", relation)
+        .bind("target-indexes", *ctx.catalog.indexes_of(relation))
+    )
     return [match]
 
 
@@ -710,7 +820,11 @@ def _create_view(node: ast.ViewStmt, ctx: Context) -> list[Match]:
     exists = relation in ctx.catalog.views or relation in ctx.catalog.tables
     key = "create-view.replace" if node.replace and exists else "create-view"
     role = "target" if key == "create-view.replace" else "new"
-    return [Match(key).bind(role, relation).bind("sources", *_sources(node.query, ctx, exclude=[relation]))]
+    return [
+        Match(key)
+        .bind(role, relation)
+        .bind("sources", *_sources(node.query, ctx, exclude=[relation]))
+    ]
 
 
 @classifies(ast.RefreshMatViewStmt)
@@ -720,17 +834,20 @@ def _refresh(node: ast.RefreshMatViewStmt, ctx: Context) -> list[Match]:
     return [_target_roles(Match(key), ctx, relation, recurse=False)]
 
 
-# ---- maintenance ----------------------------------------------------------------------------------
+# ---- maintenance --------------------------------------------------------------------------------
 
 
 @classifies(ast.VacuumStmt)
 def _vacuum(node: ast.VacuumStmt, ctx: Context) -> list[Match]:
     options = {d.defname for d in node.options or () if isinstance(d, ast.DefElem)}
+    key = "vacuum.full" if "full" in options else "vacuum"
     if not node.is_vacuumcmd:
         key = "analyze"
-    else:
-        key = "vacuum.full" if "full" in options else "vacuum"
-    relations = [ctx.catalog.rangevar(r.relation) for r in node.rels or () if isinstance(r, ast.VacuumRelation)]
+    relations = [
+        ctx.catalog.rangevar(r.relation)
+        for r in node.rels or ()
+        if isinstance(r, ast.VacuumRelation)
+    ]
     if not relations:
         relations = sorted(t for t, info in ctx.catalog.tables.items() if not info.new)
     return [_target_roles(Match(key), ctx, r, recurse=False) for r in relations] or [
@@ -742,7 +859,9 @@ def _vacuum(node: ast.VacuumStmt, ctx: Context) -> list[Match]:
 def _cluster(node: ast.ClusterStmt, ctx: Context) -> list[Match]:
     if node.relation is None:
         return [Match("cluster", notes=["every previously clustered table, one at a time"])]
-    return [_target_roles(Match("cluster"), ctx, ctx.catalog.rangevar(node.relation), recurse=False)]
+    return [
+        _target_roles(Match("cluster"), ctx, ctx.catalog.rangevar(node.relation), recurse=False)
+    ]
 
 
 @classifies(ast.LockStmt)
@@ -762,14 +881,18 @@ def _lock_table(node: ast.LockStmt, ctx: Context) -> list[Match]:
     return matches
 
 
-# ---- data ----------------------------------------------------------------------------------------
+# ---- data ---------------------------------------------------------------------------------------
 
 
 @classifies(ast.SelectStmt)
 def _select(node: ast.SelectStmt, ctx: Context) -> list[Match]:
     if node.intoClause is not None:
         relation = ctx.catalog.rangevar(node.intoClause.rel)
-        return [Match("create-table-as").bind("new", relation).bind("sources", *_sources(node, ctx, [relation]))]
+        return [
+            Match("create-table-as")
+            .bind("new", relation)
+            .bind("sources", *_sources(node, ctx, [relation]))
+        ]
     sources = _sources(node, ctx)
     key = "select.for-update" if node.lockingClause else "select"
     matches = [_target_roles(Match(key), ctx, s, recurse=True) for s in sources]
@@ -804,10 +927,14 @@ def _update(node: ast.UpdateStmt, ctx: Context) -> list[Match]:
     updated = {t.name for t in node.targetList or () if isinstance(t, ast.ResTarget)}
     if table is not None:
         # The foreign-key check runs (and locks the referenced table) only when a key changes.
-        match.bind("referenced", *(
-            c.referenced_table for c in table.constraints.values()
-            if c.kind == "f" and c.referenced_table != relation and updated & set(c.columns)
-        ))
+        match.bind(
+            "referenced",
+            *(
+                c.referenced_table
+                for c in table.constraints.values()
+                if c.kind == "f" and c.referenced_table != relation and updated & set(c.columns)
+            ),
+        )
     extra = [n for n in (node.fromClause, node.whereClause) if n]
     match.bind("sources", *(s for e in extra for s in _sources(e, ctx, exclude=[relation])))
     return [match]
@@ -841,7 +968,7 @@ def _copy(node: ast.CopyStmt, ctx: Context) -> list[Match]:
     return [Match("copy-to").bind("target", relation)]
 
 
-# ---- other objects ---------------------------------------------------------------------------------
+# ---- other objects ------------------------------------------------------------------------------
 
 
 @classifies(ast.CreateTrigStmt)
@@ -876,8 +1003,12 @@ def _comment(node: ast.CommentStmt, ctx: Context) -> list[Match]:
         return [Match("comment").bind("target", ctx.catalog.names(obj))]
     if node.objtype == ObjectType.OBJECT_COLUMN and isinstance(obj, (list, tuple)) and len(obj) > 1:
         return [Match("comment").bind("target", ctx.catalog.names(list(obj)[:-1]))]
-    if node.objtype in (ObjectType.OBJECT_TABCONSTRAINT, ObjectType.OBJECT_TRIGGER,
-                        ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE) and isinstance(obj, (list, tuple)):
+    if node.objtype in (
+        ObjectType.OBJECT_TABCONSTRAINT,
+        ObjectType.OBJECT_TRIGGER,
+        ObjectType.OBJECT_POLICY,
+        ObjectType.OBJECT_RULE,
+    ) and isinstance(obj, (list, tuple)):
         return [Match("comment").bind("target", ctx.catalog.names(list(obj)[:-1]))]
     return [Match("no-relation-lock")]
 
@@ -887,7 +1018,9 @@ def _grant(node: ast.GrantStmt, ctx: Context) -> list[Match]:
     if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_SEQUENCE) and all(
         isinstance(o, ast.RangeVar) for o in node.objects or ()
     ):
-        return [Match("grant").bind("target", *(ctx.catalog.rangevar(o) for o in node.objects or ()))]
+        return [
+            Match("grant").bind("target", *(ctx.catalog.rangevar(o) for o in node.objects or ()))
+        ]
     return [Match("no-relation-lock")]
 
 
@@ -903,7 +1036,9 @@ def _alter_sequence(node: ast.AlterSeqStmt, ctx: Context) -> list[Match]:
 
 @classifies(ast.CreateStatsStmt)
 def _create_statistics(node: ast.CreateStatsStmt, ctx: Context) -> list[Match]:
-    relations = [ctx.catalog.rangevar(r) for r in node.relations or () if isinstance(r, ast.RangeVar)]
+    relations = [
+        ctx.catalog.rangevar(r) for r in node.relations or () if isinstance(r, ast.RangeVar)
+    ]
     return [Match("create-statistics").bind("target", *relations)]
 
 
@@ -913,7 +1048,8 @@ def _alter_domain(node: ast.AlterDomainStmt, ctx: Context) -> list[Match]:
         return [Match("no-relation-lock")]
     domain = node.typeName[-1].sval.lower() if node.typeName else ""
     users = [
-        t.name for t in ctx.catalog.tables.values()
+        t.name
+        for t in ctx.catalog.tables.values()
         if any(c.type is not None and c.type.name == domain for c in t.columns.values())
     ]
     match = Match("alter-domain.add-constraint").bind("sources", *users)
@@ -939,7 +1075,9 @@ def _explain(node: ast.ExplainStmt, ctx: Context) -> list[Match]:
     if analyze:
         return inner
     # Plain EXPLAIN plans the query: the planner's weak locks, nothing is executed.
-    return [Match("select").bind("target", *m.roles.get("target", [])) for m in inner] or [Match("no-relation-lock")]
+    return [Match("select").bind("target", *m.roles.get("target", [])) for m in inner] or [
+        Match("no-relation-lock")
+    ]
 
 
 @classifies(ast.TransactionStmt)
@@ -972,10 +1110,13 @@ def plpgsql_statements(body: str) -> tuple[list[tuple[str, bool]], list[str]]:
     tag = "pgfence_body"
     while f"${tag}$" in body:
         tag += "_"
-    wrapper = f"CREATE FUNCTION pg_temp.pgfence_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}$"
+    wrapper = (
+        "CREATE FUNCTION pg_temp.pgfence_do() RETURNS void LANGUAGE plpgsql "
+        f"AS ${tag}${body}${tag}$"
+    )
     try:
         tree = json.loads(pglast.parser.parse_plpgsql_json(wrapper))
-    except Exception as exc:  # noqa: BLE001 - any PL/pgSQL parse failure is "opaque"
+    except Exception as exc:
         return [], [f"the PL/pgSQL body does not parse: {exc}"]
     found: list[tuple[str, bool]] = []
     opaque: list[str] = []
@@ -994,9 +1135,16 @@ def plpgsql_statements(body: str) -> tuple[list[tuple[str, bool]], list[str]]:
                 opaque.append("EXECUTE of a dynamically built statement")
             else:
                 branch = conditional or key in (
-                    "PLpgSQL_stmt_if", "PLpgSQL_stmt_case", "PLpgSQL_stmt_loop",
-                    "PLpgSQL_stmt_while", "PLpgSQL_stmt_fori", "PLpgSQL_stmt_fors",
-                    "PLpgSQL_stmt_foreach_a", "exceptions", "elsif_list", "else_body",
+                    "PLpgSQL_stmt_if",
+                    "PLpgSQL_stmt_case",
+                    "PLpgSQL_stmt_loop",
+                    "PLpgSQL_stmt_while",
+                    "PLpgSQL_stmt_fori",
+                    "PLpgSQL_stmt_fors",
+                    "PLpgSQL_stmt_foreach_a",
+                    "exceptions",
+                    "elsif_list",
+                    "else_body",
                 )
                 walk(inner, branch)
 
@@ -1026,7 +1174,9 @@ def plpgsql_matches(node: ast.DoStmt, ctx: Context) -> list[Match]:
                     m.notes.append("inside a condition or handler of the DO block: it may not run")
             matches.extend(inner_matches)
     if opaque:
-        matches.append(Match("unanalysable", notes=[f"DO block: {', '.join(dict.fromkeys(opaque))}"]))
+        matches.append(
+            Match("unanalysable", notes=[f"DO block: {', '.join(dict.fromkeys(opaque))}"])
+        )
     return matches or [Match("no-relation-lock")]
 
 
@@ -1096,4 +1246,8 @@ for _node_type in _NO_RELATION_LOCK:
 
 @classifies(ast.CallStmt, ast.ExecuteStmt)
 def _opaque_call(node: object, ctx: Context) -> list[Match]:
-    return [Match("unanalysable", notes=["calls a procedure or prepared statement: its locks are unknown"])]
+    return [
+        Match(
+            "unanalysable", notes=["calls a procedure or prepared statement: its locks are unknown"]
+        )
+    ]

@@ -39,8 +39,16 @@ _ALIASES = {
 }
 
 # typmod-only changes that the type's support function proves harmless when widened.
-_WIDENING_SAFE = {"varchar", "numeric", "timestamp", "timestamptz", "time", "timetz", "interval",
-                  "varbit"}
+_WIDENING_SAFE = {
+    "varchar",
+    "numeric",
+    "timestamp",
+    "timestamptz",
+    "time",
+    "timetz",
+    "interval",
+    "varbit",
+}
 
 
 @dataclass(frozen=True)
@@ -53,8 +61,13 @@ class TypeRef:
     schema: str | None = None  # for user-defined types (enums, domains)
 
     @classmethod
-    def of(cls, name: str, modifiers: tuple[int, ...] = (), array: bool = False,
-           schema: str | None = None) -> TypeRef:
+    def of(
+        cls,
+        name: str,
+        modifiers: tuple[int, ...] = (),
+        array: bool = False,
+        schema: str | None = None,
+    ) -> TypeRef:
         lowered = name.lower()
         if schema in (None, "pg_catalog"):
             return cls(_ALIASES.get(lowered, lowered), modifiers, array, None)
@@ -109,7 +122,9 @@ def rewrites_on_type_change(
         return False
     if pair == {"timestamp", "timestamptz"}:
         # PG 12+: no rewrite when the session TimeZone is UTC (the values are identical).
-        if _typmod_change_rewrites(TypeRef(old.name, old.modifiers), TypeRef(old.name, new.modifiers)):
+        if _typmod_change_rewrites(
+            TypeRef(old.name, old.modifiers), TypeRef(old.name, new.modifiers)
+        ):
             return True
         return None if utc_session is None else not utc_session
     return True

@@ -118,8 +118,11 @@ def _observation(o: Observation) -> dict[str, Any]:
             "sqlstate": o.error.sqlstate,
             "message": o.error.message,
             **(
-                {"file": o.error.location.file, "line": o.error.location.line,
-                 "column": o.error.location.column}
+                {
+                    "file": o.error.location.file,
+                    "line": o.error.location.line,
+                    "column": o.error.location.column,
+                }
                 if o.error.location
                 else {}
             ),

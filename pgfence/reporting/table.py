@@ -120,13 +120,21 @@ def _table(statements: list[StatementReport], width: int, dynamic: bool) -> str:
         flags = "rewrite" if p.rewrite else "scan" if p.table_scan else "-"
         sqls.append(s.statement.sql)
         if not dynamic:
-            rows.append([s.statement.location.line, predicted,
-                         _blocks(p.blocks_reads, p.blocks_writes), flags, risk])
+            rows.append(
+                [
+                    s.statement.location.line,
+                    predicted,
+                    _blocks(p.blocks_reads, p.blocks_writes),
+                    flags,
+                    risk,
+                ]
+            )
         else:
             observed, measured, duration = _observed_cells(s)
             verdict = s.verdict.kind.value if s.verdict is not None else "-"
-            rows.append([s.statement.location.line, predicted, observed, measured, duration,
-                         verdict, risk])
+            rows.append(
+                [s.statement.location.line, predicted, observed, measured, duration, verdict, risk]
+            )
     headers = (
         ["line", "predicted", "observed", "blocks", "time", "verdict", "risk"]
         if dynamic
@@ -142,14 +150,16 @@ def _table(statements: list[StatementReport], width: int, dynamic: bool) -> str:
     for row, sql in zip(rows, sqls, strict=True):
         row.insert(1, "\n".join(textwrap.wrap(shorten_sql(sql, sql_width * 2), sql_width)) or "-")
     headers.insert(1, "statement")
-    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+    return str(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
 
 
 _CELL_WIDTH = 34
 
 
 def _cell(lines: list[str]) -> str:
-    return "\n".join(line if len(line) <= _CELL_WIDTH else line[: _CELL_WIDTH - 1] + "…" for line in lines)
+    return "\n".join(
+        line if len(line) <= _CELL_WIDTH else line[: _CELL_WIDTH - 1] + "…" for line in lines
+    )
 
 
 def _observed_cells(s: StatementReport) -> tuple[str, str, str]:

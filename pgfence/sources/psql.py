@@ -100,9 +100,17 @@ class _StatementState:
     def routine_body_allowed(self) -> bool:
         # CREATE [OR REPLACE] FUNCTION|PROCEDURE … : only there can BEGIN open a body.
         w = self.words
-        return len(w) >= 2 and w[0] == "create" and (
-            w[1] in ("function", "procedure")
-            or (w[1:3] == ["or", "replace"] and len(w) >= 4 and w[3] in ("function", "procedure"))
+        return (
+            len(w) >= 2
+            and w[0] == "create"
+            and (
+                w[1] in ("function", "procedure")
+                or (
+                    w[1:3] == ["or", "replace"]
+                    and len(w) >= 4
+                    and w[3] in ("function", "procedure")
+                )
+            )
         )
 
     def see_word(self, word: str) -> None:
@@ -111,9 +119,7 @@ class _StatementState:
             self.words.append(lowered)
         if self.depth or not self.routine_body_allowed():
             return
-        if lowered == "begin":
-            self.begin_depth += 1
-        elif lowered == "case" and self.begin_depth:
+        if lowered == "begin" or (lowered == "case" and self.begin_depth):
             self.begin_depth += 1
         elif lowered == "end" and self.begin_depth:
             self.begin_depth -= 1
@@ -176,11 +182,17 @@ class Scanner:
             if state.start is None:
                 state.start = tok_start
             if kind == "string":
-                self.pos = _skip_body(_STRING_BODY, text, self.pos, tok_start, "unterminated quoted string")
+                self.pos = _skip_body(
+                    _STRING_BODY, text, self.pos, tok_start, "unterminated quoted string"
+                )
             elif kind == "estring":
-                self.pos = _skip_body(_ESTRING_BODY, text, self.pos, tok_start, "unterminated quoted string")
+                self.pos = _skip_body(
+                    _ESTRING_BODY, text, self.pos, tok_start, "unterminated quoted string"
+                )
             elif kind == "qident":
-                self.pos = _skip_body(_QIDENT_BODY, text, self.pos, tok_start, "unterminated quoted identifier")
+                self.pos = _skip_body(
+                    _QIDENT_BODY, text, self.pos, tok_start, "unterminated quoted identifier"
+                )
             elif kind == "dollar":
                 tag = m.group()
                 close = text.find(tag, self.pos)

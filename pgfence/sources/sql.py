@@ -11,6 +11,7 @@ import pglast
 from pglast import ast
 from pglast.enums import TransactionStmtKind
 
+from pgfence.errors import BadInput
 from pgfence.model import (
     AUTOCOMMIT,
     Finding,
@@ -22,7 +23,6 @@ from pgfence.model import (
     TxScope,
 )
 from pgfence.sources.files import DEFAULT_MAX_BYTES, read_text
-from pgfence.errors import BadInput
 from pgfence.sources.psql import LexError, MetaCommand, Piece, Scanner, copy_data_span
 
 _IGNORE = re.compile(r"pgfence(?:-ignore|:\s*ignore)\s*:?\s*([\w\-, ]+)", re.IGNORECASE)

@@ -20,7 +20,9 @@ def _findings(rule, sql):
         catalog.apply(s.node)
     catalog.settle()
     statements, _ = split_script(sql, "example.sql")
-    reports, _ = analyse([Migration("example.sql", "sql", tuple(statements))], version=18, catalog=catalog)
+    reports, _ = analyse(
+        [Migration("example.sql", "sql", tuple(statements))], version=18, catalog=catalog
+    )
     return [f for r in reports for f in r.findings]
 
 
@@ -49,14 +51,18 @@ def test_docstring_has_the_four_sections(rule_id):
 def test_recipes_use_the_statements_own_names():
     rule = RULES["foreign-key-validation"]
     [finding] = [f for f in _findings(rule, rule.example_bad) if f.rule == rule.id]
-    assert finding.recipe[0].startswith("ALTER TABLE orders ADD CONSTRAINT orders_account_fk FOREIGN KEY (account_id)")
+    assert finding.recipe[0].startswith(
+        "ALTER TABLE orders ADD CONSTRAINT orders_account_fk FOREIGN KEY (account_id)"
+    )
     assert finding.recipe[0].endswith("NOT VALID;")
     assert finding.recipe[-1] == "ALTER TABLE orders VALIDATE CONSTRAINT orders_account_fk;"
 
 
 def test_tables_created_in_the_same_migration_raise_nothing():
-    sql = "CREATE TABLE fresh (id int, email text);\nCREATE INDEX fresh_email ON fresh (email);\n" \
-          "ALTER TABLE fresh ALTER COLUMN email SET NOT NULL;\n"
+    sql = (
+        "CREATE TABLE fresh (id int, email text);\nCREATE INDEX fresh_email ON fresh (email);\n"
+        "ALTER TABLE fresh ALTER COLUMN email SET NOT NULL;\n"
+    )
     statements, _ = split_script(sql, "m.sql")
     reports, _ = analyse([Migration("m.sql", "sql", tuple(statements))], version=18)
     assert [f.rule for r in reports for f in r.findings] == []

@@ -14,9 +14,20 @@ def _report(tmp_path, sql, **kw):
 
 
 def test_json_contract(tmp_path):
-    report = _report(tmp_path, "BEGIN;\nALTER TABLE accounts ADD COLUMN t uuid DEFAULT gen_random_uuid();\nCOMMIT;\n")
+    report = _report(
+        tmp_path,
+        "BEGIN;\nALTER TABLE accounts ADD COLUMN t uuid DEFAULT gen_random_uuid();\nCOMMIT;\n",
+    )
     data = json.loads(json_report.render(report))
-    assert set(data) == {"pgfence_version", "schema_version", "command", "pg_version", "statements", "findings", "summary"}
+    assert set(data) == {
+        "pgfence_version",
+        "schema_version",
+        "command",
+        "pg_version",
+        "statements",
+        "findings",
+        "summary",
+    }
     assert data["pg_version"] == 18
     stmt = data["statements"][1]
     assert stmt["file"].endswith("0001_x.sql")
@@ -24,10 +35,15 @@ def test_json_contract(tmp_path):
     assert stmt["sql"].startswith("ALTER TABLE accounts")
     assert stmt["transaction"] == "explicit"
     predicted = stmt["predicted"]
-    assert predicted["locks"] == [{
-        "relation": "public.accounts", "mode": "AccessExclusiveLock", "kind": "table",
-        "role": "target", "new": False,
-    }]
+    assert predicted["locks"] == [
+        {
+            "relation": "public.accounts",
+            "mode": "AccessExclusiveLock",
+            "kind": "table",
+            "role": "target",
+            "new": False,
+        }
+    ]
     assert predicted["rewrite"] is True
     assert predicted["table_scan"] is True
     assert predicted["blocks_reads"] is True and predicted["blocks_writes"] is True

@@ -94,7 +94,9 @@ def test_explicit_transactions_are_tracked():
 
 
 def test_runner_transaction_wraps_the_file_and_commit_starts_a_new_one():
-    statements, _ = split_script("select 1;\nCOMMIT;\nselect 2;\n", "m.sql", runner_transaction=True)
+    statements, _ = split_script(
+        "select 1;\nCOMMIT;\nselect 2;\n", "m.sql", runner_transaction=True
+    )
     blocks = [(s.transaction.scope, s.transaction.block) for s in statements]
     assert blocks == [(TxScope.RUNNER, 1), (TxScope.RUNNER, 1), (TxScope.RUNNER, 2)]
 
@@ -112,7 +114,13 @@ def test_inline_ignore_comments():
 
 def test_natural_order():
     names = ["V10__c.sql", "V2__b.sql", "V1__a.sql", "0010_x.sql", "0009_y.sql"]
-    assert sorted(names, key=natural_key) == ["0009_y.sql", "0010_x.sql", "V1__a.sql", "V2__b.sql", "V10__c.sql"]
+    assert sorted(names, key=natural_key) == [
+        "0009_y.sql",
+        "0010_x.sql",
+        "V1__a.sql",
+        "V2__b.sql",
+        "V10__c.sql",
+    ]
 
 
 def test_directories_and_globs_are_expanded_in_natural_order(tmp_path):

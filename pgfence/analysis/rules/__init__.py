@@ -87,7 +87,12 @@ def all_rules() -> dict[str, Rule]:
 
 def quote_ident(name: str) -> str:
     """Quote an identifier only when Postgres would need it."""
-    if name and (name[0].isalpha() or name[0] == "_") and name.replace("_", "a").isalnum() and name == name.lower():
+    if (
+        name
+        and (name[0].isalpha() or name[0] == "_")
+        and name.replace("_", "a").isalnum()
+        and name == name.lower()
+    ):
         return name
     return '"' + name.replace('"', '""') + '"'
 

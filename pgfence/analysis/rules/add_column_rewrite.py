@@ -45,7 +45,10 @@ class AddColumnRewrite(Rule):
 
     id = "add-column-rewrite"
     severity = Severity.HIGH
-    summary = "ADD COLUMN with a volatile default, serial, identity or stored generated column rewrites the table"
+    summary = (
+        "ADD COLUMN with a volatile default, serial, identity or stored generated column "
+        "rewrites the table"
+    )
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY);"
     example_bad = "ALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_random_uuid();"
     example_good = "ALTER TABLE accounts ADD COLUMN token uuid;"

@@ -38,7 +38,9 @@ class CheckConstraintValidation(Rule):
     summary = "ADD CHECK without NOT VALID scans the table under ACCESS EXCLUSIVE"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, n int);"
     example_bad = "ALTER TABLE accounts ADD CONSTRAINT accounts_n_positive CHECK (n > 0);"
-    example_good = "ALTER TABLE accounts ADD CONSTRAINT accounts_n_positive CHECK (n > 0) NOT VALID;"
+    example_good = (
+        "ALTER TABLE accounts ADD CONSTRAINT accounts_n_positive CHECK (n > 0) NOT VALID;"
+    )
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
         node = ctx.statement.node

@@ -52,7 +52,9 @@ class CreateIndexBlocksWrites(Rule):
         table = ctx.catalog.rangevar(node.relation)
         if not ctx.existing(table):
             return
-        concurrent = RawStream()(node).replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1)
+        concurrent = RawStream()(node).replace(
+            "CREATE INDEX", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1
+        )
         concurrent = concurrent.replace(
             "CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS", 1
         )

@@ -37,13 +37,20 @@ class DropIndexBlocksReads(Rule):
     id = "drop-index-blocks-reads"
     severity = Severity.MEDIUM
     summary = "DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the table"
-    example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text); CREATE INDEX accounts_email_idx ON accounts (email);"
+    example_schema = (
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"
+        " CREATE INDEX accounts_email_idx ON accounts (email);"
+    )
     example_bad = "DROP INDEX accounts_email_idx;"
     example_good = "DROP INDEX CONCURRENTLY IF EXISTS accounts_email_idx;"
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
         node = ctx.statement.node
-        if not isinstance(node, ast.DropStmt) or node.concurrent or "drop-index" not in ctx.prediction.rows:
+        if (
+            not isinstance(node, ast.DropStmt)
+            or node.concurrent
+            or "drop-index" not in ctx.prediction.rows
+        ):
             return
         for lock in ctx.prediction.locks:
             if lock.role == "index" and not lock.new and ctx.existing(lock.relation):
@@ -52,5 +59,8 @@ class DropIndexBlocksReads(Rule):
                 yield Hit(
                     f"dropping {display(lock.relation)} takes ACCESS EXCLUSIVE{on}: every query "
                     "on the table queues behind it",
-                    recipe=(f"-- outside any transaction block:\nDROP INDEX CONCURRENTLY IF EXISTS {display(lock.relation)};",),
+                    recipe=(
+                        "-- outside any transaction block:\n"
+                        f"DROP INDEX CONCURRENTLY IF EXISTS {display(lock.relation)};",
+                    ),
                 )

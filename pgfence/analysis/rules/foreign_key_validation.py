@@ -67,13 +67,17 @@ class ForeignKeyValidation(Rule):
                 and not con.skip_validation
             ):
                 referenced = ctx.catalog.rangevar(con.pktable)
-                name = con.conname or f"{table.split('.')[-1]}_{'_'.join(a.sval for a in con.fk_attrs)}_fkey"
+                name = (
+                    con.conname
+                    or f"{table.split('.')[-1]}_{'_'.join(a.sval for a in con.fk_attrs)}_fkey"
+                )
                 definition = RawStream()(con)
                 if not con.conname:
                     definition = f"CONSTRAINT {quote_ident(name)} {definition}"
                 yield Hit(
                     f"validating this foreign key scans {display(table)} while writes to "
-                    f"{display(table)} and {display(referenced)} wait (SHARE ROW EXCLUSIVE on both)",
+                    f"{display(table)} and {display(referenced)} wait "
+                    "(SHARE ROW EXCLUSIVE on both)",
                     recipe=(
                         f"ALTER TABLE {display(table)} ADD {definition} NOT VALID;",
                         "-- in a separate transaction:",

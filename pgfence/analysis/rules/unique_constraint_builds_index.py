@@ -38,7 +38,10 @@ class UniqueConstraintBuildsIndex(Rule):
     summary = "ADD UNIQUE / PRIMARY KEY builds an index under ACCESS EXCLUSIVE"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"
     example_bad = "ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE (email);"
-    example_good = "ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE USING INDEX accounts_email_key;"
+    example_good = (
+        "ALTER TABLE accounts ADD CONSTRAINT accounts_email_key "
+        "UNIQUE USING INDEX accounts_email_key;"
+    )
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
         node = ctx.statement.node
@@ -60,14 +63,18 @@ class UniqueConstraintBuildsIndex(Rule):
             columns = ", ".join(quote_ident(k.sval) for k in con.keys or ())
             primary = con.contype == ConstrType.CONSTR_PRIMARY
             short = table.split(".")[-1]
-            name = con.conname or (f"{short}_pkey" if primary else f"{short}_{'_'.join(k.sval for k in con.keys)}_key")
+            name = con.conname or (
+                f"{short}_pkey" if primary else f"{short}_{'_'.join(k.sval for k in con.keys)}_key"
+            )
             kind = "PRIMARY KEY" if primary else "UNIQUE"
             yield Hit(
                 f"adding {kind} builds a unique index on {t} under ACCESS EXCLUSIVE: reads and "
                 "writes wait for the whole build",
                 recipe=(
-                    f"-- outside any transaction block:\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "
+                    "-- outside any transaction block:\n"
+                    "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "
                     f"{quote_ident(name)} ON {t} ({columns});",
-                    f"ALTER TABLE {t} ADD CONSTRAINT {quote_ident(name)} {kind} USING INDEX {quote_ident(name)};",
+                    f"ALTER TABLE {t} ADD CONSTRAINT {quote_ident(name)} {kind} "
+                    f"USING INDEX {quote_ident(name)};",
                 ),
             )
