@@ -195,6 +195,193 @@ def analyze(
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
 
 
+def parse_duration(text: str, option: str) -> float:
+    """'60s', '2m', '500ms' or a plain number of seconds -> seconds."""
+    value = text.strip().lower()
+    units = (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0))
+    for suffix, factor in units:
+        if value.endswith(suffix) and value[: -len(suffix)].replace(".", "", 1).isdigit():
+            return float(value[: -len(suffix)]) * factor
+    if value.replace(".", "", 1).isdigit():
+        return float(value)
+    raise UsageError(f"{option} {text!r}: expected a duration such as 60s, 2m or 500ms")
+
+
+class Backend(StrEnum):
+    embedded = "embedded"
+    local = "local"
+    docker = "docker"
+    dsn = "dsn"
+
+
+def _terminate_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so servers are stopped and temporary files removed."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _progress() -> Callable[[str], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    return lambda message: typer.echo(f"pgfence: {message}", err=True)
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n\b\n"
+        "  pgfence dryrun migrations/0042_add_index.sql --schema schema.sql\n"
+        "  pgfence dryrun --replay-before migrations/0042_add_index.sql\n"
+        "  pgfence dryrun --pg 15 --format json migrations/\n"
+        "  pgfence dryrun --dsn postgresql://app@staging/app migrations/0042_x.sql\n"
+    ),
+)
+def dryrun(
+    paths: PathsArg,
+    schema: Annotated[
+        str | None,
+        typer.Option(
+            "--schema",
+            metavar="FILE",
+            help="A pg_dump plain-format file to start from (schema, with or without data).",
+            show_default=False,
+        ),
+    ] = None,
+    schema_from: Annotated[
+        str | None,
+        typer.Option(
+            "--schema-from",
+            metavar="DSN",
+            help="Start from the schema of this server (pg_dump --schema-only; read-only).",
+            show_default=False,
+        ),
+    ] = None,
+    replay_before: Annotated[
+        bool,
+        typer.Option(
+            "--replay-before",
+            help="First apply, unobserved, the migrations that sort before the first PATH.",
+        ),
+    ] = False,
+    pg: Annotated[
+        int | None,
+        typer.Option(
+            "--pg", metavar="N", help="PostgreSQL major version to run on.", show_default=False
+        ),
+    ] = None,
+    backend: Annotated[
+        Backend | None,
+        typer.Option(
+            "--backend",
+            help="Where the server comes from (default: embedded, or "
+            "installed binaries of --pg N).",
+            show_default=False,
+        ),
+    ] = None,
+    pg_bin: Annotated[
+        str | None,
+        typer.Option(
+            "--pg-bin",
+            metavar="DIR",
+            help="A directory with postgres and initdb.",
+            show_default=False,
+        ),
+    ] = None,
+    dsn: Annotated[
+        str | None,
+        typer.Option(
+            "--dsn",
+            metavar="URL",
+            help="Dry-run on this existing server, in one transaction that is always rolled back.",
+            show_default=False,
+        ),
+    ] = None,
+    statement_timeout: Annotated[
+        str,
+        typer.Option(
+            "--statement-timeout",
+            metavar="DURATION",
+            help="Cancel a statement that runs longer than this.",
+        ),
+    ] = "60s",
+    lock_timeout: Annotated[
+        str,
+        typer.Option(
+            "--lock-timeout",
+            metavar="DURATION",
+            help="With --dsn: give up on a lock the server's traffic holds after this.",
+        ),
+    ] = "2s",
+    isolate: Annotated[
+        bool,
+        typer.Option(
+            "--isolate",
+            help="Run each migration file on its own fresh copy of the "
+            "starting schema, instead of one after the other.",
+        ),
+    ] = False,
+    skip_missing_extensions: Annotated[
+        bool,
+        typer.Option(
+            "--skip-missing-extensions",
+            help="Replay the schema without extensions this server lacks.",
+        ),
+    ] = False,
+    fmt: FormatOpt = OutputFormat.table,
+    fail_on: FailOnOpt = FailOn.high,
+    max_file_size: MaxSizeOpt = 16,
+) -> None:
+    """Run the migration on a real, throwaway Postgres and show the locks it really takes.
+
+    Every statement is executed in the migration's own transactions while a second session
+    reads pg_locks and tries what a reader and a writer would get. The observed locks are
+    printed next to the static prediction, with a verdict per statement.
+    """
+
+    def action() -> Report:
+        from pgfence.dryrun.runner import DryRunOptions, dry_run
+        from pgfence.dryrun.servers import ServerChoice, choose
+        from pgfence.sources import earlier_migrations, load_migrations
+
+        if schema and schema_from:
+            raise UsageError("--schema and --schema-from are alternatives: give one")
+        if dsn and (schema or schema_from or replay_before):
+            raise UsageError(
+                "--dsn dry-runs against that server's own schema: --schema, "
+                "--schema-from and --replay-before do not apply"
+            )
+        if schema is not None:
+            from pgfence.sources.files import read_text
+
+            read_text(schema, max_bytes=None)  # a bad schema file fails before any server starts
+        max_bytes = max_file_size * 1024 * 1024
+        migrations = load_migrations(paths, max_bytes=max_bytes)
+        before = earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else []
+        options = DryRunOptions(
+            statement_timeout_s=parse_duration(statement_timeout, "--statement-timeout"),
+            lock_timeout_s=parse_duration(lock_timeout, "--lock-timeout"),
+            schema_file=schema,
+            schema_from=schema_from,
+            replay_before=before,
+            skip_missing_extensions=skip_missing_extensions,
+            isolate=isolate,
+            fail_on=Severity.parse(fail_on.value),
+        )
+        choice = ServerChoice(
+            backend=backend.value if backend else None, pg=pg, pg_bin=pg_bin, dsn=dsn
+        )
+        _terminate_on_sigterm()
+        with choose(choice) as server:
+            return dry_run(server, migrations, options, progress=_progress())
+
+    report = _run(action)
+    _emit(report, fmt)
+    raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
+
+
 def main() -> None:
     try:
         app()
@@ -204,8 +391,9 @@ def main() -> None:
     except Exception as exc:
         if _State.debug:
             raise
+        first_line = (str(exc).strip().splitlines() or [""])[0]
         sys.stderr.write(
-            f"pgfence: internal error: {type(exc).__name__}: {exc} "
+            f"pgfence: internal error: {type(exc).__name__}: {first_line} "
             "(a bug in pgfence: rerun with --debug and report it)\n"
         )
         sys.exit(EXIT_BAD_INPUT)

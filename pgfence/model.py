@@ -225,6 +225,8 @@ class ObservedLock:
     kind: RelKind = RelKind.TABLE
     table: str | None = None
     new: bool = False
+    # False when an earlier statement of the same transaction already held this lock.
+    acquired: bool = True
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,8 @@ class Observation:
     # Measured by trying a conflicting lock from another session (None: not measured).
     blocks_reads: bool | None = None
     blocks_writes: bool | None = None
+    # False when blocking was derived from the sampled lock modes rather than tried.
+    blocking_measured: bool = True
     # Relations a real `SELECT … LIMIT 1` could not read (planner locks indexes too).
     select_blocked: tuple[str, ...] = ()
     duration_ms: float = 0.0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pgfence.analysis.locktable import BY_KEY
+from pgfence.analysis.predict import runs_in_transaction
 from pgfence.model import Finding, Severity, StatementReport, TxScope
 
 
@@ -26,8 +26,7 @@ def _non_transactional_in_transaction(report: StatementReport) -> Finding | None
     stmt = report.statement
     if stmt.transaction.scope is TxScope.AUTOCOMMIT:
         return None
-    refused = [key for key in report.prediction.rows if not BY_KEY[key][0].transactional]
-    if not refused:
+    if runs_in_transaction(stmt.node):
         return None
     where = (
         "inside BEGIN … COMMIT"

@@ -24,7 +24,7 @@ from pglast.enums import (
 
 from pgfence.analysis.catalog import Catalog, type_ref
 from pgfence.analysis.expressions import Volatility, volatility
-from pgfence.analysis.locktable import NEWEST, row_for
+from pgfence.analysis.locktable import BY_KEY, NEWEST, row_for
 from pgfence.analysis.types import rewrites_on_type_change
 from pgfence.locks import LockMode, conflicts
 from pgfence.model import LockOnRelation, Prediction, RelKind, Statement
@@ -1251,3 +1251,28 @@ def _opaque_call(node: object, ctx: Context) -> list[Match]:
             "unanalysable", notes=["calls a procedure or prepared statement: its locks are unknown"]
         )
     ]
+
+
+# Statements with no relation lock that Postgres still refuses inside a transaction block.
+_NEVER_IN_TRANSACTION = (
+    ast.CreatedbStmt,
+    ast.DropdbStmt,
+    ast.AlterSystemStmt,
+    ast.CreateTableSpaceStmt,
+    ast.DropTableSpaceStmt,
+    ast.CreateSubscriptionStmt,
+)
+
+
+def runs_in_transaction(node: object) -> bool:
+    """Can Postgres run this statement inside a transaction block (BEGIN … COMMIT)?"""
+    if node is None:
+        return True
+    if isinstance(node, _NEVER_IN_TRANSACTION):
+        return False
+    if isinstance(node, ast.ReindexStmt) and node.relation is None:
+        return False  # REINDEX SCHEMA / DATABASE / SYSTEM
+    if isinstance(node, ast.ClusterStmt) and node.relation is None:
+        return False
+    matches = classify(node, Catalog(), NEWEST) or []
+    return all(BY_KEY[m.key][0].transactional for m in matches if m.key in BY_KEY)

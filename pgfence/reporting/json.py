@@ -100,12 +100,14 @@ def _observation(o: Observation) -> dict[str, Any]:
                 "kind": lock.kind.value,
                 **({"table": lock.table} if lock.table else {}),
                 "new": lock.new,
+                "acquired": lock.acquired,
             }
             for lock in o.locks
         ],
         "rewritten": list(o.rewritten),
         "blocks_reads": o.blocks_reads,
         "blocks_writes": o.blocks_writes,
+        "blocking_measured": o.blocking_measured,
         "select_blocked": list(o.select_blocked),
         "duration_ms": round(o.duration_ms, 3),
         "held_ms": None if o.held_ms is None else round(o.held_ms, 3),

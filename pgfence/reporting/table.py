@@ -73,7 +73,7 @@ def lock_lines(
 ) -> list[str]:
     """One line per relation; an index (or TOAST table) is folded into its table's line
     when the table holds a mode at least as strong."""
-    locks = list(locks)
+    locks = _strongest_per_relation(locks)
     dependents = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
     strongest: dict[str, LockMode] = {}
     for lock in locks:
@@ -102,6 +102,18 @@ def lock_lines(
     return lines or ["-"]
 
 
+def _strongest_per_relation(
+    locks: Iterable[LockOnRelation | ObservedLock],
+) -> list[LockOnRelation | ObservedLock]:
+    """One lock per relation: the one whose mode blocks the most (held modes add up)."""
+    best: dict[str, LockOnRelation | ObservedLock] = {}
+    for lock in locks:
+        current = best.get(lock.relation)
+        if current is None or lock.mode > current.mode:
+            best[lock.relation] = lock
+    return list(best.values())
+
+
 def _blocks(reads: bool | None, writes: bool | None) -> str:
     if reads is None and writes is None:
         return "?"
@@ -117,9 +129,9 @@ def _table(statements: list[StatementReport], width: int, dynamic: bool) -> str:
         p = s.prediction
         risk = str(s.risk) if s.risk is not None and s.risk > Severity.INFO else "-"
         predicted = _cell(lock_lines(p.locks)) if p.analysable else "unknown"
-        flags = "rewrite" if p.rewrite else "scan" if p.table_scan else "-"
         sqls.append(s.statement.sql)
         if not dynamic:
+            flags = "rewrite" if p.rewrite else "scan" if p.table_scan else "-"
             rows.append(
                 [
                     s.statement.location.line,
@@ -129,14 +141,23 @@ def _table(statements: list[StatementReport], width: int, dynamic: bool) -> str:
                     risk,
                 ]
             )
-        else:
-            observed, measured, duration = _observed_cells(s)
-            verdict = s.verdict.kind.value if s.verdict is not None else "-"
-            rows.append(
-                [s.statement.location.line, predicted, observed, measured, duration, verdict, risk]
-            )
+            continue
+        observed, measured, duration = _observed_cells(s)
+        verdict = s.verdict.kind if s.verdict is not None else None
+        if verdict in (VerdictKind.OVER_PREDICTED, VerdictKind.UNDER_PREDICTED):
+            observed += "\npredicted:\n" + predicted
+        rows.append(
+            [
+                s.statement.location.line,
+                observed,
+                measured,
+                duration,
+                verdict.value if verdict else "-",
+                risk,
+            ]
+        )
     headers = (
-        ["line", "predicted", "observed", "blocks", "time", "verdict", "risk"]
+        ["line", "observed locks", "blocks", "time", "verdict", "risk"]
         if dynamic
         else ["line", "locks", "blocks", "rewrite", "risk"]
     )
@@ -167,14 +188,24 @@ def _observed_cells(s: StatementReport) -> tuple[str, str, str]:
     if o is None or not o.ran:
         reason = "not run" + (f": {o.not_run_reason}" if o and o.not_run_reason else "")
         return "\n".join(textwrap.wrap(reason, _CELL_WIDTH)), "-", "-"
+    duration = f"{o.duration_ms:.0f}ms" if o.duration_ms >= 1 else f"{o.duration_ms:.1f}ms"
     if o.error is not None:
-        text = f"ERROR {o.error.sqlstate or ''} {o.error.message}"
-        return "\n".join(textwrap.wrap(text, _CELL_WIDTH)[:3]), "-", f"{o.duration_ms:.0f}ms"
-    observed = _cell(lock_lines(o.locks)) + ("\n(sampled)" if o.sampled else "")
+        text = f"ERROR {o.error.sqlstate or ''}: {o.error.message}"
+        return "\n".join(textwrap.wrap(text, _CELL_WIDTH)[:3]), "-", duration
+    acquired = [lock for lock in o.locks if lock.acquired]
+    observed = _cell(lock_lines(acquired)) if acquired else "-"
+    if len(acquired) < len(o.locks):
+        observed += "\n(+ locks held since earlier)"
+    if o.sampled:
+        observed += "\n(sampled while running)"
+    if o.waited_for_lock:
+        observed += "\n(waited for other sessions)"
     if o.rewritten:
         observed += "\n" + _cell(["rewrote " + ", ".join(short_name(r) for r in o.rewritten)])
-    duration = f"{o.duration_ms:.0f}ms" if o.duration_ms >= 1 else f"{o.duration_ms:.1f}ms"
-    return observed, _blocks(o.blocks_reads, o.blocks_writes), duration
+    if o.held_ms is not None and o.held_ms > o.duration_ms * 1.5 and o.held_ms >= 1:
+        duration += f"\nheld {o.held_ms:.0f}ms"
+    blocks = _blocks(o.blocks_reads, o.blocks_writes) if o.locks else "-"
+    return observed, blocks, duration
 
 
 def _finding(f: Finding, width: int) -> str:

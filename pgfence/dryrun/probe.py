@@ -1,0 +1,430 @@
+"""Observe one statement on a real server: the locks it takes, what it rewrites, what it blocks.
+
+Three kinds of session take part:
+- the *migration* session runs the user's statements, in the migration's own transactions;
+- the *probe* session reads `pg_locks` for the migration's backend while its transaction
+  is still open, and tries `LOCK TABLE … NOWAIT` and a real `SELECT … LIMIT 1` on each
+  locked table to measure whether a reader or a writer would be blocked (every probe
+  transaction is rolled back);
+- for statements that cannot run in a transaction block (CREATE INDEX CONCURRENTLY, VACUUM,
+  …), a *gate* session briefly holds the target tables so the statement's lock requests
+  are seen while they wait, and a *snapshot* session holds an open snapshot so that the
+  phases that wait for older transactions can be observed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import errors, sql
+
+from pgfence.dryrun import queries
+from pgfence.dryrun.introspect import (
+    RawLock,
+    RelationFile,
+    backend_locks,
+    observed_locks,
+    relation_files,
+    resolve,
+    rewritten,
+)
+from pgfence.locks import LockMode
+from pgfence.model import Location, Observation, ObservedLock, RelKind, Statement, StatementError
+
+SELECT_PROBE_TIMEOUT_MS = 30
+GATE_MAX_S = 0.5  # how long the gate waits to see the statement queue behind it
+SNAPSHOT_HOLD_S = 0.2  # how long the snapshot session keeps its snapshot
+SAMPLE_INTERVAL_S = 0.002
+
+
+def connect(dsn: str, *, application_name: str) -> psycopg.Connection:
+    conn = psycopg.connect(dsn, autocommit=True, application_name=application_name)
+    conn.prepare_threshold = None  # never turn a user's statement into a prepared one
+    return conn
+
+
+@dataclass
+class Sessions:
+    migration: psycopg.Connection
+    probe: psycopg.Connection
+    dsn: str
+    migration_pid: int = 0
+
+    def __post_init__(self) -> None:
+        self.migration_pid = self.migration.info.backend_pid
+
+    @classmethod
+    def open(cls, dsn: str) -> Sessions:
+        migration = connect(dsn, application_name="pgfence migration")
+        try:
+            probe = connect(dsn, application_name="pgfence probe")
+        except BaseException:
+            migration.close()
+            raise
+        return cls(migration, probe, dsn)
+
+    def close(self) -> None:
+        for conn in (self.migration, self.probe):
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+@dataclass
+class Execution:
+    """What running a statement produced, before it is turned into an Observation."""
+
+    duration_ms: float = 0.0
+    error: StatementError | None = None
+    timed_out: bool = False
+    waited_for_lock: bool = False
+
+
+def execute(conn: psycopg.Connection, statement: Statement, timeout_s: float) -> Execution:
+    """Run one statement; a watchdog cancels it after `timeout_s` (nothing is SET in the session)."""
+    timer = threading.Timer(timeout_s, conn.cancel)
+    timer.daemon = True
+    start = time.perf_counter()
+    timer.start()
+    try:
+        if statement.copy_data is not None:
+            with conn.cursor() as cur, cur.copy(statement.sql) as copy:
+                copy.write(statement.copy_data.encode())
+        else:
+            conn.execute(statement.sql)  # no parameters: the text is sent as written
+        return Execution(duration_ms=(time.perf_counter() - start) * 1000)
+    except errors.QueryCanceled as exc:
+        timed_out = not timer.is_alive()
+        message = (
+            f"cancelled after {timeout_s:g} s (--statement-timeout)"
+            if timed_out
+            else exc.diag.message_primary or str(exc)
+        )
+        return Execution(
+            (time.perf_counter() - start) * 1000,
+            StatementError(exc.sqlstate, message, None),
+            timed_out=timed_out,
+        )
+    except psycopg.Error as exc:
+        return Execution(
+            (time.perf_counter() - start) * 1000,
+            _error(exc, statement),
+            waited_for_lock=isinstance(exc, errors.LockNotAvailable),
+        )
+    finally:
+        timer.cancel()
+
+
+def _error(exc: psycopg.Error, statement: Statement) -> StatementError:
+    diag = exc.diag
+    message = diag.message_primary or str(exc).strip().splitlines()[0]
+    location = None
+    position = diag.statement_position
+    if position and position.isdigit():
+        offset = int(position) - 1
+        before = statement.sql[:offset]
+        line = statement.location.line + before.count("\n")
+        column = (
+            offset - before.rfind("\n") if "\n" in before else statement.location.column + offset
+        )
+        location = Location(statement.location.file, line, column)
+    return StatementError(exc.sqlstate, message, location)
+
+
+# ---- blocking -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Blocking:
+    reads: bool | None
+    writes: bool | None
+    select_blocked: tuple[str, ...] = ()
+
+
+def measure_blocking(probe: psycopg.Connection, tables: list[str]) -> Blocking:
+    """Try, from the probe session, what a reader and a writer of each table would get."""
+    reads = writes = False
+    unknown = False
+    select_blocked: list[str] = []
+    for table in tables:
+        ident = _ident(table)
+        read_ok = _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ACCESS SHARE"))
+        if read_ok is None:
+            unknown = True
+            continue
+        if not read_ok:
+            reads = writes = True
+            select_blocked.append(table)
+            continue
+        write_ok = _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ROW EXCLUSIVE"))
+        if write_ok is False:
+            writes = True
+        # The planner opens every index of the table: an index lock can stop a SELECT
+        # that the table lock lets through (REINDEX INDEX).
+        select_ok = _try(
+            probe, queries.TRY_SELECT.format(relation=ident, timeout_ms=SELECT_PROBE_TIMEOUT_MS)
+        )
+        if select_ok is False:
+            reads = True
+            select_blocked.append(table)
+    if unknown and not (reads or writes):
+        return Blocking(None, None)
+    return Blocking(reads, writes, tuple(select_blocked))
+
+
+def _try(probe: psycopg.Connection, query: str) -> bool | None:
+    """True: it got through; False: it would have waited; None: it could not be tried."""
+    try:
+        probe.execute(query.encode())
+        return True
+    except (errors.LockNotAvailable, errors.QueryCanceled):
+        return False
+    except psycopg.Error:
+        return None
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            if probe.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                probe.execute("ROLLBACK")
+
+
+def _ident(relation: str) -> str:
+    schema, _, name = relation.partition(".")
+    return f"{_quote(schema)}.{_quote(name)}"
+
+
+def _quote(part: str) -> str:
+    return '"' + part.replace('"', '""') + '"'
+
+
+def tables_behind(locks: list[ObservedLock]) -> list[str]:
+    """Existing tables whose reads or writes these locks could block."""
+    out: list[str] = []
+    for lock in locks:
+        if lock.new or not lock.granted:
+            continue
+        table = (
+            lock.relation if lock.kind.is_table_like or lock.kind is RelKind.VIEW else lock.table
+        )
+        if lock.kind is RelKind.TOAST:
+            table = lock.table
+        if table and not table.startswith("(") and table not in out:
+            out.append(table)
+    return out
+
+
+# ---- statements inside a transaction ---------------------------------------------------------
+
+
+@dataclass
+class TransactionalObserver:
+    """Observe statements run inside the migration session's open transaction."""
+
+    sessions: Sessions
+    timeout_s: float
+    held: set[tuple[str, LockMode]] = field(default_factory=set)
+
+    def observe(self, statement: Statement) -> tuple[Observation, Execution]:
+        migration = self.sessions.migration
+        before = relation_files(migration)
+        execution = execute(migration, statement, self.timeout_s)
+        if execution.error is not None:
+            return (
+                Observation(
+                    duration_ms=execution.duration_ms,
+                    error=execution.error,
+                    waited_for_lock=execution.waited_for_lock,
+                ),
+                execution,
+            )
+        after = relation_files(migration)
+        raw = backend_locks(self.sessions.probe, self.sessions.migration_pid)
+        locks = self._named(raw, before)
+        self.held |= {(lock.relation, lock.mode) for lock in locks}
+        blocking = measure_blocking(self.sessions.probe, tables_behind(locks))
+        return (
+            Observation(
+                locks=tuple(locks),
+                rewritten=tuple(r.name for r in rewritten(before, after)),
+                blocks_reads=blocking.reads,
+                blocks_writes=blocking.writes,
+                select_blocked=blocking.select_blocked,
+                duration_ms=execution.duration_ms,
+            ),
+            execution,
+        )
+
+    def _named(self, raw: list[RawLock], before: dict[int, RelationFile]) -> list[ObservedLock]:
+        names = resolve([self.sessions.migration], {lock.oid for lock in raw})
+        return observed_locks(raw, names, before, self.held)
+
+    def end_transaction(self) -> None:
+        self.held.clear()
+
+
+# ---- statements that cannot run in a transaction block -----------------------------------------
+
+
+@dataclass
+class SampledObserver:
+    """Run a statement in autocommit while the probe samples its backend's locks."""
+
+    sessions: Sessions
+    timeout_s: float
+
+    def observe(
+        self, statement: Statement, gate_tables: list[str]
+    ) -> tuple[Observation, Execution]:
+        migration, probe, pid = (
+            self.sessions.migration,
+            self.sessions.probe,
+            self.sessions.migration_pid,
+        )
+        before = relation_files(migration)
+        result: dict[str, Execution] = {}
+
+        def run() -> None:
+            result["execution"] = execute(migration, statement, self.timeout_s)
+
+        samples: dict[tuple[int, LockMode], bool] = {}
+        waited_on_others = False
+        blocking: Blocking | None = None
+        with (
+            _gate(self.sessions.dsn, gate_tables) as release_gate,
+            _snapshot(self.sessions.dsn) as release_snapshot,
+        ):
+            worker = threading.Thread(target=run, name="pgfence-statement", daemon=True)
+            started = time.monotonic()
+            worker.start()
+            gate_open = snapshot_open = True
+            while worker.is_alive():
+                raw = backend_locks(probe, pid)
+                for lock in raw:
+                    samples[(lock.oid, lock.mode)] = (
+                        samples.get((lock.oid, lock.mode), False) or lock.granted
+                    )
+                waiting = any(not lock.granted for lock in raw) or _waiting(probe, pid)
+                elapsed = time.monotonic() - started
+                if gate_open and (any(not lock.granted for lock in raw) or elapsed > GATE_MAX_S):
+                    release_gate()
+                    gate_open = False
+                elif not gate_open and waiting and snapshot_open and elapsed > SNAPSHOT_HOLD_S:
+                    release_snapshot()
+                    snapshot_open = False
+                elif not gate_open and waiting:
+                    waited_on_others = True
+                if not gate_open and blocking is None and any(lock.granted for lock in raw):
+                    blocking = self._blocking_now(raw)
+                if not gate_open and not snapshot_open:
+                    worker.join(SAMPLE_INTERVAL_S)
+                else:
+                    time.sleep(SAMPLE_INTERVAL_S)
+            worker.join()
+        execution = result["execution"]
+        after = relation_files(migration)
+        names = resolve([migration], {oid for oid, _ in samples})
+        raw_all = [RawLock(oid, mode, granted) for (oid, mode), granted in samples.items()]
+        locks = observed_locks(raw_all, names, before, set())
+        # A lock only ever seen waiting was granted later (or the statement failed).
+        locks = [
+            ObservedLock(lock.relation, lock.mode, True, lock.kind, lock.table, lock.new)
+            if execution.error is None
+            else lock
+            for lock in locks
+        ]
+        if blocking is None:
+            held = {lock.mode for lock in locks if not lock.new}
+            blocking = Blocking(
+                any(m.blocks_reads for m in held), any(m.blocks_writes for m in held)
+            )
+            measured = False
+        else:
+            measured = True
+        return (
+            Observation(
+                locks=tuple(locks),
+                rewritten=tuple(r.name for r in rewritten(before, after)),
+                blocks_reads=blocking.reads,
+                blocks_writes=blocking.writes,
+                select_blocked=blocking.select_blocked,
+                blocking_measured=measured,
+                duration_ms=execution.duration_ms,
+                sampled=True,
+                error=execution.error,
+                waited_for_lock=waited_on_others or execution.waited_for_lock,
+            ),
+            execution,
+        )
+
+    def _blocking_now(self, raw: list[RawLock]) -> Blocking:
+        names = resolve([self.sessions.probe], {lock.oid for lock in raw if lock.granted})
+        tables = []
+        for lock in raw:
+            name = names.get(lock.oid)
+            if name is None or name.system or not lock.granted:
+                continue
+            table = name.name if name.kind.is_table_like else name.table
+            if table and table not in tables:
+                tables.append(table)
+        return measure_blocking(self.sessions.probe, tables)
+
+
+def _waiting(probe: psycopg.Connection, pid: int) -> bool:
+    row = probe.execute(queries.BACKEND_WAITING, (pid,)).fetchone()
+    return bool(row and row[0])
+
+
+@contextlib.contextmanager
+def _gate(dsn: str, tables: list[str]) -> Iterator[Callable[[], None]]:
+    """Hold the target tables so the statement's lock requests wait where we see them.
+
+    EXCLUSIVE lets ACCESS SHARE through (VACUUM first looks the table up under it) and
+    stops every stronger request, which then shows in pg_locks as not granted.
+    """
+    if not tables:
+        yield lambda: None
+        return
+    conn = connect(dsn, application_name="pgfence gate")
+    try:
+        conn.execute("BEGIN")
+        for table in tables:
+            try:
+                conn.execute(
+                    sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE NOWAIT").format(
+                        sql.Identifier(*table.split(".", 1))
+                    )
+                )
+            except psycopg.Error:
+                conn.execute("ROLLBACK")
+                conn.execute("BEGIN")
+                break
+
+        def release() -> None:
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("COMMIT")
+
+        yield release
+        release()
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def _snapshot(dsn: str) -> Iterator[Callable[[], None]]:
+    """An older transaction with a snapshot, which concurrent builds must wait out."""
+    conn = connect(dsn, application_name="pgfence snapshot")
+    try:
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        conn.execute("SELECT 1")
+
+        def release() -> None:
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("COMMIT")
+
+        yield release
+        release()
+    finally:
+        conn.close()

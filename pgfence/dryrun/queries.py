@@ -1,0 +1,161 @@
+"""Every catalog query the dry-run sends, as named constants in one place."""
+
+from __future__ import annotations
+
+# Schemas that are Postgres's own: their relations are never reported.
+SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
+
+SERVER_VERSION = (
+    "SELECT current_setting('server_version'), current_setting('server_version_num')::int"
+)
+
+# Every user relation with its file node: run before and after a statement to see
+# which relations got new files (a rewrite). TOAST tables are listed with their table.
+RELATION_FILES = """
+SELECT c.oid::bigint, c.relfilenode::bigint, n.nspname || '.' || c.relname, c.relkind::text,
+       coalesce(owner_n.nspname || '.' || owner.relname,
+                tblowner_n.nspname || '.' || tblowner.relname,
+                tbl_n.nspname || '.' || tbl.relname)
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class owner ON c.relkind = 't' AND owner.reltoastrelid = c.oid
+LEFT JOIN pg_namespace owner_n ON owner_n.oid = owner.relnamespace
+LEFT JOIN pg_index ix ON ix.indexrelid = c.oid
+LEFT JOIN pg_class tbl ON tbl.oid = ix.indrelid
+LEFT JOIN pg_namespace tbl_n ON tbl_n.oid = tbl.relnamespace
+LEFT JOIN pg_class tblowner ON tbl.relkind = 't' AND tblowner.reltoastrelid = tbl.oid
+LEFT JOIN pg_namespace tblowner_n ON tblowner_n.oid = tblowner.relnamespace
+WHERE c.relkind IN ('r', 'p', 'i', 'I', 'S', 't', 'm')
+  AND (n.nspname NOT IN ('pg_catalog', 'information_schema')
+       AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast_temp%')
+  AND (c.relkind <> 't' OR owner_n.nspname NOT IN ('pg_catalog', 'information_schema'))
+"""
+
+# The relation locks one backend holds or waits for.
+BACKEND_RELATION_LOCKS = """
+SELECT l.relation::bigint, l.mode, l.granted
+FROM pg_locks l
+WHERE l.pid = %s AND l.locktype = 'relation' AND l.database = (
+    SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+# Is the backend waiting for a lock right now (any lock type)?
+BACKEND_WAITING = "SELECT count(*) > 0 FROM pg_locks WHERE pid = %s AND NOT granted"
+
+# Names, kinds and owning tables of relations by OID, as the asking session sees them.
+# The owning table of a TOAST table, and of a TOAST table's index, is the user table.
+RELATIONS_BY_OID = """
+SELECT c.oid::bigint, n.nspname, c.relname, c.relkind::text,
+       coalesce(owner_n.nspname || '.' || owner.relname,
+                tblowner_n.nspname || '.' || tblowner.relname,
+                tbl_n.nspname || '.' || tbl.relname)
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class owner ON c.relkind = 't' AND owner.reltoastrelid = c.oid
+LEFT JOIN pg_namespace owner_n ON owner_n.oid = owner.relnamespace
+LEFT JOIN pg_index ix ON ix.indexrelid = c.oid
+LEFT JOIN pg_class tbl ON tbl.oid = ix.indrelid
+LEFT JOIN pg_namespace tbl_n ON tbl_n.oid = tbl.relnamespace
+LEFT JOIN pg_class tblowner ON tbl.relkind = 't' AND tblowner.reltoastrelid = tbl.oid
+LEFT JOIN pg_namespace tblowner_n ON tblowner_n.oid = tblowner.relnamespace
+WHERE c.oid = ANY(%s)
+"""
+
+# ---- the schema, for the static prediction ------------------------------------------------
+
+CATALOG_RELATIONS = """
+SELECT n.nspname || '.' || c.relname, c.relkind::text,
+       CASE WHEN c.relispartition THEN
+            (SELECT pn.nspname || '.' || p.relname FROM pg_inherits i
+             JOIN pg_class p ON p.oid = i.inhparent
+             JOIN pg_namespace pn ON pn.oid = p.relnamespace
+             WHERE i.inhrelid = c.oid LIMIT 1) END,
+       coalesce(pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', false),
+       CASE WHEN c.reltoastrelid <> 0 THEN 'pg_toast.' || t.relname END
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+WHERE c.relkind IN ('r', 'p', 'm', 'v', 'f', 'S')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  AND n.nspname NOT LIKE 'pg_temp%'
+"""
+
+CATALOG_COLUMNS = """
+SELECT n.nspname || '.' || c.relname, a.attname, t.typname, a.atttypmod, a.attnotnull,
+       t0.typcategory = 'A', tn.nspname
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t0 ON t0.oid = a.atttypid
+JOIN pg_type t ON t.oid = CASE WHEN t0.typcategory = 'A' AND t0.typelem <> 0
+                              THEN t0.typelem ELSE t0.oid END
+JOIN pg_namespace tn ON tn.oid = t.typnamespace
+WHERE c.relkind IN ('r', 'p', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  AND n.nspname NOT LIKE 'pg_temp%'
+ORDER BY 1, a.attnum
+"""
+
+CATALOG_INDEXES = """
+SELECT n.nspname || '.' || i.relname, tn.nspname || '.' || t.relname,
+       ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+             ORDER BY k.ord)::text[],
+       x.indisunique, x.indisprimary
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_namespace n ON n.oid = i.relnamespace
+JOIN pg_class t ON t.oid = x.indrelid
+JOIN pg_namespace tn ON tn.oid = t.relnamespace
+WHERE tn.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  AND tn.nspname NOT LIKE 'pg_temp%'
+"""
+
+CATALOG_CONSTRAINTS = """
+SELECT n.nspname || '.' || c.relname, k.conname, k.contype::text,
+       ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = u.attnum
+             ORDER BY u.ord)::text[],
+       k.convalidated,
+       CASE WHEN k.contype = 'c' THEN pg_get_constraintdef(k.oid) END,
+       CASE WHEN k.contype = 'f' THEN fn.nspname || '.' || f.relname END
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class f ON f.oid = k.confrelid
+LEFT JOIN pg_namespace fn ON fn.oid = f.relnamespace
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  AND n.nspname NOT LIKE 'pg_temp%'
+"""
+
+OWNED_SEQUENCES = """
+SELECT tn.nspname || '.' || t.relname, sn.nspname || '.' || s.relname
+FROM pg_depend d
+JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+JOIN pg_namespace sn ON sn.oid = s.relnamespace
+JOIN pg_class t ON t.oid = d.refobjid
+JOIN pg_namespace tn ON tn.oid = t.relnamespace
+WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+  AND d.deptype IN ('a', 'i')
+  AND tn.nspname NOT IN ('pg_catalog', 'information_schema')
+"""
+
+SEARCH_PATH = "SELECT current_schemas(false)::text[], current_setting('TimeZone')"
+
+# ---- blocking probes (run in the probe session, always rolled back) -------------------------
+
+TRY_LOCK = "BEGIN; LOCK TABLE {relation} IN {mode} MODE NOWAIT; ROLLBACK"
+TRY_SELECT = (
+    "BEGIN; SET LOCAL lock_timeout = '{timeout_ms}ms'; SELECT 1 FROM {relation} LIMIT 1; ROLLBACK"
+)
+
+# ---- databases -----------------------------------------------------------------------------
+
+CREATE_DATABASE = "CREATE DATABASE {name} TEMPLATE {template}"
+DROP_DATABASE = "DROP DATABASE IF EXISTS {name}"
+ROLE_EXISTS = "SELECT 1 FROM pg_roles WHERE rolname = %s"
+CREATE_ROLE = "CREATE ROLE {name} NOLOGIN"
+TERMINATE_OTHERS = (
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    "WHERE datname = %s AND pid <> pg_backend_pid()"
+)

@@ -1,0 +1,302 @@
+"""Build the starting schema once, in a template database, and copy it for each run.
+
+The schema comes from a pg_dump plain-format file (`--schema FILE`), from `pg_dump
+--schema-only` of a server (`--schema-from DSN`, read-only), or from migrations applied
+without being observed (`--replay-before`). A dump is replayed as psql would: statement by
+statement (in batches, for speed), COPY data streamed, meta-commands skipped. Roles the
+dump names but this server lacks are created as NOLOGIN roles; an extension the server
+lacks stops the replay with its name, unless the user chose to skip it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from pglast import ast
+from psycopg import errors, sql
+
+from pgfence.analysis.predict import runs_in_transaction
+from pgfence.dryrun import queries
+from pgfence.dryrun.probe import connect
+from pgfence.dryrun.servers.base import Server
+from pgfence.errors import BadInput, ServerError, UsageError
+from pgfence.model import Migration, Statement
+from pgfence.sources.files import read_text
+from pgfence.sources.sql import split_script
+
+TEMPLATE_DB = "pgfence_template"
+BATCH_SIZE = 200
+_MISSING_ROLE = re.compile(r'role "(.+)" does not exist')
+_MISSING_EXTENSION = re.compile(
+    r'extension "(.+)" is not available|could not open extension control file ".*/(\w+)\.control"'
+)
+
+# Statements of a dump that make no sense on a copy: they name the dumped database.
+_SKIPPED_NODES = (ast.CreatedbStmt, ast.AlterDatabaseStmt, ast.AlterDatabaseSetStmt, ast.DropdbStmt)
+
+
+@dataclass
+class ReplayResult:
+    statements: int = 0
+    roles_created: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "file:line: why", for the report
+
+
+def create_template(server: Server) -> str:
+    with connect(server.dsn("postgres"), application_name="pgfence admin") as admin:
+        drop_database(admin, TEMPLATE_DB)
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE_DB)))
+    return TEMPLATE_DB
+
+
+def clone(server: Server, template: str, name: str) -> str:
+    """A fresh copy of the template database; returns its DSN."""
+    with connect(server.dsn("postgres"), application_name="pgfence admin") as admin:
+        drop_database(admin, name)
+        admin.execute(
+            sql.SQL(queries.CREATE_DATABASE).format(
+                name=sql.Identifier(name), template=sql.Identifier(template)
+            )
+        )
+    return server.dsn(name)
+
+
+def drop_database(admin: psycopg.Connection, name: str) -> None:
+    admin.execute(queries.TERMINATE_OTHERS, (name,))
+    admin.execute(sql.SQL(queries.DROP_DATABASE).format(name=sql.Identifier(name)))
+
+
+def replay_dump(
+    dsn: str, path: str, *, skip_missing_extensions: bool = False, server_label: str = ""
+) -> ReplayResult:
+    text = read_text(path, max_bytes=None)
+    statements, findings = split_script(text, path)
+    broken = [f for f in findings if f.rule == "parse-error"]
+    if broken:
+        raise BadInput(broken[0].message, file=path, line=broken[0].location.line)
+    return replay_statements(
+        dsn, statements, skip_missing_extensions=skip_missing_extensions, server_label=server_label
+    )
+
+
+def replay_statements(
+    dsn: str,
+    statements: Sequence[Statement],
+    *,
+    skip_missing_extensions: bool = False,
+    server_label: str = "",
+) -> ReplayResult:
+    result = ReplayResult()
+    with connect(dsn, application_name="pgfence replay") as conn:
+        replayer = _Replayer(conn, result, skip_missing_extensions, server_label)
+        for batch in _batches(statements):
+            replayer.run_batch(batch)
+    return result
+
+
+def replay_migrations(
+    dsn: str, migrations: Iterable[Migration], *, server_label: str = ""
+) -> ReplayResult:
+    statements = [s for m in migrations for s in m.statements]
+    return replay_statements(dsn, statements, server_label=server_label)
+
+
+def _batches(statements: Sequence[Statement]) -> Iterable[list[Statement]]:
+    batch: list[Statement] = []
+    for statement in statements:
+        if statement.parse_error is not None:
+            raise BadInput(
+                f"does not parse: {statement.parse_error}",
+                file=statement.location.file,
+                line=statement.location.line,
+            )
+        if isinstance(statement.node, _SKIPPED_NODES):
+            continue
+        alone = (
+            statement.copy_data is not None
+            or not runs_in_transaction(statement.node)
+            or isinstance(statement.node, ast.TransactionStmt)
+        )
+        if alone:
+            if batch:
+                yield batch
+                batch = []
+            yield [statement]
+        else:
+            batch.append(statement)
+            if len(batch) >= BATCH_SIZE:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+class _Replayer:
+    def __init__(self, conn: psycopg.Connection, result: ReplayResult, skip_ext: bool, label: str):
+        self.conn = conn
+        self.result = result
+        self.skip_ext = skip_ext
+        self.label = label
+        self.missing_extensions: list[str] = []
+
+    def run_batch(self, batch: list[Statement]) -> None:
+        if len(batch) > 1:
+            try:
+                # A multi-statement query runs as one implicit transaction: all or nothing.
+                self.conn.execute(";\n".join(s.sql for s in batch).encode())
+                self.result.statements += len(batch)
+                return
+            except psycopg.Error:
+                pass  # find the culprit statement by statement
+        for statement in batch:
+            self.run_one(statement)
+
+    def run_one(self, statement: Statement, attempts: int = 0) -> None:
+        try:
+            if statement.copy_data is not None:
+                with self.conn.cursor() as cur, cur.copy(statement.sql) as copy:
+                    copy.write(statement.copy_data.encode())
+            else:
+                self.conn.execute(statement.sql.encode())
+            self.result.statements += 1
+        except psycopg.Error as exc:
+            self._recover(statement, exc, attempts)
+
+    def _recover(self, statement: Statement, exc: psycopg.Error, attempts: int) -> None:
+        where = statement.location
+        message = exc.diag.message_primary or str(exc)
+        role = _MISSING_ROLE.search(message)
+        if isinstance(exc, errors.UndefinedObject) and role and attempts < 20:
+            self.conn.execute(
+                sql.SQL(queries.CREATE_ROLE).format(name=sql.Identifier(role.group(1)))
+            )
+            self.result.roles_created.append(role.group(1))
+            self.run_one(statement, attempts + 1)
+            return
+        extension = _MISSING_EXTENSION.search(message)
+        if extension and isinstance(statement.node, ast.CreateExtensionStmt):
+            name = extension.group(1) or extension.group(2)
+            if not self.skip_ext:
+                raise BadInput(
+                    f'extension "{name}" is not available on this server{self.label}: install '
+                    "it there, or pass --skip-missing-extensions to replay without it",
+                    file=where.file,
+                    line=where.line,
+                )
+            self.missing_extensions.append(name)
+            self.result.skipped.append(f"{where}: extension {name} skipped")
+            return
+        if self.missing_extensions:
+            # Later statements that need the skipped extension are skipped with it.
+            self.result.skipped.append(f"{where}: skipped ({message})")
+            return
+        raise BadInput(
+            f"the schema does not replay{self.label}: {message}", file=where.file, line=where.line
+        )
+
+
+# ---- --schema-from ---------------------------------------------------------------------------
+
+
+def dump_schema(
+    source_dsn: str, pg_dump_dirs: Sequence[str], server_major: int | None = None
+) -> str:
+    """`pg_dump --schema-only` of a server into a private temporary file; returns its path.
+
+    Read-only: pg_dump only reads, and the session is made read-only as well. The password
+    is passed in the environment, never on the command line or in messages.
+    """
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        params = conninfo_to_dict(source_dsn)
+    except psycopg.ProgrammingError as exc:
+        raise UsageError(f"--schema-from: not a valid connection string ({exc})") from None
+    password = params.pop("password", None)
+    safe_dsn = make_conninfo(**{k: str(v) for k, v in params.items()})
+    source_major = _source_major(source_dsn)
+    pg_dump = pick_pg_dump(pg_dump_dirs, source_major)
+    env = dict(os.environ)
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    env["PGOPTIONS"] = (env.get("PGOPTIONS", "") + " -c default_transaction_read_only=on").strip()
+    handle, out = tempfile.mkstemp(prefix="pgfence-schema-", suffix=".sql")
+    os.close(handle)
+    result = subprocess.run(
+        [
+            pg_dump,
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "--file",
+            out,
+            "--dbname",
+            safe_dsn,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    if result.returncode != 0:
+        Path(out).unlink(missing_ok=True)
+        detail = _redact(
+            result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "", password
+        )
+        raise ServerError(f"pg_dump of --schema-from failed: {detail}")
+    return out
+
+
+def _source_major(dsn: str) -> int:
+    try:
+        with psycopg.connect(dsn, connect_timeout=10, autocommit=True) as conn:
+            conn.execute("SET default_transaction_read_only = on")
+            row = conn.execute(queries.SERVER_VERSION).fetchone()
+    except psycopg.Error as exc:
+        raise ServerError(f"--schema-from: cannot connect: {_first_line(exc)}") from None
+    assert row is not None
+    return int(row[1]) // 10000
+
+
+def pick_pg_dump(dirs: Sequence[str], source_major: int) -> str:
+    """A pg_dump at least as new as the source server (older ones refuse to dump it)."""
+    candidates: list[tuple[int, str]] = []
+    for directory in [*dirs, *os.environ.get("PATH", "").split(os.pathsep)]:
+        path = shutil.which("pg_dump", path=directory) if directory else None
+        if path is None:
+            continue
+        with contextlib.suppress(OSError, subprocess.SubprocessError, ValueError):
+            out = subprocess.run(
+                [path, "--version"], capture_output=True, text=True, timeout=30
+            ).stdout
+            major = int(out.split(")", 1)[-1].split()[0].split(".")[0])
+            candidates.append((major, path))
+    usable = sorted(c for c in candidates if c[0] >= source_major)
+    if not usable:
+        found = ", ".join(f"{p} ({m})" for m, p in candidates) or "none"
+        raise ServerError(
+            f"--schema-from: the source runs PostgreSQL {source_major} and needs pg_dump "
+            f"{source_major} or newer; found: {found}"
+        )
+    return usable[0][1]
+
+
+def _redact(text: str, password: object) -> str:
+    return text.replace(str(password), "***") if password else text
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+ProgressFn = Callable[[str], None]

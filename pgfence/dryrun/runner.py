@@ -1,0 +1,393 @@
+"""Run migrations on a real server and observe every statement.
+
+Order of work: replay the starting schema into a template database once; copy it; load
+the copy's catalog (so the prediction knows the real schema); then, statement by
+statement and in the migration's own transactions, predict, execute, observe, judge.
+
+Transactions: a `BEGIN … COMMIT` written in the migration is kept (its locks accumulate;
+each statement's `held_ms` says how long its locks were held until COMMIT); every other
+statement runs in a transaction of its own that is committed on a throwaway server, so the
+next statement sees its effect. On an existing server (`--dsn`) nothing is ever committed:
+everything runs in one transaction that is rolled back at the end, whatever happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import psycopg
+from pglast import ast
+from pglast.enums import TransactionStmtKind
+
+from pgfence import __version__
+from pgfence.analysis import policy
+from pgfence.analysis.analyze import RuleSettings, analyse_statement, block_key
+from pgfence.analysis.catalog import Catalog
+from pgfence.analysis.predict import runs_in_transaction
+from pgfence.analysis.rules import all_rules
+from pgfence.dryrun import replay
+from pgfence.dryrun.introspect import load_catalog
+from pgfence.dryrun.probe import SampledObserver, Sessions, TransactionalObserver, execute
+from pgfence.dryrun.servers.base import Server
+from pgfence.model import (
+    Finding,
+    Migration,
+    Observation,
+    Report,
+    Severity,
+    Statement,
+    StatementReport,
+)
+from pgfence.verdict import judge
+
+Progress = Callable[[str], None]
+
+_OPEN = {TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START}
+_END = {
+    TransactionStmtKind.TRANS_STMT_COMMIT,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK,
+    TransactionStmtKind.TRANS_STMT_PREPARE,
+}
+
+
+@dataclass(frozen=True)
+class DryRunOptions:
+    statement_timeout_s: float = 60.0
+    lock_timeout_s: float = 2.0  # only for existing servers (--dsn)
+    schema_file: str | None = None
+    schema_from: str | None = None
+    replay_before: Sequence[Migration] = ()
+    skip_missing_extensions: bool = False
+    isolate: bool = False  # each migration file in its own copy of the template
+    fail_on: Severity = Severity.HIGH
+    settings: RuleSettings = field(default_factory=RuleSettings)
+
+
+def dry_run(
+    server: Server,
+    migrations: Sequence[Migration],
+    options: DryRunOptions,
+    progress: Progress | None = None,
+) -> Report:
+    say = progress or (lambda _message: None)
+    if server.throwaway:
+        reports, findings = _on_throwaway(server, migrations, options, say)
+    else:
+        reports, findings = _on_existing(server, migrations, options, say)
+    return Report(
+        pgfence_version=__version__,
+        pg_version=server.major,
+        statements=tuple(reports),
+        findings=tuple(findings),
+        server=server.info,
+        fail_on=options.fail_on,
+        command="dryrun",
+    )
+
+
+def _on_throwaway(
+    server: Server, migrations: Sequence[Migration], options: DryRunOptions, say: Progress
+) -> tuple[list[StatementReport], list[Finding]]:
+    template = replay.create_template(server)
+    label = f" on PostgreSQL {server.version} ({server.backend})"
+    schema_file = options.schema_file
+    dumped = None
+    try:
+        if options.schema_from:
+            say("dumping the schema of --schema-from")
+            dumped = schema_file = replay.dump_schema(
+                options.schema_from, [server.bin_dir] if server.bin_dir else [], server.major
+            )
+        if schema_file:
+            say(f"replaying {options.schema_file or 'the dumped schema'}")
+            replay.replay_dump(
+                server.dsn(template),
+                schema_file,
+                skip_missing_extensions=options.skip_missing_extensions,
+                server_label=label,
+            )
+        if options.replay_before:
+            say(f"applying {len(options.replay_before)} earlier migration(s) without observing")
+            replay.replay_migrations(
+                server.dsn(template), options.replay_before, server_label=label
+            )
+    finally:
+        if dumped:
+            with contextlib.suppress(OSError):
+                os.unlink(dumped)
+    groups = [[m] for m in migrations] if options.isolate else [list(migrations)]
+    reports: list[StatementReport] = []
+    findings: list[Finding] = []
+    for number, group in enumerate(groups, 1):
+        dsn = replay.clone(server, template, f"pgfence_run_{number}")
+        sessions = Sessions.open(dsn)
+        try:
+            run = _Run(
+                sessions,
+                load_catalog(sessions.migration),
+                server.major,
+                options,
+                throwaway=True,
+                say=say,
+            )
+            for migration in group:
+                say(f"dry-running {migration.path}")
+                run.migration(migration)
+            run.finish()
+            reports.extend(run.reports)
+            findings.extend(run.file_findings)
+        finally:
+            sessions.close()
+    return _with_policy(reports, options), findings
+
+
+def _on_existing(
+    server: Server, migrations: Sequence[Migration], options: DryRunOptions, say: Progress
+) -> tuple[list[StatementReport], list[Finding]]:
+    sessions = Sessions.open(server.dsn())
+    try:
+        migration_conn = sessions.migration
+        migration_conn.execute("BEGIN")
+        # Never queue behind the server's own traffic for long.
+        migration_conn.execute(f"SET LOCAL lock_timeout = '{int(options.lock_timeout_s * 1000)}ms'")
+        run = _Run(
+            sessions, load_catalog(migration_conn), server.major, options, throwaway=False, say=say
+        )
+        for migration in migrations:
+            say(f"dry-running {migration.path} (rolled back)")
+            run.migration(migration)
+        run.finish()
+        return _with_policy(run.reports, options), run.file_findings
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            sessions.migration.execute("ROLLBACK")
+        sessions.close()
+
+
+def _with_policy(reports: list[StatementReport], options: DryRunOptions) -> list[StatementReport]:
+    extra = policy.check(reports, options.settings.disabled)
+    out = []
+    for i, report in enumerate(reports):
+        more = tuple(f for f in extra.get(i, []) if f.rule not in report.statement.ignored_rules)
+        out.append(dataclasses.replace(report, findings=report.findings + more) if more else report)
+    return out
+
+
+class _Run:
+    """One database copy, its sessions, and the statements run in it, in order."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        catalog: Catalog,
+        major: int,
+        options: DryRunOptions,
+        *,
+        throwaway: bool,
+        say: Progress,
+    ) -> None:
+        self.sessions = sessions
+        self.catalog = catalog
+        self.major = major
+        self.options = options
+        self.throwaway = throwaway
+        self.say = say
+        self.rules = options.settings.active(all_rules())
+        self.transactional = TransactionalObserver(sessions, options.statement_timeout_s)
+        self.sampled = SampledObserver(sessions, options.statement_timeout_s)
+        self.reports: list[StatementReport] = []
+        self.file_findings: list[Finding] = []
+        self.in_explicit = False
+        self.open_tx: list[int] = []  # report indexes of the statements of the open transaction
+        self.index = 0
+        self.broken = False  # an existing server's transaction failed: nothing more runs
+
+    def migration(self, migration: Migration) -> None:
+        self.file_findings.extend(
+            f for f in migration.findings if f.rule not in self.options.settings.disabled
+        )
+        failed: str | None = None
+        for statement in migration.statements:
+            report = self._analyse(statement)
+            if failed is not None or self.broken:
+                reason = failed or "an earlier statement failed in the dry-run's transaction"
+                self._add(report, Observation(ran=False, not_run_reason=reason))
+                continue
+            observation = self._execute(statement, report)
+            self._add(report, observation)
+            if observation.error is not None:
+                failed = (
+                    f"an earlier statement of this file failed (line {statement.location.line})"
+                )
+                self._after_failure()
+        if self.in_explicit and self.throwaway:
+            # The file ended inside BEGIN without COMMIT: psql would roll it back at exit.
+            self._end_transaction(commit=False)
+
+    def finish(self) -> None:
+        if self.throwaway and self.open_tx:
+            self._end_transaction(commit=False)
+
+    # ---- one statement ---------------------------------------------------------------------
+
+    def _analyse(self, statement: Statement) -> StatementReport:
+        block = block_key(statement, self.index)
+        earlier = tuple(self.reports[i].statement for i in self.open_tx)
+        prediction, findings = analyse_statement(
+            statement, self.catalog, self.major, block, self.rules, self.options.settings, earlier
+        )
+        if statement.node is not None:
+            self.catalog.current_block = block
+            self.catalog.apply(statement.node)
+        self.index += 1
+        return StatementReport(statement, prediction, tuple(findings))
+
+    def _execute(self, statement: Statement, report: StatementReport) -> Observation:
+        node = statement.node
+        if node is None:
+            return Observation(ran=False, not_run_reason="does not parse")
+        if isinstance(node, ast.TransactionStmt):
+            return self._transaction_control(statement, node)
+        if not runs_in_transaction(node) and not self.in_explicit:
+            if not self.throwaway:
+                return Observation(
+                    ran=False,
+                    not_run_reason="cannot run inside a transaction: pgfence only runs it on "
+                    "servers it started (the --dsn run is one transaction, rolled back)",
+                )
+            observation, _ = self.sampled.observe(statement, _gate_tables(report))
+            return observation
+        wrapped = not self.in_explicit and self.throwaway
+        if wrapped:
+            self.sessions.migration.execute("BEGIN")
+        observation, execution = self.transactional.observe(statement)
+        self.open_tx.append(len(self.reports))
+        if wrapped and execution.error is None:
+            observation = self._commit_single(observation)
+        return observation
+
+    def _commit_single(self, observation: Observation) -> Observation:
+        self.sessions.migration.execute("COMMIT")
+        self.transactional.end_transaction()
+        self.open_tx.clear()
+        return dataclasses.replace(observation, held_ms=observation.duration_ms)
+
+    def _transaction_control(self, statement: Statement, node: ast.TransactionStmt) -> Observation:
+        if not self.throwaway:
+            return Observation(
+                ran=False,
+                not_run_reason=(
+                    "transaction control is pgfence's on an existing server: the whole dry-run is "
+                    "one transaction, rolled back"
+                ),
+            )
+        result = execute(self.sessions.migration, statement, self.options.statement_timeout_s)
+        observation = Observation(duration_ms=result.duration_ms, error=result.error)
+        if result.error is not None:
+            return observation
+        if node.kind in _OPEN and not self.in_explicit:
+            self.in_explicit = True
+            self.transactional.end_transaction()
+            self.open_tx = []
+        elif node.kind in _END and self.in_explicit:
+            self._record_hold_times()
+            self.in_explicit = False
+            self.transactional.end_transaction()
+            self.open_tx = []
+        return observation
+
+    def _record_hold_times(self) -> None:
+        """Each statement's locks were held from its start until the transaction ended."""
+        durations = [
+            self.reports[i].observation.duration_ms if self.reports[i].observation else 0.0
+            for i in self.open_tx
+        ]
+        for position, i in enumerate(self.open_tx):
+            report = self.reports[i]
+            if report.observation is None or not report.observation.ran:
+                continue
+            held = sum(durations[position:])
+            self.reports[i] = dataclasses.replace(
+                report, observation=dataclasses.replace(report.observation, held_ms=held)
+            )
+
+    def _end_transaction(self, *, commit: bool) -> None:
+        with contextlib.suppress(psycopg.Error):
+            self.sessions.migration.execute("COMMIT" if commit else "ROLLBACK")
+        if commit:
+            self._record_hold_times()
+        self.in_explicit = False
+        self.transactional.end_transaction()
+        self.open_tx = []
+
+    def _after_failure(self) -> None:
+        if not self.throwaway:
+            self.broken = True
+            return
+        # A failed statement aborts its transaction: roll it back so the next file can run.
+        self._end_transaction(commit=False)
+
+    def _add(self, report: StatementReport, observation: Observation) -> None:
+        carried = tuple(
+            lock
+            for i in self.open_tx
+            if i < len(self.reports)
+            for lock in self.reports[i].prediction.locks
+        )
+        verdict = judge(report.prediction, observation, carried)
+        findings = report.findings + _dynamic_findings(report.statement, observation)
+        self.reports.append(
+            dataclasses.replace(report, observation=observation, verdict=verdict, findings=findings)
+        )
+
+
+def _gate_tables(report: StatementReport) -> list[str]:
+    return sorted(
+        {
+            lock.relation
+            for lock in report.prediction.locks
+            if lock.role in ("target", "index-table")
+            and not lock.new
+            and not lock.relation.startswith("(")
+        }
+    )
+
+
+def _dynamic_findings(statement: Statement, observation: Observation) -> tuple[Finding, ...]:
+    error = observation.error
+    if error is None:
+        return ()
+    where = error.location or statement.location
+    if error.sqlstate == "57014" and "statement-timeout" in error.message:
+        return (
+            Finding(
+                "statement-timeout",
+                Severity.CRITICAL,
+                f"did not finish: {error.message}",
+                where,
+                dynamic=True,
+            ),
+        )
+    if error.sqlstate == "55P03":
+        return (
+            Finding(
+                "lock-timeout",
+                Severity.HIGH,
+                f"waited for a lock and gave up: {error.message}",
+                where,
+                dynamic=True,
+            ),
+        )
+    return (
+        Finding(
+            "statement-failed",
+            Severity.CRITICAL,
+            f"fails on the server: ERROR {error.sqlstate}: {error.message}",
+            where,
+            dynamic=True,
+        ),
+    )

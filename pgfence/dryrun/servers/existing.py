@@ -1,0 +1,61 @@
+"""A server the user already runs (--dsn): read, and written to only inside a rolled-back transaction."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from pgfence.dryrun import queries
+from pgfence.dryrun.servers.base import Server
+from pgfence.errors import ServerError, UsageError
+
+
+def redact(dsn: str) -> str:
+    """The connection string without its password, fit for messages."""
+    try:
+        params = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return "(unparseable connection string)"
+    if "password" in params:
+        params["password"] = "***"
+    return make_conninfo(**{k: str(v) for k, v in params.items()})
+
+
+class ExistingServer(Server):
+    backend = "dsn"
+    throwaway = False
+
+    def __init__(self, dsn: str, *, connect_timeout: int = 10) -> None:
+        try:
+            conninfo_to_dict(dsn)
+        except psycopg.ProgrammingError as exc:
+            raise UsageError(f"--dsn is not a valid connection string: {exc}") from None
+        self._dsn = dsn
+        self._connect_timeout = connect_timeout
+        self._version: str | None = None
+
+    def start(self) -> None:
+        try:
+            with psycopg.connect(
+                self._dsn, connect_timeout=self._connect_timeout, autocommit=True
+            ) as conn:
+                row = conn.execute(queries.SERVER_VERSION).fetchone()
+        except psycopg.Error as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ServerError(f"cannot reach {redact(self._dsn)}: {message}") from None
+        assert row is not None
+        self._version = str(row[0]).split()[0]
+
+    def stop(self) -> None:
+        pass
+
+    def dsn(self, dbname: str | None = None) -> str:
+        if dbname is None:
+            return self._dsn
+        return make_conninfo(self._dsn, dbname=dbname)
+
+    @property
+    def version(self) -> str:
+        if self._version is None:
+            raise ServerError("the server has not been reached yet")
+        return self._version

@@ -1,0 +1,144 @@
+"""Prediction against observation: was the static analysis right about this statement?
+
+- confirmed: the database took what we said (per relation, per rewrite, per blocking);
+- over-predicted: we feared more than happened;
+- under-predicted: the database took a lock that blocks something we did not say, rewrote
+  a relation we did not say, or blocked reads or writes we did not say would be blocked.
+  That is the dangerous case; it fails the run.
+- not-run: nothing to compare (the statement did not run, or failed).
+
+Lock modes are compared by what they block (their conflict sets), since modes are not
+totally ordered by it. An index or TOAST table may be locked as strongly as its table
+without surprising anyone: the statement touches the table, and the table's lock already
+keeps everyone out who would use the index.
+"""
+
+from __future__ import annotations
+
+from pgfence.locks import LockMode, conflict_union
+from pgfence.model import (
+    LockOnRelation,
+    Observation,
+    Prediction,
+    RelationVerdict,
+    RelKind,
+    Verdict,
+    VerdictKind,
+)
+
+_DEPENDENT = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
+
+
+def judge(
+    prediction: Prediction,
+    observation: Observation | None,
+    carried: tuple[LockOnRelation, ...] = (),
+) -> Verdict:
+    """Compare one statement's prediction with what the server did.
+
+    `carried`: locks predicted for earlier statements of the same, still open, transaction.
+    They are still held, so what a reader or writer measures includes them.
+    """
+    if observation is None or not observation.ran:
+        reason = observation.not_run_reason if observation is not None else None
+        return Verdict(VerdictKind.NOT_RUN, reasons=(reason or "not run",))
+    if observation.error is not None:
+        return Verdict(VerdictKind.NOT_RUN, reasons=(f"failed: {observation.error.message}",))
+
+    predicted: dict[str, set[LockMode]] = {}
+    for lock in prediction.locks:
+        if not lock.new:
+            predicted.setdefault(lock.relation, set()).add(lock.mode)
+    acquired: dict[str, set[LockMode]] = {}
+    held: dict[str, set[LockMode]] = {}
+    owner: dict[str, str | None] = {}
+    for seen in observation.locks:
+        if seen.new:
+            continue
+        held.setdefault(seen.relation, set()).add(seen.mode)
+        if seen.acquired:
+            acquired.setdefault(seen.relation, set()).add(seen.mode)
+        if seen.kind in _DEPENDENT:
+            owner[seen.relation] = seen.table
+
+    under: list[str] = []
+    over: list[str] = []
+    relations: list[RelationVerdict] = []
+    for relation in sorted(set(predicted) | set(held)):
+        expected = set(predicted.get(relation, set()))
+        if relation in owner and owner[relation] in predicted:
+            expected |= predicted[owner[relation] or ""]
+        got_new = acquired.get(relation, set())
+        got_all = held.get(relation, set())
+        kind = VerdictKind.CONFIRMED
+        if got_new and not conflict_union(got_new) <= conflict_union(expected):
+            kind = VerdictKind.UNDER_PREDICTED
+            under.append(
+                f"{relation}: took {_names(got_new)}, predicted {_names(predicted.get(relation))}"
+            )
+        elif (
+            relation in predicted
+            and not relation.startswith("(")
+            and not (conflict_union(predicted[relation]) <= conflict_union(got_all))
+        ):
+            kind = VerdictKind.OVER_PREDICTED
+            over.append(
+                f"{relation}: predicted {_names(predicted[relation])}, took {_names(got_all)}"
+            )
+        relations.append(
+            RelationVerdict(
+                relation,
+                max(predicted[relation]) if relation in predicted else None,
+                max(got_all) if got_all else None,
+                kind,
+            )
+        )
+
+    _compare_rewrites(prediction, observation, owner, under, over)
+    held_before = {lock.mode for lock in carried if not lock.new}
+    reads = prediction.blocks_reads or any(m.blocks_reads for m in held_before)
+    writes = prediction.blocks_writes or any(m.blocks_writes for m in held_before)
+    _compare_blocking("reads", reads, observation.blocks_reads, under, over)
+    _compare_blocking("writes", writes, observation.blocks_writes, under, over)
+    if under:
+        return Verdict(VerdictKind.UNDER_PREDICTED, tuple(relations), tuple(under + over))
+    if over:
+        return Verdict(VerdictKind.OVER_PREDICTED, tuple(relations), tuple(over))
+    return Verdict(VerdictKind.CONFIRMED, tuple(relations))
+
+
+def _compare_rewrites(
+    prediction: Prediction,
+    observation: Observation,
+    owner: dict[str, str | None],
+    under: list[str],
+    over: list[str],
+) -> None:
+    predicted = set(prediction.rewrites)
+    observed = set(observation.rewritten)
+    toast_tables = {r for r in observed if r.startswith("pg_toast.")}
+    for relation in sorted(observed - predicted - toast_tables):
+        table = owner.get(relation)
+        if table is not None and table in predicted:
+            continue  # an index rebuilt with its table
+        under.append(f"{relation}: rewritten, not predicted")
+    for relation in sorted(predicted - observed):
+        if not relation.startswith("("):
+            over.append(f"{relation}: predicted a rewrite, none happened")
+
+
+def _compare_blocking(
+    what: str, predicted: bool, measured: bool | None, under: list[str], over: list[str]
+) -> None:
+    if measured is None or measured == predicted:
+        return
+    if measured:
+        under.append(f"{what} were blocked, not predicted")
+    else:
+        over.append(f"{what} were predicted blocked, but got through")
+
+
+def _names(modes: set[LockMode] | None) -> str:
+    if not modes:
+        return "nothing"
+    return "+".join(m.pg_name for m in sorted(modes))
