@@ -85,7 +85,10 @@ class Execution:
 
 
 def execute(conn: psycopg.Connection, statement: Statement, timeout_s: float) -> Execution:
-    """Run one statement; a watchdog cancels it after `timeout_s` (nothing is SET in the session)."""
+    """Run one statement; a watchdog cancels it after `timeout_s`.
+
+    The timeout is the client's, so nothing is SET in the migration's own session.
+    """
     timer = threading.Timer(timeout_s, conn.cancel)
     timer.daemon = True
     start = time.perf_counter()

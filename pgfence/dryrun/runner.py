@@ -302,10 +302,7 @@ class _Run:
 
     def _record_hold_times(self) -> None:
         """Each statement's locks were held from its start until the transaction ended."""
-        durations = [
-            self.reports[i].observation.duration_ms if self.reports[i].observation else 0.0
-            for i in self.open_tx
-        ]
+        durations = [_duration(self.reports[i].observation) for i in self.open_tx]
         for position, i in enumerate(self.open_tx):
             report = self.reports[i]
             if report.observation is None or not report.observation.ran:
@@ -343,6 +340,10 @@ class _Run:
         self.reports.append(
             dataclasses.replace(report, observation=observation, verdict=verdict, findings=findings)
         )
+
+
+def _duration(observation: Observation | None) -> float:
+    return observation.duration_ms if observation is not None else 0.0
 
 
 def _gate_tables(report: StatementReport) -> list[str]:

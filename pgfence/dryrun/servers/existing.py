@@ -1,4 +1,7 @@
-"""A server the user already runs (--dsn): read, and written to only inside a rolled-back transaction."""
+"""A server the user already runs (--dsn).
+
+It is read, and written to only inside one transaction that is always rolled back.
+"""
 
 from __future__ import annotations
 
