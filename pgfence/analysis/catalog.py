@@ -26,6 +26,7 @@ class Column:
     name: str
     type: TypeRef | None
     not_null: bool = False
+    sequence: str | None = None  # the sequence its default draws from (serial, identity)
 
 
 @dataclass
@@ -170,6 +171,17 @@ class Catalog:
             return None
         return found.columns[column].type
 
+    def sequences_of(self, table: str, columns: set[str] | None = None) -> list[str]:
+        """Sequences that defaults of `table` draw from (for `columns` only, if given)."""
+        found = self.tables.get(table)
+        if found is None:
+            return []
+        return sorted(
+            c.sequence
+            for c in found.columns.values()
+            if c.sequence and (columns is None or c.name in columns)
+        )
+
     def referencing_tables(self, table: str) -> list[str]:
         """Tables with a foreign key that references `table`."""
         return sorted(
@@ -230,13 +242,23 @@ def type_ref(type_name: ast.TypeName) -> TypeRef:
     return TypeRef.of(names[-1], tuple(modifiers), bool(type_name.arrayBounds), schema)
 
 
-def column_from_def(col: ast.ColumnDef) -> Column:
-    not_null = bool(col.is_not_null) or any(
-        c.contype
-        in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_IDENTITY)
-        for c in col.constraints or ()
-    )
-    return Column(col.colname, type_ref(col.typeName) if col.typeName else None, not_null)
+_SERIAL_TYPES = {"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"}
+_NOT_NULL_KINDS = (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_IDENTITY)
+
+
+def column_from_def(col: ast.ColumnDef, table: str | None = None) -> Column:
+    constraints = col.constraints or ()
+    not_null = bool(col.is_not_null) or any(c.contype in _NOT_NULL_KINDS for c in constraints)
+    type_name = col.typeName.names[-1].sval.lower() if col.typeName else ""
+    identity = any(c.contype == ConstrType.CONSTR_IDENTITY for c in constraints)
+    sequence = None
+    if table is not None and (type_name in _SERIAL_TYPES or identity):
+        # Postgres names it <table>_<column>_seq (ChooseRelationName).
+        schema, short = table.split(".", 1)
+        sequence = f"{schema}.{short}_{col.colname}_seq"
+        not_null = True
+    type_ = type_ref(col.typeName) if col.typeName else None
+    return Column(col.colname, type_, not_null, sequence)
 
 
 def proves_not_null(expr: object) -> str | None:
@@ -264,7 +286,7 @@ def _apply_create(catalog: Catalog, node: ast.CreateStmt) -> None:
     table = Table(name=name, kind=kind, new=True)
     for element in node.tableElts or ():
         if isinstance(element, ast.ColumnDef):
-            table.columns[element.colname] = column_from_def(element)
+            table.columns[element.colname] = column_from_def(element, name)
             for con in element.constraints or ():
                 _add_constraint(catalog, table, con, (element.colname,))
         elif isinstance(element, ast.Constraint):
@@ -363,7 +385,7 @@ def _apply_alter(catalog: Catalog, node: ast.AlterTableStmt) -> None:
 def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> None:
     sub = cmd.subtype
     if sub == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-        table.columns[cmd.def_.colname] = column_from_def(cmd.def_)
+        table.columns[cmd.def_.colname] = column_from_def(cmd.def_, table.name)
         for con in cmd.def_.constraints or ():
             _add_constraint(catalog, table, con, (cmd.def_.colname,))
     elif sub == AlterTableType.AT_DropColumn and cmd.name:

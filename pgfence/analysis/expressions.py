@@ -141,3 +141,22 @@ def _walk(node: object) -> list[object]:
                 if isinstance(value, (ast.Node, list, tuple)):
                     stack.append(value)
     return out
+
+
+def function_calls(node: object) -> list[tuple[str, list[object]]]:
+    """(name, constant arguments) of every function call in `node`.
+
+    A string constant argument is given as its text (also through a ::regclass cast), any
+    other argument as None.
+    """
+    out: list[tuple[str, list[object]]] = []
+    for found in _walk(node):
+        if isinstance(found, ast.FuncCall) and found.funcname:
+            args: list[object] = []
+            for arg in found.args or ():
+                while isinstance(arg, ast.TypeCast):
+                    arg = arg.arg
+                value = getattr(getattr(arg, "val", None), "sval", None)
+                args.append(value if isinstance(value, str) else None)
+            out.append((found.funcname[-1].sval.lower(), args))
+    return out

@@ -47,9 +47,11 @@ def load_catalog(conn: psycopg.Connection) -> Catalog:
             catalog.tables[table].constraints[name] = Constraint(
                 name, kind, tuple(columns), validated, _not_null_column(check, columns), referenced
             )
-    for table, sequence in conn.execute(queries.OWNED_SEQUENCES):
+    for table, sequence, column in conn.execute(queries.OWNED_SEQUENCES):
         if table in catalog.tables:
             catalog.tables[table].sequences.append(sequence)
+            if column in catalog.tables[table].columns:
+                catalog.tables[table].columns[column].sequence = sequence
     row = conn.execute(queries.SEARCH_PATH).fetchone()
     if row is not None:
         schemas, timezone = row

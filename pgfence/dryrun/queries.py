@@ -129,8 +129,9 @@ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
 """
 
 OWNED_SEQUENCES = """
-SELECT tn.nspname || '.' || t.relname, sn.nspname || '.' || s.relname
+SELECT tn.nspname || '.' || t.relname, sn.nspname || '.' || s.relname, a.attname
 FROM pg_depend d
+JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
 JOIN pg_namespace sn ON sn.oid = s.relnamespace
 JOIN pg_class t ON t.oid = d.refobjid

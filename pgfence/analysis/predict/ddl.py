@@ -1,0 +1,291 @@
+"""CREATE / DROP / TRUNCATE, indexes, views and maintenance commands."""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import (
+    ConstrType,
+    DropBehavior,
+    ObjectType,
+    ReindexObjectType,
+)
+
+from pgfence.analysis.predict.core import (
+    Context,
+    Match,
+    all_partitions,
+    classifies,
+    index_table,
+    read_relations,
+    target_roles,
+)
+from pgfence.locks import LockMode
+from pgfence.model import RelKind
+
+# ---- CREATE / DROP ------------------------------------------------------------------------------
+
+
+@classifies(ast.CreateStmt)
+def _create_table(node: ast.CreateStmt, ctx: Context) -> list[Match]:
+    relation = ctx.catalog.rangevar(node.relation)
+    if (
+        node.if_not_exists
+        and ctx.catalog.table(relation) is not None
+        and not ctx.catalog.is_new(relation)
+    ):
+        return [Match("no-relation-lock", notes=[f"{relation} exists: IF NOT EXISTS skips it"])]
+    matches = [Match("create-table").bind("new", relation)]
+    if node.partbound is not None and node.inhRelations:
+        parent = ctx.catalog.rangevar(node.inhRelations[0])
+        info = ctx.catalog.table(parent)
+        default = (
+            info.default_partition if info is not None and not node.partbound.is_default else None
+        )
+        matches.append(
+            Match("create-table.partition-of")
+            .bind("new", relation)
+            .bind("parent", parent)
+            .bind("default-partition", default)
+        )
+    elif node.inhRelations:
+        parents = [ctx.catalog.rangevar(rv) for rv in node.inhRelations]
+        matches.append(
+            Match("create-table.inherits").bind("new", relation).bind("parent", *parents)
+        )
+    referenced: list[str] = []
+    for element in node.tableElts or ():
+        constraints = element.constraints or () if isinstance(element, ast.ColumnDef) else [element]
+        for con in constraints:
+            if (
+                isinstance(con, ast.Constraint)
+                and con.contype == ConstrType.CONSTR_FOREIGN
+                and con.pktable
+            ):
+                target = ctx.catalog.rangevar(con.pktable)
+                if target != relation:
+                    referenced.append(target)
+        if isinstance(element, ast.TableLikeClause):
+            matches.append(
+                Match("create-table.like")
+                .bind("new", relation)
+                .bind("sources", ctx.catalog.rangevar(element.relation))
+            )
+    if referenced:
+        matches.append(
+            Match("create-table.references").bind("new", relation).bind("referenced", *referenced)
+        )
+    return matches
+
+
+@classifies(ast.CreateForeignTableStmt)
+def _create_foreign_table(node: ast.CreateForeignTableStmt, ctx: Context) -> list[Match]:
+    return [Match("create-table").bind("new", ctx.catalog.rangevar(node.base.relation))]
+
+
+@classifies(ast.CreateTableAsStmt)
+def _create_table_as(node: ast.CreateTableAsStmt, ctx: Context) -> list[Match]:
+    relation = ctx.catalog.rangevar(node.into.rel)
+    match = Match("create-table-as").bind("new", relation)
+    if not node.into.skipData:
+        match.bind("sources", *read_relations(node.query, ctx, exclude=[relation]))
+    else:
+        match.key = "create-view"
+        match.bind("sources", *read_relations(node.query, ctx, exclude=[relation]))
+    return [match]
+
+
+@classifies(ast.DropStmt)
+def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
+    kind = node.removeType
+    objects = [o for o in node.objects or () if isinstance(o, (list, tuple))]
+    cascade = node.behavior == DropBehavior.DROP_CASCADE
+    matches: list[Match] = []
+    if kind in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_FOREIGN_TABLE):
+        for obj in objects:
+            relation = ctx.catalog.names(obj)
+            if node.missing_ok and ctx.catalog.complete and ctx.catalog.table(relation) is None:
+                continue
+            match = target_roles(Match("drop-table"), ctx, relation, recurse=True)
+            table = ctx.catalog.table(relation)
+            if table is not None:
+                match.bind("referenced", *(r for r in table.referenced_tables() if r != relation))
+                match.bind("sequence", *table.sequences)
+                match.bind("parent", table.parent)
+            if cascade:
+                match.bind("referencing", *ctx.catalog.referencing_tables(relation))
+            matches.append(match)
+        return matches or [Match("no-relation-lock")]
+    if kind == ObjectType.OBJECT_INDEX:
+        key = "drop-index.concurrently" if node.concurrent else "drop-index"
+        for obj in objects:
+            index = ctx.catalog.names(obj)
+            if node.missing_ok and ctx.catalog.complete and index not in ctx.catalog.indexes:
+                continue
+            matches.append(
+                Match(key).bind("index", index).bind("index-table", index_table(index, ctx))
+            )
+        return matches or [Match("no-relation-lock")]
+    if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SEQUENCE):
+        return [Match("drop-view").bind("target", ctx.catalog.names(o)) for o in objects]
+    if kind in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE):
+        key = {
+            ObjectType.OBJECT_TRIGGER: "drop-trigger",
+            ObjectType.OBJECT_POLICY: "create-policy",
+        }.get(kind, "create-rule")
+        return [
+            Match(key).bind("target", ctx.catalog.names(list(o)[:-1]))
+            for o in objects
+            if len(o) > 1
+        ]
+    if kind == ObjectType.OBJECT_SCHEMA and cascade:
+        schemas = {getattr(o, "sval", None) for o in node.objects or ()}
+        tables = [t for t in ctx.catalog.tables if t.split(".", 1)[0] in schemas]
+        return (
+            [Match("drop-table").bind("target", *tables)] if tables else [Match("no-relation-lock")]
+        )
+    if kind == ObjectType.OBJECT_TYPE and cascade:
+        return [Match("no-relation-lock", notes=["DROP TYPE … CASCADE drops the columns using it"])]
+    return [Match("no-relation-lock")]
+
+
+@classifies(ast.TruncateStmt)
+def _truncate(node: ast.TruncateStmt, ctx: Context) -> list[Match]:
+    cascade = node.behavior == DropBehavior.DROP_CASCADE
+    matches = []
+    for rv in node.relations or ():
+        relation = ctx.catalog.rangevar(rv)
+        match = target_roles(Match("truncate.cascade" if cascade else "truncate"), ctx, relation)
+        if cascade:
+            match.bind("referencing", *ctx.catalog.referencing_tables(relation))
+        matches.append(match)
+    return matches
+
+
+# ---- indexes ------------------------------------------------------------------------------------
+
+
+def default_index_name(table: str, columns: str) -> str:
+    # Postgres names an unnamed index <table>_<columns>_idx (ChooseIndexName).
+    return f"{table}_{columns or 'expr'}_idx"
+
+
+@classifies(ast.IndexStmt)
+def _create_index(node: ast.IndexStmt, ctx: Context) -> list[Match]:
+    relation = ctx.catalog.rangevar(node.relation)
+    schema, short = relation.split(".", 1)
+    columns = "_".join(
+        p.name for p in node.indexParams or () if isinstance(p, ast.IndexElem) and p.name
+    )
+    name = f"{schema}.{node.idxname or default_index_name(short, columns)}"
+    if node.if_not_exists and name in ctx.catalog.indexes and not ctx.catalog.is_new(name):
+        return [Match("no-relation-lock", notes=[f"{name} exists: IF NOT EXISTS skips it"])]
+    key = "create-index.concurrently" if node.concurrent else "create-index"
+    match = Match(key).bind("target", relation).bind("new", name)
+    partitions = all_partitions(ctx.catalog, relation) if node.relation.inh else []
+    if partitions:
+        match.bind("target-partitions", *partitions)
+    return [match]
+
+
+@classifies(ast.ReindexStmt)
+def _reindex(node: ast.ReindexStmt, ctx: Context) -> list[Match]:
+    concurrently = any(
+        isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
+    )
+    if node.relation is None:
+        return [
+            Match(
+                "no-relation-lock",
+                notes=["REINDEX SCHEMA / DATABASE / SYSTEM locks every table in turn"],
+            )
+        ]
+    relation = ctx.catalog.rangevar(node.relation)
+    if node.kind == ReindexObjectType.REINDEX_OBJECT_INDEX:
+        table = index_table(relation, ctx)
+        if concurrently:
+            return [
+                Match("reindex.concurrently").bind("target", table).bind("target-indexes", relation)
+            ]
+        return [Match("reindex.index").bind("index", relation).bind("index-table", table)]
+    info = ctx.catalog.table(relation)
+    if info is not None and info.kind is RelKind.PARTITIONED_TABLE and not concurrently:
+        # Each partition is reindexed in a transaction of its own.
+        partitions = all_partitions(ctx.catalog, relation)
+        return [Match("reindex.partitioned").bind("target-partitions", *partitions)]
+    key = "reindex.concurrently" if concurrently else "reindex.table"
+    match = (
+        Match(key)
+        .bind("target", relation)
+        .bind("target-indexes", *ctx.catalog.indexes_of(relation))
+    )
+    if info is not None and info.toast and not concurrently:
+        match.bind("toast-index", f"{info.toast}_index")
+    return [match]
+
+
+# ---- views, materialized views ------------------------------------------------------------------
+
+
+@classifies(ast.ViewStmt)
+def _create_view(node: ast.ViewStmt, ctx: Context) -> list[Match]:
+    relation = ctx.catalog.rangevar(node.view)
+    exists = relation in ctx.catalog.views or relation in ctx.catalog.tables
+    key = "create-view.replace" if node.replace and exists else "create-view"
+    role = "target" if key == "create-view.replace" else "new"
+    return [
+        Match(key)
+        .bind(role, relation)
+        .bind("sources", *read_relations(node.query, ctx, exclude=[relation]))
+    ]
+
+
+@classifies(ast.RefreshMatViewStmt)
+def _refresh(node: ast.RefreshMatViewStmt, ctx: Context) -> list[Match]:
+    relation = ctx.catalog.rangevar(node.relation)
+    key = "refresh-matview.concurrently" if node.concurrent else "refresh-matview"
+    return [target_roles(Match(key), ctx, relation, recurse=False)]
+
+
+# ---- maintenance --------------------------------------------------------------------------------
+
+
+@classifies(ast.VacuumStmt)
+def _vacuum(node: ast.VacuumStmt, ctx: Context) -> list[Match]:
+    options = {d.defname for d in node.options or () if isinstance(d, ast.DefElem)}
+    key = "vacuum.full" if "full" in options else "vacuum"
+    if not node.is_vacuumcmd:
+        key = "analyze"
+    relations = [
+        ctx.catalog.rangevar(r.relation)
+        for r in node.rels or ()
+        if isinstance(r, ast.VacuumRelation)
+    ]
+    if not relations:
+        relations = sorted(t for t, info in ctx.catalog.tables.items() if not info.new)
+    return [target_roles(Match(key), ctx, r, recurse=False) for r in relations] or [
+        Match(key, notes=["every table of the database, one at a time"])
+    ]
+
+
+@classifies(ast.ClusterStmt)
+def _cluster(node: ast.ClusterStmt, ctx: Context) -> list[Match]:
+    if node.relation is None:
+        return [Match("cluster", notes=["every previously clustered table, one at a time"])]
+    return [target_roles(Match("cluster"), ctx, ctx.catalog.rangevar(node.relation), recurse=False)]
+
+
+@classifies(ast.LockStmt)
+def _lock_table(node: ast.LockStmt, ctx: Context) -> list[Match]:
+    mode = LockMode(node.mode)
+    matches = []
+    for rv in node.relations or ():
+        relation = ctx.catalog.rangevar(rv)
+        match = Match("lock-table", mode=mode).bind("target", relation)
+        if rv.inh:
+            match.bind("target-partitions", *all_partitions(ctx.catalog, relation))
+        matches.append(match)
+    # LOCK TABLE recurses to partitions with the same mode: give them the target's mode.
+    for match in matches:
+        for child in match.roles.pop("target-partitions", []):
+            match.bind("target", child)
+    return matches

@@ -1,0 +1,302 @@
+"""Triggers, policies, comments, grants, sequences, domains, DO blocks and the rest."""
+
+from __future__ import annotations
+
+import json
+
+import pglast
+from pglast import ast
+from pglast.enums import (
+    ObjectType,
+)
+
+from pgfence.analysis.predict.core import (
+    Context,
+    Match,
+    classifies,
+    classifies_by_default,
+    classify,
+)
+
+# ---- other objects ------------------------------------------------------------------------------
+
+
+@classifies(ast.CreateTrigStmt)
+def _create_trigger(node: ast.CreateTrigStmt, ctx: Context) -> list[Match]:
+    return [Match("create-trigger").bind("target", ctx.catalog.rangevar(node.relation))]
+
+
+@classifies(ast.CreatePolicyStmt, ast.AlterPolicyStmt)
+def _policy(node: ast.CreatePolicyStmt, ctx: Context) -> list[Match]:
+    return [Match("create-policy").bind("target", ctx.catalog.rangevar(node.table))]
+
+
+@classifies(ast.RuleStmt)
+def _rule(node: ast.RuleStmt, ctx: Context) -> list[Match]:
+    return [Match("create-rule").bind("target", ctx.catalog.rangevar(node.relation))]
+
+
+_RELATION_OBJECTS = {
+    ObjectType.OBJECT_TABLE,
+    ObjectType.OBJECT_VIEW,
+    ObjectType.OBJECT_MATVIEW,
+    ObjectType.OBJECT_INDEX,
+    ObjectType.OBJECT_SEQUENCE,
+    ObjectType.OBJECT_FOREIGN_TABLE,
+}
+
+
+@classifies(ast.CommentStmt, ast.SecLabelStmt)
+def _comment(node: ast.CommentStmt, ctx: Context) -> list[Match]:
+    obj = node.object
+    if node.objtype in _RELATION_OBJECTS and isinstance(obj, (list, tuple)):
+        return [Match("comment").bind("target", ctx.catalog.names(obj))]
+    if node.objtype == ObjectType.OBJECT_COLUMN and isinstance(obj, (list, tuple)) and len(obj) > 1:
+        return [Match("comment").bind("target", ctx.catalog.names(list(obj)[:-1]))]
+    if node.objtype in (
+        ObjectType.OBJECT_TABCONSTRAINT,
+        ObjectType.OBJECT_TRIGGER,
+        ObjectType.OBJECT_POLICY,
+        ObjectType.OBJECT_RULE,
+    ) and isinstance(obj, (list, tuple)):
+        return [Match("comment").bind("target", ctx.catalog.names(list(obj)[:-1]))]
+    return [Match("no-relation-lock")]
+
+
+@classifies(ast.GrantStmt)
+def _grant(node: ast.GrantStmt, ctx: Context) -> list[Match]:
+    if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_SEQUENCE) and all(
+        isinstance(o, ast.RangeVar) for o in node.objects or ()
+    ):
+        return [
+            Match("grant").bind("target", *(ctx.catalog.rangevar(o) for o in node.objects or ()))
+        ]
+    return [Match("no-relation-lock")]
+
+
+@classifies(ast.CreateSeqStmt)
+def _create_sequence(node: ast.CreateSeqStmt, ctx: Context) -> list[Match]:
+    return [Match("create-sequence").bind("new", ctx.catalog.rangevar(node.sequence))]
+
+
+@classifies(ast.AlterSeqStmt)
+def _alter_sequence(node: ast.AlterSeqStmt, ctx: Context) -> list[Match]:
+    return [Match("alter-sequence").bind("sequence", ctx.catalog.rangevar(node.sequence))]
+
+
+@classifies(ast.CreateStatsStmt)
+def _create_statistics(node: ast.CreateStatsStmt, ctx: Context) -> list[Match]:
+    relations = [
+        ctx.catalog.rangevar(r) for r in node.relations or () if isinstance(r, ast.RangeVar)
+    ]
+    return [Match("create-statistics").bind("target", *relations)]
+
+
+@classifies(ast.AlterDomainStmt)
+def _alter_domain(node: ast.AlterDomainStmt, ctx: Context) -> list[Match]:
+    # C: ADD CONSTRAINT, V: VALIDATE CONSTRAINT, O: SET NOT NULL check every stored value.
+    adds_unvalidated = node.subtype == "C" and getattr(node.def_, "skip_validation", False)
+    if node.subtype not in ("C", "V", "O") or adds_unvalidated:
+        return [Match("no-relation-lock")]
+    domain = node.typeName[-1].sval.lower() if node.typeName else ""
+    users = [
+        t.name
+        for t in ctx.catalog.tables.values()
+        if any(c.type is not None and c.type.name == domain for c in t.columns.values())
+    ]
+    match = Match("alter-domain.add-constraint").bind("sources", *users)
+    if not users:
+        match.notes.append(f"every table with a column of domain {domain} is checked under SHARE")
+    return [match]
+
+
+@classifies(ast.CreateSchemaStmt)
+def _create_schema(node: ast.CreateSchemaStmt, ctx: Context) -> list[Match]:
+    matches: list[Match] = [Match("no-relation-lock")]
+    for element in node.schemaElts or ():
+        inner = classify(element, ctx.catalog, ctx.version)
+        if inner:
+            matches.extend(inner)
+    return matches
+
+
+@classifies(ast.ExplainStmt)
+def _explain(node: ast.ExplainStmt, ctx: Context) -> list[Match]:
+    analyze = any(isinstance(o, ast.DefElem) and o.defname == "analyze" for o in node.options or ())
+    inner = classify(node.query, ctx.catalog, ctx.version) or []
+    if analyze:
+        return inner
+    # Plain EXPLAIN plans the query: the planner's weak locks, nothing is executed.
+    return [Match("select").bind("target", *m.roles.get("target", [])) for m in inner] or [
+        Match("no-relation-lock")
+    ]
+
+
+@classifies(ast.TransactionStmt)
+def _transaction(node: ast.TransactionStmt, ctx: Context) -> list[Match]:
+    return [Match("transaction-control")]
+
+
+@classifies(ast.DoStmt)
+def _do(node: ast.DoStmt, ctx: Context) -> list[Match]:
+    return plpgsql_matches(node, ctx)
+
+
+def plpgsql_body(node: ast.DoStmt) -> tuple[str, str] | None:
+    """(language, body) of a DO block."""
+    language, body = "plpgsql", None
+    for arg in node.args or ():
+        if isinstance(arg, ast.DefElem) and arg.defname == "as":
+            body = arg.arg.sval
+        elif isinstance(arg, ast.DefElem) and arg.defname == "language":
+            language = arg.arg.sval.lower()
+    return (language, body) if body is not None else None
+
+
+def plpgsql_statements(body: str) -> tuple[list[tuple[str, bool]], list[str]]:
+    """The SQL a PL/pgSQL body runs: [(sql, conditional)], plus what cannot be read.
+
+    Static SQL inside the body is returned; EXECUTE of a built string and PERFORM of
+    functions are opaque. `conditional` is True under IF / CASE / loops / handlers.
+    """
+    tag = "pgfence_body"
+    while f"${tag}$" in body:
+        tag += "_"
+    wrapper = (
+        "CREATE FUNCTION pg_temp.pgfence_do() RETURNS void LANGUAGE plpgsql "
+        f"AS ${tag}${body}${tag}$"
+    )
+    try:
+        tree = json.loads(pglast.parser.parse_plpgsql_json(wrapper))
+    except Exception as exc:
+        return [], [f"the PL/pgSQL body does not parse: {exc}"]
+    found: list[tuple[str, bool]] = []
+    opaque: list[str] = []
+
+    def walk(value: object, conditional: bool) -> None:
+        if isinstance(value, list):
+            for item in value:
+                walk(item, conditional)
+            return
+        if not isinstance(value, dict):
+            return
+        for key, inner in value.items():
+            if key == "PLpgSQL_stmt_execsql":
+                found.append((inner["sqlstmt"]["PLpgSQL_expr"]["query"], conditional))
+            elif key in ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors"):
+                opaque.append("EXECUTE of a dynamically built statement")
+            else:
+                branch = conditional or key in (
+                    "PLpgSQL_stmt_if",
+                    "PLpgSQL_stmt_case",
+                    "PLpgSQL_stmt_loop",
+                    "PLpgSQL_stmt_while",
+                    "PLpgSQL_stmt_fori",
+                    "PLpgSQL_stmt_fors",
+                    "PLpgSQL_stmt_foreach_a",
+                    "exceptions",
+                    "elsif_list",
+                    "else_body",
+                )
+                walk(inner, branch)
+
+    walk(tree, False)
+    return found, opaque
+
+
+def plpgsql_matches(node: ast.DoStmt, ctx: Context) -> list[Match]:
+    parsed = plpgsql_body(node)
+    if parsed is None or parsed[0] != "plpgsql":
+        return [Match("unanalysable", notes=["a DO block in a language pgfence cannot read"])]
+    statements, opaque = plpgsql_statements(parsed[1])
+    matches: list[Match] = []
+    for sql, conditional in statements:
+        try:
+            inner_nodes = [raw.stmt for raw in pglast.parse_sql(sql)]
+        except pglast.parser.ParseError:
+            opaque.append(f"cannot parse `{sql[:60]}`")
+            continue
+        for inner in inner_nodes:
+            inner_matches = classify(inner, ctx.catalog, ctx.version)
+            if inner_matches is None:
+                opaque.append(f"does not know what {type(inner).__name__} locks")
+                continue
+            if conditional:
+                for m in inner_matches:
+                    m.notes.append("inside a condition or handler of the DO block: it may not run")
+            matches.extend(inner_matches)
+    if opaque:
+        matches.append(
+            Match("unanalysable", notes=[f"DO block: {', '.join(dict.fromkeys(opaque))}"])
+        )
+    return matches or [Match("no-relation-lock")]
+
+
+_NO_RELATION_LOCK = (
+    ast.VariableSetStmt,
+    ast.VariableShowStmt,
+    ast.CreateFunctionStmt,
+    ast.AlterFunctionStmt,
+    ast.CreateEnumStmt,
+    ast.AlterEnumStmt,
+    ast.CreateDomainStmt,
+    ast.DefineStmt,
+    ast.CompositeTypeStmt,
+    ast.CreateRangeStmt,
+    ast.CreateExtensionStmt,
+    ast.AlterExtensionStmt,
+    ast.CreateRoleStmt,
+    ast.AlterRoleStmt,
+    ast.AlterRoleSetStmt,
+    ast.DropRoleStmt,
+    ast.GrantRoleStmt,
+    ast.AlterDefaultPrivilegesStmt,
+    ast.AlterOwnerStmt,
+    ast.CreateCastStmt,
+    ast.CreateConversionStmt,
+    ast.CreateOpClassStmt,
+    ast.CreateOpFamilyStmt,
+    ast.AlterOpFamilyStmt,
+    ast.CreateTransformStmt,
+    ast.CreateEventTrigStmt,
+    ast.AlterEventTrigStmt,
+    ast.CreateFdwStmt,
+    ast.CreateForeignServerStmt,
+    ast.CreateUserMappingStmt,
+    ast.CreatePLangStmt,
+    ast.AlterDatabaseSetStmt,
+    ast.AlterDatabaseStmt,
+    ast.AlterSystemStmt,
+    ast.CreatedbStmt,
+    ast.DropdbStmt,
+    ast.NotifyStmt,
+    ast.ListenStmt,
+    ast.UnlistenStmt,
+    ast.DiscardStmt,
+    ast.CheckPointStmt,
+    ast.PrepareStmt,
+    ast.DeallocateStmt,
+    ast.LoadStmt,
+    ast.ConstraintsSetStmt,
+    ast.AlterTSConfigurationStmt,
+    ast.AlterTSDictionaryStmt,
+    ast.AlterCollationStmt,
+    ast.CreateAmStmt,
+    ast.CreateTableSpaceStmt,
+    ast.DropTableSpaceStmt,
+    ast.AlterTypeStmt,
+)
+
+
+@classifies_by_default(*_NO_RELATION_LOCK)
+def _no_relation_lock(node: object, ctx: Context) -> list[Match]:
+    return [Match("no-relation-lock")]
+
+
+@classifies(ast.CallStmt, ast.ExecuteStmt)
+def _opaque_call(node: object, ctx: Context) -> list[Match]:
+    return [
+        Match(
+            "unanalysable", notes=["calls a procedure or prepared statement: its locks are unknown"]
+        )
+    ]
