@@ -382,6 +382,113 @@ def dryrun(
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
 
 
+@app.command(
+    epilog=(
+        "Examples:\n\n\b\n"
+        "  pgfence verify                  # every scenario on the embedded PostgreSQL\n"
+        "  pgfence verify --pg 15 add-foreign-key create-index\n"
+        "  pgfence verify --pg-bin /usr/lib/postgresql/16/bin --record\n"
+    ),
+)
+def verify(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Scenario names (directories of scenarios/); default: all.",
+            show_default=False,
+            metavar="[SCENARIO]...",
+        ),
+    ] = None,
+    pg: Annotated[
+        int | None,
+        typer.Option(
+            "--pg", metavar="N", help="PostgreSQL major version to verify.", show_default=False
+        ),
+    ] = None,
+    backend: Annotated[
+        Backend | None,
+        typer.Option("--backend", help="Where the server comes from.", show_default=False),
+    ] = None,
+    pg_bin: Annotated[
+        str | None,
+        typer.Option(
+            "--pg-bin",
+            metavar="DIR",
+            help="A directory with postgres and initdb.",
+            show_default=False,
+        ),
+    ] = None,
+    scenarios_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--scenarios",
+            metavar="DIR",
+            help="Where the scenarios are (default: scenarios/ of the source tree).",
+            show_default=False,
+        ),
+    ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Write what this server did as the scenarios' "
+            "expected/pg<N>.json (for maintainers).",
+        ),
+    ] = False,
+) -> None:
+    """Check pgfence's lock table against a real server: run the built-in scenarios.
+
+    Each scenario is a small schema and migration. For each, pgfence reports whether the
+    server still behaves as recorded for its major version, and whether the static
+    prediction agrees with what the server did. Exit 1 on any disagreement.
+    """
+    from pathlib import Path
+
+    def action() -> int:
+        from pgfence import scenarios
+        from pgfence.dryrun.servers import ServerChoice, choose
+
+        directory = Path(scenarios_dir) if scenarios_dir else scenarios.SCENARIOS_DIR
+        chosen = scenarios.load_all(directory)
+        if names:
+            unknown = sorted(set(names) - {sc.name for sc in chosen})
+            if unknown:
+                raise UsageError(f"no such scenario: {', '.join(unknown)}")
+            chosen = [sc for sc in chosen if sc.name in names]
+        choice = ServerChoice(backend=backend.value if backend else None, pg=pg, pg_bin=pg_bin)
+        _terminate_on_sigterm()
+        failures = 0
+        with choose(choice) as server:
+            say = _progress()
+            typer.echo(f"pgfence verify · PostgreSQL {server.version} ({server.backend})")
+            for scenario in chosen:
+                if not scenario.applies_to(server.major):
+                    continue
+                if say:
+                    say(f"scenario {scenario.name}")
+                report = scenarios.run(scenario, server)
+                outcome = scenarios.check(scenario, report)
+                problems = list(outcome.disagreements)
+                if record:
+                    scenarios.record(scenario, report)
+                else:
+                    problems += list(outcome.differences)
+                    if not outcome.recorded:
+                        problems.append(f"nothing recorded for PostgreSQL {server.major}")
+                status = "ok" if not problems else "DIFFERS"
+                typer.echo(f"  {status:8} {scenario.name}")
+                for problem in problems:
+                    typer.echo(f"             {problem}")
+                failures += bool(problems)
+        typer.echo(
+            f"{failures} scenario(s) with differences" if failures else "all scenarios agree"
+        )
+        return failures
+
+    failures = _run(action)
+    raise typer.Exit(EXIT_FINDINGS if failures else EXIT_OK)
+
+
 def main() -> None:
     try:
         app()

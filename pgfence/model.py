@@ -158,6 +158,13 @@ class LockOnRelation:
     # Created by this migration's own (uncommitted) transaction: no one else can see it,
     # so its lock blocks nobody.
     new: bool = False
+    # No query can use it any more (an index DROP INDEX CONCURRENTLY has made invalid):
+    # its lock blocks nobody either.
+    unused: bool = False
+
+    @property
+    def blocks_nobody(self) -> bool:
+        return self.new or self.unused
 
 
 @dataclass(frozen=True)
@@ -170,6 +177,8 @@ class Prediction:
     # False when we do not know what this statement locks (opaque DO block, unknown kind).
     analysable: bool = True
     notes: tuple[str, ...] = ()
+    # False when Postgres refuses to run the statement inside a transaction block.
+    transactional: bool = True
 
     @property
     def rewrite(self) -> bool:
@@ -183,7 +192,7 @@ class Prediction:
         return frozenset(lock.mode for lock in self.locks if lock.relation == relation)
 
     def _blocks(self, wanted: LockMode) -> bool:
-        return any(not lock.new and wanted in conflicts(lock.mode) for lock in self.locks)
+        return any(not lock.blocks_nobody and wanted in conflicts(lock.mode) for lock in self.locks)
 
     @property
     def blocks_reads(self) -> bool:

@@ -22,6 +22,9 @@ scenarios). Roles name the relations a row locks:
   sources            relations a query reads (views, CREATE TABLE AS, INSERT … SELECT)
   sequence           a sequence the statement names or uses
   toast-index        the index of the target's TOAST table (REINDEX TABLE rebuilds it)
+  partition-indexes  the indexes of the target's partitions
+  unused-index       an index no query can use any more (DROP INDEX CONCURRENTLY's last step):
+                     its lock blocks nobody
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ ROLES = (
     "sources",
     "sequence",
     "toast-index",
+    "unused-index",
+    "partition-indexes",
 )
 
 
@@ -160,8 +165,11 @@ ROWS: tuple[LockRow, ...] = (
          (T, AE), (TP, AE), ("new", AE), scan=(T,),
          note="Builds the index under ACCESS EXCLUSIVE: reads and writes wait for the build."),
     _row("alter-table.add-unique-using-index", "ADD CONSTRAINT … UNIQUE / PRIMARY KEY USING INDEX",
-         (T, AE), ("index", SUE),
+         (T, AE), ("index", AS),
          note="Reuses an index built beforehand (CONCURRENTLY): catalog only."),
+    _row("alter-table.add-unique-using-index.renamed",
+         "ADD CONSTRAINT name … USING INDEX other_name (the index is renamed)",
+         (T, AE), ("index", SUE)),
     _row("alter-table.add-exclusion", "ADD CONSTRAINT … EXCLUDE",
          (T, AE), (TP, AE), ("new", AE), scan=(T,)),
     _row("alter-table.add-not-null-constraint", "ADD CONSTRAINT … NOT NULL col",
@@ -194,7 +202,7 @@ ROWS: tuple[LockRow, ...] = (
     _row("alter-table.set-reloptions.exclusive", "SET / RESET (view options, user_catalog_table)",
          (T, AE)),
     _row("alter-table.cluster-on", "CLUSTER ON / SET WITHOUT CLUSTER", (T, SUE), ("index", SUE)),
-    _row("alter-table.owner", "OWNER TO", (T, AE), (TI, AE)),
+    _row("alter-table.owner", "OWNER TO", (T, AE), (TI, AE), ("sequence", AE)),
     _row("alter-table.trigger-toggle", "ENABLE / DISABLE TRIGGER", (T, SRE)),
     _row("alter-table.rule-toggle", "ENABLE / DISABLE RULE", (T, AE)),
     _row("alter-table.row-security", "ENABLE / DISABLE / FORCE ROW LEVEL SECURITY", (T, AE)),
@@ -210,12 +218,16 @@ ROWS: tuple[LockRow, ...] = (
          (T, SUE), ("partition", AE), ("default-partition", AE),
          scan=("partition", "default-partition"),
          note="The DEFAULT partition is scanned under ACCESS EXCLUSIVE for rows of the new bound."),
-    _row("alter-table.detach-partition", "DETACH PARTITION", (T, AE), ("partition", AE)),
+    _row("alter-table.detach-partition", "DETACH PARTITION", (T, AE), ("partition", AE),
+         ("default-partition", AE), ("referencing", AE), scan=("referencing",),
+         note="A DEFAULT partition is locked too (its implicit constraint changes), and so is "
+              "a table whose foreign key references the parent: it is checked again."),
     _row("alter-table.detach-partition.concurrently", "DETACH PARTITION … CONCURRENTLY",
          (T, SUE), ("partition", AE), transactional=False,
          note="Two transactions: SHARE UPDATE EXCLUSIVE on both, then, after waiting for every "
               "older transaction, ACCESS EXCLUSIVE on the partition."),
-    _row("alter-table.set-schema", "SET SCHEMA", (T, AE)),
+    _row("alter-table.set-schema", "SET SCHEMA", (T, AE), ("sequence", AE),
+         note="Its owned sequences move with it."),
     _row("alter-table.generic-options", "OPTIONS (…) of a foreign table", (T, AE)),
     # ---- renames --------------------------------------------------------------------------
     _row("rename.table", "ALTER TABLE … RENAME TO", (T, AE)),
@@ -238,7 +250,7 @@ ROWS: tuple[LockRow, ...] = (
          ("new", AE), ("sources", AS), scan=("sources",)),
     _row("drop-table", "DROP TABLE",
          (T, AE), (TI, AE), (TP, AE), ("referenced", AE), ("referencing", AE), ("parent", AE),
-         ("sequence", AE),
+         ("default-partition", AE), ("sequence", AE),
          note="Dropping its foreign keys' triggers locks the tables on the other side too; "
               "dropping a partition locks its parent."),
     _row("truncate", "TRUNCATE", (T, AE), (TI, AE), (TP, AE), rewrite=(T, TI, TP),
@@ -253,7 +265,7 @@ ROWS: tuple[LockRow, ...] = (
          note="Two scans and waits for older transactions; reads and writes go on."),
     _row("drop-index", "DROP INDEX", ("index", AE), ("index-table", AE)),
     _row("drop-index.concurrently", "DROP INDEX CONCURRENTLY",
-         ("index", AE), ("index-table", SUE), transactional=False,
+         ("unused-index", AE), ("index-table", SUE), transactional=False,
          note="SHARE UPDATE EXCLUSIVE on the table; the index itself is locked ACCESS EXCLUSIVE "
               "at the end, when nothing uses it any more."),
     _row("reindex.index", "REINDEX INDEX", ("index", AE), ("index-table", S),
@@ -262,9 +274,11 @@ ROWS: tuple[LockRow, ...] = (
     _row("reindex.table", "REINDEX TABLE", (T, S), (TI, AE), ("toast-index", AE),
          rewrite=(TI, "toast-index"), scan=(T,)),
     _row("reindex.concurrently", "REINDEX … CONCURRENTLY", (T, SUE), (TI, SUE),
-         transactional=False),
+         rewrite=(TI,), transactional=False,
+         note="Builds a new copy of each index and swaps it in."),
     _row("reindex.partitioned", "REINDEX TABLE of a partitioned table",
-         (TP, S), rewrite=(TP,), transactional=False,
+         (T, S), (TP, S), ("partition-indexes", AE), ("toast-index", AE),
+         rewrite=("partition-indexes", "toast-index"), transactional=False,
          note="Each partition in its own transaction: SHARE on it, ACCESS EXCLUSIVE on its "
               "indexes."),
     _row("alter-index.set-tablespace", "ALTER INDEX … SET TABLESPACE", ("index", AE),
@@ -286,7 +300,7 @@ ROWS: tuple[LockRow, ...] = (
          (T, E), (TI, RE), ("sources", AS), scan=("sources",),
          note="EXCLUSIVE: reads go on; other refreshes wait."),
     # ---- maintenance ----------------------------------------------------------------------
-    _row("vacuum", "VACUUM", (T, SUE), (TI, RE), scan=(T,), transactional=False,
+    _row("vacuum", "VACUUM", (T, SUE), scan=(T,), transactional=False,
          note="May briefly take ACCESS EXCLUSIVE to truncate empty pages at the end of the table "
               "(VACUUM (TRUNCATE false) never does)."),
     _row("vacuum.full", "VACUUM FULL", (T, AE), (TI, AE), rewrite=(T, TI), scan=(T,),
@@ -307,7 +321,7 @@ ROWS: tuple[LockRow, ...] = (
          scan=(T,),
          note="ON DELETE CASCADE / SET NULL take ROW EXCLUSIVE on the referencing tables."),
     _row("merge", "MERGE", (T, RE), (TI, RE), ("sources", AS), scan=(T,)),
-    _row("copy-from", "COPY … FROM", (T, RE), (TI, RE), ("referenced", RS), ("sequence", RE)),
+    _row("copy-from", "COPY … FROM", (T, RE), ("referenced", RS), ("sequence", RE)),
     _row("copy-to", "COPY … TO", (T, AS)),
     # ---- other objects --------------------------------------------------------------------
     _row("create-trigger", "CREATE TRIGGER", (T, SRE)),
@@ -315,8 +329,10 @@ ROWS: tuple[LockRow, ...] = (
     _row("create-policy", "CREATE / ALTER / DROP POLICY", (T, AE)),
     _row("create-rule", "CREATE RULE", (T, AE)),
     _row("comment", "COMMENT ON TABLE / COLUMN / INDEX …", (T, SUE)),
-    _row("grant", "GRANT / REVOKE on a table",
+    _row("grant", "GRANT / REVOKE on a table", until=17,
          note="Privileges change without a lock on the table."),
+    _row("grant", "GRANT / REVOKE on a table", (T, AS), since=18,
+         note="PG 18 takes ACCESS SHARE on the table."),
     _row("create-sequence", "CREATE SEQUENCE", ("new", AE)),
     _row("alter-sequence", "ALTER SEQUENCE", ("sequence", SRE), rewrite=("sequence",),
          note="The sequence gets a new file; nextval() in other sessions waits meanwhile."),

@@ -26,7 +26,7 @@ def _non_transactional_in_transaction(report: StatementReport) -> Finding | None
     stmt = report.statement
     if stmt.transaction.scope is TxScope.AUTOCOMMIT:
         return None
-    if runs_in_transaction(stmt.node):
+    if report.prediction.transactional and runs_in_transaction(stmt.node):
         return None
     where = (
         "inside BEGIN … COMMIT"

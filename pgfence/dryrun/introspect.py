@@ -91,12 +91,25 @@ def relation_files(conn: psycopg.Connection) -> dict[int, RelationFile]:
 def rewritten(
     before: dict[int, RelationFile], after: dict[int, RelationFile]
 ) -> list[RelationFile]:
-    """Relations that existed before and got a new data file."""
-    return [
-        after[oid]
-        for oid, old in before.items()
-        if oid in after and after[oid].filenode != old.filenode and old.filenode != 0
-    ]
+    """Relations that existed before and got a new data file.
+
+    An index rebuilt by dropping and creating it again (REINDEX CONCURRENTLY, ALTER
+    COLUMN TYPE) keeps its name but not its OID: it counts as rewritten when its file is
+    new too (ALTER COLUMN TYPE without a rewrite hands the old file to the new index).
+    """
+    by_name = {f.name: f for f in after.values()}
+    out = []
+    for oid, old in before.items():
+        if old.filenode == 0:
+            continue  # views and other relations without storage
+        new = after.get(oid)
+        if new is not None and new.filenode != old.filenode:
+            out.append(new)
+        elif new is None and old.name in by_name:
+            successor = by_name[old.name]
+            if successor.relkind == old.relkind and successor.filenode != old.filenode:
+                out.append(successor)
+    return out
 
 
 @dataclass(frozen=True)
@@ -156,15 +169,17 @@ def observed_locks(
 ) -> list[ObservedLock]:
     """Name the locks; a relation that did not exist before the statement is new.
 
-    A relation dropped by the statement is named from the snapshot taken before it; one
+    A relation that existed before keeps the name it had then, so a lock on a table the
+    statement renames or drops is reported under the name the migration used for it. One
     created and dropped within the statement (the transient heap of a rewrite) is new.
     """
     out = []
     for lock in raw:
         name = names.get(lock.oid)
-        if name is None and lock.oid in before:
+        if lock.oid in before:
             old = before[lock.oid]
-            name = RelationName(old.name, RelKind.from_pg_relkind(old.relkind), old.table, False)
+            system = name.system if name is not None else False
+            name = RelationName(old.name, RelKind.from_pg_relkind(old.relkind), old.table, system)
         if name is not None and name.system:
             continue
         relation = name.name if name else f"(transient relation {lock.oid})"

@@ -148,12 +148,19 @@ class Blocking:
     select_blocked: tuple[str, ...] = ()
 
 
-def measure_blocking(probe: psycopg.Connection, tables: list[str]) -> Blocking:
-    """Try, from the probe session, what a reader and a writer of each table would get."""
+def measure_blocking(probe: psycopg.Connection, locks: list[ObservedLock]) -> Blocking:
+    """Try, from the probe session, what a reader and a writer of each locked table would get.
+
+    `LOCK TABLE … NOWAIT` answers for the table itself. A lock on one of its indexes (or its
+    TOAST table) can stop a reader or writer that the table lock lets through, since the
+    planner opens every index: then a real `SELECT … LIMIT 1` and a planned `DELETE`
+    (EXPLAIN only: nothing is executed) are tried with a short lock_timeout.
+    """
     reads = writes = False
     unknown = False
     select_blocked: list[str] = []
-    for table in tables:
+    dependents = _dependent_locks(locks)
+    for table in tables_behind(locks):
         ident = _ident(table)
         read_ok = _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ACCESS SHARE"))
         if read_ok is None:
@@ -163,20 +170,38 @@ def measure_blocking(probe: psycopg.Connection, tables: list[str]) -> Blocking:
             reads = writes = True
             select_blocked.append(table)
             continue
-        write_ok = _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ROW EXCLUSIVE"))
-        if write_ok is False:
+        if _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ROW EXCLUSIVE")) is False:
             writes = True
-        # The planner opens every index of the table: an index lock can stop a SELECT
-        # that the table lock lets through (REINDEX INDEX).
-        select_ok = _try(
-            probe, queries.TRY_SELECT.format(relation=ident, timeout_ms=SELECT_PROBE_TIMEOUT_MS)
-        )
-        if select_ok is False:
+        modes = dependents.get(table, set())
+        timeout = SELECT_PROBE_TIMEOUT_MS
+        select = queries.TRY_SELECT.format(relation=ident, timeout_ms=timeout)
+        plan_write = queries.TRY_PLAN_WRITE.format(relation=ident, timeout_ms=timeout)
+        if any(m.blocks_reads for m in modes) and _try(probe, select) is False:
             reads = True
             select_blocked.append(table)
+        if not writes and any(m.blocks_writes for m in modes) and _try(probe, plan_write) is False:
+            writes = True
+    # Sequences cannot be locked from outside; what waits on them is nextval() in an
+    # INSERT (ROW EXCLUSIVE) or a read of the sequence: the conflict matrix answers.
+    for lock in locks:
+        if lock.kind is RelKind.SEQUENCE and not lock.new and lock.granted:
+            reads = reads or lock.mode.blocks_reads
+            writes = writes or lock.mode.blocks_writes
     if unknown and not (reads or writes):
         return Blocking(None, None)
     return Blocking(reads, writes, tuple(select_blocked))
+
+
+def _dependent_locks(locks: list[ObservedLock]) -> dict[str, set[LockMode]]:
+    """Modes held on each table's indexes and TOAST relations."""
+    out: dict[str, set[LockMode]] = {}
+    for lock in locks:
+        if lock.kind in _DEPENDENT_KINDS and lock.table and lock.granted and not lock.new:
+            out.setdefault(lock.table, set()).add(lock.mode)
+    return out
+
+
+_DEPENDENT_KINDS = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
 
 
 def _try(probe: psycopg.Connection, query: str) -> bool | None:
@@ -247,7 +272,7 @@ class TransactionalObserver:
         raw = backend_locks(self.sessions.probe, self.sessions.migration_pid)
         locks = self._named(raw, before)
         self.held |= {(lock.relation, lock.mode) for lock in locks}
-        blocking = measure_blocking(self.sessions.probe, tables_behind(locks))
+        blocking = measure_blocking(self.sessions.probe, locks)
         return (
             Observation(
                 locks=tuple(locks),
@@ -295,37 +320,38 @@ class SampledObserver:
         samples: dict[tuple[int, LockMode], bool] = {}
         waited_on_others = False
         blocking: Blocking | None = None
-        with (
-            _gate(self.sessions.dsn, gate_tables) as release_gate,
-            _snapshot(self.sessions.dsn) as release_snapshot,
-        ):
-            worker = threading.Thread(target=run, name="pgfence-statement", daemon=True)
-            started = time.monotonic()
-            worker.start()
-            gate_open = snapshot_open = True
-            while worker.is_alive():
-                raw = backend_locks(probe, pid)
-                for lock in raw:
-                    samples[(lock.oid, lock.mode)] = (
-                        samples.get((lock.oid, lock.mode), False) or lock.granted
-                    )
-                waiting = any(not lock.granted for lock in raw) or _waiting(probe, pid)
-                elapsed = time.monotonic() - started
-                if gate_open and (any(not lock.granted for lock in raw) or elapsed > GATE_MAX_S):
-                    release_gate()
-                    gate_open = False
-                elif not gate_open and waiting and snapshot_open and elapsed > SNAPSHOT_HOLD_S:
-                    release_snapshot()
-                    snapshot_open = False
-                elif not gate_open and waiting:
-                    waited_on_others = True
-                if not gate_open and blocking is None and any(lock.granted for lock in raw):
-                    blocking = self._blocking_now(raw)
-                if not gate_open and not snapshot_open:
-                    worker.join(SAMPLE_INTERVAL_S)
-                else:
-                    time.sleep(SAMPLE_INTERVAL_S)
-            worker.join()
+        gate = _Gate(self.sessions.dsn, gate_tables)
+        try:
+            with _snapshot(self.sessions.dsn) as release_snapshot:
+                worker = threading.Thread(target=run, name="pgfence-statement", daemon=True)
+                started = time.monotonic()
+                worker.start()
+                snapshot_open = True
+                while worker.is_alive():
+                    raw = backend_locks(probe, pid)
+                    for lock in raw:
+                        key = (lock.oid, lock.mode)
+                        samples[key] = samples.get(key, False) or lock.granted
+                    waiting_on = {lock.oid for lock in raw if not lock.granted}
+                    waiting = bool(waiting_on) or _waiting(probe, pid)
+                    elapsed = time.monotonic() - started
+                    if not gate.closed:
+                        if not gate.open_for(waiting_on) and elapsed > GATE_MAX_S:
+                            gate.open_all()
+                    elif waiting and snapshot_open and elapsed > SNAPSHOT_HOLD_S:
+                        release_snapshot()
+                        snapshot_open = False
+                    elif waiting:
+                        waited_on_others = True
+                    if gate.closed and blocking is None and any(lock.granted for lock in raw):
+                        blocking = self._blocking_now(raw, before)
+                    if gate.closed and not snapshot_open:
+                        worker.join(SAMPLE_INTERVAL_S)
+                    else:
+                        time.sleep(SAMPLE_INTERVAL_S)
+                worker.join()
+        finally:
+            gate.open_all()
         execution = result["execution"]
         after = relation_files(migration)
         names = resolve([migration], {oid for oid, _ in samples})
@@ -362,17 +388,20 @@ class SampledObserver:
             execution,
         )
 
-    def _blocking_now(self, raw: list[RawLock]) -> Blocking:
-        names = resolve([self.sessions.probe], {lock.oid for lock in raw if lock.granted})
-        tables = []
-        for lock in raw:
-            name = names.get(lock.oid)
-            if name is None or name.system or not lock.granted:
-                continue
-            table = name.name if name.kind.is_table_like else name.table
-            if table and table not in tables:
-                tables.append(table)
-        return measure_blocking(self.sessions.probe, tables)
+    def _blocking_now(self, raw: list[RawLock], before: dict[int, RelationFile]) -> Blocking | None:
+        """Measure blocking while the statement holds `raw`; None if it let go meanwhile."""
+        granted = [lock for lock in raw if lock.granted]
+        names = resolve([self.sessions.probe], {lock.oid for lock in granted})
+        blocking = measure_blocking(
+            self.sessions.probe, observed_locks(granted, names, before, set())
+        )
+        still = {
+            (lock.oid, lock.mode)
+            for lock in backend_locks(self.sessions.probe, self.sessions.migration_pid)
+        }
+        if not all((lock.oid, lock.mode) in still for lock in granted):
+            return None  # it finished (or moved on) while we probed: the answer may be stale
+        return blocking
 
 
 def _waiting(probe: psycopg.Connection, pid: int) -> bool:
@@ -380,38 +409,56 @@ def _waiting(probe: psycopg.Connection, pid: int) -> bool:
     return bool(row and row[0])
 
 
-@contextlib.contextmanager
-def _gate(dsn: str, tables: list[str]) -> Iterator[Callable[[], None]]:
-    """Hold the target tables so the statement's lock requests wait where we see them.
+GATE_MAX_TABLES = 8
+
+
+class _Gate:
+    """One session per target table, each holding it in EXCLUSIVE mode.
 
     EXCLUSIVE lets ACCESS SHARE through (VACUUM first looks the table up under it) and
-    stops every stronger request, which then shows in pg_locks as not granted.
+    stops every stronger request, which then shows in pg_locks as not granted: that is how
+    the mode a fast statement asks for is seen. Each table's gate opens as soon as the
+    statement is seen waiting for it, so a statement that locks tables one after the
+    other (REINDEX of a partitioned table) is seen asking for each.
     """
-    if not tables:
-        yield lambda: None
-        return
-    conn = connect(dsn, application_name="pgfence gate")
-    try:
-        conn.execute("BEGIN")
-        for table in tables:
+
+    def __init__(self, dsn: str, tables: list[str]) -> None:
+        self.sessions: dict[int, psycopg.Connection] = {}
+        for table in tables[:GATE_MAX_TABLES]:
+            conn = connect(dsn, application_name="pgfence gate")
             try:
-                conn.execute(
-                    sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE NOWAIT").format(
-                        sql.Identifier(*table.split(".", 1))
-                    )
-                )
-            except psycopg.Error:
-                conn.execute("ROLLBACK")
                 conn.execute("BEGIN")
-                break
+                ident = sql.Identifier(*table.split(".", 1))
+                conn.execute(sql.SQL("LOCK TABLE ONLY {} IN EXCLUSIVE MODE NOWAIT").format(ident))
+                row = conn.execute(queries.RELATION_OID, (_ident(table),)).fetchone()
+            except psycopg.Error:
+                conn.close()
+                continue
+            if row is None:
+                conn.close()
+                continue
+            self.sessions[int(row[0])] = conn
 
-        def release() -> None:
-            with contextlib.suppress(psycopg.Error):
-                conn.execute("COMMIT")
+    @property
+    def closed(self) -> bool:
+        """True once every gate is open (the name reads: the gating is over)."""
+        return not self.sessions
 
-        yield release
-        release()
-    finally:
+    def open_for(self, waiting_on: set[int]) -> bool:
+        """Open the gates of the tables the statement waits for; True if any was."""
+        released = [oid for oid in self.sessions if oid in waiting_on]
+        for oid in released:
+            self._release(oid)
+        return bool(released)
+
+    def open_all(self) -> None:
+        for oid in list(self.sessions):
+            self._release(oid)
+
+    def _release(self, oid: int) -> None:
+        conn = self.sessions.pop(oid)
+        with contextlib.suppress(psycopg.Error):
+            conn.execute("COMMIT")
         conn.close()
 
 

@@ -25,7 +25,7 @@ LEFT JOIN pg_class tbl ON tbl.oid = ix.indrelid
 LEFT JOIN pg_namespace tbl_n ON tbl_n.oid = tbl.relnamespace
 LEFT JOIN pg_class tblowner ON tbl.relkind = 't' AND tblowner.reltoastrelid = tbl.oid
 LEFT JOIN pg_namespace tblowner_n ON tblowner_n.oid = tblowner.relnamespace
-WHERE c.relkind IN ('r', 'p', 'i', 'I', 'S', 't', 'm')
+WHERE c.relkind IN ('r', 'p', 'i', 'I', 'S', 't', 'm', 'v', 'f')
   AND (n.nspname NOT IN ('pg_catalog', 'information_schema')
        AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast_temp%')
   AND (c.relkind <> 't' OR owner_n.nspname NOT IN ('pg_catalog', 'information_schema'))
@@ -38,6 +38,8 @@ FROM pg_locks l
 WHERE l.pid = %s AND l.locktype = 'relation' AND l.database = (
     SELECT oid FROM pg_database WHERE datname = current_database())
 """
+
+RELATION_OID = "SELECT %s::regclass::oid::bigint"
 
 # Is the backend waiting for a lock right now (any lock type)?
 BACKEND_WAITING = "SELECT count(*) > 0 FROM pg_locks WHERE pid = %s AND NOT granted"
@@ -148,6 +150,11 @@ SEARCH_PATH = "SELECT current_schemas(false)::text[], current_setting('TimeZone'
 TRY_LOCK = "BEGIN; LOCK TABLE {relation} IN {mode} MODE NOWAIT; ROLLBACK"
 TRY_SELECT = (
     "BEGIN; SET LOCAL lock_timeout = '{timeout_ms}ms'; SELECT 1 FROM {relation} LIMIT 1; ROLLBACK"
+)
+# Planning a DELETE opens every index of the table for writing; EXPLAIN executes nothing.
+TRY_PLAN_WRITE = (
+    "BEGIN; SET LOCAL lock_timeout = '{timeout_ms}ms'; "
+    "EXPLAIN (COSTS OFF) DELETE FROM {relation}; ROLLBACK"
 )
 
 # ---- databases -----------------------------------------------------------------------------

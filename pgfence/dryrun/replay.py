@@ -51,11 +51,16 @@ class ReplayResult:
     skipped: list[str] = field(default_factory=list)  # "file:line: why", for the report
 
 
-def create_template(server: Server) -> str:
+def create_database(server: Server, name: str) -> str:
+    """A new, empty database (replacing one of that name); returns its name."""
     with connect(server.dsn("postgres"), application_name="pgfence admin") as admin:
-        drop_database(admin, TEMPLATE_DB)
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE_DB)))
-    return TEMPLATE_DB
+        drop_database(admin, name)
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return name
+
+
+def create_template(server: Server) -> str:
+    return create_database(server, TEMPLATE_DB)
 
 
 def clone(server: Server, template: str, name: str) -> str:

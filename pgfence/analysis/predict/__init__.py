@@ -52,6 +52,7 @@ def build_prediction(
     rows: list[str] = []
     notes: list[str] = []
     analysable = True
+    transactional = True
     for match in matches:
         notes.extend(match.notes)
         if match.key == "unanalysable":
@@ -62,6 +63,7 @@ def build_prediction(
             notes.append(f"{match.key} does not exist on PostgreSQL {version}")
             continue
         rows.append(row.key)
+        transactional = transactional and row.transactional
         for role, mode in row.locks:
             for relation in match.roles.get(role, []):
                 chosen = match.mode if match.mode is not None and role == "target" else mode
@@ -78,6 +80,7 @@ def build_prediction(
         rows=tuple(dict.fromkeys(rows)),
         analysable=analysable,
         notes=tuple(dict.fromkeys(notes)),
+        transactional=transactional,
     )
 
 
@@ -88,7 +91,9 @@ def _lock(
     if kind is RelKind.UNKNOWN:
         kind = {
             "index": RelKind.INDEX,
+            "unused-index": RelKind.INDEX,
             "target-indexes": RelKind.INDEX,
+            "toast-index": RelKind.INDEX,
             "sequence": RelKind.SEQUENCE,
         }.get(role, RelKind.TABLE)
     table = (
@@ -97,7 +102,7 @@ def _lock(
         else None
     )
     new = role == "new" or catalog.created_in(relation, block)
-    return LockOnRelation(relation, mode, kind, role, table, new)
+    return LockOnRelation(relation, mode, kind, role, table, new, unused=role == "unused-index")
 
 
 def _dominant(locks: Iterable[LockOnRelation]) -> tuple[LockOnRelation, ...]:

@@ -90,7 +90,6 @@ _SIMPLE_SUBCOMMANDS = {
     AlterTableType.AT_SetLogged: "alter-table.set-logged",
     AlterTableType.AT_SetUnLogged: "alter-table.set-logged",
     AlterTableType.AT_DropCluster: "alter-table.cluster-on",
-    AlterTableType.AT_ChangeOwner: "alter-table.owner",
     AlterTableType.AT_DropOids: "alter-table.owner",
     AlterTableType.AT_EnableTrig: "alter-table.trigger-toggle",
     AlterTableType.AT_EnableAlwaysTrig: "alter-table.trigger-toggle",
@@ -230,11 +229,18 @@ def _alter_table_cmd(
         return [_attach_partition(cmd.def_, relation, ctx)]
     if sub == AlterTableType.AT_DetachPartition and isinstance(cmd.def_, ast.PartitionCmd):
         key = "alter-table.detach-partition" + (".concurrently" if cmd.def_.concurrent else "")
-        return [
-            Match(key)
-            .bind("target", relation)
-            .bind("partition", ctx.catalog.rangevar(cmd.def_.name))
-        ]
+        child = ctx.catalog.rangevar(cmd.def_.name)
+        match = Match(key).bind("target", relation).bind("partition", child)
+        parent_table = ctx.catalog.table(relation)
+        if parent_table is not None and parent_table.default_partition not in (None, child):
+            match.bind("default-partition", parent_table.default_partition)
+        # A foreign key that references the parent is re-checked against what remains.
+        if not cmd.def_.concurrent:
+            match.bind("referencing", *ctx.catalog.referencing_tables(relation))
+        return [match]
+    if sub == AlterTableType.AT_ChangeOwner:
+        # The sequences its columns own change owner with it.
+        return [base("alter-table.owner").bind("sequence", *ctx.catalog.sequences_of(relation))]
     match = base("alter-table.owner")
     match.notes.append(f"ALTER TABLE {sub.name} is not in the lock table: assumed ACCESS EXCLUSIVE")
     return [match]
@@ -408,11 +414,10 @@ def _add_constraint(con: ast.Constraint, relation: str, recurse: bool, ctx: Cont
         return match.bind("referenced", ctx.catalog.rangevar(con.pktable))
     if con.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
         if con.indexname:
-            return (
-                Match("alter-table.add-unique-using-index")
-                .bind("target", relation)
-                .bind("index", f"{schema}.{con.indexname}")
-            )
+            # The index takes the constraint's name: a different name means a rename.
+            renamed = con.conname is not None and con.conname != con.indexname
+            key = "alter-table.add-unique-using-index" + (".renamed" if renamed else "")
+            return Match(key).bind("target", relation).bind("index", f"{schema}.{con.indexname}")
         columns = "_".join(k.sval for k in con.keys or ())
         default_name = (
             f"{short}_pkey"
@@ -489,4 +494,5 @@ def _set_schema(node: ast.AlterObjectSchemaStmt, ctx: Context) -> list[Match]:
     if node.relation is None:
         return [Match("no-relation-lock")]
     relation = ctx.catalog.rangevar(node.relation)
-    return [Match("alter-table.set-schema").bind("target", relation)]
+    match = Match("alter-table.set-schema").bind("target", relation)
+    return [match.bind("sequence", *ctx.catalog.sequences_of(relation))]

@@ -111,6 +111,9 @@ def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
                 match.bind("referenced", *(r for r in table.referenced_tables() if r != relation))
                 match.bind("sequence", *table.sequences)
                 match.bind("parent", table.parent)
+                parent = ctx.catalog.table(table.parent) if table.parent else None
+                if parent is not None and parent.default_partition != relation:
+                    match.bind("default-partition", parent.default_partition)
             if cascade:
                 match.bind("referencing", *ctx.catalog.referencing_tables(relation))
             matches.append(match)
@@ -121,8 +124,9 @@ def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
             index = ctx.catalog.names(obj)
             if node.missing_ok and ctx.catalog.complete and index not in ctx.catalog.indexes:
                 continue
+            role = "unused-index" if node.concurrent else "index"
             matches.append(
-                Match(key).bind("index", index).bind("index-table", index_table(index, ctx))
+                Match(key).bind(role, index).bind("index-table", index_table(index, ctx))
             )
         return matches or [Match("no-relation-lock")]
     if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SEQUENCE):
@@ -211,7 +215,14 @@ def _reindex(node: ast.ReindexStmt, ctx: Context) -> list[Match]:
     if info is not None and info.kind is RelKind.PARTITIONED_TABLE and not concurrently:
         # Each partition is reindexed in a transaction of its own.
         partitions = all_partitions(ctx.catalog, relation)
-        return [Match("reindex.partitioned").bind("target-partitions", *partitions)]
+        match = Match("reindex.partitioned").bind("target", relation)
+        match.bind("target-partitions", *partitions)
+        for partition in partitions:
+            match.bind("partition-indexes", *ctx.catalog.indexes_of(partition))
+            info_p = ctx.catalog.table(partition)
+            if info_p is not None and info_p.toast:
+                match.bind("toast-index", f"{info_p.toast}_index")
+        return [match]
     key = "reindex.concurrently" if concurrently else "reindex.table"
     match = (
         Match(key)

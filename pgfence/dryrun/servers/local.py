@@ -59,6 +59,24 @@ def cache_dir() -> Path:
     return Path(base) / "pgfence"
 
 
+# A throwaway server's files need no durability: memory-backed storage makes copying the
+# template cluster and CREATE DATABASE several times faster (measured 10x for the copy).
+_TMPFS = Path("/dev/shm")
+_TMPFS_MIN_FREE = 2 * 1024**3
+
+
+def runtime_dir() -> Path:
+    """Where servers keep their data directories (PGFENCE_TMPDIR overrides)."""
+    explicit = os.environ.get("PGFENCE_TMPDIR")
+    if explicit:
+        return Path(explicit)
+    with contextlib.suppress(OSError):
+        stats = os.statvfs(_TMPFS)
+        if os.access(_TMPFS, os.W_OK) and stats.f_bavail * stats.f_frsize >= _TMPFS_MIN_FREE:
+            return _TMPFS
+    return Path(tempfile.gettempdir())
+
+
 def binary_version(bin_dir: Path) -> str:
     """`postgres --version` -> "18.6" (raises ServerError when there is no server there)."""
     postgres = bin_dir / "postgres"
@@ -166,9 +184,15 @@ def reachable_install(bin_dir: Path, user: pwd.struct_passwd | None, version: st
     return target / "bin"
 
 
+# Changes whenever the initdb options change, so a cached cluster is never stale.
+_INITDB_LAYOUT = "C-UTF8-wal1"
+
+
 def template_cluster(bin_dir: Path, version: str, user: pwd.struct_passwd | None) -> Path:
     """A fresh initdb'd data directory for this server version, made once and cached."""
-    key = hashlib.sha256(f"{version}|{bin_dir.resolve()}".encode()).hexdigest()[:12]
+    key = hashlib.sha256(f"{version}|{bin_dir.resolve()}|{_INITDB_LAYOUT}".encode()).hexdigest()[
+        :12
+    ]
     target = cache_dir() / "clusters" / f"pg{version}-{key}"
     if (target / "PG_VERSION").exists():
         return target
@@ -191,6 +215,8 @@ def template_cluster(bin_dir: Path, version: str, user: pwd.struct_passwd | None
             "--locale=C",
             "--no-sync",
             "--no-instructions",
+            # 1 MB WAL segments instead of 16: the first one is copied for every server.
+            "--wal-segsize=1",
         ]
         result = subprocess.run(
             args,
@@ -217,7 +243,8 @@ def template_cluster(bin_dir: Path, version: str, user: pwd.struct_passwd | None
 
 def remove_leftovers() -> None:
     """Remove directories of earlier pgfence servers whose owner process is gone."""
-    for marker in Path(tempfile.gettempdir()).glob("pgfence-*/owner.pid"):
+    places = {runtime_dir(), Path(tempfile.gettempdir())}
+    for marker in (m for place in places for m in place.glob("pgfence-*/owner.pid")):
         with contextlib.suppress(OSError, ValueError):
             owner = int(marker.read_text().strip())
             if _alive(owner):
@@ -283,7 +310,7 @@ class LocalServer(Server):
         user = service_user()
         bin_dir = reachable_install(self._bin_dir, user, version)
         template = template_cluster(bin_dir, version, user)
-        self._tmp = Path(tempfile.mkdtemp(prefix="pgfence-"))
+        self._tmp = Path(tempfile.mkdtemp(prefix="pgfence-", dir=runtime_dir()))
         try:
             self._launch(bin_dir, template, user)
         except BaseException:

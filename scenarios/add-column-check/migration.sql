@@ -1,0 +1,1 @@
+ALTER TABLE accounts ADD COLUMN score int CHECK (score > 0);

@@ -1,0 +1,1 @@
+ALTER TABLE accounts ADD COLUMN status text NOT NULL DEFAULT 'active';

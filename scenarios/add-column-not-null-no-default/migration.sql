@@ -1,0 +1,1 @@
+ALTER TABLE accounts ADD COLUMN required int NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE accounts ADD CONSTRAINT accounts_n_excl EXCLUDE USING btree (n WITH =);

@@ -1,0 +1,2 @@
+ALTER TABLE payments ADD CONSTRAINT payments_account_fk FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID;
+ALTER TABLE payments VALIDATE CONSTRAINT payments_account_fk;

@@ -1,0 +1,2 @@
+ALTER TABLE accounts ADD CONSTRAINT accounts_n_nn NOT NULL n NOT VALID;
+ALTER TABLE accounts VALIDATE CONSTRAINT accounts_n_nn;

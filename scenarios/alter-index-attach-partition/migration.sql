@@ -1,0 +1,1 @@
+ALTER INDEX events_payload_idx ATTACH PARTITION events_2024_payload_idx;

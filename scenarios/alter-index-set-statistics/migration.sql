@@ -1,0 +1,1 @@
+ALTER INDEX accounts_lower_email_idx ALTER COLUMN 1 SET STATISTICS 500;

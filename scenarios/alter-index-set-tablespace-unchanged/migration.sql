@@ -1,0 +1,1 @@
+ALTER INDEX accounts_email_idx SET TABLESPACE pg_default;

@@ -1,0 +1,1 @@
+ALTER TABLE orders ALTER COLUMN account_id TYPE int;

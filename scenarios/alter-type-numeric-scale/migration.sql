@@ -1,0 +1,1 @@
+ALTER TABLE accounts ALTER COLUMN total TYPE numeric(10, 3);

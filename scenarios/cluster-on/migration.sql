@@ -1,0 +1,1 @@
+ALTER TABLE accounts CLUSTER ON accounts_pkey;

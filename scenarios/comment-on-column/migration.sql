@@ -1,0 +1,1 @@
+COMMENT ON COLUMN accounts.email IS 'login address';

@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY accounts_name_idx ON accounts (name);

@@ -1,0 +1,1 @@
+CREATE POLICY accounts_own ON accounts USING (n > 0);

@@ -1,0 +1,1 @@
+CREATE STATISTICS accounts_n_total ON n, total FROM accounts;

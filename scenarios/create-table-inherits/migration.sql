@@ -1,0 +1,1 @@
+CREATE TABLE archive_2024 () INHERITS (archive);

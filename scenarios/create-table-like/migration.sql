@@ -1,0 +1,1 @@
+CREATE TABLE accounts_copy (LIKE accounts INCLUDING ALL);

@@ -1,0 +1,1 @@
+CREATE VIEW active_accounts AS SELECT * FROM accounts WHERE n > 0;

@@ -1,0 +1,1 @@
+ALTER TABLE accounts DISABLE RULE accounts_no_delete;

@@ -1,0 +1,1 @@
+ALTER TABLE accounts DISABLE TRIGGER accounts_touch;

@@ -1,0 +1,4 @@
+BEGIN;
+ALTER TABLE payments ADD CONSTRAINT payments_account_fk FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID;
+ALTER TABLE payments VALIDATE CONSTRAINT payments_account_fk;
+COMMIT;

@@ -1,0 +1,1 @@
+ALTER FOREIGN TABLE feed OPTIONS (ADD header 'false');

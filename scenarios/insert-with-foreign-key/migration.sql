@@ -1,0 +1,1 @@
+INSERT INTO orders (account_id, note) VALUES (1, 'new');

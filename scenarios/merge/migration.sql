@@ -1,0 +1,1 @@
+MERGE INTO accounts a USING (SELECT 1 AS id) s ON a.id = s.id WHEN MATCHED THEN UPDATE SET n = 0;

@@ -1,0 +1,1 @@
+ALTER TABLE archive_2023 NO INHERIT archive;

@@ -1,0 +1,1 @@
+ALTER TABLE pairs NOT OF;

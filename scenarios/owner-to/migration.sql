@@ -1,0 +1,1 @@
+ALTER TABLE accounts OWNER TO app_owner;

@@ -1,0 +1,1 @@
+ALTER SEQUENCE orders_id_seq RENAME TO orders_number_seq;

@@ -1,0 +1,1 @@
+ALTER TRIGGER accounts_touch ON accounts RENAME TO accounts_touched;

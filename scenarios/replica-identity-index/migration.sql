@@ -1,0 +1,1 @@
+ALTER TABLE accounts REPLICA IDENTITY USING INDEX accounts_pkey;

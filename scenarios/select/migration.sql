@@ -1,0 +1,1 @@
+SELECT count(*) FROM accounts WHERE n > 10;

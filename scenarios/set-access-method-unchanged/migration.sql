@@ -1,0 +1,1 @@
+ALTER TABLE accounts SET ACCESS METHOD heap;

@@ -1,0 +1,4 @@
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE accounts ADD COLUMN nickname text;
+COMMIT;

@@ -1,0 +1,1 @@
+ALTER TABLE accounts SET (user_catalog_table = true);

@@ -1,0 +1,1 @@
+UPDATE accounts SET n = n + 1;
