@@ -158,13 +158,10 @@ class LockOnRelation:
     # Created by this migration's own (uncommitted) transaction: no one else can see it,
     # so its lock blocks nobody.
     new: bool = False
-    # No query can use it any more (an index DROP INDEX CONCURRENTLY has made invalid):
-    # its lock blocks nobody either.
-    unused: bool = False
 
     @property
     def blocks_nobody(self) -> bool:
-        return self.new or self.unused
+        return self.new
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import MAJORS, Servers
 from pgfence import scenarios
+from tests.conftest import MAJORS, Servers
 
 SCENARIOS = scenarios.load_all()
 
@@ -40,6 +40,8 @@ def test_scenario(servers: Servers, scenario: scenarios.Scenario, major: int):
     server = servers.get(major)
     report = scenarios.run(scenario, server)
     outcome = scenarios.check(scenario, report)
-    assert outcome.recorded, f"nothing recorded: run `pgfence verify --pg {major} --record {scenario.name}`"
+    assert outcome.recorded, (
+        f"nothing recorded: run `pgfence verify --pg {major} --record {scenario.name}`"
+    )
     assert outcome.disagreements == ()
     assert outcome.differences == ()
