@@ -118,25 +118,37 @@ def _on_throwaway(
     reports: list[StatementReport] = []
     findings: list[Finding] = []
     for dsn, group in targets:
-        sessions = Sessions.open(dsn)
-        try:
-            run = _Run(
-                sessions,
-                load_catalog(sessions.migration),
-                server.major,
-                options,
-                throwaway=True,
-                say=say,
-            )
-            for migration in group:
-                say(f"dry-running {migration.path}")
-                run.migration(migration)
-            run.finish()
-            reports.extend(run.reports)
-            findings.extend(run.file_findings)
-        finally:
-            sessions.close()
+        group_reports, group_findings = run_in_database(server, dsn, group, options, say)
+        reports.extend(group_reports)
+        findings.extend(group_findings)
     return _with_policy(reports, options), findings
+
+
+def run_in_database(
+    server: Server,
+    dsn: str,
+    migrations: Sequence[Migration],
+    options: DryRunOptions,
+    say: Progress | None = None,
+) -> tuple[list[StatementReport], list[Finding]]:
+    """Observe `migrations`, in order, in the database at `dsn` of a throwaway server."""
+    sessions = Sessions.open(dsn)
+    try:
+        run = _Run(
+            sessions,
+            load_catalog(sessions.migration),
+            server.major,
+            options,
+            throwaway=True,
+            say=say or (lambda _message: None),
+        )
+        for migration in migrations:
+            run.say(f"dry-running {migration.path}")
+            run.migration(migration)
+        run.finish()
+        return run.reports, run.file_findings
+    finally:
+        sessions.close()
 
 
 def _prepare(server: Server, dsn: str, options: DryRunOptions, say: Progress) -> None:
@@ -307,7 +319,12 @@ class _Run:
                     "one transaction, rolled back"
                 ),
             )
-        result = execute(self.sessions.migration, statement, self.options.statement_timeout_s)
+        result = execute(
+            self.sessions.migration,
+            statement,
+            self.options.statement_timeout_s,
+            self.sessions.watchdog,
+        )
         observation = Observation(duration_ms=result.duration_ms, error=result.error)
         if result.error is not None:
             return observation
