@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/pgfence analyze scenarios/demo/migration.sql || test $$? -eq 1
+	$(BIN)/pgfence dryrun --schema scenarios/demo/schema.sql scenarios/demo/migration.sql || test $$? -eq 1
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -29,6 +29,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/analyze.py
+	$(BIN)/python bench/dryrun.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
