@@ -464,6 +464,10 @@ def verify(
             for scenario in chosen:
                 if not scenario.applies_to(server.major):
                     continue
+                lacking = scenarios.missing_extensions(scenario, server)
+                if lacking:
+                    typer.echo(f"  {'skipped':8} {scenario.name} (no {', '.join(lacking)} here)")
+                    continue
                 if say:
                     say(f"scenario {scenario.name}")
                 report = scenarios.run(scenario, server)

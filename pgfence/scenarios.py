@@ -35,6 +35,8 @@ class Scenario:
     max_pg: int = 18
     # SQLSTATEs the migration is expected to fail with, by statement line.
     expect_errors: dict[int, str] = field(default_factory=dict)
+    # Extensions the schema needs; a server without them skips the scenario.
+    requires_extensions: tuple[str, ...] = ()
 
     def applies_to(self, major: int) -> bool:
         return self.min_pg <= major <= self.max_pg
@@ -69,7 +71,25 @@ def load(path: Path) -> Scenario:
         min_pg=int(meta.get("min_pg", 14)),
         max_pg=int(meta.get("max_pg", 18)),
         expect_errors={int(k): v for k, v in meta.get("expect_errors", {}).items()},
+        requires_extensions=tuple(meta.get("requires_extensions", ())),
     )
+
+
+def missing_extensions(scenario: Scenario, server: Server) -> list[str]:
+    """Extensions the scenario needs that this server does not have."""
+    if not scenario.requires_extensions:
+        return []
+    import psycopg
+
+    with psycopg.connect(server.dsn(), autocommit=True) as conn:
+        have = {
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM pg_available_extensions WHERE name = ANY(%s)",
+                (list(scenario.requires_extensions),),
+            )
+        }
+    return [e for e in scenario.requires_extensions if e not in have]
 
 
 def run(scenario: Scenario, server: Server) -> Report:
