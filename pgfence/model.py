@@ -33,6 +33,8 @@ __all__ = [
     "TxScope",
     "Verdict",
     "VerdictKind",
+    "VersionDifference",
+    "MatrixReport",
 ]
 
 
@@ -344,3 +346,25 @@ class Report:
     @property
     def failed(self) -> bool:
         return bool(self.failing_findings or self.under_predicted)
+
+
+@dataclass(frozen=True)
+class VersionDifference:
+    """One statement that behaves differently on different Postgres versions."""
+
+    location: Location
+    sql: str
+    # For each major: its behaviour in a few words (locks, rewrite, blocking, error).
+    by_version: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True)
+class MatrixReport:
+    """The same migrations dry-run on several Postgres versions."""
+
+    reports: tuple[Report, ...]
+    differences: tuple[VersionDifference, ...]
+
+    @property
+    def failed(self) -> bool:
+        return any(r.failed for r in self.reports)
