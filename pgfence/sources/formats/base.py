@@ -154,10 +154,12 @@ def raw_statements(
     return placed, moved
 
 
-def ignores_at(lines: list[str], line: int, comment: str) -> frozenset[str]:
-    """`pgfence-ignore: rule` in a comment on the call's line or the line above it."""
+def ignores_at(
+    lines: list[str], line: int, comment: str, end_line: int | None = None
+) -> frozenset[str]:
+    """`pgfence-ignore: rule` in a comment on the line above the call or on its lines."""
     texts = []
-    for number in (line - 1, line):
+    for number in range(line - 1, (end_line or line) + 1):
         if 1 <= number <= len(lines) and comment in lines[number - 1]:
             texts.append(lines[number - 1].split(comment, 1)[1])
     return ignored_rules(texts)
