@@ -98,7 +98,7 @@ def test_field_operations_use_the_state_of_earlier_migrations():
 def test_separate_database_and_state_runs_only_database_operations():
     accounts = load()[2]
     assert rows(accounts) == [
-        (26, "migrations.RunSQL", "ALTER TABLE legacy_membership RENAME COLUMN uid TO user_id"),
+        (26, "migrations.RunSQL", "ALTER TABLE legacy_membership RENAME COLUMN uid TO member_uid"),
         (
             29,
             "migrations.AddField",

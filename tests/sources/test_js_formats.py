@@ -108,7 +108,7 @@ def test_sequelize_calls_and_transaction_callbacks():
     ]
     assert (
         users.statements[0].sql
-        == 'ALTER TABLE "public"."users" ADD COLUMN "teamId" UUID REFERENCES "teams" ("id") ON DELETE CASCADE'
+        == 'ALTER TABLE "public"."users" ADD COLUMN "teamId" INTEGER REFERENCES "teams" ("id") ON DELETE CASCADE'
     )
     assert (
         users.statements[5].sql
