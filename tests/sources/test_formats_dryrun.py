@@ -23,8 +23,14 @@ SCHEMAS = {
         "CREATE TABLE legacy_membership (id bigint PRIMARY KEY, uid integer);"
     ),
     "typeorm": 'CREATE TABLE "team" (id integer PRIMARY KEY);',
-    "knex": "CREATE TABLE users (id serial PRIMARY KEY, name varchar(100));",
-    "sequelize": "CREATE TABLE users (id serial PRIMARY KEY, name varchar(100), email text);",
+    "knex": (
+        "CREATE TABLE users (id serial PRIMARY KEY, name varchar(100), legacy text, owner_id int);"
+        "CREATE TABLE old_stuff (id int);"
+    ),
+    "sequelize": (
+        'CREATE TABLE users (id serial PRIMARY KEY, name varchar(100), email text, "deletedAt" timestamptz);'
+        "CREATE TABLE old_stuff (id int);"
+    ),
 }
 
 

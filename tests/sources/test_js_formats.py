@@ -45,7 +45,7 @@ def test_typeorm_queries_and_builder_calls_share_the_default_all_transaction():
 
 
 def test_knex_builder_chains_become_knex_pg_sql():
-    create, alter, concurrent = load_migrations([str(FIXTURES / "knex")])
+    create, alter, concurrent, _more = load_migrations([str(FIXTURES / "knex")])
     assert {m.format for m in (create, alter, concurrent)} == {"knex"}
     assert rows(create) == [
         (
@@ -85,13 +85,13 @@ def test_knex_builder_chains_become_knex_pg_sql():
 
 
 def test_sequelize_calls_and_transaction_callbacks():
-    create, users = load_migrations([str(FIXTURES / "sequelize")])
+    create, users, _more = load_migrations([str(FIXTURES / "sequelize")])
     assert {m.format for m in (create, users)} == {"sequelize"}
     assert rows(create) == [
         (
             6,
             "queryInterface.createTable",
-            'CREATE TABLE IF NOT EXISTS "teams" ("id" SERIAL, "name" VARCHAR(255) NOT NULL, "createdAt" TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY ("id"))',
+            'CREATE TABLE IF NOT EXISTS "teams" ("id" SERIAL , "name" VARCHAR(255) NOT NULL, "createdAt" TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY ("id"))',
         ),
     ]
     assert [

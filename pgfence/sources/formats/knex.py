@@ -160,9 +160,11 @@ class TableBuilder:
         elif method == "references":
             target = str(args[0])
             table, _, ref_column = target.rpartition(".")
-            link.update(column=column.name, ref_table=table or None, ref_column=ref_column)
-            self.statements.append("")  # the place of the foreign key, filled in at the end
-            link["slot"] = len(self.statements) - 1
+            link.setdefault("column", column.name)
+            link.update(ref_table=table or None, ref_column=ref_column)
+            if "slot" not in link:  # the place of the foreign key, filled in at the end
+                self.statements.append("")
+                link["slot"] = len(self.statements) - 1
         elif method == "inTable":
             link["ref_table"] = str(args[0])
         elif method in ("onDelete", "onUpdate"):
@@ -204,10 +206,10 @@ class TableBuilder:
                 )
                 return
             name = name or f"{self.table}_{'_'.join(columns)}_index"
-            options = args[2] if len(args) > 2 and isinstance(args[2], dict) else options
-            using = (
-                f" using {str(options['indexType']).lower()}" if options.get("indexType") else ""
-            )
+            # knex 3 takes the index type from a string third argument, as written (an
+            # options object there is ignored by its pg compiler).
+            index_type = args[2] if len(args) > 2 and isinstance(args[2], str) else None
+            using = f" using {index_type}" if index_type else ""
             self.statements.append(f"create index {q(name)} on {table}{using} ({quoted})")
         elif method == "dropColumn" or method == "dropColumns":
             for column in args:

@@ -238,7 +238,9 @@ class Translator:
             options = options if isinstance(options, dict) else {"type": options}
             if options.get("primaryKey"):
                 primary.append(name)
-            columns.append(f"{q(name)} {attribute_sql(options)}")
+            column = f"{q(name)} {attribute_sql(options)}"
+            # Sequelize writes a serial column as `"id"  SERIAL ,`: keep its text exact.
+            columns.append(column + " " if column.endswith("SERIAL") else column)
         if primary:
             columns.append(f"PRIMARY KEY ({', '.join(q(p) for p in primary)})")
         return [f"CREATE TABLE IF NOT EXISTS {q(table_of(table))} ({', '.join(columns)})"]
