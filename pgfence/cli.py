@@ -35,6 +35,22 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class MigrationFormat(StrEnum):
+    auto = "auto"
+    sql = "sql"
+    flyway = "flyway"
+    golang_migrate = "golang-migrate"
+    dbmate = "dbmate"
+    sqitch = "sqitch"
+    prisma = "prisma"
+    drizzle = "drizzle"
+    alembic = "alembic"
+    django = "django"
+    typeorm = "typeorm"
+    knex = "knex"
+    sequelize = "sequelize"
+
+
 class FailOn(StrEnum):
     low = "low"
     medium = "medium"
@@ -120,7 +136,9 @@ def _check_pg(pg: int | None) -> int:
 PathsArg = Annotated[
     list[str],
     typer.Argument(
-        help="Migration files, directories (searched for *.sql, in natural order) or globs.",
+        help="Migration files, directories or globs: plain SQL, Flyway, golang-migrate, dbmate, "
+        "sqitch, Prisma, Drizzle, Alembic, Django, TypeORM, Knex or Sequelize migrations, "
+        "each read in its tool's order.",
         show_default=False,
         metavar="PATH...",
     ),
@@ -149,6 +167,14 @@ SchemaOpt = Annotated[
         show_default=False,
     ),
 ]
+MigrationFormatOpt = Annotated[
+    MigrationFormat,
+    typer.Option(
+        "--migration-format",
+        help="The tool that wrote the migrations (default: detected from each PATH). "
+        "Python and JS/TS migrations are read as source code, never imported or run.",
+    ),
+]
 MaxSizeOpt = Annotated[
     int,
     typer.Option(
@@ -163,6 +189,8 @@ MaxSizeOpt = Annotated[
         "  pgfence analyze migrations/\n"
         "  pgfence analyze --pg 14 --format json 'db/migrate/*.sql'\n"
         "  pgfence analyze --schema schema.sql --fail-on medium migrations/0042_add_index.sql\n"
+        "  pgfence analyze prisma/migrations\n"
+        "  pgfence analyze --migration-format alembic alembic/versions\n"
     ),
 )
 def analyze(
@@ -172,6 +200,7 @@ def analyze(
     fail_on: FailOnOpt = FailOn.high,
     schema: SchemaOpt = None,
     max_file_size: MaxSizeOpt = 16,
+    migration_format: MigrationFormatOpt = MigrationFormat.auto,
 ) -> None:
     """Predict, without a database, the locks each statement takes and what they block."""
 
@@ -185,7 +214,9 @@ def analyze(
             from pgfence.analysis.schema import catalog_from_dump
 
             catalog = catalog_from_dump(schema)
-        migrations = load_migrations(paths, max_bytes=max_file_size * 1024 * 1024)
+        migrations = load_migrations(
+            paths, max_bytes=max_file_size * 1024 * 1024, fmt=migration_format.value
+        )
         return build_report(
             migrations, version=version, fail_on=Severity.parse(fail_on.value), catalog=catalog
         )
@@ -235,6 +266,7 @@ def _progress() -> Callable[[str], None] | None:
         "Examples:\n\n\b\n"
         "  pgfence dryrun migrations/0042_add_index.sql --schema schema.sql\n"
         "  pgfence dryrun --replay-before migrations/0042_add_index.sql\n"
+        "  pgfence dryrun alembic/versions --schema dump.sql\n"
         "  pgfence dryrun --pg 15 --format json migrations/\n"
         "  pgfence dryrun --dsn postgresql://app@staging/app migrations/0042_x.sql\n"
     ),
@@ -333,6 +365,7 @@ def dryrun(
     fmt: FormatOpt = OutputFormat.table,
     fail_on: FailOnOpt = FailOn.high,
     max_file_size: MaxSizeOpt = 16,
+    migration_format: MigrationFormatOpt = MigrationFormat.auto,
 ) -> None:
     """Run the migration on a real, throwaway Postgres and show the locks it really takes.
 
@@ -358,7 +391,7 @@ def dryrun(
 
             read_text(schema, max_bytes=None)  # a bad schema file fails before any server starts
         max_bytes = max_file_size * 1024 * 1024
-        migrations = load_migrations(paths, max_bytes=max_bytes)
+        migrations = load_migrations(paths, max_bytes=max_bytes, fmt=migration_format.value)
         before = earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else []
         options = DryRunOptions(
             statement_timeout_s=parse_duration(statement_timeout, "--statement-timeout"),
