@@ -12,7 +12,7 @@ import typer
 
 from pgfence import __version__
 from pgfence.errors import PgfenceError, UsageError
-from pgfence.model import Report, Severity
+from pgfence.model import MatrixReport, Report, Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
 
@@ -255,8 +255,9 @@ def _terminate_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _progress() -> Callable[[str], None] | None:
-    if not sys.stderr.isatty():
+def _progress(verbose: bool = False) -> Callable[[str], None] | None:
+    """Progress on stderr when a person watches (or -v asks for it); silent in pipes and CI."""
+    if not (verbose or sys.stderr.isatty()):
         return None
     return lambda message: typer.echo(f"pgfence: {message}", err=True)
 
@@ -299,9 +300,13 @@ def dryrun(
         ),
     ] = False,
     pg: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            "--pg", metavar="N", help="PostgreSQL major version to run on.", show_default=False
+            "--pg",
+            metavar="N[,N…]",
+            help="PostgreSQL major version(s) to run on: one (15), several (14,15,16,17,18: "
+            "run in parallel, with a table of where they differ) or all-available.",
+            show_default=False,
         ),
     ] = None,
     backend: Annotated[
@@ -313,6 +318,18 @@ def dryrun(
             show_default=False,
         ),
     ] = None,
+    image: Annotated[
+        str | None,
+        typer.Option(
+            "--image",
+            metavar="NAME",
+            help="With --backend docker: the image (default postgres:N).",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Report how the server was found.")
+    ] = False,
     pg_bin: Annotated[
         str | None,
         typer.Option(
@@ -374,7 +391,7 @@ def dryrun(
     printed next to the static prediction, with a verdict per statement.
     """
 
-    def action() -> Report:
+    def action() -> Report | MatrixReport:
         from pgfence.dryrun.runner import DryRunOptions, dry_run
         from pgfence.dryrun.servers import ServerChoice, choose
         from pgfence.sources import earlier_migrations, load_migrations
@@ -403,16 +420,63 @@ def dryrun(
             isolate=isolate,
             fail_on=Severity.parse(fail_on.value),
         )
-        choice = ServerChoice(
-            backend=backend.value if backend else None, pg=pg, pg_bin=pg_bin, dsn=dsn
-        )
+        majors = _majors(pg)
+        name = backend.value if backend else None
+        choices = [
+            ServerChoice(backend=name, pg=major, pg_bin=pg_bin, dsn=dsn, image=image)
+            for major in majors
+        ]
         _terminate_on_sigterm()
-        with choose(choice) as server:
-            return dry_run(server, migrations, options, progress=_progress())
+        say = _progress(verbose)
+        if len(choices) > 1:
+            from pgfence.dryrun.matrix import run_matrix
 
-    report = _run(action)
-    _emit(report, fmt)
-    raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
+            if dsn or pg_bin:
+                raise UsageError(
+                    "several --pg versions need servers pgfence starts: not --dsn or --pg-bin"
+                )
+            return run_matrix(choices, migrations, options, progress=say)
+        with choose(choices[0], say) as server:
+            return dry_run(server, migrations, options, progress=say)
+
+    result = _run(action)
+    if isinstance(result, Report):
+        _emit(result, fmt)
+    else:
+        _emit_matrix(result, fmt)
+    raise typer.Exit(EXIT_FINDINGS if result.failed else EXIT_OK)
+
+
+def _majors(pg: str | None) -> list[int | None]:
+    """--pg: nothing, one major, a comma-separated list, or all-available."""
+    if pg is None:
+        return [None]
+    if pg.strip() == "all-available":
+        from pgfence.dryrun.servers import available
+
+        return list(available())
+    majors: list[int | None] = []
+    for part in pg.split(","):
+        if not part.strip().isdigit():
+            raise UsageError(
+                f"--pg {pg!r}: expected a major version such as 15, a list such "
+                "as 14,15,16, or all-available"
+            )
+        majors.append(int(part))
+    return list(dict.fromkeys(majors))
+
+
+def _emit_matrix(matrix: MatrixReport, fmt: OutputFormat) -> None:
+    from pgfence.reporting import matrix as matrix_report
+
+    if fmt is OutputFormat.json:
+        sys.stdout.write(matrix_report.render_json(matrix, pretty=sys.stdout.isatty()))
+    else:
+        import shutil
+
+        width = shutil.get_terminal_size((100, 24)).columns
+        sys.stdout.write(matrix_report.render_table(matrix, width=width))
+    sys.stdout.flush()
 
 
 @app.command(

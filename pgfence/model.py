@@ -17,6 +17,7 @@ __all__ = [
     "Location",
     "LockMode",
     "LockOnRelation",
+    "MatrixReport",
     "Migration",
     "Observation",
     "ObservedLock",
@@ -34,7 +35,6 @@ __all__ = [
     "Verdict",
     "VerdictKind",
     "VersionDifference",
-    "MatrixReport",
 ]
 
 

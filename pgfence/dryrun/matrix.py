@@ -36,7 +36,9 @@ def run_matrix(
             servers.append(server)
             say(f"started PostgreSQL {server.version} ({server.backend})")
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pgfence-version") as pool:
-            futures = [pool.submit(dry_run, server, migrations, options, None) for server in servers]
+            futures = [
+                pool.submit(dry_run, server, migrations, options, None) for server in servers
+            ]
             reports = [future.result() for future in futures]
     finally:
         for server in servers:
@@ -49,7 +51,9 @@ def differences(reports: Sequence[Report]) -> list[VersionDifference]:
     """Statements whose locks, rewrites, blocking or errors are not the same everywhere."""
     out = []
     for statements in zip(*(r.statements for r in reports), strict=True):
-        behaviours = [(r.pg_version, behaviour(s)) for r, s in zip(reports, statements, strict=True)]
+        behaviours = [
+            (r.pg_version, behaviour(s)) for r, s in zip(reports, statements, strict=True)
+        ]
         if len({b for _, b in behaviours}) > 1:
             first = statements[0].statement
             out.append(VersionDifference(first.location, first.sql, tuple(behaviours)))
@@ -74,7 +78,9 @@ def behaviour(s: StatementReport) -> str:
         if not relation.startswith("pg_toast.")
     )
     parts = [locks or "no locks"]
-    rewritten = sorted(r.removeprefix("public.") for r in o.rewritten if not r.startswith("pg_toast."))
+    rewritten = sorted(
+        r.removeprefix("public.") for r in o.rewritten if not r.startswith("pg_toast.")
+    )
     if rewritten:
         parts.append(f"rewrites {', '.join(rewritten)}")
     if o.blocks_reads:

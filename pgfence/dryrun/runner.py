@@ -41,6 +41,7 @@ from pgfence.model import (
     Severity,
     Statement,
     StatementReport,
+    TxScope,
 )
 from pgfence.verdict import judge
 
@@ -234,7 +235,10 @@ class _Run:
         self.sampled = SampledObserver(sessions, options.statement_timeout_s)
         self.reports: list[StatementReport] = []
         self.file_findings: list[Finding] = []
-        self.in_explicit = False
+        self.in_explicit = False  # inside the migration's own BEGIN … COMMIT
+        # The transaction block a migration tool wraps around the file (or several files),
+        # opened by us as the tool would: statements of that block run in it.
+        self.runner_block: int | None = None
         self.open_tx: list[int] = []  # report indexes of the statements of the open transaction
         self.index = 0
         self.broken = False  # an existing server's transaction failed: nothing more runs
@@ -262,7 +266,9 @@ class _Run:
             self._end_transaction(commit=False)
 
     def finish(self) -> None:
-        if self.throwaway and self.open_tx:
+        if self.throwaway and self.runner_block is not None:
+            self._end_transaction(commit=True)  # the tool commits at the end of its run
+        elif self.throwaway and self.open_tx:
             self._end_transaction(commit=False)
 
     # ---- one statement ---------------------------------------------------------------------
@@ -283,10 +289,13 @@ class _Run:
         node = statement.node
         if node is None:
             return Observation(ran=False, not_run_reason="does not parse")
+        if self.throwaway:
+            self._follow_runner(statement)
         if isinstance(node, ast.TransactionStmt):
             return self._transaction_control(statement, node)
         transactional = report.prediction.transactional and runs_in_transaction(node)
-        if not transactional and not self.in_explicit:
+        in_transaction = self.in_explicit or self.runner_block is not None
+        if not transactional and not in_transaction:
             if not self.throwaway:
                 return Observation(
                     ran=False,
@@ -295,7 +304,7 @@ class _Run:
                 )
             observation, _ = self.sampled.observe(statement, _gate_tables(report))
             return observation
-        wrapped = not self.in_explicit and self.throwaway
+        wrapped = not in_transaction and self.throwaway
         if wrapped:
             self.sessions.migration.execute("BEGIN")
         observation, execution = self.transactional.observe(statement)
@@ -303,6 +312,18 @@ class _Run:
         if wrapped and execution.error is None:
             observation = self._commit_single(observation)
         return observation
+
+    def _follow_runner(self, statement: Statement) -> None:
+        """Open and commit the migration tool's transactions as the tool would."""
+        tx = statement.transaction
+        in_block = tx.scope is TxScope.RUNNER
+        if self.runner_block is not None and (not in_block or tx.block != self.runner_block):
+            self._end_transaction(commit=True)
+        if in_block and self.runner_block is None and not self.in_explicit:
+            self.sessions.migration.execute("BEGIN")
+            self.runner_block = tx.block
+            self.transactional.end_transaction()
+            self.open_tx = []
 
     def _commit_single(self, observation: Observation) -> Observation:
         self.sessions.migration.execute("COMMIT")
@@ -328,7 +349,14 @@ class _Run:
         observation = Observation(duration_ms=result.duration_ms, error=result.error)
         if result.error is not None:
             return observation
-        if node.kind in _OPEN and not self.in_explicit:
+        if self.runner_block is not None:
+            # Inside the tool's transaction BEGIN only warns; COMMIT / ROLLBACK end it.
+            if node.kind in _END:
+                self._record_hold_times()
+                self.runner_block = None
+                self.transactional.end_transaction()
+                self.open_tx = []
+        elif node.kind in _OPEN and not self.in_explicit:
             self.in_explicit = True
             self.transactional.end_transaction()
             self.open_tx = []
@@ -357,6 +385,7 @@ class _Run:
         if commit:
             self._record_hold_times()
         self.in_explicit = False
+        self.runner_block = None
         self.transactional.end_transaction()
         self.open_tx = []
 

@@ -275,3 +275,22 @@ def test_roles_that_already_exist_are_not_an_error(pg, tmp_path, database_name):
     again = run(pg, tmp_path, "SELECT 1;\n", database_name + "_again", schema=schema)
     assert first.statements[0].observation.error is None
     assert again.statements[0].observation.error is None
+
+
+def test_the_transaction_a_migration_tool_wraps_around_a_file_is_kept(pg, tmp_path, database_name):
+    # dbmate wraps the up section of each file in one transaction.
+    (tmp_path / "20240101000000_add.sql").write_text(
+        "-- migrate:up\nALTER TABLE accounts ADD COLUMN note text;\nSELECT pg_sleep(0.2);\n"
+        "-- migrate:down\nALTER TABLE accounts DROP COLUMN note;\n"
+    )
+    schema = tmp_path / "schema.sql"
+    schema.write_text(SCHEMA)
+    migrations = load_migrations([str(tmp_path / "20240101000000_add.sql")], fmt="dbmate")
+    report = dry_run(pg, migrations, DryRunOptions(schema_file=str(schema), database=database_name))
+    alter, sleep = report.statements
+    assert alter.statement.transaction.scope.value == "runner"
+    assert alter.observation.held_ms >= 200  # held until the tool's COMMIT, after the sleep
+    assert any(
+        not lock.acquired and lock.relation == "public.accounts" for lock in sleep.observation.locks
+    )
+    assert [s.verdict.kind for s in report.statements] == [VerdictKind.CONFIRMED] * 2
