@@ -18,6 +18,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 from pglast import ast
@@ -239,6 +240,8 @@ class _Run:
         # The transaction block a migration tool wraps around the file (or several files),
         # opened by us as the tool would: statements of that block run in it.
         self.runner_block: int | None = None
+        # A tool's transaction that failed, and where: its other statements never run.
+        self.failed_block: tuple[int, str] | None = None
         self.open_tx: list[int] = []  # report indexes of the statements of the open transaction
         self.index = 0
         self.broken = False  # an existing server's transaction failed: nothing more runs
@@ -250,6 +253,15 @@ class _Run:
         failed: str | None = None
         for statement in migration.statements:
             report = self._analyse(statement)
+            tx = statement.transaction
+            if (
+                self.failed_block is not None
+                and tx.scope is TxScope.RUNNER
+                and tx.block == self.failed_block[0]
+            ):
+                failed = (
+                    failed or f"the migration tool's transaction failed at {self.failed_block[1]}"
+                )
             if failed is not None or self.broken:
                 reason = failed or "an earlier statement failed in the dry-run's transaction"
                 self._add(report, Observation(ran=False, not_run_reason=reason))
@@ -260,6 +272,9 @@ class _Run:
                 failed = (
                     f"an earlier statement of this file failed (line {statement.location.line})"
                 )
+                if tx.scope is TxScope.RUNNER and tx.block is not None:
+                    where = f"{Path(statement.location.file).name}:{statement.location.line}"
+                    self.failed_block = (tx.block, where)
                 self._after_failure()
         if self.in_explicit and self.throwaway:
             # The file ended inside BEGIN without COMMIT: psql would roll it back at exit.

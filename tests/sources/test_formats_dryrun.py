@@ -22,7 +22,8 @@ SCHEMAS = {
         "CREATE TABLE auth_user (id integer PRIMARY KEY);"
         "CREATE TABLE legacy_membership (id bigint PRIMARY KEY, uid integer);"
     ),
-    "typeorm": 'CREATE TABLE "team" (id integer PRIMARY KEY);',
+    # The fixture's `${prefix}user` reads PREFIXuser once the placeholder is filled in.
+    "typeorm": 'CREATE TABLE "team" (id integer PRIMARY KEY); CREATE TABLE "PREFIXuser" (age int);',
     "knex": (
         "CREATE TABLE users (id serial PRIMARY KEY, name varchar(100), legacy text, owner_id int);"
         "CREATE TABLE old_stuff (id int);"
@@ -60,14 +61,23 @@ def test_every_extracted_statement_runs_on_postgres(server, fmt, tmp_path):
         for f in m.findings
         if f.rule == "unanalysable"
     }
+    # What the static analysis says Postgres will refuse must fail for real, with 25001.
+    refused = {
+        (s.statement.location.file, s.statement.location.line)
+        for s in report.statements
+        if any(f.rule == "concurrently-in-transaction" for f in s.findings)
+    }
     failed = [
         (s.statement.location, s.statement.sql, s.observation.error.message)
         for s in report.statements
         if s.observation is not None
         and s.observation.error is not None
-        and (s.statement.location.file, s.statement.location.line) not in placeholders
+        and (s.statement.location.file, s.statement.location.line) not in placeholders | refused
     ]
     assert failed == []
+    for s in report.statements:
+        if (s.statement.location.file, s.statement.location.line) in refused:
+            assert s.observation.error is not None and s.observation.error.sqlstate == "25001"
     assert report.statements and all(s.observation.ran for s in report.statements)
 
 
