@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench clean pg-versions
+.PHONY: demo test test-fast lint bench clean pg-versions docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/analyze.py
 	$(BIN)/python bench/dryrun.py
+
+# Regenerate what is generated from the code and the recorded scenarios.
+docs: $(STAMP)
+	$(BIN)/python -m pgfence.lockmatrix > docs/lock-matrix.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache

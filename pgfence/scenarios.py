@@ -134,25 +134,31 @@ def _statement(s: StatementReport) -> dict[str, Any]:
 
 
 def _locks(o: Observation) -> list[list[str]]:
-    """Acquired locks on relations that existed before, one per relation and mode.
+    """Acquired locks on relations that existed before: [relation, mode, kind, table].
+
+    `table` is the table an index or TOAST relation belongs to ("" for others).
 
     Sampled statements are caught at moments only; for them keep the strongest mode per
     table and leave out indexes, TOAST and ACCESS SHARE, which a short phase can take and
     release unseen (the gate makes every table-level request visible).
     """
+    dependent = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
     pairs: set[tuple[str, LockMode]] = set()
+    about: dict[str, tuple[str, str]] = {}
     for lock in o.locks:
         if lock.new or not lock.acquired:
             continue
-        if o.sampled and lock.kind in (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST):
+        if o.sampled and lock.kind in dependent:
             continue
-        pairs.add((_stable_lock_name(lock.relation, lock.kind, lock.table), lock.mode))
+        name = _stable_lock_name(lock.relation, lock.kind, lock.table)
+        pairs.add((name, lock.mode))
+        about[name] = (lock.kind.value, lock.table or "" if lock.kind in dependent else "")
     if o.sampled:
         strongest: dict[str, LockMode] = {}
         for relation, mode in pairs:
             strongest[relation] = max(strongest.get(relation, mode), mode)
         pairs = {(r, m) for r, m in strongest.items() if m is not LockMode.ACCESS_SHARE}
-    return [[relation, mode.pg_name] for relation, mode in sorted(pairs)]
+    return [[relation, mode.pg_name, *about[relation]] for relation, mode in sorted(pairs)]
 
 
 def _stable_lock_name(relation: str, kind: RelKind, table: str | None) -> str:
