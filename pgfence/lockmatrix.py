@@ -45,7 +45,8 @@ def render(directory: Path = SCENARIOS_DIR) -> str:
         "(AS AccessShare, RS RowShare, RE RowExclusive, SUE ShareUpdateExclusive, S Share,",
         "SRE ShareRowExclusive, E Exclusive, AE AccessExclusive); indexes and TOAST are listed",
         "only where they hold a stronger mode than their table. **Blocks**: what a plain `SELECT`",
-        "(R) and an `INSERT`/`UPDATE`/`DELETE` (W) measured from another session. *Sampled*:",
+        "(R) and an `INSERT`/`UPDATE`/`DELETE` (W) measured from another session (?: could",
+        "not be measured). *Sampled*:",
         "the statement cannot run in a transaction; its table-level locks were sampled while it",
         "ran. Versions: the majors the row was recorded on and holds for.",
         "",
@@ -104,16 +105,15 @@ def _cell(statement: dict[str, Any]) -> str:
     if statement.get("sampled"):
         locks += " *(sampled)*"
     rewrites = ", ".join(r.removeprefix("public.") for r in statement.get("rewritten", [])) or "—"
+    reads, writes = statement.get("blocks_reads"), statement.get("blocks_writes")
     if statement.get("sampled"):
         blocks = "—"
+    elif reads is None and writes is None:
+        blocks = "?"  # could not be measured: LOCK TABLE refuses that kind of relation
+    elif reads:
+        blocks = "R W"
     else:
-        blocks = (
-            "R W"
-            if statement.get("blocks_reads")
-            else "W"
-            if statement.get("blocks_writes")
-            else "—"
-        )
+        blocks = "W" if writes else "—"
     return f"{locks} | {rewrites} | {blocks}"
 
 
