@@ -515,6 +515,12 @@ def verify(
             show_default=False,
         ),
     ] = None,
+    image: Annotated[
+        str | None,
+        typer.Option(
+            "--image", metavar="NAME", help="With --backend docker: the image.", show_default=False
+        ),
+    ] = None,
     scenarios_dir: Annotated[
         str | None,
         typer.Option(
@@ -552,7 +558,9 @@ def verify(
             if unknown:
                 raise UsageError(f"no such scenario: {', '.join(unknown)}")
             chosen = [sc for sc in chosen if sc.name in names]
-        choice = ServerChoice(backend=backend.value if backend else None, pg=pg, pg_bin=pg_bin)
+        choice = ServerChoice(
+            backend=backend.value if backend else None, pg=pg, pg_bin=pg_bin, image=image
+        )
         _terminate_on_sigterm()
         failures = 0
         with choose(choice) as server:

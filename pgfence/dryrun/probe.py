@@ -37,7 +37,7 @@ from pgfence.locks import LockMode
 from pgfence.model import Location, Observation, ObservedLock, RelKind, Statement, StatementError
 
 SELECT_PROBE_TIMEOUT_MS = 30
-GATE_MAX_S = 0.5  # how long the gate waits to see the statement queue behind it
+GATE_MAX_S = 2.0  # how long the gates wait to see the statement queue behind them (slow machines)
 SNAPSHOT_HOLD_S = 0.2  # how long the snapshot session keeps its snapshot
 SAMPLE_INTERVAL_S = 0.002
 
