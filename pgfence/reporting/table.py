@@ -144,11 +144,13 @@ def _table(statements: list[StatementReport], width: int, dynamic: bool) -> str:
             continue
         observed, measured, duration = _observed_cells(s)
         verdict = s.verdict.kind if s.verdict is not None else None
-        if verdict in (VerdictKind.OVER_PREDICTED, VerdictKind.UNDER_PREDICTED):
-            observed += "\npredicted:\n" + predicted
+        # Where the server agreed, the prediction is the observation: say so in one word.
+        if verdict is VerdictKind.CONFIRMED and p.analysable and p.locks:
+            predicted = "= observed"
         rows.append(
             [
                 s.statement.location.line,
+                predicted,
                 observed,
                 measured,
                 duration,
@@ -157,7 +159,7 @@ def _table(statements: list[StatementReport], width: int, dynamic: bool) -> str:
             ]
         )
     headers = (
-        ["line", "observed locks", "blocks", "time", "verdict", "risk"]
+        ["line", "predicted", "observed locks", "blocks", "time", "verdict", "risk"]
         if dynamic
         else ["line", "locks", "blocks", "rewrite", "risk"]
     )

@@ -294,3 +294,47 @@ def test_the_transaction_a_migration_tool_wraps_around_a_file_is_kept(pg, tmp_pa
         not lock.acquired and lock.relation == "public.accounts" for lock in sleep.observation.locks
     )
     assert [s.verdict.kind for s in report.statements] == [VerdictKind.CONFIRMED] * 2
+
+
+def test_schema_from_dumps_a_live_server_read_only(pg, tmp_path, database_name):
+    import psycopg
+    from psycopg import sql as _sql
+
+    source = database_name + "_source"
+    with psycopg.connect(pg.dsn(), autocommit=True) as admin:
+        admin.execute(_sql.SQL("CREATE DATABASE {}").format(_sql.Identifier(source)))
+    with psycopg.connect(pg.dsn(source), autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE accounts (id bigint PRIMARY KEY, email text); CREATE INDEX ON accounts (email);"
+        )
+        conn.execute("INSERT INTO accounts SELECT g, 'x' FROM generate_series(1, 10) g")
+    migration = tmp_path / "m.sql"
+    migration.write_text("ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n")
+    report = dry_run(
+        pg,
+        [read_sql_file(str(migration))],
+        DryRunOptions(schema_from=pg.dsn(source), database=database_name),
+    )
+    [s] = report.statements
+    assert s.observation.error is None and s.verdict.kind is VerdictKind.CONFIRMED
+    with psycopg.connect(pg.dsn(database_name)) as copy:
+        # --schema-only: the structure came over, the rows did not.
+        assert copy.execute("SELECT count(*) FROM accounts").fetchone() == (0,)
+
+
+def test_schema_from_an_unreachable_server_is_a_server_error_without_the_password(
+    pg, tmp_path, database_name
+):
+    from pgfence.errors import ServerError
+
+    migration = tmp_path / "m.sql"
+    migration.write_text("SELECT 1;\n")
+    with pytest.raises(ServerError) as info:
+        dry_run(
+            pg,
+            [read_sql_file(str(migration))],
+            DryRunOptions(
+                schema_from="postgresql://app:sekrit@127.0.0.1:1/app", database=database_name
+            ),
+        )
+    assert "sekrit" not in str(info.value) and "cannot connect" in str(info.value)
