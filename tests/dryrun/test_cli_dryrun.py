@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from pgfence.dryrun.servers.local import runtime_dir
 
 pytestmark = pytest.mark.postgres
 
@@ -20,12 +21,30 @@ PGFENCE = [sys.executable, "-m", "pgfence.cli"]
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*PGFENCE, *args], capture_output=True, text=True, timeout=timeout)
+def run(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*PGFENCE, *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
-def server_dirs() -> set[str]:
-    return {p.name for p in runtime_dir().glob("pgfence-*") if (p / "owner.pid").exists()}
+@pytest.fixture
+def private_runtime() -> Iterator[dict[str, str]]:
+    """Servers of this test's pgfence in a directory of its own: other runs cannot interfere.
+
+    It must be reachable by the unprivileged user the server runs as (pytest's tmp_path is
+    private to root), so it is made world-traversable, like /tmp itself.
+    """
+    runtime = Path(tempfile.mkdtemp(prefix="pgfence-test-runtime-"))
+    runtime.chmod(0o755)
+    yield dict(os.environ, PGFENCE_TMPDIR=str(runtime))
+    shutil.rmtree(runtime, ignore_errors=True)
+
+
+def server_dirs(env: dict[str, str]) -> set[str]:
+    place = Path(env["PGFENCE_TMPDIR"])
+    return {p.name for p in place.glob("pgfence-*") if (p / "owner.pid").exists()}
 
 
 def postgres_processes_of(directories: set[str]) -> list[str]:
@@ -69,16 +88,16 @@ def test_dryrun_table_shows_observed_locks_and_verdicts():
     assert "observed locks" in result.stdout and "confirmed" in result.stdout
 
 
-def test_a_missing_schema_file_fails_before_any_server_starts(tmp_path):
+def test_a_missing_schema_file_fails_before_any_server_starts(tmp_path, private_runtime):
     migration = tmp_path / "m.sql"
     migration.write_text("SELECT 1;\n")
-    before = server_dirs()
-    result = run("dryrun", "--schema", str(tmp_path / "nope.sql"), str(migration))
+    env = private_runtime
+    result = run("dryrun", "--schema", str(tmp_path / "nope.sql"), str(migration), env=env)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"pgfence: error: {tmp_path / 'nope.sql'}: no such file or directory"
     ]
-    assert server_dirs() == before
+    assert list(Path(env["PGFENCE_TMPDIR"]).iterdir()) == []
 
 
 def test_an_unreachable_dsn_is_exit_3_without_the_password(tmp_path):
@@ -107,28 +126,29 @@ def test_options_that_contradict_each_other_are_a_usage_error(tmp_path):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_an_interrupted_dryrun_leaves_no_server_and_no_files(tmp_path, sig):
+def test_an_interrupted_dryrun_leaves_no_server_and_no_files(tmp_path, private_runtime, sig):
     migration = tmp_path / "slow.sql"
     migration.write_text("SELECT pg_sleep(60);\n")
-    before = server_dirs()
+    env = private_runtime
     process = subprocess.Popen(
         [*PGFENCE, "dryrun", str(migration)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
     deadline = time.monotonic() + 60
     new: set[str] = set()
     while time.monotonic() < deadline and not new:
         time.sleep(0.1)
-        new = server_dirs() - before
+        new = server_dirs(env)
     assert new, "the server never started"
     time.sleep(1.0)  # let it reach the statement
     process.send_signal(sig)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode in (130, 143, -sig), stderr
     assert "Traceback" not in stderr
-    assert server_dirs() & new == set()
+    assert server_dirs(env) == set()
     assert postgres_processes_of(new) == []
 
 
@@ -146,3 +166,16 @@ def test_the_service_user_runs_postgres_when_we_are_root(pg):
     status = Path(f"/proc/{pg.pid}/status").read_text()
     uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
     assert uid != 0
+
+
+def test_a_server_place_its_user_cannot_enter_is_one_clear_error(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("only meaningful as root: the server then runs as another user")
+    migration = tmp_path / "m.sql"
+    migration.write_text("SELECT 1;\n")
+    private = tmp_path / "private"
+    private.mkdir()
+    env = dict(os.environ, PGFENCE_TMPDIR=str(private))
+    result = run("dryrun", str(migration), env=env)
+    assert result.returncode == 3
+    assert "PGFENCE_TMPDIR" in result.stderr and len(result.stderr.strip().splitlines()) == 1

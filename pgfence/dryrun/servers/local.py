@@ -157,6 +157,21 @@ def _runs_as(bin_dir: Path, user: pwd.struct_passwd | None) -> bool:
         return False
 
 
+def _can_enter(directory: Path, user: pwd.struct_passwd) -> bool:
+    try:
+        subprocess.run(
+            ["/bin/sh", "-c", 'cd "$1"', "sh", str(directory)],
+            user=user.pw_uid,
+            group=user.pw_gid,
+            capture_output=True,
+            check=True,
+            timeout=30,
+        )
+        return True
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
 def reachable_install(bin_dir: Path, user: pwd.struct_passwd | None, version: str) -> Path:
     """A bin directory the service user can execute.
 
@@ -319,6 +334,12 @@ class LocalServer(Server):
 
     def _launch(self, bin_dir: Path, template: Path, user: pwd.struct_passwd | None) -> None:
         assert self._tmp is not None
+        if user is not None and not _can_enter(self._tmp.parent, user):
+            raise ServerError(
+                f"{self._tmp.parent} is not reachable by the user {SERVICE_USER!r} the server "
+                "runs as (a parent directory is private): choose another place with "
+                "PGFENCE_TMPDIR"
+            )
         (self._tmp / "owner.pid").write_text(str(os.getpid()))
         data, sock, log = self._tmp / "data", self._tmp / "sock", self._tmp / "server.log"
         shutil.copytree(template, data, symlinks=True)
