@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast lint bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check pgfence tests
 	$(BIN)/ruff format --check pgfence tests
 	$(BIN)/mypy
+
+docs: $(STAMP)
+	$(BIN)/pgfence rules --markdown > docs/rules.md
 
 bench: $(STAMP)
 	$(BIN)/python bench/analyze.py

@@ -1,0 +1,190 @@
+"""Every check pgfence can report, in one registry: rules, policies, dry-run checks.
+
+A check is a class with an id, a severity, a one-line summary and a docstring in four
+parts (What it does / Why is this bad? / Example / Use instead). Rules look at one
+statement (analysis/rules/), policies at how statements share transactions
+(analysis/policies/), dry-run checks at what a real server did (dryrun/findings.py), and
+the built-in checks below at the input itself. `pgfence rules`, `pgfence explain` and
+docs/rules.md are all made from this registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from enum import StrEnum
+from functools import cache
+from typing import ClassVar, TypeVar
+
+from pgfence.model import Severity
+
+
+class Scope(StrEnum):
+    """What a check looks at."""
+
+    STATEMENT = "statement"  # one statement and the schema before it
+    TRANSACTION = "transaction"  # the statements of a transaction or a file, in order
+    DRY_RUN = "dry-run"  # what a real server did
+    INPUT = "input"  # the migration file itself
+
+
+class Check:
+    id: ClassVar[str]
+    severity: ClassVar[Severity]
+    summary: ClassVar[str]
+    scope: ClassVar[Scope] = Scope.STATEMENT
+    # SQL that sets up the schema both examples run against.
+    example_schema: ClassVar[str] = ""
+    example_bad: ClassVar[str] = ""
+    example_good: ClassVar[str] = ""
+    # The examples run inside a transaction the migration tool wraps around the file.
+    example_in_runner_transaction: ClassVar[bool] = False
+
+    @classmethod
+    def doc(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @property
+    def tested_by_examples(self) -> bool:
+        """Can the examples be checked without a server (statement and transaction checks)?"""
+        return self.scope in (Scope.STATEMENT, Scope.TRANSACTION) and bool(self.example_bad)
+
+
+_REGISTERED: dict[str, Check] = {}
+
+C = TypeVar("C", bound=type[Check])
+
+
+def register(cls: C) -> C:
+    """Class decorator: make a check known to pgfence (ids are unique across all kinds)."""
+    if cls.id in _REGISTERED and type(_REGISTERED[cls.id]) is not cls:
+        raise RuntimeError(f"two checks share the id {cls.id}")
+    _REGISTERED[cls.id] = cls()
+    return cls
+
+
+def _import_package(name: str) -> None:
+    package = importlib.import_module(name)
+    for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{name}.{module.name}")
+
+
+@cache
+def all_checks() -> dict[str, Check]:
+    """Every check, by id."""
+    _import_package("pgfence.analysis.rules")
+    _import_package("pgfence.analysis.policies")
+    importlib.import_module("pgfence.dryrun.findings")
+    return dict(sorted(_REGISTERED.items()))
+
+
+# ---- the checks on the input itself ---------------------------------------------------------
+
+
+@register
+class ParseError(Check):
+    """A statement that Postgres's parser rejects.
+
+    ## What it does
+    Reports a statement that does not parse, with the parser's message and position.
+    The rest of the file is still analysed.
+
+    ## Why is this bad?
+    Postgres will refuse the statement, and with it the rest of the migration.
+
+    ## Example
+    ```sql
+    ALTER TABLE accounts ADD COLUMN;
+    ```
+
+    ## Use instead
+    Fix the statement; `psql -f` or your migration tool will show the same error.
+    """
+
+    id = "parse-error"
+    severity = Severity.CRITICAL
+    summary = "a statement does not parse: Postgres will refuse it"
+    scope = Scope.INPUT
+
+
+@register
+class Unanalysable(Check):
+    """A statement whose locks pgfence cannot tell.
+
+    ## What it does
+    Reports statements pgfence cannot predict: SQL built at run time (`EXECUTE` in a
+    `DO` block), procedure calls, a DO block in a language other than PL/pgSQL.
+
+    ## Why is this bad?
+    Nothing is known about what it locks, rewrites or blocks, so no rule can warn.
+
+    ## Example
+    ```sql
+    DO $$ BEGIN EXECUTE 'ALTER TABLE ' || 'accounts' || ' ADD COLUMN n int'; END $$;
+    ```
+
+    ## Use instead
+    Write the statements out, or run `pgfence dryrun` to observe what it really does.
+    """
+
+    id = "unanalysable"
+    severity = Severity.MEDIUM
+    summary = "pgfence cannot tell what this statement locks"
+    scope = Scope.INPUT
+
+
+@register
+class PsqlMetaCommand(Check):
+    """A psql meta-command in a SQL file.
+
+    ## What it does
+    Lists backslash commands (`\\set`, `\\connect`, `\\i`) that pgfence skips.
+
+    ## Why is this bad?
+    They are not SQL: pgfence does not run or follow them, so what they do is not
+    analysed (an included file, a change of database).
+
+    ## Example
+    ```sql
+    \\i other_migration.sql
+    ```
+
+    ## Use instead
+    Pass included files to pgfence as well.
+    """
+
+    id = "psql-meta-command"
+    severity = Severity.INFO
+    summary = "a psql meta-command was skipped"
+    scope = Scope.INPUT
+
+
+@register
+class UnusedIgnore(Check):
+    """An ignore comment that silences nothing.
+
+    ## What it does
+    Reports a `-- pgfence-ignore: rule` comment on a statement where that rule did not
+    fire, a `-- pgfence-ignore-file: rule` comment in a file where it never fired, and
+    ignore comments naming a check that does not exist.
+
+    ## Why is this bad?
+    A stale ignore hides the next real finding of that rule on the statement, and a
+    misspelt one silences nothing while looking as if it did.
+
+    ## Example
+    ```sql
+    -- pgfence-ignore: create-index-blocks-writes
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_idx ON accounts (email);
+    ```
+
+    ## Use instead
+    Remove the comment, or correct the rule id (`pgfence rules` lists them).
+    """
+
+    id = "unused-ignore"
+    severity = Severity.LOW
+    summary = "an ignore comment matches no finding"
+    scope = Scope.INPUT
