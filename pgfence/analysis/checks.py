@@ -17,6 +17,7 @@ from enum import StrEnum
 from functools import cache
 from typing import ClassVar, TypeVar
 
+from pgfence.analysis.locktable import NEWEST
 from pgfence.model import Severity
 
 
@@ -40,6 +41,8 @@ class Check:
     example_good: ClassVar[str] = ""
     # The examples run inside a transaction the migration tool wraps around the file.
     example_in_runner_transaction: ClassVar[bool] = False
+    # The Postgres major the examples are analysed for.
+    example_version: ClassVar[int] = NEWEST
 
     @classmethod
     def doc(cls) -> str:

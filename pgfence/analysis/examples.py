@@ -5,7 +5,6 @@ from __future__ import annotations
 from pgfence.analysis.analyze import analyse
 from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.checks import Check
-from pgfence.analysis.locktable import NEWEST
 from pgfence.model import Finding, Migration
 from pgfence.sources.sql import split_script
 
@@ -21,8 +20,9 @@ def example_catalog(check: Check) -> Catalog:
     return catalog
 
 
-def run_example(check: Check, sql: str, *, version: int = NEWEST) -> list[Finding]:
+def run_example(check: Check, sql: str, *, version: int | None = None) -> list[Finding]:
     """Every finding of a static analysis of `sql` against the check's example schema."""
+    version = version or check.example_version
     statements, findings = split_script(
         sql, "example.sql", runner_transaction=check.example_in_runner_transaction
     )

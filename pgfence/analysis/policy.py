@@ -92,17 +92,21 @@ def facts(statement: Statement, prediction: Prediction, catalog: Catalog) -> Sta
 
 
 def _long_reason(statement: Statement, prediction: Prediction, catalog: Catalog) -> str | None:
-    rewritten = [r for r in prediction.rewrites if in_use(catalog, r)]
+    target = data_change_target(statement.node)
+    if target is not None:
+        # A data change is long when it is not batched, whatever the rows it reads.
+        if not _data_change(statement, catalog):
+            return None
+        return f"changes the rows of {display(catalog.rangevar(target))} in one statement"
+    # A sequence's new file is a few bytes: not a long operation.
+    sequences = {lock.relation for lock in prediction.locks if lock.kind is RelKind.SEQUENCE}
+    rewritten = [r for r in prediction.rewrites if in_use(catalog, r) and r not in sequences]
     if rewritten:
         return f"rewrites {display(rewritten[0])}"
     scanned = [r for r in prediction.scans if in_use(catalog, r)]
     if scanned:
         building = "create-index" in prediction.rows or "alter-table.add-unique" in prediction.rows
         return f"{'builds an index on' if building else 'scans'} {display(scanned[0])}"
-    if _data_change(statement, catalog):
-        target = data_change_target(statement.node)
-        assert target is not None
-        return f"changes the rows of {display(catalog.rangevar(target))} in one statement"
     return None
 
 

@@ -71,7 +71,7 @@ def test_inline_ignore_silences_a_rule():
 
 
 def test_concurrently_inside_a_transaction_is_critical():
-    sql = "BEGIN;\nCREATE INDEX CONCURRENTLY i ON accounts (email);\nCOMMIT;\n"
+    sql = "BEGIN;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON accounts (email);\nCOMMIT;\n"
     statements, _ = split_script(sql, "m.sql")
     reports, _ = analyse([Migration("m.sql", "sql", tuple(statements))], version=18)
     rules = [(f.rule, str(f.severity), f.location.line) for r in reports for f in r.findings]

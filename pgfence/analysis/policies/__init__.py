@@ -13,8 +13,7 @@ from functools import cache
 from pgfence.analysis.checks import Check, Scope, all_checks
 from pgfence.analysis.policy import FileRun, Step, TransactionRun
 from pgfence.analysis.rules import Hit, display
-from pgfence.locks import LockMode
-from pgfence.model import LockOnRelation, TxScope
+from pgfence.model import LockOnRelation, RelKind, TxScope
 
 __all__ = ["Policy", "all_policies", "lock_phrase", "strongest", "timeout_statement"]
 
@@ -34,16 +33,25 @@ def all_policies() -> dict[str, Policy]:
 
 def strongest(locks: tuple[LockOnRelation, ...]) -> LockOnRelation:
     """The lock that blocks most, preferring the statement's own table."""
-    return max(locks, key=lambda lock: (lock.mode, lock.role == "target"))
+    return max(
+        locks, key=lambda lock: (lock.mode, lock.role == "target", lock.kind is RelKind.TABLE)
+    )
 
 
 def lock_phrase(lock: LockOnRelation) -> str:
-    table = display(lock.table or lock.relation)
-    return f"{lock.mode.sql_name} on {table}"
+    if lock.kind in (RelKind.INDEX, RelKind.PARTITIONED_INDEX) and lock.table:
+        return f"{lock.mode.sql_name} on index {display(lock.relation)} of {display(lock.table)}"
+    if lock.kind is RelKind.SEQUENCE:
+        return f"{lock.mode.sql_name} on sequence {display(lock.relation)}"
+    return f"{lock.mode.sql_name} on {display(lock.relation)}"
 
 
-def blocked_traffic(mode: LockMode) -> str:
-    return "every query" if mode.blocks_reads else "every write"
+def blocked_traffic(lock: LockOnRelation) -> str:
+    if lock.kind is RelKind.SEQUENCE:
+        return "every nextval() (every INSERT that draws from it)"
+    if lock.kind in (RelKind.INDEX, RelKind.PARTITIONED_INDEX):
+        return "every query that would use the index"
+    return "every query" if lock.mode.blocks_reads else "every write"
 
 
 def timeout_statement(tx: TransactionRun, setting: str, value: str) -> str:

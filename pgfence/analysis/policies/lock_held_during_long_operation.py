@@ -70,7 +70,9 @@ def _first_long_under_lock(tx: TransactionRun) -> tuple[Step, Hit] | None:
     held: list[tuple[Step, LockOnRelation]] = []
     work = tx.work
     for position, step in enumerate(work):
-        if step.facts.long is not None:
+        # validate-in-same-transaction already says this, with the constraint's name.
+        said = any(f.rule == "validate-in-same-transaction" for f in step.report.findings)
+        if step.facts.long is not None and not said:
             for holder, lock in held:
                 if not _covered(lock, step):
                     return step, _hit(tx, work, position, holder, lock, step)

@@ -72,7 +72,7 @@ class MissingLockTimeout(Policy):
             message = (
                 f"{lock_phrase(lock)} is requested {_why_unset(first, run)}: if any "
                 f"transaction is using {table}, this statement waits for it, and "
-                f"{blocked_traffic(lock.mode)} on {table} queues behind it"
+                f"{blocked_traffic(lock)} queues behind it"
             )
             if tx.scope is TxScope.AUTOCOMMIT and len(offenders) > 1:
                 lines = ", ".join(str(s.line) for s in offenders[1:])

@@ -69,8 +69,8 @@ class MissingStatementTimeout(Policy):
                 yield (
                     step,
                     Hit(
-                        f"this statement {facts.long} and {unset}: nothing bounds how long "
-                        "it blocks the table on a large database",
+                        f"this statement {facts.long} and {unset}: on a large table nothing "
+                        "bounds how long it holds its locks",
                         recipe=(
                             f"{where_to_set(tx)}\n"
                             f"{timeout_statement(tx, 'statement_timeout', '5min')}",
