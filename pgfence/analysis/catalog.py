@@ -71,6 +71,10 @@ class Table:
     def referenced_tables(self) -> list[str]:
         return sorted({c.referenced_table for c in self.constraints.values() if c.referenced_table})
 
+    def has_valid_check(self) -> bool:
+        """Might a validated CHECK prove a partition bound (ATTACH PARTITION skips its scan)?"""
+        return any(c.kind == "c" and c.validated for c in self.constraints.values())
+
     def not_null_proven(self, column: str) -> bool:
         return any(
             c.kind == "c" and c.validated and c.proves_not_null == column

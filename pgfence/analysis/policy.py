@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pglast import ast
-from pglast.enums import TransactionStmtKind
+from pglast.enums import AlterTableType, TransactionStmtKind
 
 from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.rules import display, in_use
@@ -73,7 +73,7 @@ def facts(statement: Statement, prediction: Prediction, catalog: Catalog) -> Sta
         lock
         for lock in prediction.locks
         if not lock.blocks_nobody
-        and (lock.mode.blocks_reads or lock.mode.blocks_writes)
+        and _blocks_traffic(lock)
         and in_use(catalog, lock.table or lock.relation)
     )
     fresh = tuple(
@@ -91,6 +91,12 @@ def facts(statement: Statement, prediction: Prediction, catalog: Catalog) -> Sta
     )
 
 
+def _blocks_traffic(lock: LockOnRelation) -> bool:
+    if lock.kind is RelKind.MATERIALIZED_VIEW:
+        return lock.mode.blocks_reads  # nobody writes to a materialized view
+    return lock.mode.blocks_reads or lock.mode.blocks_writes
+
+
 def _long_reason(statement: Statement, prediction: Prediction, catalog: Catalog) -> str | None:
     target = data_change_target(statement.node)
     if target is not None:
@@ -99,15 +105,34 @@ def _long_reason(statement: Statement, prediction: Prediction, catalog: Catalog)
             return None
         return f"changes the rows of {display(catalog.rangevar(target))} in one statement"
     # A sequence's new file is a few bytes: not a long operation.
+    if any(row in _QUICK for row in prediction.rows):
+        return None
     sequences = {lock.relation for lock in prediction.locks if lock.kind is RelKind.SEQUENCE}
     rewritten = [r for r in prediction.rewrites if in_use(catalog, r) and r not in sequences]
     if rewritten:
         return f"rewrites {display(rewritten[0])}"
-    scanned = [r for r in prediction.scans if in_use(catalog, r)]
+    scanned = [
+        r for r in prediction.scans if in_use(catalog, r) and not _proven(statement, r, catalog)
+    ]
     if scanned:
         building = "create-index" in prediction.rows or "alter-table.add-unique" in prediction.rows
         return f"{'builds an index on' if building else 'scans'} {display(scanned[0])}"
     return None
+
+
+# Rows whose "rewrite" is new, empty files: quick whatever the table's size.
+_QUICK = frozenset({"truncate", "truncate.cascade"})
+
+
+def _proven(statement: Statement, relation: str, catalog: Catalog) -> bool:
+    """ATTACH PARTITION skips the scan of a partition a valid CHECK constraint proves."""
+    if not isinstance(statement.node, ast.AlterTableStmt):
+        return False
+    table = catalog.table(relation)
+    attaching = any(
+        cmd.subtype == AlterTableType.AT_AttachPartition for cmd in statement.node.cmds or ()
+    )
+    return attaching and table is not None and table.parent is None and table.has_valid_check()
 
 
 def _data_change(statement: Statement, catalog: Catalog) -> bool:

@@ -20,7 +20,8 @@ class MissingStatementTimeout(Policy):
     COMMIT`: of each file) that runs long on a large table — a rewrite, a full scan, an
     index build, a whole-table data change — while blocking reads or writes, when no
     `statement_timeout` is in force. Long operations that block nobody (`CREATE INDEX
-    CONCURRENTLY`, `VALIDATE CONSTRAINT`, batched backfills) are not reported.
+    CONCURRENTLY`, `VALIDATE CONSTRAINT`, batched backfills) are not reported, nor are
+    statements a rule already reports as critical (a timeout is not their fix).
 
     ## Why is this bad?
     How long the table stays blocked grows with its size, which is often much larger in
@@ -58,6 +59,8 @@ class MissingStatementTimeout(Policy):
                 facts = step.facts
                 if facts.long is None or not (facts.blocking or facts.data_change):
                     continue
+                if any(f.severity >= Severity.CRITICAL for f in step.report.findings):
+                    continue  # it fails or loses data: a timeout is not the fix
                 timeout = step.statement_timeout
                 if timeout is not None and timeout.value_ms > 0:
                     continue

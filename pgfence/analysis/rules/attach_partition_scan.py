@@ -78,7 +78,7 @@ class AttachPartitionScan(Rule):
             info = ctx.catalog.table(child)
             if info is None or info.new:
                 continue  # unknown, or created by this migration: nobody queries it yet
-            if any(c.kind == "c" and c.validated for c in info.constraints.values()):
+            if info.has_valid_check():
                 continue  # a valid CHECK may already prove the bound
             parent = ctx.catalog.table(table)
             key = parent.partition_key if parent is not None else ()
