@@ -339,8 +339,14 @@ def _findings(
                     "did not expect: reads and writes waited for the whole copy",
                 )
     blocked = _blocked(observation)
+    # Locks this statement took itself (not those an earlier statement still holds).
     in_use = [
-        lock for lock in observation.locks if not lock.new and lock.relation not in facts.fresh
+        lock
+        for lock in observation.locks
+        if lock.acquired
+        and not lock.new
+        and lock.relation not in facts.fresh
+        and (lock.mode.blocks_reads or lock.mode.blocks_writes)
     ]
     if blocked and in_use and observation.duration_ms >= settings.long_lock_ms:
         yield emit(
