@@ -76,3 +76,23 @@ def test_concurrently_inside_a_transaction_is_critical():
     reports, _ = analyse([Migration("m.sql", "sql", tuple(statements))], version=18)
     rules = [(f.rule, str(f.severity), f.location.line) for r in reports for f in r.findings]
     assert rules == [("concurrently-in-transaction", "critical", 2)]
+
+
+def test_foreign_key_covered_by_the_new_tables_own_primary_key_needs_no_index():
+    rule = RULES["foreign-key-without-index"]
+    sql = (
+        "CREATE TABLE account_tags (account_id bigint REFERENCES accounts (id), tag text,"
+        " PRIMARY KEY (account_id, tag));"
+    )
+    assert [f for f in _findings(rule, sql) if f.rule == rule.id] == []
+    second_column = (
+        "CREATE TABLE account_tags (account_id bigint REFERENCES accounts (id), tag text,"
+        " PRIMARY KEY (tag, account_id));"
+    )
+    assert [f.rule for f in _findings(rule, second_column) if f.rule == rule.id] == [rule.id]
+
+
+def test_foreign_key_of_a_table_outside_the_known_schema_is_not_guessed():
+    rule = RULES["foreign-key-without-index"]
+    sql = "ALTER TABLE unknown_table ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES accounts (id) NOT VALID;"
+    assert [f for f in _findings(rule, sql) if f.rule == rule.id] == []

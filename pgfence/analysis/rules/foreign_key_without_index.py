@@ -60,7 +60,10 @@ class ForeignKeyWithoutIndex(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
+        own = _own_keys(ctx.statement.node)
         for table, columns, new_table in _foreign_keys(ctx):
+            if any(set(key[: len(columns)]) == set(columns) for key in own):
+                continue  # a PRIMARY KEY or UNIQUE of the same statement indexes them
             if index_covers(ctx, table, columns) or _indexed_later(ctx, table, columns):
                 continue
             if not new_table and ctx.catalog.table(table) is None:
@@ -111,6 +114,25 @@ def _foreign_keys(ctx: RuleContext) -> Iterator[tuple[str, tuple[str, ...], bool
                 and any(c.contype == ConstrType.CONSTR_FOREIGN for c in d.constraints or ())
             ):
                 yield table, (str(d.colname),), False
+
+
+def _own_keys(node: object) -> list[tuple[str, ...]]:
+    """Columns of the PRIMARY KEY / UNIQUE constraints a statement itself creates."""
+    kinds = (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE)
+    keys: list[tuple[str, ...]] = []
+    if isinstance(node, ast.CreateStmt):
+        elements = list(node.tableElts or ())
+    elif isinstance(node, ast.AlterTableStmt):
+        elements = [cmd.def_ for cmd in node.cmds or ()]
+    else:
+        return keys
+    for element in elements:
+        if isinstance(element, ast.Constraint) and element.contype in kinds:
+            keys.append(tuple(str(k.sval) for k in element.keys or ()))
+        elif isinstance(element, ast.ColumnDef):
+            if any(c.contype in kinds for c in element.constraints or ()):
+                keys.append((str(element.colname),))
+    return keys
 
 
 def _indexed_later(ctx: RuleContext, table: str, columns: tuple[str, ...]) -> bool:
