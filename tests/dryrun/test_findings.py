@@ -30,7 +30,10 @@ def _report(observation, verdict=None):
     return StatementReport(STATEMENT, Prediction(locks=(AE_ON_ACCOUNTS,)), (), observation, verdict)
 
 
-def _rules(observation, verdict=None, facts=StatementFacts(blocking=(AE_ON_ACCOUNTS,))):
+BLOCKING_ACCOUNTS = StatementFacts(blocking=(AE_ON_ACCOUNTS,))
+
+
+def _rules(observation, verdict=None, facts=BLOCKING_ACCOUNTS):
     found = dynamic_findings(_report(observation, verdict), facts, RuleSettings())
     return [(f.rule, str(f.severity)) for f in found]
 

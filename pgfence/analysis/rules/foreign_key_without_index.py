@@ -129,9 +129,10 @@ def _own_keys(node: object) -> list[tuple[str, ...]]:
     for element in elements:
         if isinstance(element, ast.Constraint) and element.contype in kinds:
             keys.append(tuple(str(k.sval) for k in element.keys or ()))
-        elif isinstance(element, ast.ColumnDef):
-            if any(c.contype in kinds for c in element.constraints or ()):
-                keys.append((str(element.colname),))
+        elif isinstance(element, ast.ColumnDef) and any(
+            c.contype in kinds for c in element.constraints or ()
+        ):
+            keys.append((str(element.colname),))
     return keys
 
 
