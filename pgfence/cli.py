@@ -12,7 +12,7 @@ import typer
 
 from pgfence import __version__
 from pgfence.errors import PgfenceError, UsageError
-from pgfence.model import Report, Severity
+from pgfence.model import MatrixReport, Report, Severity
 
 if TYPE_CHECKING:
     from pgfence.analysis.settings import RuleSettings
@@ -36,6 +36,22 @@ app = typer.Typer(
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
+
+
+class MigrationFormat(StrEnum):
+    auto = "auto"
+    sql = "sql"
+    flyway = "flyway"
+    golang_migrate = "golang-migrate"
+    dbmate = "dbmate"
+    sqitch = "sqitch"
+    prisma = "prisma"
+    drizzle = "drizzle"
+    alembic = "alembic"
+    django = "django"
+    typeorm = "typeorm"
+    knex = "knex"
+    sequelize = "sequelize"
 
 
 class FailOn(StrEnum):
@@ -123,7 +139,9 @@ def _check_pg(pg: int | None) -> int:
 PathsArg = Annotated[
     list[str],
     typer.Argument(
-        help="Migration files, directories (searched for *.sql, in natural order) or globs.",
+        help="Migration files, directories or globs: plain SQL, Flyway, golang-migrate, dbmate, "
+        "sqitch, Prisma, Drizzle, Alembic, Django, TypeORM, Knex or Sequelize migrations, "
+        "each read in its tool's order.",
         show_default=False,
         metavar="PATH...",
     ),
@@ -150,6 +168,14 @@ SchemaOpt = Annotated[
         help="A pg_dump schema file: lets the prediction know column "
         "types, indexes and constraints.",
         show_default=False,
+    ),
+]
+MigrationFormatOpt = Annotated[
+    MigrationFormat,
+    typer.Option(
+        "--migration-format",
+        help="The tool that wrote the migrations (default: detected from each PATH). "
+        "Python and JS/TS migrations are read as source code, never imported or run.",
     ),
 ]
 MaxSizeOpt = Annotated[
@@ -220,6 +246,8 @@ def _settings(
         "  pgfence analyze migrations/\n"
         "  pgfence analyze --pg 14 --format json 'db/migrate/*.sql'\n"
         "  pgfence analyze --schema schema.sql --fail-on medium migrations/0042_add_index.sql\n"
+        "  pgfence analyze prisma/migrations\n"
+        "  pgfence analyze --migration-format alembic alembic/versions\n"
     ),
 )
 def analyze(
@@ -229,6 +257,7 @@ def analyze(
     fail_on: FailOnOpt = FailOn.high,
     schema: SchemaOpt = None,
     max_file_size: MaxSizeOpt = 16,
+    migration_format: MigrationFormatOpt = MigrationFormat.auto,
     disable: DisableOpt = None,
     severity: SeverityOpt = None,
     max_lock_timeout: MaxLockTimeoutOpt = "10s",
@@ -246,7 +275,9 @@ def analyze(
             from pgfence.analysis.schema import catalog_from_dump
 
             catalog = catalog_from_dump(schema)
-        migrations = load_migrations(paths, max_bytes=max_file_size * 1024 * 1024)
+        migrations = load_migrations(
+            paths, max_bytes=max_file_size * 1024 * 1024, fmt=migration_format.value
+        )
         return build_report(
             migrations,
             version=version,
@@ -289,8 +320,9 @@ def _terminate_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _progress() -> Callable[[str], None] | None:
-    if not sys.stderr.isatty():
+def _progress(verbose: bool = False) -> Callable[[str], None] | None:
+    """Progress on stderr when a person watches (or -v asks for it); silent in pipes and CI."""
+    if not (verbose or sys.stderr.isatty()):
         return None
     return lambda message: typer.echo(f"pgfence: {message}", err=True)
 
@@ -300,6 +332,7 @@ def _progress() -> Callable[[str], None] | None:
         "Examples:\n\n\b\n"
         "  pgfence dryrun migrations/0042_add_index.sql --schema schema.sql\n"
         "  pgfence dryrun --replay-before migrations/0042_add_index.sql\n"
+        "  pgfence dryrun alembic/versions --schema dump.sql\n"
         "  pgfence dryrun --pg 15 --format json migrations/\n"
         "  pgfence dryrun --dsn postgresql://app@staging/app migrations/0042_x.sql\n"
     ),
@@ -332,9 +365,13 @@ def dryrun(
         ),
     ] = False,
     pg: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            "--pg", metavar="N", help="PostgreSQL major version to run on.", show_default=False
+            "--pg",
+            metavar="N[,N…]",
+            help="PostgreSQL major version(s) to run on: one (15), several (14,15,16,17,18: "
+            "run in parallel, with a table of where they differ) or all-available.",
+            show_default=False,
         ),
     ] = None,
     backend: Annotated[
@@ -346,6 +383,18 @@ def dryrun(
             show_default=False,
         ),
     ] = None,
+    image: Annotated[
+        str | None,
+        typer.Option(
+            "--image",
+            metavar="NAME",
+            help="With --backend docker: the image (default postgres:N).",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Report how the server was found.")
+    ] = False,
     pg_bin: Annotated[
         str | None,
         typer.Option(
@@ -398,6 +447,7 @@ def dryrun(
     fmt: FormatOpt = OutputFormat.table,
     fail_on: FailOnOpt = FailOn.high,
     max_file_size: MaxSizeOpt = 16,
+    migration_format: MigrationFormatOpt = MigrationFormat.auto,
     disable: DisableOpt = None,
     severity: SeverityOpt = None,
     max_lock_timeout: MaxLockTimeoutOpt = "10s",
@@ -409,7 +459,7 @@ def dryrun(
     printed next to the static prediction, with a verdict per statement.
     """
 
-    def action() -> Report:
+    def action() -> Report | MatrixReport:
         from pgfence.dryrun.runner import DryRunOptions, dry_run
         from pgfence.dryrun.servers import ServerChoice, choose
         from pgfence.sources import earlier_migrations, load_migrations
@@ -427,7 +477,7 @@ def dryrun(
 
             read_text(schema, max_bytes=None)  # a bad schema file fails before any server starts
         max_bytes = max_file_size * 1024 * 1024
-        migrations = load_migrations(paths, max_bytes=max_bytes)
+        migrations = load_migrations(paths, max_bytes=max_bytes, fmt=migration_format.value)
         before = earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else []
         options = DryRunOptions(
             statement_timeout_s=parse_duration(statement_timeout, "--statement-timeout"),
@@ -440,16 +490,63 @@ def dryrun(
             fail_on=Severity.parse(fail_on.value),
             settings=settings,
         )
-        choice = ServerChoice(
-            backend=backend.value if backend else None, pg=pg, pg_bin=pg_bin, dsn=dsn
-        )
+        majors = _majors(pg)
+        name = backend.value if backend else None
+        choices = [
+            ServerChoice(backend=name, pg=major, pg_bin=pg_bin, dsn=dsn, image=image)
+            for major in majors
+        ]
         _terminate_on_sigterm()
-        with choose(choice) as server:
-            return dry_run(server, migrations, options, progress=_progress())
+        say = _progress(verbose)
+        if len(choices) > 1:
+            from pgfence.dryrun.matrix import run_matrix
 
-    report = _run(action)
-    _emit(report, fmt)
-    raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
+            if dsn or pg_bin:
+                raise UsageError(
+                    "several --pg versions need servers pgfence starts: not --dsn or --pg-bin"
+                )
+            return run_matrix(choices, migrations, options, progress=say)
+        with choose(choices[0], say) as server:
+            return dry_run(server, migrations, options, progress=say)
+
+    result = _run(action)
+    if isinstance(result, Report):
+        _emit(result, fmt)
+    else:
+        _emit_matrix(result, fmt)
+    raise typer.Exit(EXIT_FINDINGS if result.failed else EXIT_OK)
+
+
+def _majors(pg: str | None) -> list[int | None]:
+    """--pg: nothing, one major, a comma-separated list, or all-available."""
+    if pg is None:
+        return [None]
+    if pg.strip() == "all-available":
+        from pgfence.dryrun.servers import available
+
+        return list(available())
+    majors: list[int | None] = []
+    for part in pg.split(","):
+        if not part.strip().isdigit():
+            raise UsageError(
+                f"--pg {pg!r}: expected a major version such as 15, a list such "
+                "as 14,15,16, or all-available"
+            )
+        majors.append(int(part))
+    return list(dict.fromkeys(majors))
+
+
+def _emit_matrix(matrix: MatrixReport, fmt: OutputFormat) -> None:
+    from pgfence.reporting import matrix as matrix_report
+
+    if fmt is OutputFormat.json:
+        sys.stdout.write(matrix_report.render_json(matrix, pretty=sys.stdout.isatty()))
+    else:
+        import shutil
+
+        width = shutil.get_terminal_size((100, 24)).columns
+        sys.stdout.write(matrix_report.render_table(matrix, width=width))
+    sys.stdout.flush()
 
 
 @app.command(
@@ -533,6 +630,10 @@ def verify(
             typer.echo(f"pgfence verify · PostgreSQL {server.version} ({server.backend})")
             for scenario in chosen:
                 if not scenario.applies_to(server.major):
+                    continue
+                lacking = scenarios.missing_extensions(scenario, server)
+                if lacking:
+                    typer.echo(f"  {'skipped':8} {scenario.name} (no {', '.join(lacking)} here)")
                     continue
                 if say:
                     say(f"scenario {scenario.name}")

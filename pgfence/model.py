@@ -17,6 +17,7 @@ __all__ = [
     "Location",
     "LockMode",
     "LockOnRelation",
+    "MatrixReport",
     "Migration",
     "Observation",
     "ObservedLock",
@@ -33,6 +34,7 @@ __all__ = [
     "TxScope",
     "Verdict",
     "VerdictKind",
+    "VersionDifference",
 ]
 
 
@@ -158,13 +160,10 @@ class LockOnRelation:
     # Created by this migration's own (uncommitted) transaction: no one else can see it,
     # so its lock blocks nobody.
     new: bool = False
-    # No query can use it any more (an index DROP INDEX CONCURRENTLY has made invalid):
-    # its lock blocks nobody either.
-    unused: bool = False
 
     @property
     def blocks_nobody(self) -> bool:
-        return self.new or self.unused
+        return self.new
 
 
 @dataclass(frozen=True)
@@ -351,3 +350,25 @@ class Report:
     @property
     def failed(self) -> bool:
         return bool(self.failing_findings or self.under_predicted)
+
+
+@dataclass(frozen=True)
+class VersionDifference:
+    """One statement that behaves differently on different Postgres versions."""
+
+    location: Location
+    sql: str
+    # For each major: its behaviour in a few words (locks, rewrite, blocking, error).
+    by_version: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True)
+class MatrixReport:
+    """The same migrations dry-run on several Postgres versions."""
+
+    reports: tuple[Report, ...]
+    differences: tuple[VersionDifference, ...]
+
+    @property
+    def failed(self) -> bool:
+        return any(r.failed for r in self.reports)

@@ -35,6 +35,8 @@ class Scenario:
     max_pg: int = 18
     # SQLSTATEs the migration is expected to fail with, by statement line.
     expect_errors: dict[int, str] = field(default_factory=dict)
+    # Extensions the schema needs; a server without them skips the scenario.
+    requires_extensions: tuple[str, ...] = ()
 
     def applies_to(self, major: int) -> bool:
         return self.min_pg <= major <= self.max_pg
@@ -69,7 +71,25 @@ def load(path: Path) -> Scenario:
         min_pg=int(meta.get("min_pg", 14)),
         max_pg=int(meta.get("max_pg", 18)),
         expect_errors={int(k): v for k, v in meta.get("expect_errors", {}).items()},
+        requires_extensions=tuple(meta.get("requires_extensions", ())),
     )
+
+
+def missing_extensions(scenario: Scenario, server: Server) -> list[str]:
+    """Extensions the scenario needs that this server does not have."""
+    if not scenario.requires_extensions:
+        return []
+    import psycopg
+
+    with psycopg.connect(server.dsn(), autocommit=True) as conn:
+        have = {
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM pg_available_extensions WHERE name = ANY(%s)",
+                (list(scenario.requires_extensions),),
+            )
+        }
+    return [e for e in scenario.requires_extensions if e not in have]
 
 
 def run(scenario: Scenario, server: Server) -> Report:
@@ -114,25 +134,31 @@ def _statement(s: StatementReport) -> dict[str, Any]:
 
 
 def _locks(o: Observation) -> list[list[str]]:
-    """Acquired locks on relations that existed before, one per relation and mode.
+    """Acquired locks on relations that existed before: [relation, mode, kind, table].
+
+    `table` is the table an index or TOAST relation belongs to ("" for others).
 
     Sampled statements are caught at moments only; for them keep the strongest mode per
     table and leave out indexes, TOAST and ACCESS SHARE, which a short phase can take and
     release unseen (the gate makes every table-level request visible).
     """
+    dependent = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
     pairs: set[tuple[str, LockMode]] = set()
+    about: dict[str, tuple[str, str]] = {}
     for lock in o.locks:
         if lock.new or not lock.acquired:
             continue
-        if o.sampled and lock.kind in (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST):
+        if o.sampled and lock.kind in dependent:
             continue
-        pairs.add((_stable_lock_name(lock.relation, lock.kind, lock.table), lock.mode))
+        name = _stable_lock_name(lock.relation, lock.kind, lock.table)
+        pairs.add((name, lock.mode))
+        about[name] = (lock.kind.value, lock.table or "" if lock.kind in dependent else "")
     if o.sampled:
         strongest: dict[str, LockMode] = {}
         for relation, mode in pairs:
             strongest[relation] = max(strongest.get(relation, mode), mode)
         pairs = {(r, m) for r, m in strongest.items() if m is not LockMode.ACCESS_SHARE}
-    return [[relation, mode.pg_name] for relation, mode in sorted(pairs)]
+    return [[relation, mode.pg_name, *about[relation]] for relation, mode in sorted(pairs)]
 
 
 def _stable_lock_name(relation: str, kind: RelKind, table: str | None) -> str:

@@ -7,30 +7,24 @@ runs in a database of its own (DryRunOptions.database) so tests do not see each 
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from pgfence.dryrun.servers import local_bin_dirs
+# Extra majors fetched by `make pg-versions` (tools/fetch_postgres.py) for the tests.
+os.environ.setdefault(
+    "PGFENCE_PG_DIRS", str(Path(__file__).resolve().parent.parent / ".cache" / "pg")
+)
+
+from pgfence.dryrun.servers import available
 from pgfence.dryrun.servers.base import Server
-from pgfence.dryrun.servers.embedded import embedded_bin_dir, embedded_server
-from pgfence.dryrun.servers.local import LocalServer, binary_version
+from pgfence.dryrun.servers.embedded import embedded_server
+from pgfence.dryrun.servers.local import LocalServer
 
-
-def available_majors() -> dict[int, str]:
-    """Postgres majors this machine can start, and where from."""
-    found: dict[int, str] = {}
-    embedded = embedded_bin_dir()
-    if embedded is not None:
-        found[int(binary_version(embedded).split(".")[0])] = str(embedded)
-    for major in range(14, 19):
-        dirs = local_bin_dirs(major)
-        if dirs and major not in found:
-            found[major] = str(dirs[0])
-    return found
-
-
-MAJORS = available_majors()
+# Postgres majors this machine can start: major -> (backend, bin dir).
+MAJORS = available()
 
 
 class Servers:
@@ -43,13 +37,8 @@ class Servers:
         if major not in MAJORS:
             pytest.skip(f"no PostgreSQL {major} on this machine")
         if major not in self._started:
-            bin_dir = MAJORS[major]
-            embedded = embedded_bin_dir()
-            server: Server = (
-                embedded_server()
-                if embedded is not None and bin_dir == str(embedded)
-                else LocalServer(bin_dir)
-            )
+            backend, bin_dir = MAJORS[major]
+            server: Server = embedded_server() if backend == "embedded" else LocalServer(bin_dir)
             server.start()
             self._started[major] = server
         return self._started[major]

@@ -23,8 +23,6 @@ scenarios). Roles name the relations a row locks:
   sequence           a sequence the statement names or uses
   toast-index        the index of the target's TOAST table (REINDEX TABLE rebuilds it)
   partition-indexes  the indexes of the target's partitions
-  unused-index       an index no query can use any more (DROP INDEX CONCURRENTLY's last step):
-                     its lock blocks nobody
 """
 
 from __future__ import annotations
@@ -60,7 +58,6 @@ ROLES = (
     "sources",
     "sequence",
     "toast-index",
-    "unused-index",
     "partition-indexes",
 )
 
@@ -265,9 +262,9 @@ ROWS: tuple[LockRow, ...] = (
          note="Two scans and waits for older transactions; reads and writes go on."),
     _row("drop-index", "DROP INDEX", ("index", AE), ("index-table", AE)),
     _row("drop-index.concurrently", "DROP INDEX CONCURRENTLY",
-         ("unused-index", AE), ("index-table", SUE), transactional=False,
-         note="SHARE UPDATE EXCLUSIVE on the table; the index itself is locked ACCESS EXCLUSIVE "
-              "at the end, when nothing uses it any more."),
+         ("index", AE), ("index-table", SUE), transactional=False,
+         note="SHARE UPDATE EXCLUSIVE on the table; at the very end ACCESS EXCLUSIVE on the "
+              "index, which a query being planned waits for, briefly (measured)."),
     _row("reindex.index", "REINDEX INDEX", ("index", AE), ("index-table", S),
          rewrite=("index",), scan=("index-table",),
          note="ACCESS EXCLUSIVE on the index blocks every query the planner considers it for."),

@@ -81,10 +81,19 @@ class RelationFile:
     table: str | None  # for an index or TOAST table: the table it belongs to
 
 
-def relation_files(conn: psycopg.Connection) -> dict[int, RelationFile]:
+def relation_files(
+    conn: psycopg.Connection, oids: set[int] | None = None
+) -> dict[int, RelationFile]:
+    """User relations and their data files as `conn` sees them (all, or those in `oids`)."""
+    if oids is None:
+        rows = conn.execute(queries.RELATION_FILES, ())  # () so that %% reads as %
+    elif not oids:
+        return {}
+    else:
+        rows = conn.execute(queries.RELATION_FILES_BY_OID, (sorted(oids),))
     return {
         oid: RelationFile(oid, filenode, name, relkind, table)
-        for oid, filenode, name, relkind, table in conn.execute(queries.RELATION_FILES)
+        for oid, filenode, name, relkind, table in rows
     }
 
 
@@ -130,65 +139,52 @@ def backend_locks(probe: psycopg.Connection, pid: int) -> list[RawLock]:
 _TABLE_MODES = {mode.pg_name for mode in LockMode}
 
 
-@dataclass(frozen=True)
-class RelationName:
-    name: str
-    kind: RelKind
-    table: str | None
-    system: bool
+def backend_locks_with_files(
+    probe: psycopg.Connection, pid: int
+) -> tuple[list[RawLock], dict[int, RelationFile]]:
+    """The backend's relation locks, and those relations as the probe session sees them."""
+    locks: list[RawLock] = []
+    files: dict[int, RelationFile] = {}
+    for oid, mode, granted, filenode, name, relkind, owner in probe.execute(
+        queries.BACKEND_RELATION_LOCKS_WITH_FILES, (pid,)
+    ):
+        if mode not in _TABLE_MODES:
+            continue
+        locks.append(RawLock(oid, LockMode.from_pg_name(mode), granted))
+        if name is not None:
+            files[oid] = RelationFile(oid, filenode, name, relkind, owner)
+    return locks, files
 
 
-def resolve(conns: list[psycopg.Connection], oids: set[int]) -> dict[int, RelationName]:
-    """Names for relation OIDs, asking each session in turn.
-
-    The migration's own session sees relations its uncommitted transaction created, which
-    no other session can see yet.
-    """
-    names: dict[int, RelationName] = {}
-    for conn in conns:
-        missing = sorted(oids - names.keys())
-        if not missing:
-            break
-        for oid, schema, relname, relkind, table in conn.execute(
-            queries.RELATIONS_BY_OID, (missing,)
-        ):
-            system = schema in ("pg_catalog", "information_schema") or (
-                schema == "pg_toast" and (table is None or table.split(".")[0] in ("pg_catalog",))
-            )
-            names[oid] = RelationName(
-                f"{schema}.{relname}", RelKind.from_pg_relkind(relkind), table, system
-            )
-    return names
+# OIDs below this are Postgres's own (initdb); user relations are numbered from it.
+FIRST_USER_OID = 16384
 
 
 def observed_locks(
     raw: list[RawLock],
-    names: dict[int, RelationName],
+    now: dict[int, RelationFile],
     before: dict[int, RelationFile],
     already_held: set[tuple[str, LockMode]],
 ) -> list[ObservedLock]:
-    """Name the locks; a relation that did not exist before the statement is new.
+    """Name the locks. `before`: the relations as other sessions saw them; `now`: as after.
 
     A relation that existed before keeps the name it had then, so a lock on a table the
     statement renames or drops is reported under the name the migration used for it. One
-    created and dropped within the statement (the transient heap of a rewrite) is new.
+    that did not exist before is new (no other session can see it yet; this includes the
+    transient heap of a rewrite, created and dropped within the statement).
     """
     out = []
     for lock in raw:
-        name = names.get(lock.oid)
-        if lock.oid in before:
-            old = before[lock.oid]
-            system = name.system if name is not None else False
-            name = RelationName(old.name, RelKind.from_pg_relkind(old.relkind), old.table, system)
-        if name is not None and name.system:
-            continue
-        relation = name.name if name else f"(transient relation {lock.oid})"
-        kind = name.kind if name else RelKind.UNKNOWN
+        if lock.oid < FIRST_USER_OID:
+            continue  # system catalogs
+        file = before.get(lock.oid) or now.get(lock.oid)
+        relation = file.name if file else f"(transient relation {lock.oid})"
+        kind = RelKind.from_pg_relkind(file.relkind) if file else RelKind.UNKNOWN
         acquired = (relation, lock.mode) not in already_held
         new = lock.oid not in before
         out.append(
             ObservedLock(
-                relation, lock.mode, lock.granted, kind, name.table if name else None, new, acquired
+                relation, lock.mode, lock.granted, kind, file.table if file else None, new, acquired
             )
         )
     return sorted(out, key=lambda o: (o.new, o.kind is not RelKind.TABLE, o.relation, o.mode))

@@ -28,9 +28,9 @@ from pgfence.dryrun.introspect import (
     RawLock,
     RelationFile,
     backend_locks,
+    backend_locks_with_files,
     observed_locks,
     relation_files,
-    resolve,
     rewritten,
 )
 from pgfence.locks import LockMode
@@ -48,12 +48,68 @@ def connect(dsn: str, *, application_name: str) -> psycopg.Connection:
     return conn
 
 
+class _Watchdog:
+    """Cancels the statement running on a connection once its time is up.
+
+    The timeout is the client's, so nothing is SET in the migration's own session. One
+    thread serves every statement (starting a thread per statement costs a millisecond).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._target: tuple[psycopg.Connection, float] | None = None
+        self._fired = False
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+
+    def arm(self, conn: psycopg.Connection, timeout_s: float) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._watch, name="pgfence-watchdog", daemon=True
+                )
+                self._thread.start()
+            self._target = (conn, time.monotonic() + timeout_s)
+            self._fired = False
+            self._lock.notify()
+
+    def disarm(self) -> bool:
+        """Stop watching; True if the statement was cancelled for running too long."""
+        with self._lock:
+            self._target = None
+            self._lock.notify()
+            return self._fired
+
+    def stop(self) -> None:
+        with self._lock:
+            self._target = None
+            self._stopped = True
+            self._lock.notify()
+
+    def _watch(self) -> None:
+        with self._lock:
+            while not self._stopped:
+                if self._target is None:
+                    self._lock.wait()
+                    continue
+                conn, deadline = self._target
+                left = deadline - time.monotonic()
+                if left > 0:
+                    self._lock.wait(left)
+                    continue
+                self._fired = True
+                self._target = None
+                with contextlib.suppress(Exception):
+                    conn.cancel()
+
+
 @dataclass
 class Sessions:
     migration: psycopg.Connection
     probe: psycopg.Connection
     dsn: str
     migration_pid: int = 0
+    watchdog: _Watchdog = field(default_factory=_Watchdog)
 
     def __post_init__(self) -> None:
         self.migration_pid = self.migration.info.backend_pid
@@ -69,6 +125,7 @@ class Sessions:
         return cls(migration, probe, dsn)
 
     def close(self) -> None:
+        self.watchdog.stop()
         for conn in (self.migration, self.probe):
             with contextlib.suppress(Exception):
                 conn.close()
@@ -84,15 +141,12 @@ class Execution:
     waited_for_lock: bool = False
 
 
-def execute(conn: psycopg.Connection, statement: Statement, timeout_s: float) -> Execution:
-    """Run one statement; a watchdog cancels it after `timeout_s`.
-
-    The timeout is the client's, so nothing is SET in the migration's own session.
-    """
-    timer = threading.Timer(timeout_s, conn.cancel)
-    timer.daemon = True
+def execute(
+    conn: psycopg.Connection, statement: Statement, timeout_s: float, watchdog: _Watchdog
+) -> Execution:
+    """Run one statement, cancelled by the watchdog after `timeout_s`."""
     start = time.perf_counter()
-    timer.start()
+    watchdog.arm(conn, timeout_s)
     try:
         if statement.copy_data is not None:
             with conn.cursor() as cur, cur.copy(statement.sql) as copy:
@@ -101,7 +155,7 @@ def execute(conn: psycopg.Connection, statement: Statement, timeout_s: float) ->
             conn.execute(statement.sql)  # no parameters: the text is sent as written
         return Execution(duration_ms=(time.perf_counter() - start) * 1000)
     except errors.QueryCanceled as exc:
-        timed_out = not timer.is_alive()
+        timed_out = watchdog.disarm()
         message = (
             f"cancelled after {timeout_s:g} s (--statement-timeout)"
             if timed_out
@@ -119,7 +173,7 @@ def execute(conn: psycopg.Connection, statement: Statement, timeout_s: float) ->
             waited_for_lock=isinstance(exc, errors.LockNotAvailable),
         )
     finally:
-        timer.cancel()
+        watchdog.disarm()
 
 
 def _error(exc: psycopg.Error, statement: Statement) -> StatementError:
@@ -162,15 +216,22 @@ def measure_blocking(probe: psycopg.Connection, locks: list[ObservedLock]) -> Bl
     dependents = _dependent_locks(locks)
     for table in tables_behind(locks):
         ident = _ident(table)
-        read_ok = _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ACCESS SHARE"))
-        if read_ok is None:
+        # A writer's ROW EXCLUSIVE conflicts with everything a reader's ACCESS SHARE does:
+        # if a writer gets in, so does a reader (one round trip in the common case).
+        write_ok = _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ROW EXCLUSIVE"))
+        read_ok = (
+            True
+            if write_ok
+            else _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ACCESS SHARE"))
+        )
+        if write_ok is None and read_ok is None:
             unknown = True
             continue
-        if not read_ok:
+        if read_ok is False:
             reads = writes = True
             select_blocked.append(table)
             continue
-        if _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ROW EXCLUSIVE")) is False:
+        if write_ok is False:
             writes = True
         modes = dependents.get(table, set())
         timeout = SELECT_PROBE_TIMEOUT_MS
@@ -249,16 +310,22 @@ def tables_behind(locks: list[ObservedLock]) -> list[str]:
 
 @dataclass
 class TransactionalObserver:
-    """Observe statements run inside the migration session's open transaction."""
+    """Observe statements run inside the migration session's open transaction.
+
+    No snapshot of the whole schema is taken: only relations the statement holds a lock
+    on can have been rewritten or created, and for those the probe session still sees the
+    files they had before the transaction while the migration session sees the new ones.
+    """
 
     sessions: Sessions
     timeout_s: float
     held: set[tuple[str, LockMode]] = field(default_factory=set)
+    # Relations as the migration session saw them after the transaction's earlier statements.
+    seen: dict[int, RelationFile] = field(default_factory=dict)
 
     def observe(self, statement: Statement) -> tuple[Observation, Execution]:
-        migration = self.sessions.migration
-        before = relation_files(migration)
-        execution = execute(migration, statement, self.timeout_s)
+        migration, probe = self.sessions.migration, self.sessions.probe
+        execution = execute(migration, statement, self.timeout_s, self.sessions.watchdog)
         if execution.error is not None:
             return (
                 Observation(
@@ -268,15 +335,18 @@ class TransactionalObserver:
                 ),
                 execution,
             )
-        after = relation_files(migration)
-        raw = backend_locks(self.sessions.probe, self.sessions.migration_pid)
-        locks = self._named(raw, before)
+        raw, committed = backend_locks_with_files(probe, self.sessions.migration_pid)
+        oids = {lock.oid for lock in raw}
+        now = relation_files(migration, oids)
+        baseline = {**committed, **{oid: f for oid, f in self.seen.items() if oid in oids}}
+        locks = observed_locks(raw, now, committed, self.held)
         self.held |= {(lock.relation, lock.mode) for lock in locks}
-        blocking = measure_blocking(self.sessions.probe, locks)
+        self.seen.update(now)
+        blocking = measure_blocking(probe, locks)
         return (
             Observation(
                 locks=tuple(locks),
-                rewritten=tuple(r.name for r in rewritten(before, after)),
+                rewritten=tuple(r.name for r in rewritten(baseline, now)),
                 blocks_reads=blocking.reads,
                 blocks_writes=blocking.writes,
                 select_blocked=blocking.select_blocked,
@@ -285,12 +355,9 @@ class TransactionalObserver:
             execution,
         )
 
-    def _named(self, raw: list[RawLock], before: dict[int, RelationFile]) -> list[ObservedLock]:
-        names = resolve([self.sessions.migration], {lock.oid for lock in raw})
-        return observed_locks(raw, names, before, self.held)
-
     def end_transaction(self) -> None:
         self.held.clear()
+        self.seen.clear()
 
 
 # ---- statements that cannot run in a transaction block -----------------------------------------
@@ -315,7 +382,9 @@ class SampledObserver:
         result: dict[str, Execution] = {}
 
         def run() -> None:
-            result["execution"] = execute(migration, statement, self.timeout_s)
+            result["execution"] = execute(
+                migration, statement, self.timeout_s, self.sessions.watchdog
+            )
 
         samples: dict[tuple[int, LockMode], bool] = {}
         waited_on_others = False
@@ -354,9 +423,9 @@ class SampledObserver:
             gate.open_all()
         execution = result["execution"]
         after = relation_files(migration)
-        names = resolve([migration], {oid for oid, _ in samples})
         raw_all = [RawLock(oid, mode, granted) for (oid, mode), granted in samples.items()]
-        locks = observed_locks(raw_all, names, before, set())
+        now = relation_files(migration, {oid for oid, _ in samples})
+        locks = observed_locks(raw_all, now, before, set())
         # A lock only ever seen waiting was granted later (or the statement failed).
         locks = [
             ObservedLock(lock.relation, lock.mode, True, lock.kind, lock.table, lock.new)
@@ -391,9 +460,9 @@ class SampledObserver:
     def _blocking_now(self, raw: list[RawLock], before: dict[int, RelationFile]) -> Blocking | None:
         """Measure blocking while the statement holds `raw`; None if it let go meanwhile."""
         granted = [lock for lock in raw if lock.granted]
-        names = resolve([self.sessions.probe], {lock.oid for lock in granted})
+        now = relation_files(self.sessions.probe, {lock.oid for lock in granted})
         blocking = measure_blocking(
-            self.sessions.probe, observed_locks(granted, names, before, set())
+            self.sessions.probe, observed_locks(granted, now, before, set())
         )
         still = {
             (lock.oid, lock.mode)

@@ -9,27 +9,37 @@ SERVER_VERSION = (
     "SELECT current_setting('server_version'), current_setting('server_version_num')::int"
 )
 
-# Every user relation with its file node: run before and after a statement to see
-# which relations got new files (a rewrite). TOAST tables are listed with their table.
-RELATION_FILES = """
-SELECT c.oid::bigint, c.relfilenode::bigint, n.nspname || '.' || c.relname, c.relkind::text,
-       coalesce(owner_n.nspname || '.' || owner.relname,
-                tblowner_n.nspname || '.' || tblowner.relname,
-                tbl_n.nspname || '.' || tbl.relname)
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_class owner ON c.relkind = 't' AND owner.reltoastrelid = c.oid
-LEFT JOIN pg_namespace owner_n ON owner_n.oid = owner.relnamespace
-LEFT JOIN pg_index ix ON ix.indexrelid = c.oid
-LEFT JOIN pg_class tbl ON tbl.oid = ix.indrelid
-LEFT JOIN pg_namespace tbl_n ON tbl_n.oid = tbl.relnamespace
-LEFT JOIN pg_class tblowner ON tbl.relkind = 't' AND tblowner.reltoastrelid = tbl.oid
-LEFT JOIN pg_namespace tblowner_n ON tblowner_n.oid = tblowner.relnamespace
-WHERE c.relkind IN ('r', 'p', 'i', 'I', 'S', 't', 'm', 'v', 'f')
-  AND (n.nspname NOT IN ('pg_catalog', 'information_schema')
-       AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast_temp%')
-  AND (c.relkind <> 't' OR owner_n.nspname NOT IN ('pg_catalog', 'information_schema'))
+# A relation, its data file, and the table it belongs to (for an index or a TOAST table,
+# and for the index of a TOAST table: the user's table). Scalar subqueries run only for
+# the rows asked for; pg_class has no index on reltoastrelid.
+_OWNER = """(SELECT on_.nspname || '.' || o.relname FROM pg_class o
+            JOIN pg_namespace on_ ON on_.oid = o.relnamespace WHERE o.reltoastrelid = {toast})"""
+_RELATION_FILE = f"""c.oid::bigint AS oid, c.relfilenode::bigint AS filenode,
+       n.nspname || '.' || c.relname AS name, c.relkind::text AS relkind,
+       CASE WHEN c.relkind = 't' THEN {_OWNER.format(toast="c.oid")}
+            WHEN c.relkind IN ('i', 'I') THEN (
+                SELECT CASE WHEN t.relkind = 't' THEN {_OWNER.format(toast="t.oid")}
+                            ELSE tn.nspname || '.' || t.relname END
+                FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid
+                JOIN pg_namespace tn ON tn.oid = t.relnamespace
+                WHERE x.indexrelid = c.oid) END AS owner"""
+
+# OIDs below 16384 (FirstNormalObjectId) are Postgres's own catalogs and their TOAST.
+_USER_RELATIONS = """c.oid >= 16384
+  AND c.relkind IN ('r', 'p', 'i', 'I', 'S', 't', 'm', 'v', 'f')
+  AND n.nspname NOT LIKE 'pg_temp%%' AND n.nspname NOT LIKE 'pg_toast_temp%%'"""
+
+# Every user relation with its file node, as the asking session sees it: run before and
+# after a statement that cannot be observed inside a transaction, to see what got new files.
+RELATION_FILES = f"""
+SELECT {_RELATION_FILE}
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {_USER_RELATIONS}
 """
+
+# The same for a few relations. The migration's own session sees its uncommitted changes;
+# every other session still sees the relations as they were before that transaction.
+RELATION_FILES_BY_OID = RELATION_FILES + "  AND c.oid = ANY(%s)\n"
 
 # The relation locks one backend holds or waits for.
 BACKEND_RELATION_LOCKS = """
@@ -39,29 +49,22 @@ WHERE l.pid = %s AND l.locktype = 'relation' AND l.database = (
     SELECT oid FROM pg_database WHERE datname = current_database())
 """
 
+# The same, with each relation as the asking (probe) session sees it: one round trip.
+BACKEND_RELATION_LOCKS_WITH_FILES = f"""
+SELECT l.relation::bigint, l.mode, l.granted, f.filenode, f.name, f.relkind, f.owner
+FROM pg_locks l
+LEFT JOIN LATERAL (
+    SELECT {_RELATION_FILE}
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = l.relation AND {_USER_RELATIONS}) f ON true
+WHERE l.pid = %s AND l.locktype = 'relation' AND l.database = (
+    SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
 RELATION_OID = "SELECT %s::regclass::oid::bigint"
 
 # Is the backend waiting for a lock right now (any lock type)?
 BACKEND_WAITING = "SELECT count(*) > 0 FROM pg_locks WHERE pid = %s AND NOT granted"
-
-# Names, kinds and owning tables of relations by OID, as the asking session sees them.
-# The owning table of a TOAST table, and of a TOAST table's index, is the user table.
-RELATIONS_BY_OID = """
-SELECT c.oid::bigint, n.nspname, c.relname, c.relkind::text,
-       coalesce(owner_n.nspname || '.' || owner.relname,
-                tblowner_n.nspname || '.' || tblowner.relname,
-                tbl_n.nspname || '.' || tbl.relname)
-FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_class owner ON c.relkind = 't' AND owner.reltoastrelid = c.oid
-LEFT JOIN pg_namespace owner_n ON owner_n.oid = owner.relnamespace
-LEFT JOIN pg_index ix ON ix.indexrelid = c.oid
-LEFT JOIN pg_class tbl ON tbl.oid = ix.indrelid
-LEFT JOIN pg_namespace tbl_n ON tbl_n.oid = tbl.relnamespace
-LEFT JOIN pg_class tblowner ON tbl.relkind = 't' AND tblowner.reltoastrelid = tbl.oid
-LEFT JOIN pg_namespace tblowner_n ON tblowner_n.oid = tblowner.relnamespace
-WHERE c.oid = ANY(%s)
-"""
 
 # ---- the schema, for the static prediction ------------------------------------------------
 

@@ -187,6 +187,11 @@ class _Replayer:
             self.result.roles_created.append(role.group(1))
             self.run_one(statement, attempts + 1)
             return
+        if isinstance(exc, errors.DuplicateObject) and isinstance(
+            statement.node, ast.CreateRoleStmt
+        ):
+            # Roles belong to the whole server: one the dump creates may exist already.
+            return
         extension = _MISSING_EXTENSION.search(message)
         if extension and isinstance(statement.node, ast.CreateExtensionStmt):
             name = extension.group(1) or extension.group(2)

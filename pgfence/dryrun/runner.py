@@ -18,6 +18,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 from pglast import ast
@@ -43,6 +44,7 @@ from pgfence.model import (
     Severity,
     Statement,
     StatementReport,
+    TxScope,
 )
 from pgfence.verdict import judge
 
@@ -118,30 +120,43 @@ def _on_throwaway(
         _prepare(server, dsn, options, say)
         targets = [(dsn, list(migrations))]
     reports: list[StatementReport] = []
-    facts: list[StatementFacts] = []
     findings: list[Finding] = []
     for dsn, group in targets:
-        sessions = Sessions.open(dsn)
-        try:
-            run = _Run(
-                sessions,
-                load_catalog(sessions.migration),
-                server.major,
-                options,
-                throwaway=True,
-                say=say,
-            )
-            for migration in group:
-                say(f"dry-running {migration.path}")
-                run.migration(migration)
-            run.finish()
-            reports.extend(run.reports)
-            facts.extend(run.facts)
-            findings.extend(run.file_findings)
-        finally:
-            sessions.close()
-    reports, more = finish(reports, facts, migrations, options.settings)
-    return reports, findings + more
+        group_reports, group_findings = run_in_database(server, dsn, group, options, say)
+        reports.extend(group_reports)
+        findings.extend(group_findings)
+    return reports, findings
+
+
+def run_in_database(
+    server: Server,
+    dsn: str,
+    migrations: Sequence[Migration],
+    options: DryRunOptions,
+    say: Progress | None = None,
+) -> tuple[list[StatementReport], list[Finding]]:
+    """Observe `migrations`, in order, in the database at `dsn` of a throwaway server.
+
+    The policies and the ignore comments see each file whole, so a group is complete.
+    """
+    sessions = Sessions.open(dsn)
+    try:
+        run = _Run(
+            sessions,
+            load_catalog(sessions.migration),
+            server.major,
+            options,
+            throwaway=True,
+            say=say or (lambda _message: None),
+        )
+        for migration in migrations:
+            run.say(f"dry-running {migration.path}")
+            run.migration(migration)
+        run.finish()
+        reports, more = finish(run.reports, run.facts, migrations, options.settings)
+        return reports, run.file_findings + more
+    finally:
+        sessions.close()
 
 
 def _prepare(server: Server, dsn: str, options: DryRunOptions, say: Progress) -> None:
@@ -220,7 +235,12 @@ class _Run:
         self.reports: list[StatementReport] = []
         self.facts: list[StatementFacts] = []  # one per report, for the policies
         self.file_findings: list[Finding] = []
-        self.in_explicit = False
+        self.in_explicit = False  # inside the migration's own BEGIN … COMMIT
+        # The transaction block a migration tool wraps around the file (or several files),
+        # opened by us as the tool would: statements of that block run in it.
+        self.runner_block: int | None = None
+        # A tool's transaction that failed, and where: its other statements never run.
+        self.failed_block: tuple[int, str] | None = None
         self.open_tx: list[int] = []  # report indexes of the statements of the open transaction
         self.index = 0
         self.broken = False  # an existing server's transaction failed: nothing more runs
@@ -232,6 +252,15 @@ class _Run:
         failed: str | None = None
         for position, statement in enumerate(migration.statements):
             report, facts = self._analyse(statement, migration.statements[position + 1 :])
+            tx = statement.transaction
+            if (
+                self.failed_block is not None
+                and tx.scope is TxScope.RUNNER
+                and tx.block == self.failed_block[0]
+            ):
+                failed = (
+                    failed or f"the migration tool's transaction failed at {self.failed_block[1]}"
+                )
             if failed is not None or self.broken:
                 reason = failed or "an earlier statement failed in the dry-run's transaction"
                 self._add(report, facts, Observation(ran=False, not_run_reason=reason))
@@ -242,13 +271,18 @@ class _Run:
                 failed = (
                     f"an earlier statement of this file failed (line {statement.location.line})"
                 )
+                if tx.scope is TxScope.RUNNER and tx.block is not None:
+                    where = f"{Path(statement.location.file).name}:{statement.location.line}"
+                    self.failed_block = (tx.block, where)
                 self._after_failure()
         if self.in_explicit and self.throwaway:
             # The file ended inside BEGIN without COMMIT: psql would roll it back at exit.
             self._end_transaction(commit=False)
 
     def finish(self) -> None:
-        if self.throwaway and self.open_tx:
+        if self.throwaway and self.runner_block is not None:
+            self._end_transaction(commit=True)  # the tool commits at the end of its run
+        elif self.throwaway and self.open_tx:
             self._end_transaction(commit=False)
         self._add_dynamic_findings()
 
@@ -279,10 +313,13 @@ class _Run:
         node = statement.node
         if node is None:
             return Observation(ran=False, not_run_reason="does not parse")
+        if self.throwaway:
+            self._follow_runner(statement)
         if isinstance(node, ast.TransactionStmt):
             return self._transaction_control(statement, node)
         transactional = report.prediction.transactional and runs_in_transaction(node)
-        if not transactional and not self.in_explicit:
+        in_transaction = self.in_explicit or self.runner_block is not None
+        if not transactional and not in_transaction:
             if not self.throwaway:
                 return Observation(
                     ran=False,
@@ -295,7 +332,7 @@ class _Run:
                     observation, invalid_indexes=self._invalid_indexes(report)
                 )
             return observation
-        wrapped = not self.in_explicit and self.throwaway
+        wrapped = not in_transaction and self.throwaway
         if wrapped:
             self.sessions.migration.execute("BEGIN")
         observation, execution = self.transactional.observe(statement)
@@ -313,6 +350,18 @@ class _Run:
                 found.extend(str(row[0]) for row in rows)
         return tuple(dict.fromkeys(found))
 
+    def _follow_runner(self, statement: Statement) -> None:
+        """Open and commit the migration tool's transactions as the tool would."""
+        tx = statement.transaction
+        in_block = tx.scope is TxScope.RUNNER
+        if self.runner_block is not None and (not in_block or tx.block != self.runner_block):
+            self._end_transaction(commit=True)
+        if in_block and self.runner_block is None and not self.in_explicit:
+            self.sessions.migration.execute("BEGIN")
+            self.runner_block = tx.block
+            self.transactional.end_transaction()
+            self.open_tx = []
+
     def _commit_single(self, observation: Observation) -> Observation:
         self.sessions.migration.execute("COMMIT")
         self.transactional.end_transaction()
@@ -328,11 +377,23 @@ class _Run:
                     "one transaction, rolled back"
                 ),
             )
-        result = execute(self.sessions.migration, statement, self.options.statement_timeout_s)
+        result = execute(
+            self.sessions.migration,
+            statement,
+            self.options.statement_timeout_s,
+            self.sessions.watchdog,
+        )
         observation = Observation(duration_ms=result.duration_ms, error=result.error)
         if result.error is not None:
             return observation
-        if node.kind in _OPEN and not self.in_explicit:
+        if self.runner_block is not None:
+            # Inside the tool's transaction BEGIN only warns; COMMIT / ROLLBACK end it.
+            if node.kind in _END:
+                self._record_hold_times()
+                self.runner_block = None
+                self.transactional.end_transaction()
+                self.open_tx = []
+        elif node.kind in _OPEN and not self.in_explicit:
             self.in_explicit = True
             self.transactional.end_transaction()
             self.open_tx = []
@@ -361,6 +422,7 @@ class _Run:
         if commit:
             self._record_hold_times()
         self.in_explicit = False
+        self.runner_block = None
         self.transactional.end_transaction()
         self.open_tx = []
 

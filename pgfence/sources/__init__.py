@@ -2,39 +2,64 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from pgfence.model import Migration
 from pgfence.sources.files import DEFAULT_MAX_BYTES, expand_paths
-from pgfence.sources.sql import BlockCounter, read_sql_file
+from pgfence.sources.sql import BlockCounter, file_ignores, read_sql_file
 
 
 def load_migrations(
-    paths: Sequence[str], *, max_bytes: int | None = DEFAULT_MAX_BYTES
+    paths: Sequence[str],
+    *,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    fmt: str = "auto",
 ) -> list[Migration]:
-    """Read every migration under `paths`, in the order migration tools apply them."""
-    blocks = BlockCounter()
-    return [read_sql_file(f, blocks=blocks, max_bytes=max_bytes) for f in expand_paths(paths)]
+    """Read every migration under `paths`, in the order migration tools apply them.
+
+    `fmt` names the migration format (see `pgfence.sources.formats.FORMATS`); "auto"
+    detects it for each PATH from file names and contents.
+    """
+    from pgfence.sources.formats import LoadContext, load
+
+    return [_with_file_ignores(m) for m in load(paths, LoadContext(BlockCounter(), max_bytes), fmt)]
+
+
+def _with_file_ignores(migration: Migration) -> Migration:
+    """`-- pgfence-ignore-file: rule` comments of SQL files read by a migration format."""
+    if migration.ignored_in_file or not migration.path.endswith(".sql"):
+        return migration
+    try:
+        text = Path(migration.path).read_text(errors="replace")
+    except OSError:
+        return migration
+    if "pgfence-ignore-file" not in text:
+        return migration
+    return dataclasses.replace(migration, ignored_in_file=file_ignores(text))
 
 
 def earlier_migrations(
     tested: Sequence[Migration], *, max_bytes: int | None = DEFAULT_MAX_BYTES
 ) -> list[Migration]:
-    """The migrations that sort before the first one under test, in its directory.
+    """The migrations that come before the first one under test, in its directory.
 
     `pgfence dryrun --replay-before migrations/0042_x.sql` applies 0001 … 0041 first,
     without observing them, so that 0042 runs against the schema it was written for.
+    For a migration format, "before" is that tool's order (revision chain, journal, …).
     """
-    import os
-
-    from pgfence.sources.files import natural_key
-
     if not tested:
         return []
-    first = tested[0].path
-    directory = os.path.dirname(first) or "."
+    first = tested[0]
+    if first.format != "sql":
+        return _earlier_in_format(tested, max_bytes)
+    from pgfence.sources.files import natural_key
+
+    directory = os.path.dirname(first.path) or "."
     siblings = expand_paths([directory])
-    key = natural_key(os.path.relpath(first, directory))
+    key = natural_key(os.path.relpath(first.path, directory))
     tested_paths = {os.path.realpath(m.path) for m in tested}
     blocks = BlockCounter()
     return [
@@ -43,3 +68,19 @@ def earlier_migrations(
         if natural_key(os.path.relpath(path, directory)) < key
         and os.path.realpath(path) not in tested_paths
     ]
+
+
+def _earlier_in_format(tested: Sequence[Migration], max_bytes: int | None) -> list[Migration]:
+    first = tested[0]
+    directory = os.path.dirname(first.path) or "."
+    if first.format == "prisma":  # <migrations>/<name>/migration.sql
+        directory = os.path.dirname(directory) or "."
+    everything = load_migrations([directory], max_bytes=max_bytes, fmt=first.format)
+    tested_paths = {os.path.realpath(m.path) for m in tested}
+    earlier = []
+    for migration in everything:
+        if os.path.realpath(migration.path) == os.path.realpath(first.path):
+            break
+        if os.path.realpath(migration.path) not in tested_paths:
+            earlier.append(migration)
+    return earlier

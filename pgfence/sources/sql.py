@@ -75,10 +75,14 @@ class _TransactionTracker:
     rest of the file, as JDBC-style runners with autocommit off do.
     """
 
-    def __init__(self, blocks: BlockCounter, runner: bool) -> None:
+    def __init__(self, blocks: BlockCounter, runner: bool, first_block: int | None = None) -> None:
         self.blocks = blocks
         self.runner = runner
-        self.current = self._outer()
+        self.current = (
+            Transaction(TxScope.RUNNER, first_block)
+            if runner and first_block is not None
+            else self._outer()
+        )
 
     def _outer(self) -> Transaction:
         return Transaction(TxScope.RUNNER, self.blocks.next()) if self.runner else AUTOCOMMIT
@@ -103,17 +107,20 @@ def split_script(
     blocks: BlockCounter | None = None,
     runner_transaction: bool = False,
     line_offset: int = 0,
+    runner_block: int | None = None,
 ) -> tuple[list[Statement], list[Finding]]:
     """Cut a psql script into parsed Statements, plus findings about the script itself.
 
     `runner_transaction`: the migration tool wraps the whole script in one transaction
     (Flyway, Prisma, …); otherwise statements outside BEGIN … COMMIT autocommit, as with
     `psql -f`. `line_offset` shifts line numbers when `text` is a section of a file.
+    `runner_block`: the runner's transaction is this block, shared with other files (a
+    runner that wraps all pending files in one transaction); else a new block.
     """
     statements: list[Statement] = []
     findings: list[Finding] = []
     scanner = Scanner(text)
-    tracker = _TransactionTracker(blocks or BlockCounter(), runner_transaction)
+    tracker = _TransactionTracker(blocks or BlockCounter(), runner_transaction, runner_block)
 
     def loc(offset: int) -> Location:
         line, column = scanner.lines.position(offset)

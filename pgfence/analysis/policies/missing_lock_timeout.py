@@ -28,7 +28,9 @@ class MissingLockTimeout(Policy):
     COMMIT`: of each file) whose lock blocks reads or writes of a table in use, when no
     `lock_timeout` is in force: not set, set to 0, set only after the statement, or set
     with `SET LOCAL` outside a transaction (where it does nothing). Migrations that take
-    no such lock (a new table, `CREATE INDEX CONCURRENTLY`) are not reported.
+    no such lock (a new table, `CREATE INDEX CONCURRENTLY`) are not reported, nor are the
+    brief final locks of `DROP INDEX` / `DETACH PARTITION … CONCURRENTLY`: timing those out
+    half-way leaves an invalid index or a pending detach behind.
 
     ## Why is this bad?
     Even an instant `ALTER TABLE` must wait for every transaction that has touched the
@@ -62,7 +64,9 @@ class MissingLockTimeout(Policy):
             offenders = [
                 s
                 for s in tx.work
-                if s.facts.blocking and (s.lock_timeout is None or s.lock_timeout.value_ms == 0)
+                if s.facts.blocking
+                and _timeout_helps(s)
+                and (s.lock_timeout is None or s.lock_timeout.value_ms == 0)
             ]
             if not offenders:
                 continue
@@ -88,6 +92,12 @@ class MissingLockTimeout(Policy):
                     ),
                 ),
             )
+
+
+def _timeout_helps(step: Step) -> bool:
+    # A CONCURRENTLY statement that times out half-way leaves an INVALID index or a
+    # partition pending detach behind: a lock_timeout would do more harm than good.
+    return step.report.prediction.transactional
 
 
 def _why_unset(step: Step, run: FileRun) -> str:

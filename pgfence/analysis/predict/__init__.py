@@ -91,7 +91,6 @@ def _lock(
     if kind is RelKind.UNKNOWN:
         kind = {
             "index": RelKind.INDEX,
-            "unused-index": RelKind.INDEX,
             "target-indexes": RelKind.INDEX,
             "toast-index": RelKind.INDEX,
             "sequence": RelKind.SEQUENCE,
@@ -102,7 +101,7 @@ def _lock(
         else None
     )
     new = role == "new" or catalog.created_in(relation, block)
-    return LockOnRelation(relation, mode, kind, role, table, new, unused=role == "unused-index")
+    return LockOnRelation(relation, mode, kind, role, table, new)
 
 
 def _dominant(locks: Iterable[LockOnRelation]) -> tuple[LockOnRelation, ...]:

@@ -124,9 +124,8 @@ def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
             index = ctx.catalog.names(obj)
             if node.missing_ok and ctx.catalog.complete and index not in ctx.catalog.indexes:
                 continue
-            role = "unused-index" if node.concurrent else "index"
             matches.append(
-                Match(key).bind(role, index).bind("index-table", index_table(index, ctx))
+                Match(key).bind("index", index).bind("index-table", index_table(index, ctx))
             )
         return matches or [Match("no-relation-lock")]
     if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SEQUENCE):

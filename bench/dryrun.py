@@ -1,0 +1,139 @@
+"""Benchmark: how fast `pgfence dryrun` gives its answer.
+
+Prints:
+1. cold start to first result for a one-statement migration: a whole `pgfence dryrun`
+   process with an empty cache (initdb runs);
+2. the same, warm (the initdb'd template cluster is cached);
+3. a 100-statement migration over a 300-table schema: the dry-run (observing every
+   statement) against executing the same file with psql on the same server, each on its
+   own fresh copy of the schema, measured side by side in one run; the ratio is the cost
+   of observing.
+Targets from the issue (2-core machine): cold < 2 s, warm < 0.5 s, ratio < 1.5.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+from pgfence.dryrun.runner import DryRunOptions, run_in_database
+from pgfence.dryrun.servers.embedded import embedded_server
+from pgfence.sources.sql import read_sql_file
+
+TABLES, STATEMENTS, RUNS = 300, 100, 5
+
+
+def schema_sql() -> str:
+    parts = []
+    for i in range(1, TABLES + 1):
+        parts.append(
+            f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name text, n int, created timestamptz DEFAULT now());\n"
+            f"CREATE INDEX t{i}_n_idx ON t{i} (n);\n"
+            f"INSERT INTO t{i} (id, name, n) SELECT g, 'x' || g, g FROM generate_series(1, 50) g;\n"
+        )
+    return "".join(parts)
+
+
+def migration_sql() -> str:
+    kinds = [
+        "ALTER TABLE t{i} ADD COLUMN note_{i} text;",
+        "ALTER TABLE t{i} ALTER COLUMN n SET DEFAULT 0;",
+        "CREATE INDEX t{i}_name_idx ON t{i} (name);",
+        "ALTER TABLE t{i} ADD CONSTRAINT t{i}_n_check CHECK (n >= 0) NOT VALID;",
+        "COMMENT ON TABLE t{i} IS 'table {i}';",
+    ]
+    return "\n".join(kinds[k % len(kinds)].format(i=k + 1) for k in range(STATEMENTS)) + "\n"
+
+
+def whole_process(migration: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pgfence.cli", "dryrun", "--format", "json", str(migration)],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    return time.perf_counter() - start
+
+
+def _version_time() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pgfence.cli", "--version"], capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        one = root / "one.sql"
+        one.write_text("CREATE TABLE t (id bigint PRIMARY KEY);\n")
+        cold_env = dict(os.environ, PGFENCE_CACHE_DIR=str(root / "cache"))
+        cold = whole_process(one, cold_env)
+        warm = statistics.median(whole_process(one, cold_env) for _ in range(RUNS))
+        startup = statistics.median(_version_time() for _ in range(RUNS))
+        print(f"cold start to first result (1 statement, empty cache): {cold:.2f} s")
+        print(
+            f"warm start to first result (1 statement, median of {RUNS}): {warm:.2f} s "
+            f"(of which Python start-up and imports: {startup:.2f} s)"
+        )
+
+        schema = root / "schema.sql"
+        schema.write_text(schema_sql())
+        migration = root / "migration.sql"
+        migration.write_text(migration_sql())
+        with embedded_server() as server:
+            psql = Path(server.bin_dir) / "psql"
+            with psycopg.connect(server.dsn(), autocommit=True) as admin:
+                admin.execute("CREATE DATABASE bench_template")
+            subprocess.run(
+                [str(psql), "-q", "-X", "-d", server.dsn("bench_template"), "-f", str(schema)],
+                check=True,
+                capture_output=True,
+            )
+            psql_times, dryrun_times = [], []
+            for run in range(RUNS):
+                with psycopg.connect(server.dsn(), autocommit=True) as admin:
+                    for name in (f"bench_psql_{run}", f"bench_dry_{run}"):
+                        admin.execute(f"CREATE DATABASE {name} TEMPLATE bench_template")
+                start = time.perf_counter()
+                subprocess.run(
+                    [
+                        str(psql),
+                        "-q",
+                        "-X",
+                        "-v",
+                        "ON_ERROR_STOP=1",
+                        "-d",
+                        server.dsn(f"bench_psql_{run}"),
+                        "-f",
+                        str(migration),
+                    ],
+                    check=True,
+                    capture_output=True,
+                )
+                psql_times.append(time.perf_counter() - start)
+                parsed = [read_sql_file(str(migration))]
+                start = time.perf_counter()
+                reports, _ = run_in_database(
+                    server, server.dsn(f"bench_dry_{run}"), parsed, DryRunOptions()
+                )
+                dryrun_times.append(time.perf_counter() - start)
+                assert all(s.observation and s.observation.error is None for s in reports)
+        p, d = statistics.median(psql_times), statistics.median(dryrun_times)
+        print(f"{STATEMENTS} statements over {TABLES} tables, median of {RUNS} side by side:")
+        print(f"  psql -f:          {p:.3f} s")
+        print(
+            f"  pgfence dry-run:  {d:.3f} s  ({STATEMENTS / d:.0f} statements/s, every one observed)"
+        )
+        print(f"  ratio dry-run / psql: {d / p:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Any Postgres version from a Docker image, through testcontainers.
+
+The container uses the host's network and listens on 127.0.0.1 only, on a free port: no
+port mapping, nothing reachable from outside the machine. Durability is off, as for every
+throwaway server, and the container is removed when the server stops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import socket
+import time
+
+import psycopg
+
+from pgfence.dryrun import queries
+from pgfence.dryrun.servers.base import Server
+from pgfence.dryrun.servers.local import THROWAWAY_SETTINGS
+from pgfence.errors import ServerError
+
+STARTUP_TIMEOUT = 120.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class DockerServer(Server):
+    backend = "docker"
+    throwaway = True
+
+    def __init__(self, image: str, *, expected_major: int | None = None) -> None:
+        self.image = image
+        self._expected = expected_major
+        self._password = secrets.token_hex(12)
+        self._port = 0
+        self._container: object | None = None
+        self._version: str | None = None
+
+    @property
+    def version(self) -> str:
+        if self._version is None:
+            raise ServerError("the container has not started yet")
+        return self._version
+
+    def dsn(self, dbname: str | None = None) -> str:
+        return (
+            f"host=127.0.0.1 port={self._port} user=postgres password={self._password} "
+            f"dbname={dbname or 'postgres'}"
+        )
+
+    def start(self) -> None:
+        try:
+            from testcontainers.core.container import DockerContainer
+        except ImportError as exc:  # pragma: no cover - a dependency of pgfence
+            raise ServerError(f"testcontainers is not installed: {exc}") from None
+        self._port = free_port()
+        settings = {**THROWAWAY_SETTINGS, "listen_addresses": "127.0.0.1", "port": str(self._port)}
+        command = ["postgres"] + [arg for k, v in settings.items() for arg in ("-c", f"{k}={v}")]
+        container = (
+            DockerContainer(self.image)
+            .with_env("POSTGRES_USER", "postgres")
+            .with_env("POSTGRES_PASSWORD", self._password)
+            .with_env("POSTGRES_DB", "postgres")
+            .with_kwargs(network_mode="host")
+            .with_command(command)
+        )
+        try:
+            container.start()
+        except Exception as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ServerError(f"Docker could not start {self.image}: {first}") from None
+        self._container = container
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        if self._expected is not None and self.major != self._expected:
+            raise ServerError(f"{self.image} runs PostgreSQL {self._version}, not {self._expected}")
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        last = "no answer"
+        while time.monotonic() < deadline:
+            try:
+                with psycopg.connect(self.dsn(), connect_timeout=2, autocommit=True) as conn:
+                    row = conn.execute(queries.SERVER_VERSION).fetchone()
+                    assert row is not None
+                    self._version = str(row[0]).split()[0]
+                    return
+            except psycopg.OperationalError as exc:
+                last = (str(exc).strip().splitlines() or ["no answer"])[0]
+                time.sleep(0.2)
+        raise ServerError(
+            f"{self.image} did not accept connections within {STARTUP_TIMEOUT:.0f} s: {last}"
+        )
+
+    def stop(self) -> None:
+        container, self._container = self._container, None
+        if container is not None:
+            with contextlib.suppress(Exception):
+                container.stop()  # type: ignore[attr-defined]

@@ -1,0 +1,73 @@
+"""The version matrix: where the same migration behaves differently across Postgres versions."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any
+
+from tabulate import tabulate
+
+from pgfence.model import MatrixReport
+from pgfence.reporting import json as json_report
+from pgfence.reporting import table
+from pgfence.reporting.json import summary
+
+
+def render_table(matrix: MatrixReport, *, width: int = 100, color: bool = False) -> str:
+    versions = [f"{r.server.version} ({r.server.backend})" for r in matrix.reports if r.server]
+    parts = [f"pgfence dryrun · {len(matrix.reports)} versions: {', '.join(versions)}", ""]
+    if not matrix.differences:
+        parts.append("Every statement behaves the same on every version.")
+    else:
+        parts.append(f"{len(matrix.differences)} statement(s) behave differently:")
+        majors = [r.pg_version for r in matrix.reports]
+        cell = max(16, (width - 34) // max(1, len(majors)))
+        rows = []
+        for diff in matrix.differences:
+            by = dict(diff.by_version)
+            rows.append(
+                [
+                    f"{diff.location.file.rsplit('/', 1)[-1]}:{diff.location.line}",
+                    "\n".join(textwrap.wrap(table.shorten_sql(diff.sql, 60), 24)),
+                ]
+                + ["\n".join(textwrap.wrap(by.get(m, "-"), cell)) for m in majors]
+            )
+        parts.append(
+            tabulate(
+                rows,
+                headers=["where", "statement", *[f"PG {m}" for m in majors]],
+                tablefmt="simple",
+                disable_numparse=True,
+            )
+        )
+    parts.append("")
+    for report in matrix.reports:
+        s = summary(report)
+        verdicts = ", ".join(f"{n} {k}" for k, n in sorted(s.get("verdicts", {}).items()))
+        status = "FAILED" if report.failed else "passed"
+        assert report.server is not None
+        parts.append(f"PG {report.server.version}: {verdicts or 'nothing run'} → {status}")
+    parts.append("Per-version detail: --format json.")
+    return "\n".join(parts) + "\n"
+
+
+def to_dict(matrix: MatrixReport) -> dict[str, Any]:
+    return {
+        "versions": [json_report.to_dict(r) for r in matrix.reports],
+        "differences": [
+            {
+                "file": d.location.file,
+                "line": d.location.line,
+                "column": d.location.column,
+                "sql": d.sql,
+                "by_version": {str(major): text for major, text in d.by_version},
+            }
+            for d in matrix.differences
+        ],
+        "failed": matrix.failed,
+    }
+
+
+def render_json(matrix: MatrixReport, *, pretty: bool = False) -> str:
+    return json.dumps(to_dict(matrix), indent=2 if pretty else None, ensure_ascii=False) + "\n"

@@ -1,0 +1,768 @@
+"""Alembic revisions, read with Python's `ast` (never imported): `op.*` calls -> SQL.
+
+Each `op.*` call in `upgrade()` becomes the SQL Alembic emits on PostgreSQL (checked
+against Alembic 1.x offline `--sql` output). Order follows the revision graph
+(`down_revision`, merges, `depends_on`), not file names. Alembic's stock env.py runs ALL
+pending revisions in one transaction (`transaction_per_migration=True` in env.py: one
+per revision); `with op.get_context().autocommit_block():` commits it, runs its body
+outside any transaction, and opens a new one.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
+from pgfence.sources.files import natural_key
+from pgfence.sources.formats import pyast
+from pgfence.sources.formats.base import (
+    Extraction,
+    LoadContext,
+    Target,
+    files_containing,
+    generated,
+    head,
+    ignores_at,
+    no_files,
+    raw_statements,
+)
+from pgfence.sources.formats.pyast import SqlText, Unknown, bind, dotted, last_name
+
+NAME = "alembic"
+_MARKERS = ("from alembic import", "import alembic", "down_revision")
+
+# SQLAlchemy's PostgreSQL reserved words: identifiers it double-quotes.
+_RESERVED_WORDS = """
+all analyse analyze and any array as asc asymmetric authorization between binary both case
+cast check collate column constraint create cross current_catalog current_date current_role
+current_schema current_time current_timestamp current_user default deferrable desc distinct
+do else end except false fetch for foreign freeze from full grant group having ilike in
+initially inner intersect into is isnull join leading left like limit localtime
+localtimestamp natural new not notnull null of off offset old on only or order outer over
+overlaps placing primary references returning right select session_user similar some
+symmetric table then to trailing true union unique user using variadic verbose when where
+window with
+"""
+_RESERVED = frozenset(_RESERVED_WORDS.split())
+_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+def detect(target: Target) -> bool:
+    return any(
+        "revision" in head(f) and "upgrade" in head(f)
+        for f in files_containing(target, (".py",), *_MARKERS)
+    )
+
+
+def quote(name: str) -> str:
+    """An identifier as SQLAlchemy writes it: bare unless it must be quoted."""
+    if _PLAIN.match(name) and name not in _RESERVED:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(table: str, schema: str | None) -> str:
+    return f"{quote(schema)}.{quote(table)}" if schema else quote(table)
+
+
+def literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+# ---- types and columns ----------------------------------------------------------------
+
+_SIMPLE_TYPES = {
+    "String": "VARCHAR",
+    "Unicode": "VARCHAR",
+    "VARCHAR": "VARCHAR",
+    "Text": "TEXT",
+    "UnicodeText": "TEXT",
+    "Integer": "INTEGER",
+    "INTEGER": "INTEGER",
+    "BigInteger": "BIGINT",
+    "SmallInteger": "SMALLINT",
+    "Boolean": "BOOLEAN",
+    "Date": "DATE",
+    "Float": "FLOAT",
+    "Double": "DOUBLE PRECISION",
+    "Numeric": "NUMERIC",
+    "JSON": "JSON",
+    "JSONB": "JSONB",
+    "UUID": "UUID",
+    "Uuid": "UUID",
+    "LargeBinary": "BYTEA",
+    "Interval": "INTERVAL",
+}
+
+
+def sql_type(node: ast.AST, scope: pyast.Scope) -> str:
+    name = last_name(node)
+    args = node.args if isinstance(node, ast.Call) else []
+    keywords = {k.arg: k.value for k in node.keywords} if isinstance(node, ast.Call) else {}
+    if name in ("DateTime", "TIMESTAMP", "Time", "TIME"):
+        tz = "timezone" in keywords and scope.value(keywords["timezone"]) is True
+        base = "TIMESTAMP" if name in ("DateTime", "TIMESTAMP") else "TIME"
+        return f"{base} WITH{'' if tz else 'OUT'} TIME ZONE"
+    if name == "Enum":
+        enum_name = scope.value(keywords["name"]) if "name" in keywords else None
+        if not isinstance(enum_name, str):
+            raise Unknown("an Enum without a literal name=")
+        return quote(enum_name)
+    if name == "ARRAY" and args:
+        return sql_type(args[0], scope) + "[]"
+    base = _SIMPLE_TYPES.get(name, name.upper())
+    sizes = [scope.value(a) for a in args if isinstance(a, ast.Constant)]
+    if "length" in keywords:
+        sizes = [scope.value(keywords["length"])]
+    if "precision" in keywords:
+        sizes = [scope.value(keywords["precision"])] + (
+            [scope.value(keywords["scale"])] if "scale" in keywords else []
+        )
+    return f"{base}({', '.join(str(s) for s in sizes)})" if sizes else base
+
+
+def default_sql(node: ast.AST, scope: pyast.Scope) -> str:
+    name = dotted(node)
+    if isinstance(node, ast.Call) and (".func." in f".{name}" or name.startswith("func.")):
+        if node.args:
+            raise Unknown(f"`{ast.unparse(node)}`")
+        return f"{name.rsplit('.', 1)[-1]}()"
+    if isinstance(node, ast.Call) and last_name(node) in ("false", "true") and not node.args:
+        return last_name(node)
+    value = scope.value(node)
+    return value.sql if isinstance(value, SqlText) else literal(value)
+
+
+@dataclass
+class ColumnDef:
+    name: str
+    type: str
+    nullable: bool = True
+    default: str | None = None
+    primary_key: bool = False
+    index: bool = False
+    unique: bool = False
+    foreign_keys: list[str] = field(default_factory=list)  # "REFERENCES t (c) ON DELETE …"
+    autoincrement: bool = True
+
+    def ddl(self, serial: bool = False) -> str:
+        sql_type = self.type
+        if serial:
+            sql_type = {"INTEGER": "SERIAL", "BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}[
+                self.type
+            ]
+        text = f"{quote(self.name)} {sql_type}"
+        if self.default is not None:
+            text += f" DEFAULT {self.default}"
+        if not self.nullable:
+            text += " NOT NULL"
+        return text
+
+
+def foreign_key(node: ast.Call, scope: pyast.Scope) -> str:
+    bound = bind(node, ["column"])
+    target = scope.string(bound["column"])
+    table, _, column = target.rpartition(".")
+    schema, _, table = table.rpartition(".")
+    text = f"REFERENCES {qualified(table, schema or None)} ({quote(column)})"
+    return text + fk_actions(bound, scope)
+
+
+def fk_actions(bound: dict[str, ast.AST], scope: pyast.Scope) -> str:
+    text = ""
+    for option, words in (("ondelete", "ON DELETE"), ("onupdate", "ON UPDATE")):
+        if option in bound and scope.value(bound[option]) is not None:
+            text += f" {words} {scope.value(bound[option])}"
+    if "deferrable" in bound and scope.value(bound["deferrable"]):
+        text += " DEFERRABLE"
+    if "initially" in bound and scope.value(bound["initially"]):
+        text += f" INITIALLY {scope.value(bound['initially'])}"
+    return text
+
+
+def column(node: ast.AST, scope: pyast.Scope) -> ColumnDef:
+    if not isinstance(node, ast.Call) or last_name(node) != "Column":
+        raise Unknown(f"`{ast.unparse(node)}` is not an sa.Column(...)")
+    name = scope.string(node.args[0]) if node.args else None
+    if name is None:
+        raise Unknown("a Column without a literal name")
+    type_text: str | None = None
+    fks: list[str] = []
+    for arg in node.args[1:]:
+        if isinstance(arg, ast.Call) and last_name(arg) == "ForeignKey":
+            fks.append(foreign_key(arg, scope))
+        elif isinstance(arg, ast.Call) and last_name(arg) in ("Sequence", "Identity", "Computed"):
+            continue
+        elif type_text is None:
+            type_text = sql_type(arg, scope)
+    keywords = {k.arg: k.value for k in node.keywords if k.arg}
+    if "type_" in keywords:
+        type_text = sql_type(keywords["type_"], scope)
+    if type_text is None:
+        raise Unknown(f"column {name} has no type pgfence can read")
+    primary_key = bool(scope.value(keywords["primary_key"])) if "primary_key" in keywords else False
+    nullable = scope.value(keywords["nullable"]) if "nullable" in keywords else not primary_key
+    default = (
+        default_sql(keywords["server_default"], scope) if "server_default" in keywords else None
+    )
+    return ColumnDef(
+        name=name,
+        type=type_text,
+        nullable=bool(nullable),
+        default=default,
+        primary_key=primary_key,
+        index=bool(scope.value(keywords["index"])) if "index" in keywords else False,
+        unique=bool(scope.value(keywords["unique"])) if "unique" in keywords else False,
+        foreign_keys=fks,
+        autoincrement=scope.value(keywords["autoincrement"]) is not False
+        if "autoincrement" in keywords
+        else True,
+    )
+
+
+def names(node: ast.AST, scope: pyast.Scope) -> list[str]:
+    """A column list: names are quoted, `sa.text(...)` expressions are kept as written."""
+    value = scope.value(node)
+    items = value if isinstance(value, list) else [value]
+    return [item.sql if isinstance(item, SqlText) else quote(str(item)) for item in items]
+
+
+# ---- op.* -> SQL ----------------------------------------------------------------------
+
+# Parameters of each op, table first where the op has one. `batch_op.*` calls leave the
+# table out (the batch names it): BATCH_TABLE_PARAM says where it goes.
+SIGNATURES = {
+    "add_column": ["table_name", "column"],
+    "drop_column": ["table_name", "column_name"],
+    "alter_column": ["table_name", "column_name"],
+    "create_index": ["index_name", "table_name", "columns"],
+    "drop_index": ["index_name", "table_name"],
+    "create_foreign_key": [
+        "constraint_name",
+        "source_table",
+        "referent_table",
+        "local_cols",
+        "remote_cols",
+    ],
+    "create_unique_constraint": ["constraint_name", "table_name", "columns"],
+    "create_check_constraint": ["constraint_name", "table_name", "condition"],
+    "create_primary_key": ["constraint_name", "table_name", "columns"],
+    "drop_constraint": ["constraint_name", "table_name", "type_"],
+    "rename_table": ["old_table_name", "new_table_name"],
+    "drop_table": ["table_name"],
+    "create_table": ["table_name", "*"],
+    "execute": ["sqltext"],
+    "bulk_insert": ["table", "rows"],
+}
+_TABLE_PARAM = {"create_foreign_key": "source_table"}
+
+
+class Translator:
+    """op.<name>(…) -> SQL strings, for one revision file."""
+
+    def __init__(self, scope: pyast.Scope, tables: dict[str, str]) -> None:
+        self.scope = scope
+        self.tables = tables  # variables bound to sa.table("name", …)
+        self.handlers: dict[str, Callable[[dict[str, ast.AST]], list[str]]] = {
+            "add_column": self.add_column,
+            "drop_column": self.drop_column,
+            "alter_column": self.alter_column,
+            "create_index": self.create_index,
+            "drop_index": self.drop_index,
+            "create_foreign_key": self.create_foreign_key,
+            "create_unique_constraint": self.create_unique_constraint,
+            "create_check_constraint": self.create_check_constraint,
+            "create_primary_key": self.create_primary_key,
+            "drop_constraint": self.drop_constraint,
+            "rename_table": self.rename_table,
+            "drop_table": self.drop_table,
+            "create_table": self.create_table,
+            "bulk_insert": self.bulk_insert,
+        }
+
+    def translate(
+        self, name: str, call: ast.Call, batch: tuple[str, str | None] | None
+    ) -> list[str]:
+        if name not in self.handlers:
+            raise Unknown(f"op.{name} is not translated by pgfence")
+        params = SIGNATURES[name]
+        if batch is not None:
+            table_param = _TABLE_PARAM.get(name, "table_name")
+            params = [p for p in params if p != table_param]
+            bound = bind(call, params)
+            bound[table_param] = ast.Constant(batch[0])
+            if batch[1] is not None:
+                bound.setdefault("schema", ast.Constant(batch[1]))
+        else:
+            bound = bind(call, params)
+        return self.handlers[name](bound)
+
+    def v(self, bound: dict[str, ast.AST], key: str, default: object = None) -> object:
+        return self.scope.value(bound[key]) if key in bound else default
+
+    def table(self, bound: dict[str, ast.AST], key: str = "table_name") -> str:
+        schema = self.v(bound, "schema")
+        return qualified(self.scope.string(bound[key]), schema if isinstance(schema, str) else None)
+
+    def add_column(self, bound: dict[str, ast.AST]) -> list[str]:
+        table = self.table(bound)
+        col = column(bound["column"], self.scope)
+        exists = " IF NOT EXISTS" if self.v(bound, "if_not_exists") else ""
+        out = [f"ALTER TABLE {table} ADD COLUMN{exists} {col.ddl()}"]
+        out += [
+            f"ALTER TABLE {table} ADD FOREIGN KEY({quote(col.name)}) {fk}"
+            for fk in col.foreign_keys
+        ]
+        if col.unique:
+            out.append(f"ALTER TABLE {table} ADD UNIQUE ({quote(col.name)})")
+        if col.index:
+            bare = self.scope.string(bound["table_name"])
+            out.append(
+                f"CREATE INDEX {quote(f'ix_{bare}_{col.name}')} ON {table} ({quote(col.name)})"
+            )
+        return out
+
+    def drop_column(self, bound: dict[str, ast.AST]) -> list[str]:
+        exists = " IF EXISTS" if self.v(bound, "if_exists") else ""
+        column_name = quote(self.scope.string(bound["column_name"]))
+        return [f"ALTER TABLE {self.table(bound)} DROP COLUMN{exists} {column_name}"]
+
+    def alter_column(self, bound: dict[str, ast.AST]) -> list[str]:
+        table = self.table(bound)
+        name = quote(self.scope.string(bound["column_name"]))
+        prefix = f"ALTER TABLE {table} ALTER COLUMN {name}"
+        out = []
+        if "type_" in bound:
+            using = self.v(bound, "postgresql_using")
+            text = f"{prefix} TYPE {sql_type(bound['type_'], self.scope)}"
+            out.append(text + (f" USING {using}" if using else ""))
+        if "nullable" in bound and self.v(bound, "nullable") is not None:
+            out.append(f"{prefix} {'DROP' if self.v(bound, 'nullable') else 'SET'} NOT NULL")
+        if "server_default" in bound:
+            node = bound["server_default"]
+            if isinstance(node, ast.Constant) and node.value is None:
+                out.append(f"{prefix} DROP DEFAULT")
+            elif not (isinstance(node, ast.Constant) and node.value is False):
+                out.append(f"{prefix} SET DEFAULT {default_sql(node, self.scope)}")
+        if "new_column_name" in bound:
+            new_name = quote(self.scope.string(bound["new_column_name"]))
+            out.append(f"ALTER TABLE {table} RENAME {name} TO {new_name}")
+        if not out:
+            raise Unknown("op.alter_column changes nothing pgfence translates (comment?)")
+        return out
+
+    def create_index(self, bound: dict[str, ast.AST]) -> list[str]:
+        unique = "UNIQUE " if self.v(bound, "unique") else ""
+        concurrently = " CONCURRENTLY" if self.v(bound, "postgresql_concurrently") else ""
+        exists = " IF NOT EXISTS" if self.v(bound, "if_not_exists") else ""
+        name = quote(self.scope.string(bound["index_name"]))
+        using = self.v(bound, "postgresql_using")
+        text = f"CREATE {unique}INDEX{concurrently}{exists} {name} ON {self.table(bound)}"
+        text += f" USING {using}" if using else ""
+        text += f" ({', '.join(names(bound['columns'], self.scope))})"
+        where = self.v(bound, "postgresql_where")
+        if where is not None:
+            text += f" WHERE {where.sql if isinstance(where, SqlText) else where}"
+        return [text]
+
+    def drop_index(self, bound: dict[str, ast.AST]) -> list[str]:
+        concurrently = " CONCURRENTLY" if self.v(bound, "postgresql_concurrently") else ""
+        exists = " IF EXISTS" if self.v(bound, "if_exists") else ""
+        schema = self.v(bound, "schema")
+        name = qualified(
+            self.scope.string(bound["index_name"]), schema if isinstance(schema, str) else None
+        )
+        return [f"DROP INDEX{concurrently}{exists} {name}"]
+
+    def _constraint(self, bound: dict[str, ast.AST]) -> str:
+        name = self.v(bound, "constraint_name")
+        return f"CONSTRAINT {quote(str(name))} " if name else ""
+
+    def create_foreign_key(self, bound: dict[str, ast.AST]) -> list[str]:
+        source_schema = self.v(bound, "source_schema")
+        referent_schema = self.v(bound, "referent_schema")
+        source = qualified(self.scope.string(bound["source_table"]), source_schema or None)  # type: ignore[arg-type]
+        referent = qualified(self.scope.string(bound["referent_table"]), referent_schema or None)  # type: ignore[arg-type]
+        local = ", ".join(names(bound["local_cols"], self.scope))
+        remote = ", ".join(names(bound["remote_cols"], self.scope))
+        text = (
+            f"ALTER TABLE {source} ADD {self._constraint(bound)}"
+            f"FOREIGN KEY({local}) REFERENCES {referent} ({remote})"
+        )
+        text += fk_actions(bound, self.scope)
+        if self.v(bound, "postgresql_not_valid"):
+            text += " NOT VALID"
+        return [text]
+
+    def create_unique_constraint(self, bound: dict[str, ast.AST]) -> list[str]:
+        cols = ", ".join(names(bound["columns"], self.scope))
+        return [f"ALTER TABLE {self.table(bound)} ADD {self._constraint(bound)}UNIQUE ({cols})"]
+
+    def create_check_constraint(self, bound: dict[str, ast.AST]) -> list[str]:
+        condition = self.scope.string(bound["condition"])
+        text = f"ALTER TABLE {self.table(bound)} ADD {self._constraint(bound)}CHECK ({condition})"
+        return [text + (" NOT VALID" if self.v(bound, "postgresql_not_valid") else "")]
+
+    def create_primary_key(self, bound: dict[str, ast.AST]) -> list[str]:
+        cols = ", ".join(names(bound["columns"], self.scope))
+        return [
+            f"ALTER TABLE {self.table(bound)} ADD {self._constraint(bound)}PRIMARY KEY ({cols})"
+        ]
+
+    def drop_constraint(self, bound: dict[str, ast.AST]) -> list[str]:
+        exists = " IF EXISTS" if self.v(bound, "if_exists") else ""
+        name = quote(self.scope.string(bound["constraint_name"]))
+        return [f"ALTER TABLE {self.table(bound)} DROP CONSTRAINT{exists} {name}"]
+
+    def rename_table(self, bound: dict[str, ast.AST]) -> list[str]:
+        old = self.table(bound, "old_table_name")
+        return [f"ALTER TABLE {old} RENAME TO {quote(self.scope.string(bound['new_table_name']))}"]
+
+    def drop_table(self, bound: dict[str, ast.AST]) -> list[str]:
+        exists = " IF EXISTS" if self.v(bound, "if_exists") else ""
+        return [f"DROP TABLE{exists} {self.table(bound)}"]
+
+    def create_table(self, bound: dict[str, ast.AST]) -> list[str]:
+        table = self.table(bound)
+        bare = self.scope.string(bound["table_name"])
+        columns: list[ColumnDef] = []
+        extra: list[str] = []
+        for item in pyast.star_args(bound):
+            if last_name(item) == "Column":
+                columns.append(column(item, self.scope))
+            elif last_name(item) != "Index":
+                extra.append(self.table_constraint(item))
+        pk_names = {
+            name.strip('"')
+            for e in extra
+            if e.startswith(("PRIMARY KEY", "CONSTRAINT")) and "PRIMARY KEY (" in e
+            for name in e.split("PRIMARY KEY (", 1)[1].rstrip(")").split(", ")
+        }
+        pk = [c for c in columns if c.primary_key or c.name in pk_names]
+        serial_pk = (
+            len(pk) == 1
+            and pk[0].type in ("INTEGER", "BIGINT", "SMALLINT")
+            and pk[0].autoincrement
+            and pk[0].default is None
+        )
+        parts = [c.ddl(serial=serial_pk and c is pk[0]) for c in columns]
+        if pk and not pk_names:
+            parts.append(f"PRIMARY KEY ({', '.join(quote(c.name) for c in pk)})")
+        parts += [e for e in extra if "FOREIGN KEY" not in e]
+        parts += [f"UNIQUE ({quote(c.name)})" for c in columns if c.unique]
+        parts += [f"FOREIGN KEY({quote(c.name)}) {fk}" for c in columns for fk in c.foreign_keys]
+        parts += [e for e in extra if "FOREIGN KEY" in e]
+        out = [f"CREATE TABLE {table} ({', '.join(parts)})"]
+        out += [
+            f"CREATE INDEX {quote(f'ix_{bare}_{c.name}')} ON {table} ({quote(c.name)})"
+            for c in columns
+            if c.index
+        ]
+        return out
+
+    def table_constraint(self, item: ast.AST) -> str:
+        """A constraint object given to op.create_table, as its table-constraint SQL."""
+        kind = last_name(item)
+        if not isinstance(item, ast.Call):
+            raise Unknown(f"`{ast.unparse(item)}` in op.create_table")
+        if kind in ("PrimaryKeyConstraint", "UniqueConstraint"):
+            inner = bind(item, ["*"])
+            cols = ", ".join(quote(self.scope.string(a)) for a in pyast.star_args(inner))
+            body = f"{'PRIMARY KEY' if kind == 'PrimaryKeyConstraint' else 'UNIQUE'} ({cols})"
+        elif kind == "ForeignKeyConstraint":
+            inner = bind(item, ["columns", "refcolumns"])
+            local = ", ".join(quote(str(c)) for c in self.scope.value(inner["columns"]))
+            refs = [str(r) for r in self.scope.value(inner["refcolumns"])]
+            ref_schema, _, ref_table = refs[0].rpartition(".")[0].rpartition(".")
+            remote = ", ".join(quote(r.rpartition(".")[2]) for r in refs)
+            target = qualified(ref_table, ref_schema or None)
+            body = f"FOREIGN KEY({local}) REFERENCES {target} ({remote})"
+            body += fk_actions(inner, self.scope)
+        elif kind == "CheckConstraint":
+            inner = bind(item, ["sqltext"])
+            body = f"CHECK ({self.scope.string(inner['sqltext'])})"
+        else:
+            raise Unknown(f"`{ast.unparse(item)}` in op.create_table")
+        name = self.v(inner, "name")
+        return (f"CONSTRAINT {quote(str(name))} " if name else "") + body
+
+    def bulk_insert(self, bound: dict[str, ast.AST]) -> list[str]:
+        node = bound["table"]
+        if isinstance(node, ast.Name) and node.id in self.tables:
+            table = quote(self.tables[node.id])
+        elif isinstance(node, ast.Call) and last_name(node) == "table" and node.args:
+            table = quote(self.scope.string(node.args[0]))
+        else:
+            raise Unknown(f"the table `{ast.unparse(node)}` of op.bulk_insert")
+        rows = self.scope.value(bound["rows"])
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise Unknown("op.bulk_insert rows that are not literal dicts")
+        return [
+            f"INSERT INTO {table} ({', '.join(quote(str(k)) for k in row)}) "
+            f"VALUES ({', '.join('NULL' if v is None else literal(v) for v in row.values())})"
+            for row in rows
+        ]
+
+
+# ---- one revision file ----------------------------------------------------------------
+
+
+@dataclass
+class Revision:
+    path: str
+    revision: str | None
+    down: tuple[str, ...]
+    tree: ast.Module | None
+    text: str
+    error: object = None  # a parse-error Finding
+
+
+def read_revision(path: str, ctx: LoadContext) -> Revision:
+    text = ctx.read(path)
+    tree, error = pyast.parse_python(text, path)
+    if tree is None:
+        return Revision(path, None, (), None, text, error)
+    scope = pyast.Scope()
+    scope.learn(tree.body)
+    revision = scope.constants.get("revision")
+    down: list[str] = []
+    for key in ("down_revision", "depends_on"):
+        value = scope.constants.get(key)
+        if isinstance(value, str):
+            down.append(value)
+        elif isinstance(value, list):
+            down.extend(str(v) for v in value)
+    return Revision(path, revision if isinstance(revision, str) else None, tuple(down), tree, text)
+
+
+def order(revisions: list[Revision]) -> list[Revision]:
+    """Parents before children (Kahn's algorithm); ties in file-name order."""
+    by_id = {r.revision: r for r in revisions if r.revision}
+    remaining = sorted(revisions, key=lambda r: natural_key(r.path))
+    done: set[str] = set()
+    out: list[Revision] = []
+    while remaining:
+        ready = next(
+            (r for r in remaining if all(d in done or d not in by_id for d in r.down)),
+            remaining[0],  # a cycle: keep going in file order rather than loop
+        )
+        remaining.remove(ready)
+        out.append(ready)
+        if ready.revision:
+            done.add(ready.revision)
+    return out
+
+
+class _Transactions:
+    """The runner's transaction as `upgrade()` bodies are walked, file after file."""
+
+    def __init__(self, ctx: LoadContext, per_migration: bool) -> None:
+        self.ctx = ctx
+        self.per_migration = per_migration
+        self.current: Transaction | None = None
+
+    def start_file(self) -> None:
+        if self.per_migration or self.current is None:
+            self.current = Transaction(TxScope.RUNNER, self.ctx.blocks.next())
+
+    def runner(self) -> Transaction:
+        if self.current is None:
+            self.current = Transaction(TxScope.RUNNER, self.ctx.blocks.next())
+        return self.current
+
+    def autocommit_block_ended(self) -> None:
+        self.current = None  # Alembic opens a new transaction for what follows
+
+
+class _Walker:
+    """Walks `upgrade()` and turns each op call into Statements."""
+
+    def __init__(self, revision: Revision, tx: _Transactions) -> None:
+        self.revision = revision
+        self.path = revision.path
+        self.lines = revision.text.splitlines()
+        self.tx = tx
+        self.out = Extraction(revision.path)
+        self.scope = pyast.Scope()
+        self.tables: dict[str, str] = {}
+        self.binds: set[str] = set()
+        self.translator = Translator(self.scope, self.tables)
+        self.autocommit = False
+
+    def run(self) -> Extraction:
+        tree = self.revision.tree
+        assert tree is not None
+        self.scope.learn(tree.body)
+        upgrade = next(
+            (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade"), None
+        )
+        if upgrade is None:
+            self.out.gap(Location(self.path, 1, 1), "no upgrade() function in this revision")
+            return self.out
+        self.tx.start_file()
+        self.scope.learn(upgrade.body)
+        self.body(upgrade.body, batch=None)
+        return self.out
+
+    def transaction(self) -> Transaction:
+        return AUTOCOMMIT if self.autocommit else self.tx.runner()
+
+    def body(self, statements: list[ast.stmt], batch: tuple[str, str | None] | None) -> None:
+        for statement in statements:
+            self.statement(statement, batch)
+
+    def statement(self, node: ast.stmt, batch: tuple[str, str | None] | None) -> None:
+        where = pyast.location(self.path, node)
+        if isinstance(node, ast.Expr):
+            if isinstance(node.value, ast.Call):
+                self.call(node.value, batch)
+            return
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            self.assignment(node, batch)
+            return
+        if isinstance(node, ast.With):
+            self.with_block(node, batch)
+            return
+        if isinstance(node, ast.For | ast.While | ast.AsyncFor):
+            inside = pyast.calls_in(node.body)
+            self.out.calls_seen += inside
+            self.out.gap(
+                where,
+                f"a loop: the {inside} call(s) inside it depend on values known only when it "
+                "runs and were not analysed",
+            )
+            return
+        if isinstance(node, ast.If | ast.Try):
+            self.out.gap(
+                where,
+                "conditional code: pgfence analysed every branch as if it ran; what really "
+                "runs depends on values known only at run time",
+            )
+            branches = [node.body, node.orelse]
+            if isinstance(node, ast.Try):
+                branches += [h.body for h in node.handlers] + [node.finalbody]
+            for branch in branches:
+                self.body(branch, batch)
+
+    def assignment(
+        self, node: ast.Assign | ast.AnnAssign, batch: tuple[str, str | None] | None
+    ) -> None:
+        value = node.value
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        target = targets[0] if len(targets) == 1 and isinstance(targets[0], ast.Name) else None
+        if isinstance(value, ast.Call):
+            name = dotted(value.func)
+            if name.endswith("get_bind") and target is not None:
+                self.binds.add(target.id)
+                return
+            if last_name(value) == "table" and value.args and target is not None:
+                with contextlib.suppress(Unknown):
+                    self.tables[target.id] = self.scope.string(value.args[0])
+                return
+            if self.is_op_call(value):
+                self.call(value, batch)
+
+    def with_block(self, node: ast.With, batch: tuple[str, str | None] | None) -> None:
+        for item in node.items:
+            expr = item.context_expr
+            if isinstance(expr, ast.Call) and last_name(expr) == "autocommit_block":
+                self.autocommit = True
+                self.body(node.body, batch)
+                self.autocommit = False
+                self.tx.autocommit_block_ended()
+                return
+            if isinstance(expr, ast.Call) and last_name(expr) == "batch_alter_table":
+                try:
+                    bound = bind(expr, ["table_name"])
+                    table = self.scope.string(bound["table_name"])
+                    schema = self.scope.value(bound["schema"]) if "schema" in bound else None
+                except Unknown as exc:
+                    self.out.gap(pyast.location(self.path, expr), f"op.batch_alter_table on {exc}")
+                    return
+                self.body(node.body, batch=(table, schema))
+                return
+        self.body(node.body, batch)
+
+    def is_op_call(self, call: ast.Call) -> bool:
+        name = dotted(call.func)
+        head = name.split(".", 1)[0]
+        return head == "op" or head in self.binds or name.endswith(".execute")
+
+    def call(self, call: ast.Call, batch: tuple[str, str | None] | None) -> None:
+        where = pyast.location(self.path, call)
+        name = dotted(call.func)
+        head, _, method = name.partition(".")
+        if not name or head in ("print", "logger", "log", "logging", "warnings"):
+            return
+        self.out.calls_seen += 1
+        origin = name
+        ignored = ignores_at(self.lines, where.line, "#", call.end_lineno)
+        try:
+            if (
+                method == "execute"
+                or method.endswith(".execute")
+                or (head in self.binds and method == "exec_driver_sql")
+            ):
+                sql = self.scope.string(call.args[0]) if call.args else ""
+                statements, findings = raw_statements(
+                    sql, where, self.transaction(), origin, ignored
+                )
+                self.out.add(statements, findings)
+            elif head == "op" or (batch is not None and "." in name and "." not in method):
+                statements = [
+                    generated(sql, where, self.transaction(), origin, ignored)
+                    for sql in self.translator.translate(
+                        method, call, batch if head != "op" else None
+                    )
+                ]
+                self.out.add(statements)
+            else:
+                raise Unknown(f"a call to `{name}()`, whose SQL pgfence does not follow")
+        except (Unknown, KeyError, IndexError, TypeError) as exc:
+            reason = (
+                exc.args[0]
+                if isinstance(exc, Unknown)
+                else f"arguments pgfence cannot read ({exc})"
+            )
+            self.out.gap(where, f"{origin}: {reason}")
+            return
+        self.out.calls_extracted += 1
+
+
+def _per_migration(target: Target, revisions: list[Revision]) -> bool:
+    """Does the project's env.py run each revision in its own transaction?"""
+    candidates = {Path(r.path).parent.parent / "env.py" for r in revisions}
+    return any(
+        re.search(r"transaction_per_migration\s*=\s*True", head(str(env)))
+        for env in candidates
+        if env.is_file()
+    )
+
+
+def load(target: Target, ctx: LoadContext) -> list[Migration]:
+    if target.explicit_file:
+        found = list(target.files)
+    else:
+        found = [
+            f for f in files_containing(target, (".py",), *_MARKERS) if Path(f).name != "env.py"
+        ]
+    if not found:
+        raise no_files(target, "Alembic", "versions/*.py with revision and upgrade()")
+    revisions = order([read_revision(path, ctx) for path in found])
+    tx = _Transactions(ctx, _per_migration(target, revisions))
+    migrations = []
+    for revision in revisions:
+        if revision.tree is None:
+            migrations.append(Migration(revision.path, NAME, (), (revision.error,)))  # type: ignore[arg-type]
+            continue
+        migrations.append(_Walker(revision, tx).run().migration(NAME))
+    return migrations

@@ -1,0 +1,222 @@
+"""What every migration format shares: the files one PATH names, and building Statements.
+
+A format turns a `Target` (the files one command-line PATH names) into `Migration`s. SQL
+families read their files as psql scripts; ORM formats translate calls into the SQL the
+tool would send and place each statement at the call that produced it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pgfence.errors import BadInput
+from pgfence.model import AUTOCOMMIT, Finding, Location, Migration, Severity, Statement, Transaction
+from pgfence.sources.files import DEFAULT_MAX_BYTES, natural_key, read_text
+from pgfence.sources.sql import BlockCounter, ignored_rules, parse_one, split_script
+
+# Directories no migration lives in; searching them would only slow detection down.
+_SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", ".venv", "dist-types"})
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The files one command-line PATH names: a file, a directory's tree, or a glob."""
+
+    arg: str
+    directory: Path | None  # the PATH itself when it is a directory
+    files: tuple[str, ...]  # every regular file, naturally sorted (directories: recursively)
+
+    def with_suffix(self, *suffixes: str) -> list[str]:
+        return [f for f in self.files if f.endswith(suffixes)]
+
+    @property
+    def explicit_file(self) -> bool:
+        """The PATH names one file: take it whatever its name."""
+        return self.directory is None and len(self.files) == 1 and self.files[0] == self.arg
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    blocks: BlockCounter
+    max_bytes: int | None = DEFAULT_MAX_BYTES
+
+    def read(self, path: str) -> str:
+        return read_text(path, max_bytes=self.max_bytes)
+
+
+def target_of(arg: str) -> Target:
+    """Expand one PATH; a missing path or an empty glob is bad input."""
+    import glob
+
+    if not os.path.exists(arg) and _GLOB_CHARS.search(arg):
+        matches = sorted(
+            (m for m in glob.glob(arg, recursive=True) if os.path.isfile(m)), key=natural_key
+        )
+        if not matches:
+            raise BadInput("no file matches this pattern", file=arg)
+        return Target(arg, None, tuple(matches))
+    path = Path(arg)
+    if not path.exists():
+        raise BadInput("no such file or directory", file=arg)
+    if path.is_dir():
+        found = [str(p) for p in _walk(path)]
+        return Target(
+            arg, path, tuple(sorted(found, key=lambda p: natural_key(os.path.relpath(p, arg))))
+        )
+    if not path.is_file():
+        raise BadInput("not a regular file", file=arg)
+    return Target(arg, None, (arg,))
+
+
+def _walk(root: Path) -> Iterable[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in _SKIPPED_DIRS]
+        for name in filenames:
+            if not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def head(path: str, size: int = 65536) -> str:
+    """The start of a file, for detection; unreadable files read as empty."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(size).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def no_files(target: Target, what: str, pattern: str) -> BadInput:
+    return BadInput(f"holds no {what} migrations ({pattern})", file=target.arg)
+
+
+# ---- statements from ORM calls --------------------------------------------------------
+
+
+def unanalysable(location: Location, message: str) -> Finding:
+    return Finding("unanalysable", Severity.MEDIUM, message, location)
+
+
+def info(rule: str, location: Location, message: str) -> Finding:
+    return Finding(rule, Severity.INFO, message, location)
+
+
+def generated(
+    sql: str,
+    location: Location,
+    transaction: Transaction = AUTOCOMMIT,
+    origin: str | None = None,
+    ignored: frozenset[str] = frozenset(),
+) -> Statement:
+    """A statement a builder call compiles to (one statement, no trailing ';')."""
+    node, error, _ = parse_one(sql)
+    return Statement(
+        sql=sql,
+        location=location,
+        transaction=transaction,
+        parse_error=error,
+        ignored_rules=ignored,
+        origin=origin,
+        node=node,
+    )
+
+
+def raw_statements(
+    text: str,
+    location: Location,
+    transaction: Transaction = AUTOCOMMIT,
+    origin: str | None = None,
+    ignored: frozenset[str] = frozenset(),
+) -> tuple[list[Statement], list[Finding]]:
+    """SQL written as a string in the migration (op.execute, queryRunner.query, knex.raw).
+
+    Every statement of the string is placed at the call, in the call's transaction.
+    """
+    statements, findings = split_script(text, location.file)
+    placed = [
+        dataclasses.replace(
+            s,
+            location=location,
+            transaction=transaction,
+            origin=origin,
+            ignored_rules=s.ignored_rules | ignored,
+        )
+        for s in statements
+    ]
+    moved = [dataclasses.replace(f, location=location) for f in findings]
+    if not placed and not moved:
+        moved.append(info("empty-sql", location, f"{origin or 'this call'} sends no SQL"))
+    return placed, moved
+
+
+def ignores_at(
+    lines: list[str], line: int, comment: str, end_line: int | None = None
+) -> frozenset[str]:
+    """`pgfence-ignore: rule` in a comment on the line above the call or on its lines."""
+    texts = []
+    for number in range(line - 1, (end_line or line) + 1):
+        if 1 <= number <= len(lines) and comment in lines[number - 1]:
+            texts.append(lines[number - 1].split(comment, 1)[1])
+    return ignored_rules(texts)
+
+
+@dataclass
+class Extraction:
+    """What an ORM format got out of one file: statements, gaps, and how many calls."""
+
+    path: str
+    statements: list[Statement] = dataclasses.field(default_factory=list)
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    calls_seen: int = 0
+    calls_extracted: int = 0
+
+    def add(self, statements: Iterable[Statement], findings: Iterable[Finding] = ()) -> None:
+        self.statements.extend(statements)
+        self.findings.extend(findings)
+
+    def gap(self, location: Location, message: str) -> None:
+        self.findings.append(unanalysable(location, message))
+
+    def migration(self, fmt: str) -> Migration:
+        findings = list(self.findings)
+        if self.calls_seen and self.calls_extracted < self.calls_seen:
+            findings.append(
+                info(
+                    "extraction-coverage",
+                    Location(self.path, 1, 1),
+                    f"{self.calls_extracted} of {self.calls_seen} migration calls turned into "
+                    "SQL; the others are reported as unanalysable",
+                )
+            )
+        findings.sort(key=lambda f: (f.location.line, f.location.column))
+        return Migration(self.path, fmt, tuple(self.statements), tuple(findings))
+
+
+Loader = Callable[[Target, LoadContext], list[Migration]]
+Detector = Callable[[Target], bool]
+
+
+def shared_block(ctx: LoadContext) -> Transaction:
+    from pgfence.model import TxScope
+
+    return Transaction(TxScope.RUNNER, ctx.blocks.next())
+
+
+JS_SUFFIXES = (".ts", ".js", ".cjs", ".mjs", ".mts", ".cts")
+
+
+def js_files(target: Target) -> list[str]:
+    if target.explicit_file:
+        return list(target.files)
+    return [f for f in target.with_suffix(*JS_SUFFIXES) if not f.endswith((".d.ts", ".d.mts"))]
+
+
+def files_containing(target: Target, suffixes: tuple[str, ...], *markers: str) -> list[str]:
+    return [
+        f for f in target.with_suffix(*suffixes) if any(marker in head(f) for marker in markers)
+    ]

@@ -1,0 +1,447 @@
+"""Reading JS/TS migrations without running them: tree-sitter trees and literal values.
+
+The grammars come from the tree-sitter-javascript and tree-sitter-typescript wheels; nothing
+is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pgfence.model import Finding, Location, Severity
+
+
+class Unknown(Exception):
+    """A value that only running the code would tell."""
+
+
+@dataclass(frozen=True)
+class Dynamic:
+    """A template literal with `${}` substitutions: its text with placeholders."""
+
+    text: str
+    substitutions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """`Sequelize.STRING(64)`, `new TableColumn({...})`, `knex.fn.now()`: a named thing."""
+
+    name: str  # the dotted callee or member, e.g. "Sequelize.STRING"
+    args: tuple[Any, ...] = ()
+    called: bool = False
+
+    @property
+    def last(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+
+Node = Any  # tree_sitter.Node (the package ships no type stubs)
+
+
+def parse(text: str, path: str) -> Node:
+    from tree_sitter import Language, Parser
+
+    if path.endswith((".ts", ".mts", ".cts")):
+        import tree_sitter_typescript
+
+        language = Language(tree_sitter_typescript.language_typescript())
+    else:
+        import tree_sitter_javascript
+
+        language = Language(tree_sitter_javascript.language())
+    return Parser(language).parse(text.encode()).root_node
+
+
+def first_error(node: Node) -> Node | None:
+    if node.type == "ERROR" or node.is_missing:
+        return node
+    if not node.has_error:
+        return None
+    for child in node.children:
+        found = first_error(child)
+        if found is not None:
+            return found
+    return node
+
+
+@dataclass
+class Source:
+    path: str
+    text: str
+    lines: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = self.text.splitlines()
+
+    def location(self, node: Node) -> Location:
+        row, byte_column = node.start_point
+        line = self.lines[row] if row < len(self.lines) else ""
+        column = len(line.encode()[:byte_column].decode(errors="replace")) + 1
+        return Location(self.path, row + 1, column)
+
+    def parse_error(self, root: Node) -> Finding | None:
+        bad = first_error(root)
+        if bad is None:
+            return None
+        return Finding(
+            "parse-error",
+            Severity.CRITICAL,
+            "not valid JavaScript/TypeScript here: pgfence read the rest of the file, but "
+            "calls near this line may be missing",
+            self.location(bad),
+        )
+
+
+def text(node: Node) -> str:
+    return str(node.text.decode())
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def unescape(raw: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), raw, flags=re.S)
+
+
+def dotted(node: Node) -> str:
+    if node.type in ("identifier", "property_identifier", "this", "shorthand_property_identifier"):
+        return text(node)
+    if node.type == "member_expression":
+        obj = dotted(node.child_by_field_name("object"))
+        return f"{obj}.{text(node.child_by_field_name('property'))}" if obj else ""
+    if node.type in ("call_expression", "await_expression", "parenthesized_expression"):
+        inner = node.child_by_field_name("function") or node.named_children[0]
+        return dotted(inner)
+    if node.type == "non_null_expression":
+        return dotted(node.named_children[0])
+    return ""
+
+
+@dataclass
+class Scope:
+    constants: dict[str, Any] = field(default_factory=dict)
+
+    def learn(self, body: Node) -> None:
+        """`const X = <literal>` declarations directly in `body`."""
+        for statement in body.named_children:
+            node = statement
+            if node.type == "export_statement":
+                node = node.child_by_field_name("declaration") or node
+            if node.type not in ("lexical_declaration", "variable_declaration"):
+                continue
+            for declarator in node.named_children:
+                if declarator.type != "variable_declarator":
+                    continue
+                name = declarator.child_by_field_name("name")
+                value = declarator.child_by_field_name("value")
+                if name is None or value is None or name.type != "identifier":
+                    continue
+                try:
+                    self.constants[text(name)] = self.value(value)
+                except Unknown:
+                    self.constants.pop(text(name), None)
+
+    def value(self, node: Node) -> Any:
+        kind = node.type
+        if kind == "string":
+            return unescape(text(node)[1:-1])
+        if kind == "template_string":
+            return self._template(node)
+        if kind == "number":
+            number = text(node).replace("_", "")
+            return float(number) if "." in number else int(number, 0)
+        if kind in ("true", "false"):
+            return kind == "true"
+        if kind in ("null", "undefined"):
+            return None
+        if kind == "array":
+            return [self.value(child) for child in node.named_children]
+        if kind == "object":
+            return self._object(node)
+        if kind == "identifier":
+            if text(node) in self.constants:
+                return self.constants[text(node)]
+            if text(node) == "undefined":
+                return None
+            raise Unknown(f"the variable `{text(node)}`")
+        if kind in (
+            "parenthesized_expression",
+            "as_expression",
+            "satisfies_expression",
+            "non_null_expression",
+        ):
+            return self.value(node.named_children[0])
+        if kind == "unary_expression" and text(node).startswith("-"):
+            return -self.value(node.named_children[0])
+        if kind == "binary_expression" and node.child_by_field_name("operator").type == "+":
+            left = self.value(node.child_by_field_name("left"))
+            right = self.value(node.child_by_field_name("right"))
+            if isinstance(left, str | Dynamic) or isinstance(right, str | Dynamic):
+                return _concat(left, right)
+        if kind == "member_expression":
+            return Ref(dotted(node))
+        if kind in ("call_expression", "new_expression"):
+            callee = node.child_by_field_name("function") or node.child_by_field_name("constructor")
+            arguments = node.child_by_field_name("arguments")
+            args = tuple(self.value(a) for a in arguments.named_children) if arguments else ()
+            return Ref(dotted(callee), args, called=True)
+        raise Unknown(f"`{text(node)[:60]}`")
+
+    def _object(self, node: Node) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for child in node.named_children:
+            if child.type == "pair":
+                key = child.child_by_field_name("key")
+                name = self.value(key) if key.type == "string" else text(key)
+                if key.type == "computed_property_name":
+                    name = dotted(key.named_children[0]) or text(key)
+                out[str(name)] = self.value(child.child_by_field_name("value"))
+            elif child.type == "shorthand_property_identifier":
+                out[text(child)] = self.constants.get(text(child), Ref(text(child)))
+            elif child.type == "comment":
+                continue
+            else:
+                raise Unknown(f"`{text(child)[:60]}` in an object")
+        return out
+
+    def _template(self, node: Node) -> str | Dynamic:
+        parts: list[str] = []
+        substitutions: list[str] = []
+        for child in node.named_children:
+            if child.type == "template_substitution":
+                try:
+                    parts.append(str(self.value(child.named_children[0])))
+                    continue
+                except (Unknown, IndexError):
+                    expression = text(child)[2:-1].strip()
+                substitutions.append(expression)
+                parts.append(re.sub(r"\W+", "_", expression).strip("_") or "placeholder")
+            elif child.type == "escape_sequence":
+                parts.append(unescape(text(child)))
+            else:
+                parts.append(text(child))
+        raw = "".join(parts)
+        return Dynamic(raw, tuple(substitutions)) if substitutions else raw
+
+
+def _concat(left: Any, right: Any) -> str | Dynamic:
+    subs: tuple[str, ...] = ()
+    pieces = []
+    for part in (left, right):
+        if isinstance(part, Dynamic):
+            subs += part.substitutions
+            pieces.append(part.text)
+        elif isinstance(part, str | int | float):
+            pieces.append(str(part))
+        else:
+            raise Unknown("a string joined with a value known only at run time")
+    return Dynamic("".join(pieces), subs) if subs else "".join(pieces)
+
+
+def sql_text(value: Any) -> tuple[str, tuple[str, ...]]:
+    """SQL given to a query call: (text, the `${}` expressions replaced by placeholders)."""
+    if isinstance(value, Dynamic):
+        return value.text, value.substitutions
+    if isinstance(value, str):
+        return value, ()
+    raise Unknown("SQL that is not a string literal")
+
+
+def arguments(call: Node) -> list[Node]:
+    args = call.child_by_field_name("arguments")
+    return list(args.named_children) if args is not None else []
+
+
+def walk(node: Node) -> Any:
+    yield node
+    for child in node.children:
+        yield from walk(child)
+
+
+def function_body(node: Node) -> Node | None:
+    body = node.child_by_field_name("body")
+    return body
+
+
+def first_param(function: Node) -> str | None:
+    params = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
+    if params is None:
+        return None
+    if params.type == "identifier":
+        return text(params)
+    for param in params.named_children:
+        pattern = param.child_by_field_name("pattern") if param.type != "identifier" else param
+        if pattern is not None and pattern.type == "identifier":
+            return text(pattern)
+        return None
+    return None
+
+
+def params(function: Node) -> list[str]:
+    node = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
+    if node is None:
+        return []
+    if node.type == "identifier":
+        return [text(node)]
+    out = []
+    for param in node.named_children:
+        pattern = param.child_by_field_name("pattern") if param.type != "identifier" else param
+        out.append(text(pattern) if pattern is not None and pattern.type == "identifier" else "")
+    return out
+
+
+_FUNCTIONS = (
+    "function_expression",
+    "arrow_function",
+    "function_declaration",
+    "method_definition",
+    "function",
+)
+
+
+def find_up(root: Node) -> Node | None:
+    """The `up` migration function: a method, `exports.up =`, an exported function, a property."""
+    for node in walk(root):
+        if node.type == "method_definition" and text(node.child_by_field_name("name")) == "up":
+            return node
+        if node.type == "function_declaration" and text(node.child_by_field_name("name")) == "up":
+            return node
+        if node.type == "assignment_expression":
+            left = node.child_by_field_name("left")
+            right = node.child_by_field_name("right")
+            if dotted(left) in ("exports.up", "module.exports.up") and right.type in _FUNCTIONS:
+                return right
+        if node.type == "pair" and text(node.child_by_field_name("key")) == "up":
+            value = node.child_by_field_name("value")
+            if value.type in _FUNCTIONS:
+                return value
+        if node.type == "variable_declarator" and text(node.child_by_field_name("name")) == "up":
+            value = node.child_by_field_name("value")
+            if value is not None and value.type in _FUNCTIONS:
+                return value
+    return None
+
+
+def statements_of(body: Node) -> list[Node]:
+    """The statements of a function body (an arrow's expression body is one statement)."""
+    if body.type == "statement_block":
+        return [c for c in body.named_children if c.type != "comment"]
+    return [body]
+
+
+def unwrap(node: Node) -> Node:
+    """`await x`, `return x`, `x;`, `(x)` -> x."""
+    while node.type in (
+        "expression_statement",
+        "await_expression",
+        "return_statement",
+        "parenthesized_expression",
+    ):
+        if not node.named_children:
+            return node
+        node = node.named_children[0]
+    return node
+
+
+def chain(call: Node) -> tuple[Node, list[tuple[str, Node]]]:
+    """`a.b(x).c(y)` -> (a, [("b", call_b), ("c", call_c)]), innermost first."""
+    links: list[tuple[str, Node]] = []
+    node = call
+    while True:
+        if node.type == "call_expression":
+            function = node.child_by_field_name("function")
+            if function.type == "member_expression":
+                links.append((text(function.child_by_field_name("property")), node))
+                node = function.child_by_field_name("object")
+                continue
+            links.append(("", node))
+            node = function
+            break
+        if node.type == "member_expression":
+            links.append((text(node.child_by_field_name("property")), node))
+            node = node.child_by_field_name("object")
+            continue
+        if node.type in ("await_expression", "parenthesized_expression", "non_null_expression"):
+            node = node.named_children[0]
+            continue
+        break
+    links.reverse()
+    return node, links
+
+
+class Walker:
+    """Walks a migration function body; formats say which calls are theirs (`call`)."""
+
+    def __init__(self, source: Source, extraction: Any) -> None:
+        self.source = source
+        self.out = extraction
+        self.scope = Scope()
+
+    def call(self, node: Node) -> bool:  # pragma: no cover - formats override
+        raise NotImplementedError
+
+    def body(self, body: Node) -> None:
+        self.scope.learn(body) if body.type == "statement_block" else None
+        for statement in statements_of(body):
+            self.statement(statement)
+
+    def statement(self, node: Node) -> None:
+        where = self.source.location(node)
+        kind = node.type
+        if kind in ("for_statement", "for_in_statement", "while_statement", "do_statement"):
+            inside = sum(1 for n in walk(node) if n.type == "call_expression")
+            self.out.calls_seen += 1
+            self.out.gap(
+                where,
+                f"a loop: the {inside} call(s) inside it depend on values known "
+                "only when it runs and were not analysed",
+            )
+            return
+        if kind in ("if_statement", "try_statement", "switch_statement"):
+            self.out.gap(
+                where,
+                "conditional code: pgfence analysed every branch as if it ran; "
+                "what really runs depends on values known only at run time",
+            )
+            for child in node.named_children:
+                if child.type in (
+                    "statement_block",
+                    "else_clause",
+                    "catch_clause",
+                    "finally_clause",
+                ):
+                    for block in [child, *child.named_children]:
+                        if block.type == "statement_block":
+                            self.body(block)
+            return
+        if kind in ("lexical_declaration", "variable_declaration"):
+            for declarator in node.named_children:
+                value = declarator.child_by_field_name("value")
+                if value is not None:
+                    self.expression(unwrap(value))
+            return
+        if kind == "statement_block":
+            self.body(node)
+            return
+        self.expression(unwrap(node))
+
+    def expression(self, node: Node) -> None:
+        if node.type == "call_expression":
+            name = dotted(node.child_by_field_name("function"))
+            if name in ("Promise.all", "Promise.allSettled") and arguments(node):
+                array = arguments(node)[0]
+                for element in array.named_children if array.type == "array" else []:
+                    self.expression(unwrap(element))
+                return
+            if name.startswith(("console.", "logger.", "log.")):
+                return
+            if self.call(node):
+                return
+            self.out.calls_seen += 1
+            self.out.gap(
+                self.source.location(node),
+                f"a call to `{name or text(node)[:40]}()`, whose SQL pgfence does not follow",
+            )

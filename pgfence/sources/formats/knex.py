@@ -1,0 +1,435 @@
+"""Knex migrations (JS or TS), read with tree-sitter, never run.
+
+`knex.schema` builder chains become the SQL knex's pg dialect compiles them to (checked
+against knex 3 in a dev test); `knex.raw` / `knex.schema.raw` strings are sent as written.
+knex runs each migration in its own transaction unless the file exports
+`config = { transaction: false }`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pgfence.model import AUTOCOMMIT, Migration, Transaction, TxScope
+from pgfence.sources.formats import js
+from pgfence.sources.formats.base import (
+    JS_SUFFIXES,
+    Extraction,
+    LoadContext,
+    Target,
+    files_containing,
+    generated,
+    head,
+    ignores_at,
+    js_files,
+    no_files,
+    raw_statements,
+)
+
+NAME = "knex"
+_MARKERS = ("knex.schema", "Knex", "knex.raw", "function (knex", "function(knex", "(knex)")
+
+
+def detect(target: Target) -> bool:
+    return bool(files_containing(target, JS_SUFFIXES, *_MARKERS))
+
+
+def q(name: str) -> str:
+    return ".".join('"' + part + '"' for part in str(name).split("."))
+
+
+def value_sql(value: Any, sql_type: str = "") -> str:
+    if isinstance(value, js.Ref):
+        if value.name.endswith("fn.now"):
+            return "CURRENT_TIMESTAMP"
+        if value.last == "raw" and value.args:
+            return str(value.args[0])
+        raise js.Unknown(f"the default `{value.name}`")
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"'{int(value)}'" if sql_type == "boolean" else f"'{str(value).lower()}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+_TYPES = {
+    "integer": "integer",
+    "bigInteger": "bigint",
+    "bigint": "bigint",
+    "smallint": "smallint",
+    "tinyint": "smallint",
+    "mediumint": "integer",
+    "text": "text",
+    "boolean": "boolean",
+    "date": "date",
+    "time": "time",
+    "json": "json",
+    "jsonb": "jsonb",
+    "uuid": "uuid",
+    "binary": "bytea",
+    "double": "double precision",
+    "float": "real",
+}
+
+
+@dataclass
+class Column:
+    name: str
+    sql_type: str
+    nullable: bool = True
+    default: str | None = None
+    primary: bool = False
+    alter: bool = False
+    check: str | None = None
+    statements: list[str] = field(default_factory=list)  # index/unique/foreign added by modifiers
+
+    def ddl(self) -> str:
+        text = f"{q(self.name)} {self.sql_type}"
+        if self.check:
+            text += f" check ({self.check})"
+        if not self.nullable:
+            text += " not null"
+        if self.default is not None:
+            text += f" default {self.default}"
+        if self.primary:
+            text += " primary key"
+        return text
+
+
+class TableBuilder:
+    """The callback of createTable/alterTable: its columns and statements, in order."""
+
+    def __init__(self, table: str, create: bool) -> None:
+        self.table = table
+        self.create = create
+        self.columns: list[Column] = []
+        self.statements: list[str] = []
+
+    def column_type(self, method: str, args: list[Any]) -> Column | None:
+        name = str(args[0]) if args else ""
+        if method in ("increments", "bigIncrements"):
+            return Column(
+                name or "id", "serial" if method == "increments" else "bigserial", primary=True
+            )
+        if method == "string":
+            return Column(name, f"varchar({args[1] if len(args) > 1 else 255})")
+        if method in ("timestamp", "datetime"):
+            options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+            return Column(name, "timestamp" if options.get("useTz") is False else "timestamptz")
+        if method == "decimal":
+            precision = args[1] if len(args) > 1 else 8
+            scale = args[2] if len(args) > 2 else 2
+            return Column(name, f"decimal({precision}, {scale})")
+        if method in ("enu", "enum"):
+            values = ", ".join(value_sql(v) for v in args[1])
+            return Column(name, "text", check=f"{q(name)} in ({values})")
+        if method == "specificType":
+            return Column(name, str(args[1]))
+        if method in _TYPES:
+            return Column(name, _TYPES[method])
+        return None
+
+    def modifier(self, column: Column, method: str, args: list[Any], link: dict[str, Any]) -> None:
+        if method == "notNullable":
+            column.nullable = False
+        elif method == "nullable":
+            column.nullable = True
+        elif method == "defaultTo":
+            column.default = value_sql(args[0], column.sql_type)
+        elif method == "primary":
+            column.primary = True
+        elif method == "alter":
+            column.alter = True
+        elif method == "unique":
+            name = (
+                args[0]
+                if args and isinstance(args[0], str)
+                else f"{self.table}_{column.name}_unique"
+            )
+            self.statements.append(
+                f"alter table {q(self.table)} add constraint {q(name)} unique ({q(column.name)})"
+            )
+        elif method == "index":
+            name = (
+                args[0]
+                if args and isinstance(args[0], str)
+                else f"{self.table}_{column.name}_index"
+            )
+            self.statements.append(f"create index {q(name)} on {q(self.table)} ({q(column.name)})")
+        elif method == "references":
+            target = str(args[0])
+            table, _, ref_column = target.rpartition(".")
+            link.setdefault("column", column.name)
+            link.update(ref_table=table or None, ref_column=ref_column)
+            if "slot" not in link:  # the place of the foreign key, filled in at the end
+                self.statements.append("")
+                link["slot"] = len(self.statements) - 1
+        elif method == "inTable":
+            link["ref_table"] = str(args[0])
+        elif method in ("onDelete", "onUpdate"):
+            link[method] = str(args[0])
+        elif method in ("comment", "unsigned", "collate", "first", "after", "checkPositive"):
+            return
+        else:
+            raise js.Unknown(f"the column modifier .{method}()")
+
+    def foreign(self, link: dict[str, Any]) -> None:
+        name = f"{self.table}_{link['column']}_foreign"
+        text = (
+            f"alter table {q(self.table)} add constraint {q(name)} "
+            f"foreign key ({q(link['column'])}) "
+            f"references {q(link['ref_table'])} ({q(link['ref_column'])})"
+        )
+        if link.get("onDelete"):
+            text += f" on delete {link['onDelete']}"
+        if link.get("onUpdate"):
+            text += f" on update {link['onUpdate']}"
+        self.statements[link["slot"]] = text
+
+    def table_method(self, method: str, args: list[Any]) -> None:
+        table = q(self.table)
+
+        def cols(value: Any) -> list[str]:
+            return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+        if method == "index" or method == "unique":
+            columns = cols(args[0])
+            given = args[1] if len(args) > 1 else None
+            options = given if isinstance(given, dict) else {}
+            name = given if isinstance(given, str) else options.get("indexName")
+            quoted = ", ".join(q(c) for c in columns)
+            if method == "unique":
+                name = name or f"{self.table}_{'_'.join(columns)}_unique"
+                self.statements.append(
+                    f"alter table {table} add constraint {q(name)} unique ({quoted})"
+                )
+                return
+            name = name or f"{self.table}_{'_'.join(columns)}_index"
+            # knex 3 takes the index type from a string third argument, as written (an
+            # options object there is ignored by its pg compiler).
+            index_type = args[2] if len(args) > 2 and isinstance(args[2], str) else None
+            using = f" using {index_type}" if index_type else ""
+            self.statements.append(f"create index {q(name)} on {table}{using} ({quoted})")
+        elif method == "dropColumn" or method == "dropColumns":
+            for column in args:
+                self.statements.append(f"alter table {table} drop column {q(column)}")
+        elif method == "renameColumn":
+            self.statements.append(f"alter table {table} rename {q(args[0])} to {q(args[1])}")
+        elif method in ("dropIndex", "dropUnique", "dropForeign"):
+            suffix = {"dropIndex": "index", "dropUnique": "unique", "dropForeign": "foreign"}[
+                method
+            ]
+            name = (
+                args[1]
+                if len(args) > 1 and args[1]
+                else f"{self.table}_{'_'.join(cols(args[0]))}_{suffix}"
+            )
+            if method == "dropIndex":
+                self.statements.append(f"drop index {q(name)}")
+            else:
+                self.statements.append(f"alter table {table} drop constraint {q(name)}")
+        elif method in ("setNullable", "dropNullable"):
+            verb = "drop" if method == "setNullable" else "set"
+            self.statements.append(f"alter table {table} alter column {q(args[0])} {verb} not null")
+        elif method == "primary":
+            name = args[1] if len(args) > 1 and isinstance(args[1], str) else f"{self.table}_pkey"
+            quoted = ", ".join(q(c) for c in cols(args[0]))
+            self.statements.append(
+                f"alter table {table} add constraint {q(name)} primary key ({quoted})"
+            )
+        elif method == "timestamps":
+            use_tz = args[0] if args else False
+            sql_type = "timestamptz" if use_tz is not False else "timestamp"
+            default_now = len(args) > 1 and bool(args[1])
+            for name in ("created_at", "updated_at"):
+                column = Column(name, sql_type)
+                if default_now:
+                    column.nullable, column.default = False, "CURRENT_TIMESTAMP"
+                self.columns.append(column)
+        elif method == "dropTimestamps":
+            self.statements.append(
+                f'alter table {table} drop column "created_at", drop column "updated_at"'
+            )
+        else:
+            raise js.Unknown(f"table.{method}() is not translated by pgfence")
+
+    def sql(self, if_not_exists: bool = False) -> list[str]:
+        table = q(self.table)
+        added = [c for c in self.columns if not c.alter]
+        altered = [c for c in self.columns if c.alter]
+        out = []
+        if self.create:
+            exists = " if not exists" if if_not_exists else ""
+            out.append(f"create table{exists} {table} ({', '.join(c.ddl() for c in added)})")
+        elif added:
+            out.append(f"alter table {table} " + ", ".join(f"add column {c.ddl()}" for c in added))
+        for column in altered:
+            name = q(column.name)
+            prefix = f"alter table {table} alter column {name}"
+            out.append(f"{prefix} drop default")
+            out.append(f"{prefix} drop not null")
+            out.append(f"{prefix} type {column.sql_type} using ({name}::{column.sql_type})")
+            if column.default is not None:
+                out.append(f"{prefix} set default {column.default}")
+            if not column.nullable:
+                out.append(f"{prefix} set not null")
+        return out + [s for s in self.statements if s]
+
+
+class _Walker(js.Walker):
+    def __init__(
+        self, source: js.Source, out: Extraction, knex: str, transaction: Transaction
+    ) -> None:
+        super().__init__(source, out)
+        self.knex = knex
+        self.transaction = transaction
+
+    def call(self, node: js.Node) -> bool:
+        root, links = js.chain(node)
+        if js.text(root) != self.knex or not links:
+            return False
+        where = self.source.location(node)
+        origin = f"{self.knex}." + ".".join(name for name, _ in links if name)
+        self.out.calls_seen += 1
+        ignored = ignores_at(self.source.lines, where.line, "//", node.end_point[0] + 1)
+        try:
+            if links[0][0] == "raw":
+                self.raw(links[0][1], where, origin, ignored)
+            elif links[0][0] == "schema":
+                self.schema(links[1:], where, origin, ignored)
+            else:
+                raise js.Unknown("a data query (knex('table')…): pgfence does not translate it")
+        except (js.Unknown, KeyError, IndexError, TypeError) as exc:
+            reason = (
+                exc.args[0]
+                if isinstance(exc, js.Unknown)
+                else f"arguments pgfence cannot read ({exc})"
+            )
+            self.out.gap(where, f"{origin}: {reason}")
+            return True
+        self.out.calls_extracted += 1
+        return True
+
+    def raw(self, call: js.Node, where: Any, origin: str, ignored: frozenset[str]) -> None:
+        args = js.arguments(call)
+        sql, substitutions = js.sql_text(self.scope.value(args[0]) if args else "")
+        statements, findings = raw_statements(sql, where, self.transaction, origin, ignored)
+        self.out.add(statements, findings)
+        if substitutions:
+            self.out.gap(
+                where,
+                f"{origin}: SQL built at run time (${{{substitutions[0]}}}): "
+                "analysed with placeholders in its place",
+            )
+
+    def schema(
+        self, links: list[tuple[str, js.Node]], where: Any, origin: str, ignored: frozenset[str]
+    ) -> None:
+        schema_name: str | None = None
+        for method, call in links:
+            args_nodes = js.arguments(call)
+            sql: list[str] = []
+            if method == "withSchema":
+                schema_name = str(self.scope.value(args_nodes[0]))
+                continue
+            if method == "raw":
+                self.raw(call, where, origin, ignored)
+                continue
+            table = str(self.scope.value(args_nodes[0])) if args_nodes else ""
+            if schema_name and method not in ("renameTable",):
+                table = f"{schema_name}.{table}"
+            if method in ("createTable", "createTableIfNotExists", "alterTable", "table"):
+                builder = TableBuilder(table, create=method.startswith("createTable"))
+                self.callback(builder, args_nodes[1])
+                sql = builder.sql(if_not_exists=method == "createTableIfNotExists")
+            elif method in ("dropTable", "dropTableIfExists"):
+                sql = [
+                    f"drop table{' if exists' if method == 'dropTableIfExists' else ''} {q(table)}"
+                ]
+            elif method == "renameTable":
+                sql = [f"alter table {q(table)} rename to {q(self.scope.value(args_nodes[1]))}"]
+            elif method in ("hasTable", "hasColumn"):
+                raise js.Unknown(f"schema.{method}(): a condition known only at run time")
+            else:
+                raise js.Unknown(f"schema.{method}() is not translated by pgfence")
+            self.out.add([generated(s, where, self.transaction, origin, ignored) for s in sql])
+
+    def callback(self, builder: TableBuilder, function: js.Node) -> None:
+        param = js.first_param(function) or "table"
+        body = js.function_body(function)
+        for statement in js.statements_of(body):
+            node = js.unwrap(statement)
+            if node.type != "call_expression":
+                raise js.Unknown(f"`{js.text(node)[:40]}` in a table callback")
+            root, links = js.chain(node)
+            if js.text(root) != param:
+                raise js.Unknown(f"`{js.text(node)[:40]}` in a table callback")
+            first, *modifiers = links
+            args = [self.scope.value(a) for a in js.arguments(first[1])]
+            if first[0] == "foreign":
+                link: dict[str, Any] = {"column": str(args[0])}
+                builder.statements.append("")
+                link["slot"] = len(builder.statements) - 1
+                for method, call in modifiers:
+                    builder.modifier(
+                        Column("", ""),
+                        method,
+                        [self.scope.value(a) for a in js.arguments(call)],
+                        link,
+                    )
+                builder.foreign(link)
+                continue
+            column = builder.column_type(first[0], args)
+            if column is None:
+                builder.table_method(first[0], args)
+                continue
+            builder.columns.append(column)
+            link = {}
+            for method, call in modifiers:
+                builder.modifier(
+                    column, method, [self.scope.value(a) for a in js.arguments(call)], link
+                )
+            if link:
+                builder.foreign(link)
+
+
+def _transaction(root: js.Node, ctx: LoadContext) -> Transaction:
+    for node in js.walk(root):
+        if (
+            node.type == "pair"
+            and js.text(node.child_by_field_name("key")) == "transaction"
+            and node.child_by_field_name("value").type == "false"
+        ):
+            return AUTOCOMMIT
+    return Transaction(TxScope.RUNNER, ctx.blocks.next())
+
+
+def read(path: str, ctx: LoadContext) -> Migration:
+    source = js.Source(path, ctx.read(path))
+    root = js.parse(source.text, path)
+    out = Extraction(path)
+    error = source.parse_error(root)
+    if error is not None:
+        out.findings.append(error)
+    up = js.find_up(root)
+    if up is None:
+        out.gap(source.location(root), "no up() migration function in this file")
+        return out.migration(NAME)
+    walker = _Walker(source, out, js.first_param(up) or "knex", _transaction(root, ctx))
+    walker.scope.learn(root)
+    body = js.function_body(up)
+    if body is not None:
+        walker.body(body)
+    return out.migration(NAME)
+
+
+def load(target: Target, ctx: LoadContext) -> list[Migration]:
+    found = (
+        js_files(target)
+        if target.explicit_file
+        else [f for f in js_files(target) if any(m in head(f) for m in _MARKERS)]
+    )
+    if not found:
+        raise no_files(target, "Knex", "<timestamp>_<name>.js with up(knex)")
+    return [read(path, ctx) for path in found]

@@ -1,0 +1,164 @@
+"""Reading Python migrations without running them: literal values out of `ast` nodes."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+from pgfence.model import Finding, Location, Severity
+
+
+class Unknown(Exception):
+    """A value that only running the code would tell (a variable, a call, an f-string)."""
+
+
+@dataclass(frozen=True)
+class SqlText:
+    """`sa.text("…")` / `text("…")`: SQL written by the user, used verbatim."""
+
+    sql: str
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value known to be an expression object we do not evaluate (a Q(), a model)."""
+
+    node: ast.AST
+
+
+def dotted(node: ast.AST) -> str:
+    """`sa.dialects.postgresql.JSONB` -> that string; '' when it is not a dotted name."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr}" if base else ""
+    if isinstance(node, ast.Call):
+        return dotted(node.func)
+    return ""
+
+
+def last_name(node: ast.AST) -> str:
+    return dotted(node).rsplit(".", 1)[-1]
+
+
+@dataclass
+class Scope:
+    """Names bound to constants in a module or function, for resolving `op.execute(SQL)`."""
+
+    constants: dict[str, Any] = field(default_factory=dict)
+
+    def learn(self, body: list[ast.stmt]) -> None:
+        for statement in body:
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                target = statement.targets[0]
+                if isinstance(target, ast.Name):
+                    try:
+                        self.constants[target.id] = self.value(statement.value)
+                    except Unknown:
+                        self.constants.pop(target.id, None)
+
+    def value(self, node: ast.AST) -> Any:
+        """The literal value of `node`, or Unknown."""
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.List | ast.Tuple | ast.Set):
+            return [self.value(e) for e in node.elts]
+        if isinstance(node, ast.Dict):
+            return {
+                self.value(k): self.value(v)
+                for k, v in zip(node.keys, node.values, strict=True)
+                if k is not None
+            }
+        if isinstance(node, ast.Name):
+            if node.id in self.constants:
+                return self.constants[node.id]
+            raise Unknown(f"the variable `{node.id}`")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = self.value(node.operand)
+            if isinstance(inner, int | float):
+                return -inner
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.value(node.left), self.value(node.right)
+            if isinstance(left, str) and isinstance(right, str):
+                return left + right
+        if isinstance(node, ast.JoinedStr):
+            raise Unknown("an f-string (SQL built at run time)")
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        raise Unknown(f"`{ast.unparse(node)}`")
+
+    def _call(self, node: ast.Call) -> Any:
+        name = last_name(node.func)
+        if name in ("text", "literal_column") and node.args:
+            return SqlText(self.string(node.args[0]))
+        if name == "f" and node.args:  # op.f("ix_name"): a name already final
+            return self.value(node.args[0])
+        if name == "dedent" and node.args:
+            return textwrap.dedent(self.string(node.args[0]))
+        if (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("strip", "lstrip", "rstrip")
+            and not node.args
+        ):
+            return getattr(self.string(node.func.value), node.func.attr)()
+        raise Unknown(f"`{ast.unparse(node)}`")
+
+    def string(self, node: ast.AST) -> str:
+        value = self.value(node)
+        if isinstance(value, SqlText):
+            return value.sql
+        if not isinstance(value, str):
+            raise Unknown(f"`{ast.unparse(node)}` is not a string")
+        return value
+
+
+def bind(call: ast.Call, params: list[str]) -> dict[str, ast.AST]:
+    """Positional and keyword arguments of `call` by parameter name (*args under '*')."""
+    out: dict[str, ast.AST] = {}
+    for i, arg in enumerate(call.args):
+        if isinstance(arg, ast.Starred):
+            raise Unknown(f"`*{ast.unparse(arg.value)}`")
+        if i < len(params) and params[i] != "*":
+            out[params[i]] = arg
+        else:
+            out.setdefault("*", ast.Tuple(elts=[], ctx=ast.Load()))
+            star = out["*"]
+            assert isinstance(star, ast.Tuple)
+            star.elts.append(arg)
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            raise Unknown(f"`**{ast.unparse(keyword.value)}`")
+        out[keyword.arg] = keyword.value
+    return out
+
+
+def star_args(bound: dict[str, ast.AST]) -> list[ast.expr]:
+    star = bound.get("*")
+    return list(star.elts) if isinstance(star, ast.Tuple) else []
+
+
+def parse_python(text: str, path: str) -> tuple[ast.Module | None, Finding | None]:
+    """The module, or a parse-error finding at the line Python names."""
+    try:
+        return ast.parse(text, filename=path), None
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None) or 1
+        column = getattr(exc, "offset", None) or 1
+        message = getattr(exc, "msg", None) or str(exc)
+        return None, Finding(
+            "parse-error",
+            Severity.CRITICAL,
+            f"not valid Python ({message}): no statement of this file was read",
+            Location(path, line, column),
+        )
+
+
+def location(path: str, node: ast.AST) -> Location:
+    return Location(path, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1)
+
+
+def calls_in(nodes: list[ast.stmt]) -> int:
+    return sum(isinstance(n, ast.Call) for statement in nodes for n in ast.walk(statement))

@@ -1,0 +1,148 @@
+"""`pgfence dryrun` as a user runs it: exit codes, output, and cleaning up after itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pgfence.dryrun.servers.local import runtime_dir
+
+pytestmark = pytest.mark.postgres
+
+PGFENCE = [sys.executable, "-m", "pgfence.cli"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PGFENCE, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def server_dirs() -> set[str]:
+    return {p.name for p in runtime_dir().glob("pgfence-*") if (p / "owner.pid").exists()}
+
+
+def postgres_processes_of(directories: set[str]) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return [
+        line
+        for line in out.splitlines()
+        if line.startswith(("postgres", "/")) and any(d in line for d in directories)
+    ]
+
+
+def test_dryrun_json_has_server_observation_and_verdict():
+    result = run(
+        "dryrun",
+        "--format",
+        "json",
+        "--schema",
+        str(REPO / "scenarios/demo/schema.sql"),
+        str(REPO / "scenarios/demo/migration.sql"),
+    )
+    assert result.returncode == 1, result.stderr  # the demo migration is risky
+    data = json.loads(result.stdout)
+    assert data["command"] == "dryrun"
+    assert data["server"]["backend"] == "embedded" and data["server"]["major"] >= 14
+    first = data["statements"][0]
+    assert first["observed"]["rewritten"]
+    taken = {(lock["relation"], lock["mode"]) for lock in first["observed"]["locks"]}
+    assert ("public.accounts", "AccessExclusiveLock") in taken
+    assert first["verdict"]["kind"] == "confirmed"
+    assert data["summary"]["verdicts"] == {"confirmed": 4}
+
+
+def test_dryrun_table_shows_observed_locks_and_verdicts():
+    result = run(
+        "dryrun",
+        "--schema",
+        str(REPO / "scenarios/demo/schema.sql"),
+        str(REPO / "scenarios/demo/migration.sql"),
+    )
+    assert "PostgreSQL 18" in result.stdout or "PostgreSQL 1" in result.stdout
+    assert "observed locks" in result.stdout and "confirmed" in result.stdout
+
+
+def test_a_missing_schema_file_fails_before_any_server_starts(tmp_path):
+    migration = tmp_path / "m.sql"
+    migration.write_text("SELECT 1;\n")
+    before = server_dirs()
+    result = run("dryrun", "--schema", str(tmp_path / "nope.sql"), str(migration))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"pgfence: error: {tmp_path / 'nope.sql'}: no such file or directory"
+    ]
+    assert server_dirs() == before
+
+
+def test_an_unreachable_dsn_is_exit_3_without_the_password(tmp_path):
+    migration = tmp_path / "m.sql"
+    migration.write_text("SELECT 1;\n")
+    result = run("dryrun", "--dsn", "postgresql://app:s3cret@127.0.0.1:1/app", str(migration))
+    assert result.returncode == 3
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "s3cret" not in result.stderr and "cannot reach" in result.stderr
+
+
+def test_options_that_contradict_each_other_are_a_usage_error(tmp_path):
+    migration = tmp_path / "m.sql"
+    migration.write_text("SELECT 1;\n")
+    result = run(
+        "dryrun",
+        "--dsn",
+        "postgresql://x@127.0.0.1:1/x",
+        "--schema",
+        str(migration),
+        str(migration),
+    )
+    assert result.returncode == 2 and "--dsn" in result.stderr
+    result = run("dryrun", "--statement-timeout", "soon", str(migration))
+    assert result.returncode == 2 and "--statement-timeout" in result.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_dryrun_leaves_no_server_and_no_files(tmp_path, sig):
+    migration = tmp_path / "slow.sql"
+    migration.write_text("SELECT pg_sleep(60);\n")
+    before = server_dirs()
+    process = subprocess.Popen(
+        [*PGFENCE, "dryrun", str(migration)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    new: set[str] = set()
+    while time.monotonic() < deadline and not new:
+        time.sleep(0.1)
+        new = server_dirs() - before
+    assert new, "the server never started"
+    time.sleep(1.0)  # let it reach the statement
+    process.send_signal(sig)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode in (130, 143, -sig), stderr
+    assert "Traceback" not in stderr
+    assert server_dirs() & new == set()
+    assert postgres_processes_of(new) == []
+
+
+def test_verify_runs_named_scenarios():
+    result = run("verify", "add-check", "create-index")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok       add-check" in result.stdout and "all scenarios agree" in result.stdout
+    unknown = run("verify", "no-such-scenario")
+    assert unknown.returncode == 2 and "no such scenario" in unknown.stderr
+
+
+def test_the_service_user_runs_postgres_when_we_are_root(pg):
+    if os.geteuid() != 0:
+        pytest.skip("only meaningful as root")
+    status = Path(f"/proc/{pg.pid}/status").read_text()
+    uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+    assert uid != 0

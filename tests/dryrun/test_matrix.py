@@ -1,0 +1,81 @@
+"""--pg 14,15,16,17,18: one migration on several versions, and where they differ."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pgfence.dryrun.matrix import run_matrix
+from pgfence.dryrun.runner import DryRunOptions
+from pgfence.dryrun.servers import ServerChoice
+from pgfence.sources import load_migrations
+from tests.conftest import MAJORS
+
+pytestmark = pytest.mark.postgres
+
+REPO = Path(__file__).resolve().parents[2]
+GRANT = REPO / "scenarios" / "grant"
+
+
+def older_and_18() -> list[int]:
+    if 18 not in MAJORS or len(MAJORS) < 2:
+        pytest.skip("needs PostgreSQL 18 and an older major")
+    return [min(MAJORS), 18]
+
+
+def test_a_version_difference_is_found_and_said_in_plain_words():
+    majors = older_and_18()
+    migrations = load_migrations([str(GRANT / "migration.sql")])
+    matrix = run_matrix(
+        [ServerChoice(pg=m) for m in majors],
+        migrations,
+        DryRunOptions(schema_file=str(GRANT / "schema.sql")),
+    )
+    assert [r.pg_version for r in matrix.reports] == majors
+    [difference] = matrix.differences
+    by_version = dict(difference.by_version)
+    assert by_version[18] == "accounts AccessShare"  # PG 18 locks the table for GRANT …
+    assert by_version[majors[0]] == "no locks"  # … older versions do not
+    assert difference.location.line == 1
+
+
+def test_the_cli_prints_the_matrix_as_json():
+    majors = older_and_18()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pgfence.cli",
+            "dryrun",
+            "--pg",
+            ",".join(map(str, majors)),
+            "--format",
+            "json",
+            "--schema",
+            str(GRANT / "schema.sql"),
+            str(GRANT / "migration.sql"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [v["server"]["major"] for v in data["versions"]] == majors
+    assert data["differences"][0]["by_version"]["18"] == "accounts AccessShare"
+
+
+def test_an_unknown_version_list_is_a_usage_error(tmp_path):
+    migration = tmp_path / "m.sql"
+    migration.write_text("SELECT 1;\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pgfence.cli", "dryrun", "--pg", "14,latest", str(migration)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "all-available" in result.stderr

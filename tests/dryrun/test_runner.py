@@ -1,0 +1,304 @@
+"""The dry-run against a real Postgres: what it observes, and every way it can go wrong."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pgfence.dryrun.runner import DryRunOptions, dry_run
+from pgfence.errors import BadInput
+from pgfence.locks import LockMode
+from pgfence.model import Report, StatementReport, VerdictKind
+from pgfence.sources import earlier_migrations, load_migrations
+from pgfence.sources.sql import read_sql_file
+
+pytestmark = pytest.mark.postgres
+
+SCHEMA = """
+CREATE TABLE accounts (id bigint PRIMARY KEY, email text, n int);
+CREATE INDEX accounts_email_idx ON accounts (email);
+CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));
+INSERT INTO accounts SELECT g, 'user' || g, g FROM generate_series(1, 500) g;
+INSERT INTO orders SELECT g, 1 + g % 500 FROM generate_series(1, 500) g;
+"""
+
+
+def run(
+    server, tmp_path: Path, sql: str, database: str, schema: str | None = SCHEMA, **options
+) -> Report:
+    migration = tmp_path / "0001_migration.sql"
+    migration.write_text(sql)
+    schema_file = None
+    if schema is not None:
+        schema_file = tmp_path / "schema.sql"
+        schema_file.write_text(schema)
+    opts = DryRunOptions(
+        schema_file=str(schema_file) if schema_file else None, database=database, **options
+    )
+    return dry_run(server, [read_sql_file(str(migration))], opts)
+
+
+def modes(s: StatementReport, relation: str) -> set[str]:
+    assert s.observation is not None
+    return {
+        lock.mode.pg_name
+        for lock in s.observation.locks
+        if lock.relation == relation and lock.acquired
+    }
+
+
+def test_observed_locks_rewrite_and_blocking_next_to_the_prediction(pg, tmp_path, database_name):
+    report = run(
+        pg,
+        tmp_path,
+        "ALTER TABLE accounts ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+        database_name,
+    )
+    [s] = report.statements
+    assert report.server is not None and report.server.backend == "embedded"
+    assert "AccessExclusiveLock" in modes(s, "public.accounts")
+    assert s.observation.rewritten and "public.accounts" in s.observation.rewritten
+    assert (s.observation.blocks_reads, s.observation.blocks_writes) == (True, True)
+    assert s.verdict.kind is VerdictKind.CONFIRMED
+    assert [f.rule for f in s.findings] == [
+        "add-column-rewrite",
+        "missing-lock-timeout",
+        "missing-statement-timeout",
+    ]
+
+
+def test_explicit_transaction_keeps_locks_and_reports_how_long_they_were_held(
+    pg, tmp_path, database_name
+):
+    sql = "BEGIN;\nALTER TABLE accounts ADD COLUMN note text;\nSELECT pg_sleep(0.3);\nCOMMIT;\n"
+    report = run(pg, tmp_path, sql, database_name)
+    alter, sleep = report.statements[1], report.statements[2]
+    assert alter.observation.held_ms >= 300
+    assert sleep.observation.held_ms < alter.observation.held_ms
+    # Still held during the sleep, but acquired by the ALTER: not the sleep's own lock.
+    held = [lock for lock in sleep.observation.locks if lock.relation == "public.accounts"]
+    assert held and not any(lock.acquired for lock in held)
+    assert sleep.observation.blocks_reads is True  # the ALTER's lock still blocks readers
+    assert sleep.verdict.kind is VerdictKind.CONFIRMED
+
+
+def test_a_failing_statement_is_reported_with_its_line_and_the_rest_is_not_run(
+    pg, tmp_path, database_name
+):
+    sql = "ALTER TABLE accounts ADD COLUMN a int;\nSELECT id,\n  no_such_column FROM accounts;\nALTER TABLE accounts ADD COLUMN b int;\n"
+    report = run(pg, tmp_path, sql, database_name)
+    first, failing, after = report.statements
+    assert first.observation.error is None
+    assert failing.observation.error.sqlstate == "42703"
+    where = failing.observation.error.location
+    assert (where.line, where.column) == (3, 3)  # Postgres points at no_such_column
+    assert [f.rule for f in failing.findings] == ["statement-failed"]
+    assert after.observation.ran is False and "failed" in after.observation.not_run_reason
+    assert after.verdict.kind is VerdictKind.NOT_RUN
+    assert report.failed
+
+
+def test_a_statement_that_runs_too_long_is_cancelled(pg, tmp_path, database_name):
+    started = time.monotonic()
+    report = run(pg, tmp_path, "SELECT pg_sleep(30);\n", database_name, statement_timeout_s=0.5)
+    assert time.monotonic() - started < 10
+    [s] = report.statements
+    assert s.observation.error.sqlstate == "57014"
+    assert "--statement-timeout" in s.observation.error.message
+    assert [f.rule for f in s.findings] == ["statement-timeout"]
+
+
+def test_a_concurrent_index_build_is_sampled_and_seen_waiting(pg, tmp_path, database_name):
+    report = run(
+        pg, tmp_path, "CREATE INDEX CONCURRENTLY accounts_n_idx ON accounts (n);\n", database_name
+    )
+    [s] = report.statements
+    assert s.observation.sampled
+    assert modes(s, "public.accounts") == {"ShareUpdateExclusiveLock"}
+    assert s.observation.waited_for_lock  # it waits out older transactions
+    assert (s.observation.blocks_reads, s.observation.blocks_writes) == (False, False)
+    assert s.verdict.kind is VerdictKind.CONFIRMED
+
+
+def test_an_index_lock_that_stops_readers_is_measured_with_a_real_select(
+    pg, tmp_path, database_name
+):
+    report = run(pg, tmp_path, "REINDEX INDEX accounts_email_idx;\n", database_name)
+    [s] = report.statements
+    assert modes(s, "public.accounts") == {"ShareLock"}  # the table lock lets readers in …
+    assert s.observation.blocks_reads is True  # … but the planner waits for the index
+    assert s.observation.select_blocked == ("public.accounts",)
+    assert s.verdict.kind is VerdictKind.CONFIRMED
+
+
+def test_what_the_static_analysis_cannot_see_is_caught_as_under_predicted(
+    pg, tmp_path, database_name
+):
+    sql = "DO $$ BEGIN EXECUTE 'ALTER TABLE accounts ADD COLUMN x int'; END $$;\n"
+    report = run(pg, tmp_path, sql, database_name)
+    [s] = report.statements
+    assert not s.prediction.analysable
+    assert s.verdict.kind is VerdictKind.UNDER_PREDICTED
+    assert any("public.accounts" in reason for reason in s.verdict.reasons)
+    assert report.under_predicted and report.failed
+
+
+def test_concurrently_inside_begin_is_refused_by_postgres_and_flagged_before(
+    pg, tmp_path, database_name
+):
+    sql = "BEGIN;\nCREATE INDEX CONCURRENTLY accounts_n_idx ON accounts (n);\nCOMMIT;\n"
+    report = run(pg, tmp_path, sql, database_name)
+    build = report.statements[1]
+    assert build.observation.error.sqlstate == "25001"
+    assert {f.rule for f in build.findings} == {
+        "concurrently-in-transaction",
+        "concurrently-without-if-exists",
+        "statement-failed",
+    }
+
+
+def test_replay_before_applies_the_earlier_migrations_unobserved(pg, tmp_path, database_name):
+    (tmp_path / "0001_accounts.sql").write_text(
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n"
+    )
+    (tmp_path / "0002_orders.sql").write_text(
+        "CREATE TABLE orders (id bigint, account_id bigint);\n"
+    )
+    (tmp_path / "0003_fk.sql").write_text(
+        "ALTER TABLE orders ADD CONSTRAINT orders_fk FOREIGN KEY (account_id) REFERENCES accounts (id);\n"
+    )
+    tested = load_migrations([str(tmp_path / "0003_fk.sql")])
+    before = earlier_migrations(tested)
+    assert [Path(m.path).name for m in before] == ["0001_accounts.sql", "0002_orders.sql"]
+    report = dry_run(pg, tested, DryRunOptions(replay_before=before, database=database_name))
+    [s] = report.statements
+    assert s.observation.error is None
+    assert modes(s, "public.accounts") >= {"ShareRowExclusiveLock"}
+
+
+def test_isolate_runs_each_file_on_its_own_copy_of_the_schema(pg, tmp_path):
+    (tmp_path / "a.sql").write_text("CREATE TABLE only_in_a (id int);\n")
+    (tmp_path / "b.sql").write_text("ALTER TABLE only_in_a ADD COLUMN x int;\n")
+    migrations = load_migrations([str(tmp_path / "a.sql"), str(tmp_path / "b.sql")])
+    together = dry_run(pg, migrations, DryRunOptions(database="pgfence_test_together"))
+    assert together.statements[1].observation.error is None
+    isolated = dry_run(pg, migrations, DryRunOptions(isolate=True))
+    assert isolated.statements[1].observation.error.sqlstate == "42P01"  # no such table
+
+
+# ---- the starting schema -------------------------------------------------------------------
+
+DUMP = r"""--
+-- PostgreSQL database dump
+--
+\restrict AbCdEf123
+SET statement_timeout = 0;
+SELECT pg_catalog.set_config('search_path', '', false);
+CREATE TABLE public.accounts (id bigint NOT NULL, email text);
+ALTER TABLE public.accounts OWNER TO app_owner;
+COPY public.accounts (id, email) FROM stdin;
+1	a@example.com
+2	b@example.com
+\.
+ALTER TABLE ONLY public.accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY (id);
+GRANT SELECT ON TABLE public.accounts TO reporting;
+\unrestrict AbCdEf123
+"""
+
+
+def test_a_real_dump_replays_with_missing_roles_created(pg, tmp_path, database_name):
+    report = run(
+        pg, tmp_path, "ALTER TABLE accounts ADD COLUMN n int;\n", database_name, schema=DUMP
+    )
+    assert report.statements[0].observation.error is None
+    with psycopg.connect(pg.dsn(database_name)) as conn:
+        assert conn.execute("SELECT count(*) FROM accounts").fetchone() == (2,)
+        roles = {
+            r
+            for (r,) in conn.execute(
+                "SELECT rolname FROM pg_roles WHERE rolname IN ('app_owner', 'reporting')"
+            )
+        }
+        assert roles == {"app_owner", "reporting"}
+
+
+def test_a_missing_extension_stops_the_replay_with_its_name(pg, tmp_path, database_name):
+    schema = "CREATE TABLE t (id int);\nCREATE EXTENSION IF NOT EXISTS postgis_of_mars;\nCREATE TABLE u (id int);\n"
+    with pytest.raises(BadInput) as info:
+        run(pg, tmp_path, "SELECT 1;\n", database_name, schema=schema)
+    message = str(info.value)
+    assert "postgis_of_mars" in message and "--skip-missing-extensions" in message
+    assert message.startswith(f"{tmp_path / 'schema.sql'}:2: ")
+
+
+def test_missing_extensions_can_be_skipped(pg, tmp_path, database_name):
+    schema = "CREATE EXTENSION postgis_of_mars;\nCREATE TABLE t (id int, shape geometry_of_mars);\nCREATE TABLE u (id int);\n"
+    report = run(
+        pg,
+        tmp_path,
+        "ALTER TABLE u ADD COLUMN n int;\n",
+        database_name,
+        schema=schema,
+        skip_missing_extensions=True,
+    )
+    assert report.statements[0].observation.error is None
+
+
+def test_a_schema_that_does_not_replay_names_its_line(pg, tmp_path, database_name):
+    schema = "CREATE TABLE t (id int);\nALTER TABLE nowhere ADD COLUMN x int;\n"
+    with pytest.raises(BadInput, match=r"schema\.sql:2: the schema does not replay"):
+        run(pg, tmp_path, "SELECT 1;\n", database_name, schema=schema)
+
+
+def test_a_schema_that_does_not_parse_names_its_line(pg, tmp_path, database_name):
+    with pytest.raises(BadInput, match=r"schema\.sql:2: does not parse"):
+        run(pg, tmp_path, "SELECT 1;\n", database_name, schema="SELECT 1;\nCREATE TABEL t ();\n")
+
+
+def test_the_session_timezone_decides_the_timestamptz_rewrite(pg, tmp_path, database_name):
+    schema = "CREATE TABLE t (id int, at timestamp);\nINSERT INTO t SELECT g, now() FROM generate_series(1, 100) g;\n"
+    report = run(
+        pg,
+        tmp_path,
+        "ALTER TABLE t ALTER COLUMN at TYPE timestamptz;\n",
+        database_name,
+        schema=schema,
+    )
+    [s] = report.statements
+    assert not s.observation.rewritten  # our servers run with TimeZone = UTC
+    assert not s.prediction.rewrite
+    assert s.verdict.kind is VerdictKind.CONFIRMED
+
+
+def test_lock_modes_by_name():
+    assert LockMode.from_pg_name("ShareLock") is LockMode.SHARE
+
+
+def test_roles_that_already_exist_are_not_an_error(pg, tmp_path, database_name):
+    schema = "CREATE ROLE app_reader;\nCREATE TABLE t (id int);\nGRANT SELECT ON t TO app_reader;\n"
+    first = run(pg, tmp_path, "SELECT 1;\n", database_name, schema=schema)
+    again = run(pg, tmp_path, "SELECT 1;\n", database_name + "_again", schema=schema)
+    assert first.statements[0].observation.error is None
+    assert again.statements[0].observation.error is None
+
+
+def test_the_transaction_a_migration_tool_wraps_around_a_file_is_kept(pg, tmp_path, database_name):
+    # dbmate wraps the up section of each file in one transaction.
+    (tmp_path / "20240101000000_add.sql").write_text(
+        "-- migrate:up\nALTER TABLE accounts ADD COLUMN note text;\nSELECT pg_sleep(0.2);\n"
+        "-- migrate:down\nALTER TABLE accounts DROP COLUMN note;\n"
+    )
+    schema = tmp_path / "schema.sql"
+    schema.write_text(SCHEMA)
+    migrations = load_migrations([str(tmp_path / "20240101000000_add.sql")], fmt="dbmate")
+    report = dry_run(pg, migrations, DryRunOptions(schema_file=str(schema), database=database_name))
+    alter, sleep = report.statements
+    assert alter.statement.transaction.scope.value == "runner"
+    assert alter.observation.held_ms >= 200  # held until the tool's COMMIT, after the sleep
+    assert any(
+        not lock.acquired and lock.relation == "public.accounts" for lock in sleep.observation.locks
+    )
+    assert [s.verdict.kind for s in report.statements] == [VerdictKind.CONFIRMED] * 2

@@ -1,0 +1,131 @@
+"""TypeORM, Knex and Sequelize migrations read with tree-sitter: calls -> the tools' SQL."""
+
+from pathlib import Path
+
+from pgfence.model import TxScope
+from pgfence.sources import load_migrations
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def rows(migration):
+    return [(s.location.line, s.origin, s.sql) for s in migration.statements]
+
+
+def gaps(migration):
+    return [(f.rule, f.location.line) for f in migration.findings]
+
+
+def test_typeorm_queries_and_builder_calls_share_the_default_all_transaction():
+    create, team, concurrent = load_migrations([str(FIXTURES / "typeorm")])
+    assert {m.format for m in (create, team, concurrent)} == {"typeorm"}
+    assert rows(create)[1] == (
+        8,
+        "queryRunner.query",
+        'ALTER TABLE "user" ADD "age" integer NOT NULL DEFAULT 0',
+    )
+    assert rows(team) == [
+        (7, "queryRunner.addColumn", 'ALTER TABLE "user" ADD "teamId" integer'),
+        (
+            11,
+            "queryRunner.createForeignKey",
+            'ALTER TABLE "user" ADD CONSTRAINT "FK_1e89f1fd137dc7fea7242377e25" FOREIGN KEY ("teamId") REFERENCES "team"("id") ON DELETE CASCADE',
+        ),
+        (20, "queryRunner.createIndex", 'CREATE UNIQUE INDEX "IDX_user_email" ON "user" ("email")'),
+        (21, "queryRunner.query", 'UPDATE "PREFIXuser" SET "age" = 1 WHERE "age" = 0'),
+    ]
+    assert gaps(team) == [("extraction-coverage", 1), ("unanalysable", 21), ("unanalysable", 22)]
+    assert "${PREFIX}" in team.findings[1].message and "changeColumn" in team.findings[2].message
+    blocks = {
+        (s.transaction.scope, s.transaction.block) for m in (create, team) for s in m.statements
+    }
+    assert blocks == {(TxScope.RUNNER, 1)}
+    assert concurrent.statements[0].transaction.scope is TxScope.AUTOCOMMIT
+    assert gaps(concurrent) == [("typeorm-transaction-false", 4)]
+
+
+def test_knex_builder_chains_become_knex_pg_sql():
+    create, alter, concurrent, _more = load_migrations([str(FIXTURES / "knex")])
+    assert {m.format for m in (create, alter, concurrent)} == {"knex"}
+    assert rows(create) == [
+        (
+            2,
+            "knex.schema.createTable",
+            'create table "teams" ("id" serial primary key, "name" varchar(255) not null, "active" boolean default \'0\')',
+        ),
+    ]
+    assert rows(alter) == [
+        (
+            2,
+            "knex.schema.alterTable",
+            'alter table "users" add column "code" varchar(64) not null default \'x\', add column "team_id" integer',
+        ),
+        (
+            2,
+            "knex.schema.alterTable",
+            'alter table "users" add constraint "users_team_id_foreign" foreign key ("team_id") references "teams" ("id") on delete CASCADE',
+        ),
+        (2, "knex.schema.alterTable", 'create index "users_code_index" on "users" ("code")'),
+        (7, "knex.schema.alterTable", 'alter table "users" alter column "name" drop default'),
+        (7, "knex.schema.alterTable", 'alter table "users" alter column "name" drop not null'),
+        (
+            7,
+            "knex.schema.alterTable",
+            'alter table "users" alter column "name" type varchar(500) using ("name"::varchar(500))',
+        ),
+        (7, "knex.schema.alterTable", 'alter table "users" alter column "name" set not null'),
+        (10, "knex.raw", "UPDATE users SET code = 'y' WHERE code IS NULL"),
+    ]
+    # One transaction per migration, none with config.transaction = false.
+    assert {s.transaction.block for s in alter.statements} != {
+        s.transaction.block for s in create.statements
+    }
+    assert concurrent.statements[0].transaction.scope is TxScope.AUTOCOMMIT
+    assert gaps(concurrent) == [("extraction-coverage", 1), ("unanalysable", 5)]
+
+
+def test_sequelize_calls_and_transaction_callbacks():
+    create, users, _more = load_migrations([str(FIXTURES / "sequelize")])
+    assert {m.format for m in (create, users)} == {"sequelize"}
+    assert rows(create) == [
+        (
+            6,
+            "queryInterface.createTable",
+            'CREATE TABLE IF NOT EXISTS "teams" ("id" SERIAL , "name" VARCHAR(255) NOT NULL, "createdAt" TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY ("id"))',
+        ),
+    ]
+    assert [
+        (line, scope)
+        for line, scope in ((s.location.line, s.transaction.scope) for s in users.statements)
+    ] == [
+        (6, TxScope.RUNNER),
+        (12, TxScope.RUNNER),
+        (12, TxScope.RUNNER),
+        (12, TxScope.RUNNER),
+        (13, TxScope.RUNNER),
+        (15, TxScope.AUTOCOMMIT),
+        (16, TxScope.AUTOCOMMIT),
+    ]
+    assert (
+        users.statements[0].sql
+        == 'ALTER TABLE "public"."users" ADD COLUMN "teamId" INTEGER REFERENCES "teams" ("id") ON DELETE CASCADE'
+    )
+    assert (
+        users.statements[5].sql
+        == 'CREATE INDEX CONCURRENTLY "users_email_name" ON "users" ("email", "name")'
+    )
+
+
+def test_broken_typescript_is_a_finding_and_the_rest_is_read(tmp_path):
+    path = tmp_path / "1700000000000-Broken.ts"
+    path.write_text(
+        "export class Broken1700000000000 implements MigrationInterface {\n"
+        "  public async up(queryRunner: QueryRunner): Promise<void> {\n"
+        '    await queryRunner.query(`ALTER TABLE "a" ADD "b" int`);\n'
+        "    await queryRunner.query(((;\n"
+        "  }\n"
+        "}\n"
+    )
+    [migration] = load_migrations([str(path)], fmt="typeorm")
+    assert [s.sql for s in migration.statements][:1] == ['ALTER TABLE "a" ADD "b" int']
+    assert ("parse-error", 4) in gaps(migration)
