@@ -103,11 +103,9 @@ def analyse(
     rules = settings.active(all_rules())
     reports: list[StatementReport] = []
     statement_facts: list[StatementFacts] = []
-    file_findings: list[Finding] = []
     index = 0
     open_tx: dict[object, list[Statement]] = {}
     for migration in migrations:
-        file_findings.extend(f for f in migration.findings if settings.enabled(f.rule))
         for position, statement in enumerate(migration.statements):
             block = block_key(statement, index)
             analysis = analyse_statement(
@@ -128,7 +126,7 @@ def analyse(
                 catalog.apply(statement.node)
             index += 1
     reports, more = finish(reports, statement_facts, migrations, settings)
-    return reports, file_findings + more
+    return reports, more
 
 
 def finish(
@@ -137,7 +135,11 @@ def finish(
     migrations: Iterable[Migration],
     settings: RuleSettings,
 ) -> tuple[list[StatementReport], list[Finding]]:
-    """Add the policies' findings, then apply the ignore comments (static and dry-run)."""
+    """Add the policies' findings, then apply the ignore comments (static and dry-run).
+
+    Returns the reports and the findings about the files themselves (theirs, and those
+    about ignore comments that silence nothing).
+    """
     with_policy = attach(reports, policy.check(reports, statement_facts, settings))
     return ignores.apply(with_policy, migrations, settings)
 

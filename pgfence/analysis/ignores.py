@@ -21,8 +21,14 @@ def apply(
     migrations: Iterable[Migration],
     settings: RuleSettings,
 ) -> tuple[list[StatementReport], list[Finding]]:
-    """Reports without the ignored findings, and file-level findings about the ignores."""
-    file_ignores = {m.path: dict(m.ignored_in_file) for m in migrations}
+    """Reports without the ignored findings, and the findings about the files themselves.
+
+    Those are the migrations' own (a skipped meta-command, a format's warning), less what
+    the settings disable and the file's ignore comments silence, and the ignore comments
+    that silence nothing.
+    """
+    migrations_list = list(migrations)
+    file_ignores = {m.path: dict(m.ignored_in_file) for m in migrations_list}
     used_in_file: dict[str, set[str]] = {path: set() for path in file_ignores}
     out: list[StatementReport] = []
     for report in reports:
@@ -44,6 +50,15 @@ def apply(
             dataclasses.replace(report, findings=kept) if kept != report.findings else report
         )
     file_findings = []
+    for migration in migrations_list:
+        in_file = file_ignores.get(migration.path, {})
+        for finding in migration.findings:
+            if not settings.enabled(finding.rule):
+                continue
+            if finding.rule in in_file:
+                used_in_file.setdefault(migration.path, set()).add(finding.rule)
+            else:
+                file_findings.append(finding)
     if settings.enabled(UNUSED):
         for path, ignores in file_ignores.items():
             for rule, line in ignores.items():

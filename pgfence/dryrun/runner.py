@@ -154,7 +154,7 @@ def run_in_database(
             run.migration(migration)
         run.finish()
         reports, more = finish(run.reports, run.facts, migrations, options.settings)
-        return reports, run.file_findings + more
+        return reports, more
     finally:
         sessions.close()
 
@@ -203,7 +203,7 @@ def _on_existing(
             run.migration(migration)
         run.finish()
         reports, more = finish(run.reports, run.facts, migrations, options.settings)
-        return reports, run.file_findings + more
+        return reports, more
     finally:
         with contextlib.suppress(psycopg.Error):
             sessions.migration.execute("ROLLBACK")
@@ -234,7 +234,6 @@ class _Run:
         self.sampled = SampledObserver(sessions, options.statement_timeout_s)
         self.reports: list[StatementReport] = []
         self.facts: list[StatementFacts] = []  # one per report, for the policies
-        self.file_findings: list[Finding] = []
         self.in_explicit = False  # inside the migration's own BEGIN … COMMIT
         # The transaction block a migration tool wraps around the file (or several files),
         # opened by us as the tool would: statements of that block run in it.
@@ -246,9 +245,6 @@ class _Run:
         self.broken = False  # an existing server's transaction failed: nothing more runs
 
     def migration(self, migration: Migration) -> None:
-        self.file_findings.extend(
-            f for f in migration.findings if self.options.settings.enabled(f.rule)
-        )
         failed: str | None = None
         for position, statement in enumerate(migration.statements):
             report, facts = self._analyse(statement, migration.statements[position + 1 :])

@@ -74,3 +74,17 @@ def test_severity_override_and_disable():
     assert [str(f.severity) for f in found] == ["low"]
     rules, _ = _run(sql, RuleSettings(disabled=frozenset({"missing-lock-timeout"})))
     assert rules == []
+
+
+def test_file_level_ignore_silences_a_finding_about_the_file_itself():
+    from pgfence.model import Finding, Location
+
+    sql = "-- pgfence-ignore-file: flyway-mixed-transaction\nSELECT 1;\n"
+    statements, _ = split_script(sql, "V1__x.sql")
+    mixed = Finding("flyway-mixed-transaction", Severity.HIGH, "mixed", Location("V1__x.sql", 2, 1))
+    migration = Migration("V1__x.sql", "flyway", tuple(statements), (mixed,), file_ignores(sql))
+    reports, file_findings = analyse([migration], version=18)
+    assert file_findings == [] and [f for r in reports for f in r.findings] == []
+    unignored = Migration("V1__x.sql", "flyway", tuple(statements), (mixed,))
+    _, file_findings = analyse([unignored], version=18)
+    assert [f.rule for f in file_findings] == ["flyway-mixed-transaction"]
