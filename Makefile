@@ -42,6 +42,7 @@ bench: $(STAMP)
 # Regenerate what is generated from the code and the recorded scenarios.
 docs: $(STAMP)
 	$(BIN)/python -m pgfence.lockmatrix > docs/lock-matrix.md
+	$(BIN)/pgfence rules --markdown > docs/rules.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache

@@ -6,13 +6,16 @@ import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from pgfence import __version__
 from pgfence.errors import PgfenceError, UsageError
 from pgfence.model import MatrixReport, Report, Severity
+
+if TYPE_CHECKING:
+    from pgfence.analysis.settings import RuleSettings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
 
@@ -181,6 +184,60 @@ MaxSizeOpt = Annotated[
         "--max-file-size", metavar="MB", help="Refuse migration files larger than this.", min=1
     ),
 ]
+DisableOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--disable",
+        metavar="ID[,ID...]",
+        help="Switch checks off (repeatable; `pgfence rules` lists the ids).",
+        show_default=False,
+    ),
+]
+SeverityOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--severity",
+        metavar="ID=LEVEL",
+        help="Change a check's severity: low, medium, high or critical (repeatable).",
+        show_default=False,
+    ),
+]
+MaxLockTimeoutOpt = Annotated[
+    str,
+    typer.Option(
+        "--max-lock-timeout",
+        metavar="DURATION",
+        help="The longest lock_timeout that lock-timeout-too-long accepts.",
+    ),
+]
+
+
+def _settings(
+    disable: list[str] | None, severity: list[str] | None, max_lock_timeout: str = "10s"
+) -> RuleSettings:
+    """--disable / --severity / --max-lock-timeout -> RuleSettings (unknown ids: exit 2)."""
+    from pgfence.analysis.checks import all_checks
+    from pgfence.analysis.settings import RuleSettings
+
+    known = all_checks()
+    disabled = {i.strip() for item in disable or () for i in item.split(",") if i.strip()}
+    levels: dict[str, Severity] = {}
+    for item in severity or ():
+        check_id, sep, level = item.partition("=")
+        if not sep:
+            raise UsageError(f"--severity {item!r}: expected ID=LEVEL, e.g. drop-column=medium")
+        try:
+            levels[check_id.strip()] = Severity.parse(level)
+        except ValueError as exc:
+            raise UsageError(f"--severity {item!r}: {exc}") from None
+    unknown = sorted((disabled | set(levels)) - set(known))
+    if unknown:
+        raise UsageError(f"no such check: {', '.join(unknown)} (`pgfence rules` lists them)")
+    return RuleSettings(
+        frozenset(disabled),
+        levels,
+        max_lock_timeout_ms=parse_duration(max_lock_timeout, "--max-lock-timeout") * 1000,
+    )
 
 
 @app.command(
@@ -201,6 +258,9 @@ def analyze(
     schema: SchemaOpt = None,
     max_file_size: MaxSizeOpt = 16,
     migration_format: MigrationFormatOpt = MigrationFormat.auto,
+    disable: DisableOpt = None,
+    severity: SeverityOpt = None,
+    max_lock_timeout: MaxLockTimeoutOpt = "10s",
 ) -> None:
     """Predict, without a database, the locks each statement takes and what they block."""
 
@@ -209,6 +269,7 @@ def analyze(
         from pgfence.sources import load_migrations
 
         version = _check_pg(pg)
+        settings = _settings(disable, severity, max_lock_timeout)
         catalog = None
         if schema is not None:
             from pgfence.analysis.schema import catalog_from_dump
@@ -218,7 +279,11 @@ def analyze(
             paths, max_bytes=max_file_size * 1024 * 1024, fmt=migration_format.value
         )
         return build_report(
-            migrations, version=version, fail_on=Severity.parse(fail_on.value), catalog=catalog
+            migrations,
+            version=version,
+            fail_on=Severity.parse(fail_on.value),
+            catalog=catalog,
+            settings=settings,
         )
 
     report = _run(action)
@@ -383,6 +448,9 @@ def dryrun(
     fail_on: FailOnOpt = FailOn.high,
     max_file_size: MaxSizeOpt = 16,
     migration_format: MigrationFormatOpt = MigrationFormat.auto,
+    disable: DisableOpt = None,
+    severity: SeverityOpt = None,
+    max_lock_timeout: MaxLockTimeoutOpt = "10s",
 ) -> None:
     """Run the migration on a real, throwaway Postgres and show the locks it really takes.
 
@@ -396,6 +464,7 @@ def dryrun(
         from pgfence.dryrun.servers import ServerChoice, choose
         from pgfence.sources import earlier_migrations, load_migrations
 
+        settings = _settings(disable, severity, max_lock_timeout)
         if schema and schema_from:
             raise UsageError("--schema and --schema-from are alternatives: give one")
         if dsn and (schema or schema_from or replay_before):
@@ -419,6 +488,7 @@ def dryrun(
             skip_missing_extensions=skip_missing_extensions,
             isolate=isolate,
             fail_on=Severity.parse(fail_on.value),
+            settings=settings,
         )
         majors = _majors(pg)
         name = backend.value if backend else None
@@ -596,6 +666,45 @@ def verify(
 
     failures = _run(action)
     raise typer.Exit(EXIT_FINDINGS if failures else EXIT_OK)
+
+
+@app.command(
+    epilog=("Examples:\n\n\b\n  pgfence rules\n  pgfence rules --markdown > docs/rules.md\n"),
+)
+def rules(
+    markdown: Annotated[
+        bool,
+        typer.Option("--markdown", help="Print the full catalogue as Markdown (docs/rules.md)."),
+    ] = False,
+) -> None:
+    """List every check pgfence can report: id, severity, scope and summary."""
+    from pgfence.analysis.checks import all_checks
+    from pgfence.reporting import catalogue
+
+    checks = all_checks()
+    sys.stdout.write(catalogue.markdown(checks) if markdown else catalogue.table(checks))
+
+
+@app.command(epilog="Example:\n\n\b\n  pgfence explain add-column-rewrite\n")
+def explain(
+    check_id: Annotated[
+        str, typer.Argument(metavar="ID", help="A check id, as `pgfence rules` lists it.")
+    ],
+) -> None:
+    """Explain one check: what it flags, why, an example, and the safe rewrite."""
+
+    def action() -> str:
+        from pgfence.analysis.checks import all_checks
+        from pgfence.reporting import catalogue
+
+        checks = all_checks()
+        if check_id not in checks:
+            close = [c for c in checks if check_id in c or c in check_id]
+            hint = f"; did you mean {', '.join(close[:3])}?" if close else ""
+            raise UsageError(f"no check named {check_id!r}{hint} (`pgfence rules` lists them)")
+        return catalogue.explain(checks[check_id])
+
+    sys.stdout.write(_run(action))
 
 
 def main() -> None:

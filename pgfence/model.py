@@ -220,6 +220,8 @@ class Migration:
     format: str  # "sql", "flyway", "prisma", "alembic", …
     statements: tuple[Statement, ...]
     findings: tuple[Finding, ...] = ()  # about the file: skipped meta-commands, gaps
+    # `-- pgfence-ignore-file: rule` comments: (rule id, line of the comment).
+    ignored_in_file: tuple[tuple[str, int], ...] = ()
 
 
 # ---- dry-run side ---------------------------------------------------------------------
@@ -263,6 +265,8 @@ class Observation:
     waited_for_lock: bool = False
     # How long each lock was held: ms from this statement until its transaction ended.
     held_ms: float | None = None
+    # INVALID indexes a failed concurrent index build left on its table.
+    invalid_indexes: tuple[str, ...] = ()
 
     def modes_on(self, relation: str) -> frozenset[LockMode]:
         return frozenset(lock.mode for lock in self.locks if lock.relation == relation)

@@ -109,3 +109,36 @@ def test_analyze_does_not_import_the_database_stack(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "IMPORTED []" in out.stdout, out.stdout + out.stderr
+
+
+def test_rules_lists_the_catalogue_and_explain_shows_one():
+    out = run("rules")
+    assert out.returncode == 0
+    assert "create-index-blocks-writes" in out.stdout and "missing-lock-timeout" in out.stdout
+    explained = run("explain", "create-index-blocks-writes")
+    assert explained.returncode == 0
+    assert "## Why is this bad?" in explained.stdout
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_idx" in explained.stdout
+    unknown = run("explain", "no-such-rule")
+    assert unknown.returncode == 2 and "no check named" in unknown.stderr
+
+
+def test_disable_and_severity_options(tmp_path):
+    path = tmp_path / "m.sql"
+    path.write_text("SET statement_timeout = '5min';\nCREATE INDEX i ON accounts (email);\n")
+    assert run("analyze", str(path)).returncode == 1
+    disabled = run(
+        "analyze", "--disable", "create-index-blocks-writes,missing-lock-timeout", str(path)
+    )
+    assert disabled.returncode == 0
+    lowered = run(
+        "analyze",
+        "--severity",
+        "create-index-blocks-writes=low",
+        "--severity",
+        "missing-lock-timeout=low",
+        str(path),
+    )
+    assert lowered.returncode == 0 and "low  create-index-blocks-writes" in lowered.stdout
+    bad = run("analyze", "--disable", "nope", str(path))
+    assert bad.returncode == 2 and "no such check: nope" in bad.stderr

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pgfence import __version__
-from pgfence.analysis import policy
+from pgfence.analysis import ignores, policy
 from pgfence.analysis.catalog import Catalog
+from pgfence.analysis.policy import StatementFacts
 from pgfence.analysis.predict import predict
 from pgfence.analysis.rules import Rule, RuleContext, all_rules
+from pgfence.analysis.settings import RuleSettings
 from pgfence.model import (
     Finding,
     Migration,
@@ -21,25 +23,20 @@ from pgfence.model import (
 )
 
 
-@dataclass(frozen=True)
-class RuleSettings:
-    """Which rules run and how severe they are (from the command line and config)."""
-
-    disabled: frozenset[str] = frozenset()
-    severity: dict[str, Severity] = field(default_factory=dict)
-
-    def active(self, rules: dict[str, Rule]) -> list[Rule]:
-        return [rule for rule_id, rule in rules.items() if rule_id not in self.disabled]
-
-    def severity_of(self, rule_id: str, default: Severity) -> Severity:
-        return self.severity.get(rule_id, default)
-
-
 def block_key(statement: Statement, index: int) -> object:
     """Statements sharing a key share a transaction (an autocommit one is alone)."""
     if statement.transaction.block is not None:
         return ("tx", statement.transaction.block)
     return ("stmt", statement.location.file, index)
+
+
+@dataclass(frozen=True)
+class StatementAnalysis:
+    prediction: Prediction
+    # Every finding of the rules, ignored or not: ignore comments are applied at the end
+    # of the run (analysis/ignores.py), when it is known which of them matched.
+    findings: tuple[Finding, ...]
+    facts: StatementFacts  # what the policies need, decided with the schema of its time
 
 
 def analyse_statement(
@@ -50,7 +47,8 @@ def analyse_statement(
     rules: Sequence[Rule],
     settings: RuleSettings,
     earlier: tuple[Statement, ...] = (),
-) -> tuple[Prediction, list[Finding]]:
+    following: tuple[Statement, ...] = (),
+) -> StatementAnalysis:
     """Predict one statement and run the rules on it; the catalog is not changed."""
     prediction = predict(statement, catalog, version, block=block)
     findings: list[Finding] = []
@@ -63,7 +61,7 @@ def analyse_statement(
                 statement.location,
             )
         )
-    elif not prediction.analysable and "unanalysable" not in settings.disabled:
+    elif not prediction.analysable and settings.enabled("unanalysable"):
         findings.append(
             Finding(
                 "unanalysable",
@@ -74,10 +72,8 @@ def analyse_statement(
             )
         )
     if statement.node is not None:
-        ctx = RuleContext(statement, prediction, catalog, version, earlier)
+        ctx = RuleContext(statement, prediction, catalog, version, earlier, following)
         for rule in rules:
-            if rule.id in statement.ignored_rules:
-                continue
             for hit in rule.check(ctx):
                 findings.append(
                     Finding(
@@ -88,8 +84,9 @@ def analyse_statement(
                         hit.recipe,
                     )
                 )
-    findings = [f for f in findings if f.rule not in statement.ignored_rules]
-    return prediction, findings
+    return StatementAnalysis(
+        prediction, tuple(findings), policy.facts(statement, prediction, catalog)
+    )
 
 
 def analyse(
@@ -100,40 +97,59 @@ def analyse(
     settings: RuleSettings | None = None,
 ) -> tuple[list[StatementReport], list[Finding]]:
     """Predict and check every statement of every migration, in order."""
+    migrations = list(migrations)
     settings = settings or RuleSettings()
     catalog = catalog if catalog is not None else Catalog()
     rules = settings.active(all_rules())
     reports: list[StatementReport] = []
-    file_findings: list[Finding] = []
+    statement_facts: list[StatementFacts] = []
     index = 0
     open_tx: dict[object, list[Statement]] = {}
     for migration in migrations:
-        file_findings.extend(f for f in migration.findings if f.rule not in settings.disabled)
-        for statement in migration.statements:
+        for position, statement in enumerate(migration.statements):
             block = block_key(statement, index)
-            earlier = tuple(open_tx.get(block, ()))
-            prediction, findings = analyse_statement(
-                statement, catalog, version, block, rules, settings, earlier
+            analysis = analyse_statement(
+                statement,
+                catalog,
+                version,
+                block,
+                rules,
+                settings,
+                tuple(open_tx.get(block, ())),
+                migration.statements[position + 1 :],
             )
-            reports.append(StatementReport(statement, prediction, tuple(findings)))
+            reports.append(StatementReport(statement, analysis.prediction, analysis.findings))
+            statement_facts.append(analysis.facts)
             open_tx.setdefault(block, []).append(statement)
             if statement.node is not None:
                 catalog.current_block = block
                 catalog.apply(statement.node)
             index += 1
-    policy_findings = policy.check(reports, settings.disabled)
-    reports = _attach(reports, policy_findings)
-    return reports, file_findings
+    reports, more = finish(reports, statement_facts, migrations, settings)
+    return reports, more
 
 
-def _attach(
-    reports: list[StatementReport], extra: dict[int, list[Finding]]
+def finish(
+    reports: Sequence[StatementReport],
+    statement_facts: Sequence[StatementFacts],
+    migrations: Iterable[Migration],
+    settings: RuleSettings,
+) -> tuple[list[StatementReport], list[Finding]]:
+    """Add the policies' findings, then apply the ignore comments (static and dry-run).
+
+    Returns the reports and the findings about the files themselves (theirs, and those
+    about ignore comments that silence nothing).
+    """
+    with_policy = attach(reports, policy.check(reports, statement_facts, settings))
+    return ignores.apply(with_policy, migrations, settings)
+
+
+def attach(
+    reports: Sequence[StatementReport], extra: dict[int, list[Finding]]
 ) -> list[StatementReport]:
-    if not extra:
-        return reports
     out = []
     for i, report in enumerate(reports):
-        more = [f for f in extra.get(i, []) if f.rule not in report.statement.ignored_rules]
+        more = extra.get(i)
         if more:
             report = StatementReport(
                 report.statement,

@@ -60,6 +60,7 @@ class Table:
     constraints: dict[str, Constraint] = field(default_factory=dict)
     parent: str | None = None
     partitions: list[str] = field(default_factory=list)
+    partition_key: tuple[str, ...] = ()  # the columns of PARTITION BY, when plain columns
     default_partition: str | None = None
     toast: str | None = None
     sequences: list[str] = field(default_factory=list)  # owned by its columns
@@ -69,6 +70,10 @@ class Table:
 
     def referenced_tables(self) -> list[str]:
         return sorted({c.referenced_table for c in self.constraints.values() if c.referenced_table})
+
+    def has_valid_check(self) -> bool:
+        """Might a validated CHECK prove a partition bound (ATTACH PARTITION skips its scan)?"""
+        return any(c.kind == "c" and c.validated for c in self.constraints.values())
 
     def not_null_proven(self, column: str) -> bool:
         return any(
@@ -284,6 +289,12 @@ def _apply_create(catalog: Catalog, node: ast.CreateStmt) -> None:
         return
     kind = RelKind.PARTITIONED_TABLE if node.partspec else RelKind.TABLE
     table = Table(name=name, kind=kind, new=True)
+    if node.partspec is not None:
+        table.partition_key = tuple(
+            str(p.name)
+            for p in node.partspec.partParams or ()
+            if isinstance(p, ast.PartitionElem) and p.name
+        )
     for element in node.tableElts or ():
         if isinstance(element, ast.ColumnDef):
             table.columns[element.colname] = column_from_def(element, name)
@@ -354,6 +365,11 @@ def _add_constraint(
         for key in con.keys:
             if key.sval in table.columns and not con.skip_validation:
                 table.columns[key.sval].not_null = True
+        if con.conname:
+            # PG 18: NOT NULL … NOT VALID, validated later (VALIDATE sets attnotnull).
+            table.constraints[con.conname] = Constraint(
+                con.conname, "n", columns, not con.skip_validation, columns[0] if columns else None
+            )
 
 
 def _apply_index(catalog: Catalog, node: ast.IndexStmt) -> None:
@@ -405,7 +421,10 @@ def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> 
     elif sub == AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
         _add_constraint(catalog, table, cmd.def_, _constraint_columns(cmd.def_))
     elif sub == AlterTableType.AT_ValidateConstraint and cmd.name in table.constraints:
-        table.constraints[cmd.name].validated = True
+        validated = table.constraints[cmd.name]
+        validated.validated = True
+        if validated.kind == "n" and validated.proves_not_null in table.columns:
+            table.columns[validated.proves_not_null].not_null = True
     elif sub == AlterTableType.AT_DropConstraint and cmd.name:
         dropped = table.constraints.pop(cmd.name, None)
         if dropped is not None and dropped.kind in ("p", "u", "x"):

@@ -170,3 +170,13 @@ TERMINATE_OTHERS = (
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
     "WHERE datname = %s AND pid <> pg_backend_pid()"
 )
+
+# Indexes of a table that a failed CREATE INDEX / REINDEX … CONCURRENTLY left INVALID.
+INVALID_INDEXES = """
+SELECT n.nspname || '.' || c.relname
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT i.indisvalid AND i.indrelid = %s::regclass
+ORDER BY 1
+"""

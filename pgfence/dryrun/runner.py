@@ -25,12 +25,14 @@ from pglast import ast
 from pglast.enums import TransactionStmtKind
 
 from pgfence import __version__
-from pgfence.analysis import policy
-from pgfence.analysis.analyze import RuleSettings, analyse_statement, block_key
+from pgfence.analysis.analyze import analyse_statement, block_key, finish
 from pgfence.analysis.catalog import Catalog
+from pgfence.analysis.policy import StatementFacts
 from pgfence.analysis.predict import runs_in_transaction
 from pgfence.analysis.rules import all_rules
-from pgfence.dryrun import replay
+from pgfence.analysis.settings import RuleSettings
+from pgfence.dryrun import queries, replay
+from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.introspect import load_catalog
 from pgfence.dryrun.probe import SampledObserver, Sessions, TransactionalObserver, execute
 from pgfence.dryrun.servers.base import Server
@@ -123,7 +125,7 @@ def _on_throwaway(
         group_reports, group_findings = run_in_database(server, dsn, group, options, say)
         reports.extend(group_reports)
         findings.extend(group_findings)
-    return _with_policy(reports, options), findings
+    return reports, findings
 
 
 def run_in_database(
@@ -133,7 +135,10 @@ def run_in_database(
     options: DryRunOptions,
     say: Progress | None = None,
 ) -> tuple[list[StatementReport], list[Finding]]:
-    """Observe `migrations`, in order, in the database at `dsn` of a throwaway server."""
+    """Observe `migrations`, in order, in the database at `dsn` of a throwaway server.
+
+    The policies and the ignore comments see each file whole, so a group is complete.
+    """
     sessions = Sessions.open(dsn)
     try:
         run = _Run(
@@ -148,7 +153,8 @@ def run_in_database(
             run.say(f"dry-running {migration.path}")
             run.migration(migration)
         run.finish()
-        return run.reports, run.file_findings
+        reports, more = finish(run.reports, run.facts, migrations, options.settings)
+        return reports, more
     finally:
         sessions.close()
 
@@ -196,20 +202,12 @@ def _on_existing(
             say(f"dry-running {migration.path} (rolled back)")
             run.migration(migration)
         run.finish()
-        return _with_policy(run.reports, options), run.file_findings
+        reports, more = finish(run.reports, run.facts, migrations, options.settings)
+        return reports, more
     finally:
         with contextlib.suppress(psycopg.Error):
             sessions.migration.execute("ROLLBACK")
         sessions.close()
-
-
-def _with_policy(reports: list[StatementReport], options: DryRunOptions) -> list[StatementReport]:
-    extra = policy.check(reports, options.settings.disabled)
-    out = []
-    for i, report in enumerate(reports):
-        more = tuple(f for f in extra.get(i, []) if f.rule not in report.statement.ignored_rules)
-        out.append(dataclasses.replace(report, findings=report.findings + more) if more else report)
-    return out
 
 
 class _Run:
@@ -235,7 +233,7 @@ class _Run:
         self.transactional = TransactionalObserver(sessions, options.statement_timeout_s)
         self.sampled = SampledObserver(sessions, options.statement_timeout_s)
         self.reports: list[StatementReport] = []
-        self.file_findings: list[Finding] = []
+        self.facts: list[StatementFacts] = []  # one per report, for the policies
         self.in_explicit = False  # inside the migration's own BEGIN … COMMIT
         # The transaction block a migration tool wraps around the file (or several files),
         # opened by us as the tool would: statements of that block run in it.
@@ -247,12 +245,9 @@ class _Run:
         self.broken = False  # an existing server's transaction failed: nothing more runs
 
     def migration(self, migration: Migration) -> None:
-        self.file_findings.extend(
-            f for f in migration.findings if f.rule not in self.options.settings.disabled
-        )
         failed: str | None = None
-        for statement in migration.statements:
-            report = self._analyse(statement)
+        for position, statement in enumerate(migration.statements):
+            report, facts = self._analyse(statement, migration.statements[position + 1 :])
             tx = statement.transaction
             if (
                 self.failed_block is not None
@@ -264,10 +259,10 @@ class _Run:
                 )
             if failed is not None or self.broken:
                 reason = failed or "an earlier statement failed in the dry-run's transaction"
-                self._add(report, Observation(ran=False, not_run_reason=reason))
+                self._add(report, facts, Observation(ran=False, not_run_reason=reason))
                 continue
             observation = self._execute(statement, report)
-            self._add(report, observation)
+            self._add(report, facts, observation)
             if observation.error is not None:
                 failed = (
                     f"an earlier statement of this file failed (line {statement.location.line})"
@@ -285,20 +280,30 @@ class _Run:
             self._end_transaction(commit=True)  # the tool commits at the end of its run
         elif self.throwaway and self.open_tx:
             self._end_transaction(commit=False)
+        self._add_dynamic_findings()
 
     # ---- one statement ---------------------------------------------------------------------
 
-    def _analyse(self, statement: Statement) -> StatementReport:
+    def _analyse(
+        self, statement: Statement, following: tuple[Statement, ...]
+    ) -> tuple[StatementReport, StatementFacts]:
         block = block_key(statement, self.index)
         earlier = tuple(self.reports[i].statement for i in self.open_tx)
-        prediction, findings = analyse_statement(
-            statement, self.catalog, self.major, block, self.rules, self.options.settings, earlier
+        analysis = analyse_statement(
+            statement,
+            self.catalog,
+            self.major,
+            block,
+            self.rules,
+            self.options.settings,
+            earlier,
+            following,
         )
         if statement.node is not None:
             self.catalog.current_block = block
             self.catalog.apply(statement.node)
         self.index += 1
-        return StatementReport(statement, prediction, tuple(findings))
+        return StatementReport(statement, analysis.prediction, analysis.findings), analysis.facts
 
     def _execute(self, statement: Statement, report: StatementReport) -> Observation:
         node = statement.node
@@ -318,6 +323,10 @@ class _Run:
                     "servers it started (the --dsn run is one transaction, rolled back)",
                 )
             observation, _ = self.sampled.observe(statement, _gate_tables(report))
+            if observation.error is not None and _builds_concurrently(node):
+                observation = dataclasses.replace(
+                    observation, invalid_indexes=self._invalid_indexes(report)
+                )
             return observation
         wrapped = not in_transaction and self.throwaway
         if wrapped:
@@ -327,6 +336,15 @@ class _Run:
         if wrapped and execution.error is None:
             observation = self._commit_single(observation)
         return observation
+
+    def _invalid_indexes(self, report: StatementReport) -> tuple[str, ...]:
+        """INVALID indexes on the tables a failed concurrent build worked on."""
+        found: list[str] = []
+        for table in _gate_tables(report):
+            with contextlib.suppress(psycopg.Error):
+                rows = self.sessions.probe.execute(queries.INVALID_INDEXES, (table,)).fetchall()
+                found.extend(str(row[0]) for row in rows)
+        return tuple(dict.fromkeys(found))
 
     def _follow_runner(self, statement: Statement) -> None:
         """Open and commit the migration tool's transactions as the tool would."""
@@ -411,7 +429,9 @@ class _Run:
         # A failed statement aborts its transaction: roll it back so the next file can run.
         self._end_transaction(commit=False)
 
-    def _add(self, report: StatementReport, observation: Observation) -> None:
+    def _add(
+        self, report: StatementReport, facts: StatementFacts, observation: Observation
+    ) -> None:
         carried = tuple(
             lock
             for i in self.open_tx
@@ -419,10 +439,16 @@ class _Run:
             for lock in self.reports[i].prediction.locks
         )
         verdict = judge(report.prediction, observation, carried)
-        findings = report.findings + _dynamic_findings(report.statement, observation)
-        self.reports.append(
-            dataclasses.replace(report, observation=observation, verdict=verdict, findings=findings)
-        )
+        report = dataclasses.replace(report, observation=observation, verdict=verdict)
+        self.reports.append(report)
+        self.facts.append(facts)
+
+    def _add_dynamic_findings(self) -> None:
+        """Add what each observation shows; hold times are only known once all ran."""
+        for i, report in enumerate(self.reports):
+            more = dynamic_findings(report, self.facts[i], self.options.settings)
+            if more:
+                self.reports[i] = dataclasses.replace(report, findings=report.findings + more)
 
 
 def _duration(observation: Observation | None) -> float:
@@ -443,37 +469,11 @@ def _gate_tables(report: StatementReport) -> list[str]:
     )
 
 
-def _dynamic_findings(statement: Statement, observation: Observation) -> tuple[Finding, ...]:
-    error = observation.error
-    if error is None:
-        return ()
-    where = error.location or statement.location
-    if error.sqlstate == "57014" and "statement-timeout" in error.message:
-        return (
-            Finding(
-                "statement-timeout",
-                Severity.CRITICAL,
-                f"did not finish: {error.message}",
-                where,
-                dynamic=True,
-            ),
+def _builds_concurrently(node: object) -> bool:
+    if isinstance(node, ast.IndexStmt):
+        return bool(node.concurrent)
+    if isinstance(node, ast.ReindexStmt):
+        return any(
+            isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
         )
-    if error.sqlstate == "55P03":
-        return (
-            Finding(
-                "lock-timeout",
-                Severity.HIGH,
-                f"waited for a lock and gave up: {error.message}",
-                where,
-                dynamic=True,
-            ),
-        )
-    return (
-        Finding(
-            "statement-failed",
-            Severity.CRITICAL,
-            f"fails on the server: ERROR {error.sqlstate}: {error.message}",
-            where,
-            dynamic=True,
-        ),
-    )
+    return False

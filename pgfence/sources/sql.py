@@ -25,7 +25,7 @@ from pgfence.model import (
 from pgfence.sources.files import DEFAULT_MAX_BYTES, read_text
 from pgfence.sources.psql import LexError, MetaCommand, Piece, Scanner, copy_data_span
 
-_IGNORE = re.compile(r"pgfence(?:-ignore|:\s*ignore)\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
+_IGNORE = re.compile(r"pgfence(?:-ignore(?!-file)|:\s*ignore)\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
 _IGNORE_FILE = re.compile(r"pgfence-ignore-file\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
 
 _OPENS = {TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START}
@@ -191,11 +191,18 @@ def _meta_finding(meta: MetaCommand, location: Location) -> Finding:
     )
 
 
-def file_ignores(text: str) -> frozenset[str]:
-    rules: set[str] = set()
-    for m in _IGNORE_FILE.finditer(text):
-        rules.update(r.strip().lower() for r in m.group(1).split(",") if r.strip())
-    return frozenset(rules)
+def file_ignores(text: str) -> tuple[tuple[str, int], ...]:
+    """`-- pgfence-ignore-file: rule-a, rule-b` anywhere in a comment: (rule, line) pairs."""
+    found: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        comment = line.find("--")
+        if comment < 0:
+            continue
+        for m in _IGNORE_FILE.finditer(line, comment):
+            for rule in m.group(1).split(","):
+                if rule.strip():
+                    found.setdefault(rule.strip().lower(), number)
+    return tuple(found.items())
 
 
 def read_sql_file(
@@ -212,4 +219,10 @@ def read_sql_file(
     )
     if not statements and not any(f.rule == "parse-error" for f in findings):
         raise BadInput("file holds no SQL statements (only comments or meta-commands)", file=path)
-    return Migration(path=path, format=fmt, statements=tuple(statements), findings=tuple(findings))
+    return Migration(
+        path=path,
+        format=fmt,
+        statements=tuple(statements),
+        findings=tuple(findings),
+        ignored_in_file=file_ignores(text),
+    )

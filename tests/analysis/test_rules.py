@@ -1,29 +1,21 @@
-"""Each rule's own examples are its tests: the bad one fires it, the good one does not."""
+"""Each check's own examples are its tests: the bad one fires it, the good one does not."""
 
 import re
 
 import pytest
 
 from pgfence.analysis.analyze import analyse
-from pgfence.analysis.catalog import Catalog
-from pgfence.analysis.rules import all_rules
+from pgfence.analysis.checks import all_checks
+from pgfence.analysis.examples import run_example
 from pgfence.model import Migration
 from pgfence.sources.sql import split_script
 
-RULES = all_rules()
+CHECKS = all_checks()
+RULES = {k: c for k, c in CHECKS.items() if c.tested_by_examples}
 
 
 def _findings(rule, sql):
-    catalog = Catalog()
-    schema, _ = split_script(rule.example_schema, "schema.sql")
-    for s in schema:
-        catalog.apply(s.node)
-    catalog.settle()
-    statements, _ = split_script(sql, "example.sql")
-    reports, _ = analyse(
-        [Migration("example.sql", "sql", tuple(statements))], version=18, catalog=catalog
-    )
-    return [f for r in reports for f in r.findings]
+    return run_example(rule, sql)
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
@@ -40,9 +32,9 @@ def test_good_example_is_silent(rule_id):
     assert [f for f in _findings(rule, rule.example_good) if f.rule == rule_id] == []
 
 
-@pytest.mark.parametrize("rule_id", sorted(RULES))
+@pytest.mark.parametrize("rule_id", sorted(CHECKS))
 def test_docstring_has_the_four_sections(rule_id):
-    doc = type(RULES[rule_id]).__doc__ or ""
+    doc = type(CHECKS[rule_id]).__doc__ or ""
     for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
         assert heading in doc, f"{rule_id} lacks {heading}"
     assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule_id)
@@ -69,15 +61,38 @@ def test_tables_created_in_the_same_migration_raise_nothing():
 
 
 def test_inline_ignore_silences_a_rule():
-    sql = "-- pgfence-ignore: create-index-blocks-writes\nCREATE INDEX i ON accounts (email);\n"
+    sql = (
+        "SET lock_timeout = '2s';\nSET statement_timeout = '5min';\n"
+        "-- pgfence-ignore: create-index-blocks-writes\nCREATE INDEX i ON accounts (email);\n"
+    )
     statements, _ = split_script(sql, "m.sql")
     reports, _ = analyse([Migration("m.sql", "sql", tuple(statements))], version=18)
     assert [f.rule for r in reports for f in r.findings] == []
 
 
 def test_concurrently_inside_a_transaction_is_critical():
-    sql = "BEGIN;\nCREATE INDEX CONCURRENTLY i ON accounts (email);\nCOMMIT;\n"
+    sql = "BEGIN;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON accounts (email);\nCOMMIT;\n"
     statements, _ = split_script(sql, "m.sql")
     reports, _ = analyse([Migration("m.sql", "sql", tuple(statements))], version=18)
     rules = [(f.rule, str(f.severity), f.location.line) for r in reports for f in r.findings]
     assert rules == [("concurrently-in-transaction", "critical", 2)]
+
+
+def test_foreign_key_covered_by_the_new_tables_own_primary_key_needs_no_index():
+    rule = RULES["foreign-key-without-index"]
+    sql = (
+        "CREATE TABLE account_tags (account_id bigint REFERENCES accounts (id), tag text,"
+        " PRIMARY KEY (account_id, tag));"
+    )
+    assert [f for f in _findings(rule, sql) if f.rule == rule.id] == []
+    second_column = (
+        "CREATE TABLE account_tags (account_id bigint REFERENCES accounts (id), tag text,"
+        " PRIMARY KEY (tag, account_id));"
+    )
+    assert [f.rule for f in _findings(rule, second_column) if f.rule == rule.id] == [rule.id]
+
+
+def test_foreign_key_of_a_table_outside_the_known_schema_is_not_guessed():
+    rule = RULES["foreign-key-without-index"]
+    sql = "ALTER TABLE unknown_table ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES accounts (id) NOT VALID;"
+    assert [f for f in _findings(rule, sql) if f.rule == rule.id] == []

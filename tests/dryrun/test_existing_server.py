@@ -134,7 +134,7 @@ def test_a_lock_held_by_the_servers_traffic_gives_up_after_lock_timeout(pg, user
     first, second = report.statements
     assert first.observation.error.sqlstate == "55P03"
     assert first.observation.waited_for_lock
-    assert [f.rule for f in first.findings] == ["lock-timeout"]
+    assert [f.rule for f in first.findings] == ["lock-timeout", "missing-lock-timeout"]
     assert not second.observation.ran
     assert fingerprint(pg, user_db) == before
 

@@ -63,7 +63,11 @@ def test_observed_locks_rewrite_and_blocking_next_to_the_prediction(pg, tmp_path
     assert s.observation.rewritten and "public.accounts" in s.observation.rewritten
     assert (s.observation.blocks_reads, s.observation.blocks_writes) == (True, True)
     assert s.verdict.kind is VerdictKind.CONFIRMED
-    assert [f.rule for f in s.findings] == ["add-column-rewrite"]
+    assert [f.rule for f in s.findings] == [
+        "add-column-rewrite",
+        "missing-lock-timeout",
+        "missing-statement-timeout",
+    ]
 
 
 def test_explicit_transaction_keeps_locks_and_reports_how_long_they_were_held(
@@ -149,7 +153,11 @@ def test_concurrently_inside_begin_is_refused_by_postgres_and_flagged_before(
     report = run(pg, tmp_path, sql, database_name)
     build = report.statements[1]
     assert build.observation.error.sqlstate == "25001"
-    assert {f.rule for f in build.findings} == {"concurrently-in-transaction", "statement-failed"}
+    assert {f.rule for f in build.findings} == {
+        "concurrently-in-transaction",
+        "concurrently-without-if-exists",
+        "statement-failed",
+    }
 
 
 def test_replay_before_applies_the_earlier_migrations_unobserved(pg, tmp_path, database_name):

@@ -47,7 +47,11 @@ def test_json_contract(tmp_path):
     assert predicted["rewrite"] is True
     assert predicted["table_scan"] is True
     assert predicted["blocks_reads"] is True and predicted["blocks_writes"] is True
-    assert [f["rule"] for f in stmt["findings"]] == ["add-column-rewrite"]
+    assert [f["rule"] for f in stmt["findings"]] == [
+        "add-column-rewrite",
+        "missing-lock-timeout",
+        "missing-statement-timeout",
+    ]
     finding = stmt["findings"][0]
     assert finding["severity"] == "high" and finding["line"] == 2 and finding["recipe"]
     summary = data["summary"]

@@ -1,22 +1,47 @@
-"""Rules: one module per rule, registered by being in this package.
+"""Rules: one module per rule, registered by being in this package (and `@register`).
 
 A rule's class docstring has the same four parts for every rule (What it does / Why is
 this bad? / Example / Use instead); `example_bad` must fire it and `example_good` must
 not (tests/analysis/test_rules.py runs both), and docs/rules.md is generated from them.
+Modules whose name starts with `_` hold helpers shared by several rules.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
-from typing import ClassVar
 
 from pgfence.analysis.catalog import Catalog
+from pgfence.analysis.checks import Check, Scope, all_checks, register
 from pgfence.model import Prediction, Severity, Statement
+
+__all__ = [
+    "Hit",
+    "Rule",
+    "RuleContext",
+    "Scope",
+    "Severity",
+    "all_rules",
+    "display",
+    "in_use",
+    "quote_ident",
+    "register",
+]
+
+
+def in_use(catalog: Catalog, relation: str) -> bool:
+    """Does `relation` exist before the migration, or hold rows the migration wrote?
+
+    Rules about blocking stay silent for tables the same migration created and did not
+    fill: nobody else uses them yet. An index counts as its table.
+    """
+    table_name = catalog.table_of_index(relation) or relation
+    table = catalog.table(table_name)
+    if table is None:
+        return not catalog.is_new(relation)
+    return not table.new or table.rows_written
 
 
 @dataclass(frozen=True)
@@ -27,17 +52,12 @@ class RuleContext:
     version: int  # the Postgres major predicted for
     # Statements of the same transaction that come before this one.
     earlier_in_transaction: tuple[Statement, ...] = ()
+    # Statements of the same migration file that come after this one.
+    following: tuple[Statement, ...] = ()
 
     def existing(self, relation: str) -> bool:
-        """Does `relation` exist before the migration, or hold rows the migration wrote?
-
-        Rules about blocking stay silent for tables the same migration created and did
-        not fill: nobody else uses them yet.
-        """
-        table = self.catalog.table(relation)
-        if table is None:
-            return not self.catalog.is_new(relation)
-        return not table.new or table.rows_written
+        """Does `relation` exist before the migration, or hold rows the migration wrote?"""
+        return in_use(self.catalog, relation)
 
 
 @dataclass(frozen=True)
@@ -47,42 +67,20 @@ class Hit:
     severity: Severity | None = None  # overrides the rule's severity for this hit
 
 
-class Rule(ABC):
-    id: ClassVar[str]
-    severity: ClassVar[Severity]
-    summary: ClassVar[str]
-    example_bad: ClassVar[str]
-    example_good: ClassVar[str]
-    # SQL that sets up the schema both examples run against.
-    example_schema: ClassVar[str] = ""
+class Rule(Check):
+    """A check of one statement, with the schema as it is before the statement."""
+
+    scope = Scope.STATEMENT
 
     @abstractmethod
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
         """Yield a Hit for each problem this rule sees in the statement."""
 
 
-@dataclass
-class Registry:
-    rules: dict[str, Rule] = field(default_factory=dict)
-
-
-_REGISTRY = Registry()
-
-
-def register(cls: type[Rule]) -> type[Rule]:
-    if cls.id in _REGISTRY.rules:
-        raise RuntimeError(f"two rules share the id {cls.id}")
-    _REGISTRY.rules[cls.id] = cls()
-    return cls
-
-
 @cache
 def all_rules() -> dict[str, Rule]:
-    """Every rule, by id (imports each module of this package once)."""
-    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{module.name}")
-    return dict(sorted(_REGISTRY.rules.items()))
+    """Every rule, by id."""
+    return {k: v for k, v in all_checks().items() if isinstance(v, Rule)}
 
 
 def quote_ident(name: str) -> str:

@@ -5,8 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
+from pglast.enums import ConstrType
 
 from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
+from pgfence.analysis.rules._shared import (
+    added_columns,
+    batched_update,
+    column_constraints,
+    not_null_steps,
+    short,
+    sql,
+    type_sql,
+)
 from pgfence.model import Severity
 
 _REWRITING_ROWS = {
@@ -54,44 +64,55 @@ class AddColumnRewrite(Rule):
     example_good = "ALTER TABLE accounts ADD COLUMN token uuid;"
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
-        node = ctx.statement.node
-        if not isinstance(node, ast.AlterTableStmt):
-            return
         rows = [r for r in ctx.prediction.rows if r in _REWRITING_ROWS]
-        if not rows:
+        if not rows or any("need PostgreSQL 18" in note for note in ctx.prediction.notes):
+            return  # refused on this version: requires-newer-postgres says so
+        for table, col in added_columns(ctx):
+            yield Hit(
+                f"adding column {col.colname} with {_REWRITING_ROWS[rows[0]]} rewrites "
+                f"{display(table)} and its indexes under ACCESS EXCLUSIVE: reads and "
+                "writes wait for the whole rewrite",
+                recipe=_recipe(ctx, table, col),
+            )
             return
-        table = ctx.catalog.rangevar(node.relation)
-        if not ctx.existing(table):
-            return
-        for cmd in node.cmds or ():
-            if isinstance(cmd.def_, ast.ColumnDef) and cmd.def_.colname:
-                column = cmd.def_.colname
-                yield Hit(
-                    f"adding column {column} with {_REWRITING_ROWS[rows[0]]} rewrites "
-                    f"{display(table)} and its indexes under ACCESS EXCLUSIVE: reads and "
-                    "writes wait for the whole rewrite",
-                    recipe=_recipe(table, cmd.def_),
-                )
-                return
 
 
-def _recipe(table: str, col: ast.ColumnDef) -> tuple[str, ...]:
-    from pglast.stream import RawStream
-
+def _recipe(ctx: RuleContext, table: str, col: ast.ColumnDef) -> tuple[str, ...]:
     t, c = display(table), quote_ident(col.colname)
-    type_sql = RawStream()(col.typeName) if col.typeName is not None else "text"
-    type_sql = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}.get(
-        type_sql.lower(), type_sql
+    type_ = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}.get(
+        type_sql(col).lower(), type_sql(col)
     )
-    default = next(
-        (con.raw_expr for con in col.constraints or () if con.contype.name == "CONSTR_DEFAULT"),
-        None,
-    )
-    default_sql = RawStream()(default) if default is not None else "<expression>"
+    generated = column_constraints(col, ConstrType.CONSTR_GENERATED)
+    if generated:
+        expr = sql(generated[0].raw_expr)
+        if ctx.version >= 18:
+            # PG 18 computes virtual generated columns when read: nothing to rewrite.
+            return (
+                f"ALTER TABLE {t} ADD COLUMN {c} {type_} GENERATED ALWAYS AS ({expr}) VIRTUAL;",
+            )
+        return (
+            f"ALTER TABLE {t} ADD COLUMN {c} {type_};",
+            "-- keep it in step for new rows (a trigger), then backfill old ones:",
+            batched_update(table, f"{c} = {expr}", f"{c} IS NULL"),
+        )
+    identity = column_constraints(col, ConstrType.CONSTR_IDENTITY)
+    if identity or type_sql(col).lower() in _SERIALS:
+        sequence = f"{short(table)}_{col.colname}_seq"
+        return (
+            f"CREATE SEQUENCE IF NOT EXISTS {quote_ident(sequence)} AS {type_};",
+            f"ALTER TABLE {t} ADD COLUMN {c} {type_};",
+            f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT nextval('{sequence}');",
+            f"ALTER SEQUENCE {quote_ident(sequence)} OWNED BY {t}.{c};",
+            batched_update(table, f"{c} = nextval('{sequence}')", f"{c} IS NULL"),
+            *not_null_steps(ctx, table, col.colname),
+        )
+    defaults = column_constraints(col, ConstrType.CONSTR_DEFAULT)
+    default = sql(defaults[0].raw_expr) if defaults else "<expression>"
     return (
-        f"ALTER TABLE {t} ADD COLUMN {c} {type_sql};",
-        f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {default_sql};",
-        f"-- backfill in batches, each its own transaction, until no row is left:\n"
-        f"UPDATE {t} SET {c} = {default_sql} WHERE ctid IN "
-        f"(SELECT ctid FROM {t} WHERE {c} IS NULL LIMIT 10000);",
+        f"ALTER TABLE {t} ADD COLUMN {c} {type_};",
+        f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {default};",
+        batched_update(table, f"{c} = {default}", f"{c} IS NULL"),
     )
+
+
+_SERIALS = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}

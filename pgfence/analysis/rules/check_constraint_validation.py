@@ -17,7 +17,8 @@ class CheckConstraintValidation(Rule):
     """Adding a CHECK constraint that is validated at once.
 
     ## What it does
-    Flags `ADD CONSTRAINT … CHECK (…)` without `NOT VALID` on an existing table.
+    Flags `ADD CONSTRAINT … CHECK (…)` without `NOT VALID`, and `ADD COLUMN … CHECK
+    (…)`, on an existing table.
 
     ## Why is this bad?
     The whole table is scanned to check every row while ACCESS EXCLUSIVE is held: reads
@@ -69,3 +70,30 @@ class CheckConstraintValidation(Rule):
                         f"ALTER TABLE {display(table)} VALIDATE CONSTRAINT {quote_ident(name)};",
                     ),
                 )
+            elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+                yield from _column_checks(table, cmd.def_)
+
+
+def _column_checks(table: str, col: ast.ColumnDef) -> Iterator[Hit]:
+    t, c = display(table), quote_ident(col.colname)
+    others = [
+        con
+        for con in col.constraints or ()
+        if con.contype not in (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_NOTNULL)
+    ]
+    for con in col.constraints or ():
+        if con.contype != ConstrType.CONSTR_CHECK:
+            continue
+        name = quote_ident(con.conname or f"{table.split('.')[-1]}_{col.colname}_check")
+        plain = RawStream()(col.typeName) + "".join(" " + RawStream()(o) for o in others)
+        yield Hit(
+            f"adding {col.colname} with a CHECK checks every row of {t} under ACCESS "
+            "EXCLUSIVE: reads and writes wait for the scan",
+            recipe=(
+                f"ALTER TABLE {t} ADD COLUMN {c} {plain};",
+                f"ALTER TABLE {t} ADD CONSTRAINT {name} CHECK ({RawStream()(con.raw_expr)}) "
+                "NOT VALID;",
+                "-- in a separate transaction:",
+                f"ALTER TABLE {t} VALIDATE CONSTRAINT {name};",
+            ),
+        )

@@ -8,7 +8,8 @@ from pglast import ast
 from pglast.stream import RawStream
 
 from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
-from pgfence.model import Severity
+from pgfence.analysis.rules._shared import partitioned_index_recipe
+from pgfence.model import RelKind, Severity
 
 
 @register
@@ -51,6 +52,15 @@ class CreateIndexBlocksWrites(Rule):
             return
         table = ctx.catalog.rangevar(node.relation)
         if not ctx.existing(table):
+            return
+        info = ctx.catalog.table(table)
+        if info is not None and info.kind is RelKind.PARTITIONED_TABLE:
+            # CONCURRENTLY is refused on a partitioned table: one partition at a time.
+            yield Hit(
+                f"building this index holds SHARE on {display(table)} and all its partitions: "
+                "every write waits until the build finishes",
+                recipe=partitioned_index_recipe(ctx, node, table),
+            )
             return
         concurrent = RawStream()(node).replace(
             "CREATE INDEX", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import AlterTableType
+from pglast.enums import AlterTableType, ConstrType
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
+from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
+from pgfence.analysis.rules._shared import commands, not_null_steps
 from pgfence.model import Severity
 
 
@@ -18,7 +19,7 @@ class SetNotNullScan(Rule):
     ## What it does
     Flags `ALTER COLUMN … SET NOT NULL` on an existing table unless a validated
     `CHECK (col IS NOT NULL)` constraint already proves it (PostgreSQL 12+ then skips
-    the scan).
+    the scan), and PostgreSQL 18's `ADD CONSTRAINT … NOT NULL col` without `NOT VALID`.
 
     ## Why is this bad?
     Postgres reads every row to check for NULLs while holding ACCESS EXCLUSIVE: reads and
@@ -31,7 +32,9 @@ class SetNotNullScan(Rule):
 
     ## Use instead
     Add `CHECK (email IS NOT NULL) NOT VALID`, validate it in another transaction, then
-    SET NOT NULL (instant: the check proves it) and drop the check.
+    SET NOT NULL (instant: the check proves it) and drop the check. On PostgreSQL 18,
+    `ADD CONSTRAINT … NOT NULL email NOT VALID` and a later `VALIDATE CONSTRAINT` do the
+    same in two steps.
     """
 
     id = "set-not-null-scan"
@@ -45,26 +48,34 @@ class SetNotNullScan(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
-        node = ctx.statement.node
-        if "alter-table.set-not-null" not in ctx.prediction.rows:
+        rows = ctx.prediction.rows
+        if (
+            "alter-table.set-not-null" not in rows
+            and "alter-table.add-not-null-constraint" not in rows
+        ):
             return
-        assert isinstance(node, ast.AlterTableStmt)
-        table = ctx.catalog.rangevar(node.relation)
-        if not ctx.existing(table):
-            return
-        for cmd in node.cmds or ():
-            if cmd.subtype != AlterTableType.AT_SetNotNull:
+        for table, cmd in commands(
+            ctx, AlterTableType.AT_SetNotNull, AlterTableType.AT_AddConstraint
+        ):
+            if cmd.subtype == AlterTableType.AT_SetNotNull:
+                column = str(cmd.name)
+            elif (
+                isinstance(cmd.def_, ast.Constraint)
+                and cmd.def_.contype == ConstrType.CONSTR_NOTNULL
+                and not cmd.def_.skip_validation
+                and cmd.def_.keys
+            ):
+                column = str(cmd.def_.keys[0].sval)
+            else:
                 continue
-            t, c = display(table), quote_ident(cmd.name)
-            check = quote_ident(f"{table.split('.')[-1]}_{cmd.name}_not_null")
+            info = ctx.catalog.table(table)
+            if info is not None and (
+                info.not_null_proven(column)
+                or (column in info.columns and info.columns[column].not_null)
+            ):
+                continue
             yield Hit(
-                f"SET NOT NULL on {cmd.name} scans {t} under ACCESS EXCLUSIVE: reads and writes "
-                "wait for the scan",
-                recipe=(
-                    f"ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;",
-                    "-- in a separate transaction:",
-                    f"ALTER TABLE {t} VALIDATE CONSTRAINT {check};",
-                    f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;  -- no scan now",
-                    f"ALTER TABLE {t} DROP CONSTRAINT {check};",
-                ),
+                f"making {column} NOT NULL scans {display(table)} under ACCESS EXCLUSIVE: reads "
+                "and writes wait for the scan",
+                recipe=not_null_steps(ctx, table, column),
             )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
+from pglast.stream import RawStream
 
 from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
 from pgfence.model import Severity
@@ -16,8 +17,8 @@ class UniqueConstraintBuildsIndex(Rule):
     """Adding a UNIQUE or PRIMARY KEY constraint that builds its index in place.
 
     ## What it does
-    Flags `ADD CONSTRAINT … UNIQUE (…)` and `ADD PRIMARY KEY (…)` on an existing table
-    unless they reuse an index built beforehand (`USING INDEX`).
+    Flags `ADD CONSTRAINT … UNIQUE (…)`, `ADD PRIMARY KEY (…)` and `ADD COLUMN … UNIQUE`
+    on an existing table unless they reuse an index built beforehand (`USING INDEX`).
 
     ## Why is this bad?
     The unique index is built while ACCESS EXCLUSIVE is held: reads and writes of the
@@ -51,6 +52,9 @@ class UniqueConstraintBuildsIndex(Rule):
         if not ctx.existing(table):
             return
         for cmd in node.cmds or ():
+            if cmd.subtype == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+                yield from _column_unique(table, cmd.def_)
+                continue
             con = cmd.def_
             if not (
                 cmd.subtype == AlterTableType.AT_AddConstraint
@@ -78,3 +82,26 @@ class UniqueConstraintBuildsIndex(Rule):
                     f"USING INDEX {quote_ident(name)};",
                 ),
             )
+
+
+def _column_unique(table: str, col: ast.ColumnDef) -> Iterator[Hit]:
+    t, c = display(table), quote_ident(col.colname)
+    short = table.split(".")[-1]
+    for con in col.constraints or ():
+        if con.contype not in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY):
+            continue
+        primary = con.contype == ConstrType.CONSTR_PRIMARY
+        name = quote_ident(
+            con.conname or (f"{short}_pkey" if primary else f"{short}_{col.colname}_key")
+        )
+        kind = "PRIMARY KEY" if primary else "UNIQUE"
+        yield Hit(
+            f"adding {col.colname} {kind} builds a unique index on {t} under ACCESS EXCLUSIVE: "
+            "reads and writes wait for the whole build",
+            recipe=(
+                f"ALTER TABLE {t} ADD COLUMN {c} {RawStream()(col.typeName)};",
+                "-- outside any transaction block:\n"
+                f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {t} ({c});",
+                f"ALTER TABLE {t} ADD CONSTRAINT {name} {kind} USING INDEX {name};",
+            ),
+        )

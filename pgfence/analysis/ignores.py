@@ -1,0 +1,93 @@
+"""Ignore comments: drop the findings they name, and report those that name nothing.
+
+Applied once, at the end of a run, when every rule, policy and dry-run check has had its
+say: only then is it known whether an ignore comment silenced anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+
+from pgfence.analysis.checks import all_checks
+from pgfence.analysis.settings import RuleSettings
+from pgfence.model import Finding, Location, Migration, Statement, StatementReport
+
+UNUSED = "unused-ignore"
+
+
+def apply(
+    reports: Sequence[StatementReport],
+    migrations: Iterable[Migration],
+    settings: RuleSettings,
+) -> tuple[list[StatementReport], list[Finding]]:
+    """Reports without the ignored findings, and the findings about the files themselves.
+
+    Those are the migrations' own (a skipped meta-command, a format's warning), less what
+    the settings disable and the file's ignore comments silence, and the ignore comments
+    that silence nothing.
+    """
+    migrations_list = list(migrations)
+    file_ignores = {m.path: dict(m.ignored_in_file) for m in migrations_list}
+    used_in_file: dict[str, set[str]] = {path: set() for path in file_ignores}
+    out: list[StatementReport] = []
+    for report in reports:
+        statement = report.statement
+        in_file = file_ignores.get(statement.location.file, {})
+        fired = {f.rule for f in report.findings}
+        kept = tuple(
+            f
+            for f in report.findings
+            if f.rule not in statement.ignored_rules and f.rule not in in_file
+        )
+        used_in_file.setdefault(statement.location.file, set()).update(
+            fired & set(in_file) - statement.ignored_rules
+        )
+        unused = _unused_on_statement(statement, fired, settings)
+        if unused and UNUSED not in statement.ignored_rules and UNUSED not in in_file:
+            kept += tuple(unused)
+        out.append(
+            dataclasses.replace(report, findings=kept) if kept != report.findings else report
+        )
+    file_findings = []
+    for migration in migrations_list:
+        in_file = file_ignores.get(migration.path, {})
+        for finding in migration.findings:
+            if not settings.enabled(finding.rule):
+                continue
+            if finding.rule in in_file:
+                used_in_file.setdefault(migration.path, set()).add(finding.rule)
+            else:
+                file_findings.append(finding)
+    if settings.enabled(UNUSED):
+        for path, ignores in file_ignores.items():
+            for rule, line in ignores.items():
+                if rule in used_in_file.get(path, set()) or rule == UNUSED:
+                    continue
+                if settings.enabled(rule) or rule not in all_checks():
+                    location = Location(path, line, 1)
+                    file_findings.append(_finding(rule, location, settings, file_level=True))
+    return out, file_findings
+
+
+def _unused_on_statement(
+    statement: Statement, fired: set[str], settings: RuleSettings
+) -> list[Finding]:
+    if not settings.enabled(UNUSED):
+        return []
+    return [
+        _finding(rule, statement.location, settings, file_level=False)
+        for rule in sorted(statement.ignored_rules - fired - {UNUSED})
+        if settings.enabled(rule) or rule not in all_checks()
+    ]
+
+
+def _finding(rule: str, location: Location, settings: RuleSettings, *, file_level: bool) -> Finding:
+    checks = all_checks()
+    comment = f"pgfence-ignore{'-file' if file_level else ''}: {rule}"
+    if rule in checks:
+        where = "anywhere in this file" if file_level else "on this statement"
+        message = f"`{comment}` silences nothing: {rule} does not fire {where}; remove it"
+    else:
+        message = f"`{comment}` names no check (`pgfence rules` lists them): it silences nothing"
+    return Finding(UNUSED, settings.severity_of(UNUSED, checks[UNUSED].severity), message, location)

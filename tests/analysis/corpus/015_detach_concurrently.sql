@@ -1,0 +1,2 @@
+SET lock_timeout = '2s';
+ALTER TABLE metrics DETACH PARTITION metrics_2025 CONCURRENTLY;

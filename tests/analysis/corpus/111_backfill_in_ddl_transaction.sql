@@ -1,0 +1,4 @@
+BEGIN;
+ALTER TABLE orders ADD COLUMN currency text;
+UPDATE orders SET currency = 'EUR';
+COMMIT;

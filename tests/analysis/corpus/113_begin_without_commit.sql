@@ -1,0 +1,3 @@
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE sessions ADD COLUMN ip inet;

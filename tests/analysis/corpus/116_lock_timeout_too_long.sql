@@ -1,0 +1,2 @@
+SET lock_timeout = '1min';
+ALTER TABLE accounts ADD COLUMN locale text;

@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '10min';
+REFRESH MATERIALIZED VIEW daily_revenue;

@@ -1,0 +1,5 @@
+DO $$
+BEGIN
+    EXECUTE format('ALTER TABLE %I ADD COLUMN archived boolean', 'orders');
+END
+$$;

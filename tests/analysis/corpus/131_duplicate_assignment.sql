@@ -1,0 +1,1 @@
+UPDATE accounts SET plan = 'pro', plan = 'team' WHERE id = 7;

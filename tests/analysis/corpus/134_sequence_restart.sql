@@ -1,0 +1,2 @@
+SET lock_timeout = '2s';
+ALTER SEQUENCE invoice_number_seq RESTART WITH 5000;

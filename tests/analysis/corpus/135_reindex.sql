@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+SET statement_timeout = '30min';
+REINDEX INDEX orders_account_id_idx;
