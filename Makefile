@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench clean pg-versions
+.PHONY: demo test test-fast lint bench clean pg-versions browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ demo: $(STAMP)
 pg-versions: $(STAMP)
 	$(BIN)/python tools/fetch_postgres.py
 
-test: $(STAMP) pg-versions
+# Headless Chromium for the HTML report's browser test: test set-up only.
+browser:
+	bash tools/install_chromium.sh
+
+test: $(STAMP) pg-versions browser
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
