@@ -108,10 +108,18 @@ class Config:
         """
         from pgfence.analysis.analyze import RuleSettings
 
-        return RuleSettings(
+        settings = RuleSettings(
             self.disabled_checks(known_checks()) | frozenset(disable),
             {**self.severity, **(severity or {})},
         )
+        # The timeout ceilings belong to the timeout policies, which the rules branch adds
+        # to RuleSettings (max_lock_timeout_ms, long_lock_ms); pass them where they exist.
+        ceilings = {"max_lock_timeout_ms": self.max_lock_timeout, "long_lock_ms": self.long_lock}
+        fields = {f.name for f in dataclasses.fields(settings)}
+        extra: dict[str, Any] = {
+            k: v * 1000 for k, v in ceilings.items() if k in fields and v is not None
+        }
+        return dataclasses.replace(settings, **extra) if extra else settings
 
     def apply_overrides(self, report: Report) -> Report:
         """Per-path settings: drop disabled findings, change severities, by file."""
