@@ -72,13 +72,21 @@ def test_dryrun_table_shows_observed_locks_and_verdicts():
 def test_a_missing_schema_file_fails_before_any_server_starts(tmp_path):
     migration = tmp_path / "m.sql"
     migration.write_text("SELECT 1;\n")
-    before = server_dirs()
-    result = run("dryrun", "--schema", str(tmp_path / "nope.sql"), str(migration))
+    # A runtime directory of its own: other test runs on this machine start servers too.
+    private = tmp_path / "runtime"
+    private.mkdir()
+    result = subprocess.run(
+        [*PGFENCE, "dryrun", "--schema", str(tmp_path / "nope.sql"), str(migration)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PGFENCE_TMPDIR": str(private)},
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"pgfence: error: {tmp_path / 'nope.sql'}: no such file or directory"
     ]
-    assert server_dirs() == before
+    assert list(private.iterdir()) == []
 
 
 def test_an_unreachable_dsn_is_exit_3_without_the_password(tmp_path):
