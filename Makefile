@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench clean pg-versions docs
+.PHONY: demo test test-fast lint bench clean pg-versions browser docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,14 @@ demo: $(STAMP)
 pg-versions: $(STAMP)
 	$(BIN)/python tools/fetch_postgres.py
 
+# Headless Chromium for the HTML report's browser test: test set-up only.
+browser:
+	bash tools/install_chromium.sh
+
 # The whole suite. tools/with_docker.sh brings up a Docker engine and a postgres:15 image
 # built from Debian packages when it can (about a minute the first time); tests marked
 # docker skip otherwise.
-test: $(STAMP) pg-versions
+test: $(STAMP) pg-versions browser
 	tools/with_docker.sh $(BIN)/python -m pytest -q
 
 # Only the tests that need no server at all.

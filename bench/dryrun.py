@@ -34,7 +34,8 @@ def schema_sql() -> str:
     parts = []
     for i in range(1, TABLES + 1):
         parts.append(
-            f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name text, n int, created timestamptz DEFAULT now());\n"
+            f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name text, n int,"
+            " created timestamptz DEFAULT now());\n"
             f"CREATE INDEX t{i}_n_idx ON t{i} (n);\n"
             f"INSERT INTO t{i} (id, name, n) SELECT g, 'x' || g, g FROM generate_series(1, 50) g;\n"
         )
@@ -130,7 +131,8 @@ def main() -> None:
         print(f"{STATEMENTS} statements over {TABLES} tables, median of {RUNS} side by side:")
         print(f"  psql -f:          {p:.3f} s")
         print(
-            f"  pgfence dry-run:  {d:.3f} s  ({STATEMENTS / d:.0f} statements/s, every one observed)"
+            f"  pgfence dry-run:  {d:.3f} s"
+            f"  ({STATEMENTS / d:.0f} statements/s, every one observed)"
         )
         print(f"  ratio dry-run / psql: {d / p:.2f}")
 

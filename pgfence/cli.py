@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -11,8 +12,12 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from pgfence import __version__
+from pgfence.durations import parse_duration
 from pgfence.errors import PgfenceError, UsageError
-from pgfence.model import MatrixReport, Report, Severity
+from pgfence.model import MatrixReport, Migration, Report, Severity
+
+if TYPE_CHECKING:
+    from pgfence.config import Config
 
 if TYPE_CHECKING:
     from pgfence.analysis.settings import RuleSettings
@@ -36,6 +41,11 @@ app = typer.Typer(
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
+    sarif = "sarif"
+    github = "github"
+    markdown = "markdown"
+    junit = "junit"
+    html = "html"
 
 
 class MigrationFormat(StrEnum):
@@ -114,17 +124,82 @@ def _main(
     _State.debug = debug
 
 
-def _emit(report: Report, fmt: OutputFormat) -> None:
-    if fmt is OutputFormat.json:
-        from pgfence.reporting import json as json_report
+def _emit(result: Report | MatrixReport, fmt: str, outputs: list[tuple[str, str]]) -> None:
+    """The report on stdout in `fmt`, and in each --output FORMAT=PATH file."""
+    import shutil
 
-        sys.stdout.write(json_report.render(report, pretty=sys.stdout.isatty()))
-    else:
-        from pgfence.reporting import table
+    from pgfence.reporting.formats import RenderOptions, render
 
-        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        sys.stdout.write(table.render(report, color=color))
+    for output_fmt, path in outputs:
+        text = render(output_fmt, result, RenderOptions(width=100))
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            typer.echo(f"pgfence: error: {path}: cannot write: {exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+    tty = sys.stdout.isatty()
+    options = RenderOptions(
+        color=tty and "NO_COLOR" not in os.environ,
+        width=shutil.get_terminal_size((100, 24)).columns,
+        pretty=tty,
+    )
+    sys.stdout.write(render(fmt, result, options))
     sys.stdout.flush()
+
+
+def _outputs(values: list[str] | None) -> list[tuple[str, str]]:
+    """--output FORMAT=PATH, repeatable."""
+    from pgfence.reporting.formats import FORMATS
+
+    out = []
+    for value in values or ():
+        fmt, sep, path = value.partition("=")
+        if not sep or not path or fmt not in FORMATS:
+            raise UsageError(
+                f"--output {value!r}: expected FORMAT=PATH, FORMAT one of {', '.join(FORMATS)}"
+            )
+        out.append((fmt, path))
+    return out
+
+
+def _load_config(path: str | None) -> Config:
+    from pgfence import config
+
+    return config.load(path)
+
+
+def _migrations(
+    paths: list[str] | None,
+    cfg: Config,
+    max_file_size: int,
+    migration_format: MigrationFormat | None,
+    changed_since: str | None,
+) -> list[Migration]:
+    """The migrations to check: PATHs (or the config's), include/exclude, --changed-since."""
+    from pgfence.sources import load_migrations
+
+    targets = list(paths or cfg.paths)
+    if not targets:
+        raise UsageError("no PATH given, and no `paths` in a configuration file")
+    fmt = migration_format.value if migration_format else cfg.migration_format or "auto"
+    migrations = cfg.select(
+        load_migrations(targets, max_bytes=max_file_size * 1024 * 1024, fmt=fmt)
+    )
+    if changed_since is not None:
+        from pgfence.sources.changed import changed_since as changed_files
+
+        changed = changed_files(changed_since)
+        migrations = [m for m in migrations if os.path.realpath(m.path) in changed]
+        if not migrations:
+            typer.echo(f"pgfence: no migration changed since {changed_since}", err=True)
+    return migrations
+
+
+def _fail_on(option: FailOn | None, cfg: Config) -> Severity:
+    if option is not None:
+        return Severity.parse(option.value)
+    return cfg.fail_on or Severity.HIGH
 
 
 def _check_pg(pg: int | None) -> int:
@@ -137,11 +212,11 @@ def _check_pg(pg: int | None) -> int:
 
 
 PathsArg = Annotated[
-    list[str],
+    list[str] | None,
     typer.Argument(
         help="Migration files, directories or globs: plain SQL, Flyway, golang-migrate, dbmate, "
         "sqitch, Prisma, Drizzle, Alembic, Django, TypeORM, Knex or Sequelize migrations, "
-        "each read in its tool's order.",
+        "each read in its tool's order. Default: `paths` of the configuration file.",
         show_default=False,
         metavar="PATH...",
     ),
@@ -155,10 +230,53 @@ PgOpt = Annotated[
         show_default=False,
     ),
 ]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+FormatOpt = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format on stdout (default: table, or `format` of the configuration).",
+        show_default=False,
+    ),
+]
 FailOnOpt = Annotated[
-    FailOn,
-    typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe."),
+    FailOn | None,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 when a finding is at least this severe (default: high).",
+        show_default=False,
+    ),
+]
+OutputOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FORMAT=PATH",
+        help="Also write the report in FORMAT to PATH (repeatable): "
+        "table, json, sarif, github, markdown, junit, html.",
+        show_default=False,
+    ),
+]
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="The configuration file (default: the closest pgfence.toml, or pyproject.toml "
+        "with [tool.pgfence], from the working directory up).",
+        show_default=False,
+    ),
+]
+ChangedSinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--changed-since",
+        metavar="REF",
+        help="Only the migrations added or changed since this git ref (its merge base "
+        "with HEAD), including uncommitted ones.",
+        show_default=False,
+    ),
 ]
 SchemaOpt = Annotated[
     str | None,
@@ -171,11 +289,12 @@ SchemaOpt = Annotated[
     ),
 ]
 MigrationFormatOpt = Annotated[
-    MigrationFormat,
+    MigrationFormat | None,
     typer.Option(
         "--migration-format",
         help="The tool that wrote the migrations (default: detected from each PATH). "
         "Python and JS/TS migrations are read as source code, never imported or run.",
+        show_default=False,
     ),
 ]
 MaxSizeOpt = Annotated[
@@ -203,21 +322,25 @@ SeverityOpt = Annotated[
     ),
 ]
 MaxLockTimeoutOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--max-lock-timeout",
         metavar="DURATION",
-        help="The longest lock_timeout that lock-timeout-too-long accepts.",
+        help="The longest lock_timeout that lock-timeout-too-long accepts (default 10s).",
+        show_default=False,
     ),
 ]
 
 
 def _settings(
-    disable: list[str] | None, severity: list[str] | None, max_lock_timeout: str = "10s"
+    cfg: Config,
+    disable: list[str] | None,
+    severity: list[str] | None,
+    max_lock_timeout: str | None,
 ) -> RuleSettings:
-    """--disable / --severity / --max-lock-timeout -> RuleSettings (unknown ids: exit 2)."""
+    """The config file's rule settings with --disable / --severity / --max-lock-timeout on
+    top (an unknown check id is exit 2)."""
     from pgfence.analysis.checks import all_checks
-    from pgfence.analysis.settings import RuleSettings
 
     known = all_checks()
     disabled = {i.strip() for item in disable or () for i in item.split(",") if i.strip()}
@@ -233,11 +356,11 @@ def _settings(
     unknown = sorted((disabled | set(levels)) - set(known))
     if unknown:
         raise UsageError(f"no such check: {', '.join(unknown)} (`pgfence rules` lists them)")
-    return RuleSettings(
-        frozenset(disabled),
-        levels,
-        max_lock_timeout_ms=parse_duration(max_lock_timeout, "--max-lock-timeout") * 1000,
-    )
+    settings = cfg.rule_settings(disable=disabled, severity=levels)
+    if max_lock_timeout is not None:
+        ceiling = parse_duration(max_lock_timeout, "--max-lock-timeout") * 1000
+        settings = dataclasses.replace(settings, max_lock_timeout_ms=ceiling)
+    return settings
 
 
 @app.command(
@@ -248,59 +371,53 @@ def _settings(
         "  pgfence analyze --schema schema.sql --fail-on medium migrations/0042_add_index.sql\n"
         "  pgfence analyze prisma/migrations\n"
         "  pgfence analyze --migration-format alembic alembic/versions\n"
+        "  pgfence analyze --changed-since origin/main --format github "
+        "--output sarif=pgfence.sarif\n"
     ),
 )
 def analyze(
-    paths: PathsArg,
+    paths: PathsArg = None,
     pg: PgOpt = None,
-    fmt: FormatOpt = OutputFormat.table,
-    fail_on: FailOnOpt = FailOn.high,
+    fmt: FormatOpt = None,
+    fail_on: FailOnOpt = None,
     schema: SchemaOpt = None,
     max_file_size: MaxSizeOpt = 16,
-    migration_format: MigrationFormatOpt = MigrationFormat.auto,
+    migration_format: MigrationFormatOpt = None,
+    output: OutputOpt = None,
+    config_file: ConfigOpt = None,
+    changed_since: ChangedSinceOpt = None,
     disable: DisableOpt = None,
     severity: SeverityOpt = None,
-    max_lock_timeout: MaxLockTimeoutOpt = "10s",
+    max_lock_timeout: MaxLockTimeoutOpt = None,
 ) -> None:
     """Predict, without a database, the locks each statement takes and what they block."""
 
-    def action() -> Report:
+    def action() -> tuple[Report, str, list[tuple[str, str]]]:
         from pgfence.analysis.analyze import build_report
-        from pgfence.sources import load_migrations
 
-        version = _check_pg(pg)
-        settings = _settings(disable, severity, max_lock_timeout)
+        outputs = _outputs(output)
+        cfg = _load_config(config_file)
+        version = _check_pg(pg if pg is not None else cfg.pg)
+        settings = _settings(cfg, disable, severity, max_lock_timeout)
         catalog = None
-        if schema is not None:
+        schema_file = schema or cfg.schema
+        if schema_file is not None:
             from pgfence.analysis.schema import catalog_from_dump
 
-            catalog = catalog_from_dump(schema)
-        migrations = load_migrations(
-            paths, max_bytes=max_file_size * 1024 * 1024, fmt=migration_format.value
-        )
-        return build_report(
+            catalog = catalog_from_dump(schema_file)
+        migrations = _migrations(paths, cfg, max_file_size, migration_format, changed_since)
+        report = build_report(
             migrations,
             version=version,
-            fail_on=Severity.parse(fail_on.value),
+            fail_on=_fail_on(fail_on, cfg),
             catalog=catalog,
             settings=settings,
         )
+        return cfg.apply_overrides(report), fmt or cfg.format or "table", outputs
 
-    report = _run(action)
-    _emit(report, fmt)
+    report, chosen, outputs = _run(action)
+    _emit(report, chosen, outputs)
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
-
-
-def parse_duration(text: str, option: str) -> float:
-    """'60s', '2m', '500ms' or a plain number of seconds -> seconds."""
-    value = text.strip().lower()
-    units = (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0))
-    for suffix, factor in units:
-        if value.endswith(suffix) and value[: -len(suffix)].replace(".", "", 1).isdigit():
-            return float(value[: -len(suffix)]) * factor
-    if value.replace(".", "", 1).isdigit():
-        return float(value)
-    raise UsageError(f"{option} {text!r}: expected a duration such as 60s, 2m or 500ms")
 
 
 class Backend(StrEnum):
@@ -335,10 +452,11 @@ def _progress(verbose: bool = False) -> Callable[[str], None] | None:
         "  pgfence dryrun alembic/versions --schema dump.sql\n"
         "  pgfence dryrun --pg 15 --format json migrations/\n"
         "  pgfence dryrun --dsn postgresql://app@staging/app migrations/0042_x.sql\n"
+        "  pgfence dryrun --schema schema.sql -o html=locks.html migrations/\n"
     ),
 )
 def dryrun(
-    paths: PathsArg,
+    paths: PathsArg = None,
     schema: Annotated[
         str | None,
         typer.Option(
@@ -414,21 +532,24 @@ def dryrun(
         ),
     ] = None,
     statement_timeout: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--statement-timeout",
             metavar="DURATION",
-            help="Cancel a statement that runs longer than this.",
+            help="Cancel a statement that runs longer than this (default: 60s).",
+            show_default=False,
         ),
-    ] = "60s",
+    ] = None,
     lock_timeout: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--lock-timeout",
             metavar="DURATION",
-            help="With --dsn: give up on a lock the server's traffic holds after this.",
+            help="With --dsn: give up on a lock the server's traffic holds after this "
+            "(default: 2s).",
+            show_default=False,
         ),
-    ] = "2s",
+    ] = None,
     isolate: Annotated[
         bool,
         typer.Option(
@@ -444,13 +565,16 @@ def dryrun(
             help="Replay the schema without extensions this server lacks.",
         ),
     ] = False,
-    fmt: FormatOpt = OutputFormat.table,
-    fail_on: FailOnOpt = FailOn.high,
+    fmt: FormatOpt = None,
+    fail_on: FailOnOpt = None,
     max_file_size: MaxSizeOpt = 16,
-    migration_format: MigrationFormatOpt = MigrationFormat.auto,
+    migration_format: MigrationFormatOpt = None,
+    output: OutputOpt = None,
+    config_file: ConfigOpt = None,
+    changed_since: ChangedSinceOpt = None,
     disable: DisableOpt = None,
     severity: SeverityOpt = None,
-    max_lock_timeout: MaxLockTimeoutOpt = "10s",
+    max_lock_timeout: MaxLockTimeoutOpt = None,
 ) -> None:
     """Run the migration on a real, throwaway Postgres and show the locks it really takes.
 
@@ -459,39 +583,54 @@ def dryrun(
     printed next to the static prediction, with a verdict per statement.
     """
 
-    def action() -> Report | MatrixReport:
+    def action() -> tuple[Report | MatrixReport, str, list[tuple[str, str]]]:
+        outputs = _outputs(output)
+        cfg = _load_config(config_file)
+        chosen = fmt or cfg.format or "table"
+        return _dry_run(cfg), chosen, outputs
+
+    def _dry_run(cfg: Config) -> Report | MatrixReport:
         from pgfence.dryrun.runner import DryRunOptions, dry_run
         from pgfence.dryrun.servers import ServerChoice, choose
-        from pgfence.sources import earlier_migrations, load_migrations
+        from pgfence.sources import earlier_migrations
 
-        settings = _settings(disable, severity, max_lock_timeout)
-        if schema and schema_from:
+        settings = _settings(cfg, disable, severity, max_lock_timeout)
+        start_schema = schema
+        if start_schema is None and not (schema_from or dsn or replay_before):
+            start_schema = cfg.schema
+        if start_schema and schema_from:
             raise UsageError("--schema and --schema-from are alternatives: give one")
-        if dsn and (schema or schema_from or replay_before):
+        if dsn and (start_schema or schema_from or replay_before):
             raise UsageError(
                 "--dsn dry-runs against that server's own schema: --schema, "
                 "--schema-from and --replay-before do not apply"
             )
-        if schema is not None:
+        if start_schema is not None:
             from pgfence.sources.files import read_text
 
-            read_text(schema, max_bytes=None)  # a bad schema file fails before any server starts
+            read_text(
+                start_schema, max_bytes=None
+            )  # a bad schema file fails before any server starts
         max_bytes = max_file_size * 1024 * 1024
-        migrations = load_migrations(paths, max_bytes=max_bytes, fmt=migration_format.value)
+        migrations = _migrations(paths, cfg, max_file_size, migration_format, changed_since)
         before = earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else []
         options = DryRunOptions(
-            statement_timeout_s=parse_duration(statement_timeout, "--statement-timeout"),
-            lock_timeout_s=parse_duration(lock_timeout, "--lock-timeout"),
-            schema_file=schema,
+            statement_timeout_s=_seconds(
+                statement_timeout, cfg.statement_timeout, 60.0, "--statement-timeout"
+            ),
+            lock_timeout_s=_seconds(lock_timeout, cfg.lock_timeout, 2.0, "--lock-timeout"),
+            schema_file=start_schema,
             schema_from=schema_from,
             replay_before=before,
             skip_missing_extensions=skip_missing_extensions,
             isolate=isolate,
-            fail_on=Severity.parse(fail_on.value),
+            fail_on=_fail_on(fail_on, cfg),
             settings=settings,
         )
-        majors = _majors(pg)
-        name = backend.value if backend else None
+        majors = _majors(pg if pg is not None else None if cfg.pg is None else str(cfg.pg))
+        if not migrations:  # nothing changed since --changed-since: no server to start
+            return _nothing_to_run(majors, options.fail_on)
+        name = backend.value if backend else cfg.backend
         choices = [
             ServerChoice(backend=name, pg=major, pg_bin=pg_bin, dsn=dsn, image=image)
             for major in majors
@@ -505,16 +644,32 @@ def dryrun(
                 raise UsageError(
                     "several --pg versions need servers pgfence starts: not --dsn or --pg-bin"
                 )
-            return run_matrix(choices, migrations, options, progress=say)
+            matrix = run_matrix(choices, migrations, options, progress=say)
+            return MatrixReport(
+                tuple(cfg.apply_overrides(r) for r in matrix.reports), matrix.differences
+            )
         with choose(choices[0], say) as server:
-            return dry_run(server, migrations, options, progress=say)
+            return cfg.apply_overrides(dry_run(server, migrations, options, progress=say))
 
-    result = _run(action)
-    if isinstance(result, Report):
-        _emit(result, fmt)
-    else:
-        _emit_matrix(result, fmt)
+    result, chosen, outputs = _run(action)
+    _emit(result, chosen, outputs)
     raise typer.Exit(EXIT_FINDINGS if result.failed else EXIT_OK)
+
+
+def _seconds(option: str | None, configured: float | None, default: float, name: str) -> float:
+    if option is not None:
+        return parse_duration(option, name)
+    return configured if configured is not None else default
+
+
+def _nothing_to_run(majors: list[int | None], fail_on: Severity) -> Report:
+    return Report(
+        pgfence_version=__version__,
+        pg_version=majors[0] or _default_pg(),
+        statements=(),
+        fail_on=fail_on,
+        command="dryrun",
+    )
 
 
 def _majors(pg: str | None) -> list[int | None]:
@@ -534,19 +689,6 @@ def _majors(pg: str | None) -> list[int | None]:
             )
         majors.append(int(part))
     return list(dict.fromkeys(majors))
-
-
-def _emit_matrix(matrix: MatrixReport, fmt: OutputFormat) -> None:
-    from pgfence.reporting import matrix as matrix_report
-
-    if fmt is OutputFormat.json:
-        sys.stdout.write(matrix_report.render_json(matrix, pretty=sys.stdout.isatty()))
-    else:
-        import shutil
-
-        width = shutil.get_terminal_size((100, 24)).columns
-        sys.stdout.write(matrix_report.render_table(matrix, width=width))
-    sys.stdout.flush()
 
 
 @app.command(

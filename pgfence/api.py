@@ -1,0 +1,174 @@
+"""The Python API: `from pgfence import analyze, dryrun`, each returning the Report.
+
+For tools and test suites that embed pgfence. The same pipeline as the command line,
+without printing or exit codes: render the Report with `pgfence.reporting.formats.render`
+if text is wanted. Problems with the input raise `pgfence.errors.BadInput` or
+`UsageError`; a server that cannot be started raises `ServerError`.
+
+No configuration file is read unless `config` is given: a path, or a `Config`
+(`pgfence.config.load()` finds the project's the way the command line does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pgfence.config import Config
+from pgfence.durations import parse_duration
+from pgfence.errors import UsageError
+from pgfence.model import Migration, Report, Severity
+
+if TYPE_CHECKING:
+    from pgfence.dryrun.servers.base import Server
+
+Paths = str | Path | Sequence[str | Path]
+
+
+def analyze(
+    paths: Paths | None = None,
+    *,
+    pg: int | None = None,
+    schema: str | Path | None = None,
+    fail_on: str | Severity | None = None,
+    migration_format: str | None = None,
+    disable: Sequence[str] = (),
+    severity: Mapping[str, str | Severity] | None = None,
+    config: str | Path | Config | None = None,
+    max_file_size_mb: int = 16,
+) -> Report:
+    """Predict, without a database, the locks of every statement of the migrations."""
+    from pgfence.analysis.analyze import build_report
+    from pgfence.analysis.locktable import NEWEST, OLDEST
+
+    cfg = _config(config)
+    version = pg if pg is not None else cfg.pg if cfg.pg is not None else NEWEST
+    if not OLDEST <= version <= NEWEST:
+        raise UsageError(f"pg={version}: pgfence predicts for PostgreSQL {OLDEST} to {NEWEST}")
+    catalog = None
+    schema_file = str(schema) if schema is not None else cfg.schema
+    if schema_file is not None:
+        from pgfence.analysis.schema import catalog_from_dump
+
+        catalog = catalog_from_dump(schema_file)
+    report = build_report(
+        _migrations(paths, cfg, migration_format, max_file_size_mb),
+        version=version,
+        fail_on=_severity(fail_on, cfg),
+        catalog=catalog,
+        settings=cfg.rule_settings(disable=disable, severity=_levels(severity)),
+    )
+    return cfg.apply_overrides(report)
+
+
+def dryrun(
+    paths: Paths | None = None,
+    *,
+    schema: str | Path | None = None,
+    schema_from: str | None = None,
+    replay_before: bool = False,
+    pg: int | None = None,
+    backend: str | None = None,
+    pg_bin: str | Path | None = None,
+    dsn: str | None = None,
+    statement_timeout: str | float | None = None,
+    lock_timeout: str | float | None = None,
+    isolate: bool = False,
+    fail_on: str | Severity | None = None,
+    migration_format: str | None = None,
+    disable: Sequence[str] = (),
+    severity: Mapping[str, str | Severity] | None = None,
+    config: str | Path | Config | None = None,
+    max_file_size_mb: int = 16,
+    progress: Callable[[str], None] | None = None,
+    server: Server | None = None,
+    database: str | None = None,
+) -> Report:
+    """Run the migrations on a real, throwaway Postgres (or `dsn`, rolled back) and
+    observe the locks each statement takes.
+
+    `server`: a server already started (pgfence.dryrun.servers.choose) to run on instead
+    of starting one, e.g. shared by a test session; then `database` names a fresh
+    database to run in, so that runs on the same server do not see each other.
+    """
+    from pgfence.dryrun.runner import DryRunOptions, dry_run
+    from pgfence.dryrun.servers import ServerChoice, choose
+    from pgfence.sources import earlier_migrations
+
+    cfg = _config(config)
+    if schema is None and not (schema_from or dsn or replay_before) and cfg.schema:
+        schema = cfg.schema
+    migrations = _migrations(paths, cfg, migration_format, max_file_size_mb)
+    max_bytes = max_file_size_mb * 1024 * 1024
+    options = DryRunOptions(
+        statement_timeout_s=_seconds(statement_timeout, cfg.statement_timeout, 60.0),
+        lock_timeout_s=_seconds(lock_timeout, cfg.lock_timeout, 2.0),
+        schema_file=str(schema) if schema is not None else None,
+        schema_from=schema_from,
+        replay_before=earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else [],
+        isolate=isolate,
+        fail_on=_severity(fail_on, cfg),
+        settings=cfg.rule_settings(disable=disable, severity=_levels(severity)),
+        database=database,
+    )
+    if server is not None:
+        return cfg.apply_overrides(dry_run(server, migrations, options, progress=progress))
+    choice = ServerChoice(
+        backend=backend or cfg.backend,
+        pg=pg if pg is not None else cfg.pg,
+        pg_bin=str(pg_bin) if pg_bin is not None else None,
+        dsn=dsn,
+    )
+    with choose(choice, progress) as server:
+        return cfg.apply_overrides(dry_run(server, migrations, options, progress=progress))
+
+
+def _config(config: str | Path | Config | None) -> Config:
+    from pgfence import config as config_module
+
+    if isinstance(config, Config):
+        return config
+    if config is None:
+        return Config()
+    return config_module.load(str(config))
+
+
+def _migrations(
+    paths: Paths | None, cfg: Config, fmt: str | None, max_file_size_mb: int
+) -> list[Migration]:
+    from pgfence.sources import load_migrations
+
+    if paths is None:
+        targets = list(cfg.paths)
+    elif isinstance(paths, str | Path):
+        targets = [str(paths)]
+    else:
+        targets = [str(p) for p in paths]
+    if not targets:
+        raise UsageError("no paths given, and no `paths` in the configuration")
+    loaded = load_migrations(
+        targets, max_bytes=max_file_size_mb * 1024 * 1024, fmt=fmt or cfg.migration_format or "auto"
+    )
+    return cfg.select(loaded)
+
+
+def _severity(value: str | Severity | None, cfg: Config) -> Severity:
+    if value is None:
+        return cfg.fail_on or Severity.HIGH
+    return value if isinstance(value, Severity) else Severity.parse(value)
+
+
+def _levels(levels: Mapping[str, str | Severity] | None) -> dict[str, Severity]:
+    return {
+        check: level if isinstance(level, Severity) else Severity.parse(level)
+        for check, level in (levels or {}).items()
+    }
+
+
+def _seconds(value: str | float | None, configured: float | None, default: float) -> float:
+    if value is None:
+        return configured if configured is not None else default
+    if isinstance(value, str):
+        return parse_duration(value, "timeout")
+    return float(value)

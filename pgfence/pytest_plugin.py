@@ -1,0 +1,161 @@
+"""A pytest plugin for your own test suite: dry-run the project's migrations in a test.
+
+Installed with pgfence (entry point `pytest11`), so the `pgfence` fixture is there in any
+project that has pgfence installed:
+
+    def test_migrations_take_no_dangerous_locks(pgfence):
+        pgfence.check()  # dry-runs [tool.pgfence] paths; fails on risk or surprise
+
+    @pytest.mark.pgfence("db/migrations", schema="db/schema.sql", fail_on="medium")
+    def test_db_migrations(pgfence):
+        report = pgfence.check()
+        assert report.statements
+
+`check()` fails the test (with each finding, its place and its safe rewrite) when a
+finding is at or above `fail_on` (default: the configuration's, else high) or a statement
+took a lock stronger than predicted (under-predicted). `pgfence.dryrun()` and
+`pgfence.analyze()` return the Report without judging it.
+
+The project's configuration ([tool.pgfence] or pgfence.toml, found from pytest's rootdir)
+applies. One Postgres server is started for the whole test session, on first use, and
+stopped at its end; each dry-run runs in a database of its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pgfence.config import Config
+    from pgfence.dryrun.servers.base import Server
+    from pgfence.model import Report
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "pgfence(*paths, **options): the migrations (and pgfence options such as schema, "
+        "pg, fail_on) the `pgfence` fixture checks in this test",
+    )
+
+
+class _ServerPool:
+    """The session's server, started the first time a test dry-runs."""
+
+    def __init__(self, cfg: Config) -> None:
+        self._cfg = cfg
+        self._server: Server | None = None
+        self._databases = itertools.count(1)
+
+    def get(self, pg: int | None, backend: str | None) -> Server:
+        if self._server is None:
+            from pgfence.dryrun.servers import ServerChoice, choose
+
+            server = choose(
+                ServerChoice(
+                    backend=backend or self._cfg.backend,
+                    pg=pg if pg is not None else self._cfg.pg,
+                )
+            )
+            server.start()
+            self._server = server
+        return self._server
+
+    def database(self) -> str:
+        return f"pgfence_pytest_{next(self._databases)}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+
+@pytest.fixture(scope="session")
+def pgfence_config(pytestconfig: pytest.Config) -> Config:
+    """The project's pgfence configuration, found from pytest's rootdir."""
+    from pgfence import config
+
+    return config.load(start=Path(pytestconfig.rootpath))
+
+
+@pytest.fixture(scope="session")
+def pgfence_server(pgfence_config: Config) -> Iterator[_ServerPool]:
+    pool = _ServerPool(pgfence_config)
+    yield pool
+    pool.stop()
+
+
+class PgfenceFixture:
+    """What a test gets as `pgfence`."""
+
+    def __init__(
+        self, pool: _ServerPool, cfg: Config, paths: tuple[str, ...], options: dict[str, Any]
+    ) -> None:
+        self._pool = pool
+        self._cfg = cfg
+        self._paths = paths
+        self._options = options
+
+    def _arguments(self, paths: tuple[str, ...], options: dict[str, Any]) -> dict[str, Any]:
+        merged = {**self._options, **options}
+        targets = paths or self._paths
+        merged["paths"] = list(targets) if targets else None
+        merged.setdefault("config", self._cfg)
+        return merged
+
+    def analyze(self, *paths: str, **options: Any) -> Report:
+        """The static prediction (no server)."""
+        from pgfence.api import analyze
+
+        return analyze(**self._arguments(paths, options))
+
+    def dryrun(self, *paths: str, **options: Any) -> Report:
+        """A dry-run on the session's server, in a fresh database."""
+        from pgfence.api import dryrun
+
+        arguments = self._arguments(paths, options)
+        if "dsn" not in arguments:
+            pg, backend = arguments.pop("pg", None), arguments.pop("backend", None)
+            arguments["server"] = self._pool.get(pg, backend)
+            arguments["database"] = self._pool.database()
+        return dryrun(**arguments)
+
+    def check(self, *paths: str, dynamic: bool = True, **options: Any) -> Report:
+        """Dry-run (or, with dynamic=False, analyze) and fail the test if the report fails."""
+        report = self.dryrun(*paths, **options) if dynamic else self.analyze(*paths, **options)
+        if report.failed:
+            pytest.fail(failure_message(report), pytrace=False)
+        return report
+
+
+@pytest.fixture
+def pgfence(
+    request: pytest.FixtureRequest, pgfence_server: _ServerPool, pgfence_config: Config
+) -> PgfenceFixture:
+    """Dry-run (or analyze) the project's migrations: see pgfence.pytest_plugin."""
+    marker = request.node.get_closest_marker("pgfence")
+    paths: tuple[str, ...] = tuple(str(p) for p in marker.args) if marker else ()
+    options = dict(marker.kwargs) if marker else {}
+    return PgfenceFixture(pgfence_server, pgfence_config, paths, options)
+
+
+def failure_message(report: Report) -> str:
+    from pgfence.reporting.common import fails, results, status
+
+    _, why = status(report)
+    lines = [f"pgfence {report.command}: {why}"]
+    for result in results(report):
+        finding = result.finding
+        if not fails(finding, report):
+            continue
+        lines.append(f"  {finding.location}  {finding.severity}  {finding.rule}")
+        lines.append(f"      {finding.message}")
+        if finding.recipe:
+            lines.append("      safe rewrite:")
+            lines.extend("        " + line for step in finding.recipe for line in step.splitlines())
+    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""What several formats say the same way: the findings of a run, its verdict line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pgfence.model import Finding, Report, Severity, StatementReport, VerdictKind
+
+# The id an under-predicted lock is reported under (a dry-run check on the rules branch).
+UNDER_PREDICTED = "under-predicted-lock"
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finding, with the statement it is about (None for a finding about a file)."""
+
+    finding: Finding
+    statement: StatementReport | None
+
+
+def results(report: Report) -> list[Result]:
+    """Every finding of the run, in order, and one per under-predicted statement.
+
+    An under-predicted lock fails the run like a critical finding, so formats that only
+    show findings (SARIF, annotations, JUnit) must show it as one.
+    """
+    out = [Result(f, None) for f in report.findings]
+    for s in report.statements:
+        out.extend(Result(f, s) for f in s.findings)
+        if (
+            s.verdict is not None
+            and s.verdict.kind is VerdictKind.UNDER_PREDICTED
+            and not any(f.rule == UNDER_PREDICTED for f in s.findings)
+        ):
+            out.append(Result(under_predicted_finding(s), s))
+    return out
+
+
+def under_predicted_finding(s: StatementReport) -> Finding:
+    reasons = "; ".join(s.verdict.reasons) if s.verdict else ""
+    return Finding(
+        UNDER_PREDICTED,
+        Severity.CRITICAL,
+        f"the server took more than pgfence predicted: {reasons or 'a stronger lock'}",
+        s.statement.location,
+        dynamic=True,
+    )
+
+
+def fails(finding: Finding, report: Report) -> bool:
+    """Does this finding fail the run (exit 1)?"""
+    return finding.rule == UNDER_PREDICTED or finding.severity >= report.fail_on
+
+
+def status(report: Report) -> tuple[bool, str]:
+    """(failed, why): 'findings at or above high; 1 under-predicted', or 'no finding at …'."""
+    reasons = []
+    failing = len(report.failing_findings)
+    if failing:
+        reasons.append(f"{failing} finding(s) at or above {report.fail_on}")
+    under = len(report.under_predicted)
+    if under:
+        reasons.append(f"{under} statement(s) under-predicted")
+    if reasons:
+        return True, "; ".join(reasons)
+    return False, f"no finding at or above {report.fail_on}"
+
+
+def title(report: Report) -> str:
+    if report.server is not None:
+        return (
+            f"pgfence {report.command} · PostgreSQL {report.server.version} "
+            f"({report.server.backend})"
+        )
+    return f"pgfence {report.command} · prediction for PostgreSQL {report.pg_version}"

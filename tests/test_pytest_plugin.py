@@ -1,0 +1,98 @@
+"""The pytest plugin, as a user's project uses it: a separate pytest run in a project
+that has pgfence installed (the entry point registers the `pgfence` fixture)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.postgres
+
+SCHEMA = """
+CREATE TABLE accounts (id bigint PRIMARY KEY, email text);
+INSERT INTO accounts SELECT g, 'u' || g FROM generate_series(1, 100) g;
+"""
+
+
+def project(tmp_path: Path, migration: str, tests: str, pyproject: str = "") -> Path:
+    (tmp_path / "db" / "migrations").mkdir(parents=True)
+    (tmp_path / "db" / "schema.sql").write_text(SCHEMA)
+    (tmp_path / "db" / "migrations" / "0001_x.sql").write_text(migration)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\n\n[tool.pgfence]\npaths = ["db/migrations"]\n'
+        'schema = "db/schema.sql"\n' + pyproject
+    )
+    (tmp_path / "test_migrations.py").write_text(textwrap.dedent(tests))
+    return tmp_path
+
+
+def pytest_in(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+TESTS = """
+import pytest
+
+def test_migrations_are_safe(pgfence):
+    report = pgfence.check()
+    assert report.command == "dryrun"
+
+@pytest.mark.pgfence(fail_on="critical")
+def test_only_critical_fails(pgfence):
+    report = pgfence.check()
+    assert report.statements[0].verdict.kind.value == "confirmed"
+
+def test_analyze_without_a_server(pgfence):
+    report = pgfence.analyze()
+    assert report.server is None and report.failed
+"""
+
+
+def test_a_risky_migration_fails_the_users_test_with_the_finding_and_its_recipe(tmp_path):
+    root = project(tmp_path, "CREATE INDEX accounts_email_idx ON accounts (email);\n", TESTS)
+    done = pytest_in(root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed, 2 passed" in done.stdout
+    assert "FAILED test_migrations.py::test_migrations_are_safe" in done.stdout
+    assert "db/migrations/0001_x.sql:1:1  high  create-index-blocks-writes" in done.stdout
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_idx" in done.stdout
+
+
+def test_a_safe_migration_passes(tmp_path):
+    tests = """
+    def test_migrations_are_safe(pgfence):
+        report = pgfence.check()
+        assert [s.verdict.kind.value for s in report.statements] == ["confirmed"]
+
+    def test_a_second_dry_run_shares_the_server(pgfence):
+        assert pgfence.check().server is not None
+    """
+    root = project(tmp_path, "ALTER TABLE accounts ADD COLUMN note text;\n", tests)
+    done = pytest_in(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
+
+
+def test_the_project_configuration_applies(tmp_path):
+    tests = """
+    def test_migrations_are_safe(pgfence):
+        pgfence.check()
+    """
+    root = project(
+        tmp_path,
+        "CREATE INDEX accounts_email_idx ON accounts (email);\n",
+        tests,
+        pyproject='disable = ["create-index-blocks-writes"]\n',
+    )
+    done = pytest_in(root)
+    assert done.returncode == 0, done.stdout + done.stderr

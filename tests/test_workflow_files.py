@@ -1,0 +1,220 @@
+"""The files that fit pgfence into a team's workflow: the GitHub Action (and the README's
+workflow example), the pre-commit hook, the Dockerfile, shell completion."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.reporting.conftest import SARIF_SCHEMA, errors
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def vendored_schema(name: str) -> dict:
+    """A schema from check-jsonschema's copies of the SchemaStore ones (a dev dependency)."""
+    vendor = resources.files("check_jsonschema.builtin_schemas.vendor")
+    return json.loads(vendor.joinpath(f"{name}.json").read_text())
+
+
+def readme_yaml_blocks() -> list[dict]:
+    text = (ROOT / "README.md").read_text()
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+
+
+# ---- the GitHub Action ---------------------------------------------------------------------
+
+
+def test_action_yml_is_a_valid_composite_action():
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    validator = jsonschema.Draft7Validator(vendored_schema("github-actions"))
+    assert errors(validator, action) == []
+    assert action["runs"]["using"] == "composite"
+    uses = [step.get("uses", "") for step in action["runs"]["steps"]]
+    assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
+    # Every input the script reads is passed to it, and every input is used.
+    run_step = next(s for s in action["runs"]["steps"] if s.get("id") == "run")
+    script = (ROOT / "action" / "run.sh").read_text()
+    for name in re.findall(r"\$\{?(INPUT_[A-Z_]+)", script):
+        assert name in run_step["env"], name
+    used = (ROOT / "action.yml").read_text()
+    for name in action["inputs"]:
+        assert f"inputs.{name}" in used, name
+
+
+def test_the_readme_workflow_is_a_valid_workflow_using_the_action():
+    [workflow] = [b for b in readme_yaml_blocks() if isinstance(b, dict) and "jobs" in b]
+    workflow["on"] = workflow.pop(True)  # YAML 1.1 reads the key `on` as true
+    validator = jsonschema.Draft7Validator(vendored_schema("github-workflows"))
+    assert errors(validator, workflow) == []
+    steps = workflow["jobs"]["pgfence"]["steps"]
+    ours = next(s for s in steps if s.get("uses", "").split("@")[0].endswith("/pgfence"))
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert set(ours["with"]) <= set(action["inputs"])
+    assert workflow["permissions"]["security-events"] == "write"
+    assert steps[0]["with"]["fetch-depth"] == 0
+
+
+def run_action_script(tmp_path: Path, cwd: Path, **inputs: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "RUNNER_TEMP": str(tmp_path / "runner"),
+        "GITHUB_OUTPUT": str(tmp_path / "github_output"),
+        "BASE_REF": "",
+        **{f"INPUT_{k.upper()}": v for k, v in inputs.items()},
+    }
+    (tmp_path / "runner").mkdir(exist_ok=True)
+    return subprocess.run(
+        ["bash", str(ROOT / "action" / "run.sh")],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def step_outputs(tmp_path: Path) -> dict[str, str]:
+    lines = (tmp_path / "github_output").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    (project / "db" / "migrations").mkdir(parents=True)
+    (project / "db" / "migrations" / "0001_index.sql").write_text(
+        "CREATE INDEX accounts_email_idx ON accounts (email);\n"
+    )
+    return project
+
+
+def test_the_action_script_annotates_writes_reports_and_records_the_exit_code(tmp_path, repo):
+    sarif_validator = jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text()))
+    done = run_action_script(tmp_path, repo, paths="db/migrations", fail_on="high")
+    assert done.returncode == 0, done.stderr  # a verdict, not an error: the last step fails
+    assert done.stdout.startswith("::error file=db/migrations/0001_index.sql,line=1,col=1,")
+    out = step_outputs(tmp_path)
+    assert out["exit-code"] == "1"
+    assert errors(sarif_validator, json.loads(Path(out["sarif"]).read_text())) == []
+    assert Path(out["markdown"]).read_text().startswith("### pgfence analyze")
+    assert "<svg" in Path(out["html"]).read_text()
+    assert "pgfence analyze --format github" in done.stderr  # the command, in the log
+
+
+def test_the_action_script_fails_itself_on_bad_input(tmp_path, repo):
+    done = run_action_script(tmp_path, repo, paths="db/nothing-here")
+    assert done.returncode == 2
+    assert step_outputs(tmp_path)["exit-code"] == "2"
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_the_action_script_checks_only_what_the_pull_request_changed(tmp_path, repo):
+    git_env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@e",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@e",
+    }
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=git_env)
+
+    git("init", "-q", "-b", "main")
+    git("add", ".")
+    git("commit", "-q", "-m", "base")
+    git("checkout", "-q", "-b", "feature")
+    (repo / "db" / "migrations" / "0002_safe.sql").write_text("CREATE TABLE t (id bigint);\n")
+    done = run_action_script(tmp_path, repo, paths="db/migrations", changed_since="main")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""  # the risky 0001 is not part of this change
+    assert step_outputs(tmp_path)["exit-code"] == "0"
+
+
+# ---- pre-commit ------------------------------------------------------------------------------
+
+
+def test_pre_commit_accepts_the_hook_manifest():
+    from pre_commit.clientlib import load_manifest
+
+    [hook] = load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
+    assert hook["id"] == "pgfence" and hook["entry"] == "pgfence analyze"
+    assert hook["require_serial"] is True and hook["language"] == "python"
+    [config] = [b for b in readme_yaml_blocks() if isinstance(b, dict) and "repos" in b]
+    assert config["repos"][0]["hooks"][0]["id"] == "pgfence"
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_the_hook_runs_through_pre_commit(tmp_path):
+    """pre-commit try-repo installs pgfence from this repository into its own environment
+    (from PyPI or pip's cache) and runs the hook on a user's staged migrations."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    user = tmp_path / "user"
+    (user / "db" / "migrations").mkdir(parents=True)
+    (user / "db" / "migrations" / "0001_index.sql").write_text(
+        "CREATE INDEX accounts_email_idx ON accounts (email);\n"
+    )
+    (user / "db" / "migrations" / "0002_table.sql").write_text("CREATE TABLE t (id bigint);\n")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(ROOT / ".cache" / "pre-commit")}
+    subprocess.run(["git", "init", "-q"], cwd=user, check=True)
+    subprocess.run(["git", "add", "."], cwd=user, check=True)
+    done = subprocess.run(
+        [str(BIN / "pre-commit"), "try-repo", str(ROOT), "pgfence", "--all-files"],
+        cwd=user,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if "pgfence analyze" not in done.stdout and "CalledProcessError" in done.stdout:
+        pytest.skip("pre-commit could not install pgfence here: " + done.stdout[-500:])
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert re.search(r"pgfence analyze\.+Failed", done.stdout)
+    assert "db/migrations/0001_index.sql:1:1  high  create-index-blocks-writes" in done.stdout
+    assert "2 statements in 2 file(s)" in done.stdout
+
+
+# ---- Docker, completion ------------------------------------------------------------------------
+
+
+def test_the_dockerfile_installs_pgfence_and_runs_it_as_a_non_root_user():
+    text = (ROOT / "docker" / "Dockerfile").read_text()
+    instructions = [
+        line.split()[0] for line in text.splitlines() if line and not line.startswith("#")
+    ]
+    assert instructions[0] == "FROM"
+    user = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
+    assert user == ["pgfence"]
+    assert 'ENTRYPOINT ["pgfence"]' in text
+    # The image's Python satisfies pgfence's requires-python.
+    base = re.search(r"^FROM python:(\d+)\.(\d+)", text, re.M)
+    assert base and (int(base[1]), int(base[2])) >= (3, 11)
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".venv" in ignored and ".cache" in ignored
+
+
+def test_shell_completion_completes_formats():
+    env = {
+        **os.environ,
+        "_PGFENCE_COMPLETE": "complete_bash",
+        "COMP_WORDS": "pgfence analyze --format ",
+        "COMP_CWORD": "3",
+    }
+    done = subprocess.run(
+        [str(BIN / "pgfence")], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.split() == ["table", "json", "sarif", "github", "markdown", "junit", "html"]
