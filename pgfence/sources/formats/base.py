@@ -216,6 +216,26 @@ def js_files(target: Target) -> list[str]:
     return [f for f in target.with_suffix(*JS_SUFFIXES) if not f.endswith((".d.ts", ".d.mts"))]
 
 
+def js_migration_files(
+    target: Target,
+    markers: tuple[str, ...],
+    what: str,
+    pattern: str,
+    by_name: bool = False,
+) -> list[str]:
+    """The JavaScript/TypeScript migrations of PATH: the file named, or the files of the
+    folder that mention one of `markers`; `by_name` orders them by file name, as TypeORM
+    and Sequelize do (otherwise by path)."""
+    found = js_files(target)
+    if not target.explicit_file:
+        found = [f for f in found if any(marker in head(f) for marker in markers)]
+    if not found:
+        raise no_files(target, what, pattern)
+    if by_name:
+        found.sort(key=lambda f: natural_key(Path(f).name))
+    return found
+
+
 def files_containing(target: Target, suffixes: tuple[str, ...], *markers: str) -> list[str]:
     return [
         f for f in target.with_suffix(*suffixes) if any(marker in head(f) for marker in markers)

@@ -372,6 +372,23 @@ def chain(call: Node) -> tuple[Node, list[tuple[str, Node]]]:
     return node, links
 
 
+def parse_migration(
+    source: Source, extraction: Any, what: str = "function"
+) -> tuple[Node, Node | None]:
+    """Parse a migration file: its syntax tree and its up(), or None.
+
+    A syntax error and a missing up() become findings of `extraction`.
+    """
+    root = parse(source.text, source.path)
+    error = source.parse_error(root)
+    if error is not None:
+        extraction.findings.append(error)
+    up = find_up(root)
+    if up is None:
+        extraction.gap(source.location(root), f"no up() migration {what} in this file")
+    return root, up
+
+
 class Walker:
     """Walks a migration function body; formats say which calls are theirs (`call`)."""
 
@@ -379,6 +396,13 @@ class Walker:
         self.source = source
         self.out = extraction
         self.scope = Scope()
+
+    def walk_up(self, root: Node, up: Node) -> None:
+        """Walk the body of up(), knowing the names the file defines."""
+        self.scope.learn(root)
+        body = function_body(up)
+        if body is not None:
+            self.body(body)
 
     def call(self, node: Node) -> bool:  # pragma: no cover - formats override
         raise NotImplementedError

@@ -20,10 +20,8 @@ from pgfence.sources.formats.base import (
     Target,
     files_containing,
     generated,
-    head,
     ignores_at,
-    js_files,
-    no_files,
+    js_migration_files,
     raw_statements,
 )
 
@@ -407,29 +405,14 @@ def _transaction(root: js.Node, ctx: LoadContext) -> Transaction:
 
 def read(path: str, ctx: LoadContext) -> Migration:
     source = js.Source(path, ctx.read(path))
-    root = js.parse(source.text, path)
     out = Extraction(path)
-    error = source.parse_error(root)
-    if error is not None:
-        out.findings.append(error)
-    up = js.find_up(root)
-    if up is None:
-        out.gap(source.location(root), "no up() migration function in this file")
-        return out.migration(NAME)
-    walker = _Walker(source, out, js.first_param(up) or "knex", _transaction(root, ctx))
-    walker.scope.learn(root)
-    body = js.function_body(up)
-    if body is not None:
-        walker.body(body)
+    root, up = js.parse_migration(source, out)
+    if up is not None:
+        walker = _Walker(source, out, js.first_param(up) or "knex", _transaction(root, ctx))
+        walker.walk_up(root, up)
     return out.migration(NAME)
 
 
 def load(target: Target, ctx: LoadContext) -> list[Migration]:
-    found = (
-        js_files(target)
-        if target.explicit_file
-        else [f for f in js_files(target) if any(m in head(f) for m in _MARKERS)]
-    )
-    if not found:
-        raise no_files(target, "Knex", "<timestamp>_<name>.js with up(knex)")
+    found = js_migration_files(target, _MARKERS, "Knex", "<timestamp>_<name>.js with up(knex)")
     return [read(path, ctx) for path in found]

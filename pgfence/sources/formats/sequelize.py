@@ -8,11 +8,9 @@ written. Sequelize adds no transaction: statements autocommit, except inside a
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from pgfence.model import AUTOCOMMIT, Migration, Transaction, TxScope
-from pgfence.sources.files import natural_key
 from pgfence.sources.formats import js
 from pgfence.sources.formats.base import (
     JS_SUFFIXES,
@@ -21,10 +19,8 @@ from pgfence.sources.formats.base import (
     Target,
     files_containing,
     generated,
-    head,
     ignores_at,
-    js_files,
-    no_files,
+    js_migration_files,
     raw_statements,
 )
 
@@ -319,30 +315,15 @@ class _Walker(js.Walker):
 
 def read(path: str, ctx: LoadContext) -> Migration:
     source = js.Source(path, ctx.read(path))
-    root = js.parse(source.text, path)
     out = Extraction(path)
-    error = source.parse_error(root)
-    if error is not None:
-        out.findings.append(error)
-    up = js.find_up(root)
-    if up is None:
-        out.gap(source.location(root), "no up() migration function in this file")
-        return out.migration(NAME)
-    walker = _Walker(source, out, js.first_param(up) or "queryInterface", ctx)
-    walker.scope.learn(root)
-    body = js.function_body(up)
-    if body is not None:
-        walker.body(body)
+    root, up = js.parse_migration(source, out)
+    if up is not None:
+        walker = _Walker(source, out, js.first_param(up) or "queryInterface", ctx)
+        walker.walk_up(root, up)
     return out.migration(NAME)
 
 
 def load(target: Target, ctx: LoadContext) -> list[Migration]:
-    found = (
-        js_files(target)
-        if target.explicit_file
-        else [f for f in js_files(target) if any(m in head(f) for m in _MARKERS)]
-    )
-    if not found:
-        raise no_files(target, "Sequelize", "<timestamp>-<name>.js with up(queryInterface)")
-    found.sort(key=lambda f: natural_key(Path(f).name))
+    pattern = "<timestamp>-<name>.js with up(queryInterface)"
+    found = js_migration_files(target, _MARKERS, "Sequelize", pattern, by_name=True)
     return [read(path, ctx) for path in found]

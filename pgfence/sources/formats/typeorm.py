@@ -11,11 +11,9 @@ it) and then runs without one.
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Any
 
 from pgfence.model import AUTOCOMMIT, Migration, Transaction
-from pgfence.sources.files import natural_key
 from pgfence.sources.formats import js
 from pgfence.sources.formats.base import (
     JS_SUFFIXES,
@@ -26,8 +24,7 @@ from pgfence.sources.formats.base import (
     generated,
     ignores_at,
     info,
-    js_files,
-    no_files,
+    js_migration_files,
     raw_statements,
     shared_block,
 )
@@ -327,16 +324,9 @@ def _opts_out_of_transaction(root: js.Node) -> js.Node | None:
 
 def read(path: str, ctx: LoadContext, transaction: Transaction) -> Migration:
     source = js.Source(path, ctx.read(path))
-    root = js.parse(source.text, path)
     out = Extraction(path)
-    error = source.parse_error(root)
-    if error is not None:
-        out.findings.append(error)
-    up = js.find_up(root)
+    root, up = js.parse_migration(source, out, what="method")
     if up is None:
-        out.gap(
-            js.Source(path, source.text).location(root), "no up() migration method in this file"
-        )
         return out.migration(NAME)
     opted_out = _opts_out_of_transaction(root)
     if opted_out is not None:
@@ -350,29 +340,14 @@ def read(path: str, ctx: LoadContext, transaction: Transaction) -> Migration:
             )
         )
     walker = _Walker(source, out, js.first_param(up) or "queryRunner", transaction)
-    walker.scope.learn(root)
-    body = js.function_body(up)
-    if body is not None:
-        walker.body(body)
+    walker.walk_up(root, up)
     return out.migration(NAME)
 
 
 def load(target: Target, ctx: LoadContext) -> list[Migration]:
-    found = (
-        js_files(target)
-        if target.explicit_file
-        else [f for f in js_files(target) if any(m in js_head(f) for m in _MARKERS)]
-    )
-    if not found:
-        raise no_files(target, "TypeORM", "<timestamp>-<Name>.ts with up(queryRunner)")
     # TypeORM sorts migrations by the timestamp at the end of the class name, which
     # migration:generate also puts at the start of the file name.
-    found.sort(key=lambda f: natural_key(Path(f).name))
+    pattern = "<timestamp>-<Name>.ts with up(queryRunner)"
+    found = js_migration_files(target, _MARKERS, "TypeORM", pattern, by_name=True)
     transaction = shared_block(ctx)
     return [read(path, ctx, transaction) for path in found]
-
-
-def js_head(path: str) -> str:
-    from pgfence.sources.formats.base import head
-
-    return head(path)
