@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
 from pglast.enums import AlterTableType
 from pglast.stream import RawStream
 
 from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
+from pgfence.analysis.rules._shared import commands
 from pgfence.model import Severity
 
 
@@ -44,16 +44,9 @@ class AlterColumnTypeRewrite(Rule):
     example_good = "ALTER TABLE accounts ALTER COLUMN name TYPE varchar(100);"
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
-        node = ctx.statement.node
         if "alter-table.alter-column-type" not in ctx.prediction.rows:
             return
-        assert isinstance(node, ast.AlterTableStmt)
-        table = ctx.catalog.rangevar(node.relation)
-        if not ctx.existing(table):
-            return
-        for cmd in node.cmds or ():
-            if cmd.subtype != AlterTableType.AT_AlterColumnType:
-                continue
+        for table, cmd in commands(ctx, AlterTableType.AT_AlterColumnType):
             old = ctx.catalog.column_type(table, cmd.name)
             new = RawStream()(cmd.def_.typeName)
             change = f"from {old} to {new}" if old else f"to {new}"

@@ -9,6 +9,7 @@ from pglast.enums import AlterTableType, ConstrType
 from pglast.stream import RawStream
 
 from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
+from pgfence.analysis.rules._shared import alter_table
 from pgfence.model import Severity
 
 
@@ -52,13 +53,11 @@ class ForeignKeyValidation(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
-        node = ctx.statement.node
-        if not isinstance(node, ast.AlterTableStmt):
+        found = alter_table(ctx)
+        if found is None:
             return
-        table = ctx.catalog.rangevar(node.relation)
-        if not ctx.existing(table):
-            return
-        for cmd in node.cmds or ():
+        table, cmds = found
+        for cmd in cmds:
             con = cmd.def_
             if (
                 cmd.subtype == AlterTableType.AT_AddConstraint
