@@ -7,10 +7,12 @@ is downloaded at run time.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pgfence.model import Finding, Location, Severity
+from pgfence.model import Finding, Location, Severity, Transaction
+from pgfence.sources.formats.base import ignores_at, raw_statements
 
 
 class Unknown(Exception):
@@ -403,6 +405,47 @@ class Walker:
         body = function_body(up)
         if body is not None:
             self.body(body)
+
+    def extract(self, node: Node, origin: str, translate: Callable[[Location], None]) -> bool:
+        """Count a call of the format and let `translate` turn it into statements; a call
+        whose arguments cannot be read is a gap, reported at the call."""
+        where = self.source.location(node)
+        self.out.calls_seen += 1
+        try:
+            translate(where)
+        except (Unknown, KeyError, IndexError, TypeError, AttributeError) as exc:
+            reason = (
+                exc.args[0]
+                if isinstance(exc, Unknown)
+                else f"arguments pgfence cannot read ({exc})"
+            )
+            self.out.gap(where, f"{origin}: {reason}")
+            return True
+        self.out.calls_extracted += 1
+        return True
+
+    def ignored(self, node: Node) -> frozenset[str]:
+        """The rules an ignore comment on or above the call switches off."""
+        return ignores_at(self.source.lines, node.start_point[0] + 1, "//", node.end_point[0] + 1)
+
+    def raw_sql(
+        self,
+        value: Any,
+        where: Location,
+        transaction: Transaction,
+        origin: str,
+        ignored: frozenset[str],
+    ) -> None:
+        """SQL the migration sends as text; `${}` substitutions become placeholders."""
+        sql, substitutions = sql_text(value)
+        statements, findings = raw_statements(sql, where, transaction, origin, ignored)
+        self.out.add(statements, findings)
+        if substitutions:
+            self.out.gap(
+                where,
+                f"{origin}: SQL built at run time (${{{substitutions[0]}}}): "
+                "analysed with placeholders in its place",
+            )
 
     def call(self, node: Node) -> bool:  # pragma: no cover - formats override
         raise NotImplementedError

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pgfence.model import AUTOCOMMIT, Migration, Transaction, TxScope
+from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
 from pgfence.sources.formats import js
 from pgfence.sources.formats.base import (
     JS_SUFFIXES,
@@ -20,9 +20,7 @@ from pgfence.sources.formats.base import (
     Target,
     files_containing,
     generated,
-    ignores_at,
     js_migration_files,
-    raw_statements,
 )
 
 NAME = "knex"
@@ -287,39 +285,23 @@ class _Walker(js.Walker):
         root, links = js.chain(node)
         if js.text(root) != self.knex or not links:
             return False
-        where = self.source.location(node)
         origin = f"{self.knex}." + ".".join(name for name, _ in links if name)
-        self.out.calls_seen += 1
-        ignored = ignores_at(self.source.lines, where.line, "//", node.end_point[0] + 1)
-        try:
+        ignored = self.ignored(node)
+
+        def translate(where: Location) -> None:
             if links[0][0] == "raw":
                 self.raw(links[0][1], where, origin, ignored)
             elif links[0][0] == "schema":
                 self.schema(links[1:], where, origin, ignored)
             else:
                 raise js.Unknown("a data query (knex('table')…): pgfence does not translate it")
-        except (js.Unknown, KeyError, IndexError, TypeError) as exc:
-            reason = (
-                exc.args[0]
-                if isinstance(exc, js.Unknown)
-                else f"arguments pgfence cannot read ({exc})"
-            )
-            self.out.gap(where, f"{origin}: {reason}")
-            return True
-        self.out.calls_extracted += 1
-        return True
 
-    def raw(self, call: js.Node, where: Any, origin: str, ignored: frozenset[str]) -> None:
+        return self.extract(node, origin, translate)
+
+    def raw(self, call: js.Node, where: Location, origin: str, ignored: frozenset[str]) -> None:
         args = js.arguments(call)
-        sql, substitutions = js.sql_text(self.scope.value(args[0]) if args else "")
-        statements, findings = raw_statements(sql, where, self.transaction, origin, ignored)
-        self.out.add(statements, findings)
-        if substitutions:
-            self.out.gap(
-                where,
-                f"{origin}: SQL built at run time (${{{substitutions[0]}}}): "
-                "analysed with placeholders in its place",
-            )
+        value = self.scope.value(args[0]) if args else ""
+        self.raw_sql(value, where, self.transaction, origin, ignored)
 
     def schema(
         self, links: list[tuple[str, js.Node]], where: Any, origin: str, ignored: frozenset[str]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pgfence.model import AUTOCOMMIT, Migration, Transaction, TxScope
+from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
 from pgfence.sources.formats import js
 from pgfence.sources.formats.base import (
     JS_SUFFIXES,
@@ -19,9 +19,7 @@ from pgfence.sources.formats.base import (
     Target,
     files_containing,
     generated,
-    ignores_at,
     js_migration_files,
-    raw_statements,
 )
 
 NAME = "sequelize"
@@ -255,43 +253,26 @@ class _Walker(js.Walker):
         if js.text(root) != self.qi or not links:
             return False
         names = [name for name, _ in links]
-        where = self.source.location(node)
         if names[:2] == ["sequelize", "transaction"] and len(names) == 2:
             self.transaction_callback(links[1][1])
             return True
         method = names[-1]
         origin = f"{self.qi}." + ".".join(names)
-        self.out.calls_seen += 1
-        ignored = ignores_at(self.source.lines, where.line, "//", node.end_point[0] + 1)
-        try:
+        ignored = self.ignored(node)
+
+        def translate(where: Location) -> None:
             args = [self.scope.value(a) for a in js.arguments(node)]
             # Only calls given `{ transaction }` run in the callback's transaction (without
             # CLS, the others take another connection and autocommit).
             passed = any(isinstance(a, dict) and "transaction" in a for a in args)
             transaction = self.transaction if passed else AUTOCOMMIT
             if names[:2] == ["sequelize", "query"]:
-                sql, substitutions = js.sql_text(args[0] if args else "")
-                statements, findings = raw_statements(sql, where, transaction, origin, ignored)
-                self.out.add(statements, findings)
-                if substitutions:
-                    self.out.gap(
-                        where,
-                        f"{origin}: SQL built at run time (${{{substitutions[0]}}}): "
-                        "analysed with placeholders in its place",
-                    )
+                self.raw_sql(args[0] if args else "", where, transaction, origin, ignored)
             else:
                 sql_list = self.translator.translate(method, args)
                 self.out.add([generated(s, where, transaction, origin, ignored) for s in sql_list])
-        except (js.Unknown, KeyError, IndexError, TypeError, AttributeError) as exc:
-            reason = (
-                exc.args[0]
-                if isinstance(exc, js.Unknown)
-                else f"arguments pgfence cannot read ({exc})"
-            )
-            self.out.gap(where, f"{origin}: {reason}")
-            return True
-        self.out.calls_extracted += 1
-        return True
+
+        return self.extract(node, origin, translate)
 
     def transaction_callback(self, call: js.Node) -> None:
         function = next(

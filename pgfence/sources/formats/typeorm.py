@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from pgfence.model import AUTOCOMMIT, Migration, Transaction
+from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
 from pgfence.sources.formats import js
 from pgfence.sources.formats.base import (
     JS_SUFFIXES,
@@ -22,10 +22,8 @@ from pgfence.sources.formats.base import (
     Target,
     files_containing,
     generated,
-    ignores_at,
     info,
     js_migration_files,
-    raw_statements,
     shared_block,
 )
 
@@ -279,37 +277,20 @@ class _Walker(js.Walker):
         if js.text(root) != self.runner or not links:
             return False
         method = links[-1][0]
-        where = self.source.location(node)
         origin = f"{self.runner}.{method}"
-        self.out.calls_seen += 1
-        ignored = ignores_at(self.source.lines, where.line, "//", node.end_point[0] + 1)
-        try:
+        ignored = self.ignored(node)
+
+        def translate(where: Location) -> None:
             args = [self.scope.value(a) for a in js.arguments(node)[:3]]
             if method == "query":
-                sql, substitutions = js.sql_text(args[0] if args else "")
-                statements, findings = raw_statements(sql, where, self.transaction, origin, ignored)
-                self.out.add(statements, findings)
-                if substitutions:
-                    self.out.gap(
-                        where,
-                        f"{origin}: SQL built at run time (${{{substitutions[0]}}}): "
-                        "analysed with placeholders in its place",
-                    )
+                self.raw_sql(args[0] if args else "", where, self.transaction, origin, ignored)
             else:
                 sql_list = self.translator.translate(method, args)
                 self.out.add(
                     [generated(s, where, self.transaction, origin, ignored) for s in sql_list]
                 )
-        except (js.Unknown, KeyError, IndexError, TypeError) as exc:
-            reason = (
-                exc.args[0]
-                if isinstance(exc, js.Unknown)
-                else f"arguments pgfence cannot read ({exc})"
-            )
-            self.out.gap(where, f"{origin}: {reason}")
-            return True
-        self.out.calls_extracted += 1
-        return True
+
+        return self.extract(node, origin, translate)
 
 
 def _opts_out_of_transaction(root: js.Node) -> js.Node | None:
