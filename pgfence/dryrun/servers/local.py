@@ -141,26 +141,18 @@ def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
 
 
 def _runs_as(bin_dir: Path, user: pwd.struct_passwd | None) -> bool:
-    if user is None:
-        return True
-    try:
-        subprocess.run(
-            [str(bin_dir / "postgres"), "--version"],
-            user=user.pw_uid,
-            group=user.pw_gid,
-            capture_output=True,
-            check=True,
-            timeout=30,
-        )
-        return True
-    except (OSError, subprocess.SubprocessError):
-        return False
+    return user is None or _succeeds_as([str(bin_dir / "postgres"), "--version"], user)
 
 
 def _can_enter(directory: Path, user: pwd.struct_passwd) -> bool:
+    return _succeeds_as(["/bin/sh", "-c", 'cd "$1"', "sh", str(directory)], user)
+
+
+def _succeeds_as(command: list[str], user: pwd.struct_passwd) -> bool:
+    """Does `command`, run as `user`, exit 0?"""
     try:
         subprocess.run(
-            ["/bin/sh", "-c", 'cd "$1"', "sh", str(directory)],
+            command,
             user=user.pw_uid,
             group=user.pw_gid,
             capture_output=True,

@@ -21,6 +21,7 @@ from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
 from pgfence.sources.files import natural_key
 from pgfence.sources.formats import pyast
 from pgfence.sources.formats.base import (
+    UNREADABLE,
     Extraction,
     LoadContext,
     Target,
@@ -30,6 +31,7 @@ from pgfence.sources.formats.base import (
     ignores_at,
     no_files,
     raw_statements,
+    unreadable,
 )
 from pgfence.sources.formats.pyast import SqlText, Unknown, bind, dotted, last_name
 
@@ -727,13 +729,8 @@ class _Walker:
                 self.out.add(statements)
             else:
                 raise Unknown(f"a call to `{name}()`, whose SQL pgfence does not follow")
-        except (Unknown, KeyError, IndexError, TypeError) as exc:
-            reason = (
-                exc.args[0]
-                if isinstance(exc, Unknown)
-                else f"arguments pgfence cannot read ({exc})"
-            )
-            self.out.gap(where, f"{origin}: {reason}")
+        except UNREADABLE as exc:
+            self.out.gap(where, f"{origin}: {unreadable(exc)}")
             return
         self.out.calls_extracted += 1
 

@@ -98,6 +98,21 @@ def no_files(target: Target, what: str, pattern: str) -> BadInput:
 # ---- statements from ORM calls --------------------------------------------------------
 
 
+class Unknown(Exception):
+    """A value that only running the migration's code would tell (a variable, a call)."""
+
+
+# What reading a call's arguments can raise: each is a gap in the extraction, never a crash.
+UNREADABLE = (Unknown, KeyError, IndexError, TypeError, AttributeError)
+
+
+def unreadable(exc: Exception) -> str:
+    """Why a call could not be turned into SQL, for its `unanalysable` finding."""
+    if isinstance(exc, Unknown):
+        return str(exc.args[0])
+    return f"arguments pgfence cannot read ({exc})"
+
+
 def unanalysable(location: Location, message: str) -> Finding:
     return Finding("unanalysable", Severity.MEDIUM, message, location)
 

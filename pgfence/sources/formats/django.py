@@ -21,6 +21,7 @@ from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
 from pgfence.sources.files import natural_key
 from pgfence.sources.formats import pyast
 from pgfence.sources.formats.base import (
+    UNREADABLE,
     Extraction,
     LoadContext,
     Target,
@@ -30,6 +31,7 @@ from pgfence.sources.formats.base import (
     info,
     no_files,
     raw_statements,
+    unreadable,
 )
 from pgfence.sources.formats.pyast import Unknown, bind, last_name
 
@@ -860,14 +862,9 @@ class _Walker:
                 output = self.translator.translate(kind, bound)
                 if emit:
                     self.emit(output, where, origin, node)
-        except (Unknown, KeyError, IndexError, TypeError, AttributeError) as exc:
+        except UNREADABLE as exc:
             if emit:
-                reason = (
-                    exc.args[0]
-                    if isinstance(exc, Unknown)
-                    else f"arguments pgfence cannot read ({exc})"
-                )
-                self.out.gap(where, f"{origin}: {reason}")
+                self.out.gap(where, f"{origin}: {unreadable(exc)}")
             return
         if emit:
             self.out.calls_extracted += 1

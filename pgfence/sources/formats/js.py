@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pgfence.model import Finding, Location, Severity, Transaction
-from pgfence.sources.formats.base import ignores_at, raw_statements
+from pgfence.sources.formats.base import UNREADABLE, Unknown, ignores_at, raw_statements, unreadable
 
-
-class Unknown(Exception):
-    """A value that only running the code would tell."""
+__all__ = ["Unknown"]
 
 
 @dataclass(frozen=True)
@@ -413,13 +411,8 @@ class Walker:
         self.out.calls_seen += 1
         try:
             translate(where)
-        except (Unknown, KeyError, IndexError, TypeError, AttributeError) as exc:
-            reason = (
-                exc.args[0]
-                if isinstance(exc, Unknown)
-                else f"arguments pgfence cannot read ({exc})"
-            )
-            self.out.gap(where, f"{origin}: {reason}")
+        except UNREADABLE as exc:
+            self.out.gap(where, f"{origin}: {unreadable(exc)}")
             return True
         self.out.calls_extracted += 1
         return True

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pgfence.model import Finding, Location, Severity
+from pgfence.sources.formats.base import Unknown
 
-
-class Unknown(Exception):
-    """A value that only running the code would tell (a variable, a call, an f-string)."""
+__all__ = ["Unknown"]
 
 
 @dataclass(frozen=True)
