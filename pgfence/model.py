@@ -13,8 +13,10 @@ from typing import Any
 from pgfence.locks import LockMode, blocked_by_any, conflicts
 
 __all__ = [
+    "DurationEstimate",
     "Finding",
     "Location",
+    "LockHold",
     "LockMode",
     "LockOnRelation",
     "MatrixReport",
@@ -25,6 +27,8 @@ __all__ = [
     "RelKind",
     "RelationVerdict",
     "Report",
+    "SeedSummary",
+    "SeededTable",
     "ServerInfo",
     "Severity",
     "Statement",
@@ -301,6 +305,80 @@ class ServerInfo:
     backend: str  # embedded, local, docker, dsn
 
 
+# ---- sizes and durations (--seed, --stats) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeededTable:
+    """One table of the starting schema and the synthetic rows written into it."""
+
+    relation: str
+    rows: int  # rows it holds after seeding (0: not filled)
+    target: int | None  # rows asked for (None: no size was known for it)
+    production_rows: int | None = None  # from the stats, when given
+    table_bytes: int = 0  # its heap after seeding
+    filled: bool = True  # False: left as it was, for `note`'s reason
+    note: str | None = None  # why fewer rows than asked, or why it was not filled
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """What --seed wrote, at the largest of the sizes measured."""
+
+    tables: tuple[SeededTable, ...]
+    seconds: float  # writing the rows (COPY), at this size
+    scale: float | None  # --seed-scale: the fraction of the recorded sizes
+    rows_per_table: int | None  # --seed-rows
+    # The fractions of this size also seeded and run, for the estimates (1.0 is this one).
+    sizes: tuple[float, ...] = (1.0,)
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables if t.filled)
+
+    @property
+    def not_filled(self) -> tuple[SeededTable, ...]:
+        return tuple(t for t in self.tables if not t.filled)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class DurationEstimate:
+    """How long a statement that rewrites, scans or builds an index takes as tables grow."""
+
+    relation: str  # the table whose size drives it
+    work: str  # "rewrite", "scan", "index build" or "writes rows"
+    # (rows of `relation`, milliseconds) measured at each seeded size, smallest first.
+    measured: tuple[tuple[int, float], ...]
+    production_rows: int | None  # the recorded size (None: no stats for it)
+    expected_ms: float | None  # at production size
+    low_ms: float | None  # the range the plausible growth models give
+    high_ms: float | None
+    exponent: float | None  # time ~ rows ** exponent, fitted on the measurements
+    scaling: str  # in words: "linear in rows", "n log n (sort)", "does not grow with size"
+    confidence: str  # "high", "medium" or "low"
+    basis: tuple[str, ...] = ()  # why that confidence, and any correction applied
+
+
+@dataclass(frozen=True)
+class LockHold:
+    """A lock on one relation, from the statement that took it until its transaction ended."""
+
+    relation: str
+    mode: LockMode  # the strongest held on it (its indexes folded in)
+    blocks_reads: bool
+    blocks_writes: bool
+    since: Location  # the statement that took it
+    until: Location | None  # the statement that ended the transaction (None: the same one)
+    statements: int  # statements run while it was held
+    held_ms: float  # at the seeded size (or on the empty schema)
+    production_ms: float | None  # estimated at the recorded production size
+    summary: str  # in plain words: "writes to orders blocked ≈ 40 s at production size"
+
+
 # ---- the report -----------------------------------------------------------------------
 
 
@@ -311,6 +389,7 @@ class StatementReport:
     findings: tuple[Finding, ...] = ()
     observation: Observation | None = None
     verdict: Verdict | None = None
+    estimate: DurationEstimate | None = None  # --seed: its duration as tables grow
 
     @property
     def risk(self) -> Severity | None:
@@ -326,6 +405,8 @@ class Report:
     server: ServerInfo | None = None
     fail_on: Severity = Severity.HIGH
     command: str = "analyze"
+    seeding: SeedSummary | None = None  # --seed: the synthetic rows the run started from
+    lock_holds: tuple[LockHold, ...] = ()  # --seed: per relation, how long it was locked
 
     def all_findings(self) -> tuple[Finding, ...]:
         inner = tuple(f for s in self.statements for f in s.findings)
