@@ -13,17 +13,21 @@ from typing import Any
 from pgfence.locks import LockMode, blocked_by_any, conflicts
 
 __all__ = [
+    "Blocker",
     "DurationEstimate",
     "Finding",
     "Location",
     "LockHold",
     "LockMode",
+    "LockNeed",
     "LockOnRelation",
     "MatrixReport",
     "Migration",
     "Observation",
     "ObservedLock",
+    "OtherSession",
     "Prediction",
+    "PreflightReport",
     "RelKind",
     "RelationVerdict",
     "Report",
@@ -34,6 +38,7 @@ __all__ = [
     "Statement",
     "StatementError",
     "StatementReport",
+    "TableTraffic",
     "Transaction",
     "TxScope",
     "Verdict",
@@ -449,3 +454,85 @@ class MatrixReport:
     @property
     def failed(self) -> bool:
         return any(r.failed for r in self.reports)
+
+
+# ---- preflight: is now a good time? ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LockNeed:
+    """A lock the migration will ask for on an existing relation (from the prediction)."""
+
+    relation: str
+    mode: LockMode
+    location: Location  # the first statement that asks for it
+    # CREATE INDEX CONCURRENTLY and the like also wait for every older transaction.
+    waits_for_old_transactions: bool = False
+    table: str | None = None  # for an index: its table (listed only when locked harder)
+
+
+@dataclass(frozen=True)
+class OtherSession:
+    """A session (or prepared transaction) of the live server, as pg_stat_activity shows it."""
+
+    pid: int | None  # None: a prepared transaction
+    user: str | None
+    application: str | None
+    state: str | None  # active, idle in transaction, … ("prepared" for a prepared transaction)
+    backend_type: str | None
+    transaction_age_s: float | None
+    query_age_s: float | None
+    query: str  # its current or last query, shortened
+    prepared_gid: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.pid is None:
+            return f"prepared transaction {self.prepared_gid or '?'}"
+        who = "@".join(part for part in (self.user, self.application) if part)
+        return f"pid {self.pid}" + (f" ({who})" if who else "")
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A session the migration would wait for on one relation."""
+
+    session: OtherSession
+    relation: str
+    mode: LockMode  # the mode it holds (granted) or waits for
+    granted: bool  # False: it is already waiting, ahead of the migration in the queue
+    needed: LockMode  # what the migration needs there, which conflicts with `mode`
+    location: Location
+    lasting: bool  # likely to hold on longer than the migration's lock_timeout
+    why: str  # in words
+
+
+@dataclass(frozen=True)
+class TableTraffic:
+    """What would queue behind the migration's lock on one table while it waits and runs."""
+
+    relation: str
+    mode: LockMode
+    sessions_now: int  # other sessions holding or waiting for a lock on it right now
+    scans_per_s: float | None  # sequential + index scans started per second (sampled)
+    rows_written_per_s: float | None
+    sample_s: float
+    summary: str
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    server: ServerInfo
+    lock_timeout_ms: float  # 0: the migration would wait for ever
+    lock_timeout_source: str  # "--lock-timeout", "the migration (line 3)", "the server"
+    needs: tuple[LockNeed, ...]
+    blockers: tuple[Blocker, ...]
+    long_transactions: tuple[OtherSession, ...]
+    traffic: tuple[TableTraffic, ...]
+    reasons: tuple[str, ...]  # why now is not a good time (empty: it is)
+    notes: tuple[str, ...] = ()
+    pgfence_version: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.reasons)

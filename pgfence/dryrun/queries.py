@@ -348,3 +348,65 @@ SELECT n.nspname || '.' || c.relname,
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname || '.' || c.relname = ANY(%s::text[]) AND c.relkind IN ('r', 'p')
 """
+
+# ---- preflight: a live server right before a migration (read-only) ----------------------------
+# None of these reads a user table, so the session locks nothing but catalogs (ACCESS
+# SHARE); pg_locks and pg_stat_activity take no heavyweight lock at all.
+
+PREFLIGHT_SETTINGS = "SELECT current_setting('lock_timeout'), pg_backend_pid()"
+SESSION_STATEMENT_TIMEOUT = "SELECT set_config('statement_timeout', %s, false)"
+
+# The relations a migration needs, by name, without locking them (no regclass cast).
+PREFLIGHT_RELATIONS = """
+SELECT n.nspname || '.' || c.relname, c.oid::bigint
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname || '.' || c.relname = ANY(%s::text[])
+"""
+
+# Every relation lock other sessions hold or wait for on those relations, with the
+# session behind it. Locks of a prepared transaction have no pid: its gid is found
+# through the transaction id the same virtual transaction holds.
+PREFLIGHT_LOCKS = """
+SELECT l.relation::bigint, l.mode, l.granted, l.pid, a.usename::text, a.application_name,
+       a.state, a.backend_type,
+       extract(epoch FROM now() - a.xact_start)::float8,
+       extract(epoch FROM now() - a.query_start)::float8,
+       left(a.query, 2000), px.gid, extract(epoch FROM now() - px.prepared)::float8
+FROM pg_locks l
+LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+LEFT JOIN LATERAL (
+    SELECT p.gid, p.prepared FROM pg_locks x
+    JOIN pg_prepared_xacts p ON p.transaction = x.transactionid
+    WHERE l.pid IS NULL AND x.virtualtransaction = l.virtualtransaction
+      AND x.locktype = 'transactionid'
+    LIMIT 1) px ON true
+WHERE l.locktype = 'relation' AND l.relation = ANY(%s::oid[])
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.pid IS DISTINCT FROM pg_backend_pid()
+ORDER BY l.granted DESC, a.xact_start NULLS FIRST
+"""
+
+# Transactions open longer than a threshold, in this database (and prepared ones).
+PREFLIGHT_LONG_TRANSACTIONS = """
+SELECT a.pid, a.usename::text, a.application_name, a.state, a.backend_type,
+       extract(epoch FROM now() - a.xact_start)::float8,
+       extract(epoch FROM now() - a.query_start)::float8,
+       left(a.query, 2000), NULL::text, NULL::float8
+FROM pg_stat_activity a
+WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+  AND a.xact_start < now() - make_interval(secs => %s)
+UNION ALL
+SELECT NULL, p.owner::text, NULL, 'prepared', NULL,
+       extract(epoch FROM now() - p.prepared)::float8, NULL, NULL, p.gid,
+       extract(epoch FROM now() - p.prepared)::float8
+FROM pg_prepared_xacts p
+WHERE p.database = current_database() AND p.prepared < now() - make_interval(secs => %s)
+ORDER BY 6 DESC
+"""
+
+# Statistics counters of the needed tables, read twice to see how busy each is.
+PREFLIGHT_TABLE_ACTIVITY = """
+SELECT relid::bigint, coalesce(seq_scan, 0) + coalesce(idx_scan, 0),
+       coalesce(n_tup_ins, 0) + coalesce(n_tup_upd, 0) + coalesce(n_tup_del, 0)
+FROM pg_stat_all_tables WHERE relid = ANY(%s::oid[])
+"""

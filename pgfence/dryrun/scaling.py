@@ -15,8 +15,10 @@ production size (--stats / --stats-from):
 - confidence: high when the range is within 2×, medium within 4×, low beyond, or when the
   statement ran too fast at the seeded sizes to see it grow; one step lower when the
   production size is more than 300 times the largest seeded one;
-- rewrites and scans copy whole rows: the estimate is scaled by how much wider production
-  rows are than the synthetic ones (from the stats' bytes per row), and says so.
+- rewrites and scans copy whole rows: when production rows are wider (or narrower) than the
+  synthetic ones (the stats' bytes per row), the estimate is scaled by the square root of
+  the ratio (per-row work does not grow with width, copying bytes does) and the range by
+  all of it, and the estimate says so.
 
 Locks are then followed per relation through their transactions: from the statement that
 took a lock to the end of its transaction, at the seeded size and at production size.
@@ -39,6 +41,7 @@ from pgfence.dryrun import replay, runner
 from pgfence.dryrun.probe import connect
 from pgfence.dryrun.seed import SeedRequest, seed
 from pgfence.dryrun.servers.base import Server
+from pgfence.durations import format_ms
 from pgfence.model import (
     DurationEstimate,
     Finding,
@@ -200,7 +203,13 @@ def _driver(report: StatementReport, seeding: SeedSummary) -> tuple[str, str] | 
     if observation is None or not observation.ran or observation.error is not None:
         return None
     tables_of = {lock.relation: lock.table for lock in observation.locks if lock.table}
-    rewritten = {tables_of.get(r, r) for r in observation.rewritten} | set(prediction.rewrites)
+    # In a transaction, relations rewritten by earlier statements show as rewritten again:
+    # only those this statement locked itself count.
+    own = {
+        tables_of.get(lock.relation, lock.relation) for lock in observation.locks if lock.acquired
+    }
+    rewritten = {tables_of.get(r, r) for r in observation.rewritten} & own
+    rewritten |= set(prediction.rewrites)
     candidates = rewritten | set(prediction.scans)
     filled = {t.relation: t.rows for t in seeding.tables if t.filled and t.rows}
     candidates = {c for c in candidates if c in filled}
@@ -260,8 +269,8 @@ def _width_factor(
     if abs(factor - 1) < 0.1 or not low <= factor <= high:
         return None
     return factor, (
-        f"×{factor:.2g} for production rows of {production.bytes_per_row:.0f} bytes against "
-        f"{seeded_width:.0f} synthetic"
+        f"production rows are {production.bytes_per_row:.0f} bytes against {seeded_width:.0f} "
+        f"synthetic: ×{math.sqrt(factor):.2g} assumed (range: ×1 to ×{factor:.2g})"
     )
 
 
@@ -299,18 +308,22 @@ def estimate(
         main = _fit(points, shape)
         models = [m for m in (_fit(points, _linear), _fit(points, _n_log_n)) if m is not None]
         floor = longest if production_rows >= largest else 0.0
-        factor = width[0] if width is not None else 1.0
-        answers = [max(m(production_rows), floor) * factor for m in models] or [longest]
-        expected = (
-            max(main(production_rows), floor) * factor if main else statistics.median(answers)
-        )
+        answers = [max(m(production_rows), floor) for m in models] or [longest]
+        expected = max(main(production_rows), floor) if main else statistics.median(answers)
         stray = _stray(points, main)
         low, high = min(answers) * (1 - stray), max(answers) * (1 + stray)
+        if width is not None:
+            # Wider rows cost more bytes to copy but no more per-row work: somewhere between
+            # no change and the whole width ratio; the middle (on a log scale) is assumed.
+            factor = width[0]
+            expected *= math.sqrt(factor)
+            low, high = low * min(1.0, factor), high * max(1.0, factor)
         spread = high / low if low > 0 else math.inf
         confidence = "high" if spread <= 2 else "medium" if spread <= 4 else "low"
         basis.append(
             f"linear and n log n growth give {format_ms(min(answers))} to "
-            f"{format_ms(max(answers))}; measurements within {stray:.0%} of the fit"
+            f"{format_ms(max(answers))} for synthetic rows; measurements within {stray:.0%} "
+            "of the fit"
         )
         if longest < MEASURABLE_MS:
             confidence = "low"
@@ -485,19 +498,3 @@ def _hold_words(
         how_long = f"{format_ms(held_ms)} at the seeded size"
     span = f"line {since.line}" + (f" to {until.line}" if until != since else "")
     return f"{what} blocked {how_long} ({mode.pg_name.removesuffix('Lock')}, {span})"
-
-
-def format_ms(ms: float) -> str:
-    """A duration for people: 850 ms, 4.2 s, 3 min 20 s, 2 h 5 min."""
-    if ms < 1:
-        return f"{ms:.1f} ms"
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.2g} s" if seconds < 10 else f"{seconds:.0f} s"
-    minutes, seconds = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
