@@ -207,3 +207,16 @@ def test_stats_from_an_unreachable_server_is_exit_3(tmp_path):
     assert result.returncode == 3
     assert "secret" not in result.stderr
     assert Path(migration).exists()
+
+
+def test_a_failure_on_synthetic_rows_says_so(pg, tmp_path, database_name):
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL);\n")
+    migration = tmp_path / "0001_check.sql"
+    migration.write_text("ALTER TABLE t ADD CONSTRAINT t_n_small CHECK (n < 10);\n")
+    options = DryRunOptions(
+        schema_file=str(schema), database=f"{database_name}_run", seed=SeedRequest(rows=100)
+    )
+    report = dry_run(pg, [read_sql_file(str(migration))], options)
+    [finding] = [f for f in report.statements[0].findings if f.rule == "statement-failed"]
+    assert finding.message.endswith("(on pgfence's synthetic rows: check it on real data)")
