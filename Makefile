@@ -42,6 +42,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/analyze.py
 	$(BIN)/python bench/dryrun.py
+	$(BIN)/python bench/seed.py
 
 # Regenerate what is generated from the code and the recorded scenarios.
 docs: $(STAMP)

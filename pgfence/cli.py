@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from pgfence.analysis.settings import RuleSettings
 
+if TYPE_CHECKING:
+    from pgfence.dryrun.seed import SeedRequest
+    from pgfence.model import PreflightReport
+
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
 
 app = typer.Typer(
@@ -46,6 +50,11 @@ class OutputFormat(StrEnum):
     markdown = "markdown"
     junit = "junit"
     html = "html"
+
+
+class PreflightFormat(StrEnum):
+    table = "table"
+    json = "json"
 
 
 class MigrationFormat(StrEnum):
@@ -444,6 +453,117 @@ def _progress(verbose: bool = False) -> Callable[[str], None] | None:
     return lambda message: typer.echo(f"pgfence: {message}", err=True)
 
 
+StatsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--stats",
+        metavar="FILE",
+        help="Production table sizes from a stats file (`pgfence stats --from DSN -o FILE`).",
+        show_default=False,
+    ),
+]
+StatsFromOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--stats-from",
+        metavar="DSN",
+        help="Production table sizes read from this server (row counts and sizes; read-only).",
+        show_default=False,
+    ),
+]
+SeedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--seed",
+        help="Fill the starting schema with synthetic rows (COPY) and measure each statement "
+        "at several sizes. Default size: --seed-scale 0.01 with stats, else 10000 rows a table.",
+    ),
+]
+SeedRowsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed-rows",
+        metavar="N",
+        help="Seed every table with N rows (implies --seed).",
+        min=1,
+        show_default=False,
+    ),
+]
+SeedScaleOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--seed-scale",
+        metavar="F",
+        help="Seed each table with this fraction of its recorded size, e.g. 0.01 "
+        "(implies --seed; needs --stats or --stats-from).",
+        show_default=False,
+    ),
+]
+SeedMaxRowsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed-max-rows",
+        metavar="N",
+        help="Never seed a table with more rows than this (default 2000000).",
+        min=1,
+        show_default=False,
+    ),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedChoice:
+    """The sizing options of `dryrun`, as given."""
+
+    stats: str | None
+    stats_from: str | None
+    seed: bool
+    rows: int | None
+    scale: float | None
+    max_rows: int | None
+
+    @property
+    def wanted(self) -> bool:
+        return self.seed or self.rows is not None or self.scale is not None
+
+
+def _seed_request(choice: SeedChoice) -> SeedRequest | None:
+    """Check the sizing options and read the stats (from a file or a server)."""
+    from pgfence.dryrun import seed, stats
+
+    if choice.stats and choice.stats_from:
+        raise UsageError("--stats and --stats-from are alternatives: give one")
+    if choice.rows is not None and choice.scale is not None:
+        raise UsageError("--seed-rows and --seed-scale are alternatives: give one")
+    if choice.scale is not None and not 0 < choice.scale <= 1:
+        raise UsageError(f"--seed-scale {choice.scale:g}: expected a fraction such as 0.01")
+    has_stats = bool(choice.stats or choice.stats_from)
+    if not choice.wanted:
+        if has_stats:
+            raise UsageError(
+                "--stats and --stats-from give production sizes for seeded runs: add --seed, "
+                "--seed-scale F or --seed-rows N"
+            )
+        return None
+    if choice.scale is not None and not has_stats:
+        raise UsageError("--seed-scale is a fraction of the recorded sizes: give --stats FILE "
+                         "or --stats-from DSN (or use --seed-rows N)")  # fmt: skip
+    recorded = None
+    if choice.stats:
+        recorded = stats.load(choice.stats)
+    elif choice.stats_from:
+        recorded = stats.read_from(choice.stats_from)
+    scale = choice.scale
+    if scale is None and choice.rows is None and recorded is not None:
+        scale = seed.DEFAULT_SCALE
+    return seed.SeedRequest(
+        rows=choice.rows,
+        scale=scale,
+        max_rows=choice.max_rows or seed.DEFAULT_MAX_ROWS,
+        stats=recorded,
+    )
+
+
 @app.command(
     epilog=(
         "Examples:\n\n\b\n"
@@ -453,6 +573,8 @@ def _progress(verbose: bool = False) -> Callable[[str], None] | None:
         "  pgfence dryrun --pg 15 --format json migrations/\n"
         "  pgfence dryrun --dsn postgresql://app@staging/app migrations/0042_x.sql\n"
         "  pgfence dryrun --schema schema.sql -o html=locks.html migrations/\n"
+        "  pgfence dryrun --schema-from $STAGING --stats-from $STAGING --seed-scale 0.01 "
+        "migrations/\n"
     ),
 )
 def dryrun(
@@ -575,6 +697,12 @@ def dryrun(
     disable: DisableOpt = None,
     severity: SeverityOpt = None,
     max_lock_timeout: MaxLockTimeoutOpt = None,
+    stats: StatsOpt = None,
+    stats_from: StatsFromOpt = None,
+    seed: SeedOpt = False,
+    seed_rows: SeedRowsOpt = None,
+    seed_scale: SeedScaleOpt = None,
+    seed_max_rows: SeedMaxRowsOpt = None,
 ) -> None:
     """Run the migration on a real, throwaway Postgres and show the locks it really takes.
 
@@ -627,6 +755,10 @@ def dryrun(
             fail_on=_fail_on(fail_on, cfg),
             settings=settings,
         )
+        sizing = SeedChoice(stats, stats_from, seed, seed_rows, seed_scale, seed_max_rows)
+        if sizing.wanted and dsn:
+            raise UsageError("--seed needs a server pgfence starts: not --dsn")
+        options = dataclasses.replace(options, seed=_seed_request(sizing))
         majors = _majors(pg if pg is not None else None if cfg.pg is None else str(cfg.pg))
         if not migrations:  # nothing changed since --changed-since: no server to start
             return _nothing_to_run(majors, options.fail_on)
@@ -689,6 +821,59 @@ def _majors(pg: str | None) -> list[int | None]:
             )
         majors.append(int(part))
     return list(dict.fromkeys(majors))
+
+
+@app.command(
+    name="stats",
+    epilog=(
+        "Examples:\n\n\b\n"
+        "  pgfence stats --from postgresql://readonly@prod-replica/app -o stats.json\n"
+        "  pgfence dryrun --schema schema.sql --stats stats.json --seed-scale 0.01 migrations/\n"
+    ),
+)
+def stats_command(
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            metavar="DSN",
+            help="The server to read table sizes from (read-only).",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the stats file here (default: standard output).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Record each table's row count and sizes, to size seeded dry-runs offline.
+
+    Reads pg_class.reltuples, pg_relation_size, pg_total_relation_size and index sizes in a
+    read-only session that gives up on a locked table after 2 s. The file (JSON, see
+    docs/stats-file.md) can be committed and given to `dryrun --stats`.
+    """
+    from pgfence.dryrun import stats
+
+    def action() -> stats.Stats:
+        return stats.read_from(source, option="--from")
+
+    recorded = _run(action)
+    if output is None:
+        sys.stdout.write(stats.to_json(recorded))
+    else:
+        _run(lambda: stats.save(recorded, output))
+        known = sum(1 for t in recorded.tables if t.rows is not None)
+        typer.echo(
+            f"pgfence: wrote the sizes of {len(recorded.tables)} tables to {output} "
+            f"({known} with a row count)",
+            err=True,
+        )
 
 
 @app.command(
@@ -847,6 +1032,113 @@ def explain(
         return catalogue.explain(checks[check_id])
 
     sys.stdout.write(_run(action))
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n\b\n"
+        "  pgfence preflight --dsn postgresql://app@prod/app migrations/0042_add_index.sql\n"
+        "  pgfence preflight --dsn $DATABASE_URL --lock-timeout 2s --format json migrations/\n"
+        "  pgfence preflight --dsn $DATABASE_URL      # long transactions only\n"
+    ),
+)
+def preflight(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="The migrations about to run (optional: without them, only long "
+            "transactions are reported).",
+            show_default=False,
+            metavar="[PATH]...",
+        ),
+    ] = None,
+    dsn: Annotated[
+        str,
+        typer.Option(
+            "--dsn",
+            metavar="URL",
+            help="The server the migration is about to run on (only read).",
+            show_default=False,
+        ),
+    ] = "",
+    lock_timeout: Annotated[
+        str | None,
+        typer.Option(
+            "--lock-timeout",
+            metavar="DURATION",
+            help="The lock_timeout the migration runs with (default: its own SET "
+            "lock_timeout, else the server's setting).",
+            show_default=False,
+        ),
+    ] = None,
+    long_transaction: Annotated[
+        str,
+        typer.Option(
+            "--long-transaction",
+            metavar="DURATION",
+            help="Report transactions open longer than this.",
+        ),
+    ] = "60s",
+    sample: Annotated[
+        str,
+        typer.Option(
+            "--sample",
+            metavar="DURATION",
+            help="Watch the tables' statistics counters this long to see how busy they are "
+            "(0: do not).",
+        ),
+    ] = "1s",
+    fmt: Annotated[
+        PreflightFormat, typer.Option("--format", "-f", help="Output format on stdout.")
+    ] = PreflightFormat.table,
+    max_file_size: MaxSizeOpt = 16,
+    migration_format: MigrationFormatOpt = None,
+) -> None:
+    """Is now a good time? Who holds the locks this migration needs on the live server.
+
+    Reads pg_locks and pg_stat_activity (read-only; no lock on any user table) for sessions
+    and long transactions holding or waiting for locks that conflict with what the
+    migration will ask for (from its static prediction), and what would queue behind it.
+    Exit 1 when it would wait longer than its lock_timeout.
+    """
+    from pgfence.preflight import PreflightOptions
+    from pgfence.preflight import preflight as check
+
+    def action() -> PreflightReport:
+        from pgfence.sources import load_migrations
+
+        if not dsn:
+            raise UsageError("preflight needs --dsn URL: the server the migration will run on")
+        migrations = (
+            load_migrations(
+                paths,
+                max_bytes=max_file_size * 1024 * 1024,
+                fmt=migration_format.value if migration_format else "auto",
+            )
+            if paths
+            else []
+        )
+        options = PreflightOptions(
+            lock_timeout_ms=None
+            if lock_timeout is None
+            else parse_duration(lock_timeout, "--lock-timeout") * 1000,
+            long_transaction_s=parse_duration(long_transaction, "--long-transaction"),
+            sample_s=parse_duration(sample, "--sample"),
+        )
+        return check(dsn, migrations, options)
+
+    report = _run(action)
+    from pgfence.reporting import preflight as preflight_report
+
+    if fmt is PreflightFormat.json:
+        sys.stdout.write(preflight_report.render_json(report, pretty=sys.stdout.isatty()))
+    else:
+        import shutil
+
+        width = shutil.get_terminal_size((100, 24)).columns
+        sys.stdout.write(preflight_report.render_table(report, width=width))
+    sys.stdout.flush()
+    raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
 
 
 def main() -> None:

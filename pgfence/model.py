@@ -13,23 +13,32 @@ from typing import Any
 from pgfence.locks import LockMode, blocked_by_any, conflicts
 
 __all__ = [
+    "Blocker",
+    "DurationEstimate",
     "Finding",
     "Location",
+    "LockHold",
     "LockMode",
+    "LockNeed",
     "LockOnRelation",
     "MatrixReport",
     "Migration",
     "Observation",
     "ObservedLock",
+    "OtherSession",
     "Prediction",
+    "PreflightReport",
     "RelKind",
     "RelationVerdict",
     "Report",
+    "SeedSummary",
+    "SeededTable",
     "ServerInfo",
     "Severity",
     "Statement",
     "StatementError",
     "StatementReport",
+    "TableTraffic",
     "Transaction",
     "TxScope",
     "Verdict",
@@ -305,6 +314,80 @@ class ServerInfo:
     backend: str  # embedded, local, docker, dsn
 
 
+# ---- sizes and durations (--seed, --stats) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeededTable:
+    """One table of the starting schema and the synthetic rows written into it."""
+
+    relation: str
+    rows: int  # rows it holds after seeding (0: not filled)
+    target: int | None  # rows asked for (None: no size was known for it)
+    production_rows: int | None = None  # from the stats, when given
+    table_bytes: int = 0  # its heap after seeding
+    filled: bool = True  # False: left as it was, for `note`'s reason
+    note: str | None = None  # why fewer rows than asked, or why it was not filled
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """What --seed wrote, at the largest of the sizes measured."""
+
+    tables: tuple[SeededTable, ...]
+    seconds: float  # writing the rows (COPY), at this size
+    scale: float | None  # --seed-scale: the fraction of the recorded sizes
+    rows_per_table: int | None  # --seed-rows
+    # The fractions of this size also seeded and run, for the estimates (1.0 is this one).
+    sizes: tuple[float, ...] = (1.0,)
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables if t.filled)
+
+    @property
+    def not_filled(self) -> tuple[SeededTable, ...]:
+        return tuple(t for t in self.tables if not t.filled)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class DurationEstimate:
+    """How long a statement that rewrites, scans or builds an index takes as tables grow."""
+
+    relation: str  # the table whose size drives it
+    work: str  # "rewrite", "scan", "index build" or "writes rows"
+    # (rows of `relation`, milliseconds) measured at each seeded size, smallest first.
+    measured: tuple[tuple[int, float], ...]
+    production_rows: int | None  # the recorded size (None: no stats for it)
+    expected_ms: float | None  # at production size
+    low_ms: float | None  # the range the plausible growth models give
+    high_ms: float | None
+    exponent: float | None  # time ~ rows ** exponent, fitted on the measurements
+    scaling: str  # in words: "linear in rows", "n log n (sort)", "does not grow with size"
+    confidence: str  # "high", "medium" or "low"
+    basis: tuple[str, ...] = ()  # why that confidence, and any correction applied
+
+
+@dataclass(frozen=True)
+class LockHold:
+    """A lock on one relation, from the statement that took it until its transaction ended."""
+
+    relation: str
+    mode: LockMode  # the strongest held on it (its indexes folded in)
+    blocks_reads: bool
+    blocks_writes: bool
+    since: Location  # the statement that took it
+    until: Location | None  # the statement that ended the transaction (None: the same one)
+    statements: int  # statements run while it was held
+    held_ms: float  # at the seeded size (or on the empty schema)
+    production_ms: float | None  # estimated at the recorded production size
+    summary: str  # in plain words: "writes to orders blocked ≈ 40 s at production size"
+
+
 # ---- the report -----------------------------------------------------------------------
 
 
@@ -315,6 +398,7 @@ class StatementReport:
     findings: tuple[Finding, ...] = ()
     observation: Observation | None = None
     verdict: Verdict | None = None
+    estimate: DurationEstimate | None = None  # --seed: its duration as tables grow
 
     @property
     def risk(self) -> Severity | None:
@@ -330,6 +414,8 @@ class Report:
     server: ServerInfo | None = None
     fail_on: Severity = Severity.HIGH
     command: str = "analyze"
+    seeding: SeedSummary | None = None  # --seed: the synthetic rows the run started from
+    lock_holds: tuple[LockHold, ...] = ()  # --seed: per relation, how long it was locked
 
     def all_findings(self) -> tuple[Finding, ...]:
         inner = tuple(f for s in self.statements for f in s.findings)
@@ -372,3 +458,85 @@ class MatrixReport:
     @property
     def failed(self) -> bool:
         return any(r.failed for r in self.reports)
+
+
+# ---- preflight: is now a good time? ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LockNeed:
+    """A lock the migration will ask for on an existing relation (from the prediction)."""
+
+    relation: str
+    mode: LockMode
+    location: Location  # the first statement that asks for it
+    # CREATE INDEX CONCURRENTLY and the like also wait for every older transaction.
+    waits_for_old_transactions: bool = False
+    table: str | None = None  # for an index: its table (listed only when locked harder)
+
+
+@dataclass(frozen=True)
+class OtherSession:
+    """A session (or prepared transaction) of the live server, as pg_stat_activity shows it."""
+
+    pid: int | None  # None: a prepared transaction
+    user: str | None
+    application: str | None
+    state: str | None  # active, idle in transaction, … ("prepared" for a prepared transaction)
+    backend_type: str | None
+    transaction_age_s: float | None
+    query_age_s: float | None
+    query: str  # its current or last query, shortened
+    prepared_gid: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.pid is None:
+            return f"prepared transaction {self.prepared_gid or '?'}"
+        who = "@".join(part for part in (self.user, self.application) if part)
+        return f"pid {self.pid}" + (f" ({who})" if who else "")
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A session the migration would wait for on one relation."""
+
+    session: OtherSession
+    relation: str
+    mode: LockMode  # the mode it holds (granted) or waits for
+    granted: bool  # False: it is already waiting, ahead of the migration in the queue
+    needed: LockMode  # what the migration needs there, which conflicts with `mode`
+    location: Location
+    lasting: bool  # likely to hold on longer than the migration's lock_timeout
+    why: str  # in words
+
+
+@dataclass(frozen=True)
+class TableTraffic:
+    """What would queue behind the migration's lock on one table while it waits and runs."""
+
+    relation: str
+    mode: LockMode
+    sessions_now: int  # other sessions holding or waiting for a lock on it right now
+    scans_per_s: float | None  # sequential + index scans started per second (sampled)
+    rows_written_per_s: float | None
+    sample_s: float
+    summary: str
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    server: ServerInfo
+    lock_timeout_ms: float  # 0: the migration would wait for ever
+    lock_timeout_source: str  # "--lock-timeout", "the migration (line 3)", "the server"
+    needs: tuple[LockNeed, ...]
+    blockers: tuple[Blocker, ...]
+    long_transactions: tuple[OtherSession, ...]
+    traffic: tuple[TableTraffic, ...]
+    reasons: tuple[str, ...]  # why now is not a good time (empty: it is)
+    notes: tuple[str, ...] = ()
+    pgfence_version: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.reasons)

@@ -7,10 +7,12 @@ runs in a database of its own (DryRunOptions.database) so tests do not see each 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 # Extra majors fetched by `make pg-versions` (tools/fetch_postgres.py) for the tests.
@@ -68,3 +70,11 @@ _names = itertools.count(1)
 def database_name() -> str:
     """A database name no other test uses."""
     return f"pgfence_test_{next(_names)}"
+
+
+@pytest.fixture(scope="session")
+def report_validator() -> jsonschema.Draft202012Validator:
+    """The published JSON Schema of `--format json` (docs/report.schema.json)."""
+    schema = json.loads((Path(__file__).parent.parent / "docs" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)

@@ -180,3 +180,243 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE NOT i.indisvalid AND i.indrelid = %s::regclass
 ORDER BY 1
 """
+
+# ---- sizes of a server's tables (--stats-from, `pgfence stats`): read-only ---------------------
+
+# Row counts are the planner's (reltuples, -1 when never vacuumed or analysed, PG 14+);
+# sizes are the files' real sizes. pg_relation_size takes ACCESS SHARE on each relation,
+# so the session sets a lock_timeout: it never queues behind a migration for long.
+STATS_TABLES = """
+SELECT n.nspname || '.' || c.relname, c.relkind::text, c.reltuples::float8,
+       pg_relation_size(c.oid), pg_total_relation_size(c.oid),
+       CASE WHEN c.relispartition THEN
+            (SELECT pn.nspname || '.' || p.relname FROM pg_inherits i
+             JOIN pg_class p ON p.oid = i.inhparent
+             JOIN pg_namespace pn ON pn.oid = p.relnamespace
+             WHERE i.inhrelid = c.oid LIMIT 1) END
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'm')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  AND n.nspname NOT LIKE 'pg_temp%%' AND n.nspname NOT LIKE 'pg_toast_temp%%'
+ORDER BY 1
+"""
+
+STATS_INDEXES = """
+SELECT tn.nspname || '.' || t.relname, n.nspname || '.' || i.relname, pg_relation_size(i.oid)
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_namespace n ON n.oid = i.relnamespace
+JOIN pg_class t ON t.oid = x.indrelid
+JOIN pg_namespace tn ON tn.oid = t.relnamespace
+WHERE t.relkind IN ('r', 'p', 'm')
+  AND tn.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  AND tn.nspname NOT LIKE 'pg_temp%%' AND tn.nspname NOT LIKE 'pg_toast_temp%%'
+ORDER BY 1, 2
+"""
+
+STATS_SERVER = "SELECT current_setting('server_version'), current_database()"
+
+READ_ONLY_SESSION = "SET default_transaction_read_only = on"
+SESSION_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', %s, false)"
+
+# ---- seeding synthetic rows (--seed), on throwaway servers only -----------------------------
+
+# Tables that can be filled: plain tables that are not partitions (rows reach partitions
+# through their partitioned parent) and partitioned tables at the top of their tree.
+SEED_TABLES = """
+SELECT n.nspname || '.' || c.relname, c.relkind::text,
+       EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'x')
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  AND n.nspname NOT LIKE 'pg_temp%%' AND n.nspname NOT LIKE 'pg_toast_temp%%'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                  AND d.objid = c.oid AND d.deptype = 'e')
+ORDER BY 1
+"""
+
+# Each column with its type resolved through domains to the base type (and, for an
+# array, its element type), the enum labels of that type, and the domains' CHECKs.
+SEED_COLUMNS = """
+WITH RECURSIVE cols AS (
+    SELECT c.oid AS relid, n.nspname || '.' || c.relname AS relation, a.attnum, a.attname,
+           a.atttypid, a.atttypmod, a.attnotnull, a.attgenerated::text AS generated,
+           a.attidentity::text AS identity, pg_get_expr(d.adbin, d.adrelid) AS default_expr
+    FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+      AND n.nspname NOT LIKE 'pg_temp%%'
+), base AS (
+    SELECT relid, attnum, atttypid AS type_oid, atttypmod AS typmod, 0 AS depth,
+           ARRAY[]::text[] AS domain_checks
+    FROM cols
+    UNION ALL
+    SELECT b.relid, b.attnum, t.typbasetype,
+           CASE WHEN b.typmod <> -1 THEN b.typmod ELSE t.typtypmod END, b.depth + 1,
+           b.domain_checks || ARRAY(SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k
+                                    WHERE k.contypid = t.oid AND k.contype = 'c')
+    FROM base b JOIN pg_type t ON t.oid = b.type_oid
+    WHERE t.typtype = 'd'
+), resolved AS (
+    SELECT DISTINCT ON (relid, attnum) relid, attnum, type_oid, typmod, domain_checks
+    FROM base ORDER BY relid, attnum, depth DESC
+)
+SELECT cols.relation, cols.attname, format_type(cols.atttypid, cols.atttypmod),
+       bt.typname, bt.typtype::text, r.typmod, et.typname, et.typtype::text,
+       ARRAY(SELECT e.enumlabel::text FROM pg_enum e
+             WHERE e.enumtypid = CASE WHEN bt.typtype = 'e' THEN bt.oid ELSE et.oid END
+             ORDER BY e.enumsortorder),
+       cols.attnotnull, cols.generated, cols.identity, cols.default_expr, r.domain_checks
+FROM cols
+JOIN resolved r ON r.relid = cols.relid AND r.attnum = cols.attnum
+JOIN pg_type bt ON bt.oid = r.type_oid
+LEFT JOIN pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'
+ORDER BY cols.relation, cols.attnum
+"""
+
+# Unique indexes (primary keys, UNIQUE constraints, unique indexes, partial or on
+# expressions) with every column they depend on (pg_depend records expression and
+# predicate columns too).
+SEED_UNIQUE_KEYS = """
+SELECT tn.nspname || '.' || t.relname, i.relname,
+       ARRAY(SELECT DISTINCT a.attname::text FROM pg_depend d
+             JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+             WHERE d.classid = 'pg_class'::regclass AND d.objid = x.indexrelid
+               AND d.refobjid = t.oid AND d.refobjsubid > 0
+             UNION
+             SELECT a.attname::text FROM unnest(x.indkey) k(attnum)
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+             WHERE k.attnum > 0)
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_class t ON t.oid = x.indrelid
+JOIN pg_namespace tn ON tn.oid = t.relnamespace
+WHERE x.indisunique AND t.relkind IN ('r', 'p') AND NOT t.relispartition
+  AND tn.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+"""
+
+SEED_CHECKS = """
+SELECT n.nspname || '.' || c.relname, k.conname, pg_get_constraintdef(k.oid)
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE k.contype = 'c' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+"""
+
+# Foreign keys declared on a table (not the clones Postgres makes on its partitions).
+SEED_FOREIGN_KEYS = """
+SELECT n.nspname || '.' || c.relname, k.conname,
+       ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = u.attnum
+             ORDER BY u.ord),
+       fn.nspname || '.' || f.relname,
+       ARRAY(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY u(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = f.oid AND a.attnum = u.attnum
+             ORDER BY u.ord)
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_class f ON f.oid = k.confrelid
+JOIN pg_namespace fn ON fn.oid = f.relnamespace
+WHERE k.contype = 'f' AND k.conparentid = 0 AND c.relkind IN ('r', 'p')
+  AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+"""
+
+# Tables with user triggers: seeding runs with session_replication_role = replica, which
+# keeps them (and the foreign-key triggers, checked afterwards in bulk) from firing.
+SEED_HAS_ROWS = "SELECT EXISTS (SELECT 1 FROM {table})"
+SEED_ROW_COUNT = "SELECT count(*) FROM {table}"
+SEED_KEY_SAMPLE = "SELECT DISTINCT {columns} FROM {table} WHERE {not_null} LIMIT %s"
+SEED_COPY = "COPY {table} ({columns}) FROM STDIN"
+SEED_REPLICA_ROLE = "SET session_replication_role = replica"
+SEED_ORIGIN_ROLE = "SET session_replication_role = origin"
+# Rows whose foreign key finds no referenced row (NULL keys are never checked: MATCH SIMPLE).
+SEED_FK_VIOLATIONS = (
+    "SELECT count(*) FROM {child} c WHERE {not_null} AND NOT EXISTS "
+    "(SELECT 1 FROM {parent} p WHERE {join})"
+)
+SEED_TRUNCATE = "TRUNCATE {table} CASCADE"
+SEED_VACUUM = "VACUUM (ANALYZE) {table}"
+# Owned sequences continue after the seeded values, so a migration's INSERT does not collide.
+SEED_SETVAL = (
+    "SELECT setval(%s::regclass, coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)"
+)
+# Heap bytes of each seeded table (partitioned: the sum over its partitions).
+SEED_TABLE_BYTES = """
+SELECT n.nspname || '.' || c.relname,
+       CASE WHEN c.relkind = 'p' THEN
+            (SELECT coalesce(sum(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t
+             WHERE t.isleaf)
+            ELSE pg_relation_size(c.oid) END::bigint
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname || '.' || c.relname = ANY(%s::text[]) AND c.relkind IN ('r', 'p')
+"""
+
+# ---- preflight: a live server right before a migration (read-only) ----------------------------
+# None of these reads a user table, so the session locks nothing but catalogs (ACCESS
+# SHARE); pg_locks and pg_stat_activity take no heavyweight lock at all.
+
+PREFLIGHT_SETTINGS = "SELECT current_setting('lock_timeout'), pg_backend_pid()"
+SESSION_STATEMENT_TIMEOUT = "SELECT set_config('statement_timeout', %s, false)"
+
+# The relations a migration needs, by name, without locking them (no regclass cast).
+PREFLIGHT_RELATIONS = """
+SELECT n.nspname || '.' || c.relname, c.oid::bigint
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname || '.' || c.relname = ANY(%s::text[])
+"""
+
+# Every relation lock other sessions hold or wait for on those relations, with the
+# session behind it. Locks of a prepared transaction have no pid: its gid is found
+# through the transaction id the same virtual transaction holds.
+PREFLIGHT_LOCKS = """
+SELECT l.relation::bigint, l.mode, l.granted, l.pid, a.usename::text, a.application_name,
+       a.state, a.backend_type,
+       extract(epoch FROM now() - a.xact_start)::float8,
+       extract(epoch FROM now() - a.query_start)::float8,
+       left(a.query, 2000), px.gid, extract(epoch FROM now() - px.prepared)::float8
+FROM pg_locks l
+LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+LEFT JOIN LATERAL (
+    SELECT p.gid, p.prepared FROM pg_locks x
+    JOIN pg_prepared_xacts p ON p.transaction = x.transactionid
+    WHERE l.pid IS NULL AND x.virtualtransaction = l.virtualtransaction
+      AND x.locktype = 'transactionid'
+    LIMIT 1) px ON true
+WHERE l.locktype = 'relation' AND l.relation = ANY(%s::oid[])
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.pid IS DISTINCT FROM pg_backend_pid()
+ORDER BY l.granted DESC, a.xact_start NULLS FIRST
+"""
+
+# Transactions open longer than a threshold, in this database (and prepared ones).
+PREFLIGHT_LONG_TRANSACTIONS = """
+SELECT a.pid, a.usename::text, a.application_name, a.state, a.backend_type,
+       extract(epoch FROM now() - a.xact_start)::float8,
+       extract(epoch FROM now() - a.query_start)::float8,
+       left(a.query, 2000), NULL::text, NULL::float8
+FROM pg_stat_activity a
+WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+  AND a.xact_start < now() - make_interval(secs => %s)
+UNION ALL
+SELECT NULL, p.owner::text, NULL, 'prepared', NULL,
+       extract(epoch FROM now() - p.prepared)::float8, NULL, NULL, p.gid,
+       extract(epoch FROM now() - p.prepared)::float8
+FROM pg_prepared_xacts p
+WHERE p.database = current_database() AND p.prepared < now() - make_interval(secs => %s)
+ORDER BY 6 DESC
+"""
+
+# Statistics counters of the needed tables, read twice to see how busy each is.
+PREFLIGHT_TABLE_ACTIVITY = """
+SELECT relid::bigint, coalesce(seq_scan, 0) + coalesce(idx_scan, 0),
+       coalesce(n_tup_ins, 0) + coalesce(n_tup_upd, 0) + coalesce(n_tup_del, 0)
+FROM pg_stat_all_tables WHERE relid = ANY(%s::oid[])
+"""

@@ -35,6 +35,7 @@ from pgfence.dryrun import queries, replay
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.introspect import load_catalog
 from pgfence.dryrun.probe import SampledObserver, Sessions, TransactionalObserver, execute
+from pgfence.dryrun.seed import SeedRequest
 from pgfence.dryrun.servers.base import Server
 from pgfence.model import (
     Finding,
@@ -72,6 +73,9 @@ class DryRunOptions:
     database: str | None = None
     fail_on: Severity = Severity.HIGH
     settings: RuleSettings = field(default_factory=RuleSettings)
+    # --seed: fill the starting schema with synthetic rows, run at several sizes and
+    # estimate durations at production size (scaling.py); throwaway servers only.
+    seed: SeedRequest | None = None
 
 
 def dry_run(
@@ -81,6 +85,10 @@ def dry_run(
     progress: Progress | None = None,
 ) -> Report:
     say = progress or (lambda _message: None)
+    if options.seed is not None and server.throwaway:
+        from pgfence.dryrun.scaling import dry_run_at_sizes
+
+        return dry_run_at_sizes(server, migrations, options, say)
     if server.throwaway:
         reports, findings = _on_throwaway(server, migrations, options, say)
     else:
@@ -184,6 +192,11 @@ def _prepare(server: Server, dsn: str, options: DryRunOptions, say: Progress) ->
         if dumped:
             with contextlib.suppress(OSError):
                 os.unlink(dumped)
+
+
+# Used by scaling.py, which runs the same steps on seeded copies of the schema.
+def prepare_schema(server: Server, dsn: str, options: DryRunOptions, say: Progress) -> None:
+    _prepare(server, dsn, options, say)
 
 
 def _on_existing(

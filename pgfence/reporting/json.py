@@ -14,6 +14,7 @@ from pgfence.model import (
     StatementReport,
     Verdict,
 )
+from pgfence.reporting import sizes
 
 SCHEMA_VERSION = 1
 
@@ -39,6 +40,9 @@ def to_dict(report: Report) -> dict[str, Any]:
         }
     out["statements"] = [_statement(s) for s in report.statements]
     out["findings"] = [_finding(f) for f in report.findings]
+    if report.seeding is not None:
+        out["seeding"] = sizes.seeding_json(report.seeding)
+        out["lock_holds"] = [sizes.lock_hold_json(h) for h in report.lock_holds]
     out["summary"] = summary(report)
     return out
 
@@ -61,6 +65,8 @@ def _statement(s: StatementReport) -> dict[str, Any]:
         out["observed"] = _observation(s.observation)
     if s.verdict is not None:
         out["verdict"] = _verdict(s.verdict)
+    if s.estimate is not None:
+        out["estimate"] = sizes.estimate_json(s.estimate)
     return out
 
 

