@@ -436,6 +436,34 @@ class Backend(StrEnum):
     dsn = "dsn"
 
 
+BackendOpt = Annotated[
+    Backend | None,
+    typer.Option(
+        "--backend",
+        help="Where the server comes from (default: embedded, or installed binaries of --pg N).",
+        show_default=False,
+    ),
+]
+PgBinOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pg-bin",
+        metavar="DIR",
+        help="A directory with postgres and initdb.",
+        show_default=False,
+    ),
+]
+ImageOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--image",
+        metavar="NAME",
+        help="With --backend docker: the image (default postgres:N).",
+        show_default=False,
+    ),
+]
+
+
 def _terminate_on_sigterm() -> None:
     """SIGTERM unwinds like Ctrl-C, so servers are stopped and temporary files removed."""
     import signal
@@ -614,36 +642,12 @@ def dryrun(
             show_default=False,
         ),
     ] = None,
-    backend: Annotated[
-        Backend | None,
-        typer.Option(
-            "--backend",
-            help="Where the server comes from (default: embedded, or "
-            "installed binaries of --pg N).",
-            show_default=False,
-        ),
-    ] = None,
-    image: Annotated[
-        str | None,
-        typer.Option(
-            "--image",
-            metavar="NAME",
-            help="With --backend docker: the image (default postgres:N).",
-            show_default=False,
-        ),
-    ] = None,
+    backend: BackendOpt = None,
+    image: ImageOpt = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Report how the server was found.")
     ] = False,
-    pg_bin: Annotated[
-        str | None,
-        typer.Option(
-            "--pg-bin",
-            metavar="DIR",
-            help="A directory with postgres and initdb.",
-            show_default=False,
-        ),
-    ] = None,
+    pg_bin: PgBinOpt = None,
     dsn: Annotated[
         str | None,
         typer.Option(
@@ -899,25 +903,9 @@ def verify(
             "--pg", metavar="N", help="PostgreSQL major version to verify.", show_default=False
         ),
     ] = None,
-    backend: Annotated[
-        Backend | None,
-        typer.Option("--backend", help="Where the server comes from.", show_default=False),
-    ] = None,
-    pg_bin: Annotated[
-        str | None,
-        typer.Option(
-            "--pg-bin",
-            metavar="DIR",
-            help="A directory with postgres and initdb.",
-            show_default=False,
-        ),
-    ] = None,
-    image: Annotated[
-        str | None,
-        typer.Option(
-            "--image", metavar="NAME", help="With --backend docker: the image.", show_default=False
-        ),
-    ] = None,
+    backend: BackendOpt = None,
+    pg_bin: PgBinOpt = None,
+    image: ImageOpt = None,
     scenarios_dir: Annotated[
         str | None,
         typer.Option(
