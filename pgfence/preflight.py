@@ -29,7 +29,7 @@ from pgfence.analysis.locktable import NEWEST, OLDEST
 from pgfence.dryrun import queries
 from pgfence.dryrun.introspect import load_catalog
 from pgfence.durations import format_ms
-from pgfence.errors import ServerError, UsageError
+from pgfence.errors import ServerError
 from pgfence.locks import conflicts
 from pgfence.model import (
     Blocker,
@@ -60,21 +60,13 @@ class PreflightOptions:
 def preflight(
     dsn: str, migrations: Sequence[Migration], options: PreflightOptions
 ) -> PreflightReport:
-    from pgfence.dryrun.servers.existing import redact
+    from pgfence.dryrun.servers.existing import connect, first_line, redact
 
-    try:
-        conn = psycopg.connect(
-            dsn, autocommit=True, connect_timeout=10, application_name="pgfence preflight"
-        )
-    except psycopg.ProgrammingError as exc:
-        raise UsageError(f"--dsn is not a valid connection string: {exc}") from None
-    except psycopg.Error as exc:
-        raise ServerError(f"cannot reach {redact(dsn)}: {_first_line(exc)}") from None
-    with conn:
+    with connect(dsn, "--dsn", "pgfence preflight") as conn:
         try:
             return _check(conn, migrations, options)
         except psycopg.Error as exc:
-            raise ServerError(f"preflight on {redact(dsn)} failed: {_first_line(exc)}") from None
+            raise ServerError(f"preflight on {redact(dsn)} failed: {first_line(exc)}") from None
 
 
 def _check(
@@ -457,8 +449,3 @@ def _queue_words(
             f"{sample_s:g} s (statistics counters lag by up to a second)"
         )
     return text
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

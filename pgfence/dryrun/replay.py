@@ -28,6 +28,7 @@ from pgfence.analysis.predict import runs_in_transaction
 from pgfence.dryrun import queries
 from pgfence.dryrun.probe import connect
 from pgfence.dryrun.servers.base import Server
+from pgfence.dryrun.servers.existing import first_line
 from pgfence.errors import BadInput, ServerError, UsageError
 from pgfence.model import Migration, Statement
 from pgfence.sources.files import read_text
@@ -272,7 +273,7 @@ def _source_major(dsn: str) -> int:
             conn.execute("SET default_transaction_read_only = on")
             row = conn.execute(queries.SERVER_VERSION).fetchone()
     except psycopg.Error as exc:
-        raise ServerError(f"--schema-from: cannot connect: {_first_line(exc)}") from None
+        raise ServerError(f"--schema-from: cannot connect: {first_line(exc)}") from None
     assert row is not None
     return int(row[1]) // 10000
 
@@ -302,11 +303,6 @@ def pick_pg_dump(dirs: Sequence[str], source_major: int) -> str:
 
 def _redact(text: str, password: object) -> str:
     return text.replace(str(password), "***") if password else text
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 ProgressFn = Callable[[str], None]

@@ -20,7 +20,7 @@ import psycopg
 from psycopg import errors
 
 from pgfence.dryrun import queries
-from pgfence.errors import BadInput, ServerError, UsageError
+from pgfence.errors import BadInput, ServerError
 from pgfence.model import RelKind
 
 STATS_FORMAT = 1
@@ -72,17 +72,9 @@ class Stats:
 
 def read_from(dsn: str, *, option: str = "--stats-from") -> Stats:
     """The sizes of every user table of the server at `dsn`, read-only."""
-    from pgfence.dryrun.servers.existing import redact
+    from pgfence.dryrun.servers.existing import connect
 
-    try:
-        conn = psycopg.connect(
-            dsn, autocommit=True, connect_timeout=10, application_name="pgfence stats"
-        )
-    except psycopg.ProgrammingError as exc:
-        raise UsageError(f"{option}: not a valid connection string ({exc})") from None
-    except psycopg.Error as exc:
-        raise ServerError(f"{option}: cannot reach {redact(dsn)}: {_first_line(exc)}") from None
-    with conn:
+    with connect(dsn, option, "pgfence stats") as conn:
         conn.execute(queries.READ_ONLY_SESSION)
         conn.execute(queries.SESSION_LOCK_TIMEOUT, (LOCK_TIMEOUT,))
         try:
@@ -226,8 +218,3 @@ def _table(name: str, entry: object, path: str) -> TableSize:
 
 def _optional_str(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -5,6 +5,8 @@ It is read, and written to only inside one transaction that is always rolled bac
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -22,6 +24,25 @@ def redact(dsn: str) -> str:
     if "password" in params:
         params["password"] = "***"
     return make_conninfo(**{k: str(v) for k, v in params.items()})
+
+
+def first_line(exc: BaseException) -> str:
+    """An error's first line (psycopg's messages add context lines)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def connect(dsn: str, option: str, application_name: str) -> psycopg.Connection[Any]:
+    """An autocommit session on a server the user runs; a malformed or unreachable
+    connection string is a one-line error naming `option`, without the password."""
+    try:
+        return psycopg.connect(
+            dsn, autocommit=True, connect_timeout=10, application_name=application_name
+        )
+    except psycopg.ProgrammingError as exc:
+        raise UsageError(f"{option} is not a valid connection string: {exc}") from None
+    except psycopg.Error as exc:
+        raise ServerError(f"{option}: cannot reach {redact(dsn)}: {first_line(exc)}") from None
 
 
 class ExistingServer(Server):
@@ -44,8 +65,7 @@ class ExistingServer(Server):
             ) as conn:
                 row = conn.execute(queries.SERVER_VERSION).fetchone()
         except psycopg.Error as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ServerError(f"cannot reach {redact(self._dsn)}: {message}") from None
+            raise ServerError(f"cannot reach {redact(self._dsn)}: {first_line(exc)}") from None
         assert row is not None
         self._version = str(row[0]).split()[0]
 
