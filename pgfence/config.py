@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pgfence.durations import parse_duration
 from pgfence.errors import BadInput, UsageError
-from pgfence.model import Finding, Migration, Report, Severity, StatementReport
+from pgfence.model import Finding, Migration, Report, Severity
 
 if TYPE_CHECKING:
     from pgfence.analysis.settings import RuleSettings
@@ -143,8 +143,7 @@ class Config:
             return tuple(out)
 
         statements = tuple(
-            StatementReport(s.statement, s.prediction, adjust(s.findings), s.observation, s.verdict)
-            for s in report.statements
+            dataclasses.replace(s, findings=adjust(s.findings)) for s in report.statements
         )
         return dataclasses.replace(report, statements=statements, findings=adjust(report.findings))
 

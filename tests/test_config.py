@@ -289,3 +289,36 @@ def test_dryrun_takes_its_timeout_from_the_file(project):
     assert result.returncode == 1, result.stderr
     [statement] = json.loads(result.stdout)["statements"]
     assert [f["rule"] for f in statement["findings"]] == ["statement-timeout"]
+
+
+def test_per_path_overrides_keep_every_other_field_of_a_statement(project):
+    """Overrides change findings only: a seeded run's duration estimate survives them."""
+    import dataclasses
+
+    from pgfence.analysis.analyze import build_report
+    from pgfence.model import DurationEstimate
+    from pgfence.sources.sql import read_sql_file
+
+    path = write_pyproject(
+        project,
+        """
+        [[tool.pgfence.overrides]]
+        paths = ["migrations/**"]
+        severity = { create-index-blocks-writes = "low" }
+        """,
+    )
+    cfg = config.load(str(path))
+    migration = read_sql_file(str(project / "migrations" / "0001_index.sql"))
+    report = build_report([migration], version=18)
+    estimate = DurationEstimate(
+        "public.accounts", "index build", ((100, 1.0), (400, 4.0)), 4000, 40.0, 30.0, 50.0,
+        1.0, "linear in rows", "high",
+    )  # fmt: skip
+    [statement] = report.statements
+    report = dataclasses.replace(
+        report, statements=(dataclasses.replace(statement, estimate=estimate),)
+    )
+    [adjusted] = cfg.apply_overrides(report).statements
+    assert adjusted.estimate == estimate
+    lowered = [f for f in adjusted.findings if f.rule == "create-index-blocks-writes"]
+    assert [f.severity for f in lowered] == [Severity.LOW]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -151,13 +152,7 @@ def attach(
     for i, report in enumerate(reports):
         more = extra.get(i)
         if more:
-            report = StatementReport(
-                report.statement,
-                report.prediction,
-                report.findings + tuple(more),
-                report.observation,
-                report.verdict,
-            )
+            report = dataclasses.replace(report, findings=report.findings + tuple(more))
         out.append(report)
     return out
 
