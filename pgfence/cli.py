@@ -555,27 +555,37 @@ class SeedChoice:
         return self.seed or self.rows is not None or self.scale is not None
 
 
-def _seed_request(choice: SeedChoice) -> SeedRequest | None:
-    """Check the sizing options and read the stats (from a file or a server)."""
-    from pgfence.dryrun import seed, stats
-
+def _check_sizing(choice: SeedChoice) -> None:
+    """The sizing options fit together (checked before anything is read or started)."""
     if choice.stats and choice.stats_from:
         raise UsageError("--stats and --stats-from are alternatives: give one")
     if choice.rows is not None and choice.scale is not None:
         raise UsageError("--seed-rows and --seed-scale are alternatives: give one")
     if choice.scale is not None and not 0 < choice.scale <= 1:
         raise UsageError(f"--seed-scale {choice.scale:g}: expected a fraction such as 0.01")
+    if choice.rows is not None and choice.max_rows is not None and choice.rows > choice.max_rows:
+        raise UsageError(
+            f"--seed-rows {choice.rows} is over --seed-max-rows {choice.max_rows}: give one"
+        )
     has_stats = bool(choice.stats or choice.stats_from)
     if not choice.wanted:
-        if has_stats:
+        if has_stats or choice.max_rows is not None:
             raise UsageError(
-                "--stats and --stats-from give production sizes for seeded runs: add --seed, "
+                "--stats, --stats-from and --seed-max-rows are for seeded runs: add --seed, "
                 "--seed-scale F or --seed-rows N"
             )
-        return None
+        return
     if choice.scale is not None and not has_stats:
         raise UsageError("--seed-scale is a fraction of the recorded sizes: give --stats FILE "
                          "or --stats-from DSN (or use --seed-rows N)")  # fmt: skip
+
+
+def _seed_request(choice: SeedChoice) -> SeedRequest | None:
+    """What to seed, with the stats read (from a file, or read-only from a server)."""
+    from pgfence.dryrun import seed, stats
+
+    if not choice.wanted:
+        return None
     recorded = None
     if choice.stats:
         recorded = stats.load(choice.stats)
@@ -762,10 +772,11 @@ def dryrun(
         sizing = SeedChoice(stats, stats_from, seed, seed_rows, seed_scale, seed_max_rows)
         if sizing.wanted and dsn:
             raise UsageError("--seed needs a server pgfence starts: not --dsn")
-        options = dataclasses.replace(options, seed=_seed_request(sizing))
+        _check_sizing(sizing)
         majors = _majors(pg if pg is not None else None if cfg.pg is None else str(cfg.pg))
-        if not migrations:  # nothing changed since --changed-since: no server to start
+        if not migrations:  # nothing changed since --changed-since: no server, no stats read
             return _nothing_to_run(majors, options.fail_on)
+        options = dataclasses.replace(options, seed=_seed_request(sizing))
         name = backend.value if backend else cfg.backend
         choices = [
             ServerChoice(backend=name, pg=major, pg_bin=pg_bin, dsn=dsn, image=image)

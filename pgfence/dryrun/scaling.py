@@ -110,7 +110,7 @@ def dry_run_at_sizes(
         fail_on=options.fail_on,
         command="dryrun",
         seeding=replace(final.seeding, sizes=SIZES),
-        lock_holds=tuple(lock_holds(statements)),
+        lock_holds=tuple(lock_holds(statements, sized=options.seed.stats is not None)),
     )
 
 
@@ -446,13 +446,16 @@ def transactions(reports: Sequence[StatementReport]) -> list[list[int]]:
     return groups
 
 
-def lock_holds(reports: Sequence[StatementReport]) -> list[LockHold]:
-    """Per transaction and relation: the lock that blocks reads or writes, and how long."""
+def lock_holds(reports: Sequence[StatementReport], *, sized: bool = True) -> list[LockHold]:
+    """Per transaction and relation: the lock that blocks reads or writes, and how long.
+
+    `sized`: production sizes are known (stats), so holds are also given at that size.
+    """
     holds: list[LockHold] = []
     for group in transactions(reports):
         measured = [_duration(reports[i]) for i in group]
         production = [_production_duration(reports[i]) for i in group]
-        known = all(p is not None for p in production)
+        known = sized and all(p is not None for p in production)
         first: dict[str, tuple[int, LockMode]] = {}
         for position, i in enumerate(group):
             observation = reports[i].observation

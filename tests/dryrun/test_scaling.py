@@ -143,6 +143,10 @@ def test_a_lock_is_held_until_its_transaction_ends_at_production_size_too():
         "reads and writes to orders blocked ≈ 41 s at production size (AccessExclusive, line 2 to 4)"
     )
     assert second.summary.startswith("writes to orders blocked ≈ 20 ms at production size")
+    # Without production sizes (--seed-rows, no stats) nothing is claimed at that size.
+    unsized = lock_holds(reports, sized=False)
+    assert [h.production_ms for h in unsized] == [None, None]
+    assert unsized[1].summary.startswith("writes to orders blocked 20 ms at the seeded size")
 
 
 def test_durations_read_as_people_say_them():

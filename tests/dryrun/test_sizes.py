@@ -187,6 +187,8 @@ def test_pgfence_stats_writes_a_file_dryrun_reads(staging, tmp_path):
         (["--seed-rows", "5", "--seed-scale", "0.1", "--stats", "x.json"], "alternatives"),
         (["--seed", "--dsn", "host=/nowhere dbname=x"], "not --dsn"),
         (["--seed-scale", "3", "--stats", "x.json"], "expected a fraction"),
+        (["--seed-max-rows", "10"], "add --seed"),
+        (["--seed-rows", "1000", "--seed-max-rows", "10"], "over --seed-max-rows"),
     ],
 )
 def test_sizing_options_that_do_not_fit_together_are_usage_errors(tmp_path, args, message):
@@ -210,6 +212,25 @@ def test_stats_from_an_unreachable_server_is_exit_3(tmp_path):
     assert result.returncode == 3
     assert "secret" not in result.stderr
     assert Path(migration).exists()
+
+
+def test_nothing_changed_reads_no_stats_and_starts_no_server(tmp_path):
+    """A pull request that touches no migration never reaches the --stats-from server."""
+    repo = tmp_path / "repo"
+    (repo / "migrations").mkdir(parents=True)
+    (repo / "migrations" / "0001.sql").write_text("CREATE INDEX i ON t (c);\n")
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], cwd=repo, check=True)
+    result = subprocess.run(
+        [*PGFENCE, "dryrun", "--changed-since", "HEAD", "--seed",
+         "--stats-from", "postgresql://u:secret@127.0.0.1:1/x", "migrations"],
+        capture_output=True, text=True, cwd=repo, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "no migration changed since HEAD" in result.stderr
+    assert "cannot reach" not in result.stderr
 
 
 def test_a_failure_on_synthetic_rows_says_so(pg, tmp_path, database_name):
