@@ -28,8 +28,8 @@ from pgfence.analysis.predict import runs_in_transaction
 from pgfence.dryrun import queries
 from pgfence.dryrun.probe import connect
 from pgfence.dryrun.servers.base import Server
-from pgfence.dryrun.servers.existing import first_line
-from pgfence.errors import BadInput, ServerError, UsageError
+from pgfence.dryrun.servers.existing import bad_dsn, first_line
+from pgfence.errors import BadInput, ServerError
 from pgfence.model import Migration, Statement
 from pgfence.sources.files import read_text
 from pgfence.sources.sql import split_script
@@ -231,7 +231,7 @@ def dump_schema(
     try:
         params = conninfo_to_dict(source_dsn)
     except psycopg.ProgrammingError as exc:
-        raise UsageError(f"--schema-from: not a valid connection string ({exc})") from None
+        raise bad_dsn("--schema-from", source_dsn, exc) from None
     password = params.pop("password", None)
     safe_dsn = make_conninfo(**{k: str(v) for k, v in params.items()})
     source_major = _source_major(source_dsn)

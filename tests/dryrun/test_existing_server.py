@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -155,3 +156,26 @@ def test_the_password_never_appears_in_errors():
 def test_a_malformed_dsn_is_a_usage_error():
     with pytest.raises(UsageError):
         ExistingServer("host=x port=5432 this is not a dsn")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["stats", "--from"],
+        ["preflight", "--dsn"],
+        ["dryrun", "scenarios/demo/migration.sql", "--dsn"],
+        ["dryrun", "scenarios/demo/migration.sql", "--schema-from"],
+        ["dryrun", "scenarios/demo/migration.sql", "--seed", "--stats-from"],
+    ],
+    ids=["stats", "preflight", "dryrun-dsn", "schema-from", "stats-from"],
+)
+def test_a_malformed_connection_string_is_one_line_without_its_password(args):
+    """libpq quotes a malformed URI whole, password included: pgfence leaves it out."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pgfence.cli", *args, "postgresql://bob:s3cret@[::1/x"],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[2],
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "s3cret" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("pgfence: error: --") and "not a valid connection string" in line

@@ -26,6 +26,13 @@ def redact(dsn: str) -> str:
     return make_conninfo(**{k: str(v) for k, v in params.items()})
 
 
+def bad_dsn(option: str, dsn: str, exc: BaseException) -> UsageError:
+    """`option`'s connection string does not parse: one line, without the string itself
+    (libpq quotes it whole, password included)."""
+    reason = first_line(exc).replace(dsn, "…")
+    return UsageError(f"{option}: not a valid connection string: {reason}")
+
+
 def first_line(exc: BaseException) -> str:
     """An error's first line (psycopg's messages add context lines)."""
     text = str(exc).strip()
@@ -40,7 +47,7 @@ def connect(dsn: str, option: str, application_name: str) -> psycopg.Connection[
             dsn, autocommit=True, connect_timeout=10, application_name=application_name
         )
     except psycopg.ProgrammingError as exc:
-        raise UsageError(f"{option} is not a valid connection string: {exc}") from None
+        raise bad_dsn(option, dsn, exc) from None
     except psycopg.Error as exc:
         raise ServerError(f"{option}: cannot reach {redact(dsn)}: {first_line(exc)}") from None
 
@@ -53,7 +60,7 @@ class ExistingServer(Server):
         try:
             conninfo_to_dict(dsn)
         except psycopg.ProgrammingError as exc:
-            raise UsageError(f"--dsn is not a valid connection string: {exc}") from None
+            raise bad_dsn("--dsn", dsn, exc) from None
         self._dsn = dsn
         self._connect_timeout = connect_timeout
         self._version: str | None = None
