@@ -10,7 +10,8 @@ documented in docs/stats-file.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,7 +174,8 @@ def load(path: str) -> Stats:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInput(f"not a stats file: {exc.msg}", file=path, line=exc.lineno) from None
-    if not isinstance(data, dict) or data.get("pgfence_stats") != STATS_FORMAT:
+    format_ = data.get("pgfence_stats") if isinstance(data, dict) else None
+    if type(format_) is not int or format_ != STATS_FORMAT:
         raise BadInput(
             f'not a stats file of format {STATS_FORMAT} (expected "pgfence_stats": '
             f"{STATS_FORMAT}; write one with `pgfence stats --from DSN -o FILE`)",
@@ -191,29 +193,46 @@ def load(path: str) -> Stats:
     )
 
 
+_KINDS = (RelKind.TABLE, RelKind.PARTITIONED_TABLE, RelKind.MATERIALIZED_VIEW)
+
+
 def _table(name: str, entry: object, path: str) -> TableSize:
     if "." not in name or not isinstance(entry, dict):
         raise BadInput(f"table {name!r}: expected a schema-qualified name and an object", file=path)
+
+    def bad(what: str) -> BadInput:
+        return BadInput(f"table {name}: {what}", file=path)
+
     rows = entry.get("rows")
-    if rows is not None and (not isinstance(rows, int | float) or rows < 0):
-        raise BadInput(f"table {name}: rows must be a number of rows or null", file=path)
-    try:
-        kind = RelKind(entry.get("kind", "table"))
-        table_bytes = int(entry.get("table_bytes", 0))
-        total_bytes = int(entry.get("total_bytes", table_bytes))
-        indexes = tuple(IndexSize(i, int(b)) for i, b in dict(entry.get("indexes", {})).items())
-    except (TypeError, ValueError) as exc:
-        raise BadInput(f"table {name}: {exc}", file=path) from None
+    kind = entry.get("kind", "table")
+    if kind not in _KINDS:
+        raise bad(f"kind {json.dumps(kind)} is not one of {', '.join(_KINDS)}")
+    table_bytes = _count(entry.get("table_bytes", 0), "table_bytes", bad)
+    indexes = entry.get("indexes", {})
+    if not isinstance(indexes, dict):
+        raise bad('"indexes" must be an object: index name -> bytes')
     parent = entry.get("partition_of")
     return TableSize(
         name,
-        kind,
-        None if rows is None else round(rows),
+        RelKind(kind),
+        None if rows is None else _count(rows, "rows", bad),
         table_bytes,
-        total_bytes,
-        indexes,
+        _count(entry.get("total_bytes", table_bytes), "total_bytes", bad),
+        tuple(IndexSize(str(i), _count(b, f"index {i}", bad)) for i, b in indexes.items()),
         parent if isinstance(parent, str) else None,
     )
+
+
+def _count(value: object, what: str, bad: Callable[[str], BadInput]) -> int:
+    """A row or byte count: a finite, non-negative number (JSON allows NaN and 1e400)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise bad(f"{what} must be a non-negative number, not {json.dumps(value)}")
+    return round(value)
 
 
 def _optional_str(value: object) -> str | None:
