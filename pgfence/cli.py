@@ -1092,6 +1092,7 @@ def preflight(
     ] = PreflightFormat.table,
     max_file_size: MaxSizeOpt = 16,
     migration_format: MigrationFormatOpt = None,
+    config_file: ConfigOpt = None,
 ) -> None:
     """Is now a good time? Who holds the locks this migration needs on the live server.
 
@@ -1108,12 +1109,12 @@ def preflight(
 
         if not dsn:
             raise UsageError("preflight needs --dsn URL: the server the migration will run on")
+        # The configuration's migration format and include/exclude apply; its `paths` do
+        # not: preflight is about the migrations about to run, not every one there is.
+        cfg = _load_config(config_file)
+        fmt = migration_format.value if migration_format else cfg.migration_format or "auto"
         migrations = (
-            load_migrations(
-                paths,
-                max_bytes=max_file_size * 1024 * 1024,
-                fmt=migration_format.value if migration_format else "auto",
-            )
+            cfg.select(load_migrations(paths, max_bytes=max_file_size * 1024 * 1024, fmt=fmt))
             if paths
             else []
         )

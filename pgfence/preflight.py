@@ -103,7 +103,7 @@ def _check(
     blockers = _one_per_session_and_table(blockers, needs)
     traffic = _traffic(conn, needs, oids, sessions_on, options.sample_s, timeout_ms)
     reasons = _reasons(needs, blockers, long_transactions, timeout_ms)
-    notes = _notes(blockers, needs, oids, timeout_ms)
+    notes = _notes(blockers, needs, oids, timeout_ms, any_migration=bool(migrations))
     return PreflightReport(
         server=ServerInfo(version, major, "dsn"),
         lock_timeout_ms=timeout_ms,
@@ -352,7 +352,12 @@ def _reasons(
 
 
 def _notes(
-    blockers: Sequence[Blocker], needs: Sequence[LockNeed], oids: dict[str, int], timeout_ms: float
+    blockers: Sequence[Blocker],
+    needs: Sequence[LockNeed],
+    oids: dict[str, int],
+    timeout_ms: float,
+    *,
+    any_migration: bool,
 ) -> list[str]:
     notes = []
     if timeout_ms <= 0 and any(n.mode.blocks_writes for n in needs):
@@ -364,7 +369,9 @@ def _notes(
     missing = sorted({n.relation for n in needs} - set(oids))
     if missing:
         notes.append("not on this server (created by an earlier migration?): " + ", ".join(missing))
-    if not needs:
+    if not any_migration:
+        notes.append("no migration given: only long transactions were looked for")
+    elif not needs:
         notes.append("the migration locks no existing relation")
     brief = [b for b in blockers if not b.lasting]
     if brief:

@@ -178,6 +178,33 @@ def test_the_command_exits_1_when_blocked_and_0_when_not(live, tmp_path):
     assert data["blockers"][0]["lasting"] is True
 
 
+def test_the_configuration_selects_migrations_and_no_path_means_long_transactions_only(
+    live, tmp_path
+):
+    (tmp_path / "migrations" / "legacy").mkdir(parents=True)
+    (tmp_path / "migrations" / "0042_change.sql").write_text("ALTER TABLE orders ADD c int;\n")
+    (tmp_path / "migrations" / "legacy" / "0001_old.sql").write_text(
+        "ALTER TABLE accounts ADD COLUMN plan text;\n"
+    )
+    (tmp_path / "pgfence.toml").write_text(
+        'paths = ["migrations"]\nexclude = ["migrations/legacy/**"]\n'
+    )
+    base = [*PGFENCE, "preflight", "--dsn", live, "--sample", "0", "--format", "json"]
+    with psycopg.connect(live, application_name="report-job") as other:
+        other.execute("SELECT * FROM accounts LIMIT 1")  # in the way of the excluded file only
+        result = subprocess.run(
+            [*base, "migrations"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+        )
+        bare = subprocess.run(base, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert {n["relation"] for n in data["needs"]} == {"public.orders"}
+    # Without PATH the configured `paths` are not taken: they hold every migration ever.
+    assert bare.returncode == 0, bare.stderr
+    assert json.loads(bare.stdout)["needs"] == []
+    assert any("only long transactions" in note for note in json.loads(bare.stdout)["notes"])
+
+
 def test_an_unreachable_server_is_exit_3_without_the_password():
     result = subprocess.run(
         [*PGFENCE, "preflight", "--dsn", "postgresql://app:hunter2@127.0.0.1:1/app"],
