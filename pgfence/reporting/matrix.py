@@ -48,7 +48,14 @@ def render_table(matrix: MatrixReport, *, width: int = 100, color: bool = False)
         status = "FAILED" if report.failed else "passed"
         assert report.server is not None
         parts.append(f"PG {report.server.version}: {verdicts or 'nothing run'} → {status}")
-    parts.append("Per-version detail: --format json.")
+        # A seeded run: how long each version kept reads or writes blocked.
+        parts.extend(f"    {hold.summary}" for hold in report.lock_holds)
+    seeded = any(r.seeding is not None for r in matrix.reports)
+    parts.append(
+        "Per-version detail (with each statement's duration estimate): --format json."
+        if seeded
+        else "Per-version detail: --format json."
+    )
     return "\n".join(parts) + "\n"
 
 

@@ -69,6 +69,23 @@ def test_the_cli_prints_the_matrix_as_json():
     assert data["differences"][0]["by_version"]["18"] == "accounts AccessShare"
 
 
+def test_a_seeded_matrix_shows_each_versions_lock_holds(tmp_path):
+    majors = older_and_18()
+    (tmp_path / "schema.sql").write_text("CREATE TABLE t (id bigint PRIMARY KEY, n int);\n")
+    (tmp_path / "0001.sql").write_text("ALTER TABLE t ALTER COLUMN n TYPE bigint;\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pgfence.cli", "dryrun", "--pg", ",".join(map(str, majors)),
+         "--seed-rows", "500", "--schema", str(tmp_path / "schema.sql"),
+         str(tmp_path / "0001.sql")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr  # a rewrite under ACCESS EXCLUSIVE
+    holds = [line for line in result.stdout.splitlines() if "blocked" in line]
+    assert len(holds) == len(majors), result.stdout
+    assert all("reads and writes to t blocked" in line for line in holds)
+    assert "with each statement's duration estimate" in result.stdout
+
+
 def test_an_unknown_version_list_is_a_usage_error(tmp_path):
     migration = tmp_path / "m.sql"
     migration.write_text("SELECT 1;\n")
