@@ -84,9 +84,18 @@ def dryrun(
     progress: Callable[[str], None] | None = None,
     server: Server | None = None,
     database: str | None = None,
+    stats: str | Path | None = None,
+    stats_from: str | None = None,
+    seed: bool = False,
+    seed_rows: int | None = None,
+    seed_scale: float | None = None,
+    seed_max_rows: int | None = None,
 ) -> Report:
     """Run the migrations on a real, throwaway Postgres (or `dsn`, rolled back) and
     observe the locks each statement takes.
+
+    `seed`, `seed_rows`, `seed_scale` (with `stats` / `stats_from`), `seed_max_rows`: as
+    --seed and its options, a seeded run with durations estimated at production size.
 
     `server`: a server already started (pgfence.dryrun.servers.choose) to run on instead
     of starting one, e.g. shared by a test session; then `database` names a fresh
@@ -94,9 +103,21 @@ def dryrun(
     """
     from pgfence.dryrun.runner import DryRunOptions, dry_run
     from pgfence.dryrun.servers import ServerChoice, choose
+    from pgfence.dryrun.sizing import Sizing
     from pgfence.sources import earlier_migrations
 
     cfg = _config(config)
+    sizing = Sizing(
+        str(stats) if stats is not None else None,
+        stats_from,
+        seed,
+        seed_rows,
+        seed_scale,
+        seed_max_rows,
+    )
+    if sizing.wanted and dsn:
+        raise UsageError("seeding needs a server pgfence starts: not dsn")
+    sizing.check()
     if schema is None and not (schema_from or dsn or replay_before) and cfg.schema:
         schema = cfg.schema
     migrations = _migrations(paths, cfg, migration_format, max_file_size_mb)
@@ -111,6 +132,7 @@ def dryrun(
         fail_on=_severity(fail_on, cfg),
         settings=cfg.rule_settings(disable=disable, severity=_levels(severity)),
         database=database,
+        seed=sizing.request(),
     )
     if server is not None:
         return cfg.apply_overrides(dry_run(server, migrations, options, progress=progress))

@@ -12,18 +12,14 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from pgfence import __version__
+from pgfence.dryrun.sizing import Sizing
 from pgfence.durations import parse_duration
 from pgfence.errors import PgfenceError, UsageError
 from pgfence.model import MatrixReport, Migration, Report, Severity
 
 if TYPE_CHECKING:
-    from pgfence.config import Config
-
-if TYPE_CHECKING:
     from pgfence.analysis.settings import RuleSettings
-
-if TYPE_CHECKING:
-    from pgfence.dryrun.seed import SeedRequest
+    from pgfence.config import Config
     from pgfence.model import PreflightReport
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
@@ -539,69 +535,6 @@ SeedMaxRowsOpt = Annotated[
 ]
 
 
-@dataclasses.dataclass(frozen=True)
-class SeedChoice:
-    """The sizing options of `dryrun`, as given."""
-
-    stats: str | None
-    stats_from: str | None
-    seed: bool
-    rows: int | None
-    scale: float | None
-    max_rows: int | None
-
-    @property
-    def wanted(self) -> bool:
-        return self.seed or self.rows is not None or self.scale is not None
-
-
-def _check_sizing(choice: SeedChoice) -> None:
-    """The sizing options fit together (checked before anything is read or started)."""
-    if choice.stats and choice.stats_from:
-        raise UsageError("--stats and --stats-from are alternatives: give one")
-    if choice.rows is not None and choice.scale is not None:
-        raise UsageError("--seed-rows and --seed-scale are alternatives: give one")
-    if choice.scale is not None and not 0 < choice.scale <= 1:
-        raise UsageError(f"--seed-scale {choice.scale:g}: expected a fraction such as 0.01")
-    if choice.rows is not None and choice.max_rows is not None and choice.rows > choice.max_rows:
-        raise UsageError(
-            f"--seed-rows {choice.rows} is over --seed-max-rows {choice.max_rows}: give one"
-        )
-    has_stats = bool(choice.stats or choice.stats_from)
-    if not choice.wanted:
-        if has_stats or choice.max_rows is not None:
-            raise UsageError(
-                "--stats, --stats-from and --seed-max-rows are for seeded runs: add --seed, "
-                "--seed-scale F or --seed-rows N"
-            )
-        return
-    if choice.scale is not None and not has_stats:
-        raise UsageError("--seed-scale is a fraction of the recorded sizes: give --stats FILE "
-                         "or --stats-from DSN (or use --seed-rows N)")  # fmt: skip
-
-
-def _seed_request(choice: SeedChoice) -> SeedRequest | None:
-    """What to seed, with the stats read (from a file, or read-only from a server)."""
-    from pgfence.dryrun import seed, stats
-
-    if not choice.wanted:
-        return None
-    recorded = None
-    if choice.stats:
-        recorded = stats.load(choice.stats)
-    elif choice.stats_from:
-        recorded = stats.read_from(choice.stats_from)
-    scale = choice.scale
-    if scale is None and choice.rows is None and recorded is not None:
-        scale = seed.DEFAULT_SCALE
-    return seed.SeedRequest(
-        rows=choice.rows,
-        scale=scale,
-        max_rows=choice.max_rows or seed.DEFAULT_MAX_ROWS,
-        stats=recorded,
-    )
-
-
 @app.command(
     epilog=(
         "Examples:\n\n\b\n"
@@ -769,14 +702,14 @@ def dryrun(
             fail_on=_fail_on(fail_on, cfg),
             settings=settings,
         )
-        sizing = SeedChoice(stats, stats_from, seed, seed_rows, seed_scale, seed_max_rows)
+        sizing = Sizing(stats, stats_from, seed, seed_rows, seed_scale, seed_max_rows)
         if sizing.wanted and dsn:
             raise UsageError("--seed needs a server pgfence starts: not --dsn")
-        _check_sizing(sizing)
+        sizing.check()
         majors = _majors(pg if pg is not None else None if cfg.pg is None else str(cfg.pg))
         if not migrations:  # nothing changed since --changed-since: no server, no stats read
             return _nothing_to_run(majors, options.fail_on)
-        options = dataclasses.replace(options, seed=_seed_request(sizing))
+        options = dataclasses.replace(options, seed=sizing.request())
         name = backend.value if backend else cfg.backend
         choices = [
             ServerChoice(backend=name, pg=major, pg_bin=pg_bin, dsn=dsn, image=image)

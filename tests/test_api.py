@@ -87,3 +87,21 @@ def test_dryrun_on_a_server_the_caller_started(pg, migrations, tmp_path, databas
     report = dryrun(migrations, schema=tmp_path / "schema.sql", server=pg, database=database_name)
     assert report.server == pg.info
     assert report.statements[0].observation.ran
+
+
+@pytest.mark.postgres
+def test_dryrun_seeds_like_the_command_line(pg, migrations, tmp_path, database_name):
+    report = dryrun(
+        migrations,
+        schema=tmp_path / "schema.sql",
+        server=pg,
+        database=database_name,
+        seed_rows=300,
+    )
+    assert report.seeding is not None
+    [accounts] = [t for t in report.seeding.tables if t.relation == "public.accounts"]
+    assert accounts.filled and accounts.rows == 300
+    [statement] = report.statements
+    assert statement.estimate is not None and statement.estimate.work == "index build"
+    with pytest.raises(UsageError, match="alternatives"):
+        dryrun(migrations, seed_rows=10, seed_scale=0.1, stats=tmp_path / "s.json")
