@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -1080,6 +1081,16 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("pgfence: interrupted\n")
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader went away (`pgfence … | head`): stop quietly, as other tools do.
+        _silence_stdout()
+        sys.exit(EXIT_BAD_INPUT)
+    except OSError as exc:
+        if _State.debug or exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+            raise
+        _silence_stdout()
+        sys.stderr.write(f"pgfence: error: cannot write the output: {exc.strerror}\n")
+        sys.exit(EXIT_BAD_INPUT)
     except Exception as exc:
         if _State.debug:
             raise
@@ -1089,6 +1100,12 @@ def main() -> None:
             "(a bug in pgfence: rerun with --debug and report it)\n"
         )
         sys.exit(EXIT_BAD_INPUT)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":

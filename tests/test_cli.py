@@ -1,6 +1,7 @@
 """The command as a user runs it: a separate process, its output and its exit code."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -142,3 +143,17 @@ def test_disable_and_severity_options(tmp_path):
     assert lowered.returncode == 0 and "low  create-index-blocks-writes" in lowered.stdout
     bad = run("analyze", "--disable", "nope", str(path))
     assert bad.returncode == 2 and "no such check: nope" in bad.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_output_that_cannot_be_written_is_one_line_and_exit_2():
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [*PGFENCE, "analyze", "scenarios/demo/migration.sql"],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=60,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "pgfence: error: cannot write the output: No space left on device"
+    ]
