@@ -8,6 +8,7 @@ taken as volatile, which is what CREATE FUNCTION defaults to.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import StrEnum
 
 from pglast import ast
@@ -104,7 +105,7 @@ class Volatility(StrEnum):
 def volatility(expr: object) -> Volatility:
     """The worst volatility found anywhere in `expr`."""
     worst = Volatility.NON_VOLATILE
-    for node in _walk(expr):
+    for node in nodes(expr):
         if isinstance(node, ast.FuncCall):
             name = node.funcname[-1].sval.lower() if node.funcname else ""
             if name in VOLATILE_FUNCTIONS:
@@ -119,28 +120,24 @@ def volatility(expr: object) -> Volatility:
 def function_names(expr: object) -> list[str]:
     return [
         n.funcname[-1].sval.lower()
-        for n in _walk(expr)
+        for n in nodes(expr)
         if isinstance(n, ast.FuncCall) and n.funcname
     ]
 
 
-def _walk(node: object) -> list[object]:
-    out: list[object] = []
+def nodes(node: object) -> Iterator[ast.Node]:
+    """Every parse-tree node in `node` (a node, or lists of them), itself included."""
     stack = [node]
     while stack:
         current = stack.pop()
-        if current is None:
-            continue
         if isinstance(current, (list, tuple)):
             stack.extend(current)
-            continue
-        if isinstance(current, ast.Node):
-            out.append(current)
+        elif isinstance(current, ast.Node):
+            yield current
             for attr in current.__slots__:
                 value = getattr(current, attr, None)
                 if isinstance(value, (ast.Node, list, tuple)):
                     stack.append(value)
-    return out
 
 
 def function_calls(node: object) -> list[tuple[str, list[object]]]:
@@ -150,7 +147,7 @@ def function_calls(node: object) -> list[tuple[str, list[object]]]:
     other argument as None.
     """
     out: list[tuple[str, list[object]]] = []
-    for found in _walk(node):
+    for found in nodes(node):
         if isinstance(found, ast.FuncCall) and found.funcname:
             args: list[object] = []
             for arg in found.args or ():

@@ -8,13 +8,12 @@ identifiers it creates. Nothing here knows the schema; that is the catalog's job
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType, VariableSetKind
 
-from pgfence.analysis.expressions import function_calls
+from pgfence.analysis.expressions import function_calls, nodes
 
 TIMEOUT_SETTINGS = ("lock_timeout", "statement_timeout")
 
@@ -122,26 +121,12 @@ def is_unbatched(node: object) -> bool:
     return not (_has_limited_subquery(where) or _compares_with_constant(where))
 
 
-def _walk(node: object) -> Iterator[object]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, (list, tuple)):
-            stack.extend(current)
-        elif isinstance(current, ast.Node):
-            yield current
-            for attr in current.__slots__:
-                value = getattr(current, attr, None)
-                if isinstance(value, (ast.Node, list, tuple)):
-                    stack.append(value)
-
-
 def _has_limited_subquery(where: object) -> bool:
     return any(
         isinstance(n, ast.SubLink)
         and isinstance(n.subselect, ast.SelectStmt)
         and n.subselect.limitCount is not None
-        for n in _walk(where)
+        for n in nodes(where)
     )
 
 
@@ -155,7 +140,7 @@ def _is_constant(node: object) -> bool:
 
 
 def _compares_with_constant(where: object) -> bool:
-    for n in _walk(where):
+    for n in nodes(where):
         if not isinstance(n, ast.A_Expr):
             continue
         op = n.name[-1].sval if n.name else ""

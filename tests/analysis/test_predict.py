@@ -336,3 +336,33 @@ def test_do_block_with_dynamic_sql_is_unanalysable():
 def test_non_transactional_rows_are_marked():
     assert not BY_KEY["create-index.concurrently"][0].transactional
     assert BY_KEY["create-index"][0].transactional
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("WITH q AS (SELECT 1) SELECT * FROM q, t", {(None, "t")}),
+        ("WITH a AS (SELECT * FROM a) SELECT * FROM a", {(None, "a")}),  # the table a
+        ("WITH RECURSIVE a AS (SELECT * FROM a) SELECT * FROM a, s.b", {("s", "b")}),
+        ("UPDATE t SET a = u.a FROM u WHERE t.id IN (SELECT id FROM w)",
+         {(None, "t"), (None, "u"), (None, "w")}),
+        ("WITH x AS (SELECT 1) SELECT * FROM (WITH y AS (SELECT * FROM x) "
+         "SELECT * FROM y, x, z) s", {(None, "z")}),
+        ('SELECT * FROM "Mixed"."Case"', {("Mixed", "Case")}),
+    ],
+)  # fmt: skip
+def test_referenced_relations_leave_out_cte_names(sql, expected):
+    from pglast import parse_sql
+
+    from pgfence.analysis.predict.core import referenced_relations
+
+    assert referenced_relations(parse_sql(sql)[0].stmt) == expected
+
+
+def test_referenced_relations_walk_deep_expressions_without_recursion():
+    from pglast import parse_sql
+
+    from pgfence.analysis.predict.core import referenced_relations
+
+    deep = "SELECT * FROM t WHERE " + " + ".join(["x"] * 3000) + " > (SELECT 1 FROM u)"
+    assert referenced_relations(parse_sql(deep)[0].stmt) == {(None, "t"), (None, "u")}

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast import visitors
+from pglast import ast
 
 from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.locktable import NEWEST
@@ -94,18 +94,58 @@ def all_partitions(catalog: Catalog, relation: str) -> list[str]:
 
 
 def read_relations(node: object, ctx: Context, exclude: Iterable[str] = ()) -> list[str]:
-    try:
-        names = visitors.referenced_relations(node)
-    except Exception:  # pragma: no cover - pglast cannot walk some exotic nodes
-        return []
+    """The relations a query reads (its RangeVars that are not CTE names), qualified."""
     excluded = set(exclude)
     out = []
-    for name in sorted(names):
-        parts = name.split(".")
-        qualified = ctx.catalog.qualify(parts[-1], parts[-2] if len(parts) > 1 else None)
-        if qualified not in excluded:
+    # In the order of their dotted names, as the lock table's examples list them.
+    for schema, name in sorted(referenced_relations(node), key=lambda r: ".".join(filter(None, r))):
+        qualified = ctx.catalog.qualify(name, schema)
+        if qualified not in excluded and qualified not in out:
             out.append(qualified)
     return out
+
+
+_WITH = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+
+
+def referenced_relations(node: object) -> set[tuple[str | None, str]]:
+    """(schema, name) of every relation a parse tree names, CTE references excepted.
+
+    A CTE name hides a table of that name only within its WITH (and, unless RECURSIVE,
+    only for the CTEs after it). Iterative, so deep expressions cannot overflow the stack;
+    pglast's referenced_relations does the same but costs far more per call.
+    """
+    found: set[tuple[str | None, str]] = set()
+    stack: list[tuple[object, frozenset[str]]] = [(node, frozenset())]
+    while stack:
+        current, ctes = stack.pop()
+        if isinstance(current, (list, tuple)):
+            stack.extend((item, ctes) for item in current)
+            continue
+        if not isinstance(current, ast.Node):
+            continue
+        if isinstance(current, ast.RangeVar):
+            if current.relname and (current.schemaname or current.relname not in ctes):
+                found.add((current.schemaname, current.relname))
+            continue
+        with_clause = current.withClause if isinstance(current, _WITH) else None
+        if with_clause is not None:
+            names = set(ctes)
+            if with_clause.recursive:
+                names.update(cte.ctename for cte in with_clause.ctes)
+                stack.extend((cte.ctequery, frozenset(names)) for cte in with_clause.ctes)
+            else:
+                for cte in with_clause.ctes:
+                    stack.append((cte.ctequery, frozenset(names)))
+                    names.add(cte.ctename)
+            ctes = frozenset(names)
+        for attr in current.__slots__:
+            if attr == "withClause" and with_clause is not None:
+                continue
+            value = getattr(current, attr, None)
+            if isinstance(value, (ast.Node, list, tuple)):
+                stack.append((value, ctes))
+    return found
 
 
 def unknown_table_note(ctx: Context, relation: str, what: str) -> list[str]:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from pglast import ast
 
+from pgfence.analysis.expressions import nodes
 from pgfence.analysis.rules import Hit, Rule, RuleContext, register
-from pgfence.analysis.statements import _walk
 from pgfence.model import Severity
 
 
@@ -62,7 +62,7 @@ class EnumValueUsedInTransaction(Rule):
             return
         used = {
             n.val.sval
-            for n in _walk(ctx.statement.node)
+            for n in nodes(ctx.statement.node)
             if isinstance(n, ast.A_Const) and isinstance(n.val, ast.String)
         }
         for value in sorted(v for v in used & set(added) if v):
