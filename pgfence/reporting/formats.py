@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from dataclasses import dataclass
+from types import ModuleType
 
 from pgfence.model import MatrixReport, Report
-from pgfence.reporting import github, html, json, junit, markdown, sarif, table
-from pgfence.reporting import matrix as matrix_report
 
 FORMATS = ("table", "json", "sarif", "github", "markdown", "junit", "html")
 
@@ -19,30 +18,33 @@ class RenderOptions:
     pretty: bool = False  # indented JSON
 
 
-_REPORT: dict[str, Callable[[Report, RenderOptions], str]] = {
-    "table": lambda r, o: table.render(r, width=o.width, color=o.color),
-    "json": lambda r, o: json.render(r, pretty=o.pretty),
-    "sarif": lambda r, o: sarif.render(r),
-    "github": lambda r, o: github.render(r),
-    "markdown": lambda r, o: markdown.render(r),
-    "junit": lambda r, o: junit.render(r),
-    "html": lambda r, o: html.render(r),
-}
-_MATRIX: dict[str, Callable[[MatrixReport, RenderOptions], str]] = {
-    "table": lambda m, o: matrix_report.render_table(m, width=o.width or 100),
-    "json": lambda m, o: matrix_report.render_json(m, pretty=o.pretty),
-    "sarif": lambda m, o: sarif.render_matrix(m),
-    "github": lambda m, o: github.render_matrix(m),
-    "markdown": lambda m, o: markdown.render_matrix(m),
-    "junit": lambda m, o: junit.render_matrix(m),
-    "html": lambda m, o: html.render_matrix(m),
-}
+def _module(fmt: str) -> ModuleType:
+    # Imported when used: a run that prints a table does not load the HTML renderer.
+    return importlib.import_module(f"pgfence.reporting.{fmt}")
+
+
+def _render_report(fmt: str, report: Report, options: RenderOptions) -> str:
+    module = _module(fmt)
+    if fmt == "table":
+        return str(module.render(report, width=options.width, color=options.color))
+    if fmt == "json":
+        return str(module.render(report, pretty=options.pretty))
+    return str(module.render(report))
+
+
+def _render_matrix(fmt: str, matrix: MatrixReport, options: RenderOptions) -> str:
+    if fmt in ("table", "json"):
+        from pgfence.reporting import matrix as matrix_report
+
+        if fmt == "table":
+            return matrix_report.render_table(matrix, width=options.width or 100)
+        return matrix_report.render_json(matrix, pretty=options.pretty)
+    return str(_module(fmt).render_matrix(matrix))
 
 
 def render(fmt: str, result: Report | MatrixReport, options: RenderOptions) -> str:
-    try:
-        if isinstance(result, MatrixReport):
-            return _MATRIX[fmt](result, options)
-        return _REPORT[fmt](result, options)
-    except KeyError:
-        raise ValueError(f"unknown output format {fmt!r} (one of: {', '.join(FORMATS)})") from None
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown output format {fmt!r} (one of: {', '.join(FORMATS)})")
+    if isinstance(result, MatrixReport):
+        return _render_matrix(fmt, result, options)
+    return _render_report(fmt, result, options)

@@ -184,3 +184,21 @@ def test_a_large_dump_splits_quickly(tmp_path):
     statements, findings = split_script(text, "dump.sql")
     assert [s.sql.split()[0] for s in statements] == ["CREATE", "COPY", "SELECT"]
     assert findings == []
+
+
+def test_the_lexer_character_classes_equal_their_unicode_definitions():
+    """psql.py writes its classes as ASCII sets (fast to compile); they must match the
+    Unicode-range definitions of Postgres's lexer for every code point."""
+    import re
+
+    from pgfence.sources import psql
+
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    definitions = {
+        psql._IDENT_START: r"[A-Za-z_\x80-\U0010ffff]",
+        psql._IDENT_CHAR: r"[\w\x80-\U0010ffff]",
+        psql._IDENT_CHAR_OR_DOLLAR: r"[\w$\x80-\U0010ffff]",
+        psql._OTHER: r"""[^\s\-/'"$\\;()A-Za-z_\x80-\U0010ffff]""",
+    }
+    for fast, reference in definitions.items():
+        assert re.findall(fast, every) == re.findall(reference, every), reference
