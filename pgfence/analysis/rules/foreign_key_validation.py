@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
-from pglast.enums import AlterTableType, ConstrType
+from pglast.enums import ConstrType
 from pglast.stream import RawStream
 
 from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
-from pgfence.analysis.rules._shared import alter_table
+from pgfence.analysis.rules._shared import added_constraints
 from pgfence.model import Severity
 
 
@@ -53,18 +52,8 @@ class ForeignKeyValidation(Rule):
     )
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
-        found = alter_table(ctx)
-        if found is None:
-            return
-        table, cmds = found
-        for cmd in cmds:
-            con = cmd.def_
-            if (
-                cmd.subtype == AlterTableType.AT_AddConstraint
-                and isinstance(con, ast.Constraint)
-                and con.contype == ConstrType.CONSTR_FOREIGN
-                and not con.skip_validation
-            ):
+        for table, con in added_constraints(ctx, ConstrType.CONSTR_FOREIGN):
+            if not con.skip_validation:
                 referenced = ctx.catalog.rangevar(con.pktable)
                 name = (
                     con.conname
