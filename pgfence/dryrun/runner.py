@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from pglast import ast
@@ -35,7 +36,6 @@ from pgfence.dryrun import queries, replay
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.introspect import load_catalog
 from pgfence.dryrun.probe import SampledObserver, Sessions, TransactionalObserver, execute
-from pgfence.dryrun.seed import SeedRequest
 from pgfence.dryrun.servers.base import Server
 from pgfence.model import (
     Finding,
@@ -48,6 +48,9 @@ from pgfence.model import (
     TxScope,
 )
 from pgfence.verdict import judge
+
+if TYPE_CHECKING:  # seeding is imported only by seeded runs
+    from pgfence.dryrun.seed import SeedRequest
 
 Progress = Callable[[str], None]
 

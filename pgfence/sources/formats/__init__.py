@@ -14,7 +14,7 @@ from types import ModuleType
 
 from pgfence.errors import UsageError
 from pgfence.model import Migration
-from pgfence.sources.formats.base import LoadContext, Target, target_of
+from pgfence.sources.formats.base import JS_SUFFIXES, LoadContext, Target, target_of
 
 __all__ = ["DETECTION_ORDER", "FORMATS", "LoadContext", "Target", "detect", "load"]
 
@@ -36,6 +36,16 @@ MODULES = {
 DETECTION_ORDER = tuple(MODULES)
 FORMATS = ("auto", *sorted(MODULES))
 
+# Formats that only ever detect files with these suffixes: a PATH without any is not
+# theirs, and their modules (the Python and JavaScript readers) are not even imported.
+_ONLY_WITH = {
+    "alembic": (".py",),
+    "django": (".py",),
+    "typeorm": JS_SUFFIXES,
+    "sequelize": JS_SUFFIXES,
+    "knex": JS_SUFFIXES,
+}
+
 
 def module(name: str) -> ModuleType:
     try:
@@ -48,6 +58,9 @@ def module(name: str) -> ModuleType:
 
 def detect(target: Target) -> str:
     for name in DETECTION_ORDER:
+        suffixes = _ONLY_WITH.get(name)
+        if suffixes is not None and not target.with_suffix(*suffixes):
+            continue
         if module(name).detect(target):
             return name
     return "sql"  # pragma: no cover - plain SQL claims everything
