@@ -464,17 +464,42 @@ def _apply_rename(catalog: Catalog, node: ast.RenameStmt) -> None:
         old = catalog.rangevar(node.relation)
         table = catalog.tables.pop(old, None)
         if table is not None:
-            table.name = f"{old.split('.', 1)[0]}.{node.newname}"
-            catalog.tables[table.name] = table
+            table.name = new = f"{old.split('.', 1)[0]}.{node.newname}"
+            catalog.tables[new] = table
             for index_name in table.indexes:
                 if index_name in catalog.indexes:
-                    catalog.indexes[index_name].table = table.name
+                    catalog.indexes[index_name].table = new
+            # Foreign keys and partition links of other tables follow the new name.
+            for other in catalog.tables.values():
+                for con in other.constraints.values():
+                    if con.referenced_table == old:
+                        con.referenced_table = new
+                other.partitions = [new if p == old else p for p in other.partitions]
+                if other.parent == old:
+                    other.parent = new
+                if other.default_partition == old:
+                    other.default_partition = new
     elif node.renameType == ObjectType.OBJECT_COLUMN and node.relation is not None:
         table = catalog.tables.get(catalog.rangevar(node.relation))
         if table is not None and node.subname in table.columns:
-            column = table.columns.pop(node.subname)
-            column.name = str(node.newname)
-            table.columns[column.name] = column
+            old_column, new_column = str(node.subname), str(node.newname)
+            column = table.columns.pop(old_column)
+            column.name = new_column
+            table.columns[new_column] = column
+
+            def follow(columns: tuple[str, ...]) -> tuple[str, ...]:
+                return tuple(new_column if c == old_column else c for c in columns)
+
+            # Constraints, indexes and the partition key name columns: they follow too.
+            for con in table.constraints.values():
+                con.columns = follow(con.columns)
+                if con.proves_not_null == old_column:
+                    con.proves_not_null = new_column
+            for index_name in table.indexes:
+                if index_name in catalog.indexes:
+                    index = catalog.indexes[index_name]
+                    index.columns = follow(index.columns)
+            table.partition_key = follow(table.partition_key)
     elif node.renameType == ObjectType.OBJECT_INDEX and node.relation is not None:
         old = catalog.rangevar(node.relation)
         renamed = catalog.indexes.pop(old, None)

@@ -366,3 +366,30 @@ def test_referenced_relations_walk_deep_expressions_without_recursion():
 
     deep = "SELECT * FROM t WHERE " + " + ".join(["x"] * 3000) + " > (SELECT 1 FROM u)"
     assert referenced_relations(parse_sql(deep)[0].stmt) == {(None, "t"), (None, "u")}
+
+
+def _after(first: str, then: str):
+    """The prediction of `then`, once `first` has changed the schema."""
+    catalog = _catalog()
+    statements, _ = split_script(f"{first}\n{then}", "m.sql")
+    catalog.apply(statements[0].node)
+    return predict(statements[1], catalog, 18)
+
+
+def test_a_renamed_table_keeps_the_foreign_keys_that_reference_it():
+    prediction = _after("ALTER TABLE accounts RENAME TO users;", "DELETE FROM users WHERE id = 1;")
+    assert ("public.orders", RS) in {(lock.relation, lock.mode.pg_name) for lock in prediction.locks}
+
+
+def test_a_renamed_column_keeps_its_foreign_key_and_indexes():
+    prediction = _after(
+        "ALTER TABLE orders RENAME COLUMN account_id TO acc;",
+        "ALTER TABLE orders ALTER COLUMN acc TYPE bigint;",
+    )
+    locked = {lock.relation: lock.mode.pg_name for lock in prediction.locks}
+    assert locked["public.accounts"] == AE  # the foreign key is rebuilt against accounts
+    renamed = _after(
+        "ALTER TABLE accounts RENAME COLUMN email TO mail;",
+        "ALTER TABLE accounts ALTER COLUMN mail TYPE varchar(20);",
+    )
+    assert "public.accounts_email_idx" in {lock.relation for lock in renamed.locks}

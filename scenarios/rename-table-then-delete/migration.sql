@@ -1,0 +1,2 @@
+ALTER TABLE accounts RENAME TO users;
+DELETE FROM users WHERE id > 1990;
