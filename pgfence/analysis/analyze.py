@@ -11,7 +11,14 @@ from pgfence.analysis import ignores, policy
 from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.policy import StatementFacts
 from pgfence.analysis.predict import predict
-from pgfence.analysis.rules import Rule, RuleContext, all_rules
+from pgfence.analysis.rules import (
+    EMPTY,
+    Rule,
+    RuleContext,
+    Statements,
+    StatementWindow,
+    all_rules,
+)
 from pgfence.analysis.settings import RuleSettings
 from pgfence.model import (
     Finding,
@@ -47,8 +54,8 @@ def analyse_statement(
     block: object,
     rules: Sequence[Rule],
     settings: RuleSettings,
-    earlier: tuple[Statement, ...] = (),
-    following: tuple[Statement, ...] = (),
+    earlier: StatementWindow = EMPTY,
+    following: StatementWindow = EMPTY,
 ) -> StatementAnalysis:
     """Predict one statement and run the rules on it; the catalog is not changed."""
     prediction = predict(statement, catalog, version, block=block)
@@ -105,8 +112,9 @@ def analyse(
     reports: list[StatementReport] = []
     statement_facts: list[StatementFacts] = []
     index = 0
-    open_tx: dict[object, list[Statement]] = {}
+    open_tx: dict[object, Statements] = {}
     for migration in migrations:
+        in_file = Statements(migration.statements)
         for position, statement in enumerate(migration.statements):
             block = block_key(statement, index)
             analysis = analyse_statement(
@@ -116,12 +124,12 @@ def analyse(
                 block,
                 rules,
                 settings,
-                tuple(open_tx.get(block, ())),
-                migration.statements[position + 1 :],
+                open_tx.setdefault(block, Statements()).window(),
+                in_file.window(position + 1),
             )
             reports.append(StatementReport(statement, analysis.prediction, analysis.findings))
             statement_facts.append(analysis.facts)
-            open_tx.setdefault(block, []).append(statement)
+            open_tx[block].append(statement)
             if statement.node is not None:
                 catalog.current_block = block
                 catalog.apply(statement.node)

@@ -192,7 +192,7 @@ class Catalog:
         return sorted(
             t.name
             for t in self.tables.values()
-            if t.name != table and table in t.referenced_tables()
+            if t.name != table and any(c.referenced_table == table for c in t.constraints.values())
         )
 
     # ---- following the migration --------------------------------------------------------

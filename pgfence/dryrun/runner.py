@@ -30,7 +30,7 @@ from pgfence.analysis.analyze import analyse_statement, block_key, finish
 from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.policy import StatementFacts
 from pgfence.analysis.predict import runs_in_transaction
-from pgfence.analysis.rules import all_rules
+from pgfence.analysis.rules import Statements, StatementWindow, all_rules
 from pgfence.analysis.settings import RuleSettings
 from pgfence.dryrun import queries, replay
 from pgfence.dryrun.findings import dynamic_findings
@@ -262,8 +262,9 @@ class _Run:
 
     def migration(self, migration: Migration) -> None:
         failed: str | None = None
+        in_file = Statements(migration.statements)
         for position, statement in enumerate(migration.statements):
-            report, facts = self._analyse(statement, migration.statements[position + 1 :])
+            report, facts = self._analyse(statement, in_file.window(position + 1))
             tx = statement.transaction
             if (
                 self.failed_block is not None
@@ -301,10 +302,10 @@ class _Run:
     # ---- one statement ---------------------------------------------------------------------
 
     def _analyse(
-        self, statement: Statement, following: tuple[Statement, ...]
+        self, statement: Statement, following: StatementWindow
     ) -> tuple[StatementReport, StatementFacts]:
         block = block_key(statement, self.index)
-        earlier = tuple(self.reports[i].statement for i in self.open_tx)
+        earlier = Statements(self.reports[i].statement for i in self.open_tx).window()
         analysis = analyse_statement(
             statement,
             self.catalog,

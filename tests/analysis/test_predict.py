@@ -378,7 +378,9 @@ def _after(first: str, then: str):
 
 def test_a_renamed_table_keeps_the_foreign_keys_that_reference_it():
     prediction = _after("ALTER TABLE accounts RENAME TO users;", "DELETE FROM users WHERE id = 1;")
-    assert ("public.orders", RS) in {(lock.relation, lock.mode.pg_name) for lock in prediction.locks}
+    assert ("public.orders", RS) in {
+        (lock.relation, lock.mode.pg_name) for lock in prediction.locks
+    }
 
 
 def test_a_renamed_column_keeps_its_foreign_key_and_indexes():

@@ -22,13 +22,7 @@ def sql(node: object) -> str:
 
 def alter_table(ctx: RuleContext) -> tuple[str, list[ast.AlterTableCmd]] | None:
     """(table, sub-commands) of an ALTER TABLE on a table in use, else None."""
-    node = ctx.statement.node
-    if not isinstance(node, ast.AlterTableStmt) or node.relation is None:
-        return None
-    table = ctx.catalog.rangevar(node.relation)
-    if not ctx.existing(table):
-        return None
-    return table, list(node.cmds or ())
+    return ctx.altered
 
 
 def commands(

@@ -55,8 +55,8 @@ class EnumValueUsedInTransaction(Rule):
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
         added = {
             str(s.node.newVal): s.location.line
-            for s in ctx.earlier_in_transaction
-            if isinstance(s.node, ast.AlterEnumStmt) and s.node.newVal
+            for s in ctx.earlier_in_transaction.of_type(ast.AlterEnumStmt)
+            if s.node.newVal
         }
         if not added or isinstance(ctx.statement.node, ast.AlterEnumStmt):
             return
