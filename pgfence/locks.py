@@ -61,11 +61,6 @@ class LockMode(IntEnum):
         return self.conflicts_with(LockMode.ROW_EXCLUSIVE)
 
     @property
-    def blocks_row_locks(self) -> bool:
-        """Would SELECT … FOR UPDATE / FOR SHARE (ROW SHARE) have to wait?"""
-        return self.conflicts_with(LockMode.ROW_SHARE)
-
-    @property
     def blocks_ddl(self) -> bool:
         """Would even the weakest schema change have to wait?
 

@@ -196,9 +196,6 @@ class Prediction:
     def table_scan(self) -> bool:
         return bool(self.scans)
 
-    def modes_on(self, relation: str) -> frozenset[LockMode]:
-        return frozenset(lock.mode for lock in self.locks if lock.relation == relation)
-
     def _blocks(self, wanted: LockMode) -> bool:
         return any(not lock.blocks_nobody and wanted in conflicts(lock.mode) for lock in self.locks)
 
@@ -277,9 +274,6 @@ class Observation:
     # INVALID indexes a failed concurrent index build left on its table.
     invalid_indexes: tuple[str, ...] = ()
 
-    def modes_on(self, relation: str) -> frozenset[LockMode]:
-        return frozenset(lock.mode for lock in self.locks if lock.relation == relation)
-
     def blocks(self, wanted: LockMode) -> bool:
         held = {lock.mode for lock in self.locks if not lock.new and lock.granted}
         return blocked_by_any(held, wanted)
@@ -344,10 +338,6 @@ class SeedSummary:
     @property
     def rows(self) -> int:
         return sum(t.rows for t in self.tables if t.filled)
-
-    @property
-    def not_filled(self) -> tuple[SeededTable, ...]:
-        return tuple(t for t in self.tables if not t.filled)
 
     @property
     def rows_per_second(self) -> float:

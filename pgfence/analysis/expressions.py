@@ -117,14 +117,6 @@ def volatility(expr: object) -> Volatility:
     return worst
 
 
-def function_names(expr: object) -> list[str]:
-    return [
-        n.funcname[-1].sval.lower()
-        for n in nodes(expr)
-        if isinstance(n, ast.FuncCall) and n.funcname
-    ]
-
-
 def nodes(node: object) -> Iterator[ast.Node]:
     """Every parse-tree node in `node` (a node, or lists of them), itself included."""
     stack = [node]

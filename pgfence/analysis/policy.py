@@ -250,12 +250,12 @@ def _with_timeouts(steps: list[Step]) -> list[Step]:
                 else:
                     session[name] = value
                     local.pop(name, None)
-        if step.is_transaction_control(*_ENDS):
+        if step.is_transaction_control(*TRANSACTION_ENDS):
             local, block = {}, None
     return out
 
 
-_ENDS = (
+TRANSACTION_ENDS = (
     TransactionStmtKind.TRANS_STMT_COMMIT,
     TransactionStmtKind.TRANS_STMT_ROLLBACK,
     TransactionStmtKind.TRANS_STMT_PREPARE,

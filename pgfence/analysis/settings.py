@@ -5,6 +5,7 @@ One value, made by the command line (and the config file), passed down to every 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -33,9 +34,6 @@ class RuleSettings:
         return self.severity.get(check_id, default)
 
     def without(self, check_ids: Iterable[str]) -> RuleSettings:
-        return RuleSettings(
-            self.disabled | frozenset(check_ids),
-            dict(self.severity),
-            self.max_lock_timeout_ms,
-            self.long_lock_ms,
+        return dataclasses.replace(
+            self, disabled=self.disabled | frozenset(check_ids), severity=dict(self.severity)
         )

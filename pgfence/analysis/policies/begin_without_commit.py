@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast.enums import TransactionStmtKind
-
 from pgfence.analysis.checks import register
 from pgfence.analysis.policies import Policy
-from pgfence.analysis.policy import FileRun, Step
+from pgfence.analysis.policy import TRANSACTION_ENDS, FileRun, Step
 from pgfence.analysis.rules import Hit
 from pgfence.model import Severity, TxScope
-
-_ENDS = (
-    TransactionStmtKind.TRANS_STMT_COMMIT,
-    TransactionStmtKind.TRANS_STMT_ROLLBACK,
-    TransactionStmtKind.TRANS_STMT_PREPARE,
-)
 
 
 @register
@@ -62,7 +54,7 @@ class BeginWithoutCommit(Policy):
         for tx in run.transactions:
             if tx.scope is not TxScope.EXPLICIT:
                 continue
-            if any(step.is_transaction_control(*_ENDS) for step in tx.steps):
+            if any(step.is_transaction_control(*TRANSACTION_ENDS) for step in tx.steps):
                 continue
             begin = tx.steps[0]
             yield (

@@ -24,7 +24,6 @@ __all__ = [
     "build_prediction",
     "classifies",
     "classify",
-    "default_index_name",
     "predict",
     "runs_in_transaction",
 ]
@@ -148,6 +147,3 @@ def runs_in_transaction(node: object) -> bool:
         return False
     matches = classify(node, Catalog(), NEWEST) or []
     return all(BY_KEY[m.key][0].transactional for m in matches if m.key in BY_KEY)
-
-
-from pgfence.analysis.predict.ddl import default_index_name  # noqa: E402

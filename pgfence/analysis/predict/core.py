@@ -48,17 +48,6 @@ def classifies(*node_types: type) -> Callable[[Classifier], Classifier]:
     return register
 
 
-def classifies_by_default(*node_types: type) -> Callable[[Classifier], Classifier]:
-    """Like `classifies`, without replacing a classifier already registered."""
-
-    def register(fn: Classifier) -> Classifier:
-        for node_type in node_types:
-            _CLASSIFIERS.setdefault(node_type, fn)
-        return fn
-
-    return register
-
-
 def classify(node: object, catalog: Catalog, version: int = NEWEST) -> list[Match] | None:
     """The lock-table rows `node` matches, or None when we do not know the statement."""
     fn = _CLASSIFIERS.get(type(node))
@@ -146,12 +135,6 @@ def referenced_relations(node: object) -> set[tuple[str | None, str]]:
             if isinstance(value, (ast.Node, list, tuple)):
                 stack.append((value, ctes))
     return found
-
-
-def unknown_table_note(ctx: Context, relation: str, what: str) -> list[str]:
-    if ctx.catalog.table(relation) is None:
-        return [f"{relation} is not in the known schema: {what} (give --schema for certainty)"]
-    return []
 
 
 def index_table(index: str, ctx: Context) -> str:

@@ -14,7 +14,6 @@ from pgfence.analysis.predict.core import (
     Context,
     Match,
     classifies,
-    classifies_by_default,
     classify,
 )
 
@@ -288,7 +287,7 @@ _NO_RELATION_LOCK = (
 )
 
 
-@classifies_by_default(*_NO_RELATION_LOCK)
+@classifies(*_NO_RELATION_LOCK)
 def _no_relation_lock(node: object, ctx: Context) -> list[Match]:
     return [Match("no-relation-lock")]
 

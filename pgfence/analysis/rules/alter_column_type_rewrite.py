@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast.enums import AlterTableType
-from pglast.stream import RawStream
 
 from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
-from pgfence.analysis.rules._shared import commands
+from pgfence.analysis.rules._shared import commands, sql
 from pgfence.model import Severity
 
 
@@ -48,7 +47,7 @@ class AlterColumnTypeRewrite(Rule):
             return
         for table, cmd in commands(ctx, AlterTableType.AT_AlterColumnType):
             old = ctx.catalog.column_type(table, cmd.name)
-            new = RawStream()(cmd.def_.typeName)
+            new = sql(cmd.def_.typeName)
             change = f"from {old} to {new}" if old else f"to {new}"
             yield Hit(
                 f"changing {cmd.name} {change} rewrites {display(table)} and its indexes under "

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
-from pglast.stream import RawStream
 
 from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
-from pgfence.analysis.rules._shared import alter_table
+from pgfence.analysis.rules._shared import alter_table, sql
 from pgfence.model import Severity
 
 
@@ -58,7 +57,7 @@ class CheckConstraintValidation(Rule):
                 and not con.skip_validation
             ):
                 name = con.conname or f"{table.split('.')[-1]}_check"
-                expr = RawStream()(con.raw_expr)
+                expr = sql(con.raw_expr)
                 yield Hit(
                     f"checking every row of {display(table)} holds ACCESS EXCLUSIVE: reads and "
                     "writes wait for the scan",
@@ -84,14 +83,13 @@ def _column_checks(table: str, col: ast.ColumnDef) -> Iterator[Hit]:
         if con.contype != ConstrType.CONSTR_CHECK:
             continue
         name = quote_ident(con.conname or f"{table.split('.')[-1]}_{col.colname}_check")
-        plain = RawStream()(col.typeName) + "".join(" " + RawStream()(o) for o in others)
+        plain = sql(col.typeName) + "".join(" " + sql(o) for o in others)
         yield Hit(
             f"adding {col.colname} with a CHECK checks every row of {t} under ACCESS "
             "EXCLUSIVE: reads and writes wait for the scan",
             recipe=(
                 f"ALTER TABLE {t} ADD COLUMN {c} {plain};",
-                f"ALTER TABLE {t} ADD CONSTRAINT {name} CHECK ({RawStream()(con.raw_expr)}) "
-                "NOT VALID;",
+                f"ALTER TABLE {t} ADD CONSTRAINT {name} CHECK ({sql(con.raw_expr)}) NOT VALID;",
                 "-- in a separate transaction:",
                 f"ALTER TABLE {t} VALIDATE CONSTRAINT {name};",
             ),

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.stream import RawStream
 
 from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
-from pgfence.analysis.rules._shared import partitioned_index_recipe
+from pgfence.analysis.rules._shared import partitioned_index_recipe, sql
 from pgfence.model import RelKind, Severity
 
 
@@ -62,9 +61,7 @@ class CreateIndexBlocksWrites(Rule):
                 recipe=partitioned_index_recipe(ctx, node, table),
             )
             return
-        concurrent = RawStream()(node).replace(
-            "CREATE INDEX", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1
-        )
+        concurrent = sql(node).replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1)
         concurrent = concurrent.replace(
             "CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS", 1
         )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast.enums import ConstrType
-from pglast.stream import RawStream
 
 from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
-from pgfence.analysis.rules._shared import added_constraints
+from pgfence.analysis.rules._shared import added_constraints, sql
 from pgfence.model import Severity
 
 
@@ -59,7 +58,7 @@ class ForeignKeyValidation(Rule):
                     con.conname
                     or f"{table.split('.')[-1]}_{'_'.join(a.sval for a in con.fk_attrs)}_fkey"
                 )
-                definition = RawStream()(con)
+                definition = sql(con)
                 if not con.conname:
                     definition = f"CONSTRAINT {quote_ident(name)} {definition}"
                 yield Hit(

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
-from pglast.stream import RawStream
 
 from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
-from pgfence.analysis.rules._shared import alter_table
+from pgfence.analysis.rules._shared import alter_table, sql
 from pgfence.model import Severity
 
 
@@ -98,7 +97,7 @@ def _column_unique(table: str, col: ast.ColumnDef) -> Iterator[Hit]:
             f"adding {col.colname} {kind} builds a unique index on {t} under ACCESS EXCLUSIVE: "
             "reads and writes wait for the whole build",
             recipe=(
-                f"ALTER TABLE {t} ADD COLUMN {c} {RawStream()(col.typeName)};",
+                f"ALTER TABLE {t} ADD COLUMN {c} {sql(col.typeName)};",
                 "-- outside any transaction block:\n"
                 f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {t} ({c});",
                 f"ALTER TABLE {t} ADD CONSTRAINT {name} {kind} USING INDEX {name};",

@@ -50,8 +50,6 @@ class VacuumFull(Rule):
         names = ", ".join(display(t) for t in tables) or "every table"
         yield Hit(
             f"VACUUM FULL rewrites {names} under ACCESS EXCLUSIVE: reads and writes wait",
-            recipe=tuple(
-                f"-- online, outside the migration:\npg_repack --table={t}" for t in tables
-            )
-            or ("-- online, outside the migration: pg_repack",),
+            recipe=tuple(f"{_REPACK}\npg_repack --table={t}" for t in tables)
+            or (f"{_REPACK} pg_repack",),
         )
