@@ -346,9 +346,6 @@ def _settings(
 ) -> RuleSettings:
     """The config file's rule settings with --disable / --severity / --max-lock-timeout on
     top (an unknown check id is exit 2)."""
-    from pgfence.analysis.checks import all_checks
-
-    known = all_checks()
     disabled = {i.strip() for item in disable or () for i in item.split(",") if i.strip()}
     levels: dict[str, Severity] = {}
     for item in severity or ():
@@ -359,14 +356,12 @@ def _settings(
             levels[check_id.strip()] = Severity.parse(level)
         except ValueError as exc:
             raise UsageError(f"--severity {item!r}: {exc}") from None
-    unknown = sorted((disabled | set(levels)) - set(known))
-    if unknown:
-        raise UsageError(f"no such check: {', '.join(unknown)} (`pgfence rules` lists them)")
-    settings = cfg.rule_settings(disable=disabled, severity=levels)
-    if max_lock_timeout is not None:
-        ceiling = parse_duration(max_lock_timeout, "--max-lock-timeout") * 1000
-        settings = dataclasses.replace(settings, max_lock_timeout_ms=ceiling)
-    return settings
+    ceiling = (
+        None
+        if max_lock_timeout is None
+        else parse_duration(max_lock_timeout, "--max-lock-timeout") * 1000
+    )
+    return cfg.rule_settings(disable=disabled, severity=levels, max_lock_timeout_ms=ceiling)
 
 
 @app.command(

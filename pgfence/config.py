@@ -101,21 +101,34 @@ class Config:
         *,
         disable: Iterable[str] = (),
         severity: Mapping[str, Severity] | None = None,
+        max_lock_timeout_ms: float | None = None,
     ) -> RuleSettings:
-        """The settings the checks run with: the file's, then the command line's on top.
+        """The settings the checks run with: the file's, then the caller's on top.
 
-        `disable` and `severity` are the command line's (--disable, --severity).
+        `disable`, `severity` and `max_lock_timeout_ms` are the command line's (--disable,
+        --severity, --max-lock-timeout) or the API's; an unknown check id is a UsageError.
         """
         from pgfence.analysis.settings import RuleSettings
 
+        disable = frozenset(disable)
+        severity = dict(severity or {})
+        unknown = sorted((disable | set(severity)) - known_checks())
+        if unknown:
+            hints = [difflib.get_close_matches(u, list(known_checks()), n=1) for u in unknown]
+            close = [h[0] for h in hints if h]
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(
+                f"no such check: {', '.join(unknown)}{hint} (`pgfence rules` lists them)"
+            )
         defaults = RuleSettings()
-        # Durations in the file are seconds; the settings hold milliseconds.
+        if max_lock_timeout_ms is None and self.max_lock_timeout is not None:
+            max_lock_timeout_ms = self.max_lock_timeout * 1000  # the file's are seconds
         return RuleSettings(
-            disabled=self.disabled_checks(known_checks()) | frozenset(disable),
-            severity={**self.severity, **(severity or {})},
+            disabled=self.disabled_checks(known_checks()) | disable,
+            severity={**self.severity, **severity},
             max_lock_timeout_ms=defaults.max_lock_timeout_ms
-            if self.max_lock_timeout is None
-            else self.max_lock_timeout * 1000,
+            if max_lock_timeout_ms is None
+            else max_lock_timeout_ms,
             long_lock_ms=defaults.long_lock_ms if self.long_lock is None else self.long_lock * 1000,
         )
 

@@ -69,6 +69,13 @@ def test_bad_input_raises_the_pgfence_errors(tmp_path):
         analyze(tmp_path, pg=12)
 
 
+def test_an_unknown_check_id_is_a_usage_error_as_on_the_command_line(migrations):
+    with pytest.raises(UsageError, match="no such check: create-index-block-writes; did you"):
+        analyze(migrations, disable=["create-index-block-writes"])
+    with pytest.raises(UsageError, match="no such check: nope"):
+        analyze(migrations, severity={"nope": "low"})
+
+
 @pytest.mark.postgres
 def test_dryrun_returns_the_observed_report(migrations, tmp_path):
     report = dryrun(migrations, schema=tmp_path / "schema.sql")
