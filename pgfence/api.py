@@ -118,14 +118,15 @@ def dryrun(
     if sizing.wanted and dsn:
         raise UsageError("seeding needs a server pgfence starts: not dsn")
     sizing.check()
-    if schema is None and not (schema_from or dsn or replay_before) and cfg.schema:
-        schema = cfg.schema
+    schema_file = starting_schema(
+        cfg, None if schema is None else str(schema), schema_from, dsn, replay_before
+    )
     migrations = _migrations(paths, cfg, migration_format, max_file_size_mb)
     max_bytes = max_file_size_mb * 1024 * 1024
     options = DryRunOptions(
         statement_timeout_s=_seconds(statement_timeout, cfg.statement_timeout, 60.0),
         lock_timeout_s=_seconds(lock_timeout, cfg.lock_timeout, 2.0),
-        schema_file=str(schema) if schema is not None else None,
+        schema_file=schema_file,
         schema_from=schema_from,
         replay_before=earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else [],
         isolate=isolate,
@@ -144,6 +145,32 @@ def dryrun(
     )
     with choose(choice, progress) as server:
         return cfg.apply_overrides(dry_run(server, migrations, options, progress=progress))
+
+
+def starting_schema(
+    cfg: Config,
+    schema: str | None,
+    schema_from: str | None,
+    dsn: str | None,
+    replay_before: bool,
+) -> str | None:
+    """The schema file a dry-run starts from (the option's, else the configuration's),
+    after checking the starting options fit together; a bad file fails here, before any
+    server starts. Shared by `pgfence dryrun` and `dryrun()`."""
+    if schema is None and not (schema_from or dsn or replay_before):
+        schema = cfg.schema
+    if schema and schema_from:
+        raise UsageError("--schema and --schema-from are alternatives: give one")
+    if dsn and (schema or schema_from or replay_before):
+        raise UsageError(
+            "--dsn dry-runs against that server's own schema: --schema, "
+            "--schema-from and --replay-before do not apply"
+        )
+    if schema is not None:
+        from pgfence.sources.files import read_text
+
+        read_text(schema, max_bytes=None)
+    return schema
 
 
 def _config(config: str | Path | Config | None) -> Config:

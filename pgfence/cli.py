@@ -666,22 +666,9 @@ def dryrun(
         from pgfence.sources import earlier_migrations
 
         settings = _settings(cfg, disable, severity, max_lock_timeout)
-        start_schema = schema
-        if start_schema is None and not (schema_from or dsn or replay_before):
-            start_schema = cfg.schema
-        if start_schema and schema_from:
-            raise UsageError("--schema and --schema-from are alternatives: give one")
-        if dsn and (start_schema or schema_from or replay_before):
-            raise UsageError(
-                "--dsn dry-runs against that server's own schema: --schema, "
-                "--schema-from and --replay-before do not apply"
-            )
-        if start_schema is not None:
-            from pgfence.sources.files import read_text
+        from pgfence.api import starting_schema
 
-            read_text(
-                start_schema, max_bytes=None
-            )  # a bad schema file fails before any server starts
+        start_schema = starting_schema(cfg, schema, schema_from, dsn, replay_before)
         max_bytes = max_file_size * 1024 * 1024
         migrations = _migrations(paths, cfg, max_file_size, migration_format, changed_since)
         before = earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else []

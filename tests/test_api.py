@@ -76,6 +76,15 @@ def test_an_unknown_check_id_is_a_usage_error_as_on_the_command_line(migrations)
         analyze(migrations, severity={"nope": "low"})
 
 
+def test_dryrun_checks_its_starting_options_as_the_command_line_does(migrations, tmp_path):
+    with pytest.raises(UsageError, match="alternatives"):
+        dryrun(migrations, schema=tmp_path / "schema.sql", schema_from="host=/nowhere")
+    with pytest.raises(UsageError, match="own schema"):
+        dryrun(migrations, schema=tmp_path / "schema.sql", dsn="host=/nowhere")
+    with pytest.raises(BadInput, match="no such file"):
+        dryrun(migrations, schema=tmp_path / "missing.sql")
+
+
 @pytest.mark.postgres
 def test_dryrun_returns_the_observed_report(migrations, tmp_path):
     report = dryrun(migrations, schema=tmp_path / "schema.sql")
