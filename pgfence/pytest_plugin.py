@@ -17,8 +17,9 @@ took a lock stronger than predicted (under-predicted). `pgfence.dryrun()` and
 `pgfence.analyze()` return the Report without judging it.
 
 The project's configuration ([tool.pgfence] or pgfence.toml, found from pytest's rootdir)
-applies. One Postgres server is started for the whole test session, on first use, and
-stopped at its end; each dry-run runs in a database of its own.
+applies. One Postgres server per version (and backend) asked for is started for the whole
+test session, on first use, and stopped at its end; each dry-run runs in a database of its
+own.
 """
 
 from __future__ import annotations
@@ -45,34 +46,30 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class _ServerPool:
-    """The session's server, started the first time a test dry-runs."""
+    """The session's servers, one per (pg, backend) asked for, started on first use."""
 
     def __init__(self, cfg: Config) -> None:
         self._cfg = cfg
-        self._server: Server | None = None
+        self._servers: dict[tuple[int | None, str | None], Server] = {}
         self._databases = itertools.count(1)
 
     def get(self, pg: int | None, backend: str | None) -> Server:
-        if self._server is None:
+        key = (pg if pg is not None else self._cfg.pg, backend or self._cfg.backend)
+        if key not in self._servers:
             from pgfence.dryrun.servers import ServerChoice, choose
 
-            server = choose(
-                ServerChoice(
-                    backend=backend or self._cfg.backend,
-                    pg=pg if pg is not None else self._cfg.pg,
-                )
-            )
+            server = choose(ServerChoice(backend=key[1], pg=key[0]))
             server.start()
-            self._server = server
-        return self._server
+            self._servers[key] = server
+        return self._servers[key]
 
     def database(self) -> str:
         return f"pgfence_pytest_{next(self._databases)}"
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        while self._servers:
+            _, server = self._servers.popitem()
+            server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -109,10 +106,14 @@ class PgfenceFixture:
         return merged
 
     def analyze(self, *paths: str, **options: Any) -> Report:
-        """The static prediction (no server)."""
+        """The static prediction (no server); dry-run-only options of the marker are left out."""
+        import inspect
+
         from pgfence.api import analyze
 
-        return analyze(**self._arguments(paths, options))
+        accepted = inspect.signature(analyze).parameters
+        arguments = self._arguments(paths, options)
+        return analyze(**{k: v for k, v in arguments.items() if k in accepted})
 
     def dryrun(self, *paths: str, **options: Any) -> Report:
         """A dry-run on the session's server, in a fresh database."""
@@ -146,16 +147,9 @@ def pgfence(
 
 def failure_message(report: Report) -> str:
     from pgfence.reporting.common import fails, results, status
+    from pgfence.reporting.table import finding_text
 
     _, why = status(report)
     lines = [f"pgfence {report.command}: {why}"]
-    for result in results(report):
-        finding = result.finding
-        if not fails(finding, report):
-            continue
-        lines.append(f"  {finding.location}  {finding.severity}  {finding.rule}")
-        lines.append(f"      {finding.message}")
-        if finding.recipe:
-            lines.append("      safe rewrite:")
-            lines.extend("        " + line for step in finding.recipe for line in step.splitlines())
+    lines.extend(finding_text(r.finding) for r in results(report) if fails(r.finding, report))
     return "\n".join(lines)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import MAJORS
+
 pytestmark = pytest.mark.postgres
 
 SCHEMA = """
@@ -69,18 +71,32 @@ def test_a_risky_migration_fails_the_users_test_with_the_finding_and_its_recipe(
 
 
 def test_a_safe_migration_passes(tmp_path):
-    tests = """
+    other = min(MAJORS)  # another major than the default 18, when the machine has one
+    tests = f"""
+    import pytest
+
     def test_migrations_are_safe(pgfence):
         report = pgfence.check()
         assert [s.verdict.kind.value for s in report.statements] == ["confirmed"]
 
-    def test_a_second_dry_run_shares_the_server(pgfence):
-        assert pgfence.check().server is not None
+    def test_a_second_dry_run_shares_the_server(pgfence, pgfence_server):
+        first = pgfence.check().server
+        assert pgfence.check().server == first
+        assert len(pgfence_server._servers) == 1
+
+    @pytest.mark.pgfence(pg={other})
+    def test_another_version_gets_its_own_server(pgfence, pgfence_server):
+        assert pgfence.check().server.major == {other}
+        assert len(pgfence_server._servers) == {1 if other == 18 else 2}
+
+    @pytest.mark.pgfence(backend="embedded", statement_timeout="10s")
+    def test_analyze_leaves_out_dry_run_options(pgfence):
+        assert pgfence.check(dynamic=False).server is None
     """
     root = project(tmp_path, "ALTER TABLE accounts ADD COLUMN note text;\n", tests)
     done = pytest_in(root)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 passed" in done.stdout
+    assert "4 passed" in done.stdout
 
 
 def test_the_project_configuration_applies(tmp_path):

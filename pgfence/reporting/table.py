@@ -40,7 +40,7 @@ def render(report: Report, *, width: int | None = None, color: bool = False) -> 
     findings = sorted(report.all_findings(), key=lambda f: (f.location, -f.severity))
     if findings:
         parts.append("\nFindings")
-        parts.extend(_finding(f, width) for f in findings)
+        parts.extend(finding_text(f, width) for f in findings)
     parts.append("\n" + _summary_line(report))
     text = "\n".join(parts) + "\n"
     return _colorize(text) if color else text
@@ -217,9 +217,16 @@ def _observed_cells(s: StatementReport) -> tuple[str, str, str]:
     return observed, blocks, duration
 
 
-def _finding(f: Finding, width: int) -> str:
+def finding_text(f: Finding, width: int | None = None) -> str:
+    """A finding with its place, message and safe rewrite; the message wrapped to `width`."""
     head = f"  {f.location}  {f.severity}  {f.rule}"
-    body = textwrap.fill(f.message, width - 6, initial_indent="      ", subsequent_indent="      ")
+    body = (
+        "      " + f.message
+        if width is None
+        else textwrap.fill(
+            f.message, width - 6, initial_indent="      ", subsequent_indent="      "
+        )
+    )
     out = [head, body]
     if f.recipe:
         out.append("      safe rewrite:")
