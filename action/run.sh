@@ -27,11 +27,14 @@ if [ -n "$changed" ] && [ "$changed" != "none" ]; then
     args+=(--changed-since "$changed")
 fi
 
-# Word-splitting is wanted here: several paths, several extra options.
+# Word-splitting is wanted here: several paths, several extra options. Globbing is not:
+# pgfence expands `db/**/*.sql` itself (bash would stop at one level without globstar).
+set -f
 # shellcheck disable=SC2206
 extra=(${INPUT_ARGS:-})
 # shellcheck disable=SC2206
 paths=(${INPUT_PATHS:-})
+set +f
 
 set -x
 pgfence "$command" "${args[@]}" "${extra[@]}" "${paths[@]}"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pgfence.model import PreflightReport
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
 
 app = typer.Typer(
     name="pgfence",
@@ -150,8 +151,7 @@ def _emit(result: Report | MatrixReport, fmt: str, outputs: list[tuple[str, str]
         width=shutil.get_terminal_size((100, 24)).columns,
         pretty=tty,
     )
-    sys.stdout.write(render(fmt, result, options))
-    sys.stdout.flush()
+    _out(render(fmt, result, options))
 
 
 def _outputs(values: list[str] | None) -> list[tuple[str, str]]:
@@ -796,7 +796,7 @@ def stats_command(
 
     recorded = _run(action)
     if output is None:
-        sys.stdout.write(stats.to_json(recorded))
+        _out(stats.to_json(recorded))
     else:
         _run(lambda: stats.save(recorded, output))
         known = sum(1 for t in recorded.tables if t.rows is not None)
@@ -924,7 +924,7 @@ def rules(
     from pgfence.reporting import catalogue
 
     checks = all_checks()
-    sys.stdout.write(catalogue.markdown(checks) if markdown else catalogue.table(checks))
+    _out(catalogue.markdown(checks) if markdown else catalogue.table(checks))
 
 
 @app.command(epilog="Example:\n\n\b\n  pgfence explain add-column-rewrite\n")
@@ -946,7 +946,7 @@ def explain(
             raise UsageError(f"no check named {check_id!r}{hint} (`pgfence rules` lists them)")
         return catalogue.explain(checks[check_id])
 
-    sys.stdout.write(_run(action))
+    _out(_run(action))
 
 
 @app.command(
@@ -1047,13 +1047,12 @@ def preflight(
     from pgfence.reporting import preflight as preflight_report
 
     if fmt is PreflightFormat.json:
-        sys.stdout.write(preflight_report.render_json(report, pretty=sys.stdout.isatty()))
+        _out(preflight_report.render_json(report, pretty=sys.stdout.isatty()))
     else:
         import shutil
 
         width = shutil.get_terminal_size((100, 24)).columns
-        sys.stdout.write(preflight_report.render_table(report, width=width))
-    sys.stdout.flush()
+        _out(preflight_report.render_table(report, width=width))
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
 
 
@@ -1063,10 +1062,6 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("pgfence: interrupted\n")
         sys.exit(130)
-    except BrokenPipeError:
-        # The reader went away (`pgfence … | head`): stop quietly, as other tools do.
-        _silence_stdout()
-        sys.exit(EXIT_BAD_INPUT)
     except OSError as exc:
         if _State.debug or exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
             raise
@@ -1082,6 +1077,18 @@ def main() -> None:
             "(a bug in pgfence: rerun with --debug and report it)\n"
         )
         sys.exit(EXIT_BAD_INPUT)
+
+
+def _out(text: str) -> None:
+    """Write to stdout. A reader that went away (`pgfence … | head`) ends the run quietly
+    with the status of a process SIGPIPE ends: it is neither findings nor bad input (click
+    alone would exit 1)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(EXIT_CLOSED_PIPE) from None
 
 
 def _silence_stdout() -> None:

@@ -157,3 +157,31 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_2():
     assert result.stderr.splitlines() == [
         "pgfence: error: cannot write the output: No space left on device"
     ]
+
+
+def test_a_reader_that_went_away_ends_the_run_with_status_141(tmp_path, monkeypatch):
+    """Here the kernel does not report EPIPE to a writer, so the closed pipe is simulated."""
+    import typer
+
+    from pgfence import cli
+
+    class ClosedPipe:
+        def __init__(self, fileno: int) -> None:
+            self._fileno = fileno
+
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self) -> int:
+            return self._fileno
+
+    with open(tmp_path / "stdout", "w") as sink:
+        fd = os.dup(sink.fileno())
+        monkeypatch.setattr(sys, "stdout", ClosedPipe(fd))
+        with pytest.raises(typer.Exit) as ended:
+            cli._out("report")
+        os.close(fd)
+    assert ended.value.exit_code == 141

@@ -114,6 +114,17 @@ def test_the_action_script_annotates_writes_reports_and_records_the_exit_code(tm
     assert "pgfence analyze --format github" in done.stderr  # the command, in the log
 
 
+def test_the_action_script_leaves_globs_to_pgfence(tmp_path, repo):
+    """bash without globstar would read `**` as `*` and miss db/migrations/2024/…."""
+    nested = repo / "db" / "migrations" / "2024"
+    nested.mkdir()
+    (nested / "0002_drop.sql").write_text("ALTER TABLE accounts DROP COLUMN email;\n")
+    done = run_action_script(tmp_path, repo, paths="db/**/*.sql", fail_on="critical")
+    assert done.returncode == 0, done.stderr
+    assert "file=db/migrations/2024/0002_drop.sql" in done.stdout
+    assert "file=db/migrations/0001_index.sql" in done.stdout
+
+
 def test_the_action_script_fails_itself_on_bad_input(tmp_path, repo):
     done = run_action_script(tmp_path, repo, paths="db/nothing-here")
     assert done.returncode == 2
