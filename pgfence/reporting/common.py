@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pgfence.model import Finding, Report, Severity, StatementReport, VerdictKind
+from pgfence.dryrun.findings import UnderPredictedLock
+from pgfence.model import Finding, Report, StatementReport, VerdictKind
 
-# The id an under-predicted lock is reported under (a dry-run check on the rules branch).
-UNDER_PREDICTED = "under-predicted-lock"
+# The id an under-predicted lock is reported under: the dry-run check of that name.
+UNDER_PREDICTED = UnderPredictedLock.id
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def under_predicted_finding(s: StatementReport) -> Finding:
     reasons = "; ".join(s.verdict.reasons) if s.verdict else ""
     return Finding(
         UNDER_PREDICTED,
-        Severity.CRITICAL,
+        UnderPredictedLock.severity,
         f"the server took more than pgfence predicted: {reasons or 'a stronger lock'}",
         s.statement.location,
         dynamic=True,
