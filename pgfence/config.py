@@ -19,7 +19,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,10 +80,14 @@ class Config:
     def select(self, migrations: Iterable[Migration]) -> list[Migration]:
         return [m for m in migrations if self.selects(m.path)]
 
+    @cached_property
+    def _resolved_root(self) -> Path:
+        return self.root.resolve()
+
     def relative(self, path: str) -> str:
         absolute = Path(os.path.abspath(path))
         try:
-            return absolute.relative_to(self.root.resolve()).as_posix()
+            return absolute.relative_to(self._resolved_root).as_posix()
         except ValueError:
             return absolute.as_posix()
 
@@ -164,15 +168,18 @@ class Config:
 # ---- finding and reading the file -------------------------------------------------------
 
 
-def find(start: Path) -> Path | None:
-    """The closest pgfence.toml, or pyproject.toml with [tool.pgfence], from `start` up."""
+def find(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The closest pgfence.toml, or pyproject.toml with [tool.pgfence], from `start` up,
+    with its contents (read once)."""
     for directory in (start, *start.parents):
         candidate = directory / "pgfence.toml"
         if candidate.is_file():
-            return candidate
+            return candidate, _read_toml(candidate)
         pyproject = directory / "pyproject.toml"
-        if pyproject.is_file() and "pgfence" in _read_toml(pyproject).get("tool", {}):
-            return pyproject
+        if pyproject.is_file():
+            data = _read_toml(pyproject)
+            if "pgfence" in data.get("tool", {}):
+                return pyproject, data
     return None
 
 
@@ -191,7 +198,7 @@ def load(explicit: str | None = None, *, start: Path | None = None) -> Config:
         found = find((start or Path.cwd()).resolve())
         if found is None:
             return Config(root=(start or Path.cwd()))
-        path, data = found, _read_toml(found)
+        path, data = found
     if path.name == "pyproject.toml" or "tool" in data:
         return parse(data["tool"]["pgfence"], file=str(path), prefix="tool.pgfence")
     return parse(data, file=str(path), prefix="")
