@@ -56,36 +56,28 @@ def postgres_processes_of(directories: set[str]) -> list[str]:
     ]
 
 
-def test_dryrun_json_has_server_observation_and_verdict():
+def test_dryrun_prints_the_table_and_writes_json_from_one_run(tmp_path):
+    out = tmp_path / "report.json"
     result = run(
         "dryrun",
-        "--format",
-        "json",
         "--schema",
         str(REPO / "scenarios/demo/schema.sql"),
+        "--output",
+        f"json={out}",
         str(REPO / "scenarios/demo/migration.sql"),
     )
     assert result.returncode == 1, result.stderr  # the demo migration is risky
-    data = json.loads(result.stdout)
+    assert "pgfence dryrun · PostgreSQL 18" in result.stdout
+    assert "observed locks" in result.stdout and "confirmed" in result.stdout
+    data = json.loads(out.read_text())
     assert data["command"] == "dryrun"
-    assert data["server"]["backend"] == "embedded" and data["server"]["major"] >= 14
+    assert data["server"]["backend"] == "embedded" and data["server"]["major"] == 18
     first = data["statements"][0]
     assert first["observed"]["rewritten"]
     taken = {(lock["relation"], lock["mode"]) for lock in first["observed"]["locks"]}
     assert ("public.accounts", "AccessExclusiveLock") in taken
     assert first["verdict"]["kind"] == "confirmed"
     assert data["summary"]["verdicts"] == {"confirmed": 4}
-
-
-def test_dryrun_table_shows_observed_locks_and_verdicts():
-    result = run(
-        "dryrun",
-        "--schema",
-        str(REPO / "scenarios/demo/schema.sql"),
-        str(REPO / "scenarios/demo/migration.sql"),
-    )
-    assert "PostgreSQL 18" in result.stdout or "PostgreSQL 1" in result.stdout
-    assert "observed locks" in result.stdout and "confirmed" in result.stdout
 
 
 def test_a_missing_schema_file_fails_before_any_server_starts(tmp_path, private_runtime):
