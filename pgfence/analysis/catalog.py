@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType, VariableSetKind
+from pglast.stream import RawStream
 
+from pgfence.analysis.expressions import column_names
 from pgfence.analysis.types import TypeRef
 from pgfence.model import RelKind
 
@@ -38,6 +40,15 @@ class Index:
     primary: bool = False
     new: bool = False  # created by the migration under analysis
     created_block: object = None  # the transaction that created it (see Catalog.created_in)
+    # Columns its expressions or WHERE predicate use, besides the key `columns`.
+    other_columns: tuple[str, ...] = ()
+    # It has expressions or a predicate: ALTER COLUMN TYPE always rebuilds it (Postgres's
+    # CheckIndexCompatible does not compare them).
+    partial_or_expression: bool = False
+    definition: str = ""  # CREATE INDEX …, when known (for recipes that build it again)
+
+    def uses(self, column: str) -> bool:
+        return column in self.columns or column in self.other_columns
 
 
 @dataclass
@@ -385,7 +396,24 @@ def _apply_index(catalog: Catalog, node: ast.IndexStmt) -> None:
         name = f"{schema}.{short}_{'_'.join(columns) or 'expr'}_idx"
     if name in catalog.indexes and node.if_not_exists:
         return
-    catalog.add_index(Index(name, table, columns, bool(node.unique), bool(node.primary), new=True))
+    expressions = [
+        p.expr for p in node.indexParams or () if isinstance(p, ast.IndexElem) and p.expr
+    ]
+    used = [*expressions, node.whereClause] if node.whereClause is not None else expressions
+    other = tuple(dict.fromkeys(column_names(used)))
+    catalog.add_index(
+        Index(
+            name,
+            table,
+            columns,
+            bool(node.unique),
+            bool(node.primary),
+            new=True,
+            other_columns=tuple(c for c in other if c not in columns),
+            partial_or_expression=bool(expressions) or node.whereClause is not None,
+            definition=str(RawStream()(node)),
+        )
+    )
 
 
 def _apply_alter(catalog: Catalog, node: ast.AlterTableStmt) -> None:

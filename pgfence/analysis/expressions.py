@@ -132,6 +132,17 @@ def nodes(node: object) -> Iterator[ast.Node]:
                     stack.append(value)
 
 
+def column_names(node: object) -> list[str]:
+    """The column names `node` refers to (the last part of each column reference)."""
+    out = []
+    for found in nodes(node):
+        if isinstance(found, ast.ColumnRef) and found.fields:
+            last = found.fields[-1]
+            if isinstance(last, ast.String):
+                out.append(str(last.sval))
+    return out
+
+
 def function_calls(node: object) -> list[tuple[str, list[object]]]:
     """(name, constant arguments) of every function call in `node`.
 

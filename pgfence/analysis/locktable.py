@@ -59,6 +59,7 @@ ROLES = (
     "sequence",
     "toast-index",
     "partition-indexes",
+    "rebuilt-index",
 )
 
 
@@ -132,6 +133,13 @@ ROWS: tuple[LockRow, ...] = (
          (T, AE), (TP, AE), ("index", AE), ("referenced", AE), ("referencing", AE),
          note="varchar(n) -> varchar(m>n), varchar -> text, numeric(p,s) -> numeric(p'>p,s): "
               "catalog only, but the ACCESS EXCLUSIVE lock is still taken."),
+    _row("alter-table.alter-column-type.rebuilds-index",
+         "ALTER COLUMN … TYPE (binary-coercible) with a partial or expression index on it",
+         (T, AE), (TP, AE), ("index", AE), ("rebuilt-index", AE), ("referenced", AE),
+         ("referencing", AE), rewrite=("rebuilt-index",), scan=(T,),
+         note="The table is not rewritten, but Postgres rebuilds every partial or expression "
+              "index on the column (it does not compare predicates or expressions), reading "
+              "the whole table under ACCESS EXCLUSIVE."),
     _row("alter-table.set-default", "ALTER COLUMN … SET DEFAULT / DROP DEFAULT", (T, AE), (TP, AE)),
     _row("alter-table.set-not-null", "ALTER COLUMN … SET NOT NULL",
          (T, AE), (TP, AE), scan=(T, TP), note="Scans the whole table under ACCESS EXCLUSIVE."),

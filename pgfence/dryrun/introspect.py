@@ -38,8 +38,29 @@ def load_catalog(conn: psycopg.Connection) -> Catalog:
             schema = None if type_schema == "pg_catalog" else type_schema
             type_ref = TypeRef.of(typname, decode_typmod(typname, typmod), is_array, schema)
             catalog.tables[table].columns[column] = Column(column, type_ref, not_null)
-    for index, table, columns, unique, primary in conn.execute(queries.CATALOG_INDEXES):
-        catalog.add_index(Index(index, table, tuple(columns), unique, primary))
+    for (
+        index,
+        table,
+        columns,
+        unique,
+        primary,
+        used,
+        partial_or_expression,
+        definition,
+    ) in conn.execute(queries.CATALOG_INDEXES):
+        other = tuple(c for c in used if c not in columns)
+        catalog.add_index(
+            Index(
+                index,
+                table,
+                tuple(columns),
+                unique,
+                primary,
+                other_columns=other,
+                partial_or_expression=partial_or_expression,
+                definition=definition,
+            )
+        )
     for table, name, kind, columns, validated, check, referenced in conn.execute(
         queries.CATALOG_CONSTRAINTS
     ):

@@ -338,7 +338,7 @@ class TransactionalObserver:
         raw, committed = backend_locks_with_files(probe, self.sessions.migration_pid)
         oids = {lock.oid for lock in raw}
         now = relation_files(migration, oids)
-        baseline = {**committed, **{oid: f for oid, f in self.seen.items() if oid in oids}}
+        baseline = self._baseline(committed, now, oids)
         locks = observed_locks(raw, now, committed, self.held)
         self.held |= {(lock.relation, lock.mode) for lock in locks}
         self.seen.update(now)
@@ -354,6 +354,29 @@ class TransactionalObserver:
             ),
             execution,
         )
+
+    def _baseline(
+        self, committed: dict[int, RelationFile], now: dict[int, RelationFile], oids: set[int]
+    ) -> dict[int, RelationFile]:
+        """The files each locked relation had before this statement.
+
+        The probe sees the files of before the transaction; an earlier statement of it may
+        have changed them, as the migration session saw. A relation that an earlier
+        statement replaced under a new OID (an index rebuilt by ALTER COLUMN TYPE) is still
+        locked under its old OID: its successor, as seen then, is the baseline, not the
+        file of before the transaction, or it would count as rewritten again and again.
+        """
+        # Successors: relations seen earlier in the transaction that still exist now.
+        successors = {f.name: f for oid, f in self.seen.items() if oid in now}
+        baseline = {}
+        for oid, file in committed.items():
+            if oid not in now and file.name in successors:
+                baseline[oid] = successors[file.name]
+            else:
+                baseline[oid] = self.seen.get(oid, file)
+        # Relations the transaction created (the probe cannot see them yet), as last seen.
+        baseline.update({o: f for o, f in self.seen.items() if o in oids and o not in baseline})
+        return baseline
 
     def end_transaction(self) -> None:
         self.held.clear()

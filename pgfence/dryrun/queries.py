@@ -106,7 +106,14 @@ SELECT n.nspname || '.' || i.relname, tn.nspname || '.' || t.relname,
        ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(attnum, ord)
              JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
              ORDER BY k.ord)::text[],
-       x.indisunique, x.indisprimary
+       x.indisunique, x.indisprimary,
+       -- every column it depends on: key columns, and those its expressions or WHERE use
+       ARRAY(SELECT a.attname FROM pg_depend d
+             JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+             WHERE d.classid = 'pg_class'::regclass AND d.objid = x.indexrelid
+               AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0)::text[],
+       x.indexprs IS NOT NULL OR x.indpred IS NOT NULL,
+       pg_get_indexdef(x.indexrelid)
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_namespace n ON n.oid = i.relnamespace

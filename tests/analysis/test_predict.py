@@ -26,6 +26,9 @@ CREATE MATERIALIZED VIEW totals AS SELECT account_id, count(*) FROM orders GROUP
 CREATE VIEW active AS SELECT * FROM accounts;
 CREATE SEQUENCE counter;
 CREATE TABLE things_with_ids (id bigserial PRIMARY KEY, name text);
+CREATE TABLE notes (id int, body varchar(20), title varchar(20));
+CREATE INDEX notes_body_idx ON notes (body) WHERE id > 0;
+CREATE INDEX notes_title_idx ON notes (lower(title));
 """
 
 AE, SRE, S, SUE, RE, RS, AS, E = (
@@ -69,6 +72,8 @@ CASES = [
     ("alter-table.alter-column-type.no-rewrite", "ALTER TABLE accounts ALTER COLUMN email TYPE varchar(100)", None, {ACC: AE, EMAIL_IDX: AE}, False, False),
     ("alter-table.alter-column-type.no-rewrite", "ALTER TABLE accounts ALTER COLUMN email TYPE text", None, {ACC: AE, EMAIL_IDX: AE}, False, False),
     ("alter-table.alter-column-type.no-rewrite", "ALTER TABLE accounts ALTER COLUMN total TYPE numeric(12,2)", None, {ACC: AE}, False, False),
+    ("alter-table.alter-column-type.rebuilds-index", "ALTER TABLE notes ALTER COLUMN body TYPE varchar(40)", None, {"public.notes": AE, "public.notes_body_idx": AE}, True, True),
+    ("alter-table.alter-column-type.rebuilds-index", "ALTER TABLE notes ALTER COLUMN title TYPE text", None, {"public.notes": AE, "public.notes_title_idx": AE}, True, True),
     ("alter-table.alter-column-type.no-rewrite", "ALTER TABLE accounts ALTER COLUMN email TYPE varchar(100) USING email::varchar(100)", None, {ACC: AE, EMAIL_IDX: AE}, False, False),
     ("alter-table.set-default", "ALTER TABLE accounts ALTER COLUMN n SET DEFAULT 1", None, {ACC: AE}, False, False),
     ("alter-table.set-default", "ALTER TABLE accounts ALTER COLUMN n DROP DEFAULT", None, {ACC: AE}, False, False),

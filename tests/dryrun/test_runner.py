@@ -346,3 +346,28 @@ def test_schema_from_an_unreachable_server_is_a_server_error_without_the_passwor
             ),
         )
     assert "sekrit" not in str(info.value) and "cannot connect" in str(info.value)
+
+
+def test_an_index_rebuilt_earlier_in_the_transaction_is_not_rewritten_again(
+    pg, tmp_path, database_name
+):
+    """ALTER COLUMN TYPE rebuilds a partial index under a new OID; later statements of the
+    same transaction still hold the old OID's lock, and must not count it as rewritten."""
+    schema = (
+        "CREATE TABLE notes (id bigint PRIMARY KEY, body varchar(20), n int);\n"
+        "CREATE INDEX notes_body_idx ON notes (body) WHERE n > 0;\n"
+        "INSERT INTO notes SELECT g, 'b' || g, g FROM generate_series(1, 200) g;\n"
+    )
+    report = run(
+        pg,
+        tmp_path,
+        "BEGIN;\nALTER TABLE notes ALTER COLUMN body TYPE text;\n"
+        "UPDATE notes SET n = n + 1 WHERE id = 1;\nCOMMIT;\n",
+        database_name,
+        schema=schema,
+    )
+    alter, update = report.statements[1], report.statements[2]
+    assert alter.prediction.rewrites == ("public.notes_body_idx",)  # rebuilt, not the table
+    assert alter.observation.rewritten == ("public.notes_body_idx",)
+    assert update.observation.rewritten == ()
+    assert [s.verdict.kind for s in (alter, update)] == [VerdictKind.CONFIRMED] * 2

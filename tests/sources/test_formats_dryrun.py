@@ -105,6 +105,10 @@ def test_cli_dryrun_reads_an_alembic_folder(tmp_path):
         text=True,
         timeout=300,
     )
-    assert result.returncode in (0, 1), result.stderr
+    # Every statement ran and the server confirmed each prediction (the partial index the
+    # type change rebuilds included); no finding is high enough to fail the run.
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
     data = json.loads(result.stdout)
     assert len(data["statements"]) == 15
+    assert all(s["observed"]["ran"] and not s["observed"].get("error") for s in data["statements"])
+    assert data["summary"]["verdicts"] == {"confirmed": 15}

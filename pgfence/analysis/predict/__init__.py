@@ -90,6 +90,7 @@ def _lock(
     if kind is RelKind.UNKNOWN:
         kind = {
             "index": RelKind.INDEX,
+            "rebuilt-index": RelKind.INDEX,
             "target-indexes": RelKind.INDEX,
             "toast-index": RelKind.INDEX,
             "sequence": RelKind.SEQUENCE,

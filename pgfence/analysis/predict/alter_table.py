@@ -331,11 +331,17 @@ def _alter_column_type(cmd: ast.AlterTableCmd, relation: str, recurse: bool, ctx
     rewrites = rewrites_on_type_change(
         old_type, new_type, has_using=has_using, utc_session=ctx.catalog.utc_session
     )
-    key = "alter-table.alter-column-type" + (".no-rewrite" if rewrites is False else "")
+    indexes = _indexes_on(ctx, relation, cmd.name)
+    rebuilt = [i for i in indexes if ctx.catalog.indexes[i].partial_or_expression]
+    key = "alter-table.alter-column-type"
+    if rewrites is False:
+        key += ".rebuilds-index" if rebuilt else ".no-rewrite"
     match = target_roles(Match(key), ctx, relation, recurse=recurse)
-    # Indexes on the column are checked (and kept) even without a rewrite; foreign keys on
-    # the column, on either side, are dropped and added again.
-    match.bind("index", *_indexes_on(ctx, relation, cmd.name))
+    # Indexes on the column are checked (and kept) even without a rewrite, but partial and
+    # expression ones are rebuilt; foreign keys on the column, on either side, are dropped
+    # and added again.
+    match.bind("index", *indexes)
+    match.bind("rebuilt-index", *rebuilt)
     match.bind("referenced", *_referenced_through(ctx, relation, cmd.name))
     match.bind("referencing", *_referencing_through(ctx, relation, cmd.name))
     if rewrites is None and old_type is None:
@@ -356,9 +362,7 @@ def _indexes_on(ctx: Context, relation: str, column: str | None) -> list[str]:
     if table is None or column is None:
         return []
     return [
-        i
-        for i in table.indexes
-        if i in ctx.catalog.indexes and column in ctx.catalog.indexes[i].columns
+        i for i in table.indexes if i in ctx.catalog.indexes and ctx.catalog.indexes[i].uses(column)
     ]
 
 

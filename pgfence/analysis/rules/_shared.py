@@ -20,6 +20,14 @@ def sql(node: object) -> str:
     return str(RawStream()(node))
 
 
+def build_concurrently(definition: str) -> str:
+    """CREATE [UNIQUE] INDEX … written as CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS …."""
+    for create in ("CREATE INDEX", "CREATE UNIQUE INDEX"):
+        if definition.startswith(create):
+            return definition.replace(create, f"{create} CONCURRENTLY IF NOT EXISTS", 1)
+    return definition
+
+
 def alter_table(ctx: RuleContext) -> tuple[str, list[ast.AlterTableCmd]] | None:
     """(table, sub-commands) of an ALTER TABLE on a table in use, else None."""
     return ctx.altered

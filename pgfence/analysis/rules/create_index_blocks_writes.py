@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 
 from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
-from pgfence.analysis.rules._shared import partitioned_index_recipe, sql
+from pgfence.analysis.rules._shared import build_concurrently, partitioned_index_recipe, sql
 from pgfence.model import RelKind, Severity
 
 
@@ -61,10 +61,7 @@ class CreateIndexBlocksWrites(Rule):
                 recipe=partitioned_index_recipe(ctx, node, table),
             )
             return
-        concurrent = sql(node).replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1)
-        concurrent = concurrent.replace(
-            "CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS", 1
-        )
+        concurrent = build_concurrently(sql(node))
         yield Hit(
             f"building this index holds SHARE on {display(table)}: every write to it waits "
             "until the build finishes",

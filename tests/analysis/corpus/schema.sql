@@ -71,3 +71,10 @@ CREATE MATERIALIZED VIEW daily_revenue AS
 CREATE UNIQUE INDEX daily_revenue_day_key ON daily_revenue (day);
 
 CREATE SEQUENCE invoice_number_seq;
+
+CREATE TABLE coupons (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    code varchar(20) NOT NULL,
+    active boolean NOT NULL DEFAULT true
+);
+CREATE UNIQUE INDEX coupons_active_code_key ON coupons (code) WHERE active;
