@@ -76,11 +76,13 @@ class DockerServer(Server):
         self._container = container
         try:
             self._wait_ready()
+            if self._expected is not None and self.major != self._expected:
+                raise ServerError(
+                    f"{self.image} runs PostgreSQL {self._version}, not {self._expected}"
+                )
         except BaseException:
             self.stop()
             raise
-        if self._expected is not None and self.major != self._expected:
-            raise ServerError(f"{self.image} runs PostgreSQL {self._version}, not {self._expected}")
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
