@@ -346,3 +346,29 @@ def test_schema_from_an_unreachable_server_is_a_server_error_without_the_passwor
             ),
         )
     assert "sekrit" not in str(info.value) and "cannot connect" in str(info.value)
+
+
+@pytest.mark.parametrize("failure", ["missing", "timeout"])
+def test_a_pg_dump_that_cannot_run_is_one_line_and_leaves_no_temporary_file(
+    pg, tmp_path, monkeypatch, failure
+):
+    import subprocess
+    import tempfile
+
+    from pgfence.dryrun import replay
+    from pgfence.errors import ServerError
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(replay, "pick_pg_dump", lambda *_: str(tmp_path / "no-pg_dump"))
+    if failure == "timeout":
+
+        def too_slow(args, **kwargs):
+            raise subprocess.TimeoutExpired(args, kwargs["timeout"])
+
+        monkeypatch.setattr(subprocess, "run", too_slow)
+    with pytest.raises(ServerError, match="pg_dump of --schema-from") as info:
+        replay.dump_schema(pg.dsn(), [])
+    assert len(str(info.value).splitlines()) == 1
+    assert list(scratch.iterdir()) == []
