@@ -389,7 +389,7 @@ class SampledObserver:
         samples: dict[tuple[int, LockMode], bool] = {}
         waited_on_others = False
         blocking: Blocking | None = None
-        gate = _Gate(self.sessions.dsn, gate_tables)
+        gate = _Gate(self.sessions.dsn, gate_tables, {f.name: oid for oid, f in before.items()})
         try:
             with _snapshot(self.sessions.dsn) as release_snapshot:
                 worker = threading.Thread(target=run, name="pgfence-statement", daemon=True)
@@ -424,8 +424,7 @@ class SampledObserver:
         execution = result["execution"]
         after = relation_files(migration)
         raw_all = [RawLock(oid, mode, granted) for (oid, mode), granted in samples.items()]
-        now = relation_files(migration, {oid for oid, _ in samples})
-        locks = observed_locks(raw_all, now, before, set())
+        locks = observed_locks(raw_all, after, before, set())
         # A lock only ever seen waiting was granted later (or the statement failed).
         locks = [
             ObservedLock(lock.relation, lock.mode, True, lock.kind, lock.table, lock.new)
@@ -491,22 +490,22 @@ class _Gate:
     other (REINDEX of a partitioned table) is seen asking for each.
     """
 
-    def __init__(self, dsn: str, tables: list[str]) -> None:
+    def __init__(self, dsn: str, tables: list[str], oids: dict[str, int]) -> None:
+        """Hold `tables`; `oids`: relation name -> OID (a table not in it does not exist)."""
         self.sessions: dict[int, psycopg.Connection] = {}
         for table in tables[:GATE_MAX_TABLES]:
+            oid = oids.get(table)
+            if oid is None:
+                continue
             conn = connect(dsn, application_name="pgfence gate")
             try:
                 conn.execute("BEGIN")
                 ident = sql.Identifier(*table.split(".", 1))
                 conn.execute(sql.SQL("LOCK TABLE ONLY {} IN EXCLUSIVE MODE NOWAIT").format(ident))
-                row = conn.execute(queries.RELATION_OID, (_ident(table),)).fetchone()
             except psycopg.Error:
                 conn.close()
                 continue
-            if row is None:
-                conn.close()
-                continue
-            self.sessions[int(row[0])] = conn
+            self.sessions[oid] = conn
 
     @property
     def closed(self) -> bool:

@@ -61,8 +61,6 @@ WHERE l.pid = %s AND l.locktype = 'relation' AND l.database = (
     SELECT oid FROM pg_database WHERE datname = current_database())
 """
 
-RELATION_OID = "SELECT %s::regclass::oid::bigint"
-
 # Is the backend waiting for a lock right now (any lock type)?
 BACKEND_WAITING = "SELECT count(*) > 0 FROM pg_locks WHERE pid = %s AND NOT granted"
 
