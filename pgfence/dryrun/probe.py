@@ -33,6 +33,7 @@ from pgfence.dryrun.introspect import (
     relation_files,
     rewritten,
 )
+from pgfence.dryrun.servers.existing import first_line
 from pgfence.locks import LockMode
 from pgfence.model import Location, Observation, ObservedLock, RelKind, Statement, StatementError
 
@@ -178,7 +179,7 @@ def execute(
 
 def _error(exc: psycopg.Error, statement: Statement) -> StatementError:
     diag = exc.diag
-    message = diag.message_primary or str(exc).strip().splitlines()[0]
+    message = diag.message_primary or first_line(exc)
     location = None
     position = diag.statement_position
     if position and position.isdigit():

@@ -33,6 +33,7 @@ from psycopg import errors, sql
 
 from pgfence.dryrun import queries
 from pgfence.dryrun.probe import connect
+from pgfence.dryrun.servers.existing import first_line
 from pgfence.dryrun.stats import Stats
 from pgfence.dryrun.synthetic import (
     NULL,
@@ -568,7 +569,7 @@ def _copy(
                 columns = [plan.values(name, rows, every) for name in names]
                 copy.write(("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n").encode())
     except psycopg.Error as exc:
-        message = exc.diag.message_primary or str(exc).strip().splitlines()[0]
+        message = exc.diag.message_primary or first_line(exc)
         constraint = exc.diag.constraint_name
         unmodelled = table.checks.unmodelled
         if constraint and constraint in unmodelled:
