@@ -119,7 +119,7 @@ def _on_throwaway(
     """
     if options.isolate:
         template = replay.create_template(server)
-        _prepare(server, server.dsn(template), options, say)
+        prepare_schema(server, server.dsn(template), options, say)
         targets = [
             (replay.clone(server, template, f"pgfence_run_{n}"), [m])
             for n, m in enumerate(migrations, 1)
@@ -128,7 +128,7 @@ def _on_throwaway(
         if options.database is not None:
             replay.create_database(server, options.database)
         dsn = server.dsn(options.database)
-        _prepare(server, dsn, options, say)
+        prepare_schema(server, dsn, options, say)
         targets = [(dsn, list(migrations))]
     reports: list[StatementReport] = []
     findings: list[Finding] = []
@@ -170,8 +170,9 @@ def run_in_database(
         sessions.close()
 
 
-def _prepare(server: Server, dsn: str, options: DryRunOptions, say: Progress) -> None:
-    """Build the starting schema in the database at `dsn`."""
+def prepare_schema(server: Server, dsn: str, options: DryRunOptions, say: Progress) -> None:
+    """Build the starting schema in the database at `dsn` (scaling.py does too, on the
+    template of its seeded copies)."""
     label = f" on PostgreSQL {server.version} ({server.backend})"
     schema_file = options.schema_file
     dumped = None
@@ -195,11 +196,6 @@ def _prepare(server: Server, dsn: str, options: DryRunOptions, say: Progress) ->
         if dumped:
             with contextlib.suppress(OSError):
                 os.unlink(dumped)
-
-
-# Used by scaling.py, which runs the same steps on seeded copies of the schema.
-def prepare_schema(server: Server, dsn: str, options: DryRunOptions, say: Progress) -> None:
-    _prepare(server, dsn, options, say)
 
 
 def _on_existing(
@@ -371,13 +367,11 @@ class _Run:
         if in_block and self.runner_block is None and not self.in_explicit:
             self.sessions.migration.execute("BEGIN")
             self.runner_block = tx.block
-            self.transactional.end_transaction()
-            self.open_tx = []
+            self._transaction_ended()
 
     def _commit_single(self, observation: Observation) -> Observation:
         self.sessions.migration.execute("COMMIT")
-        self.transactional.end_transaction()
-        self.open_tx.clear()
+        self._transaction_ended()
         return dataclasses.replace(observation, held_ms=observation.duration_ms)
 
     def _transaction_control(self, statement: Statement, node: ast.TransactionStmt) -> Observation:
@@ -403,17 +397,14 @@ class _Run:
             if node.kind in _END:
                 self._record_hold_times()
                 self.runner_block = None
-                self.transactional.end_transaction()
-                self.open_tx = []
+                self._transaction_ended()
         elif node.kind in _OPEN and not self.in_explicit:
             self.in_explicit = True
-            self.transactional.end_transaction()
-            self.open_tx = []
+            self._transaction_ended()
         elif node.kind in _END and self.in_explicit:
             self._record_hold_times()
             self.in_explicit = False
-            self.transactional.end_transaction()
-            self.open_tx = []
+            self._transaction_ended()
         return observation
 
     def _record_hold_times(self) -> None:
@@ -435,6 +426,10 @@ class _Run:
             self._record_hold_times()
         self.in_explicit = False
         self.runner_block = None
+        self._transaction_ended()
+
+    def _transaction_ended(self) -> None:
+        """The migration session's transaction is over: its locks and statements with it."""
         self.transactional.end_transaction()
         self.open_tx = []
 
