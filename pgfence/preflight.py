@@ -39,7 +39,6 @@ from pgfence.model import (
     Migration,
     OtherSession,
     PreflightReport,
-    RelKind,
     ServerInfo,
     StatementReport,
     TableTraffic,
@@ -136,7 +135,7 @@ def lock_needs(statements: Sequence[StatementReport]) -> list[LockNeed]:
         for lock in s.prediction.locks:
             if lock.new or lock.relation in created or lock.relation.startswith("("):
                 continue
-            table = lock.table if lock.kind in _DEPENDENT else None
+            table = lock.table if lock.kind.is_index_or_toast else None
             known = strongest.get(lock.relation)
             if known is None or lock.mode > known.mode:
                 strongest[lock.relation] = LockNeed(
@@ -152,9 +151,6 @@ def lock_needs(statements: Sequence[StatementReport]) -> list[LockNeed]:
         if n.table is None or n.table not in strongest or n.mode > strongest[n.table].mode
     ]
     return sorted(needs, key=lambda n: (n.location, n.relation))
-
-
-_DEPENDENT = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
 
 
 def _waits_for_old_transactions(s: StatementReport) -> bool:

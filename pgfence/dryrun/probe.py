@@ -258,12 +258,9 @@ def _dependent_locks(locks: list[ObservedLock]) -> dict[str, set[LockMode]]:
     """Modes held on each table's indexes and TOAST relations."""
     out: dict[str, set[LockMode]] = {}
     for lock in locks:
-        if lock.kind in _DEPENDENT_KINDS and lock.table and lock.granted and not lock.new:
+        if lock.kind.is_index_or_toast and lock.table and lock.granted and not lock.new:
             out.setdefault(lock.table, set()).add(lock.mode)
     return out
-
-
-_DEPENDENT_KINDS = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
 
 
 def _try(probe: psycopg.Connection, query: str) -> bool | None:

@@ -465,7 +465,7 @@ def lock_holds(reports: Sequence[StatementReport], *, sized: bool = True) -> lis
             for lock in observation.locks:
                 if lock.new or not lock.granted or lock.kind is RelKind.SEQUENCE:
                     continue
-                owner = lock.table if lock.kind in _FOLDED and lock.table else lock.relation
+                owner = lock.table if lock.kind.is_index_or_toast and lock.table else lock.relation
                 if owner.startswith("("):
                     continue
                 start, mode = first.get(owner, (position, lock.mode))
@@ -494,9 +494,6 @@ def lock_holds(reports: Sequence[StatementReport], *, sized: bool = True) -> lis
                 )
             )
     return holds
-
-
-_FOLDED = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
 
 
 def _duration(report: StatementReport) -> float:
