@@ -26,7 +26,11 @@ from pglast.enums import AlterTableType
 from pgfence import __version__
 from pgfence.analysis.analyze import build_report
 from pgfence.analysis.locktable import NEWEST, OLDEST
-from pgfence.analysis.statements import parse_duration_ms, setting_changes
+from pgfence.analysis.statements import (
+    builds_index_concurrently,
+    parse_duration_ms,
+    setting_changes,
+)
 from pgfence.dryrun import queries
 from pgfence.dryrun.introspect import load_catalog
 from pgfence.durations import format_ms
@@ -156,12 +160,8 @@ def lock_needs(statements: Sequence[StatementReport]) -> list[LockNeed]:
 def _waits_for_old_transactions(s: StatementReport) -> bool:
     """CREATE INDEX / REINDEX / DETACH PARTITION … CONCURRENTLY wait out older transactions."""
     node = s.statement.node
-    if isinstance(node, ast.IndexStmt):
-        return bool(node.concurrent)
-    if isinstance(node, ast.ReindexStmt):
-        return any(
-            isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
-        )
+    if builds_index_concurrently(node):
+        return True
     if isinstance(node, ast.AlterTableStmt):
         return any(
             cmd.subtype is AlterTableType.AT_DetachPartition

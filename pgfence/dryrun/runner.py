@@ -32,6 +32,7 @@ from pgfence.analysis.policy import StatementFacts
 from pgfence.analysis.predict import runs_in_transaction
 from pgfence.analysis.rules import all_rules
 from pgfence.analysis.settings import RuleSettings
+from pgfence.analysis.statements import builds_index_concurrently
 from pgfence.dryrun import queries, replay
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.introspect import load_catalog
@@ -335,7 +336,7 @@ class _Run:
                     "servers it started (the --dsn run is one transaction, rolled back)",
                 )
             observation, _ = self.sampled.observe(statement, _gate_tables(report))
-            if observation.error is not None and _builds_concurrently(node):
+            if observation.error is not None and builds_index_concurrently(node):
                 observation = dataclasses.replace(
                     observation, invalid_indexes=self._invalid_indexes(report)
                 )
@@ -478,13 +479,3 @@ def _gate_tables(report: StatementReport) -> list[str]:
             if lock.role in _GATED_ROLES and not lock.new and not lock.relation.startswith("(")
         }
     )
-
-
-def _builds_concurrently(node: object) -> bool:
-    if isinstance(node, ast.IndexStmt):
-        return bool(node.concurrent)
-    if isinstance(node, ast.ReindexStmt):
-        return any(
-            isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
-        )
-    return False
