@@ -296,8 +296,6 @@ def tables_behind(locks: list[ObservedLock]) -> list[str]:
         table = (
             lock.relation if lock.kind.is_table_like or lock.kind is RelKind.VIEW else lock.table
         )
-        if lock.kind is RelKind.TOAST:
-            table = lock.table
         if table and not table.startswith("(") and table not in out:
             out.append(table)
     return out

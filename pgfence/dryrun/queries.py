@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-# Schemas that are Postgres's own: their relations are never reported.
-SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
-
 SERVER_VERSION = (
     "SELECT current_setting('server_version'), current_setting('server_version_num')::int"
 )
@@ -162,7 +159,6 @@ TRY_PLAN_WRITE = (
 
 CREATE_DATABASE = "CREATE DATABASE {name} TEMPLATE {template}"
 DROP_DATABASE = "DROP DATABASE IF EXISTS {name}"
-ROLE_EXISTS = "SELECT 1 FROM pg_roles WHERE rolname = %s"
 CREATE_ROLE = "CREATE ROLE {name} NOLOGIN"
 TERMINATE_OTHERS = (
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

@@ -16,7 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -318,6 +318,3 @@ def pick_pg_dump(dirs: Sequence[str], source_major: int) -> str:
 
 def _redact(text: str, password: object) -> str:
     return text.replace(str(password), "***") if password else text
-
-
-ProgressFn = Callable[[str], None]

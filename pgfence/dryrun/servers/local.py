@@ -304,10 +304,6 @@ class LocalServer(Server):
         return str(self._bin_dir)
 
     @property
-    def directory(self) -> Path | None:
-        return self._tmp
-
-    @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
