@@ -132,6 +132,11 @@ class RelKind(StrEnum):
         return _PG_RELKINDS.get(relkind, cls.UNKNOWN)
 
     @property
+    def is_index_or_toast(self) -> bool:
+        """An index or a TOAST table: a relation that belongs to one table."""
+        return self in (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
+
+    @property
     def is_table_like(self) -> bool:
         return self in (
             RelKind.TABLE,

@@ -21,11 +21,16 @@ from dataclasses import dataclass
 
 import psycopg
 from pglast import ast
-from pglast.enums import AlterTableType, VariableSetKind
+from pglast.enums import AlterTableType
 
 from pgfence import __version__
 from pgfence.analysis.analyze import build_report
 from pgfence.analysis.locktable import NEWEST, OLDEST
+from pgfence.analysis.statements import (
+    builds_index_concurrently,
+    parse_duration_ms,
+    setting_changes,
+)
 from pgfence.dryrun import queries
 from pgfence.dryrun.introspect import load_catalog
 from pgfence.durations import format_ms
@@ -38,7 +43,6 @@ from pgfence.model import (
     Migration,
     OtherSession,
     PreflightReport,
-    RelKind,
     ServerInfo,
     StatementReport,
     TableTraffic,
@@ -135,7 +139,7 @@ def lock_needs(statements: Sequence[StatementReport]) -> list[LockNeed]:
         for lock in s.prediction.locks:
             if lock.new or lock.relation in created or lock.relation.startswith("("):
                 continue
-            table = lock.table if lock.kind in _DEPENDENT else None
+            table = lock.table if lock.kind.is_index_or_toast else None
             known = strongest.get(lock.relation)
             if known is None or lock.mode > known.mode:
                 strongest[lock.relation] = LockNeed(
@@ -153,18 +157,11 @@ def lock_needs(statements: Sequence[StatementReport]) -> list[LockNeed]:
     return sorted(needs, key=lambda n: (n.location, n.relation))
 
 
-_DEPENDENT = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
-
-
 def _waits_for_old_transactions(s: StatementReport) -> bool:
     """CREATE INDEX / REINDEX / DETACH PARTITION … CONCURRENTLY wait out older transactions."""
     node = s.statement.node
-    if isinstance(node, ast.IndexStmt):
-        return bool(node.concurrent)
-    if isinstance(node, ast.ReindexStmt):
-        return any(
-            isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
-        )
+    if builds_index_concurrently(node):
+        return True
     if isinstance(node, ast.AlterTableStmt):
         return any(
             cmd.subtype is AlterTableType.AT_DetachPartition
@@ -182,41 +179,11 @@ def _lock_timeout(
     if options.lock_timeout_ms is not None:
         return options.lock_timeout_ms, "--lock-timeout"
     for s in statements:
-        node = s.statement.node
-        if (
-            isinstance(node, ast.VariableSetStmt)
-            and node.name == "lock_timeout"
-            and node.kind is VariableSetKind.VAR_SET_VALUE
-            and node.args
-            and isinstance(node.args[0], ast.A_Const)
-        ):
-            value = node.args[0].val
-            if isinstance(value, ast.Integer):
-                text = str(value.ival)
-            elif isinstance(value, ast.String):
-                text = str(value.sval)
-            else:
-                continue
-            parsed = postgres_duration_ms(text)
-            if parsed is not None:
-                return parsed, f"the migration (line {s.statement.location.line})"
-    parsed = postgres_duration_ms(server)
+        for change in setting_changes(s.statement.node):
+            if change.name == "lock_timeout" and change.value_ms is not None:
+                return change.value_ms, f"the migration (line {s.statement.location.line})"
+    parsed = parse_duration_ms(server)
     return (parsed or 0.0), "the server's setting for this role and database"
-
-
-_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "min": 60_000.0, "h": 3_600_000.0,
-             "d": 86_400_000.0}  # fmt: skip
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$")
-
-
-def postgres_duration_ms(text: str) -> float | None:
-    """A Postgres time setting ('2s', '500', '1min') in milliseconds; plain numbers are ms."""
-    match = _DURATION.match(text.lower())
-    if match is None:
-        return None
-    number, unit = float(match.group(1)), match.group(2) or "ms"
-    factor = _UNITS_MS.get(unit)
-    return None if factor is None else number * factor
 
 
 def _oids(conn: psycopg.Connection, relations: list[str]) -> dict[str, int]:

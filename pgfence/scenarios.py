@@ -142,17 +142,16 @@ def _locks(o: Observation) -> list[list[str]]:
     table and leave out indexes, TOAST and ACCESS SHARE, which a short phase can take and
     release unseen (the gate makes every table-level request visible).
     """
-    dependent = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
     pairs: set[tuple[str, LockMode]] = set()
     about: dict[str, tuple[str, str]] = {}
     for lock in o.locks:
         if lock.new or not lock.acquired:
             continue
-        if o.sampled and lock.kind in dependent:
+        if o.sampled and lock.kind.is_index_or_toast:
             continue
         name = _stable_lock_name(lock.relation, lock.kind, lock.table)
         pairs.add((name, lock.mode))
-        about[name] = (lock.kind.value, lock.table or "" if lock.kind in dependent else "")
+        about[name] = (lock.kind.value, lock.table or "" if lock.kind.is_index_or_toast else "")
     if o.sampled:
         strongest: dict[str, LockMode] = {}
         for relation, mode in pairs:

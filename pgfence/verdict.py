@@ -21,12 +21,9 @@ from pgfence.model import (
     Observation,
     Prediction,
     RelationVerdict,
-    RelKind,
     Verdict,
     VerdictKind,
 )
-
-_DEPENDENT = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
 
 
 def judge(
@@ -62,7 +59,7 @@ def judge(
         held.setdefault(seen.relation, set()).add(seen.mode)
         if seen.acquired:
             acquired.setdefault(seen.relation, set()).add(seen.mode)
-        if seen.kind in _DEPENDENT:
+        if seen.kind.is_index_or_toast:
             owner[seen.relation] = seen.table
 
     sampled = observation.sampled

@@ -13,8 +13,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from pgfence.analysis.statements import parse_duration_ms
 from pgfence.model import LockMode
-from pgfence.preflight import PreflightOptions, postgres_duration_ms, preflight
+from pgfence.preflight import PreflightOptions, preflight
 from pgfence.sources import load_migrations
 
 pytestmark = pytest.mark.postgres
@@ -81,6 +82,16 @@ def test_nobody_in_the_way_is_a_good_time(live, tmp_path):
     assert [(n.relation, n.mode) for n in report.needs] == [
         ("public.accounts", LockMode.ACCESS_EXCLUSIVE)
     ]
+
+
+def test_a_lock_timeout_set_with_set_config_is_the_migrations(live, tmp_path):
+    migrations = migration(
+        tmp_path,
+        "SELECT set_config('lock_timeout', '4s', false);\n"
+        "ALTER TABLE accounts ADD COLUMN plan text;\n",
+    )
+    report = preflight(live, migrations, QUICK)
+    assert (report.lock_timeout_ms, report.lock_timeout_source) == (4000, "the migration (line 1)")
 
 
 def test_a_young_running_transaction_is_reported_but_does_not_fail(live, tmp_path):
@@ -221,4 +232,4 @@ def test_an_unreachable_server_is_exit_3_without_the_password():
     [("2s", 2000), ("500", 500), ("500ms", 500), ("1min", 60_000), ("0", 0), ("1.5 s", 1500)],
 )
 def test_postgres_durations(text, ms):
-    assert postgres_duration_ms(text) == ms
+    assert parse_duration_ms(text) == ms

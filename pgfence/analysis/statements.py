@@ -84,6 +84,17 @@ def _set_config_is_local(node: ast.SelectStmt) -> bool:
     return False
 
 
+def builds_index_concurrently(node: object) -> bool:
+    """CREATE INDEX CONCURRENTLY, or REINDEX (CONCURRENTLY) / REINDEX … CONCURRENTLY."""
+    if isinstance(node, ast.IndexStmt):
+        return bool(node.concurrent)
+    if isinstance(node, ast.ReindexStmt):
+        return any(
+            isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
+        )
+    return False
+
+
 # ---- data changes ---------------------------------------------------------------------------
 
 

@@ -18,7 +18,8 @@ _CHECK_NOT_NULL_PREFIX = "CHECK (("
 def load_catalog(conn: psycopg.Connection) -> Catalog:
     """The schema as this session sees it, for the static prediction."""
     catalog = Catalog(complete=True)
-    for name, relkind, parent, _, toast in conn.execute(queries.CATALOG_RELATIONS):
+    relations = conn.execute(queries.CATALOG_RELATIONS).fetchall()
+    for name, relkind, parent, _, toast in relations:
         kind = RelKind.from_pg_relkind(relkind)
         if relkind == "S":
             catalog.sequences.add(name)
@@ -26,7 +27,7 @@ def load_catalog(conn: psycopg.Connection) -> Catalog:
             catalog.views[name] = kind
         else:
             catalog.tables[name] = Table(name=name, kind=kind, parent=parent, toast=toast)
-    for name, _, parent, is_default, _ in conn.execute(queries.CATALOG_RELATIONS):
+    for name, _, parent, is_default, _ in relations:  # partitions, once every table is known
         if parent and parent in catalog.tables:
             catalog.tables[parent].partitions.append(name)
             if is_default:
@@ -46,7 +47,6 @@ def load_catalog(conn: psycopg.Connection) -> Catalog:
         primary,
         used,
         partial_or_expression,
-        definition,
     ) in conn.execute(queries.CATALOG_INDEXES):
         other = tuple(c for c in used if c not in columns)
         catalog.add_index(
@@ -58,7 +58,6 @@ def load_catalog(conn: psycopg.Connection) -> Catalog:
                 primary,
                 other_columns=other,
                 partial_or_expression=partial_or_expression,
-                definition=definition,
             )
         )
     for table, name, kind, columns, validated, check, referenced in conn.execute(

@@ -33,6 +33,7 @@ from pgfence.dryrun.introspect import (
     relation_files,
     rewritten,
 )
+from pgfence.dryrun.servers.existing import first_line
 from pgfence.locks import LockMode
 from pgfence.model import Location, Observation, ObservedLock, RelKind, Statement, StatementError
 
@@ -178,7 +179,7 @@ def execute(
 
 def _error(exc: psycopg.Error, statement: Statement) -> StatementError:
     diag = exc.diag
-    message = diag.message_primary or str(exc).strip().splitlines()[0]
+    message = diag.message_primary or first_line(exc)
     location = None
     position = diag.statement_position
     if position and position.isdigit():
@@ -257,12 +258,9 @@ def _dependent_locks(locks: list[ObservedLock]) -> dict[str, set[LockMode]]:
     """Modes held on each table's indexes and TOAST relations."""
     out: dict[str, set[LockMode]] = {}
     for lock in locks:
-        if lock.kind in _DEPENDENT_KINDS and lock.table and lock.granted and not lock.new:
+        if lock.kind.is_index_or_toast and lock.table and lock.granted and not lock.new:
             out.setdefault(lock.table, set()).add(lock.mode)
     return out
-
-
-_DEPENDENT_KINDS = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
 
 
 def _try(probe: psycopg.Connection, query: str) -> bool | None:
@@ -298,8 +296,6 @@ def tables_behind(locks: list[ObservedLock]) -> list[str]:
         table = (
             lock.relation if lock.kind.is_table_like or lock.kind is RelKind.VIEW else lock.table
         )
-        if lock.kind is RelKind.TOAST:
-            table = lock.table
         if table and not table.startswith("(") and table not in out:
             out.append(table)
     return out
@@ -412,7 +408,7 @@ class SampledObserver:
         samples: dict[tuple[int, LockMode], bool] = {}
         waited_on_others = False
         blocking: Blocking | None = None
-        gate = _Gate(self.sessions.dsn, gate_tables)
+        gate = _Gate(self.sessions.dsn, gate_tables, {f.name: oid for oid, f in before.items()})
         try:
             with _snapshot(self.sessions.dsn) as release_snapshot:
                 worker = threading.Thread(target=run, name="pgfence-statement", daemon=True)
@@ -447,8 +443,7 @@ class SampledObserver:
         execution = result["execution"]
         after = relation_files(migration)
         raw_all = [RawLock(oid, mode, granted) for (oid, mode), granted in samples.items()]
-        now = relation_files(migration, {oid for oid, _ in samples})
-        locks = observed_locks(raw_all, now, before, set())
+        locks = observed_locks(raw_all, after, before, set())
         # A lock only ever seen waiting was granted later (or the statement failed).
         locks = [
             ObservedLock(lock.relation, lock.mode, True, lock.kind, lock.table, lock.new)
@@ -514,22 +509,22 @@ class _Gate:
     other (REINDEX of a partitioned table) is seen asking for each.
     """
 
-    def __init__(self, dsn: str, tables: list[str]) -> None:
+    def __init__(self, dsn: str, tables: list[str], oids: dict[str, int]) -> None:
+        """Hold `tables`; `oids`: relation name -> OID (a table not in it does not exist)."""
         self.sessions: dict[int, psycopg.Connection] = {}
         for table in tables[:GATE_MAX_TABLES]:
+            oid = oids.get(table)
+            if oid is None:
+                continue
             conn = connect(dsn, application_name="pgfence gate")
             try:
                 conn.execute("BEGIN")
                 ident = sql.Identifier(*table.split(".", 1))
                 conn.execute(sql.SQL("LOCK TABLE ONLY {} IN EXCLUSIVE MODE NOWAIT").format(ident))
-                row = conn.execute(queries.RELATION_OID, (_ident(table),)).fetchone()
             except psycopg.Error:
                 conn.close()
                 continue
-            if row is None:
-                conn.close()
-                continue
-            self.sessions[int(row[0])] = conn
+            self.sessions[oid] = conn
 
     @property
     def closed(self) -> bool:

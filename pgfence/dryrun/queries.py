@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-# Schemas that are Postgres's own: their relations are never reported.
-SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
-
 SERVER_VERSION = (
     "SELECT current_setting('server_version'), current_setting('server_version_num')::int"
 )
@@ -61,8 +58,6 @@ WHERE l.pid = %s AND l.locktype = 'relation' AND l.database = (
     SELECT oid FROM pg_database WHERE datname = current_database())
 """
 
-RELATION_OID = "SELECT %s::regclass::oid::bigint"
-
 # Is the backend waiting for a lock right now (any lock type)?
 BACKEND_WAITING = "SELECT count(*) > 0 FROM pg_locks WHERE pid = %s AND NOT granted"
 
@@ -112,8 +107,8 @@ SELECT n.nspname || '.' || i.relname, tn.nspname || '.' || t.relname,
              JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
              WHERE d.classid = 'pg_class'::regclass AND d.objid = x.indexrelid
                AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0)::text[],
-       x.indexprs IS NOT NULL OR x.indpred IS NOT NULL,
-       pg_get_indexdef(x.indexrelid)
+       -- (not pg_get_indexdef: it locks the index, and preflight must take no lock)
+       x.indexprs IS NOT NULL OR x.indpred IS NOT NULL
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_namespace n ON n.oid = i.relnamespace
@@ -171,7 +166,6 @@ TRY_PLAN_WRITE = (
 
 CREATE_DATABASE = "CREATE DATABASE {name} TEMPLATE {template}"
 DROP_DATABASE = "DROP DATABASE IF EXISTS {name}"
-ROLE_EXISTS = "SELECT 1 FROM pg_roles WHERE rolname = %s"
 CREATE_ROLE = "CREATE ROLE {name} NOLOGIN"
 TERMINATE_OTHERS = (
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

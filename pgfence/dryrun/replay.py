@@ -16,7 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from pgfence.sources.sql import split_script
 
 TEMPLATE_DB = "pgfence_template"
 BATCH_SIZE = 200
+PG_DUMP_TIMEOUT_S = 600
 _MISSING_ROLE = re.compile(r'role "(.+)" does not exist')
 _MISSING_EXTENSION = re.compile(
     r'extension "(.+)" is not available|could not open extension control file ".*/(\w+)\.control"'
@@ -218,9 +219,7 @@ class _Replayer:
 # ---- --schema-from ---------------------------------------------------------------------------
 
 
-def dump_schema(
-    source_dsn: str, pg_dump_dirs: Sequence[str], server_major: int | None = None
-) -> str:
+def dump_schema(source_dsn: str, pg_dump_dirs: Sequence[str]) -> str:
     """`pg_dump --schema-only` of a server into a private temporary file; returns its path.
 
     Read-only: pg_dump only reads, and the session is made read-only as well. The password
@@ -242,29 +241,45 @@ def dump_schema(
     env["PGOPTIONS"] = (env.get("PGOPTIONS", "") + " -c default_transaction_read_only=on").strip()
     handle, out = tempfile.mkstemp(prefix="pgfence-schema-", suffix=".sql")
     os.close(handle)
-    result = subprocess.run(
-        [
-            pg_dump,
-            "--schema-only",
-            "--no-owner",
-            "--no-privileges",
-            "--file",
-            out,
-            "--dbname",
-            safe_dsn,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    if result.returncode != 0:
+    try:
+        _run_pg_dump(
+            [
+                pg_dump,
+                "--schema-only",
+                "--no-owner",
+                "--no-privileges",
+                "--file",
+                out,
+                "--dbname",
+                safe_dsn,
+            ],
+            env,
+            password,
+        )
+    except BaseException:
         Path(out).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def _run_pg_dump(args: list[str], env: dict[str, str], password: object) -> None:
+    """Run pg_dump; any way it fails is a one-line ServerError without the password."""
+    try:
+        result = subprocess.run(
+            args, capture_output=True, text=True, env=env, timeout=PG_DUMP_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        raise ServerError(
+            f"pg_dump of --schema-from did not finish within {PG_DUMP_TIMEOUT_S} s"
+        ) from None
+    except OSError as exc:
+        detail = _redact(first_line(exc), password)
+        raise ServerError(f"pg_dump of --schema-from could not run: {detail}") from None
+    if result.returncode != 0:
         detail = _redact(
             result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "", password
         )
         raise ServerError(f"pg_dump of --schema-from failed: {detail}")
-    return out
 
 
 def _source_major(dsn: str) -> int:
@@ -303,6 +318,3 @@ def pick_pg_dump(dirs: Sequence[str], source_major: int) -> str:
 
 def _redact(text: str, password: object) -> str:
     return text.replace(str(password), "***") if password else text
-
-
-ProgressFn = Callable[[str], None]

@@ -32,6 +32,7 @@ from pgfence.analysis.policy import StatementFacts
 from pgfence.analysis.predict import runs_in_transaction
 from pgfence.analysis.rules import Statements, StatementWindow, all_rules
 from pgfence.analysis.settings import RuleSettings
+from pgfence.analysis.statements import builds_index_concurrently
 from pgfence.dryrun import queries, replay
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.introspect import load_catalog
@@ -119,7 +120,7 @@ def _on_throwaway(
     """
     if options.isolate:
         template = replay.create_template(server)
-        _prepare(server, server.dsn(template), options, say)
+        prepare_schema(server, server.dsn(template), options, say)
         targets = [
             (replay.clone(server, template, f"pgfence_run_{n}"), [m])
             for n, m in enumerate(migrations, 1)
@@ -128,7 +129,7 @@ def _on_throwaway(
         if options.database is not None:
             replay.create_database(server, options.database)
         dsn = server.dsn(options.database)
-        _prepare(server, dsn, options, say)
+        prepare_schema(server, dsn, options, say)
         targets = [(dsn, list(migrations))]
     reports: list[StatementReport] = []
     findings: list[Finding] = []
@@ -170,8 +171,9 @@ def run_in_database(
         sessions.close()
 
 
-def _prepare(server: Server, dsn: str, options: DryRunOptions, say: Progress) -> None:
-    """Build the starting schema in the database at `dsn`."""
+def prepare_schema(server: Server, dsn: str, options: DryRunOptions, say: Progress) -> None:
+    """Build the starting schema in the database at `dsn` (scaling.py does too, on the
+    template of its seeded copies)."""
     label = f" on PostgreSQL {server.version} ({server.backend})"
     schema_file = options.schema_file
     dumped = None
@@ -195,11 +197,6 @@ def _prepare(server: Server, dsn: str, options: DryRunOptions, say: Progress) ->
         if dumped:
             with contextlib.suppress(OSError):
                 os.unlink(dumped)
-
-
-# Used by scaling.py, which runs the same steps on seeded copies of the schema.
-def prepare_schema(server: Server, dsn: str, options: DryRunOptions, say: Progress) -> None:
-    _prepare(server, dsn, options, say)
 
 
 def _on_existing(
@@ -340,7 +337,7 @@ class _Run:
                     "servers it started (the --dsn run is one transaction, rolled back)",
                 )
             observation, _ = self.sampled.observe(statement, _gate_tables(report))
-            if observation.error is not None and _builds_concurrently(node):
+            if observation.error is not None and builds_index_concurrently(node):
                 observation = dataclasses.replace(
                     observation, invalid_indexes=self._invalid_indexes(report)
                 )
@@ -372,13 +369,11 @@ class _Run:
         if in_block and self.runner_block is None and not self.in_explicit:
             self.sessions.migration.execute("BEGIN")
             self.runner_block = tx.block
-            self.transactional.end_transaction()
-            self.open_tx = []
+            self._transaction_ended()
 
     def _commit_single(self, observation: Observation) -> Observation:
         self.sessions.migration.execute("COMMIT")
-        self.transactional.end_transaction()
-        self.open_tx.clear()
+        self._transaction_ended()
         return dataclasses.replace(observation, held_ms=observation.duration_ms)
 
     def _transaction_control(self, statement: Statement, node: ast.TransactionStmt) -> Observation:
@@ -404,17 +399,14 @@ class _Run:
             if node.kind in _END:
                 self._record_hold_times()
                 self.runner_block = None
-                self.transactional.end_transaction()
-                self.open_tx = []
+                self._transaction_ended()
         elif node.kind in _OPEN and not self.in_explicit:
             self.in_explicit = True
-            self.transactional.end_transaction()
-            self.open_tx = []
+            self._transaction_ended()
         elif node.kind in _END and self.in_explicit:
             self._record_hold_times()
             self.in_explicit = False
-            self.transactional.end_transaction()
-            self.open_tx = []
+            self._transaction_ended()
         return observation
 
     def _record_hold_times(self) -> None:
@@ -436,6 +428,10 @@ class _Run:
             self._record_hold_times()
         self.in_explicit = False
         self.runner_block = None
+        self._transaction_ended()
+
+    def _transaction_ended(self) -> None:
+        """The migration session's transaction is over: its locks and statements with it."""
         self.transactional.end_transaction()
         self.open_tx = []
 
@@ -484,13 +480,3 @@ def _gate_tables(report: StatementReport) -> list[str]:
             if lock.role in _GATED_ROLES and not lock.new and not lock.relation.startswith("(")
         }
     )
-
-
-def _builds_concurrently(node: object) -> bool:
-    if isinstance(node, ast.IndexStmt):
-        return bool(node.concurrent)
-    if isinstance(node, ast.ReindexStmt):
-        return any(
-            isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
-        )
-    return False

@@ -85,9 +85,9 @@ def dry_run_at_sizes(
     assert options.seed is not None
     base = options.database or "pgfence"
     template = replay.create_database(server, f"{base}_schema")
-    runner.prepare_schema(server, server.dsn(template), options, say)
     runs = []
     try:
+        runner.prepare_schema(server, server.dsn(template), options, say)
         for n, fraction in enumerate(SIZES):
             say(f"seeding at {fraction:.3g} of the size asked for")
             runs.append(
@@ -142,11 +142,13 @@ def _run_at(
 ) -> SizedRun:
     assert options.seed is not None
     dsn = replay.clone(server, template, name)
+    copies = [f"{name}_{n}" for n in range(len(migrations))] if options.isolate else []
     try:
         seeding = seed(dsn, options.seed.at(fraction), say)
         if options.isolate:
             groups = [
-                (replay.clone(server, name, f"{name}_{n}"), [m]) for n, m in enumerate(migrations)
+                (replay.clone(server, name, copy), [m])
+                for copy, m in zip(copies, migrations, strict=True)
             ]
         else:
             groups = [(dsn, list(migrations))]
@@ -156,11 +158,10 @@ def _run_at(
             more, found = runner.run_in_database(server, group_dsn, group, options, say)
             reports.extend(more)
             findings.extend(found)
-        if options.isolate:
-            for n in range(len(migrations)):
-                _drop(server, f"{name}_{n}")
         return SizedRun(fraction, seeding, reports, findings)
     finally:
+        for copy in copies:
+            _drop(server, copy)
         _drop(server, name)
 
 
@@ -464,7 +465,7 @@ def lock_holds(reports: Sequence[StatementReport], *, sized: bool = True) -> lis
             for lock in observation.locks:
                 if lock.new or not lock.granted or lock.kind is RelKind.SEQUENCE:
                     continue
-                owner = lock.table if lock.kind in _FOLDED and lock.table else lock.relation
+                owner = lock.table if lock.kind.is_index_or_toast and lock.table else lock.relation
                 if owner.startswith("("):
                     continue
                 start, mode = first.get(owner, (position, lock.mode))
@@ -493,9 +494,6 @@ def lock_holds(reports: Sequence[StatementReport], *, sized: bool = True) -> lis
                 )
             )
     return holds
-
-
-_FOLDED = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
 
 
 def _duration(report: StatementReport) -> float:

@@ -33,6 +33,7 @@ from psycopg import errors, sql
 
 from pgfence.dryrun import queries
 from pgfence.dryrun.probe import connect
+from pgfence.dryrun.servers.existing import first_line
 from pgfence.dryrun.stats import Stats
 from pgfence.dryrun.synthetic import (
     NULL,
@@ -55,6 +56,8 @@ KEY_SAMPLE = 100_000  # keys read from a table that already had rows, for foreig
 _TIME_SHIFT = {"timestamp": 3600, "timestamptz": 3600}  # CHECK (a < b): b one hour later
 
 Progress = Callable[[str], None]
+# Keys read from tables that already had rows: (table, its referenced columns) -> keys.
+KeySamples = dict[tuple[str, tuple[str, ...]], list[tuple[str, ...]]]
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,7 @@ def _plan_table(
     table: _Table,
     target: int,
     plans: dict[str, _TablePlan],
-    prefilled: dict[str, list[tuple[str, ...]]],
+    prefilled: KeySamples,
 ) -> _TablePlan:
     if table.has_exclusion:
         raise Unfillable("it has an exclusion constraint: pgfence does not model those")
@@ -271,7 +274,7 @@ def _plan_reference(
     fk: _ForeignKey,
     target: int,
     plans: dict[str, _TablePlan],
-    prefilled: dict[str, list[tuple[str, ...]]],
+    prefilled: KeySamples,
     columns: dict[str, _ColumnPlan],
 ) -> None:
     if any(c in columns for c in fk.columns):
@@ -281,9 +284,7 @@ def _plan_reference(
         reference = _Reference(fk.name, fk.parent, _Digits(max(target, 1)))
     elif fk.parent in plans:
         reference = _Reference(fk.name, fk.parent, _Digits(plans[fk.parent].rows))
-    elif prefilled.get(fk.parent):
-        sample = prefilled[fk.parent]
-        keys = [tuple(row[i] for i in _key_positions(fk)) for row in sample]
+    elif keys := prefilled.get((fk.parent, tuple(fk.parent_columns))):
         reference = _Reference(fk.name, fk.parent, _Digits(len(keys)), keys)
     elif nullable:
         for c in fk.columns:
@@ -295,10 +296,6 @@ def _plan_reference(
         columns[c] = _ColumnPlan(
             c, "fk", reference=reference, parent_column=parent_column, sample_index=position
         )
-
-
-def _key_positions(fk: _ForeignKey) -> list[int]:
-    return list(range(len(fk.parent_columns)))
 
 
 def _plan_column(table: _Table, column: _Column, target: int) -> _ColumnPlan | None:
@@ -508,13 +505,14 @@ def _ident(relation: str) -> sql.Identifier:
 
 def _prefilled(
     conn: psycopg.Connection, tables: dict[str, _Table], outcomes: dict[str, _Outcome]
-) -> dict[str, list[tuple[str, ...]]]:
-    """Tables that already hold rows are kept; keys are read from those that are referenced."""
-    referenced: dict[str, list[str]] = {}
+) -> KeySamples:
+    """Tables that already hold rows are kept; keys are read from those that are referenced,
+    once for each set of columns a foreign key references."""
+    referenced: dict[str, set[tuple[str, ...]]] = {}
     for table in tables.values():
         for fk in table.foreign_keys:
-            referenced.setdefault(fk.parent, fk.parent_columns)
-    samples: dict[str, list[tuple[str, ...]]] = {}
+            referenced.setdefault(fk.parent, set()).add(tuple(fk.parent_columns))
+    samples: KeySamples = {}
     for name in tables:
         query = sql.SQL(queries.SEED_HAS_ROWS).format(table=_ident(name))
         row = conn.execute(query).fetchone()
@@ -524,21 +522,22 @@ def _prefilled(
         outcome = outcomes[name]
         outcome.kept, outcome.rows = True, int(count[0]) if count else 0
         outcome.note = "already had rows (from the schema file): kept as they were"
-        if name in referenced:
-            columns = referenced[name]
-            query = sql.SQL(queries.SEED_KEY_SAMPLE).format(
-                columns=sql.SQL(", ").join(
-                    sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns
-                ),
-                table=_ident(name),
-                not_null=sql.SQL(" AND ").join(
-                    sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in columns
-                ),
-            )
-            samples[name] = [
-                tuple(_copy_text(v) for v in key) for key in conn.execute(query, (KEY_SAMPLE,))
-            ]
+        for columns in sorted(referenced.get(name, ())):
+            samples[name, columns] = _key_sample(conn, name, columns)
     return samples
+
+
+def _key_sample(
+    conn: psycopg.Connection, table: str, columns: tuple[str, ...]
+) -> list[tuple[str, ...]]:
+    query = sql.SQL(queries.SEED_KEY_SAMPLE).format(
+        columns=sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
+        table=_ident(table),
+        not_null=sql.SQL(" AND ").join(
+            sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in columns
+        ),
+    )
+    return [tuple(_copy_text(v) for v in key) for key in conn.execute(query, (KEY_SAMPLE,))]
 
 
 def _copy_text(value: object) -> str:
@@ -570,7 +569,7 @@ def _copy(
                 columns = [plan.values(name, rows, every) for name in names]
                 copy.write(("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n").encode())
     except psycopg.Error as exc:
-        message = exc.diag.message_primary or str(exc).strip().splitlines()[0]
+        message = exc.diag.message_primary or first_line(exc)
         constraint = exc.diag.constraint_name
         unmodelled = table.checks.unmodelled
         if constraint and constraint in unmodelled:

@@ -14,7 +14,6 @@ from pgfence.model import (
     Finding,
     LockOnRelation,
     ObservedLock,
-    RelKind,
     Report,
     Severity,
     StatementReport,
@@ -78,16 +77,15 @@ def lock_lines(
     """One line per relation; an index (or TOAST table) is folded into its table's line
     when the table holds a mode at least as strong."""
     locks = _strongest_per_relation(locks)
-    dependents = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST)
     strongest: dict[str, LockMode] = {}
     for lock in locks:
-        if lock.kind not in dependents:
+        if not lock.kind.is_index_or_toast:
             strongest[lock.relation] = max(strongest.get(lock.relation, lock.mode), lock.mode)
     folded: dict[str, int] = {}
     shown: list[LockOnRelation | ObservedLock] = []
     for lock in locks:
         owner = lock.table
-        if lock.kind in dependents and owner in strongest and lock.mode <= strongest[owner]:
+        if lock.kind.is_index_or_toast and owner in strongest and lock.mode <= strongest[owner]:
             folded[owner] = folded.get(owner, 0) + 1
         else:
             shown.append(lock)
@@ -98,7 +96,7 @@ def lock_lines(
             continue
         mark = " (new)" if lock.new else ""
         waiting = "" if getattr(lock, "granted", True) else " waiting"
-        extra = folded.pop(lock.relation, 0) if lock.kind not in dependents else 0
+        extra = folded.pop(lock.relation, 0) if not lock.kind.is_index_or_toast else 0
         more = f" +{extra} idx" if extra else ""
         lines.append(f"{short_name(lock.relation)}{mark} {_SHORT_MODE[lock.mode]}{waiting}{more}")
     if new and not show_new:

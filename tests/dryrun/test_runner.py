@@ -371,3 +371,29 @@ def test_an_index_rebuilt_earlier_in_the_transaction_is_not_rewritten_again(
     assert alter.observation.rewritten == ("public.notes_body_idx",)
     assert update.observation.rewritten == ()
     assert [s.verdict.kind for s in (alter, update)] == [VerdictKind.CONFIRMED] * 2
+
+
+@pytest.mark.parametrize("failure", ["missing", "timeout"])
+def test_a_pg_dump_that_cannot_run_is_one_line_and_leaves_no_temporary_file(
+    pg, tmp_path, monkeypatch, failure
+):
+    import subprocess
+    import tempfile
+
+    from pgfence.dryrun import replay
+    from pgfence.errors import ServerError
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(replay, "pick_pg_dump", lambda *_: str(tmp_path / "no-pg_dump"))
+    if failure == "timeout":
+
+        def too_slow(args, **kwargs):
+            raise subprocess.TimeoutExpired(args, kwargs["timeout"])
+
+        monkeypatch.setattr(subprocess, "run", too_slow)
+    with pytest.raises(ServerError, match="pg_dump of --schema-from") as info:
+        replay.dump_schema(pg.dsn(), [])
+    assert len(str(info.value).splitlines()) == 1
+    assert list(scratch.iterdir()) == []

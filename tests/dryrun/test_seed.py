@@ -189,3 +189,34 @@ def test_tables_that_already_hold_rows_are_kept_and_referenced(pg, database_name
             "nz",
             "pe",
         }
+
+
+def test_two_foreign_keys_to_one_kept_table_take_their_own_columns(pg, database_name):
+    with psycopg.connect(pg.dsn(), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name)))
+    dsn = pg.dsn(database_name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE currencies (id int PRIMARY KEY, code text NOT NULL UNIQUE,"
+            " region text NOT NULL, UNIQUE (code, region));"
+            "INSERT INTO currencies VALUES (1, 'eur', 'eu'), (2, 'nzd', 'oc'), (3, 'pen', 'sa');"
+            "CREATE TABLE prices (id int PRIMARY KEY,"
+            " currency_id int NOT NULL REFERENCES currencies (id),"
+            " currency_code text NOT NULL REFERENCES currencies (code),"
+            " quote_code text NOT NULL, quote_region text NOT NULL,"
+            " FOREIGN KEY (quote_code, quote_region) REFERENCES currencies (code, region))"
+        )
+    tables = by_table(seed(dsn, SeedRequest(rows=50)))
+    assert tables["prices"].filled and tables["prices"].rows == 50
+    with psycopg.connect(dsn) as conn:
+        assert {r[0] for r in conn.execute("SELECT DISTINCT currency_code FROM prices")} <= {
+            "eur",
+            "nzd",
+            "pen",
+        }
+        orphans = scalar(
+            conn,
+            "SELECT count(*) FROM prices p WHERE NOT EXISTS (SELECT 1 FROM currencies c"
+            " WHERE c.code = p.quote_code AND c.region = p.quote_region)",
+        )
+        assert orphans == 0

@@ -246,3 +246,39 @@ def test_a_failure_on_synthetic_rows_says_so(pg, tmp_path, database_name):
     report = dry_run(pg, [read_sql_file(str(migration))], options)
     [finding] = [f for f in report.statements[0].findings if f.rule == "statement-failed"]
     assert finding.message.endswith("(on pgfence's synthetic rows: check it on real data)")
+
+
+def _databases_of(pg, base: str) -> set[str]:
+    with psycopg.connect(pg.dsn(), autocommit=True) as conn:
+        names = {str(row[0]) for row in conn.execute("SELECT datname FROM pg_database")}
+    return {n for n in names if n == base or n.startswith(base + "_")}
+
+
+@pytest.mark.parametrize("failing", ["schema", "run"])
+def test_a_seeded_run_that_fails_drops_every_database_it_made(
+    pg, tmp_path, database_name, monkeypatch, failing
+):
+    from pgfence.dryrun import runner
+
+    schema = tmp_path / "schema.sql"
+    schema.write_text(
+        "CREATE TABLE accounts (id int PRIMARY KEY);\n"
+        + ("SELECT no_such_function();\n" if failing == "schema" else "")
+    )
+    migrations = []
+    for n in (1, 2):
+        path = tmp_path / f"000{n}.sql"
+        path.write_text(f"ALTER TABLE accounts ADD COLUMN c{n} int;\n")
+        migrations.append(read_sql_file(str(path)))
+    if failing == "run":
+
+        def broken(*_args, **_kwargs):
+            raise RuntimeError("the run broke")
+
+        monkeypatch.setattr(runner, "run_in_database", broken)
+    options = DryRunOptions(
+        schema_file=str(schema), database=database_name, isolate=True, seed=SeedRequest(rows=10)
+    )
+    with pytest.raises(BadInput if failing == "schema" else RuntimeError):
+        dry_run(pg, migrations, options)
+    assert _databases_of(pg, database_name) == set()

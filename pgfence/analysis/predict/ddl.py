@@ -19,6 +19,7 @@ from pgfence.analysis.predict.core import (
     read_relations,
     target_roles,
 )
+from pgfence.analysis.statements import builds_index_concurrently
 from pgfence.locks import LockMode
 from pgfence.model import RelKind
 
@@ -192,9 +193,7 @@ def _create_index(node: ast.IndexStmt, ctx: Context) -> list[Match]:
 
 @classifies(ast.ReindexStmt)
 def _reindex(node: ast.ReindexStmt, ctx: Context) -> list[Match]:
-    concurrently = any(
-        isinstance(p, ast.DefElem) and p.defname == "concurrently" for p in node.params or ()
-    )
+    concurrently = builds_index_concurrently(node)
     if node.relation is None:
         return [
             Match(

@@ -16,6 +16,7 @@ import psycopg
 
 from pgfence.dryrun import queries
 from pgfence.dryrun.servers.base import Server
+from pgfence.dryrun.servers.existing import first_line
 from pgfence.dryrun.servers.local import THROWAWAY_SETTINGS
 from pgfence.errors import ServerError
 
@@ -71,16 +72,17 @@ class DockerServer(Server):
         try:
             container.start()
         except Exception as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ServerError(f"Docker could not start {self.image}: {first}") from None
+            raise ServerError(f"Docker could not start {self.image}: {first_line(exc)}") from None
         self._container = container
         try:
             self._wait_ready()
+            if self._expected is not None and self.major != self._expected:
+                raise ServerError(
+                    f"{self.image} runs PostgreSQL {self._version}, not {self._expected}"
+                )
         except BaseException:
             self.stop()
             raise
-        if self._expected is not None and self.major != self._expected:
-            raise ServerError(f"{self.image} runs PostgreSQL {self._version}, not {self._expected}")
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -93,7 +95,7 @@ class DockerServer(Server):
                     self._version = str(row[0]).split()[0]
                     return
             except psycopg.OperationalError as exc:
-                last = (str(exc).strip().splitlines() or ["no answer"])[0]
+                last = first_line(exc)
                 time.sleep(0.2)
         raise ServerError(
             f"{self.image} did not accept connections within {STARTUP_TIMEOUT:.0f} s: {last}"

@@ -39,12 +39,14 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def connect(dsn: str, option: str, application_name: str) -> psycopg.Connection[Any]:
+def connect(
+    dsn: str, option: str, application_name: str, *, timeout: int = 10
+) -> psycopg.Connection[Any]:
     """An autocommit session on a server the user runs; a malformed or unreachable
     connection string is a one-line error naming `option`, without the password."""
     try:
         return psycopg.connect(
-            dsn, autocommit=True, connect_timeout=10, application_name=application_name
+            dsn, autocommit=True, connect_timeout=timeout, application_name=application_name
         )
     except psycopg.ProgrammingError as exc:
         raise bad_dsn(option, dsn, exc) from None
@@ -66,13 +68,11 @@ class ExistingServer(Server):
         self._version: str | None = None
 
     def start(self) -> None:
-        try:
-            with psycopg.connect(
-                self._dsn, connect_timeout=self._connect_timeout, autocommit=True
-            ) as conn:
+        with connect(self._dsn, "--dsn", "pgfence", timeout=self._connect_timeout) as conn:
+            try:
                 row = conn.execute(queries.SERVER_VERSION).fetchone()
-        except psycopg.Error as exc:
-            raise ServerError(f"cannot reach {redact(self._dsn)}: {first_line(exc)}") from None
+            except psycopg.Error as exc:
+                raise ServerError(f"--dsn: {redact(self._dsn)}: {first_line(exc)}") from None
         assert row is not None
         self._version = str(row[0]).split()[0]
 

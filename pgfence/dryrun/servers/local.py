@@ -178,10 +178,14 @@ def reachable_install(bin_dir: Path, user: pwd.struct_passwd | None, version: st
     target = Path(tempfile.gettempdir()) / f"pgfence-install-{version}-{digest}"
     if not (target / "bin" / "postgres").exists():
         staging = Path(tempfile.mkdtemp(prefix=".pgfence-install-", dir=target.parent))
-        for part in ("bin", "lib", "share"):
-            if (root / part).exists():
-                shutil.copytree(root / part, staging / part, symlinks=True)
-        staging.chmod(0o755)
+        try:
+            for part in ("bin", "lib", "share"):
+                if (root / part).exists():
+                    shutil.copytree(root / part, staging / part, symlinks=True)
+            staging.chmod(0o755)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         try:
             staging.rename(target)
         except OSError:
@@ -298,10 +302,6 @@ class LocalServer(Server):
     @property
     def bin_dir(self) -> str:
         return str(self._bin_dir)
-
-    @property
-    def directory(self) -> Path | None:
-        return self._tmp
 
     @property
     def pid(self) -> int | None:
