@@ -389,6 +389,33 @@ def parse_migration(
     return root, up
 
 
+def branches(node: Node) -> list[Node]:
+    """The statements an if, try or switch may run: every branch, braces or not.
+
+    An `else if` chain is one conditional: its branches are those of every `if` in it.
+    """
+    out: list[Node] = []
+    if node.type == "if_statement":
+        out.append(node.child_by_field_name("consequence"))
+        alternative = node.child_by_field_name("alternative")  # an else_clause
+        for child in alternative.named_children if alternative is not None else []:
+            if child.type == "if_statement":
+                out.extend(branches(child))
+            elif child.type != "comment":
+                out.append(child)
+    elif node.type == "try_statement":
+        out.append(node.child_by_field_name("body"))
+        for field_name in ("handler", "finalizer"):  # catch_clause, finally_clause
+            clause = node.child_by_field_name(field_name)
+            if clause is not None:
+                out.append(clause.child_by_field_name("body"))
+    elif node.type == "switch_statement":
+        for case in node.child_by_field_name("body").named_children:
+            if case.type in ("switch_case", "switch_default"):
+                out.extend(case.children_by_field_name("body"))
+    return [branch for branch in out if branch is not None]
+
+
 class Walker:
     """Walks a migration function body; formats say which calls are theirs (`call`)."""
 
@@ -466,16 +493,8 @@ class Walker:
                 "conditional code: pgfence analysed every branch as if it ran; "
                 "what really runs depends on values known only at run time",
             )
-            for child in node.named_children:
-                if child.type in (
-                    "statement_block",
-                    "else_clause",
-                    "catch_clause",
-                    "finally_clause",
-                ):
-                    for block in [child, *child.named_children]:
-                        if block.type == "statement_block":
-                            self.body(block)
+            for branch in branches(node):
+                self.statement(branch)
             return
         if kind in ("lexical_declaration", "variable_declaration"):
             for declarator in node.named_children:
