@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pglast
@@ -217,12 +217,26 @@ def read_sql_file(
     statements, findings = split_script(
         text, path, blocks=blocks, runner_transaction=runner_transaction
     )
-    if not statements and not any(f.rule == "parse-error" for f in findings):
-        raise BadInput("file holds no SQL statements (only comments or meta-commands)", file=path)
-    return Migration(
-        path=path,
-        format=fmt,
-        statements=tuple(statements),
-        findings=tuple(findings),
-        ignored_in_file=file_ignores(text),
-    )
+    return script_migration(path, fmt, text, statements, findings)
+
+
+NO_STATEMENTS = "file holds no SQL statements (only comments or meta-commands)"
+
+
+def script_migration(
+    path: str,
+    fmt: str,
+    text: str,
+    statements: Sequence[Statement],
+    findings: Sequence[Finding],
+    *,
+    empty: str | None = NO_STATEMENTS,
+) -> Migration:
+    """The Migration of an SQL script read from `text`, with its file-level ignores.
+
+    A script with nothing to run (and no parse error to report) is bad input, with the
+    message `empty`; None where the tool runs such a script without complaint.
+    """
+    if empty is not None and not statements and not any(f.rule == "parse-error" for f in findings):
+        raise BadInput(empty, file=path)
+    return Migration(path, fmt, tuple(statements), tuple(findings), file_ignores(text))

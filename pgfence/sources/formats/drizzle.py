@@ -7,13 +7,14 @@ one transaction: locks taken by the first file are held until the last one ends.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 from pgfence.errors import BadInput
 from pgfence.model import Location, Migration
 from pgfence.sources.formats.base import LoadContext, Target, info, shared_block
-from pgfence.sources.sql import split_script
+from pgfence.sources.sql import script_migration, split_script
 
 NAME = "drizzle"
 _JOURNAL = Path("meta") / "_journal.json"
@@ -63,14 +64,16 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
     for path in chosen:
         if not path.is_file():
             raise BadInput("listed in meta/_journal.json but missing", file=str(path))
+        text = ctx.read(str(path))
         statements, findings = split_script(
-            ctx.read(str(path)),
+            text,
             str(path),
             blocks=ctx.blocks,
             runner_transaction=True,
             runner_block=transaction.block,
         )
-        migrations.append(Migration(str(path), NAME, tuple(statements), tuple(findings)))
+        # `drizzle-kit generate --custom` writes a file holding only a comment; it runs.
+        migrations.append(script_migration(str(path), NAME, text, statements, findings, empty=None))
     listed = {p.resolve() for p in ordered}
     strays = [f for f in target.with_suffix(".sql") if Path(f).resolve() not in listed]
     if strays and migrations:
@@ -82,10 +85,7 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
             )
             for f in strays
         )
-        first = migrations[0]
-        migrations[0] = Migration(
-            first.path, first.format, first.statements, first.findings + notes
-        )
+        migrations[0] = dataclasses.replace(migrations[0], findings=migrations[0].findings + notes)
     if not migrations:
         raise BadInput("no migration of meta/_journal.json is named here", file=target.arg)
     return migrations

@@ -7,10 +7,9 @@ ERROR 25001, but works alone in its file). golang-migrate and Prisma send each f
 
 from __future__ import annotations
 
-from pgfence.errors import BadInput
 from pgfence.model import Migration
 from pgfence.sources.formats.base import LoadContext
-from pgfence.sources.sql import BlockCounter, split_script
+from pgfence.sources.sql import BlockCounter, script_migration, split_script
 
 
 def read_script(path: str, fmt: str, ctx: LoadContext) -> Migration:
@@ -19,6 +18,4 @@ def read_script(path: str, fmt: str, ctx: LoadContext) -> Migration:
     statements, findings = split_script(
         text, path, blocks=ctx.blocks, runner_transaction=len(alone) > 1
     )
-    if not statements and not any(f.rule == "parse-error" for f in findings):
-        raise BadInput("file holds no SQL statements (only comments or meta-commands)", file=path)
-    return Migration(path, fmt, tuple(statements), tuple(findings))
+    return script_migration(path, fmt, text, statements, findings)

@@ -7,6 +7,7 @@ plan keeps its earlier script as `deploy/<change>@<tag>.sql`, the first tag afte
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,8 +111,7 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
     if not migrations:
         raise BadInput("no deploy script of sqitch.plan is named here", file=target.arg)
     if missing:
-        first = migrations[0]
-        migrations[0] = Migration(
-            first.path, first.format, first.statements, first.findings + tuple(missing)
+        migrations[0] = dataclasses.replace(
+            migrations[0], findings=migrations[0].findings + tuple(missing)
         )
     return migrations
