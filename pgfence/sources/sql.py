@@ -27,6 +27,9 @@ from pgfence.sources.psql import LexError, MetaCommand, Piece, Scanner, copy_dat
 
 _IGNORE = re.compile(r"pgfence(?:-ignore(?!-file)|:\s*ignore)\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
 _IGNORE_FILE = re.compile(r"pgfence-ignore-file\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
+# A comment, for file ignores: to the end of the line, or to the first `*/` (an ignore
+# after a nested comment's `*/`, inside the outer comment, is not seen).
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?(?:\*/|\Z)", re.DOTALL)
 
 _OPENS = {TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START}
 _CLOSES = {
@@ -192,16 +195,16 @@ def _meta_finding(meta: MetaCommand, location: Location) -> Finding:
 
 
 def file_ignores(text: str) -> tuple[tuple[str, int], ...]:
-    """`-- pgfence-ignore-file: rule-a, rule-b` anywhere in a comment: (rule, line) pairs."""
+    """`pgfence-ignore-file: rule-a, rule-b` in a `--` or `/* */` comment: (rule, line) pairs."""
+    if not _IGNORE_FILE.search(text):
+        return ()
     found: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        comment = line.find("--")
-        if comment < 0:
-            continue
-        for m in _IGNORE_FILE.finditer(line, comment):
+    for comment in _COMMENT.finditer(text):
+        for m in _IGNORE_FILE.finditer(text, comment.start(), comment.end()):
+            line = text.count("\n", 0, m.start()) + 1
             for rule in m.group(1).split(","):
                 if rule.strip():
-                    found.setdefault(rule.strip().lower(), number)
+                    found.setdefault(rule.strip().lower(), line)
     return tuple(found.items())
 
 
