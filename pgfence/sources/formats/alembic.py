@@ -55,10 +55,12 @@ _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
 
 def detect(target: Target) -> bool:
-    return any(
-        "revision" in head(f) and "upgrade" in head(f)
-        for f in files_containing(target, (".py",), *_MARKERS)
-    )
+    return any(_is_revision(head(f)) for f in target.with_suffix(".py"))
+
+
+def _is_revision(start: str) -> bool:
+    """The start of a file reads like an Alembic revision."""
+    return any(m in start for m in _MARKERS) and "revision" in start and "upgrade" in start
 
 
 def quote(name: str) -> str:

@@ -243,7 +243,7 @@ def js_migration_files(
     and Sequelize do (otherwise by path)."""
     found = js_files(target)
     if not target.explicit_file:
-        found = [f for f in found if any(marker in head(f) for marker in markers)]
+        found = [f for f in found if mentions(f, markers)]
     if not found:
         raise no_files(target, what, pattern)
     if by_name:
@@ -251,7 +251,11 @@ def js_migration_files(
     return found
 
 
+def mentions(path: str, markers: tuple[str, ...]) -> bool:
+    """Does the start of the file (read once) mention one of `markers`?"""
+    start = head(path)
+    return any(marker in start for marker in markers)
+
+
 def files_containing(target: Target, suffixes: tuple[str, ...], *markers: str) -> list[str]:
-    return [
-        f for f in target.with_suffix(*suffixes) if any(marker in head(f) for marker in markers)
-    ]
+    return [f for f in target.with_suffix(*suffixes) if mentions(f, markers)]

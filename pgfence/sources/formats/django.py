@@ -29,6 +29,7 @@ from pgfence.sources.formats.base import (
     generated,
     ignores_at,
     info,
+    mentions,
     no_files,
     raw_statements,
     unreadable,
@@ -41,7 +42,7 @@ _MAX_NAME = 63  # PostgreSQL's identifier length
 
 
 def detect(target: Target) -> bool:
-    return bool(files_containing(target, (".py",), _MARKER))
+    return any(mentions(f, (_MARKER,)) for f in target.with_suffix(".py"))
 
 
 def q(name: str) -> str:

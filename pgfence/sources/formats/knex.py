@@ -18,9 +18,9 @@ from pgfence.sources.formats.base import (
     Extraction,
     LoadContext,
     Target,
-    files_containing,
     generated,
     js_migration_files,
+    mentions,
 )
 
 NAME = "knex"
@@ -28,7 +28,7 @@ _MARKERS = ("knex.schema", "Knex", "knex.raw", "function (knex", "function(knex"
 
 
 def detect(target: Target) -> bool:
-    return bool(files_containing(target, JS_SUFFIXES, *_MARKERS))
+    return any(mentions(f, _MARKERS) for f in target.with_suffix(*JS_SUFFIXES))
 
 
 def q(name: str) -> str:

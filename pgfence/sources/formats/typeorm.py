@@ -20,10 +20,10 @@ from pgfence.sources.formats.base import (
     Extraction,
     LoadContext,
     Target,
-    files_containing,
     generated,
     info,
     js_migration_files,
+    mentions,
     shared_block,
 )
 
@@ -32,7 +32,7 @@ _MARKERS = ("MigrationInterface", "QueryRunner", "queryRunner")
 
 
 def detect(target: Target) -> bool:
-    return bool(files_containing(target, JS_SUFFIXES, *_MARKERS))
+    return any(mentions(f, _MARKERS) for f in target.with_suffix(*JS_SUFFIXES))
 
 
 def q(name: str) -> str:
