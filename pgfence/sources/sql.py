@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -145,6 +146,18 @@ def split_script(
             )
         )
     return statements, findings
+
+
+def place_transactions(
+    statements: Sequence[Statement], blocks: BlockCounter, *, runner_transaction: bool
+) -> list[Statement]:
+    """The statements of one script placed again, as `split_script` places them.
+
+    For a tool whose transaction depends on the statements (how many there are): the
+    script is cut and parsed once, and only placed a second time.
+    """
+    tracker = _TransactionTracker(blocks, runner_transaction)
+    return [dataclasses.replace(s, transaction=tracker.place(s.node)) for s in statements]
 
 
 def _statement(

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from pgfence.model import Migration
 from pgfence.sources.formats.base import LoadContext
-from pgfence.sources.sql import BlockCounter, script_migration, split_script
+from pgfence.sources.sql import place_transactions, script_migration, split_script
 
 
 def read_script(path: str, fmt: str, ctx: LoadContext) -> Migration:
     text = ctx.read(path)
-    alone, _ = split_script(text, path, blocks=BlockCounter())
-    statements, findings = split_script(
-        text, path, blocks=ctx.blocks, runner_transaction=len(alone) > 1
-    )
+    statements, findings = split_script(text, path)
+    statements = place_transactions(statements, ctx.blocks, runner_transaction=len(statements) > 1)
     return script_migration(path, fmt, text, statements, findings)
