@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
+from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
 from pgfence.sources.files import natural_key
 from pgfence.sources.formats import pyast
 from pgfence.sources.formats.base import (
@@ -576,11 +576,11 @@ class _Transactions:
 
     def start_file(self) -> None:
         if self.per_migration or self.current is None:
-            self.current = Transaction(TxScope.RUNNER, self.ctx.blocks.next())
+            self.current = self.ctx.runner_transaction()
 
     def runner(self) -> Transaction:
         if self.current is None:
-            self.current = Transaction(TxScope.RUNNER, self.ctx.blocks.next())
+            self.current = self.ctx.runner_transaction()
         return self.current
 
     def autocommit_block_ended(self) -> None:

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pgfence.errors import BadInput
-from pgfence.model import AUTOCOMMIT, Finding, Location, Migration, Severity, Statement, Transaction
+from pgfence.model import (
+    AUTOCOMMIT,
+    Finding,
+    Location,
+    Migration,
+    Severity,
+    Statement,
+    Transaction,
+    TxScope,
+)
 from pgfence.sources.files import DEFAULT_MAX_BYTES, natural_key, read_text
 from pgfence.sources.sql import BlockCounter, ignored_rules, parse_one, split_script
 
@@ -48,6 +57,10 @@ class LoadContext:
 
     def read(self, path: str) -> str:
         return read_text(path, max_bytes=self.max_bytes)
+
+    def runner_transaction(self) -> Transaction:
+        """A new transaction the migration tool opens (a block number of its own)."""
+        return Transaction(TxScope.RUNNER, self.blocks.next())
 
 
 def target_of(arg: str) -> Target:
@@ -214,12 +227,6 @@ class Extraction:
 
 Loader = Callable[[Target, LoadContext], list[Migration]]
 Detector = Callable[[Target], bool]
-
-
-def shared_block(ctx: LoadContext) -> Transaction:
-    from pgfence.model import TxScope
-
-    return Transaction(TxScope.RUNNER, ctx.blocks.next())
 
 
 JS_SUFFIXES = (".ts", ".js", ".cjs", ".mjs", ".mts", ".cts")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
+from pgfence.model import AUTOCOMMIT, Location, Migration
 from pgfence.sources.files import natural_key
 from pgfence.sources.formats import pyast
 from pgfence.sources.formats.base import (
@@ -809,9 +809,7 @@ class _Walker:
         self.lines = migration.text.splitlines()
         self.scope = pyast.Scope()
         self.translator = Translator(migration.app, self.scope, state)
-        self.transaction = (
-            Transaction(TxScope.RUNNER, ctx.blocks.next()) if _atomic(migration.cls) else AUTOCOMMIT
-        )
+        self.transaction = ctx.runner_transaction() if _atomic(migration.cls) else AUTOCOMMIT
         self.deferred: list[tuple[str, Location, str]] = []
 
     def run(self) -> Extraction:

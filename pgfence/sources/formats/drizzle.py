@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pgfence.errors import BadInput
 from pgfence.model import Location, Migration
-from pgfence.sources.formats.base import LoadContext, Target, info, shared_block
+from pgfence.sources.formats.base import LoadContext, Target, info
 from pgfence.sources.sql import script_migration, split_script
 
 NAME = "drizzle"
@@ -59,7 +59,7 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
     named = {Path(f).resolve() for f in target.files}
     ordered = [out_dir / f"{tag}.sql" for tag in journal_tags(journal, ctx)]
     chosen = [p for p in ordered if target.directory is not None or p.resolve() in named]
-    transaction = shared_block(ctx)
+    transaction = ctx.runner_transaction()  # one for every file of the run
     migrations = []
     for path in chosen:
         if not path.is_file():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
+from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
 from pgfence.sources.formats import js
 from pgfence.sources.formats.base import (
     JS_SUFFIXES,
@@ -382,7 +382,7 @@ def _transaction(root: js.Node, ctx: LoadContext) -> Transaction:
             and node.child_by_field_name("value").type == "false"
         ):
             return AUTOCOMMIT
-    return Transaction(TxScope.RUNNER, ctx.blocks.next())
+    return ctx.runner_transaction()
 
 
 def read(path: str, ctx: LoadContext) -> Migration:

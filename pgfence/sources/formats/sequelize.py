@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
+from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
 from pgfence.sources.formats import js
 from pgfence.sources.formats.base import (
     JS_SUFFIXES,
@@ -287,7 +287,7 @@ class _Walker(js.Walker):
             )
             return
         outer = self.transaction
-        self.transaction = Transaction(TxScope.RUNNER, self.ctx.blocks.next())
+        self.transaction = self.ctx.runner_transaction()
         body = js.function_body(function)
         if body is not None:
             self.body(body)

@@ -24,7 +24,6 @@ from pgfence.sources.formats.base import (
     info,
     js_migration_files,
     mentions,
-    shared_block,
 )
 
 NAME = "typeorm"
@@ -330,5 +329,5 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
     # migration:generate also puts at the start of the file name.
     pattern = "<timestamp>-<Name>.ts with up(queryRunner)"
     found = js_migration_files(target, _MARKERS, "TypeORM", pattern, by_name=True)
-    transaction = shared_block(ctx)
+    transaction = ctx.runner_transaction()
     return [read(path, ctx, transaction) for path in found]
