@@ -21,7 +21,6 @@ from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
 from pgfence.sources.files import natural_key
 from pgfence.sources.formats import pyast
 from pgfence.sources.formats.base import (
-    UNREADABLE,
     Extraction,
     LoadContext,
     Target,
@@ -31,7 +30,6 @@ from pgfence.sources.formats.base import (
     ignores_at,
     no_files,
     raw_statements,
-    unreadable,
 )
 from pgfence.sources.formats.pyast import SqlText, Unknown, bind, dotted, last_name
 
@@ -707,23 +705,20 @@ class _Walker:
         head, _, method = name.partition(".")
         if not name or head in ("print", "logger", "log", "logging", "warnings"):
             return
-        self.out.calls_seen += 1
-        origin = name
         ignored = ignores_at(self.lines, where.line, "#", call.end_lineno)
-        try:
+
+        def translate() -> None:
             if (
                 method == "execute"
                 or method.endswith(".execute")
                 or (head in self.binds and method == "exec_driver_sql")
             ):
                 sql = self.scope.string(call.args[0]) if call.args else ""
-                statements, findings = raw_statements(
-                    sql, where, self.transaction(), origin, ignored
-                )
+                statements, findings = raw_statements(sql, where, self.transaction(), name, ignored)
                 self.out.add(statements, findings)
             elif head == "op" or (batch is not None and "." in name and "." not in method):
                 statements = [
-                    generated(sql, where, self.transaction(), origin, ignored)
+                    generated(sql, where, self.transaction(), name, ignored)
                     for sql in self.translator.translate(
                         method, call, batch if head != "op" else None
                     )
@@ -731,10 +726,8 @@ class _Walker:
                 self.out.add(statements)
             else:
                 raise Unknown(f"a call to `{name}()`, whose SQL pgfence does not follow")
-        except UNREADABLE as exc:
-            self.out.gap(where, f"{origin}: {unreadable(exc)}")
-            return
-        self.out.calls_extracted += 1
+
+        self.out.extract(where, name, translate)
 
 
 def _per_migration(target: Target, revisions: list[Revision]) -> bool:

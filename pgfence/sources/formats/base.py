@@ -210,6 +210,18 @@ class Extraction:
     def gap(self, location: Location, message: str) -> None:
         self.findings.append(unanalysable(location, message))
 
+    def extract(self, where: Location, origin: str, translate: Callable[[], None]) -> bool:
+        """Count a migration call and let `translate` turn it into statements; a call whose
+        arguments cannot be read is a gap, reported at the call (and False)."""
+        self.calls_seen += 1
+        try:
+            translate()
+        except UNREADABLE as exc:
+            self.gap(where, f"{origin}: {unreadable(exc)}")
+            return False
+        self.calls_extracted += 1
+        return True
+
     def migration(self, fmt: str) -> Migration:
         findings = list(self.findings)
         if self.calls_seen and self.calls_extracted < self.calls_seen:

@@ -12,6 +12,7 @@ fields) runs at the end of the migration, as Django does.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +33,6 @@ from pgfence.sources.formats.base import (
     mentions,
     no_files,
     raw_statements,
-    unreadable,
 )
 from pgfence.sources.formats.pyast import Unknown, bind, last_name
 
@@ -847,9 +847,8 @@ class _Walker:
                 if isinstance(value, ast.List | ast.Tuple):
                     self.operations(list(value.elts), emit=emit and emits)
             return
-        if emit:
-            self.out.calls_seen += 1
-        try:
+
+        def translate() -> None:
             if kind == "RunPython":
                 raise Unknown(
                     "RunPython runs Python code (a data migration?) that pgfence does not run"
@@ -861,12 +860,12 @@ class _Walker:
                 output = self.translator.translate(kind, bound)
                 if emit:
                     self.emit(output, where, origin, node)
-        except UNREADABLE as exc:
-            if emit:
-                self.out.gap(where, f"{origin}: {unreadable(exc)}")
-            return
+
         if emit:
-            self.out.calls_extracted += 1
+            self.out.extract(where, origin, translate)
+        else:  # state_operations: translated for the models they define, never emitted
+            with contextlib.suppress(*UNREADABLE):
+                translate()
 
     def emit(self, output: Output, where: Location, origin: str, node: ast.Call) -> None:
         ignored = ignores_at(self.lines, where.line, "#", node.end_lineno)

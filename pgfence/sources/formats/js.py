@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pgfence.model import Finding, Location, Severity, Transaction
-from pgfence.sources.formats.base import UNREADABLE, Unknown, ignores_at, raw_statements, unreadable
+from pgfence.sources.formats.base import Unknown, ignores_at, raw_statements
 
 __all__ = ["Unknown"]
 
@@ -432,16 +432,10 @@ class Walker:
             self.body(body)
 
     def extract(self, node: Node, origin: str, translate: Callable[[Location], None]) -> bool:
-        """Count a call of the format and let `translate` turn it into statements; a call
-        whose arguments cannot be read is a gap, reported at the call."""
+        """A call of the format, turned into statements by `translate` (see
+        Extraction.extract): True, it was the format's."""
         where = self.source.location(node)
-        self.out.calls_seen += 1
-        try:
-            translate(where)
-        except UNREADABLE as exc:
-            self.out.gap(where, f"{origin}: {unreadable(exc)}")
-            return True
-        self.out.calls_extracted += 1
+        self.out.extract(where, origin, lambda: translate(where))
         return True
 
     def ignored(self, node: Node) -> frozenset[str]:
