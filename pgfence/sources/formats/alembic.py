@@ -547,21 +547,12 @@ def read_revision(path: str, ctx: LoadContext) -> Revision:
 
 
 def order(revisions: list[Revision]) -> list[Revision]:
-    """Parents before children (Kahn's algorithm); ties in file-name order."""
-    by_id = {r.revision: r for r in revisions if r.revision}
-    remaining = sorted(revisions, key=lambda r: natural_key(r.path))
-    done: set[str] = set()
-    out: list[Revision] = []
-    while remaining:
-        ready = next(
-            (r for r in remaining if all(d in done or d not in by_id for d in r.down)),
-            remaining[0],  # a cycle: keep going in file order rather than loop
-        )
-        remaining.remove(ready)
-        out.append(ready)
-        if ready.revision:
-            done.add(ready.revision)
-    return out
+    """Parents before children; ties in file-name order."""
+    return pyast.dependency_order(
+        sorted(revisions, key=lambda r: natural_key(r.path)),
+        key=lambda r: r.revision or None,
+        needs=lambda r: r.down,
+    )
 
 
 class _Transactions:

@@ -787,19 +787,11 @@ def _atomic(cls: ast.ClassDef | None) -> bool:
 
 def order(migrations: list[DjangoMigration]) -> list[DjangoMigration]:
     """Dependencies first; ties by app and file name."""
-    known = {(m.app, m.name) for m in migrations}
-    remaining = sorted(migrations, key=lambda m: (natural_key(m.app), natural_key(m.name)))
-    done: set[tuple[str, str]] = set()
-    out = []
-    while remaining:
-        ready = next(
-            (m for m in remaining if all(d in done or d not in known for d in m.dependencies)),
-            remaining[0],
-        )
-        remaining.remove(ready)
-        out.append(ready)
-        done.add((ready.app, ready.name))
-    return out
+    return pyast.dependency_order(
+        sorted(migrations, key=lambda m: (natural_key(m.app), natural_key(m.name))),
+        key=lambda m: (m.app, m.name),
+        needs=lambda m: m.dependencies,
+    )
 
 
 class _Walker:
