@@ -104,6 +104,19 @@ def head(path: str, size: int = 65536) -> str:
         return ""
 
 
+def find_marker(target: Target, name: str | Path, *, up: int = 0) -> Path | None:
+    """The file `name` in the PATH's directory (or a named file's folder), or in one of the
+    `up` folders above it: the project file a format is recognised by."""
+    starts = [target.directory] if target.directory else [Path(f).parent for f in target.files]
+    for start in starts:
+        folder = start
+        for _ in range(up + 1):
+            if (folder / name).is_file():
+                return folder / name
+            folder = folder.parent
+    return None
+
+
 def no_files(target: Target, what: str, pattern: str) -> BadInput:
     return BadInput(f"holds no {what} migrations ({pattern})", file=target.arg)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pgfence.errors import BadInput
 from pgfence.model import Location, Migration
-from pgfence.sources.formats.base import LoadContext, Target, info
+from pgfence.sources.formats.base import LoadContext, Target, find_marker, info
 from pgfence.sources.sql import script_migration, split_script
 
 NAME = "drizzle"
@@ -21,16 +21,8 @@ _JOURNAL = Path("meta") / "_journal.json"
 _POSTGRES = frozenset({"postgresql", "postgres", "pg"})
 
 
-def find_journal(target: Target) -> Path | None:
-    starts = [target.directory] if target.directory else [Path(f).parent for f in target.files]
-    for start in starts:
-        if start is not None and (start / _JOURNAL).is_file():
-            return start / _JOURNAL
-    return None
-
-
 def detect(target: Target) -> bool:
-    return find_journal(target) is not None
+    return find_marker(target, _JOURNAL) is not None
 
 
 def journal_tags(journal: Path, ctx: LoadContext) -> list[str]:
@@ -50,7 +42,7 @@ def journal_tags(journal: Path, ctx: LoadContext) -> list[str]:
 
 
 def load(target: Target, ctx: LoadContext) -> list[Migration]:
-    journal = find_journal(target)
+    journal = find_marker(target, _JOURNAL)
     if journal is None:
         raise BadInput(
             "no meta/_journal.json: not a drizzle-kit migrations folder", file=target.arg
