@@ -132,7 +132,8 @@ def sql_type(node: ast.AST, scope: pyast.Scope) -> str:
     return f"{base}({', '.join(str(s) for s in sizes)})" if sizes else base
 
 
-def default_sql(node: ast.AST, scope: pyast.Scope) -> str:
+def default_sql(node: ast.AST, scope: pyast.Scope) -> str | None:
+    """A `server_default` as SQL; None for None, which means no default."""
     name = dotted(node)
     if isinstance(node, ast.Call) and (".func." in f".{name}" or name.startswith("func.")):
         if node.args:
@@ -141,6 +142,8 @@ def default_sql(node: ast.AST, scope: pyast.Scope) -> str:
     if isinstance(node, ast.Call) and last_name(node) in ("false", "true") and not node.args:
         return last_name(node)
     value = scope.value(node)
+    if value is None:
+        return None
     return value.sql if isinstance(value, SqlText) else literal(value)
 
 
@@ -351,10 +354,10 @@ class Translator:
             out.append(f"{prefix} {'DROP' if self.v(bound, 'nullable') else 'SET'} NOT NULL")
         if "server_default" in bound:
             node = bound["server_default"]
-            if isinstance(node, ast.Constant) and node.value is None:
-                out.append(f"{prefix} DROP DEFAULT")
-            elif not (isinstance(node, ast.Constant) and node.value is False):
-                out.append(f"{prefix} SET DEFAULT {default_sql(node, self.scope)}")
+            if not (isinstance(node, ast.Constant) and node.value is False):  # False: unchanged
+                default = default_sql(node, self.scope)
+                change = "DROP DEFAULT" if default is None else f"SET DEFAULT {default}"
+                out.append(f"{prefix} {change}")
         if "new_column_name" in bound:
             new_name = quote(self.scope.string(bound["new_column_name"]))
             out.append(f"ALTER TABLE {table} RENAME {name} TO {new_name}")
