@@ -28,6 +28,7 @@ from pgfence.sources.formats.base import (
     generated,
     head,
     ignores_at,
+    literal,
     no_files,
     raw_statements,
 )
@@ -70,14 +71,6 @@ def quote(name: str) -> str:
 
 def qualified(table: str, schema: str | None) -> str:
     return f"{quote(schema)}.{quote(table)}" if schema else quote(table)
-
-
-def literal(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 # ---- types and columns ----------------------------------------------------------------
@@ -513,7 +506,7 @@ class Translator:
             raise Unknown("op.bulk_insert rows that are not literal dicts")
         return [
             f"INSERT INTO {table} ({', '.join(quote(str(k)) for k in row)}) "
-            f"VALUES ({', '.join('NULL' if v is None else literal(v) for v in row.values())})"
+            f"VALUES ({', '.join(literal(v) for v in row.values())})"
             for row in rows
         ]
 

@@ -147,6 +147,17 @@ def info(rule: str, location: Location, message: str) -> Finding:
     return Finding(rule, Severity.INFO, message, location)
 
 
+def literal(value: object) -> str:
+    """A value read from a migration as an SQL literal, as the ORMs write them."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def generated(
     sql: str,
     location: Location,

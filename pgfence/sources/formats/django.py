@@ -30,6 +30,7 @@ from pgfence.sources.formats.base import (
     generated,
     ignores_at,
     info,
+    literal,
     mentions,
     no_files,
     raw_statements,
@@ -47,16 +48,6 @@ def detect(target: Target) -> bool:
 
 def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def literal(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 # ---- Django's names -------------------------------------------------------------------

@@ -19,6 +19,7 @@ from pgfence.sources.formats.base import (
     Target,
     generated,
     js_migration_files,
+    literal,
     mentions,
 )
 
@@ -32,16 +33,6 @@ def detect(target: Target) -> bool:
 
 def q(name: str) -> str:
     return '"' + str(name) + '"'
-
-
-def literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if value is None:
-        return "NULL"
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 _TYPES = {
