@@ -258,7 +258,6 @@ SIGNATURES = {
     "rename_table": ["old_table_name", "new_table_name"],
     "drop_table": ["table_name"],
     "create_table": ["table_name", "*"],
-    "execute": ["sqltext"],
     "bulk_insert": ["table", "rows"],
 }
 _TABLE_PARAM = {"create_foreign_key": "source_table"}
@@ -717,7 +716,7 @@ class _Walker:
         self.out.extract(where, name, translate)
 
 
-def _per_migration(target: Target, revisions: list[Revision]) -> bool:
+def _per_migration(revisions: list[Revision]) -> bool:
     """Does the project's env.py run each revision in its own transaction?"""
     candidates = {Path(r.path).parent.parent / "env.py" for r in revisions}
     return any(
@@ -737,7 +736,7 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
     if not found:
         raise no_files(target, "Alembic", "versions/*.py with revision and upgrade()")
     revisions = order([read_revision(path, ctx) for path in found])
-    tx = _Transactions(ctx, _per_migration(target, revisions))
+    tx = _Transactions(ctx, _per_migration(revisions))
     migrations = []
     for revision in revisions:
         if revision.tree is None:

@@ -261,10 +261,6 @@ class Extraction:
         return Migration(self.path, fmt, tuple(self.statements), tuple(findings))
 
 
-Loader = Callable[[Target, LoadContext], list[Migration]]
-Detector = Callable[[Target], bool]
-
-
 JS_SUFFIXES = (".ts", ".js", ".cjs", ".mjs", ".mts", ".cts")
 
 

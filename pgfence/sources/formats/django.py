@@ -379,7 +379,6 @@ _SIGNATURES = {
     "RemoveConstraint": ["model_name", "name"],
     "ValidateConstraint": ["model_name", "name"],
     "AlterUniqueTogether": ["name", "unique_together"],
-    "RunSQL": ["sql", "reverse_sql"],
 }
 # Operations that change only Django's state, never the database.
 _STATE_ONLY = frozenset(

@@ -62,8 +62,8 @@ def read(path: str, ctx: LoadContext) -> Migration:
     text = ctx.read(path)
     script = text
     findings: list[Finding] = []
-    if _PLACEHOLDER.search(text):
-        line = text.count("\n", 0, _PLACEHOLDER.search(text).start()) + 1  # type: ignore[union-attr]
+    if placeholder := _PLACEHOLDER.search(text):
+        line = text.count("\n", 0, placeholder.start()) + 1
         findings.append(
             info(
                 "flyway-placeholder",

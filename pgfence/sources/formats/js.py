@@ -261,11 +261,6 @@ def walk(node: Node) -> Any:
         yield from walk(child)
 
 
-def function_body(node: Node) -> Node | None:
-    body = node.child_by_field_name("body")
-    return body
-
-
 def first_param(function: Node) -> str | None:
     params = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
     if params is None:
@@ -278,19 +273,6 @@ def first_param(function: Node) -> str | None:
             return text(pattern)
         return None
     return None
-
-
-def params(function: Node) -> list[str]:
-    node = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
-    if node is None:
-        return []
-    if node.type == "identifier":
-        return [text(node)]
-    out = []
-    for param in node.named_children:
-        pattern = param.child_by_field_name("pattern") if param.type != "identifier" else param
-        out.append(text(pattern) if pattern is not None and pattern.type == "identifier" else "")
-    return out
 
 
 _FUNCTIONS = (
@@ -427,7 +409,7 @@ class Walker:
     def walk_up(self, root: Node, up: Node) -> None:
         """Walk the body of up(), knowing the names the file defines."""
         self.scope.learn(root)
-        body = function_body(up)
+        body = up.child_by_field_name("body")
         if body is not None:
             self.body(body)
 

@@ -337,7 +337,7 @@ class _Walker(js.Walker):
 
     def callback(self, builder: TableBuilder, function: js.Node) -> None:
         param = js.first_param(function) or "table"
-        body = js.function_body(function)
+        body = function.child_by_field_name("body")
         for statement in js.statements_of(body):
             node = js.unwrap(statement)
             if node.type != "call_expression":

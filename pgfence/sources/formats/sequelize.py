@@ -279,7 +279,7 @@ class _Walker(js.Walker):
             return
         outer = self.transaction
         self.transaction = self.ctx.runner_transaction()
-        body = js.function_body(function)
+        body = function.child_by_field_name("body")
         if body is not None:
             self.body(body)
         self.transaction = outer
