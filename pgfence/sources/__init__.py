@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from pgfence.model import Migration
 from pgfence.sources.files import DEFAULT_MAX_BYTES, expand_paths
-from pgfence.sources.sql import BlockCounter, file_ignores, read_sql_file
+from pgfence.sources.sql import BlockCounter, read_sql_file
 
 
 def load_migrations(
@@ -25,20 +23,7 @@ def load_migrations(
     """
     from pgfence.sources.formats import LoadContext, load
 
-    return [_with_file_ignores(m) for m in load(paths, LoadContext(BlockCounter(), max_bytes), fmt)]
-
-
-def _with_file_ignores(migration: Migration) -> Migration:
-    """`-- pgfence-ignore-file: rule` comments of SQL files read by a migration format."""
-    if migration.ignored_in_file or not migration.path.endswith(".sql"):
-        return migration
-    try:
-        text = Path(migration.path).read_text(errors="replace")
-    except OSError:
-        return migration
-    if "pgfence-ignore-file" not in text:
-        return migration
-    return dataclasses.replace(migration, ignored_in_file=file_ignores(text))
+    return load(paths, LoadContext(BlockCounter(), max_bytes), fmt)
 
 
 def earlier_migrations(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pglast
@@ -27,6 +28,9 @@ from pgfence.sources.psql import LexError, MetaCommand, Piece, Scanner, copy_dat
 
 _IGNORE = re.compile(r"pgfence(?:-ignore(?!-file)|:\s*ignore)\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
 _IGNORE_FILE = re.compile(r"pgfence-ignore-file\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
+# A comment, for file ignores: to the end of the line, or to the first `*/` (an ignore
+# after a nested comment's `*/`, inside the outer comment, is not seen).
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?(?:\*/|\Z)", re.DOTALL)
 
 _OPENS = {TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START}
 _CLOSES = {
@@ -144,6 +148,18 @@ def split_script(
     return statements, findings
 
 
+def place_transactions(
+    statements: Sequence[Statement], blocks: BlockCounter, *, runner_transaction: bool
+) -> list[Statement]:
+    """The statements of one script placed again, as `split_script` places them.
+
+    For a tool whose transaction depends on the statements (how many there are): the
+    script is cut and parsed once, and only placed a second time.
+    """
+    tracker = _TransactionTracker(blocks, runner_transaction)
+    return [dataclasses.replace(s, transaction=tracker.place(s.node)) for s in statements]
+
+
 def _statement(
     piece: Piece,
     scanner: Scanner,
@@ -192,16 +208,16 @@ def _meta_finding(meta: MetaCommand, location: Location) -> Finding:
 
 
 def file_ignores(text: str) -> tuple[tuple[str, int], ...]:
-    """`-- pgfence-ignore-file: rule-a, rule-b` anywhere in a comment: (rule, line) pairs."""
+    """`pgfence-ignore-file: rule-a, rule-b` in a `--` or `/* */` comment: (rule, line) pairs."""
+    if not _IGNORE_FILE.search(text):
+        return ()
     found: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        comment = line.find("--")
-        if comment < 0:
-            continue
-        for m in _IGNORE_FILE.finditer(line, comment):
+    for comment in _COMMENT.finditer(text):
+        for m in _IGNORE_FILE.finditer(text, comment.start(), comment.end()):
+            line = text.count("\n", 0, m.start()) + 1
             for rule in m.group(1).split(","):
                 if rule.strip():
-                    found.setdefault(rule.strip().lower(), number)
+                    found.setdefault(rule.strip().lower(), line)
     return tuple(found.items())
 
 
@@ -217,12 +233,26 @@ def read_sql_file(
     statements, findings = split_script(
         text, path, blocks=blocks, runner_transaction=runner_transaction
     )
-    if not statements and not any(f.rule == "parse-error" for f in findings):
-        raise BadInput("file holds no SQL statements (only comments or meta-commands)", file=path)
-    return Migration(
-        path=path,
-        format=fmt,
-        statements=tuple(statements),
-        findings=tuple(findings),
-        ignored_in_file=file_ignores(text),
-    )
+    return script_migration(path, fmt, text, statements, findings)
+
+
+NO_STATEMENTS = "file holds no SQL statements (only comments or meta-commands)"
+
+
+def script_migration(
+    path: str,
+    fmt: str,
+    text: str,
+    statements: Sequence[Statement],
+    findings: Sequence[Finding],
+    *,
+    empty: str | None = NO_STATEMENTS,
+) -> Migration:
+    """The Migration of an SQL script read from `text`, with its file-level ignores.
+
+    A script with nothing to run (and no parse error to report) is bad input, with the
+    message `empty`; None where the tool runs such a script without complaint.
+    """
+    if empty is not None and not statements and not any(f.rule == "parse-error" for f in findings):
+        raise BadInput(empty, file=path)
+    return Migration(path, fmt, tuple(statements), tuple(findings), file_ignores(text))

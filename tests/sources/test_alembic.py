@@ -168,3 +168,24 @@ def test_static_translation_matches_alembics_own_rendering(revision):
     pytest.importorskip("alembic")
     migration = load()[revision]
     assert [s.sql for s in migration.statements] == _render_with_alembic(migration.path)
+
+
+def test_server_default_none_means_no_default_as_in_alembic(tmp_path):
+    path = tmp_path / "abcd_x.py"
+    path.write_text(
+        "from alembic import op\nimport sqlalchemy as sa\n"
+        "revision = 'abcd'\ndown_revision = None\nNO_DEFAULT = None\n\n"
+        "def upgrade():\n"
+        "    op.add_column('t', sa.Column('a', sa.Integer(), server_default=None))\n"
+        "    op.add_column('t', sa.Column('b', sa.Integer(), server_default=NO_DEFAULT))\n"
+        "    op.alter_column('t', 'c', server_default=NO_DEFAULT)\n"
+        "    op.alter_column('t', 'd', server_default=None)\n"
+    )
+    [migration] = load_migrations([str(path)], fmt="alembic")
+    # What Alembic's offline mode prints for these calls.
+    assert [s.sql for s in migration.statements] == [
+        "ALTER TABLE t ADD COLUMN a INTEGER",
+        "ALTER TABLE t ADD COLUMN b INTEGER",
+        "ALTER TABLE t ALTER COLUMN c DROP DEFAULT",
+        "ALTER TABLE t ALTER COLUMN d DROP DEFAULT",
+    ]

@@ -129,3 +129,43 @@ def test_broken_typescript_is_a_finding_and_the_rest_is_read(tmp_path):
     [migration] = load_migrations([str(path)], fmt="typeorm")
     assert [s.sql for s in migration.statements][:1] == ['ALTER TABLE "a" ADD "b" int']
     assert ("parse-error", 4) in gaps(migration)
+
+
+def test_every_branch_of_if_else_if_switch_and_try_is_read_braces_or_not(tmp_path):
+    path = tmp_path / "1700000000000-Branches.ts"
+    path.write_text(
+        "export class Branches1700000000000 implements MigrationInterface {\n"
+        "  public async up(queryRunner: QueryRunner): Promise<void> {\n"
+        "    if (a) { await queryRunner.query(`SELECT 'A'`) }\n"
+        "    else if (b) { await queryRunner.query(`SELECT 'B'`) }\n"
+        "    else await queryRunner.query(`SELECT 'C'`);\n"
+        "    if (d) await queryRunner.query(`SELECT 'D'`);\n"
+        "    switch (e) {\n"
+        "      case 1: await queryRunner.query(`SELECT 'E'`); break;\n"
+        "      default: await queryRunner.query(`SELECT 'F'`);\n"
+        "    }\n"
+        "    try { await queryRunner.query(`SELECT 'G'`) }\n"
+        "    catch (err) { await queryRunner.query(`SELECT 'H'`) }\n"
+        "    finally { await queryRunner.query(`SELECT 'I'`) }\n"
+        "  }\n"
+        "}\n"
+    )
+    [migration] = load_migrations([str(path)], fmt="typeorm")
+    assert [(s.location.line, s.sql) for s in migration.statements] == [
+        (3, "SELECT 'A'"),
+        (4, "SELECT 'B'"),
+        (5, "SELECT 'C'"),
+        (6, "SELECT 'D'"),
+        (8, "SELECT 'E'"),
+        (9, "SELECT 'F'"),
+        (11, "SELECT 'G'"),
+        (12, "SELECT 'H'"),
+        (13, "SELECT 'I'"),
+    ]
+    # One gap per conditional statement: an else-if chain is one.
+    assert gaps(migration) == [
+        ("unanalysable", 3),
+        ("unanalysable", 6),
+        ("unanalysable", 7),
+        ("unanalysable", 11),
+    ]

@@ -4,7 +4,7 @@ from pgfence.errors import BadInput
 from pgfence.model import TxScope
 from pgfence.sources import load_migrations
 from pgfence.sources.files import natural_key
-from pgfence.sources.sql import read_sql_file, split_script
+from pgfence.sources.sql import file_ignores, read_sql_file, split_script
 
 
 def split(text):
@@ -202,3 +202,18 @@ def test_the_lexer_character_classes_equal_their_unicode_definitions():
     }
     for fast, reference in definitions.items():
         assert re.findall(fast, every) == re.findall(reference, every), reference
+
+
+def test_file_ignores_are_read_from_line_and_block_comments_not_strings():
+    text = (
+        "/* pgfence-ignore-file: missing-lock-timeout */\n"
+        "SELECT 'pgfence-ignore-file: drop-column';\n"
+        "/*\n * pgfence-ignore-file: add-column-rewrite, Rename-Column\n */\n"
+        "SELECT 1; -- pgfence-ignore-file: drop-index-blocks-reads\n"
+    )
+    assert file_ignores(text) == (
+        ("missing-lock-timeout", 1),
+        ("add-column-rewrite", 4),
+        ("rename-column", 4),
+        ("drop-index-blocks-reads", 6),
+    )

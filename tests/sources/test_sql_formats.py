@@ -186,3 +186,71 @@ def test_replay_before_follows_the_formats_order():
     tested = load_migrations([str(root / "V2__index_email.sql")])
     assert tested[0].format == "flyway"
     assert names(earlier_migrations(tested)) == ["V1__init.sql", "V1_1__add_email.sql"]
+
+
+IGNORE_FILE = "-- pgfence-ignore-file: missing-lock-timeout\nALTER TABLE t ADD COLUMN x int;\n"
+
+
+def _drizzle_with_a_stray_file(root):
+    (root / "meta").mkdir()
+    journal = '{"dialect": "postgresql", "entries": [{"idx": 0, "tag": "0000_a"}]}'
+    (root / "meta" / "_journal.json").write_text(journal)
+    (root / "0000_a.sql").write_text(IGNORE_FILE)
+    (root / "0001_stray.sql").write_text("SELECT 1;\n")
+    return "not-in-journal"
+
+
+def _sqitch_with_a_missing_script(root):
+    (root / "sqitch.plan").write_text(
+        "%project=x\nfirst 2024-01-01T00:00:00Z A <a@b.c> # one\n"
+        "gone 2024-01-02T00:00:00Z A <a@b.c> # two\n"
+    )
+    (root / "deploy").mkdir()
+    (root / "deploy" / "first.sql").write_text(IGNORE_FILE)
+    return "sqitch-missing-script"
+
+
+def _flyway(root):
+    (root / "V1__a.sql").write_text(IGNORE_FILE)
+
+
+def _dbmate(root):
+    (root / "20240101_a.sql").write_text(f"-- migrate:up\n{IGNORE_FILE}-- migrate:down\n")
+
+
+def _golang_migrate(root):
+    (root / "1_a.up.sql").write_text(IGNORE_FILE)
+
+
+def _prisma(root):
+    (root / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    (root / "20240101_a").mkdir()
+    (root / "20240101_a" / "migration.sql").write_text(IGNORE_FILE)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "project"),
+    [
+        ("drizzle", _drizzle_with_a_stray_file),
+        ("sqitch", _sqitch_with_a_missing_script),
+        ("flyway", _flyway),
+        ("dbmate", _dbmate),
+        ("golang-migrate", _golang_migrate),
+        ("prisma", _prisma),
+    ],
+)
+def test_every_sql_format_keeps_the_files_ignore_file_comments(tmp_path, fmt, project):
+    note = project(tmp_path)
+    first = load_migrations([str(tmp_path)])[0]
+    assert first.format == fmt
+    line = 2 if fmt == "dbmate" else 1
+    assert first.ignored_in_file == (("missing-lock-timeout", line),)
+    if note:  # the first migration also carries the format's notes about other files
+        assert [f.rule for f in first.findings] == [note]
+
+
+@pytest.mark.parametrize("section", ["-- nothing yet\n", "\\set ON_ERROR_STOP on\n"])
+def test_dbmate_up_section_with_nothing_to_run_is_bad_input(tmp_path, section):
+    (tmp_path / "20240101_a.sql").write_text(f"-- migrate:up\n{section}-- migrate:down\n")
+    with pytest.raises(BadInput, match="`-- migrate:up` section holds no SQL statements"):
+        load_migrations([str(tmp_path)])

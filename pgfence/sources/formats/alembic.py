@@ -17,11 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
+from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
 from pgfence.sources.files import natural_key
 from pgfence.sources.formats import pyast
 from pgfence.sources.formats.base import (
-    UNREADABLE,
     Extraction,
     LoadContext,
     Target,
@@ -29,9 +28,9 @@ from pgfence.sources.formats.base import (
     generated,
     head,
     ignores_at,
+    literal,
     no_files,
     raw_statements,
-    unreadable,
 )
 from pgfence.sources.formats.pyast import SqlText, Unknown, bind, dotted, last_name
 
@@ -55,10 +54,12 @@ _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
 
 def detect(target: Target) -> bool:
-    return any(
-        "revision" in head(f) and "upgrade" in head(f)
-        for f in files_containing(target, (".py",), *_MARKERS)
-    )
+    return any(_is_revision(head(f)) for f in target.with_suffix(".py"))
+
+
+def _is_revision(start: str) -> bool:
+    """The start of a file reads like an Alembic revision."""
+    return any(m in start for m in _MARKERS) and "revision" in start and "upgrade" in start
 
 
 def quote(name: str) -> str:
@@ -70,14 +71,6 @@ def quote(name: str) -> str:
 
 def qualified(table: str, schema: str | None) -> str:
     return f"{quote(schema)}.{quote(table)}" if schema else quote(table)
-
-
-def literal(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 # ---- types and columns ----------------------------------------------------------------
@@ -132,7 +125,8 @@ def sql_type(node: ast.AST, scope: pyast.Scope) -> str:
     return f"{base}({', '.join(str(s) for s in sizes)})" if sizes else base
 
 
-def default_sql(node: ast.AST, scope: pyast.Scope) -> str:
+def default_sql(node: ast.AST, scope: pyast.Scope) -> str | None:
+    """A `server_default` as SQL; None for None, which means no default."""
     name = dotted(node)
     if isinstance(node, ast.Call) and (".func." in f".{name}" or name.startswith("func.")):
         if node.args:
@@ -141,6 +135,8 @@ def default_sql(node: ast.AST, scope: pyast.Scope) -> str:
     if isinstance(node, ast.Call) and last_name(node) in ("false", "true") and not node.args:
         return last_name(node)
     value = scope.value(node)
+    if value is None:
+        return None
     return value.sql if isinstance(value, SqlText) else literal(value)
 
 
@@ -262,7 +258,6 @@ SIGNATURES = {
     "rename_table": ["old_table_name", "new_table_name"],
     "drop_table": ["table_name"],
     "create_table": ["table_name", "*"],
-    "execute": ["sqltext"],
     "bulk_insert": ["table", "rows"],
 }
 _TABLE_PARAM = {"create_foreign_key": "source_table"}
@@ -351,10 +346,10 @@ class Translator:
             out.append(f"{prefix} {'DROP' if self.v(bound, 'nullable') else 'SET'} NOT NULL")
         if "server_default" in bound:
             node = bound["server_default"]
-            if isinstance(node, ast.Constant) and node.value is None:
-                out.append(f"{prefix} DROP DEFAULT")
-            elif not (isinstance(node, ast.Constant) and node.value is False):
-                out.append(f"{prefix} SET DEFAULT {default_sql(node, self.scope)}")
+            if not (isinstance(node, ast.Constant) and node.value is False):  # False: unchanged
+                default = default_sql(node, self.scope)
+                change = "DROP DEFAULT" if default is None else f"SET DEFAULT {default}"
+                out.append(f"{prefix} {change}")
         if "new_column_name" in bound:
             new_name = quote(self.scope.string(bound["new_column_name"]))
             out.append(f"ALTER TABLE {table} RENAME {name} TO {new_name}")
@@ -510,7 +505,7 @@ class Translator:
             raise Unknown("op.bulk_insert rows that are not literal dicts")
         return [
             f"INSERT INTO {table} ({', '.join(quote(str(k)) for k in row)}) "
-            f"VALUES ({', '.join('NULL' if v is None else literal(v) for v in row.values())})"
+            f"VALUES ({', '.join(literal(v) for v in row.values())})"
             for row in rows
         ]
 
@@ -547,21 +542,12 @@ def read_revision(path: str, ctx: LoadContext) -> Revision:
 
 
 def order(revisions: list[Revision]) -> list[Revision]:
-    """Parents before children (Kahn's algorithm); ties in file-name order."""
-    by_id = {r.revision: r for r in revisions if r.revision}
-    remaining = sorted(revisions, key=lambda r: natural_key(r.path))
-    done: set[str] = set()
-    out: list[Revision] = []
-    while remaining:
-        ready = next(
-            (r for r in remaining if all(d in done or d not in by_id for d in r.down)),
-            remaining[0],  # a cycle: keep going in file order rather than loop
-        )
-        remaining.remove(ready)
-        out.append(ready)
-        if ready.revision:
-            done.add(ready.revision)
-    return out
+    """Parents before children; ties in file-name order."""
+    return pyast.dependency_order(
+        sorted(revisions, key=lambda r: natural_key(r.path)),
+        key=lambda r: r.revision or None,
+        needs=lambda r: r.down,
+    )
 
 
 class _Transactions:
@@ -574,11 +560,11 @@ class _Transactions:
 
     def start_file(self) -> None:
         if self.per_migration or self.current is None:
-            self.current = Transaction(TxScope.RUNNER, self.ctx.blocks.next())
+            self.current = self.ctx.runner_transaction()
 
     def runner(self) -> Transaction:
         if self.current is None:
-            self.current = Transaction(TxScope.RUNNER, self.ctx.blocks.next())
+            self.current = self.ctx.runner_transaction()
         return self.current
 
     def autocommit_block_ended(self) -> None:
@@ -705,23 +691,20 @@ class _Walker:
         head, _, method = name.partition(".")
         if not name or head in ("print", "logger", "log", "logging", "warnings"):
             return
-        self.out.calls_seen += 1
-        origin = name
         ignored = ignores_at(self.lines, where.line, "#", call.end_lineno)
-        try:
+
+        def translate() -> None:
             if (
                 method == "execute"
                 or method.endswith(".execute")
                 or (head in self.binds and method == "exec_driver_sql")
             ):
                 sql = self.scope.string(call.args[0]) if call.args else ""
-                statements, findings = raw_statements(
-                    sql, where, self.transaction(), origin, ignored
-                )
+                statements, findings = raw_statements(sql, where, self.transaction(), name, ignored)
                 self.out.add(statements, findings)
             elif head == "op" or (batch is not None and "." in name and "." not in method):
                 statements = [
-                    generated(sql, where, self.transaction(), origin, ignored)
+                    generated(sql, where, self.transaction(), name, ignored)
                     for sql in self.translator.translate(
                         method, call, batch if head != "op" else None
                     )
@@ -729,13 +712,11 @@ class _Walker:
                 self.out.add(statements)
             else:
                 raise Unknown(f"a call to `{name}()`, whose SQL pgfence does not follow")
-        except UNREADABLE as exc:
-            self.out.gap(where, f"{origin}: {unreadable(exc)}")
-            return
-        self.out.calls_extracted += 1
+
+        self.out.extract(where, name, translate)
 
 
-def _per_migration(target: Target, revisions: list[Revision]) -> bool:
+def _per_migration(revisions: list[Revision]) -> bool:
     """Does the project's env.py run each revision in its own transaction?"""
     candidates = {Path(r.path).parent.parent / "env.py" for r in revisions}
     return any(
@@ -755,7 +736,7 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
     if not found:
         raise no_files(target, "Alembic", "versions/*.py with revision and upgrade()")
     revisions = order([read_revision(path, ctx) for path in found])
-    tx = _Transactions(ctx, _per_migration(target, revisions))
+    tx = _Transactions(ctx, _per_migration(revisions))
     migrations = []
     for revision in revisions:
         if revision.tree is None:

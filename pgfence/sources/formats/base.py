@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pgfence.errors import BadInput
-from pgfence.model import AUTOCOMMIT, Finding, Location, Migration, Severity, Statement, Transaction
+from pgfence.model import (
+    AUTOCOMMIT,
+    Finding,
+    Location,
+    Migration,
+    Severity,
+    Statement,
+    Transaction,
+    TxScope,
+)
 from pgfence.sources.files import DEFAULT_MAX_BYTES, natural_key, read_text
 from pgfence.sources.sql import BlockCounter, ignored_rules, parse_one, split_script
 
@@ -48,6 +57,10 @@ class LoadContext:
 
     def read(self, path: str) -> str:
         return read_text(path, max_bytes=self.max_bytes)
+
+    def runner_transaction(self) -> Transaction:
+        """A new transaction the migration tool opens (a block number of its own)."""
+        return Transaction(TxScope.RUNNER, self.blocks.next())
 
 
 def target_of(arg: str) -> Target:
@@ -91,6 +104,19 @@ def head(path: str, size: int = 65536) -> str:
         return ""
 
 
+def find_marker(target: Target, name: str | Path, *, up: int = 0) -> Path | None:
+    """The file `name` in the PATH's directory (or a named file's folder), or in one of the
+    `up` folders above it: the project file a format is recognised by."""
+    starts = [target.directory] if target.directory else [Path(f).parent for f in target.files]
+    for start in starts:
+        folder = start
+        for _ in range(up + 1):
+            if (folder / name).is_file():
+                return folder / name
+            folder = folder.parent
+    return None
+
+
 def no_files(target: Target, what: str, pattern: str) -> BadInput:
     return BadInput(f"holds no {what} migrations ({pattern})", file=target.arg)
 
@@ -119,6 +145,17 @@ def unanalysable(location: Location, message: str) -> Finding:
 
 def info(rule: str, location: Location, message: str) -> Finding:
     return Finding(rule, Severity.INFO, message, location)
+
+
+def literal(value: object) -> str:
+    """A value read from a migration as an SQL literal, as the ORMs write them."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def generated(
@@ -197,6 +234,18 @@ class Extraction:
     def gap(self, location: Location, message: str) -> None:
         self.findings.append(unanalysable(location, message))
 
+    def extract(self, where: Location, origin: str, translate: Callable[[], None]) -> bool:
+        """Count a migration call and let `translate` turn it into statements; a call whose
+        arguments cannot be read is a gap, reported at the call (and False)."""
+        self.calls_seen += 1
+        try:
+            translate()
+        except UNREADABLE as exc:
+            self.gap(where, f"{origin}: {unreadable(exc)}")
+            return False
+        self.calls_extracted += 1
+        return True
+
     def migration(self, fmt: str) -> Migration:
         findings = list(self.findings)
         if self.calls_seen and self.calls_extracted < self.calls_seen:
@@ -210,16 +259,6 @@ class Extraction:
             )
         findings.sort(key=lambda f: (f.location.line, f.location.column))
         return Migration(self.path, fmt, tuple(self.statements), tuple(findings))
-
-
-Loader = Callable[[Target, LoadContext], list[Migration]]
-Detector = Callable[[Target], bool]
-
-
-def shared_block(ctx: LoadContext) -> Transaction:
-    from pgfence.model import TxScope
-
-    return Transaction(TxScope.RUNNER, ctx.blocks.next())
 
 
 JS_SUFFIXES = (".ts", ".js", ".cjs", ".mjs", ".mts", ".cts")
@@ -243,7 +282,7 @@ def js_migration_files(
     and Sequelize do (otherwise by path)."""
     found = js_files(target)
     if not target.explicit_file:
-        found = [f for f in found if any(marker in head(f) for marker in markers)]
+        found = [f for f in found if mentions(f, markers)]
     if not found:
         raise no_files(target, what, pattern)
     if by_name:
@@ -251,7 +290,11 @@ def js_migration_files(
     return found
 
 
+def mentions(path: str, markers: tuple[str, ...]) -> bool:
+    """Does the start of the file (read once) mention one of `markers`?"""
+    start = head(path)
+    return any(marker in start for marker in markers)
+
+
 def files_containing(target: Target, suffixes: tuple[str, ...], *markers: str) -> list[str]:
-    return [
-        f for f in target.with_suffix(*suffixes) if any(marker in head(f) for marker in markers)
-    ]
+    return [f for f in target.with_suffix(*suffixes) if mentions(f, markers)]

@@ -11,7 +11,7 @@ import re
 from pgfence.errors import BadInput
 from pgfence.model import Migration
 from pgfence.sources.formats.base import LoadContext, Target, head, no_files
-from pgfence.sources.sql import split_script
+from pgfence.sources.sql import script_migration, split_script
 
 NAME = "dbmate"
 _UP = re.compile(r"^--\s*migrate:up\b(.*)$", re.MULTILINE)
@@ -40,9 +40,8 @@ def read(path: str, ctx: LoadContext) -> Migration:
         runner_transaction=in_transaction,
         line_offset=line_offset,
     )
-    if not statements and not findings:
-        raise BadInput("the `-- migrate:up` section holds no SQL statements", file=path)
-    return Migration(path, NAME, tuple(statements), tuple(findings))
+    empty = "the `-- migrate:up` section holds no SQL statements"
+    return script_migration(path, NAME, text, statements, findings, empty=empty)
 
 
 def load(target: Target, ctx: LoadContext) -> list[Migration]:

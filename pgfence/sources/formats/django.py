@@ -12,12 +12,13 @@ fields) runs at the end of the migration, as Django does.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
+from pgfence.model import AUTOCOMMIT, Location, Migration
 from pgfence.sources.files import natural_key
 from pgfence.sources.formats import pyast
 from pgfence.sources.formats.base import (
@@ -29,9 +30,10 @@ from pgfence.sources.formats.base import (
     generated,
     ignores_at,
     info,
+    literal,
+    mentions,
     no_files,
     raw_statements,
-    unreadable,
 )
 from pgfence.sources.formats.pyast import Unknown, bind, last_name
 
@@ -41,21 +43,11 @@ _MAX_NAME = 63  # PostgreSQL's identifier length
 
 
 def detect(target: Target) -> bool:
-    return bool(files_containing(target, (".py",), _MARKER))
+    return any(mentions(f, (_MARKER,)) for f in target.with_suffix(".py"))
 
 
 def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def literal(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 # ---- Django's names -------------------------------------------------------------------
@@ -387,7 +379,6 @@ _SIGNATURES = {
     "RemoveConstraint": ["model_name", "name"],
     "ValidateConstraint": ["model_name", "name"],
     "AlterUniqueTogether": ["name", "unique_together"],
-    "RunSQL": ["sql", "reverse_sql"],
 }
 # Operations that change only Django's state, never the database.
 _STATE_ONLY = frozenset(
@@ -786,19 +777,11 @@ def _atomic(cls: ast.ClassDef | None) -> bool:
 
 def order(migrations: list[DjangoMigration]) -> list[DjangoMigration]:
     """Dependencies first; ties by app and file name."""
-    known = {(m.app, m.name) for m in migrations}
-    remaining = sorted(migrations, key=lambda m: (natural_key(m.app), natural_key(m.name)))
-    done: set[tuple[str, str]] = set()
-    out = []
-    while remaining:
-        ready = next(
-            (m for m in remaining if all(d in done or d not in known for d in m.dependencies)),
-            remaining[0],
-        )
-        remaining.remove(ready)
-        out.append(ready)
-        done.add((ready.app, ready.name))
-    return out
+    return pyast.dependency_order(
+        sorted(migrations, key=lambda m: (natural_key(m.app), natural_key(m.name))),
+        key=lambda m: (m.app, m.name),
+        needs=lambda m: m.dependencies,
+    )
 
 
 class _Walker:
@@ -808,9 +791,7 @@ class _Walker:
         self.lines = migration.text.splitlines()
         self.scope = pyast.Scope()
         self.translator = Translator(migration.app, self.scope, state)
-        self.transaction = (
-            Transaction(TxScope.RUNNER, ctx.blocks.next()) if _atomic(migration.cls) else AUTOCOMMIT
-        )
+        self.transaction = ctx.runner_transaction() if _atomic(migration.cls) else AUTOCOMMIT
         self.deferred: list[tuple[str, Location, str]] = []
 
     def run(self) -> Extraction:
@@ -848,9 +829,8 @@ class _Walker:
                 if isinstance(value, ast.List | ast.Tuple):
                     self.operations(list(value.elts), emit=emit and emits)
             return
-        if emit:
-            self.out.calls_seen += 1
-        try:
+
+        def translate() -> None:
             if kind == "RunPython":
                 raise Unknown(
                     "RunPython runs Python code (a data migration?) that pgfence does not run"
@@ -862,12 +842,12 @@ class _Walker:
                 output = self.translator.translate(kind, bound)
                 if emit:
                     self.emit(output, where, origin, node)
-        except UNREADABLE as exc:
-            if emit:
-                self.out.gap(where, f"{origin}: {unreadable(exc)}")
-            return
+
         if emit:
-            self.out.calls_extracted += 1
+            self.out.extract(where, origin, translate)
+        else:  # state_operations: translated for the models they define, never emitted
+            with contextlib.suppress(*UNREADABLE):
+                translate()
 
     def emit(self, output: Output, where: Location, origin: str, node: ast.Call) -> None:
         ignored = ignores_at(self.lines, where.line, "#", node.end_lineno)

@@ -7,29 +7,22 @@ one transaction: locks taken by the first file are held until the last one ends.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 from pgfence.errors import BadInput
 from pgfence.model import Location, Migration
-from pgfence.sources.formats.base import LoadContext, Target, info, shared_block
-from pgfence.sources.sql import split_script
+from pgfence.sources.formats.base import LoadContext, Target, find_marker, info
+from pgfence.sources.sql import script_migration, split_script
 
 NAME = "drizzle"
 _JOURNAL = Path("meta") / "_journal.json"
 _POSTGRES = frozenset({"postgresql", "postgres", "pg"})
 
 
-def find_journal(target: Target) -> Path | None:
-    starts = [target.directory] if target.directory else [Path(f).parent for f in target.files]
-    for start in starts:
-        if start is not None and (start / _JOURNAL).is_file():
-            return start / _JOURNAL
-    return None
-
-
 def detect(target: Target) -> bool:
-    return find_journal(target) is not None
+    return find_marker(target, _JOURNAL) is not None
 
 
 def journal_tags(journal: Path, ctx: LoadContext) -> list[str]:
@@ -49,7 +42,7 @@ def journal_tags(journal: Path, ctx: LoadContext) -> list[str]:
 
 
 def load(target: Target, ctx: LoadContext) -> list[Migration]:
-    journal = find_journal(target)
+    journal = find_marker(target, _JOURNAL)
     if journal is None:
         raise BadInput(
             "no meta/_journal.json: not a drizzle-kit migrations folder", file=target.arg
@@ -58,19 +51,21 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
     named = {Path(f).resolve() for f in target.files}
     ordered = [out_dir / f"{tag}.sql" for tag in journal_tags(journal, ctx)]
     chosen = [p for p in ordered if target.directory is not None or p.resolve() in named]
-    transaction = shared_block(ctx)
+    transaction = ctx.runner_transaction()  # one for every file of the run
     migrations = []
     for path in chosen:
         if not path.is_file():
             raise BadInput("listed in meta/_journal.json but missing", file=str(path))
+        text = ctx.read(str(path))
         statements, findings = split_script(
-            ctx.read(str(path)),
+            text,
             str(path),
             blocks=ctx.blocks,
             runner_transaction=True,
             runner_block=transaction.block,
         )
-        migrations.append(Migration(str(path), NAME, tuple(statements), tuple(findings)))
+        # `drizzle-kit generate --custom` writes a file holding only a comment; it runs.
+        migrations.append(script_migration(str(path), NAME, text, statements, findings, empty=None))
     listed = {p.resolve() for p in ordered}
     strays = [f for f in target.with_suffix(".sql") if Path(f).resolve() not in listed]
     if strays and migrations:
@@ -82,10 +77,7 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
             )
             for f in strays
         )
-        first = migrations[0]
-        migrations[0] = Migration(
-            first.path, first.format, first.statements, first.findings + notes
-        )
+        migrations[0] = dataclasses.replace(migrations[0], findings=migrations[0].findings + notes)
     if not migrations:
         raise BadInput("no migration of meta/_journal.json is named here", file=target.arg)
     return migrations

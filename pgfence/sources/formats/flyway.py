@@ -13,11 +13,10 @@ import dataclasses
 import os
 import re
 
-from pgfence.errors import BadInput
 from pgfence.model import AUTOCOMMIT, Finding, Location, Migration, Severity, TxScope
 from pgfence.sources.files import natural_key
 from pgfence.sources.formats.base import LoadContext, Target, head, info, no_files
-from pgfence.sources.sql import split_script
+from pgfence.sources.sql import script_migration, split_script
 
 NAME = "flyway"
 _VERSIONED = re.compile(r"^V(\d+(?:[._]\d+)*)__.+\.sql$", re.IGNORECASE)
@@ -61,9 +60,10 @@ def read(path: str, ctx: LoadContext) -> Migration:
     from pgfence.analysis.predict import runs_in_transaction
 
     text = ctx.read(path)
+    script = text
     findings: list[Finding] = []
-    if _PLACEHOLDER.search(text):
-        line = text.count("\n", 0, _PLACEHOLDER.search(text).start()) + 1  # type: ignore[union-attr]
+    if placeholder := _PLACEHOLDER.search(text):
+        line = text.count("\n", 0, placeholder.start()) + 1
         findings.append(
             info(
                 "flyway-placeholder",
@@ -72,10 +72,10 @@ def read(path: str, ctx: LoadContext) -> Migration:
                 "so the SQL parses",
             )
         )
-        text = _PLACEHOLDER.sub(_placeholder, text)
+        script = _PLACEHOLDER.sub(_placeholder, text)
     in_transaction = not _NO_TRANSACTION.search(head(path + ".conf"))
     statements, more = split_script(
-        text, path, blocks=ctx.blocks, runner_transaction=in_transaction
+        script, path, blocks=ctx.blocks, runner_transaction=in_transaction
     )
     findings.extend(more)
     refused = [s for s in statements if s.node is not None and not runs_in_transaction(s.node)]
@@ -99,9 +99,7 @@ def read(path: str, ctx: LoadContext) -> Migration:
                     refused[0].location,
                 )
             )
-    if not statements and not any(f.rule == "parse-error" for f in findings):
-        raise BadInput("file holds no SQL statements (only comments or meta-commands)", file=path)
-    return Migration(path, NAME, tuple(statements), tuple(findings))
+    return script_migration(path, NAME, text, statements, findings)
 
 
 def load(target: Target, ctx: LoadContext) -> list[Migration]:

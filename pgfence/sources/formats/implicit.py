@@ -7,18 +7,13 @@ ERROR 25001, but works alone in its file). golang-migrate and Prisma send each f
 
 from __future__ import annotations
 
-from pgfence.errors import BadInput
 from pgfence.model import Migration
 from pgfence.sources.formats.base import LoadContext
-from pgfence.sources.sql import BlockCounter, split_script
+from pgfence.sources.sql import place_transactions, script_migration, split_script
 
 
 def read_script(path: str, fmt: str, ctx: LoadContext) -> Migration:
     text = ctx.read(path)
-    alone, _ = split_script(text, path, blocks=BlockCounter())
-    statements, findings = split_script(
-        text, path, blocks=ctx.blocks, runner_transaction=len(alone) > 1
-    )
-    if not statements and not any(f.rule == "parse-error" for f in findings):
-        raise BadInput("file holds no SQL statements (only comments or meta-commands)", file=path)
-    return Migration(path, fmt, tuple(statements), tuple(findings))
+    statements, findings = split_script(text, path)
+    statements = place_transactions(statements, ctx.blocks, runner_transaction=len(statements) > 1)
+    return script_migration(path, fmt, text, statements, findings)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pgfence.model import Finding, Location, Severity, Transaction
-from pgfence.sources.formats.base import UNREADABLE, Unknown, ignores_at, raw_statements, unreadable
+from pgfence.sources.formats.base import Unknown, ignores_at, raw_statements
 
 __all__ = ["Unknown"]
 
@@ -261,11 +261,6 @@ def walk(node: Node) -> Any:
         yield from walk(child)
 
 
-def function_body(node: Node) -> Node | None:
-    body = node.child_by_field_name("body")
-    return body
-
-
 def first_param(function: Node) -> str | None:
     params = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
     if params is None:
@@ -278,19 +273,6 @@ def first_param(function: Node) -> str | None:
             return text(pattern)
         return None
     return None
-
-
-def params(function: Node) -> list[str]:
-    node = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
-    if node is None:
-        return []
-    if node.type == "identifier":
-        return [text(node)]
-    out = []
-    for param in node.named_children:
-        pattern = param.child_by_field_name("pattern") if param.type != "identifier" else param
-        out.append(text(pattern) if pattern is not None and pattern.type == "identifier" else "")
-    return out
 
 
 _FUNCTIONS = (
@@ -389,6 +371,33 @@ def parse_migration(
     return root, up
 
 
+def branches(node: Node) -> list[Node]:
+    """The statements an if, try or switch may run: every branch, braces or not.
+
+    An `else if` chain is one conditional: its branches are those of every `if` in it.
+    """
+    out: list[Node] = []
+    if node.type == "if_statement":
+        out.append(node.child_by_field_name("consequence"))
+        alternative = node.child_by_field_name("alternative")  # an else_clause
+        for child in alternative.named_children if alternative is not None else []:
+            if child.type == "if_statement":
+                out.extend(branches(child))
+            elif child.type != "comment":
+                out.append(child)
+    elif node.type == "try_statement":
+        out.append(node.child_by_field_name("body"))
+        for field_name in ("handler", "finalizer"):  # catch_clause, finally_clause
+            clause = node.child_by_field_name(field_name)
+            if clause is not None:
+                out.append(clause.child_by_field_name("body"))
+    elif node.type == "switch_statement":
+        for case in node.child_by_field_name("body").named_children:
+            if case.type in ("switch_case", "switch_default"):
+                out.extend(case.children_by_field_name("body"))
+    return [branch for branch in out if branch is not None]
+
+
 class Walker:
     """Walks a migration function body; formats say which calls are theirs (`call`)."""
 
@@ -400,21 +409,15 @@ class Walker:
     def walk_up(self, root: Node, up: Node) -> None:
         """Walk the body of up(), knowing the names the file defines."""
         self.scope.learn(root)
-        body = function_body(up)
+        body = up.child_by_field_name("body")
         if body is not None:
             self.body(body)
 
     def extract(self, node: Node, origin: str, translate: Callable[[Location], None]) -> bool:
-        """Count a call of the format and let `translate` turn it into statements; a call
-        whose arguments cannot be read is a gap, reported at the call."""
+        """A call of the format, turned into statements by `translate` (see
+        Extraction.extract): True, it was the format's."""
         where = self.source.location(node)
-        self.out.calls_seen += 1
-        try:
-            translate(where)
-        except UNREADABLE as exc:
-            self.out.gap(where, f"{origin}: {unreadable(exc)}")
-            return True
-        self.out.calls_extracted += 1
+        self.out.extract(where, origin, lambda: translate(where))
         return True
 
     def ignored(self, node: Node) -> frozenset[str]:
@@ -466,16 +469,8 @@ class Walker:
                 "conditional code: pgfence analysed every branch as if it ran; "
                 "what really runs depends on values known only at run time",
             )
-            for child in node.named_children:
-                if child.type in (
-                    "statement_block",
-                    "else_clause",
-                    "catch_clause",
-                    "finally_clause",
-                ):
-                    for block in [child, *child.named_children]:
-                        if block.type == "statement_block":
-                            self.body(block)
+            for branch in branches(node):
+                self.statement(branch)
             return
         if kind in ("lexical_declaration", "variable_declaration"):
             for declarator in node.named_children:

@@ -11,16 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
+from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
 from pgfence.sources.formats import js
 from pgfence.sources.formats.base import (
     JS_SUFFIXES,
     Extraction,
     LoadContext,
     Target,
-    files_containing,
     generated,
     js_migration_files,
+    mentions,
 )
 
 NAME = "knex"
@@ -28,7 +28,7 @@ _MARKERS = ("knex.schema", "Knex", "knex.raw", "function (knex", "function(knex"
 
 
 def detect(target: Target) -> bool:
-    return bool(files_containing(target, JS_SUFFIXES, *_MARKERS))
+    return any(mentions(f, _MARKERS) for f in target.with_suffix(*JS_SUFFIXES))
 
 
 def q(name: str) -> str:
@@ -337,7 +337,7 @@ class _Walker(js.Walker):
 
     def callback(self, builder: TableBuilder, function: js.Node) -> None:
         param = js.first_param(function) or "table"
-        body = js.function_body(function)
+        body = function.child_by_field_name("body")
         for statement in js.statements_of(body):
             node = js.unwrap(statement)
             if node.type != "call_expression":
@@ -382,7 +382,7 @@ def _transaction(root: js.Node, ctx: LoadContext) -> Transaction:
             and node.child_by_field_name("value").type == "false"
         ):
             return AUTOCOMMIT
-    return Transaction(TxScope.RUNNER, ctx.blocks.next())
+    return ctx.runner_transaction()
 
 
 def read(path: str, ctx: LoadContext) -> Migration:

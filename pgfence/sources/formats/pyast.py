@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pgfence.model import Finding, Location, Severity
 from pgfence.sources.formats.base import Unknown
 
 __all__ = ["Unknown"]
+
+_Item = TypeVar("_Item")
 
 
 @dataclass(frozen=True)
@@ -161,3 +164,30 @@ def location(path: str, node: ast.AST) -> Location:
 
 def calls_in(nodes: list[ast.stmt]) -> int:
     return sum(isinstance(n, ast.Call) for statement in nodes for n in ast.walk(statement))
+
+
+def dependency_order(
+    items: Sequence[_Item],
+    key: Callable[[_Item], Hashable | None],
+    needs: Callable[[_Item], Iterable[Hashable]],
+) -> list[_Item]:
+    """Each item after the items it needs (Kahn's algorithm), else in the given order.
+
+    `key` names an item (None: nothing can need it); a need that names no item is
+    ignored, and a cycle is broken by taking the first remaining item rather than looping.
+    """
+    known = {k for k in map(key, items) if k is not None}
+    remaining = list(items)
+    done: set[Hashable] = set()
+    out: list[_Item] = []
+    while remaining:
+        ready = next(
+            (i for i in remaining if all(d in done or d not in known for d in needs(i))),
+            remaining[0],
+        )
+        remaining.remove(ready)
+        out.append(ready)
+        name = key(ready)
+        if name is not None:
+            done.add(name)
+    return out

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
+from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
 from pgfence.sources.formats import js
 from pgfence.sources.formats.base import (
     JS_SUFFIXES,
     Extraction,
     LoadContext,
     Target,
-    files_containing,
     generated,
     js_migration_files,
+    literal,
+    mentions,
 )
 
 NAME = "sequelize"
@@ -27,21 +28,11 @@ _MARKERS = ("queryInterface", "QueryInterface")
 
 
 def detect(target: Target) -> bool:
-    return bool(files_containing(target, JS_SUFFIXES, *_MARKERS))
+    return any(mentions(f, _MARKERS) for f in target.with_suffix(*JS_SUFFIXES))
 
 
 def q(name: str) -> str:
     return '"' + str(name) + '"'
-
-
-def literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if value is None:
-        return "NULL"
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 _TYPES = {
@@ -287,8 +278,8 @@ class _Walker(js.Walker):
             )
             return
         outer = self.transaction
-        self.transaction = Transaction(TxScope.RUNNER, self.ctx.blocks.next())
-        body = js.function_body(function)
+        self.transaction = self.ctx.runner_transaction()
+        body = function.child_by_field_name("body")
         if body is not None:
             self.body(body)
         self.transaction = outer

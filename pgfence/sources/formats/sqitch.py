@@ -7,13 +7,14 @@ plan keeps its earlier script as `deploy/<change>@<tag>.sql`, the first tag afte
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from pgfence.errors import BadInput
 from pgfence.model import Location, Migration
-from pgfence.sources.formats.base import LoadContext, Target, head, info
+from pgfence.sources.formats.base import LoadContext, Target, find_marker, head, info
 from pgfence.sources.sql import read_sql_file
 
 NAME = "sqitch"
@@ -28,19 +29,8 @@ class PlannedChange:
     line: int
 
 
-def find_plan(target: Target) -> Path | None:
-    starts = [target.directory] if target.directory else [Path(f).parent for f in target.files]
-    for start in starts:
-        if start is None:
-            continue
-        for candidate in (start, start.parent):
-            if (candidate / _PLAN).is_file():
-                return candidate / _PLAN
-    return None
-
-
 def detect(target: Target) -> bool:
-    return find_plan(target) is not None
+    return find_marker(target, _PLAN, up=1) is not None
 
 
 def parse_plan(text: str) -> list[PlannedChange]:
@@ -78,7 +68,7 @@ def _check_engine(root: Path) -> None:
 
 
 def load(target: Target, ctx: LoadContext) -> list[Migration]:
-    plan = find_plan(target)
+    plan = find_marker(target, _PLAN, up=1)  # PATH is the project or its deploy/
     if plan is None:
         raise BadInput("no sqitch.plan here or in the parent directory", file=target.arg)
     _check_engine(plan.parent)
@@ -110,8 +100,7 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
     if not migrations:
         raise BadInput("no deploy script of sqitch.plan is named here", file=target.arg)
     if missing:
-        first = migrations[0]
-        migrations[0] = Migration(
-            first.path, first.format, first.statements, first.findings + tuple(missing)
+        migrations[0] = dataclasses.replace(
+            migrations[0], findings=migrations[0].findings + tuple(missing)
         )
     return migrations

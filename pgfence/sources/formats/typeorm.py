@@ -20,11 +20,10 @@ from pgfence.sources.formats.base import (
     Extraction,
     LoadContext,
     Target,
-    files_containing,
     generated,
     info,
     js_migration_files,
-    shared_block,
+    mentions,
 )
 
 NAME = "typeorm"
@@ -32,7 +31,7 @@ _MARKERS = ("MigrationInterface", "QueryRunner", "queryRunner")
 
 
 def detect(target: Target) -> bool:
-    return bool(files_containing(target, JS_SUFFIXES, *_MARKERS))
+    return any(mentions(f, _MARKERS) for f in target.with_suffix(*JS_SUFFIXES))
 
 
 def q(name: str) -> str:
@@ -330,5 +329,5 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
     # migration:generate also puts at the start of the file name.
     pattern = "<timestamp>-<Name>.ts with up(queryRunner)"
     found = js_migration_files(target, _MARKERS, "TypeORM", pattern, by_name=True)
-    transaction = shared_block(ctx)
+    transaction = ctx.runner_transaction()
     return [read(path, ctx, transaction) for path in found]
