@@ -254,6 +254,7 @@ class _Run:
         # A tool's transaction that failed, and where: its other statements never run.
         self.failed_block: tuple[int, str] | None = None
         self.open_tx: list[int] = []  # report indexes of the statements of the open transaction
+        self.open_statements = Statements()  # the same statements, as the rules see them
         self.index = 0
         self.broken = False  # an existing server's transaction failed: nothing more runs
 
@@ -302,7 +303,7 @@ class _Run:
         self, statement: Statement, following: StatementWindow
     ) -> tuple[StatementReport, StatementFacts]:
         block = block_key(statement, self.index)
-        earlier = Statements(self.reports[i].statement for i in self.open_tx).window()
+        earlier = self.open_statements.window()
         analysis = analyse_statement(
             statement,
             self.catalog,
@@ -347,6 +348,7 @@ class _Run:
             self.sessions.migration.execute("BEGIN")
         observation, execution = self.transactional.observe(statement)
         self.open_tx.append(len(self.reports))
+        self.open_statements.append(statement)
         if wrapped and execution.error is None:
             observation = self._commit_single(observation)
         return observation
@@ -434,6 +436,7 @@ class _Run:
         """The migration session's transaction is over: its locks and statements with it."""
         self.transactional.end_transaction()
         self.open_tx = []
+        self.open_statements = Statements()
 
     def _after_failure(self) -> None:
         if not self.throwaway:
