@@ -338,7 +338,8 @@ def _axis(timeline: tl.Timeline, xs: list[float], y: int) -> list[str]:
     for i, x in enumerate(xs):
         if x - last_x < 56 and i != len(xs) - 1:
             continue
-        t = sum(slot.duration_ms for slot in timeline.slots[:i])
+        # xs ends with the end of the last statement.
+        t = timeline.slots[i].start_ms if i < len(timeline.slots) else timeline.total_ms
         out.append(f'<text class="axis" x="{x + 2:.1f}" y="{y + 16}">{_duration(t)}</text>')
         last_x = x
     return out

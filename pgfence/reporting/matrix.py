@@ -14,7 +14,7 @@ from pgfence.reporting import table
 from pgfence.reporting.json import summary
 
 
-def render_table(matrix: MatrixReport, *, width: int = 100, color: bool = False) -> str:
+def render_table(matrix: MatrixReport, *, width: int = 100) -> str:
     versions = [f"{r.server.version} ({r.server.backend})" for r in matrix.reports if r.server]
     parts = [f"pgfence dryrun · {len(matrix.reports)} versions: {', '.join(versions)}", ""]
     if not matrix.differences:

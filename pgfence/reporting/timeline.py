@@ -17,7 +17,6 @@ from pgfence.model import (
     ObservedLock,
     RelKind,
     Report,
-    Severity,
     StatementReport,
     VerdictKind,
 )
@@ -41,8 +40,6 @@ class Slot:
     # Measured in a dry-run (None: not measured), predicted otherwise.
     blocks_reads: bool | None
     blocks_writes: bool | None
-    risk: Severity | None
-    held_ms: float | None = None
     error: str | None = None
 
 
@@ -116,21 +113,21 @@ def build(report: Report) -> Timeline:
 
 def _last_of_transaction(statements: Sequence[StatementReport]) -> list[int]:
     """For each statement, the index of the last statement of its transaction."""
-    last_in_block: dict[tuple[str, int], int] = {}
+    last_in_block: dict[int, int] = {}
     for i, s in enumerate(statements):
         block = s.statement.transaction.block
         if block is not None:
-            last_in_block[("tx", block)] = i
+            last_in_block[block] = i
     out = []
     for i, s in enumerate(statements):
         block = s.statement.transaction.block
-        out.append(last_in_block[("tx", block)] if block is not None else i)
+        out.append(last_in_block[block] if block is not None else i)
     return out
 
 
 def _slot(i: int, s: StatementReport, start: float, observed: bool) -> Slot:
     o = s.observation
-    duration, ran, held, error = 1.0, False, None, None
+    duration, ran, error = 1.0, False, None
     reads: bool | None = s.prediction.blocks_reads
     writes: bool | None = s.prediction.blocks_writes
     if observed:
@@ -138,7 +135,7 @@ def _slot(i: int, s: StatementReport, start: float, observed: bool) -> Slot:
         if o is not None and not o.ran:
             error = o.not_run_reason
         elif o is not None:
-            duration, ran, held = o.duration_ms, True, o.held_ms
+            duration, ran = o.duration_ms, True
             reads, writes = o.blocks_reads, o.blocks_writes
             if o.error is not None:
                 error = f"ERROR {o.error.sqlstate or ''}: {o.error.message}"
@@ -153,8 +150,6 @@ def _slot(i: int, s: StatementReport, start: float, observed: bool) -> Slot:
         verdict=s.verdict.kind if s.verdict is not None else None,
         blocks_reads=reads,
         blocks_writes=writes,
-        risk=s.risk,
-        held_ms=held,
         error=error,
     )
 
