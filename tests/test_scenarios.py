@@ -48,3 +48,16 @@ def test_scenario(servers: Servers, scenario: scenarios.Scenario, major: int):
     )
     assert outcome.disagreements == ()
     assert outcome.differences == ()
+
+
+def test_scenario_schemas_start_from_the_same_base():
+    """Each scenario is self-contained (verify, docs and `pgfence dryrun --schema` use one
+    folder at a time), so the shared base is copied into each: it must not drift."""
+    base = (scenarios.SCENARIOS_DIR / "rename-table" / "schema.sql").read_text()
+    assert base.startswith("-- The shared starting schema")
+    drifted = [
+        path.parent.name
+        for path in sorted(scenarios.SCENARIOS_DIR.glob("*/schema.sql"))
+        if path.parent.name != "demo" and not path.read_text().startswith(base)
+    ]
+    assert drifted == []
