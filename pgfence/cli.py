@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import errno
 import os
 import sys
+import threading
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 
 import typer
 
@@ -107,6 +108,29 @@ def _run(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         typer.echo("pgfence: interrupted", err=True)
         raise typer.Exit(130) from None
+
+
+class _Background(Generic[T]):
+    """`work` run in a thread now; `result()` waits for it and returns (or raises) its outcome."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+        self._outcome: tuple[T] | BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="pgfence-load", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._outcome = (self._work(),)
+        except BaseException as exc:  # handed to the thread that asks for the result
+            self._outcome = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None
+        return self._outcome[0]
 
 
 def _version_callback(value: bool) -> None:
@@ -661,57 +685,77 @@ def dryrun(
         return _dry_run(cfg), chosen, outputs
 
     def _dry_run(cfg: Config) -> Report | MatrixReport:
-        from pgfence.dryrun.runner import DryRunOptions, dry_run
-        from pgfence.dryrun.servers import ServerChoice, choose
-        from pgfence.sources import earlier_migrations
-
-        settings = _settings(cfg, disable, severity, max_lock_timeout)
         from pgfence.api import starting_schema
+        from pgfence.dryrun.servers import ServerChoice, choose
 
         start_schema = starting_schema(cfg, schema, schema_from, dsn, replay_before)
-        max_bytes = max_file_size * 1024 * 1024
-        migrations = _migrations(paths, cfg, max_file_size, migration_format, changed_since)
-        before = earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else []
-        options = DryRunOptions(
-            statement_timeout_s=_seconds(
-                statement_timeout, cfg.statement_timeout, 60.0, "--statement-timeout"
-            ),
-            lock_timeout_s=_seconds(lock_timeout, cfg.lock_timeout, 2.0, "--lock-timeout"),
-            schema_file=start_schema,
-            schema_from=schema_from,
-            replay_before=before,
-            skip_missing_extensions=skip_missing_extensions,
-            isolate=isolate,
-            fail_on=_fail_on(fail_on, cfg),
-            settings=settings,
+        statement_timeout_s = _seconds(
+            statement_timeout, cfg.statement_timeout, 60.0, "--statement-timeout"
         )
+        lock_timeout_s = _seconds(lock_timeout, cfg.lock_timeout, 2.0, "--lock-timeout")
         sizing = Sizing(stats, stats_from, seed, seed_rows, seed_scale, seed_max_rows)
         if sizing.wanted and dsn:
             raise UsageError("--seed needs a server pgfence starts: not --dsn")
         sizing.check()
         majors = _majors(pg if pg is not None else None if cfg.pg is None else str(cfg.pg))
-        if not migrations:  # nothing changed since --changed-since: no server, no stats read
-            return _nothing_to_run(majors, options.fail_on)
-        options = dataclasses.replace(options, seed=sizing.request())
         name = backend.value if backend else cfg.backend
         choices = [
             ServerChoice(backend=name, pg=major, pg_bin=pg_bin, dsn=dsn, image=image)
             for major in majors
         ]
+        if len(choices) > 1 and (dsn or pg_bin):
+            raise UsageError(
+                "several --pg versions need servers pgfence starts: not --dsn or --pg-bin"
+            )
+
+        def load() -> tuple[RuleSettings, list[Migration], list[Migration]]:
+            import pgfence.dryrun.runner  # noqa: F401 - the import is the point: see below
+            from pgfence.sources import earlier_migrations
+
+            settings = _settings(cfg, disable, severity, max_lock_timeout)
+            migrations = _migrations(paths, cfg, max_file_size, migration_format, changed_since)
+            max_bytes = max_file_size * 1024 * 1024
+            before = earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else []
+            return settings, migrations, before
+
+        # Importing the dry-run's modules and reading the migrations take about as long
+        # as starting a server from the cached cluster: the two overlap (the server is
+        # started from this thread, which it must follow if pgfence is killed).
+        loading = _Background(load)
         _terminate_on_sigterm()
         say = _progress(verbose)
-        if len(choices) > 1:
-            from pgfence.dryrun.matrix import run_matrix
+        # The server starts now unless it may turn out not to be needed (--changed-since)
+        # or the production sizes are read first (an unreachable --stats-from fails fast).
+        early = changed_since is None and len(choices) == 1 and not sizing.wanted
+        server = choose(choices[0], say) if early else None
+        with server or contextlib.nullcontext():
+            settings, migrations, before = loading.result()
+            if not migrations:  # nothing changed since --changed-since: no server, no stats read
+                return _nothing_to_run(majors, _fail_on(fail_on, cfg))
+            from pgfence.dryrun.runner import DryRunOptions, dry_run
 
-            if dsn or pg_bin:
-                raise UsageError(
-                    "several --pg versions need servers pgfence starts: not --dsn or --pg-bin"
-                )
-            matrix = run_matrix(choices, migrations, options, progress=say)
-            return MatrixReport(
-                tuple(cfg.apply_overrides(r) for r in matrix.reports), matrix.differences
+            options = DryRunOptions(
+                statement_timeout_s=statement_timeout_s,
+                lock_timeout_s=lock_timeout_s,
+                schema_file=start_schema,
+                schema_from=schema_from,
+                replay_before=before,
+                skip_missing_extensions=skip_missing_extensions,
+                isolate=isolate,
+                fail_on=_fail_on(fail_on, cfg),
+                settings=settings,
+                seed=sizing.request(),
             )
-        with choose(choices[0], say) as server:
+            if len(choices) > 1:
+                from pgfence.dryrun.matrix import run_matrix
+
+                matrix = run_matrix(choices, migrations, options, progress=say)
+                return MatrixReport(
+                    tuple(cfg.apply_overrides(r) for r in matrix.reports), matrix.differences
+                )
+            if server is None:
+                with choose(choices[0], say) as late:
+                    return cfg.apply_overrides(dry_run(late, migrations, options, progress=say))
             return cfg.apply_overrides(dry_run(server, migrations, options, progress=say))
 
     result, chosen, outputs = _run(action)

@@ -59,11 +59,11 @@ class Sizing:
 
     def request(self) -> SeedRequest | None:
         """What to seed, with the stats read; None for an unseeded dry-run."""
-        from pgfence.dryrun import seed, stats
-
         self.check()
         if not self.wanted:
             return None
+        from pgfence.dryrun import seed, stats
+
         recorded = None
         if self.stats:
             recorded = stats.load(self.stats)

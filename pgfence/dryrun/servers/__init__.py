@@ -93,7 +93,6 @@ def available() -> dict[int, tuple[str, Path | None]]:
 def choose(choice: ServerChoice, say: Callable[[str], None] | None = None) -> Server:
     """The server `choice` asks for; `say` reports each discovery step."""
     from pgfence.dryrun.servers.embedded import embedded_bin_dir, embedded_server
-    from pgfence.dryrun.servers.existing import ExistingServer
     from pgfence.dryrun.servers.local import LocalServer, binary_version
 
     report = say or (lambda _message: None)
@@ -103,6 +102,8 @@ def choose(choice: ServerChoice, say: Callable[[str], None] | None = None) -> Se
             raise UsageError(
                 f"--dsn runs on an existing server; it cannot be combined with --backend {backend}"
             )
+        from pgfence.dryrun.servers.existing import ExistingServer  # imports psycopg
+
         report("using the existing server of --dsn")
         return ExistingServer(choice.dsn)
     if backend == "dsn":
