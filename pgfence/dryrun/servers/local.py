@@ -206,6 +206,8 @@ def template_cluster(bin_dir: Path, version: str, user: pwd.struct_passwd | None
     ]
     target = cache_dir() / "clusters" / f"pg{version}-{key}"
     if (target / "PG_VERSION").exists():
+        with contextlib.suppress(OSError):
+            os.utime(target)  # its last use: the least recently used are pruned
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="pgfence-initdb-"))
@@ -249,7 +251,35 @@ def template_cluster(bin_dir: Path, version: str, user: pwd.struct_passwd | None
             shutil.rmtree(staging, ignore_errors=True)  # a concurrent run cached it first
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    prune_clusters(keep=target)
     return target
+
+
+# Each Postgres install (a new virtualenv holds a new copy of the embedded wheel) gets a
+# cluster of its own, 30 MB: without pruning the cache would only grow.
+CLUSTERS_KEPT = 8
+CLUSTER_UNUSED_DAYS = 30
+
+
+def prune_clusters(keep: Path) -> None:
+    """Remove cached clusters unused for CLUSTER_UNUSED_DAYS, and all but the
+    CLUSTERS_KEPT most recently used (`keep`, just made, stays)."""
+    clusters = []
+    for path in keep.parent.glob("pg*-*"):
+        with contextlib.suppress(OSError):
+            clusters.append((path.stat().st_mtime, path))
+    clusters.sort(reverse=True)
+    horizon = time.time() - CLUSTER_UNUSED_DAYS * 86400
+    for rank, (used, path) in enumerate(clusters):
+        if path == keep or (rank < CLUSTERS_KEPT and used >= horizon):
+            continue
+        # Renamed first: a run starting meanwhile no longer finds a half-removed cluster.
+        doomed = path.with_name(f".old-{path.name}-{os.getpid()}")
+        try:
+            path.rename(doomed)
+        except OSError:
+            continue
+        shutil.rmtree(doomed, ignore_errors=True)
 
 
 def remove_leftovers() -> None:
