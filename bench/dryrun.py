@@ -191,6 +191,10 @@ def main() -> None:
             f"per table, COMMIT): {b:.3f} s"
         )
         print(f"  ratio dry-run / psql: {d / p:.2f}   (bare observation / psql: {b / p:.2f})")
+        print(
+            f"  what observing adds per statement: {(d - p) / STATEMENTS * 1000:.2f} ms "
+            f"(the bare observation: {(b - p) / STATEMENTS * 1000:.2f} ms)"
+        )
 
 
 if __name__ == "__main__":
