@@ -117,6 +117,57 @@ def relation_files(
     }
 
 
+def current_files(
+    conn: psycopg.Connection, oids: set[int], known: dict[int, RelationFile]
+) -> dict[int, RelationFile]:
+    """The relations of `oids` as `conn` sees them now.
+
+    `known`: relations as seen earlier, whose table (for an index or TOAST table) is taken
+    from there. One query that is quick to plan reads the rest; the table of a relation
+    not known yet is found among the rows (an index on, or the TOAST table of, a table the
+    statement also locks), else asked for with the full query.
+    """
+    user = sorted(oid for oid in oids if oid >= FIRST_USER_OID)
+    if not user:
+        return {}
+    rows = conn.execute(queries.RELATION_FILENODES, (user,)).fetchall()
+    tables = {oid: name for oid, _, name, relkind, _, _ in rows if relkind not in _INDEX_OR_TOAST}
+    toast_of = {toast: oid for oid, _, _, _, _, toast in rows if toast}
+
+    def table_of(oid: int) -> str | None:
+        """The user's table behind relation `oid` (itself, or the table of its TOAST)."""
+        if oid in toast_of:
+            return tables.get(toast_of[oid])
+        if oid in tables:
+            return tables[oid]
+        if oid in known:
+            return known[oid].table if known[oid].relkind == "t" else known[oid].name
+        return None
+
+    out: dict[int, RelationFile] = {}
+    unknown: set[int] = set()
+    for oid, filenode, name, relkind, index_on, _ in rows:
+        if relkind == "t":
+            table = tables.get(toast_of.get(oid, 0))
+        elif relkind in ("i", "I"):
+            table = table_of(index_on)
+        else:
+            table = None
+        if table is None and oid in known:
+            table = known[oid].table
+        if table is None and relkind in _INDEX_OR_TOAST:
+            unknown.add(oid)
+        elif relkind in _USER_RELKINDS and not name.startswith(("pg_temp", "pg_toast_temp")):
+            out[oid] = RelationFile(oid, filenode, name, relkind, table)
+    if unknown:
+        out.update(relation_files(conn, unknown))
+    return out
+
+
+_INDEX_OR_TOAST = frozenset("iIt")
+_USER_RELKINDS = frozenset("rpiIStmvf")  # as RELATION_FILES counts them
+
+
 def rewritten(
     before: dict[int, RelationFile], after: dict[int, RelationFile]
 ) -> list[RelationFile]:
@@ -151,7 +202,9 @@ class RawLock:
 def backend_locks(probe: psycopg.Connection, pid: int) -> list[RawLock]:
     return [
         RawLock(oid, LockMode.from_pg_name(mode), granted)
-        for oid, mode, granted in probe.execute(queries.BACKEND_RELATION_LOCKS, (pid,))
+        for oid, mode, granted in probe.execute(
+            queries.BACKEND_RELATION_LOCKS, (pid,), prepare=True
+        )
         if mode in _TABLE_MODES
     ]
 
@@ -165,8 +218,9 @@ def backend_locks_with_files(
     """The backend's relation locks, and those relations as the probe session sees them."""
     locks: list[RawLock] = []
     files: dict[int, RelationFile] = {}
+    # Prepared (the probe is pgfence's own session): planning it cost four times running it.
     for oid, mode, granted, filenode, name, relkind, owner in probe.execute(
-        queries.BACKEND_RELATION_LOCKS_WITH_FILES, (pid,)
+        queries.BACKEND_RELATION_LOCKS_WITH_FILES, (pid,), prepare=True
     ):
         if mode not in _TABLE_MODES:
             continue

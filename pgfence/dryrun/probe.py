@@ -29,6 +29,7 @@ from pgfence.dryrun.introspect import (
     RelationFile,
     backend_locks,
     backend_locks_with_files,
+    current_files,
     observed_locks,
     relation_files,
     rewritten,
@@ -43,9 +44,11 @@ SNAPSHOT_HOLD_S = 0.2  # how long the snapshot session keeps its snapshot
 SAMPLE_INTERVAL_S = 0.002
 
 
-def connect(dsn: str, *, application_name: str) -> psycopg.Connection:
+def connect(dsn: str, *, application_name: str, prepare: bool = False) -> psycopg.Connection:
+    """A session in autocommit. Nothing is prepared behind pgfence's back: never a user's
+    statement; with `prepare`, pgfence's own queries where it asks (`prepare=True`)."""
     conn = psycopg.connect(dsn, autocommit=True, application_name=application_name)
-    conn.prepare_threshold = None  # never turn a user's statement into a prepared one
+    conn.prepare_threshold = 2**31 if prepare else None
     return conn
 
 
@@ -119,7 +122,7 @@ class Sessions:
     def open(cls, dsn: str) -> Sessions:
         migration = connect(dsn, application_name="pgfence migration")
         try:
-            probe = connect(dsn, application_name="pgfence probe")
+            probe = connect(dsn, application_name="pgfence probe", prepare=True)
         except BaseException:
             migration.close()
             raise
@@ -217,14 +220,7 @@ def measure_blocking(probe: psycopg.Connection, locks: list[ObservedLock]) -> Bl
     dependents = _dependent_locks(locks)
     for table in tables_behind(locks):
         ident = _ident(table)
-        # A writer's ROW EXCLUSIVE conflicts with everything a reader's ACCESS SHARE does:
-        # if a writer gets in, so does a reader (one round trip in the common case).
-        write_ok = _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ROW EXCLUSIVE"))
-        read_ok = (
-            True
-            if write_ok
-            else _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ACCESS SHARE"))
-        )
+        read_ok, write_ok = _try_read_write(probe, ident)
         if write_ok is None and read_ok is None:
             unknown = True
             continue
@@ -252,6 +248,30 @@ def measure_blocking(probe: psycopg.Connection, locks: list[ObservedLock]) -> Bl
     if unknown and not (reads or writes):
         return Blocking(None, None)
     return Blocking(reads, writes, tuple(select_blocked))
+
+
+def _try_read_write(probe: psycopg.Connection, ident: str) -> tuple[bool | None, bool | None]:
+    """Would a reader, would a writer of the table get its lock: (reads ok, writes ok).
+
+    A writer's ROW EXCLUSIVE conflicts with everything a reader's ACCESS SHARE does: if a
+    writer gets in, so does a reader. One DO block asks both in one round trip; where it
+    cannot run (PL/pgSQL dropped, no right to lock for writing), each is tried alone.
+    """
+    if queries.TRY_READ_WRITE_TAG not in ident:
+        try:
+            probe.execute(queries.TRY_READ_WRITE.format(relation=ident).encode())
+            return True, True
+        except errors.LockNotAvailable as exc:
+            if exc.diag.message_primary == "reads":
+                return False, False
+            if exc.diag.message_primary == "writes":
+                return True, False
+        except psycopg.Error:
+            pass
+    write_ok = _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ROW EXCLUSIVE"))
+    if write_ok:
+        return True, True
+    return _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ACCESS SHARE")), write_ok
 
 
 def _dependent_locks(locks: list[ObservedLock]) -> dict[str, set[LockMode]]:
@@ -333,7 +353,7 @@ class TransactionalObserver:
             )
         raw, committed = backend_locks_with_files(probe, self.sessions.migration_pid)
         oids = {lock.oid for lock in raw}
-        now = relation_files(migration, oids)
+        now = current_files(migration, oids, {**committed, **self.seen})
         baseline = self._baseline(committed, now, oids)
         locks = observed_locks(raw, now, committed, self.held)
         self.held |= {(lock.relation, lock.mode) for lock in locks}

@@ -38,6 +38,17 @@ WHERE {_USER_RELATIONS}
 # every other session still sees the relations as they were before that transaction.
 RELATION_FILES_BY_OID = RELATION_FILES + "  AND c.oid = ANY(%s)\n"
 
+# The file, name and kind of a few relations, with the table an index is on and the TOAST
+# table a table has: quick to plan, for the migration's own session after every statement
+# (RELATION_FILES_BY_OID is asked only for what these rows cannot name).
+RELATION_FILENODES = """
+SELECT c.oid::bigint, c.relfilenode::bigint, n.nspname || '.' || c.relname, c.relkind::text,
+       x.indrelid::bigint, c.reltoastrelid::bigint
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_index x ON x.indexrelid = c.oid
+WHERE c.oid = ANY(%s)
+"""
+
 # The relation locks one backend holds or waits for.
 BACKEND_RELATION_LOCKS = """
 SELECT l.relation::bigint, l.mode, l.granted
@@ -153,6 +164,23 @@ SEARCH_PATH = "SELECT current_schemas(false)::text[], current_setting('TimeZone'
 # ---- blocking probes (run in the probe session, always rolled back) -------------------------
 
 TRY_LOCK = "BEGIN; LOCK TABLE {relation} IN {mode} MODE NOWAIT; ROLLBACK"
+# Both questions in one round trip, with nothing left to roll back (a DO block's implicit
+# transaction ends with it): can a writer get ROW EXCLUSIVE, and if not, a reader ACCESS
+# SHARE? It succeeds if a writer gets in; otherwise it fails with lock_not_available and
+# the message `reads` (neither gets in) or `writes` (only readers do).
+TRY_READ_WRITE_TAG = "$pgfence$"
+TRY_READ_WRITE = """DO $pgfence$ BEGIN
+  BEGIN
+    LOCK TABLE {relation} IN ROW EXCLUSIVE MODE NOWAIT;
+  EXCEPTION WHEN lock_not_available THEN
+    BEGIN
+      LOCK TABLE {relation} IN ACCESS SHARE MODE NOWAIT;
+    EXCEPTION WHEN lock_not_available THEN
+      RAISE EXCEPTION 'reads' USING ERRCODE = 'lock_not_available';
+    END;
+    RAISE EXCEPTION 'writes' USING ERRCODE = 'lock_not_available';
+  END;
+END $pgfence$"""
 TRY_SELECT = (
     "BEGIN; SET LOCAL lock_timeout = '{timeout_ms}ms'; SELECT 1 FROM {relation} LIMIT 1; ROLLBACK"
 )

@@ -397,3 +397,43 @@ def test_a_pg_dump_that_cannot_run_is_one_line_and_leaves_no_temporary_file(
         replay.dump_schema(pg.dsn(), [])
     assert len(str(info.value).splitlines()) == 1
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("plpgsql", [True, False], ids=["one-DO-block", "without-PL/pgSQL"])
+def test_what_a_reader_and_a_writer_would_get_is_tried_with_or_without_plpgsql(
+    pg, tmp_path, database_name, plpgsql
+):
+    """One DO block asks both questions; a database without PL/pgSQL is asked one by one."""
+    report = run(
+        pg,
+        tmp_path,
+        "CREATE INDEX accounts_n_idx ON accounts (n);\n"
+        "ALTER TABLE accounts ADD COLUMN note text;\n"
+        "COMMENT ON TABLE accounts IS 'people';\n",
+        database_name,
+        schema=SCHEMA + ("" if plpgsql else "DROP EXTENSION plpgsql;\n"),
+    )
+    blocking = [
+        (s.observation.blocks_reads, s.observation.blocks_writes)
+        for s in report.statements
+        if s.observation is not None
+    ]
+    assert blocking == [(False, True), (True, True), (False, False)]
+
+
+def test_a_relation_renamed_earlier_in_the_transaction_is_reported_by_its_new_name(
+    pg, tmp_path, database_name
+):
+    report = run(
+        pg,
+        tmp_path,
+        "BEGIN;\n"
+        "ALTER TABLE accounts RENAME TO users;\n"
+        "ALTER TABLE users ALTER COLUMN n TYPE bigint;\n"
+        "COMMIT;\n",
+        database_name,
+    )
+    retype = report.statements[2].observation
+    assert retype is not None and retype.error is None
+    assert "public.users" in retype.rewritten
+    assert "public.accounts" not in retype.rewritten

@@ -42,7 +42,10 @@ THROWAWAY_SETTINGS = {
     "autovacuum": "off",
     "jit": "off",
     "max_connections": "40",
-    "max_locks_per_transaction": "512",
+    # The lock table holds this many per connection (about 13,000 in all: enough for a
+    # migration over thousands of partitions); pg_locks reads all of it, so every probe
+    # costs more the bigger it is (512 made each read 0.08 ms slower).
+    "max_locks_per_transaction": "256",
     "shared_buffers": "128MB",
     "log_min_messages": "warning",
     "logging_collector": "off",
