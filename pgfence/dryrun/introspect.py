@@ -131,8 +131,10 @@ def current_files(
     if not user:
         return {}
     rows = conn.execute(queries.RELATION_FILENODES, (user,)).fetchall()
-    tables = {oid: name for oid, _, name, relkind, _, _ in rows if relkind not in _INDEX_OR_TOAST}
-    toast_of = {toast: oid for oid, _, _, _, _, toast in rows if toast}
+    tables: dict[int, str] = {
+        oid: name for oid, _, name, relkind, _, _ in rows if relkind not in _INDEX_OR_TOAST
+    }
+    toast_of: dict[int, int] = {toast: oid for oid, _, _, _, _, toast in rows if toast}
 
     def table_of(oid: int) -> str | None:
         """The user's table behind relation `oid` (itself, or the table of its TOAST)."""

@@ -45,6 +45,7 @@ from pgfence.model import (
     Report,
     Severity,
     Statement,
+    StatementError,
     StatementReport,
     TxScope,
 )
@@ -350,7 +351,7 @@ class _Run:
         self.open_tx.append(len(self.reports))
         self.open_statements.append(statement)
         if wrapped and execution.error is None:
-            observation = self._commit_single(observation)
+            observation = self._commit_single(observation, statement)
         return observation
 
     def _invalid_indexes(self, report: StatementReport) -> tuple[str, ...]:
@@ -373,8 +374,12 @@ class _Run:
             self.runner_block = tx.block
             self._transaction_ended()
 
-    def _commit_single(self, observation: Observation) -> Observation:
-        self.sessions.migration.execute("COMMIT")
+    def _commit_single(self, observation: Observation, statement: Statement) -> Observation:
+        try:
+            self.sessions.migration.execute("COMMIT")
+        except psycopg.Error as exc:  # a deferred constraint or trigger: the statement fails
+            self._transaction_ended()
+            return dataclasses.replace(observation, error=_commit_error(exc, statement))
         self._transaction_ended()
         return dataclasses.replace(observation, held_ms=observation.duration_ms)
 
@@ -424,13 +429,30 @@ class _Run:
             )
 
     def _end_transaction(self, *, commit: bool) -> None:
-        with contextlib.suppress(psycopg.Error):
+        try:
             self.sessions.migration.execute("COMMIT" if commit else "ROLLBACK")
+        except psycopg.Error as exc:
+            if commit:  # the tool's COMMIT failed: its transaction's last statement did
+                self._commit_failed(exc)
+                commit = False
         if commit:
             self._record_hold_times()
         self.in_explicit = False
         self.runner_block = None
         self._transaction_ended()
+
+    def _commit_failed(self, exc: psycopg.Error) -> None:
+        """Report a failed COMMIT of the tool's transaction on its last statement that ran."""
+        for i in reversed(self.open_tx):
+            report = self.reports[i]
+            observation = report.observation
+            if observation is None or not observation.ran or observation.error is not None:
+                continue
+            failed = dataclasses.replace(observation, error=_commit_error(exc, report.statement))
+            self.reports[i] = dataclasses.replace(
+                report, observation=failed, verdict=judge(report.prediction, failed)
+            )
+            return
 
     def _transaction_ended(self) -> None:
         """The migration session's transaction is over: its locks and statements with it."""
@@ -465,6 +487,14 @@ class _Run:
             more = dynamic_findings(report, self.facts[i], self.options.settings)
             if more:
                 self.reports[i] = dataclasses.replace(report, findings=report.findings + more)
+
+
+def _commit_error(exc: psycopg.Error, statement: Statement) -> StatementError:
+    """A COMMIT that failed after `statement` (a deferred constraint or trigger fired)."""
+    message = exc.diag.message_primary or type(exc).__name__
+    return StatementError(
+        exc.sqlstate, f"{message} (raised at COMMIT, after this statement)", statement.location
+    )
 
 
 def _duration(observation: Observation | None) -> float:

@@ -50,7 +50,7 @@ def test_cached_clusters_unused_for_a_month_or_beyond_the_newest_eight_are_prune
     local.prune_clusters(keep=recent[-1])
     left = sorted(p.name for p in (tmp_path / "clusters").iterdir())
     # The eight most recently used stay, and the one just made (the least recent here).
-    assert left == sorted(p.name for p in recent[:8] + [recent[-1]])
+    assert left == sorted(p.name for p in [*recent[:8], recent[-1]])
     assert not old.exists()
 
 

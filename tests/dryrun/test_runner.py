@@ -437,3 +437,48 @@ def test_a_relation_renamed_earlier_in_the_transaction_is_reported_by_its_new_na
     assert retype is not None and retype.error is None
     assert "public.users" in retype.rewritten
     assert "public.accounts" not in retype.rewritten
+
+
+DEFERRED = """
+CREATE TABLE parents (id int PRIMARY KEY);
+CREATE TABLE children (parent_id int REFERENCES parents DEFERRABLE INITIALLY DEFERRED);
+"""
+
+
+def test_a_deferred_constraint_failing_at_commit_fails_its_statement(pg, tmp_path, database_name):
+    """The statement runs; its COMMIT raises: it failed, the rest of the file is not run."""
+    report = run(
+        pg,
+        tmp_path,
+        "INSERT INTO children VALUES (1);\nALTER TABLE children ADD COLUMN note text;\n",
+        database_name,
+        schema=DEFERRED,
+    )
+    insert, alter = report.statements
+    assert insert.observation.error.sqlstate == "23503"
+    assert "raised at COMMIT" in insert.observation.error.message
+    assert insert.observation.error.location.line == 1
+    assert insert.verdict.kind is VerdictKind.NOT_RUN
+    assert not alter.observation.ran
+    assert any(f.rule == "statement-failed" for f in insert.findings)
+    assert report.failed
+
+
+def test_a_migration_tools_commit_that_fails_is_reported_on_its_last_statement(
+    pg, tmp_path, database_name
+):
+    (tmp_path / "20240101000000_bad.sql").write_text(
+        "-- migrate:up\nINSERT INTO children VALUES (1);\nSELECT 1;\n-- migrate:down\n"
+    )
+    (tmp_path / "20240102000000_next.sql").write_text(
+        "-- migrate:up\nALTER TABLE parents ADD COLUMN note text;\n-- migrate:down\n"
+    )
+    schema = tmp_path / "schema.sql"
+    schema.write_text(DEFERRED)
+    migrations = load_migrations([str(tmp_path)], fmt="dbmate")
+    report = dry_run(pg, migrations, DryRunOptions(schema_file=str(schema), database=database_name))
+    insert, select, alter = report.statements
+    assert insert.observation.error is None
+    assert select.observation.error.sqlstate == "23503"
+    assert select.verdict.kind is VerdictKind.NOT_RUN
+    assert alter.observation.error is None and alter.observation.ran
