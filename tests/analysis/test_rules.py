@@ -96,3 +96,24 @@ def test_foreign_key_of_a_table_outside_the_known_schema_is_not_guessed():
     rule = RULES["foreign-key-without-index"]
     sql = "ALTER TABLE unknown_table ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES accounts (id) NOT VALID;"
     assert [f for f in _findings(rule, sql) if f.rule == rule.id] == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "rewrite"),
+    [
+        ("CREATE INDEX ON accounts (email)", "CREATE INDEX CONCURRENTLY ON accounts (email)"),
+        (
+            "CREATE UNIQUE INDEX accounts_email_key ON accounts (email)",
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_key ON accounts (email)",
+        ),
+    ],
+)
+def test_the_concurrent_rewrite_of_an_index_build_is_valid_sql(statement, rewrite):
+    """IF NOT EXISTS needs a name: an unnamed index is rewritten without it."""
+    import pglast
+
+    rule = RULES["create-index-blocks-writes"]
+    [finding] = [f for f in _findings(rule, statement + ";") if f.rule == rule.id]
+    step = finding.recipe[-1].splitlines()[-1]
+    assert step == rewrite + ";"
+    pglast.parse_sql(step)

@@ -20,11 +20,16 @@ def sql(node: object) -> str:
     return str(RawStream()(node))
 
 
-def build_concurrently(definition: str) -> str:
-    """CREATE [UNIQUE] INDEX … written as CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS …."""
+def build_concurrently(definition: str, *, named: bool = True) -> str:
+    """CREATE [UNIQUE] INDEX … written as CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS ….
+
+    IF NOT EXISTS needs the index's name: an unnamed index (`named=False`) gets a fresh
+    name on every run, so it is left out.
+    """
+    guard = " IF NOT EXISTS" if named else ""
     for create in ("CREATE INDEX", "CREATE UNIQUE INDEX"):
         if definition.startswith(create):
-            return definition.replace(create, f"{create} CONCURRENTLY IF NOT EXISTS", 1)
+            return definition.replace(create, f"{create} CONCURRENTLY{guard}", 1)
     return definition
 
 

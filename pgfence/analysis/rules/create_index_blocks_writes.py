@@ -61,7 +61,7 @@ class CreateIndexBlocksWrites(Rule):
                 recipe=partitioned_index_recipe(ctx, node, table),
             )
             return
-        concurrent = build_concurrently(sql(node))
+        concurrent = build_concurrently(sql(node), named=bool(node.idxname))
         yield Hit(
             f"building this index holds SHARE on {display(table)}: every write to it waits "
             "until the build finishes",
