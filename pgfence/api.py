@@ -219,5 +219,7 @@ def _seconds(value: str | float | None, configured: float | None, default: float
     if value is None:
         return configured if configured is not None else default
     if isinstance(value, str):
-        return parse_duration(value, "timeout")
+        return parse_duration(value, "timeout", positive=True)
+    if value <= 0:
+        raise UsageError(f"timeout {value!r}: a timeout must be longer than 0")
     return float(value)

@@ -724,9 +724,15 @@ def dryrun(
         loading = _Background(load)
         _terminate_on_sigterm()
         say = _progress(verbose)
-        # The server starts now unless it may turn out not to be needed (--changed-since)
-        # or the production sizes are read first (an unreachable --stats-from fails fast).
-        early = changed_since is None and len(choices) == 1 and not sizing.wanted
+        # The server starts now unless it may turn out not to be needed (--changed-since,
+        # a PATH that is not there, or a glob) or the production sizes are read first (an
+        # unreachable --stats-from fails fast).
+        early = (
+            changed_since is None
+            and len(choices) == 1
+            and not sizing.wanted
+            and all(os.path.exists(path) for path in paths or cfg.paths)
+        )
         server = choose(choices[0], say) if early else None
         with server or contextlib.nullcontext():
             settings, migrations, before = loading.result()
@@ -765,7 +771,7 @@ def dryrun(
 
 def _seconds(option: str | None, configured: float | None, default: float, name: str) -> float:
     if option is not None:
-        return parse_duration(option, name)
+        return parse_duration(option, name, positive=True)
     return configured if configured is not None else default
 
 

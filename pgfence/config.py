@@ -304,9 +304,15 @@ def _duration(raw: Any, where: _Where) -> float:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise where.error(f'expected a duration such as "2s", got {raw!r}')
     try:
-        return parse_duration(str(raw), where.key)
+        seconds = parse_duration(str(raw), where.key)
     except UsageError:
         raise where.error(f"{raw!r}: expected a duration such as 60s, 2m or 500ms") from None
+    if seconds <= 0 and where.key.rsplit(".", 1)[-1] in _TIMEOUTS:
+        raise where.error(f"{raw!r}: a timeout must be longer than 0")
+    return seconds
+
+
+_TIMEOUTS = ("statement-timeout", "lock-timeout")
 
 
 def _strings(raw: Any, where: _Where) -> tuple[str, ...]:

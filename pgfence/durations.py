@@ -5,16 +5,27 @@ from __future__ import annotations
 from pgfence.errors import UsageError
 
 
-def parse_duration(text: str, option: str) -> float:
-    """'60s', '2m', '500ms' or a plain number of seconds -> seconds."""
+def parse_duration(text: str, option: str, *, positive: bool = False) -> float:
+    """'60s', '2m', '500ms' or a plain number of seconds -> seconds.
+
+    `positive`: refuse 0, for timeouts (in Postgres 0 switches a timeout off, and a dry-run
+    must never wait without end).
+    """
     value = text.strip().lower()
     units = (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0))
+    seconds = None
     for suffix, factor in units:
         if value.endswith(suffix) and value[: -len(suffix)].replace(".", "", 1).isdigit():
-            return float(value[: -len(suffix)]) * factor
-    if value.replace(".", "", 1).isdigit():
-        return float(value)
-    raise UsageError(f"{option} {text!r}: expected a duration such as 60s, 2m or 500ms")
+            seconds = float(value[: -len(suffix)]) * factor
+            break
+    else:
+        if value.replace(".", "", 1).isdigit():
+            seconds = float(value)
+    if seconds is None:
+        raise UsageError(f"{option} {text!r}: expected a duration such as 60s, 2m or 500ms")
+    if positive and seconds <= 0:
+        raise UsageError(f"{option} {text!r}: a timeout must be longer than 0")
+    return seconds
 
 
 def format_ms(ms: float) -> str:

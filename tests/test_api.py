@@ -121,3 +121,9 @@ def test_dryrun_seeds_like_the_command_line(pg, migrations, tmp_path, database_n
     assert statement.estimate is not None and statement.estimate.work == "index build"
     with pytest.raises(UsageError, match="alternatives"):
         dryrun(migrations, seed_rows=10, seed_scale=0.1, stats=tmp_path / "s.json")
+
+
+@pytest.mark.parametrize("timeout", [0, "0s", -1.0])
+def test_a_timeout_that_is_not_above_zero_is_a_usage_error(migrations, timeout):
+    with pytest.raises(UsageError, match="a timeout must be longer than 0"):
+        dryrun(migrations, statement_timeout=timeout)

@@ -110,6 +110,10 @@ def test_every_key_is_read_and_paths_are_relative_to_the_file(tmp_path):
             'statement-timeout = "soon"',
             "tool.pgfence.statement-timeout: 'soon': expected a duration",
         ),
+        (
+            'lock-timeout = "0s"',
+            "tool.pgfence.lock-timeout: '0s': a timeout must be longer than 0",
+        ),
         ("include = 3", "tool.pgfence.include: expected a list of strings, got 3"),
         (
             '[[tool.pgfence.overrides]]\ndisable = ["parse-error"]',

@@ -92,6 +92,29 @@ def test_a_missing_schema_file_fails_before_any_server_starts(tmp_path, private_
     assert list(Path(env["PGFENCE_TMPDIR"]).iterdir()) == []
 
 
+def test_a_missing_migration_fails_before_any_server_starts(tmp_path, private_runtime):
+    env = private_runtime
+    # -v would report the server as soon as one is chosen.
+    result = run("dryrun", "-v", str(tmp_path / "0042_x.sql"), env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"pgfence: error: {tmp_path / '0042_x.sql'}: no such file or directory"
+    ]
+    assert list(Path(env["PGFENCE_TMPDIR"]).iterdir()) == []
+
+
+@pytest.mark.parametrize("option", ["--statement-timeout", "--lock-timeout"])
+def test_a_timeout_of_zero_is_refused(tmp_path, option):
+    """In Postgres 0 switches a timeout off; a dry-run must never wait without end."""
+    migration = tmp_path / "m.sql"
+    migration.write_text("SELECT 1;\n")
+    result = run("dryrun", option, "0", str(migration))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"pgfence: error: {option} '0': a timeout must be longer than 0"
+    ]
+
+
 def test_an_unreachable_dsn_is_exit_3_without_the_password(tmp_path):
     migration = tmp_path / "m.sql"
     migration.write_text("SELECT 1;\n")
