@@ -401,19 +401,20 @@ class _Run:
         observation = Observation(duration_ms=result.duration_ms, error=result.error)
         if result.error is not None:
             return observation
-        if self.runner_block is not None:
-            # Inside the tool's transaction BEGIN only warns; COMMIT / ROLLBACK end it.
-            if node.kind in _END:
-                self._record_hold_times()
+        in_transaction = self.runner_block is not None or self.in_explicit
+        if node.kind in _END and in_transaction:
+            # COMMIT / ROLLBACK end the transaction (inside the tool's, BEGIN only warns);
+            # AND CHAIN starts the next one at once.
+            self._record_hold_times()
+            if not node.chain:
                 self.runner_block = None
-                self._transaction_ended()
-        elif node.kind in _OPEN and not self.in_explicit:
+                self.in_explicit = False
+            self._transaction_ended()
+        elif node.kind in _OPEN and not in_transaction:
             self.in_explicit = True
             self._transaction_ended()
-        elif node.kind in _END and self.in_explicit:
-            self._record_hold_times()
-            self.in_explicit = False
-            self._transaction_ended()
+        elif node.kind is TransactionStmtKind.TRANS_STMT_ROLLBACK_TO and in_transaction:
+            self.transactional.rolled_back_to_savepoint()
         return observation
 
     def _record_hold_times(self) -> None:

@@ -482,3 +482,36 @@ def test_a_migration_tools_commit_that_fails_is_reported_on_its_last_statement(
     assert select.observation.error.sqlstate == "23503"
     assert select.verdict.kind is VerdictKind.NOT_RUN
     assert alter.observation.error is None and alter.observation.ran
+
+
+def test_rollback_to_a_savepoint_releases_its_locks_and_undoes_its_rewrites(
+    pg, tmp_path, database_name
+):
+    report = run(
+        pg,
+        tmp_path,
+        "BEGIN;\nSAVEPOINT s;\nALTER TABLE accounts ALTER COLUMN n TYPE bigint;\n"
+        "ROLLBACK TO SAVEPOINT s;\nALTER TABLE accounts ADD COLUMN note text;\nCOMMIT;\n",
+        database_name,
+    )
+    retype, add = report.statements[2], report.statements[4]
+    assert "public.accounts" in retype.observation.rewritten
+    # The rewrite was undone, and the ACCESS EXCLUSIVE released: ADD COLUMN takes it anew.
+    assert add.observation.rewritten == ()
+    assert "AccessExclusiveLock" in modes(add, "public.accounts")
+    assert add.verdict.kind is VerdictKind.CONFIRMED
+
+
+def test_commit_and_chain_keeps_the_next_statement_in_the_chained_transaction(
+    pg, tmp_path, database_name
+):
+    report = run(
+        pg,
+        tmp_path,
+        "BEGIN;\nALTER TABLE accounts ADD COLUMN a int;\nCOMMIT AND CHAIN;\n"
+        "ALTER TABLE accounts ADD COLUMN b int;\nSELECT pg_sleep(0.2);\nCOMMIT;\n",
+        database_name,
+    )
+    add_b = report.statements[3]
+    assert "AccessExclusiveLock" in modes(add_b, "public.accounts")
+    assert add_b.observation.held_ms >= 200  # held until the COMMIT, after the sleep
