@@ -402,9 +402,7 @@ class TransactionalObserver:
         """ROLLBACK TO SAVEPOINT released the locks taken since the savepoint and undid the
         files changed since: what is held and seen is read again, or the next statement's
         locks would count as held before and its files as rewritten."""
-        raw, committed = backend_locks_with_files(
-            self.sessions.probe, self.sessions.migration_pid
-        )
+        raw, committed = backend_locks_with_files(self.sessions.probe, self.sessions.migration_pid)
         now = relation_files(self.sessions.migration, set(self.seen) | {r.oid for r in raw})
         self.seen = {oid: file for oid, file in now.items() if oid in self.seen}
         self.held = {

@@ -29,7 +29,7 @@ from pgfence import __version__
 from pgfence.analysis.analyze import analyse_statement, block_key, finish
 from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.policy import StatementFacts
-from pgfence.analysis.predict import runs_in_transaction
+from pgfence.analysis.predict import needs_transaction_block, runs_in_transaction
 from pgfence.analysis.rules import Statements, StatementWindow, all_rules
 from pgfence.analysis.settings import RuleSettings
 from pgfence.analysis.statements import builds_index_concurrently
@@ -331,6 +331,14 @@ class _Run:
             return self._transaction_control(statement, node)
         transactional = report.prediction.transactional and runs_in_transaction(node)
         in_transaction = self.in_explicit or self.runner_block is not None
+        # (the --dsn run never follows the file's own BEGIN … COMMIT: the file says)
+        outside = (
+            not in_transaction
+            if self.throwaway
+            else statement.transaction.scope is TxScope.AUTOCOMMIT
+        )
+        if outside and needs_transaction_block(node):
+            return self._outside_a_block(statement)
         if not transactional and not in_transaction:
             if not self.throwaway:
                 return Observation(
@@ -353,6 +361,23 @@ class _Run:
         if wrapped and execution.error is None:
             observation = self._commit_single(observation, statement)
         return observation
+
+    def _outside_a_block(self, statement: Statement) -> Observation:
+        """A statement Postgres refuses outside a transaction block, written outside one:
+        on a server we started it runs as psql would run it, on its own, and fails there."""
+        if not self.throwaway:
+            return Observation(
+                ran=False,
+                not_run_reason="outside a transaction block Postgres refuses it, but the "
+                "--dsn run is one transaction: run it on a server pgfence starts",
+            )
+        result = execute(
+            self.sessions.migration,
+            statement,
+            self.options.statement_timeout_s,
+            self.sessions.watchdog,
+        )
+        return Observation(duration_ms=result.duration_ms, error=result.error)
 
     def _invalid_indexes(self, report: StatementReport) -> tuple[str, ...]:
         """INVALID indexes on the tables a failed concurrent build worked on."""

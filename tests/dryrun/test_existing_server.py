@@ -179,3 +179,14 @@ def test_a_malformed_connection_string_is_one_line_without_its_password(args):
     assert "s3cret" not in result.stderr
     [line] = result.stderr.splitlines()
     assert line.startswith("pgfence: error: --") and "not a valid connection string" in line
+
+
+def test_a_lock_table_outside_a_transaction_block_is_not_run_there(pg, user_db, tmp_path):
+    """psql would run it on its own and Postgres would refuse it; the --dsn run is one
+    transaction, where it would pass: it is not run, and says why."""
+    body = "LOCK TABLE accounts IN SHARE MODE;\nBEGIN;\nLOCK TABLE orders IN SHARE MODE;\nCOMMIT;\n"
+    with ExistingServer(user_db) as server:
+        report = dry_run(server, migrations(tmp_path, body), DryRunOptions())
+    bare, inside = report.statements[0].observation, report.statements[2].observation
+    assert not bare.ran and "refuses it" in bare.not_run_reason
+    assert inside.ran and inside.error is None

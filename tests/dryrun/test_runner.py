@@ -515,3 +515,24 @@ def test_commit_and_chain_keeps_the_next_statement_in_the_chained_transaction(
     add_b = report.statements[3]
     assert "AccessExclusiveLock" in modes(add_b, "public.accounts")
     assert add_b.observation.held_ms >= 200  # held until the COMMIT, after the sleep
+
+
+def test_a_lock_table_outside_a_transaction_block_fails_as_under_psql(
+    pg, tmp_path, database_name
+):
+    report = run(
+        pg,
+        tmp_path,
+        "LOCK TABLE accounts IN SHARE MODE;\n",
+        database_name,
+    )
+    [lock] = report.statements
+    assert lock.observation.error.sqlstate == "25P01"  # only in transaction blocks
+    report = run(
+        pg,
+        tmp_path,
+        "BEGIN;\nLOCK TABLE accounts IN SHARE MODE;\nCOMMIT;\n",
+        database_name + "_b",
+    )
+    lock = report.statements[1]
+    assert lock.observation.error is None and "ShareLock" in modes(lock, "public.accounts")

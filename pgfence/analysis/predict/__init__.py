@@ -136,6 +136,19 @@ _NEVER_IN_TRANSACTION = (
 )
 
 
+def needs_transaction_block(node: object) -> bool:
+    """Does Postgres refuse this statement outside a transaction block (LOCK TABLE, a
+    cursor without HOLD), where psql would run it on its own and fail?"""
+    if isinstance(node, ast.LockStmt):
+        return True
+    if isinstance(node, ast.DeclareCursorStmt):
+        return not (node.options or 0) & _CURSOR_OPT_HOLD
+    return False
+
+
+_CURSOR_OPT_HOLD = 0x0020  # parsenodes.h
+
+
 def runs_in_transaction(node: object) -> bool:
     """Can Postgres run this statement inside a transaction block (BEGIN … COMMIT)?"""
     if node is None:
