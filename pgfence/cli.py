@@ -189,6 +189,12 @@ def _outputs(values: list[str] | None) -> list[tuple[str, str]]:
             raise UsageError(
                 f"--output {value!r}: expected FORMAT=PATH, FORMAT one of {', '.join(FORMATS)}"
             )
+        # Checked now, not after a dry-run of minutes: a directory that is not there, or a
+        # path that is one. (Rights and a full disk still show when it is written.)
+        parent = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path) or not os.path.isdir(parent):
+            problem = "is a directory" if os.path.isdir(path) else f"no directory {parent}"
+            raise UsageError(f"--output {value!r}: cannot write {path}: {problem}")
         out.append((fmt, path))
     return out
 

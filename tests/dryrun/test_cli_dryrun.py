@@ -194,3 +194,15 @@ def test_a_server_place_its_user_cannot_enter_is_one_clear_error(tmp_path):
     result = run("dryrun", str(migration), env=env)
     assert result.returncode == 3
     assert "PGFENCE_TMPDIR" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_output_path_that_cannot_be_written_fails_before_the_dry_run(tmp_path):
+    migration = tmp_path / "m.sql"
+    migration.write_text("SELECT 1;\n")
+    target = tmp_path / "no-such-dir" / "report.html"
+    result = run("dryrun", "-v", "-o", f"html={target}", str(migration))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"pgfence: error: --output 'html={target}': cannot write {target}: "
+        f"no directory {target.parent}"
+    ]
