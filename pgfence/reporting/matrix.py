@@ -8,7 +8,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from pgfence.model import MatrixReport
+from pgfence.model import Finding, MatrixReport
 from pgfence.reporting import json as json_report
 from pgfence.reporting import table
 from pgfence.reporting.json import summary
@@ -41,13 +41,18 @@ def render_table(matrix: MatrixReport, *, width: int = 100) -> str:
                 disable_numparse=True,
             )
         )
+    findings = _findings(matrix)
+    if findings:
+        parts.append("\nFindings")
+        parts.extend(findings)
     parts.append("")
     for report in matrix.reports:
         s = summary(report)
         verdicts = ", ".join(f"{n} {k}" for k, n in sorted(s.get("verdicts", {}).items()))
-        status = "FAILED" if report.failed else "passed"
         assert report.server is not None
-        parts.append(f"PG {report.server.version}: {verdicts or 'nothing run'} → {status}")
+        parts.append(
+            f"PG {report.server.version}: {verdicts or 'nothing run'} → {table.outcome(report)}"
+        )
         # A seeded run: how long each version kept reads or writes blocked.
         parts.extend(f"    {hold.summary}" for hold in report.lock_holds)
     seeded = any(r.seeding is not None for r in matrix.reports)
@@ -57,6 +62,24 @@ def render_table(matrix: MatrixReport, *, width: int = 100) -> str:
         else "Per-version detail: --format json."
     )
     return "\n".join(parts) + "\n"
+
+
+def _findings(matrix: MatrixReport, width: int = 100) -> list[str]:
+    """Every version's findings once, each marked with its versions if not all have it."""
+    majors = [r.pg_version for r in matrix.reports]
+    seen: dict[tuple[object, ...], tuple[Finding, list[int]]] = {}
+    for report in matrix.reports:
+        for f in report.all_findings():
+            key = (f.location, f.rule, f.message, f.recipe)
+            seen.setdefault(key, (f, []))[1].append(report.pg_version)
+    out = []
+    for f, versions in sorted(seen.values(), key=lambda fv: (fv[0].location, -fv[0].severity)):
+        text = table.finding_text(f, width)
+        if versions != majors:
+            head, _, rest = text.partition("\n")
+            text = f"{head}  (PG {', '.join(map(str, versions))} only)\n{rest}"
+        out.append(text)
+    return out
 
 
 def to_dict(matrix: MatrixReport) -> dict[str, Any]:

@@ -247,15 +247,20 @@ def _summary_line(report: Report) -> str:
     if "verdicts" in s:
         parts.append(", ".join(f"{n} {k}" for k, n in sorted(s["verdicts"].items())))
     findings = f"findings: {counts}" if counts else "no findings"
+    return f"{' · '.join(parts)} · {findings} → {outcome(report)}"
+
+
+def outcome(report: Report) -> str:
+    """passed, or FAILED with why: "FAILED (findings at or above high; 1 under-predicted)"."""
     under = len(report.under_predicted)
-    status = "FAILED" if report.failed else "passed"
     reason = []
     if report.failing_findings:
         reason.append(f"findings at or above {report.fail_on}")
     if under:
         reason.append(f"{under} under-predicted")
-    tail = f"{status} ({'; '.join(reason)})" if reason else status
-    return f"{' · '.join(parts)} · {findings} → {tail}"
+    if not report.failed:
+        return "passed"
+    return f"FAILED ({'; '.join(reason)})" if reason else "FAILED"
 
 
 _COLORS = {

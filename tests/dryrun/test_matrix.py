@@ -96,3 +96,27 @@ def test_an_unknown_version_list_is_a_usage_error(tmp_path):
         timeout=60,
     )
     assert result.returncode == 2 and "all-available" in result.stderr
+
+
+def test_the_matrix_table_shows_each_finding_once_and_why_a_version_failed(tmp_path):
+    """A finding every version has is shown once; one that differs (a recipe that
+    depends on the version) is shown per version, marked; each version says why it fails."""
+    majors = older_and_18()
+    (tmp_path / "schema.sql").write_text(
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n"
+    )
+    (tmp_path / "m.sql").write_text("ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pgfence.cli", "dryrun", "--pg", ",".join(map(str, majors)),
+         "--schema", str(tmp_path / "schema.sql"), str(tmp_path / "m.sql")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    scans = [line for line in lines if "set-not-null-scan" in line]
+    assert [line.split("(")[-1] for line in scans] == [f"PG {m} only)" for m in majors]
+    assert sum("missing-lock-timeout" in line for line in lines) == 1
+    assert "(PG" not in next(line for line in lines if "missing-lock-timeout" in line)
+    for major in majors:
+        [status] = [line for line in lines if line.startswith(f"PG {major}.")]
+        assert status.endswith("→ FAILED (findings at or above high)")
