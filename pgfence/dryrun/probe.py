@@ -390,8 +390,13 @@ class TransactionalObserver:
                 baseline[oid] = successors[file.name]
             else:
                 baseline[oid] = self.seen.get(oid, file)
-        # Relations the transaction created (the probe cannot see them yet), as last seen.
-        baseline.update({o: f for o, f in self.seen.items() if o in oids and o not in baseline})
+        # Relations the transaction created (the probe cannot see them yet), as last seen;
+        # one an earlier statement replaced already (an index created, then rebuilt by
+        # ALTER COLUMN TYPE) has its successor as the baseline, as above.
+        for oid, file in self.seen.items():
+            if oid in oids and oid not in baseline:
+                gone = oid not in now and file.name in successors
+                baseline[oid] = successors[file.name] if gone else file
         return baseline
 
     def end_transaction(self) -> None:

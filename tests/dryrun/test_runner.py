@@ -536,3 +536,23 @@ def test_a_lock_table_outside_a_transaction_block_fails_as_under_psql(
     )
     lock = report.statements[1]
     assert lock.observation.error is None and "ShareLock" in modes(lock, "public.accounts")
+
+
+def test_an_index_created_then_rebuilt_in_the_transaction_is_not_rewritten_again(
+    pg, tmp_path, database_name
+):
+    """As Alembic's add_column, create_index, alter_column(type_=String(50)), execute(UPDATE)
+    run in one transaction: the UPDATE rewrites nothing."""
+    report = run(
+        pg,
+        tmp_path,
+        "BEGIN;\nALTER TABLE accounts ADD COLUMN note text DEFAULT 'x' NOT NULL;\n"
+        "CREATE INDEX accounts_note_idx ON accounts (note);\n"
+        "ALTER TABLE accounts ALTER COLUMN note TYPE varchar(50);\n"
+        "UPDATE accounts SET note = 'y';\nCOMMIT;\n",
+        database_name,
+    )
+    retype, update = report.statements[3], report.statements[4]
+    assert "public.accounts_note_idx" in retype.observation.rewritten
+    assert update.observation.rewritten == ()
+    assert update.verdict.kind is VerdictKind.CONFIRMED
