@@ -21,6 +21,9 @@ from pgfence.errors import UsageError
 from pgfence.model import Migration, Report, Severity
 
 if TYPE_CHECKING:
+    from pgfence.analysis.settings import RuleSettings
+    from pgfence.dryrun.runner import DryRunOptions
+    from pgfence.dryrun.seed import SeedRequest
     from pgfence.dryrun.servers.base import Server
 
 Paths = str | Path | Sequence[str | Path]
@@ -37,6 +40,7 @@ def analyze(
     severity: Mapping[str, str | Severity] | None = None,
     config: str | Path | Config | None = None,
     max_file_size_mb: int = 16,
+    max_lock_timeout: str | float | None = None,
 ) -> Report:
     """Predict, without a database, the locks of every statement of the migrations."""
     from pgfence.analysis.analyze import build_report
@@ -57,7 +61,7 @@ def analyze(
         version=version,
         fail_on=_severity(fail_on, cfg),
         catalog=catalog,
-        settings=cfg.rule_settings(disable=disable, severity=_levels(severity)),
+        settings=_settings(cfg, disable, severity, max_lock_timeout),
     )
     return cfg.apply_overrides(report)
 
@@ -71,14 +75,17 @@ def dryrun(
     pg: int | None = None,
     backend: str | None = None,
     pg_bin: str | Path | None = None,
+    image: str | None = None,
     dsn: str | None = None,
     statement_timeout: str | float | None = None,
     lock_timeout: str | float | None = None,
     isolate: bool = False,
+    skip_missing_extensions: bool = False,
     fail_on: str | Severity | None = None,
     migration_format: str | None = None,
     disable: Sequence[str] = (),
     severity: Mapping[str, str | Severity] | None = None,
+    max_lock_timeout: str | float | None = None,
     config: str | Path | Config | None = None,
     max_file_size_mb: int = 16,
     progress: Callable[[str], None] | None = None,
@@ -101,7 +108,7 @@ def dryrun(
     of starting one, e.g. shared by a test session; then `database` names a fresh
     database to run in, so that runs on the same server do not see each other.
     """
-    from pgfence.dryrun.runner import DryRunOptions, dry_run
+    from pgfence.dryrun.runner import dry_run
     from pgfence.dryrun.servers import ServerChoice, choose
     from pgfence.dryrun.sizing import Sizing
     from pgfence.sources import earlier_migrations
@@ -123,15 +130,17 @@ def dryrun(
     )
     migrations = _migrations(paths, cfg, migration_format, max_file_size_mb)
     max_bytes = max_file_size_mb * 1024 * 1024
-    options = DryRunOptions(
-        statement_timeout_s=_seconds(statement_timeout, cfg.statement_timeout, 60.0),
-        lock_timeout_s=_seconds(lock_timeout, cfg.lock_timeout, 2.0),
+    options = dry_run_options(
+        cfg,
+        statement_timeout_s=_seconds(statement_timeout),
+        lock_timeout_s=_seconds(lock_timeout),
+        fail_on=None if fail_on is None else _severity(fail_on, cfg),
         schema_file=schema_file,
         schema_from=schema_from,
         replay_before=earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else [],
+        skip_missing_extensions=skip_missing_extensions,
         isolate=isolate,
-        fail_on=_severity(fail_on, cfg),
-        settings=cfg.rule_settings(disable=disable, severity=_levels(severity)),
+        settings=_settings(cfg, disable, severity, max_lock_timeout),
         database=database,
         seed=sizing.request(),
     )
@@ -142,9 +151,51 @@ def dryrun(
         pg=pg if pg is not None else cfg.pg,
         pg_bin=str(pg_bin) if pg_bin is not None else None,
         dsn=dsn,
+        image=image,
     )
     with choose(choice, progress) as server:
         return cfg.apply_overrides(dry_run(server, migrations, options, progress=progress))
+
+
+def dry_run_options(
+    cfg: Config,
+    *,
+    statement_timeout_s: float | None,
+    lock_timeout_s: float | None,
+    fail_on: Severity | None,
+    schema_file: str | None,
+    schema_from: str | None,
+    replay_before: Sequence[Migration],
+    skip_missing_extensions: bool,
+    isolate: bool,
+    settings: RuleSettings,
+    seed: SeedRequest | None,
+    database: str | None = None,
+) -> DryRunOptions:
+    """A dry-run's options: each as given, else the configuration's, else the default.
+    Shared by `pgfence dryrun` and `dryrun()`, so that the two cannot drift apart."""
+    from pgfence.dryrun.runner import DryRunOptions
+
+    default = DryRunOptions()
+    return DryRunOptions(
+        statement_timeout_s=_first(
+            statement_timeout_s, cfg.statement_timeout, default.statement_timeout_s
+        ),
+        lock_timeout_s=_first(lock_timeout_s, cfg.lock_timeout, default.lock_timeout_s),
+        schema_file=schema_file,
+        schema_from=schema_from,
+        replay_before=replay_before,
+        skip_missing_extensions=skip_missing_extensions,
+        isolate=isolate,
+        database=database,
+        fail_on=fail_on or cfg.fail_on or default.fail_on,
+        settings=settings,
+        seed=seed,
+    )
+
+
+def _first(*values: float | None) -> float:
+    return next(v for v in values if v is not None)
 
 
 def starting_schema(
@@ -215,11 +266,25 @@ def _levels(levels: Mapping[str, str | Severity] | None) -> dict[str, Severity]:
     }
 
 
-def _seconds(value: str | float | None, configured: float | None, default: float) -> float:
+def _seconds(value: str | float | None, name: str = "timeout") -> float | None:
     if value is None:
-        return configured if configured is not None else default
+        return None
     if isinstance(value, str):
-        return parse_duration(value, "timeout", positive=True)
+        return parse_duration(value, name, positive=True)
     if value <= 0:
-        raise UsageError(f"timeout {value!r}: a timeout must be longer than 0")
+        raise UsageError(f"{name} {value!r}: a timeout must be longer than 0")
     return float(value)
+
+
+def _settings(
+    cfg: Config,
+    disable: Sequence[str],
+    severity: Mapping[str, str | Severity] | None,
+    max_lock_timeout: str | float | None,
+) -> RuleSettings:
+    ceiling = _seconds(max_lock_timeout, "max_lock_timeout")
+    return cfg.rule_settings(
+        disable=disable,
+        severity=_levels(severity),
+        max_lock_timeout_ms=None if ceiling is None else ceiling * 1000,
+    )

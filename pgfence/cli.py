@@ -389,7 +389,7 @@ def _settings(
     ceiling = (
         None
         if max_lock_timeout is None
-        else parse_duration(max_lock_timeout, "--max-lock-timeout") * 1000
+        else parse_duration(max_lock_timeout, "--max-lock-timeout", positive=True) * 1000
     )
     return cfg.rule_settings(disable=disabled, severity=levels, max_lock_timeout_ms=ceiling)
 
@@ -695,10 +695,8 @@ def dryrun(
         from pgfence.dryrun.servers import ServerChoice, choose
 
         start_schema = starting_schema(cfg, schema, schema_from, dsn, replay_before)
-        statement_timeout_s = _seconds(
-            statement_timeout, cfg.statement_timeout, 60.0, "--statement-timeout"
-        )
-        lock_timeout_s = _seconds(lock_timeout, cfg.lock_timeout, 2.0, "--lock-timeout")
+        statement_timeout_s = _seconds(statement_timeout, "--statement-timeout")
+        lock_timeout_s = _seconds(lock_timeout, "--lock-timeout")
         sizing = Sizing(stats, stats_from, seed, seed_rows, seed_scale, seed_max_rows)
         if sizing.wanted and dsn:
             raise UsageError("--seed needs a server pgfence starts: not --dsn")
@@ -744,17 +742,19 @@ def dryrun(
             settings, migrations, before = loading.result()
             if not migrations:  # nothing changed since --changed-since: no server, no stats read
                 return _nothing_to_run(majors, _fail_on(fail_on, cfg))
-            from pgfence.dryrun.runner import DryRunOptions, dry_run
+            from pgfence.api import dry_run_options
+            from pgfence.dryrun.runner import dry_run
 
-            options = DryRunOptions(
+            options = dry_run_options(
+                cfg,
                 statement_timeout_s=statement_timeout_s,
                 lock_timeout_s=lock_timeout_s,
+                fail_on=None if fail_on is None else Severity.parse(fail_on.value),
                 schema_file=start_schema,
                 schema_from=schema_from,
                 replay_before=before,
                 skip_missing_extensions=skip_missing_extensions,
                 isolate=isolate,
-                fail_on=_fail_on(fail_on, cfg),
                 settings=settings,
                 seed=sizing.request(),
             )
@@ -775,10 +775,8 @@ def dryrun(
     raise typer.Exit(EXIT_FINDINGS if result.failed else EXIT_OK)
 
 
-def _seconds(option: str | None, configured: float | None, default: float, name: str) -> float:
-    if option is not None:
-        return parse_duration(option, name, positive=True)
-    return configured if configured is not None else default
+def _seconds(option: str | None, name: str) -> float | None:
+    return None if option is None else parse_duration(option, name, positive=True)
 
 
 def _nothing_to_run(majors: list[int | None], fail_on: Severity) -> Report:

@@ -127,3 +127,51 @@ def test_dryrun_seeds_like_the_command_line(pg, migrations, tmp_path, database_n
 def test_a_timeout_that_is_not_above_zero_is_a_usage_error(migrations, timeout):
     with pytest.raises(UsageError, match="a timeout must be longer than 0"):
         dryrun(migrations, statement_timeout=timeout)
+
+
+# What only a command line has: output, progress, and git-based selection of the files.
+_CLI_ONLY = {"fmt", "output", "verbose", "changed_since"}
+_RENAMED = {"config_file": "config", "max_file_size": "max_file_size_mb"}
+
+
+@pytest.mark.parametrize("command", ["analyze", "dryrun"])
+def test_the_api_takes_every_option_of_the_command_line(command):
+    import inspect
+
+    import pgfence.cli
+
+    cli_options = set(inspect.signature(getattr(pgfence.cli, command)).parameters) - _CLI_ONLY
+    api_options = set(inspect.signature(getattr(pgfence, command)).parameters)
+    missing = {_RENAMED.get(name, name) for name in cli_options} - api_options
+    assert not missing, f"{command}() lacks {sorted(missing)}"
+
+
+def test_the_api_takes_the_same_defaults_as_the_command_line(tmp_path):
+    """Timeouts and fail_on: the option, else the configuration file, else the default."""
+    from pgfence.analysis.settings import RuleSettings
+    from pgfence.api import dry_run_options
+    from pgfence.dryrun.runner import DryRunOptions
+
+    def options(cfg, **given):
+        base = dict(statement_timeout_s=None, lock_timeout_s=None, fail_on=None)
+        return dry_run_options(
+            cfg, **{**base, **given}, schema_file=None, schema_from=None, replay_before=(),
+            skip_missing_extensions=False, isolate=False, settings=RuleSettings(), seed=None,
+        )  # fmt: skip
+
+    default = DryRunOptions()
+    plain = options(Config())
+    assert (plain.statement_timeout_s, plain.lock_timeout_s, plain.fail_on) == (
+        default.statement_timeout_s, default.lock_timeout_s, default.fail_on,
+    )  # fmt: skip
+    (tmp_path / "pgfence.toml").write_text(
+        'statement-timeout = "5s"\nlock-timeout = "1s"\nfail-on = "medium"\n'
+    )
+    from pgfence import config as config_module
+
+    cfg = config_module.load(str(tmp_path / "pgfence.toml"))
+    from_file = options(cfg)
+    assert (from_file.statement_timeout_s, from_file.lock_timeout_s) == (5.0, 1.0)
+    assert from_file.fail_on is Severity.MEDIUM
+    given = options(cfg, statement_timeout_s=9.0, fail_on=Severity.CRITICAL)
+    assert (given.statement_timeout_s, given.fail_on) == (9.0, Severity.CRITICAL)
