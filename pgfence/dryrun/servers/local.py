@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import os
 import pwd
@@ -81,8 +82,20 @@ def runtime_dir() -> Path:
 
 
 def binary_version(bin_dir: Path) -> str:
-    """`postgres --version` -> "18.6" (raises ServerError when there is no server there)."""
+    """`postgres --version` -> "18.6" (raises ServerError when there is no server there).
+
+    Asked once per binary and process (choosing a server and starting it both need it).
+    """
     postgres = bin_dir / "postgres"
+    try:
+        changed = postgres.stat().st_mtime_ns
+    except OSError as exc:
+        raise ServerError(f"{postgres} does not run: {exc}") from None
+    return _binary_version(str(postgres), changed)
+
+
+@functools.lru_cache(maxsize=32)
+def _binary_version(postgres: str, _changed: int) -> str:
     try:
         out = subprocess.run(
             [str(postgres), "--version"], capture_output=True, text=True, timeout=30, check=True
