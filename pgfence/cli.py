@@ -688,9 +688,9 @@ def dryrun(
         outputs = _outputs(output)
         cfg = _load_config(config_file)
         chosen = fmt or cfg.format or "table"
-        return _dry_run(cfg), chosen, outputs
+        return _dry_run(cfg, chosen), chosen, outputs
 
-    def _dry_run(cfg: Config) -> Report | MatrixReport:
+    def _dry_run(cfg: Config, chosen: str) -> Report | MatrixReport:
         from pgfence.api import starting_schema
         from pgfence.dryrun.servers import ServerChoice, choose
 
@@ -739,6 +739,8 @@ def dryrun(
         )
         server = choose(choices[0], say) if early else None
         with server or contextlib.nullcontext():
+            if server is not None and not server.throwaway:
+                _warn_rolled_back(chosen)
             settings, migrations, before = loading.result()
             if not migrations:  # nothing changed since --changed-since: no server, no stats read
                 return _nothing_to_run(majors, _fail_on(fail_on, cfg))
@@ -767,12 +769,23 @@ def dryrun(
                 )
             if server is None:
                 with choose(choices[0], say) as late:
+                    if not late.throwaway:
+                        _warn_rolled_back(chosen)
                     return cfg.apply_overrides(dry_run(late, migrations, options, progress=say))
             return cfg.apply_overrides(dry_run(server, migrations, options, progress=say))
 
     result, chosen, outputs = _run(action)
     _emit(result, chosen, outputs)
     raise typer.Exit(EXIT_FINDINGS if result.failed else EXIT_OK)
+
+
+def _warn_rolled_back(chosen: str) -> None:
+    """Said on stderr once the existing server is reached, before anything runs there;
+    the table says it in its header instead."""
+    from pgfence.dryrun.servers.existing import ROLLED_BACK_WARNING
+
+    if chosen != "table":
+        typer.echo(f"pgfence: warning: {ROLLED_BACK_WARNING}", err=True)
 
 
 def _seconds(option: str | None, name: str) -> float | None:

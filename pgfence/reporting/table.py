@@ -47,10 +47,15 @@ def render(report: Report, *, width: int | None = None, color: bool = False) -> 
 
 def _header(report: Report) -> str:
     if report.server is not None:
-        return (
+        head = (
             f"pgfence {report.command} · PostgreSQL {report.server.version} "
             f"({report.server.backend} server) · prediction for PG {report.pg_version}"
         )
+        if report.server.backend == "dsn":
+            from pgfence.dryrun.servers.existing import ROLLED_BACK_WARNING
+
+            head += "\n" + textwrap.fill(f"warning: {ROLLED_BACK_WARNING}", 100)
+        return head
     return f"pgfence {report.command} · prediction for PostgreSQL {report.pg_version}"
 
 

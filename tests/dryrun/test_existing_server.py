@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -190,3 +191,25 @@ def test_a_lock_table_outside_a_transaction_block_is_not_run_there(pg, user_db, 
     bare, inside = report.statements[0].observation, report.statements[2].observation
     assert not bare.ran and "refuses it" in bare.not_run_reason
     assert inside.ran and inside.error is None
+
+
+def test_a_dry_run_on_an_existing_server_warns_that_its_locks_are_real(pg, user_db, tmp_path):
+    """Rolled back or not, every statement's locks stop the server's traffic while it runs."""
+    from pgfence.dryrun.servers.existing import ROLLED_BACK_WARNING
+
+    [migration] = migrations(tmp_path, "ALTER TABLE accounts ADD COLUMN note text;\n")
+
+    def dryrun(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "pgfence.cli", "dryrun", "--dsn", user_db, *args,
+             migration.path],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    table = dryrun()
+    assert table.returncode == 0, table.stderr
+    assert "warning: on an existing server everything is rolled back" in table.stdout
+    assert table.stderr == ""
+    as_json = dryrun("--format", "json")
+    assert as_json.stderr.splitlines() == [f"pgfence: warning: {ROLLED_BACK_WARNING}"]
+    assert json.loads(as_json.stdout)["server"]["backend"] == "dsn"

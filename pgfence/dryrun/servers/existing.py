@@ -54,6 +54,15 @@ def connect(
         raise ServerError(f"{option}: cannot reach {redact(dsn)}: {first_line(exc)}") from None
 
 
+# Said whenever a dry-run runs on a server pgfence did not start (the words: even a
+# rolled-back DDL holds its locks while it runs).
+ROLLED_BACK_WARNING = (
+    "on an existing server everything is rolled back, but each statement's locks are real "
+    "while it runs: sessions using those tables wait for it (point --dsn at a staging copy, "
+    "not production)"
+)
+
+
 class ExistingServer(Server):
     backend = "dsn"
     throwaway = False
