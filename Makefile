@@ -30,9 +30,9 @@ browser:
 test: $(STAMP) pg-versions browser
 	tools/with_docker.sh $(BIN)/python -m pytest -q
 
-# Only the tests that need no server at all.
+# Only the tests that need no server and install nothing (no registry): quick, offline.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not postgres and not docker"
+	$(BIN)/python -m pytest -q -m "not postgres and not docker and not registry"
 
 lint: $(STAMP)
 	$(BIN)/ruff check pgfence tests

@@ -168,6 +168,7 @@ def test_pre_commit_accepts_the_hook_manifest():
     assert config["repos"][0]["hooks"][0]["id"] == "pgfence"
 
 
+@pytest.mark.registry
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_the_hook_runs_through_pre_commit(tmp_path):
     """pre-commit try-repo installs pgfence from this repository into its own environment

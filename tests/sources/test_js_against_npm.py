@@ -89,6 +89,7 @@ def recorded(npm_dir, kind, path):
 
 
 @pytest.mark.npm
+@pytest.mark.registry
 @pytest.mark.parametrize("kind", ["knex", "sequelize"])
 def test_translation_matches_the_real_library(npm_dir, kind):
     compared = 0
