@@ -97,7 +97,7 @@ def dry_run(
     if server.throwaway:
         reports, findings = _on_throwaway(server, migrations, options, say)
     else:
-        reports, findings = _on_existing(server, migrations, options, say)
+        reports, findings = _observe(server, server.dsn(), migrations, options, say)
     return Report(
         pgfence_version=__version__,
         pg_version=server.major,
@@ -152,23 +152,42 @@ def run_in_database(
 
     The policies and the ignore comments see each file whole, so a group is complete.
     """
+    return _observe(server, dsn, migrations, options, say or (lambda _message: None))
+
+
+def _observe(
+    server: Server,
+    dsn: str,
+    migrations: Sequence[Migration],
+    options: DryRunOptions,
+    say: Progress,
+) -> tuple[list[StatementReport], list[Finding]]:
+    """Open the sessions, run every statement in order, judge; on an existing server all
+    of it inside one transaction, rolled back whatever happens."""
     sessions = Sessions.open(dsn)
     try:
+        if not server.throwaway:
+            sessions.migration.execute("BEGIN")
+            # Never queue behind the server's own traffic for long.
+            timeout_ms = int(options.lock_timeout_s * 1000)
+            sessions.migration.execute(f"SET LOCAL lock_timeout = '{timeout_ms}ms'")
         run = _Run(
             sessions,
             load_catalog(sessions.migration),
             server.major,
             options,
-            throwaway=True,
-            say=say or (lambda _message: None),
+            throwaway=server.throwaway,
+            say=say,
         )
         for migration in migrations:
-            run.say(f"dry-running {migration.path}")
+            say(f"dry-running {migration.path}{'' if server.throwaway else ' (rolled back)'}")
             run.migration(migration)
         run.finish()
-        reports, more = finish(run.reports, run.facts, migrations, options.settings)
-        return reports, more
+        return finish(run.reports, run.facts, migrations, options.settings)
     finally:
+        if not server.throwaway:
+            with contextlib.suppress(psycopg.Error):
+                sessions.migration.execute("ROLLBACK")
         sessions.close()
 
 
@@ -198,30 +217,6 @@ def prepare_schema(server: Server, dsn: str, options: DryRunOptions, say: Progre
         if dumped:
             with contextlib.suppress(OSError):
                 os.unlink(dumped)
-
-
-def _on_existing(
-    server: Server, migrations: Sequence[Migration], options: DryRunOptions, say: Progress
-) -> tuple[list[StatementReport], list[Finding]]:
-    sessions = Sessions.open(server.dsn())
-    try:
-        migration_conn = sessions.migration
-        migration_conn.execute("BEGIN")
-        # Never queue behind the server's own traffic for long.
-        migration_conn.execute(f"SET LOCAL lock_timeout = '{int(options.lock_timeout_s * 1000)}ms'")
-        run = _Run(
-            sessions, load_catalog(migration_conn), server.major, options, throwaway=False, say=say
-        )
-        for migration in migrations:
-            say(f"dry-running {migration.path} (rolled back)")
-            run.migration(migration)
-        run.finish()
-        reports, more = finish(run.reports, run.facts, migrations, options.settings)
-        return reports, more
-    finally:
-        with contextlib.suppress(psycopg.Error):
-            sessions.migration.execute("ROLLBACK")
-        sessions.close()
 
 
 class _Run:
