@@ -303,7 +303,11 @@ class RelationVerdict:
 class Verdict:
     kind: VerdictKind
     relations: tuple[RelationVerdict, ...] = ()
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()  # every reason, in words, for people
+    # What made it under-predicted, for the findings: locks and blocking (in words), and the
+    # relations rewritten though no rewrite was predicted.
+    unpredicted: tuple[str, ...] = ()
+    unpredicted_rewrites: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -102,38 +102,49 @@ def judge(
             )
         )
 
-    _compare_rewrites(prediction, observation, owner, under, over if not sampled else [])
+    rewrites = _unpredicted_rewrites(prediction, observation, owner, over if not sampled else [])
     held_before = {lock.mode for lock in carried if not lock.blocks_nobody}
     reads = prediction.blocks_reads or any(m.blocks_reads for m in held_before)
     writes = prediction.blocks_writes or any(m.blocks_writes for m in held_before)
     lenient: list[str] = [] if sampled else over
-    _compare_blocking("reads", reads, observation.blocks_reads, under, lenient)
-    _compare_blocking("writes", writes, observation.blocks_writes, under, lenient)
-    if under:
-        return Verdict(VerdictKind.UNDER_PREDICTED, tuple(relations), tuple(under + over + notes))
+    blocked: list[str] = []
+    _compare_blocking("reads", reads, observation.blocks_reads, blocked, lenient)
+    _compare_blocking("writes", writes, observation.blocks_writes, blocked, lenient)
+    if under or rewrites or blocked:
+        rewritten = [f"{r}: rewritten, not predicted" for r in rewrites]
+        return Verdict(
+            VerdictKind.UNDER_PREDICTED,
+            tuple(relations),
+            tuple(under + rewritten + blocked + over + notes),
+            unpredicted=tuple(under + blocked),
+            unpredicted_rewrites=tuple(rewrites),
+        )
     if over:
         return Verdict(VerdictKind.OVER_PREDICTED, tuple(relations), tuple(over + notes))
     return Verdict(VerdictKind.CONFIRMED, tuple(relations), tuple(notes))
 
 
-def _compare_rewrites(
+def _unpredicted_rewrites(
     prediction: Prediction,
     observation: Observation,
     owner: dict[str, str | None],
-    under: list[str],
     over: list[str],
-) -> None:
+) -> list[str]:
+    """Relations rewritten though no rewrite was predicted (rewrites predicted but not seen
+    go to `over`)."""
     predicted = set(prediction.rewrites)
     observed = set(observation.rewritten)
     toast_tables = {r for r in observed if r.startswith("pg_toast.")}
+    unpredicted = []
     for relation in sorted(observed - predicted - toast_tables):
         table = owner.get(relation)
         if table is not None and table in predicted:
             continue  # an index rebuilt with its table
-        under.append(f"{relation}: rewritten, not predicted")
+        unpredicted.append(relation)
     for relation in sorted(predicted - observed):
         if not relation.startswith("("):
             over.append(f"{relation}: predicted a rewrite, none happened")
+    return unpredicted
 
 
 def _compare_blocking(

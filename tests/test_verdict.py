@@ -148,3 +148,24 @@ def test_failed_and_skipped_statements_are_not_run():
     )
     failed = Observation(error=StatementError("42P01", "no such table"))
     assert judge(predicted(), failed).kind is VerdictKind.NOT_RUN
+
+
+def test_what_made_it_under_predicted_is_kept_apart_for_the_findings():
+    """Locks and blocking in `unpredicted`, rewrites in `unpredicted_rewrites`; every reason
+    in words in `reasons`, in that order."""
+    v = judge(
+        predicted((ACC, M.SHARE_UPDATE_EXCLUSIVE, RelKind.TABLE)),
+        observed(table(ACC, M.ACCESS_EXCLUSIVE), rewritten=[ACC], reads=True, writes=True),
+    )
+    assert v.kind is VerdictKind.UNDER_PREDICTED
+    assert v.unpredicted_rewrites == (ACC,)
+    assert v.unpredicted == (
+        f"{ACC}: took AccessExclusiveLock, predicted ShareUpdateExclusiveLock",
+        "reads were blocked, not predicted",
+        "writes were blocked, not predicted",
+    )
+    assert v.reasons[:4] == (
+        v.unpredicted[0],
+        f"{ACC}: rewritten, not predicted",
+        *v.unpredicted[1:],
+    )

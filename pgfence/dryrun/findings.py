@@ -319,18 +319,14 @@ def _findings(
         return
     verdict = report.verdict
     if verdict is not None and verdict.kind is VerdictKind.UNDER_PREDICTED:
-        rewrites = [r for r in verdict.reasons if r.endswith(": rewritten, not predicted")]
-        others = [r for r in verdict.reasons if r not in rewrites and ": took " in r]
-        others += [r for r in verdict.reasons if r.endswith("were blocked, not predicted")]
-        if others:
+        if verdict.unpredicted:
             yield emit(
                 UnderPredictedLock.id,
                 UnderPredictedLock.severity,
-                "the server did more than predicted: " + "; ".join(others),
+                "the server did more than predicted: " + "; ".join(verdict.unpredicted),
             )
         fresh = set(facts.fresh) | {lock.relation for lock in observation.locks if lock.new}
-        for reason in rewrites:
-            relation = reason.split(":", 1)[0]
+        for relation in verdict.unpredicted_rewrites:
             if relation not in fresh:
                 yield emit(
                     ObservedRewrite.id,

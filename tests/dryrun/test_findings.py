@@ -64,6 +64,8 @@ def test_under_prediction_and_unexpected_rewrite_are_separate_findings():
             "public.orders: rewritten, not predicted",
             "public.accounts: predicted AccessExclusiveLock, took ShareLock",
         ),
+        unpredicted=("public.orders: took AccessExclusiveLock, predicted nothing",),
+        unpredicted_rewrites=("public.orders",),
     )
     assert _rules(Observation(duration_ms=2), verdict) == [
         ("under-predicted-lock", "high"),
