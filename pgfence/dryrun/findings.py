@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from pgfence.analysis.checks import Check, Scope, register
 from pgfence.analysis.policy import StatementFacts
+from pgfence.analysis.rules import display
 from pgfence.analysis.settings import RuleSettings
 from pgfence.model import (
     Finding,
@@ -272,10 +273,6 @@ class InvalidIndexLeft(DryRunCheck):
     summary = "a failed concurrent index build left an INVALID index behind"
 
 
-def _display(relation: str) -> str:
-    schema, _, name = relation.partition(".")
-    return name if schema == "public" and name else relation
-
 
 def _seconds(ms: float) -> str:
     return f"{ms / 1000:.1f} s" if ms >= 100 else f"{ms:.0f} ms"
@@ -331,7 +328,7 @@ def _findings(
                 yield emit(
                     ObservedRewrite.id,
                     ObservedRewrite.severity,
-                    f"{_display(relation)} was rewritten (new file node), which the prediction "
+                    f"{display(relation)} was rewritten (new file node), which the prediction "
                     "did not expect: reads and writes waited for the whole copy",
                 )
     blocked = _blocked(observation)
@@ -348,7 +345,7 @@ def _findings(
         yield emit(
             MeasuredBlocking.id,
             MeasuredBlocking.severity,
-            f"{blocked} of {_display(_strongest(in_use))} were measured blocked while this "
+            f"{blocked} of {display(_strongest(in_use))} were measured blocked while this "
             f"statement ran for {_seconds(observation.duration_ms)} (on the dry-run's data)",
         )
     if observation.waited_for_lock:
@@ -369,7 +366,7 @@ def _findings(
         yield emit(
             LockHeldLong.id,
             LockHeldLong.severity,
-            f"{lock.mode.sql_name} on {_display(lock.table or lock.relation)} was held for "
+            f"{lock.mode.sql_name} on {display(lock.table or lock.relation)} was held for "
             f"{_seconds(held)} until the transaction ended (the statement itself took "
             f"{_seconds(observation.duration_ms)})",
             "-- COMMIT right after this statement; run the slow statements after it in "
@@ -404,7 +401,7 @@ def _error_findings(
         yield emit(
             InvalidIndexLeft.id,
             InvalidIndexLeft.severity,
-            f"the failed build left the INVALID index {_display(index)} behind: it slows "
+            f"the failed build left the INVALID index {display(index)} behind: it slows "
             "every write and a re-run with IF NOT EXISTS would keep it",
             f"-- outside any transaction block:\nDROP INDEX CONCURRENTLY IF EXISTS {index};",
         )

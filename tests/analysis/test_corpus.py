@@ -356,3 +356,57 @@ def test_partitioned_index_recipe_builds_each_partition_concurrently():
     assert (
         "ALTER INDEX events_account_id_idx ATTACH PARTITION events_2024_account_id_idx;" in recipe
     )
+
+
+WEIRD_SCHEMA = '''
+CREATE SCHEMA "Sales Data";
+CREATE TABLE "Sales Data"."Order ""Items""" (id bigint PRIMARY KEY, "Col X" text, n int);
+CREATE TABLE "Accounts" (id bigint PRIMARY KEY, "E-mail" text);
+CREATE MATERIALIZED VIEW "Totals" AS SELECT 1 AS one;
+'''
+
+WEIRD_MIGRATION = '''
+ALTER TABLE "Sales Data"."Order ""Items""" ADD COLUMN token uuid DEFAULT gen_random_uuid();
+CREATE INDEX ON "Sales Data"."Order ""Items""" ("Col X");
+ALTER TABLE "Sales Data"."Order ""Items""" ALTER COLUMN "Col X" SET NOT NULL;
+ALTER TABLE "Sales Data"."Order ""Items""" ALTER COLUMN n TYPE bigint;
+ALTER TABLE "Sales Data"."Order ""Items""" ADD COLUMN account_id bigint REFERENCES "Accounts";
+ALTER TABLE "Accounts" ADD CONSTRAINT "E-mail unique" UNIQUE ("E-mail");
+ALTER TABLE "Accounts" RENAME COLUMN "E-mail" TO "Mail";
+ALTER TABLE "Accounts" ADD COLUMN c int NOT NULL;
+UPDATE "Accounts" SET id = id;
+REFRESH MATERIALIZED VIEW "Totals";
+DROP TABLE "Sales Data"."Order ""Items""";
+'''
+
+
+@pytest.mark.parametrize("version", [14, 18])
+def test_recipes_quote_names_that_need_it(tmp_path, version):
+    """Recipes are run as written: a table or column whose name needs quotes has them."""
+    import pglast
+
+    from pgfence.analysis.analyze import analyse
+    from pgfence.analysis.schema import catalog_from_dump
+    from pgfence.model import Migration
+    from pgfence.sources.sql import split_script
+
+    schema = tmp_path / "schema.sql"
+    schema.write_text(WEIRD_SCHEMA)
+    statements, _ = split_script(WEIRD_MIGRATION, "weird.sql")
+    reports, _ = analyse(
+        [Migration("weird.sql", "sql", tuple(statements))],
+        version=version,
+        catalog=catalog_from_dump(str(schema)),
+    )
+    steps = [(f.rule, step) for r in reports for f in r.findings for step in f.recipe]
+    assert len({rule for rule, _ in steps}) >= 8
+    for rule, step in steps:
+        sql = _sql_of(step)
+        if sql is None:
+            continue
+        try:
+            pglast.parse_sql(sql)
+        except pglast.parser.ParseError as exc:
+            raise AssertionError(f"{rule}: does not parse: {step!r}: {exc}") from None
+        assert "Order \"Items\"" not in sql.replace('"Order ""Items"""', ""), (rule, step)
+        assert " Accounts" not in sql and " Sales Data" not in sql, (rule, step)

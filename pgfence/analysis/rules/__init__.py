@@ -182,6 +182,9 @@ def quote_ident(name: str) -> str:
 
 
 def display(relation: str) -> str:
-    """public.accounts -> accounts; other schemas stay qualified."""
+    """public.accounts -> accounts; other schemas stay qualified. Written as SQL (each part
+    quoted where Postgres needs it), since recipes are run as written."""
     schema, _, name = relation.partition(".")
-    return name if schema == "public" and name else relation
+    if not name:
+        return quote_ident(schema)
+    return quote_ident(name) if schema == "public" else f"{quote_ident(schema)}.{quote_ident(name)}"

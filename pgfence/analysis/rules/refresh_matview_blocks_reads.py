@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from pglast import ast
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
+from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
+from pgfence.analysis.rules._shared import short
 from pgfence.model import Severity
 
 
@@ -53,8 +54,9 @@ class RefreshMatviewBlocksReads(Rule):
         if not ctx.catalog.indexes_of(view) and view in ctx.catalog.tables:
             needs = (
                 f"-- CONCURRENTLY needs a unique index on the view, e.g.:\n"
-                f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {display(view).split('.')[-1]}"
-                f"_key ON {display(view)} (<columns that identify a row>);"
+                "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "
+                f"{quote_ident(short(view) + '_key')} ON {display(view)} "
+                "(<columns that identify a row>);"
             )
             steps: tuple[str, ...] = (needs,)
         else:
