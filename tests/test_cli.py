@@ -185,3 +185,17 @@ def test_a_reader_that_went_away_ends_the_run_with_status_141(tmp_path, monkeypa
             cli._out("report")
         os.close(fd)
     assert ended.value.exit_code == 141
+
+
+def test_the_command_leaves_without_the_interpreters_teardown_but_with_its_output(tmp_path):
+    """entry() ends the process with os._exit after main(): the exit code, stdout and the
+    files written by -o are all there."""
+    out = tmp_path / "report.json"
+    result = subprocess.run(
+        [*PGFENCE, "analyze", "-o", f"json={out}", "scenarios/demo/migration.sql"],
+        capture_output=True, text=True, timeout=60,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stdout.rstrip().endswith("→ FAILED (findings at or above high)")
+    assert json.loads(out.read_text())["command"] == "analyze"
