@@ -273,7 +273,6 @@ class InvalidIndexLeft(DryRunCheck):
     summary = "a failed concurrent index build left an INVALID index behind"
 
 
-
 def _seconds(ms: float) -> str:
     return f"{ms / 1000:.1f} s" if ms >= 100 else f"{ms:.0f} ms"
 

@@ -250,6 +250,8 @@ class _Run:
         # A tool's transaction that failed, and where: its other statements never run.
         self.failed_block: tuple[int, str] | None = None
         self.open_tx: list[int] = []  # report indexes of the statements of the open transaction
+        # Savepoints of the open transaction, in order: (name, len(open_tx) when made).
+        self.savepoints: list[tuple[str, int]] = []
         self.open_statements = Statements()  # the same statements, as the rules see them
         self.index = 0
         self.broken = False  # an existing server's transaction failed: nothing more runs
@@ -433,14 +435,36 @@ class _Run:
         elif node.kind in _OPEN and not in_transaction:
             self.in_explicit = True
             self._transaction_ended()
-        elif node.kind is TransactionStmtKind.TRANS_STMT_ROLLBACK_TO and in_transaction:
-            self.transactional.rolled_back_to_savepoint()
+        elif in_transaction:
+            self._savepoint(node)
         return observation
 
-    def _record_hold_times(self) -> None:
-        """Each statement's locks were held from its start until the transaction ended."""
-        durations = [_duration(self.reports[i].observation) for i in self.open_tx]
-        for position, i in enumerate(self.open_tx):
+    def _savepoint(self, node: ast.TransactionStmt) -> None:
+        """SAVEPOINT, RELEASE, ROLLBACK TO: locks taken after a savepoint are released when
+        the transaction rolls back to it, so those statements' hold times end there."""
+        names = [name for name, _ in self.savepoints]
+        if node.kind is TransactionStmtKind.TRANS_STMT_SAVEPOINT:
+            self.savepoints.append((node.savepoint_name or "", len(self.open_tx)))
+            return
+        if node.savepoint_name not in names:
+            return
+        at = len(names) - 1 - names[::-1].index(node.savepoint_name)
+        if node.kind is TransactionStmtKind.TRANS_STMT_RELEASE:
+            del self.savepoints[at:]  # and every savepoint made after it
+        elif node.kind is TransactionStmtKind.TRANS_STMT_ROLLBACK_TO:
+            del self.savepoints[at + 1 :]  # it stays, those after it go
+            since = self.savepoints[at][1]
+            self._record_hold_times(self.open_tx[since:])
+            self.open_tx = self.open_tx[:since]
+            self.transactional.rolled_back_to_savepoint()
+
+    def _record_hold_times(self, statements: list[int] | None = None) -> None:
+        """Each statement's locks were held from its start until the transaction ended (or
+        rolled back to a savepoint made before it): `statements`, the open transaction's
+        by default."""
+        held_by = self.open_tx if statements is None else statements
+        durations = [_duration(self.reports[i].observation) for i in held_by]
+        for position, i in enumerate(held_by):
             report = self.reports[i]
             if report.observation is None or not report.observation.ran:
                 continue
@@ -479,6 +503,7 @@ class _Run:
         """The migration session's transaction is over: its locks and statements with it."""
         self.transactional.end_transaction()
         self.open_tx = []
+        self.savepoints = []
         self.open_statements = Statements()
 
     def _after_failure(self) -> None:

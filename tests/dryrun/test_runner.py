@@ -556,3 +556,19 @@ def test_an_index_created_then_rebuilt_in_the_transaction_is_not_rewritten_again
     assert "public.accounts_note_idx" in retype.observation.rewritten
     assert update.observation.rewritten == ()
     assert update.verdict.kind is VerdictKind.CONFIRMED
+
+
+def test_locks_rolled_back_to_a_savepoint_are_held_until_then_not_until_commit(
+    pg, tmp_path, database_name
+):
+    report = run(
+        pg,
+        tmp_path,
+        "BEGIN;\nSAVEPOINT s;\nALTER TABLE orders ADD COLUMN note text;\n"
+        "ROLLBACK TO SAVEPOINT s;\nALTER TABLE accounts ADD COLUMN note text;\n"
+        "SELECT pg_sleep(0.3);\nCOMMIT;\n",
+        database_name,
+    )
+    rolled_back, kept = report.statements[2], report.statements[4]
+    assert rolled_back.observation.held_ms < 300  # released at ROLLBACK TO, before the sleep
+    assert kept.observation.held_ms >= 300  # held until COMMIT, after the sleep
