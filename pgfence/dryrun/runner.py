@@ -204,12 +204,14 @@ def prepare_schema(server: Server, dsn: str, options: DryRunOptions, say: Progre
             dumped = schema_file = replay.dump_schema(options.schema_from, bin_dirs)
         if schema_file:
             say(f"replaying {options.schema_file or 'the dumped schema'}")
-            replay.replay_dump(
+            replayed = replay.replay_dump(
                 dsn,
                 schema_file,
                 skip_missing_extensions=options.skip_missing_extensions,
                 server_label=label,
             )
+            for skipped in replayed.skipped:
+                say(skipped)
         if options.replay_before:
             say(f"applying {len(options.replay_before)} earlier migration(s) without observing")
             replay.replay_migrations(dsn, options.replay_before, server_label=label)

@@ -572,3 +572,28 @@ def test_locks_rolled_back_to_a_savepoint_are_held_until_then_not_until_commit(
     rolled_back, kept = report.statements[2], report.statements[4]
     assert rolled_back.observation.held_ms < 300  # released at ROLLBACK TO, before the sleep
     assert kept.observation.held_ms >= 300  # held until COMMIT, after the sleep
+
+
+def test_a_setting_a_newer_pg_dump_writes_is_skipped_on_an_older_server(
+    servers, tmp_path, database_name
+):
+    """pg_dump 17 and later begin with SET transaction_timeout = 0, which PostgreSQL 16
+    and older do not know: the replay goes on without it, and says so."""
+    from tests.conftest import MAJORS
+
+    older = [m for m in MAJORS if m < 17]
+    if not older:
+        pytest.skip("needs a PostgreSQL older than 17")
+    said: list[str] = []
+    schema = tmp_path / "dump.sql"
+    schema.write_text("SET transaction_timeout = 0;\nCREATE TABLE t (id int);\n")
+    migration = tmp_path / "m.sql"
+    migration.write_text("ALTER TABLE t ADD COLUMN note text;\n")
+    report = dry_run(
+        servers.get(min(older)),
+        [read_sql_file(str(migration))],
+        DryRunOptions(schema_file=str(schema), database=database_name),
+        progress=said.append,
+    )
+    assert report.statements[0].observation.error is None
+    assert any("transaction_timeout" in line and "skipped" in line for line in said)
