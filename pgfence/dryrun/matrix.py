@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from pgfence.dryrun.replay import dump_schema
 from pgfence.dryrun.runner import DryRunOptions, dry_run
 from pgfence.dryrun.servers import ServerChoice, choose
 from pgfence.dryrun.servers.base import Server
@@ -29,12 +32,21 @@ def run_matrix(
     say = progress or (lambda _message: None)
     workers = parallel or max(1, min(len(choices), os.cpu_count() or 2, 4))
     servers: list[Server] = []
+    dumped: str | None = None
     try:
         for choice in choices:
             server = choose(choice, say)
             server.start()
             servers.append(server)
             say(f"started PostgreSQL {server.version} ({server.backend})")
+        if options.schema_from:
+            # Once for every version, not once each: pg_dump locks every table of the
+            # source while it runs. The oldest pg_dump that can read the source writes
+            # what the older servers replay best.
+            say("dumping the schema of --schema-from, once for every version")
+            bin_dirs = [s.bin_dir for s in servers if s.bin_dir]
+            dumped = dump_schema(options.schema_from, bin_dirs)
+            options = dataclasses.replace(options, schema_file=dumped, schema_from=None)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pgfence-version") as pool:
             futures = [
                 pool.submit(dry_run, server, migrations, options, None) for server in servers
@@ -43,6 +55,9 @@ def run_matrix(
     finally:
         for server in servers:
             server.stop()
+        if dumped is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(dumped)
     reports.sort(key=lambda r: r.pg_version)
     return MatrixReport(tuple(reports), tuple(differences(reports)))
 

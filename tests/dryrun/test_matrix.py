@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,38 @@ def test_the_matrix_table_shows_each_finding_once_and_why_a_version_failed(tmp_p
     for major in majors:
         [status] = [line for line in lines if line.startswith(f"PG {major}.")]
         assert status.endswith("→ FAILED (findings at or above high)")
+
+
+def test_schema_from_is_dumped_once_for_every_version(pg, database_name, monkeypatch, tmp_path):
+    """pg_dump locks every table of the source while it runs: once, not once per version
+    (its output, from pg_dump 18 here, replays on the older versions too)."""
+    import psycopg
+    from psycopg import sql
+
+    from pgfence.dryrun import matrix
+
+    majors = older_and_18()
+    with psycopg.connect(pg.dsn(), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name)))
+    with psycopg.connect(pg.dsn(database_name), autocommit=True) as conn:
+        conn.execute("CREATE TABLE accounts (id bigint PRIMARY KEY, email text)")
+    dumps: list[str] = []
+
+    def counted(*args, **kwargs):
+        dumps.append(args[0])
+        return real(*args, **kwargs)
+
+    real = matrix.dump_schema
+    monkeypatch.setattr(matrix, "dump_schema", counted)
+    (tmp_path / "m.sql").write_text("ALTER TABLE accounts ADD COLUMN note text;\n")
+    result = run_matrix(
+        [ServerChoice(pg=m) for m in majors],
+        load_migrations([str(tmp_path / "m.sql")]),
+        DryRunOptions(schema_from=pg.dsn(database_name)),
+    )
+    assert len(dumps) == 1
+    for report in result.reports:
+        [statement] = report.statements
+        assert statement.observation.error is None, report.pg_version
+        assert any(lock.relation == "public.accounts" for lock in statement.observation.locks)
+    assert not list(Path(tempfile.gettempdir()).glob("pgfence-schema-*.sql"))
