@@ -7,11 +7,8 @@ import sys
 
 import pytest
 
-PGFENCE = [sys.executable, "-m", "pgfence.cli"]
-
-
-def run(*args, cwd=None):
-    return subprocess.run([*PGFENCE, *args], capture_output=True, text=True, cwd=cwd, timeout=60)
+from tests.support import PGFENCE
+from tests.support import pgfence as run
 
 
 def test_version_and_help():

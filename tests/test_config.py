@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -13,15 +11,10 @@ import pytest
 from pgfence import config
 from pgfence.errors import BadInput, UsageError
 from pgfence.model import Severity
-
-PGFENCE = [sys.executable, "-m", "pgfence.cli"]
+from tests.support import pgfence as run
 
 RISKY = "CREATE INDEX accounts_email_idx ON accounts (email);\n"  # high
 DROP = "ALTER TABLE accounts DROP COLUMN email;\n"
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*PGFENCE, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
 @pytest.fixture

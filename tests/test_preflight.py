@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,10 +16,10 @@ from pgfence.analysis.statements import parse_duration_ms
 from pgfence.model import LockMode
 from pgfence.preflight import PreflightOptions, preflight
 from pgfence.sources import load_migrations
+from tests.support import PGFENCE
 
 pytestmark = pytest.mark.postgres
 
-PGFENCE = [sys.executable, "-m", "pgfence.cli"]
 SCHEMA = """
 CREATE TABLE accounts (id bigint PRIMARY KEY, email text);
 CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));

@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -15,18 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import PGFENCE
+from tests.support import pgfence as run
+
 pytestmark = pytest.mark.postgres
 
-PGFENCE = [sys.executable, "-m", "pgfence.cli"]
 REPO = Path(__file__).resolve().parents[2]
-
-
-def run(
-    *args: str, timeout: float = 120, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*PGFENCE, *args], capture_output=True, text=True, timeout=timeout, env=env
-    )
 
 
 @pytest.fixture

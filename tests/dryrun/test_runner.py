@@ -517,9 +517,7 @@ def test_commit_and_chain_keeps_the_next_statement_in_the_chained_transaction(
     assert add_b.observation.held_ms >= 200  # held until the COMMIT, after the sleep
 
 
-def test_a_lock_table_outside_a_transaction_block_fails_as_under_psql(
-    pg, tmp_path, database_name
-):
+def test_a_lock_table_outside_a_transaction_block_fails_as_under_psql(pg, tmp_path, database_name):
     report = run(
         pg,
         tmp_path,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import psycopg
 import pytest
@@ -17,10 +16,10 @@ from pgfence.errors import BadInput
 from pgfence.model import LockMode, RelKind
 from pgfence.sources.sql import read_sql_file
 from tests.reporting.conftest import errors
+from tests.support import PGFENCE
 
 pytestmark = pytest.mark.postgres
 
-PGFENCE = [sys.executable, "-m", "pgfence.cli"]
 
 STAGING = """
 CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL);

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -18,8 +17,8 @@ from pgfence.reporting.common import results as results_of
 from pgfence.reporting.formats import FORMATS, RenderOptions, render
 from pgfence.sources.sql import read_sql_file
 from tests.reporting.conftest import errors
-
-PGFENCE = [sys.executable, "-m", "pgfence.cli"]
+from tests.support import PGFENCE
+from tests.support import pgfence as run
 
 MIGRATION = """\
 -- add a column, index it, validate a foreign key
@@ -44,10 +43,6 @@ def migration(tmp_path: Path) -> Path:
 
 def analyze(path: Path, **kw):
     return build_report([read_sql_file(str(path))], version=18, **kw)
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*PGFENCE, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
 def test_every_format_at_once_with_output_files(migration, tmp_path):

@@ -6,15 +6,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from pgfence.errors import UsageError
 from pgfence.sources.changed import changed_since
-
-PGFENCE = [sys.executable, "-m", "pgfence.cli"]
+from tests.support import PGFENCE
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 

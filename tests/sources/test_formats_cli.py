@@ -1,17 +1,11 @@
 """`--migration-format` and detection, as a user runs the command."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.support import pgfence as run
+
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def run(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "pgfence.cli", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 def test_prisma_folder_just_works_with_lines_and_origin():
