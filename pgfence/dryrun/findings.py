@@ -192,10 +192,14 @@ class WaitedForLock(DryRunCheck):
 
     ## What it does
     Reports a statement that queued for a lock during the dry-run (on an existing
-    server: behind the server's own traffic).
+    server: behind the server's own traffic), and a concurrent build's wait for the
+    transactions older than it (pgfence holds one open for a moment to show that phase).
 
     ## Why is this bad?
-    While it queues, every later query on the table queues behind it.
+    While a statement queues, every later query its lock conflicts with queues behind it.
+    A concurrent build waits for every older transaction: on a busy server as long as the
+    longest of them, holding SHARE UPDATE EXCLUSIVE, so other DDL, VACUUM and ANALYZE of
+    the table wait meanwhile.
 
     ## Example
     ```sql
@@ -348,12 +352,7 @@ def _findings(
             f"statement ran for {_seconds(observation.duration_ms)} (on the dry-run's data)",
         )
     if observation.waited_for_lock:
-        yield emit(
-            WaitedForLock.id,
-            WaitedForLock.severity,
-            "this statement queued for a lock another session held: meanwhile every later "
-            "query on the table queued behind it",
-        )
+        yield emit(WaitedForLock.id, WaitedForLock.severity, _waited(observation))
     held = observation.held_ms
     if (
         held is not None
@@ -404,6 +403,32 @@ def _error_findings(
             "every write and a re-run with IF NOT EXISTS would keep it",
             f"-- outside any transaction block:\nDROP INDEX CONCURRENTLY IF EXISTS {index};",
         )
+
+
+def _waited(observation: Observation) -> str:
+    """What the wait means for the server's traffic, from the locks held meanwhile."""
+    held = [lock for lock in observation.locks if lock.acquired and not lock.new]
+    strongest = max(held, key=lambda lock: lock.mode) if held else None
+    if strongest is None:
+        behind = "it held no lock on a table meanwhile"
+    elif strongest.mode.blocks_reads:
+        behind = "meanwhile every later query on the table queued behind it"
+    elif strongest.mode.blocks_writes:
+        behind = "meanwhile every later write to the table queued behind it"
+    else:
+        behind = (
+            f"meanwhile it held {strongest.mode.sql_name} on "
+            f"{display(strongest.table or strongest.relation)}: reads and writes go on, "
+            "other DDL, VACUUM and ANALYZE of it wait"
+        )
+    if observation.sampled:
+        # pgfence's own session held a snapshot open to make this phase visible.
+        return (
+            "this statement waits for every transaction older than it to end (pgfence kept "
+            "one open for a moment to show it): on a busy server it lasts as long as the "
+            f"longest of them; {behind}"
+        )
+    return f"this statement queued for a lock another session held: {behind}"
 
 
 def _blocked(observation: Observation) -> str | None:
