@@ -286,6 +286,11 @@ ROWS: tuple[LockRow, ...] = (
          rewrite=("partition-indexes", "toast-index"), transactional=False,
          note="Each partition in its own transaction: SHARE on it, ACCESS EXCLUSIVE on its "
               "indexes."),
+    _row("reindex.partitioned-index", "REINDEX INDEX of a partitioned index",
+         ("index", AE), ("index-table", S), (TP, S), ("partition-indexes", AE),
+         rewrite=("partition-indexes",), scan=(TP,), transactional=False,
+         note="Each partition's index in its own transaction: SHARE on the partition, "
+              "ACCESS EXCLUSIVE on its index."),
     _row("alter-index.set-tablespace", "ALTER INDEX … SET TABLESPACE", ("index", AE),
          rewrite=("index",)),
     _row("alter-index.set-tablespace.unchanged", "ALTER INDEX … SET TABLESPACE to the one it is in",

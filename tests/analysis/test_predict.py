@@ -20,6 +20,12 @@ CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);
 CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE TABLE events_default PARTITION OF events DEFAULT;
 CREATE TABLE events_2025 (id int, at date);
+CREATE TABLE metrics (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE metrics_2024 PARTITION OF metrics FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE INDEX metrics_at_idx ON ONLY metrics (at);
+CREATE INDEX metrics_2024_at_idx ON metrics_2024 (at);
+ALTER INDEX metrics_at_idx ATTACH PARTITION metrics_2024_at_idx;
+CREATE INDEX metrics_2024_id_idx ON metrics_2024 (id);
 CREATE TABLE logs (id int, at date) PARTITION BY RANGE (at);
 CREATE TABLE logs_2025 (id int, at date);
 CREATE MATERIALIZED VIEW totals AS SELECT account_id, count(*) FROM orders GROUP BY 1;
@@ -152,6 +158,7 @@ CASES = [
     ("reindex.table", "REINDEX TABLE accounts", None, {ACC: S, PK: AE, EMAIL_IDX: AE}, True, True),
     ("reindex.concurrently", "REINDEX TABLE CONCURRENTLY accounts", None, {ACC: SUE, PK: SUE, EMAIL_IDX: SUE}, True, False),
     ("reindex.partitioned", "REINDEX TABLE events", None, {"public.events": S, "public.events_2024": S, "public.events_default": S}, False, False),
+    ("reindex.partitioned-index", "REINDEX INDEX metrics_at_idx", None, {"public.metrics_at_idx": AE, "public.metrics": S, "public.metrics_2024": S, "public.metrics_2024_at_idx": AE}, True, True),
     ("alter-index.set-tablespace", "ALTER INDEX accounts_email_idx SET TABLESPACE fast_disk", None, {EMAIL_IDX: AE}, True, False),
     ("alter-index.set-tablespace.unchanged", "ALTER INDEX accounts_email_idx SET TABLESPACE pg_default", None, {EMAIL_IDX: AE}, False, False),
     ("alter-index.set-options", "ALTER INDEX accounts_email_idx SET (fillfactor = 80)", None, {EMAIL_IDX: SUE}, False, False),

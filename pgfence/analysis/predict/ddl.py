@@ -208,6 +208,10 @@ def _reindex(node: ast.ReindexStmt, ctx: Context) -> list[Match]:
             return [
                 Match("reindex.concurrently").bind("target", table).bind("target-indexes", relation)
             ]
+        info = ctx.catalog.table(table)
+        if info is not None and info.kind is RelKind.PARTITIONED_TABLE:
+            # A partitioned index: each partition's index in a transaction of its own.
+            return [_reindex_partitioned_index(relation, table, ctx)]
         return [Match("reindex.index").bind("index", relation).bind("index-table", table)]
     info = ctx.catalog.table(relation)
     if info is not None and info.kind is RelKind.PARTITIONED_TABLE and not concurrently:
@@ -230,6 +234,25 @@ def _reindex(node: ast.ReindexStmt, ctx: Context) -> list[Match]:
     if info is not None and info.toast and not concurrently:
         match.bind("toast-index", f"{info.toast}_index")
     return [match]
+
+
+def _reindex_partitioned_index(index: str, table: str, ctx: Context) -> Match:
+    """REINDEX INDEX of an index on a partitioned table: the partitions' indexes that make
+    it up (those on the same columns) are rebuilt, each partition in turn."""
+    parent = ctx.catalog.indexes.get(index)
+    partitions = all_partitions(ctx.catalog, table)
+    match = Match("reindex.partitioned-index").bind("index", index).bind("index-table", table)
+    match.bind("target-partitions", *partitions)
+    for partition in partitions:
+        match.bind(
+            "partition-indexes",
+            *(
+                name
+                for name in ctx.catalog.indexes_of(partition)
+                if parent is None or ctx.catalog.indexes[name].columns == parent.columns
+            ),
+        )
+    return match
 
 
 # ---- views, materialized views ------------------------------------------------------------------

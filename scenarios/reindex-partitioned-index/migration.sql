@@ -1,0 +1,1 @@
+REINDEX INDEX events_at_idx;
