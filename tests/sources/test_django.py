@@ -199,3 +199,32 @@ def test_names_match_djangos_schema_editor():
         assert index_name(table, columns, suffix) == editor._create_index_name(
             table, columns, suffix
         )
+
+
+def test_run_sql_parameters_are_written_into_the_statement(tmp_path):
+    """RunSQL([(sql, params)]): the database gets the statement with its parameters, as
+    psycopg interpolates them (%s, %(name)s, %% for %)."""
+    folder = tmp_path / "blog" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "0001_data.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = []\n"
+        "    operations = [\n"
+        "        migrations.RunSQL([\n"
+        "            (\"UPDATE blog_post SET title = %s WHERE id = %s AND slug LIKE 'a%%'\", [\"it's\", 7]),\n"
+        "            ('UPDATE blog_post SET draft = %(d)s, tags = %(t)s', {'d': None, 't': ['x', 'y']}),\n"
+        "            ('UPDATE blog_post SET n = 1 WHERE slug LIKE \\'a%\\''),\n"
+        "        ]),\n"
+        "        migrations.RunSQL([('UPDATE blog_post SET title = %s', [object()])]),\n"
+        "    ]\n"
+    )
+    [migration] = load_migrations([str(tmp_path)])
+    assert [s.sql for s in migration.statements] == [
+        "UPDATE blog_post SET title = 'it''s' WHERE id = 7 AND slug LIKE 'a%'",
+        "UPDATE blog_post SET draft = NULL, tags = ARRAY['x', 'y']",
+        "UPDATE blog_post SET n = 1 WHERE slug LIKE 'a%'",
+    ]
+    assert all(s.parse_error is None for s in migration.statements)
+    # A parameter that is not a literal: the operation is unanalysable, not a parse error.
+    assert "unanalysable" in [f.rule for f in migration.findings]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -861,7 +862,10 @@ class _Walker:
         bound = bind(node, ["sql", "reverse_sql"])
         value = self.scope.value(bound["sql"])
         items = value if isinstance(value, list) else [value]
-        texts = [item[0] if isinstance(item, list) else item for item in items]
+        texts = [
+            _with_params(str(item[0]), item[1]) if isinstance(item, list | tuple) else item
+            for item in items
+        ]
         if not emit:
             return
         ignored = ignores_at(self.lines, where.line, "#", node.end_lineno)
@@ -870,6 +874,47 @@ class _Walker:
                 str(text), where, self.transaction, origin, ignored
             )
             self.out.add(statements, findings)
+
+
+_PARAM = re.compile(r"%\((\w+)\)s|%s|%%")
+
+
+def _with_params(sql: str, params: object) -> str:
+    """RunSQL's (sql, params): the statement as the database gets it, psycopg-style (%s,
+    %(name)s, %% for %), with the parameters written as SQL literals."""
+    if params is None:
+        return sql
+    if not isinstance(params, list | tuple | dict):
+        raise Unknown("RunSQL parameters that are not a list or a dict")
+    positional = iter(params) if not isinstance(params, dict) else iter(())
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "%%":
+            return "%"
+        try:
+            if match.group(1) is not None:
+                if not isinstance(params, dict):
+                    raise Unknown("named RunSQL parameters without a dict")
+                return _sql_literal(params[match.group(1)])
+            return _sql_literal(next(positional))
+        except (KeyError, StopIteration):
+            raise Unknown("RunSQL parameters that do not match its placeholders") from None
+
+    return _PARAM.sub(replace, sql)
+
+
+def _sql_literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, list | tuple):
+        return "ARRAY[" + ", ".join(_sql_literal(v) for v in value) + "]"
+    raise Unknown(f"the RunSQL parameter {value!r}")
 
 
 def load(target: Target, ctx: LoadContext) -> list[Migration]:
