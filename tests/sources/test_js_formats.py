@@ -169,3 +169,46 @@ def test_every_branch_of_if_else_if_switch_and_try_is_read_braces_or_not(tmp_pat
         ("unanalysable", 7),
         ("unanalysable", 11),
     ]
+
+
+def test_knex_raw_bindings_are_written_into_the_statement(tmp_path):
+    """knex.raw(sql, bindings), as knex sends it: `?` values and `??` identifiers from an
+    array, `:name` values and `:name:` identifiers from an object, `\\?` a question mark."""
+    path = tmp_path / "20240101000000_data.js"
+    path.write_text(
+        "exports.up = async function (knex) {\n"
+        "  await knex.raw('UPDATE ?? SET email = ? WHERE id = ?', ['accounts', \"it's\", 7]);\n"
+        "  await knex.raw('UPDATE :t: SET note = :n, at = now()::date', { t: 'accounts', n: null });\n"
+        "  await knex.raw(\"SELECT '{\\\"a\\\":1}'::jsonb \\\\? 'a' AS has, ?\", [true]);\n"
+        "  await knex.raw('UPDATE accounts SET n = ?', [someVariable]);\n"
+        "};\n"
+        "exports.down = async function () {};\n"
+    )
+    [migration] = load_migrations([str(path)], fmt="knex")
+    assert [s.sql for s in migration.statements] == [
+        "UPDATE \"accounts\" SET email = 'it''s' WHERE id = 7",
+        'UPDATE "accounts" SET note = NULL, at = now()::date',
+        "SELECT '{\"a\":1}'::jsonb ? 'a' AS has, true",
+    ]
+    assert all(s.parse_error is None for s in migration.statements)
+    assert ("unanalysable", 5) in gaps(migration)  # a binding that is not a literal
+
+
+def test_sequelize_replacements_and_bind_parameters_are_written_into_the_statement(tmp_path):
+    path = tmp_path / "20240101000000-data.js"
+    path.write_text(
+        "module.exports = {\n"
+        "  async up(queryInterface) {\n"
+        "    await queryInterface.sequelize.query('UPDATE accounts SET email = :e WHERE id = :i AND at < now()::date', { replacements: { e: \"it's\", i: 1 } });\n"
+        "    await queryInterface.sequelize.query('UPDATE accounts SET email = ? WHERE id = ?', { replacements: ['y', 2] });\n"
+        "    await queryInterface.sequelize.query('UPDATE accounts SET email = $1, n = $2', { bind: ['z', null] });\n"
+        "  },\n"
+        "  async down() {},\n"
+        "};\n"
+    )
+    [migration] = load_migrations([str(path)], fmt="sequelize")
+    assert [s.sql for s in migration.statements] == [
+        "UPDATE accounts SET email = 'it''s' WHERE id = 1 AND at < now()::date",
+        "UPDATE accounts SET email = 'y' WHERE id = 2",
+        "UPDATE accounts SET email = 'z', n = NULL",
+    ]

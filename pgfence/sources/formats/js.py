@@ -250,6 +250,21 @@ def sql_text(value: Any) -> tuple[str, tuple[str, ...]]:
     raise Unknown("SQL that is not a string literal")
 
 
+def sql_literal(value: Any) -> str:
+    """A bound value (of knex.raw, of a Sequelize query) as the SQL literal the driver sends."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, list):
+        return "ARRAY[" + ", ".join(sql_literal(v) for v in value) + "]"
+    raise Unknown("a bound value that is not a literal")
+
+
 def arguments(call: Node) -> list[Node]:
     args = call.child_by_field_name("arguments")
     return list(args.named_children) if args is not None else []

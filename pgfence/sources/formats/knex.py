@@ -8,6 +8,7 @@ knex runs each migration in its own transaction unless the file exports
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,44 @@ def detect(target: Target) -> bool:
 
 def q(name: str) -> str:
     return ".".join('"' + part + '"' for part in str(name).split("."))
+
+
+_POSITIONAL = re.compile(r"\\\?|\?\??")
+_NAMED = re.compile(r"(?<![:\w]):(\w+)(:?)")
+
+
+def with_bindings(sql: str, bindings: Any) -> str:
+    """knex.raw(sql, bindings) as the database gets it: `?` a value and `??` an
+    identifier from a list, `:name` a value and `:name:` an identifier from an object."""
+    if isinstance(bindings, list):
+        values = iter(bindings)
+
+        def positional(match: re.Match[str]) -> str:
+            if match.group(0) == "\\?":
+                return "?"
+            try:
+                value = next(values)
+            except StopIteration:
+                raise js.Unknown("knex.raw bindings fewer than its placeholders") from None
+            return _identifier(value) if match.group(0) == "??" else js.sql_literal(value)
+
+        return _POSITIONAL.sub(positional, sql)
+    if isinstance(bindings, dict):
+
+        def named(match: re.Match[str]) -> str:
+            if match.group(1) not in bindings:
+                return match.group(0)  # not a binding (a cast is written ::type)
+            value = bindings[match.group(1)]
+            return _identifier(value) if match.group(2) else js.sql_literal(value)
+
+        return _NAMED.sub(named, sql)
+    raise js.Unknown("knex.raw bindings that are not an array or an object")
+
+
+def _identifier(value: Any) -> str:
+    if not isinstance(value, str):
+        raise js.Unknown("a knex.raw identifier binding that is not a string")
+    return ".".join('"' + part.replace('"', '""') + '"' for part in value.split("."))
 
 
 def value_sql(value: Any, sql_type: str = "") -> str:
@@ -301,6 +340,8 @@ class _Walker(js.Walker):
     def raw(self, call: js.Node, where: Location, origin: str, ignored: frozenset[str]) -> None:
         args = js.arguments(call)
         value = self.scope.value(args[0]) if args else ""
+        if len(args) > 1 and isinstance(value, str):
+            value = with_bindings(value, self.scope.value(args[1]))
         self.raw_sql(value, where, self.transaction, origin, ignored)
 
     def schema(

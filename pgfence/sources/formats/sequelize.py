@@ -8,6 +8,7 @@ written. Sequelize adds no transaction: statements autocommit, except inside a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
@@ -109,6 +110,54 @@ def table_of(value: Any) -> str:
     if isinstance(value, dict):
         return str(value["tableName"])
     return str(value)
+
+
+_REPLACEMENT = re.compile(r"(?<![:\w]):(\w+)|\?")
+_BIND = re.compile(r"\$(\w+)")
+
+
+def with_values(sql: str, options: dict[str, Any]) -> str:
+    """sequelize.query(sql, { replacements | bind }) as the database gets it: replacements
+    for `?` (an array) or `:name` (an object), bind parameters for `$1` or `$name`."""
+    replacements = options.get("replacements")
+    if isinstance(replacements, list):
+        values = iter(replacements)
+
+        def positional(match: re.Match[str]) -> str:
+            if match.group(0) != "?":
+                return match.group(0)
+            try:
+                return js.sql_literal(next(values))
+            except StopIteration:
+                raise js.Unknown("fewer replacements than placeholders") from None
+
+        sql = _REPLACEMENT.sub(positional, sql)
+    elif isinstance(replacements, dict):
+        sql = _REPLACEMENT.sub(
+            lambda m: (
+                js.sql_literal(replacements[m.group(1)])
+                if m.group(1) in replacements
+                else m.group(0)
+            ),
+            sql,
+        )
+    elif replacements is not None:
+        raise js.Unknown("replacements that are not an array or an object")
+    bind = options.get("bind")
+    if bind is not None:
+        if not isinstance(bind, list | dict):
+            raise js.Unknown("bind parameters that are not an array or an object")
+
+        def bound(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if isinstance(bind, list):
+                if not key.isdigit() or not 1 <= int(key) <= len(bind):
+                    return match.group(0)
+                return js.sql_literal(bind[int(key) - 1])
+            return js.sql_literal(bind[key]) if key in bind else match.group(0)
+
+        sql = _BIND.sub(bound, sql)
+    return sql
 
 
 class Translator:
@@ -258,7 +307,11 @@ class _Walker(js.Walker):
             passed = any(isinstance(a, dict) and "transaction" in a for a in args)
             transaction = self.transaction if passed else AUTOCOMMIT
             if names[:2] == ["sequelize", "query"]:
-                self.raw_sql(args[0] if args else "", where, transaction, origin, ignored)
+                sql = args[0] if args else ""
+                options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+                if isinstance(sql, str):
+                    sql = with_values(sql, options)
+                self.raw_sql(sql, where, transaction, origin, ignored)
             else:
                 sql_list = self.translator.translate(method, args)
                 self.out.add([generated(s, where, transaction, origin, ignored) for s in sql_list])
