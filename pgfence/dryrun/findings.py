@@ -378,6 +378,8 @@ def _error_findings(
     error = observation.error
     assert error is not None
     where = error.location or report.statement.location
+    if report.statement.parse_error is not None and error.sqlstate == "42601":
+        return  # the parse-error finding says it already
     if error.sqlstate == "57014" and "statement-timeout" in error.message:
         finding = emit(
             StatementTimeout.id, StatementTimeout.severity, f"did not finish: {error.message}"

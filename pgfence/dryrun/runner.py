@@ -321,8 +321,12 @@ class _Run:
         return StatementReport(statement, analysis.prediction, analysis.findings), analysis.facts
 
     def _execute(self, statement: Statement, report: StatementReport) -> Observation:
+        # A statement of a SQL file that does not parse runs too (pglast parses what
+        # PostgreSQL 18 does): the server's own error, with its position, fails it, and the
+        # rest of the file is not run, as for any statement that fails. One that an ORM
+        # call was turned into is not sent: the fault may be pgfence's reading of the call.
         node = statement.node
-        if node is None:
+        if node is None and (statement.parse_error is None or statement.origin is not None):
             return Observation(ran=False, not_run_reason="does not parse")
         if self.throwaway:
             self._follow_runner(statement)

@@ -600,3 +600,21 @@ def test_a_setting_a_newer_pg_dump_writes_is_skipped_on_an_older_server(
     )
     assert report.statements[0].observation.error is None
     assert any("transaction_timeout" in line and "skipped" in line for line in said)
+
+
+def test_a_statement_that_does_not_parse_fails_on_the_server_and_stops_the_file(
+    pg, tmp_path, database_name
+):
+    report = run(
+        pg,
+        tmp_path,
+        "ALTER TABLE accounts ADD COLUMN a int;\nSELECT 1 FROM accounts WHERE;\n"
+        "ALTER TABLE accounts ADD COLUMN b int;\n",
+        database_name,
+    )
+    first, broken, after = report.statements
+    assert first.observation.error is None
+    assert broken.observation.error.sqlstate == "42601"  # the server's syntax error
+    assert not after.observation.ran
+    # One finding for it: the static parse-error, not a second statement-failed.
+    assert [f.rule for f in broken.findings if f.severity.name == "CRITICAL"] == ["parse-error"]
