@@ -189,3 +189,18 @@ def test_server_default_none_means_no_default_as_in_alembic(tmp_path):
         "ALTER TABLE t ALTER COLUMN c DROP DEFAULT",
         "ALTER TABLE t ALTER COLUMN d DROP DEFAULT",
     ]
+
+
+def test_text_with_bindparams_is_written_as_the_database_gets_it(tmp_path):
+    path = tmp_path / "beef_data.py"
+    path.write_text(
+        "from alembic import op\nimport sqlalchemy as sa\nrevision = 'beef'\ndown_revision = None\n\n"
+        "def upgrade():\n"
+        "    op.execute(sa.text(\"UPDATE accounts SET email = :e, at = now()::date WHERE id = :i AND note <> 'a\\\\:b'\").bindparams(e=\"it's\", i=3))\n"
+        "    op.execute(sa.text('UPDATE accounts SET n = :n').bindparams(n=compute()))\n"
+    )
+    [migration] = load_migrations([str(path)], fmt="alembic")
+    assert [s.sql for s in migration.statements] == [
+        "UPDATE accounts SET email = 'it''s', at = now()::date WHERE id = 3 AND note <> 'a:b'"
+    ]
+    assert [f.rule for f in migration.findings if f.rule == "unanalysable"] == ["unanalysable"]

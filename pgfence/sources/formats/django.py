@@ -895,26 +895,12 @@ def _with_params(sql: str, params: object) -> str:
             if match.group(1) is not None:
                 if not isinstance(params, dict):
                     raise Unknown("named RunSQL parameters without a dict")
-                return _sql_literal(params[match.group(1)])
-            return _sql_literal(next(positional))
+                return pyast.sql_literal(params[match.group(1)])
+            return pyast.sql_literal(next(positional))
         except (KeyError, StopIteration):
             raise Unknown("RunSQL parameters that do not match its placeholders") from None
 
     return _PARAM.sub(replace, sql)
-
-
-def _sql_literal(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, list | tuple):
-        return "ARRAY[" + ", ".join(_sql_literal(v) for v in value) + "]"
-    raise Unknown(f"the RunSQL parameter {value!r}")
 
 
 def load(target: Target, ctx: LoadContext) -> list[Migration]:

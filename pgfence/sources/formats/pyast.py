@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -96,6 +97,11 @@ class Scope:
         name = last_name(node.func)
         if name in ("text", "literal_column") and node.args:
             return SqlText(self.string(node.args[0]))
+        if name == "bindparams" and isinstance(node.func, ast.Attribute):
+            text = self.value(node.func.value)
+            if isinstance(text, SqlText) and not node.args:
+                values = {k.arg: self.value(k.value) for k in node.keywords if k.arg}
+                return SqlText(_bind_params(text.sql, values))
         if name == "f" and node.args:  # op.f("ix_name"): a name already final
             return self.value(node.args[0])
         if name == "dedent" and node.args:
@@ -115,6 +121,39 @@ class Scope:
         if not isinstance(value, str):
             raise Unknown(f"`{ast.unparse(node)}` is not a string")
         return value
+
+
+# SQLAlchemy's text(): `:name` is a bound parameter unless a colon or word character comes
+# before it (a `::type` cast) or a colon after it; `\:` is a colon.
+_BOUND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)|\\:")
+
+
+def _bind_params(sql: str, values: dict[str, Any]) -> str:
+    """text(sql).bindparams(name=value, …) as the database gets it."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "\\:":
+            return ":"
+        if match.group(1) not in values:
+            raise Unknown(f"the bound parameter :{match.group(1)} without a value")
+        return sql_literal(values[match.group(1)])
+
+    return _BOUND.sub(replace, sql)
+
+
+def sql_literal(value: Any) -> str:
+    """A bound Python value as the SQL literal the driver sends."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, list | tuple):
+        return "ARRAY[" + ", ".join(sql_literal(v) for v in value) + "]"
+    raise Unknown(f"the bound value {value!r}")
 
 
 def bind(call: ast.Call, params: list[str]) -> dict[str, ast.AST]:
