@@ -212,3 +212,18 @@ def test_sequelize_replacements_and_bind_parameters_are_written_into_the_stateme
         "UPDATE accounts SET email = 'y' WHERE id = 2",
         "UPDATE accounts SET email = 'z', n = NULL",
     ]
+
+
+def test_typeorm_query_parameters_are_written_into_the_statement(tmp_path):
+    path = tmp_path / "1700000000000-Data.ts"
+    path.write_text(
+        "export class Data1700000000000 implements MigrationInterface {\n"
+        "  public async up(queryRunner: QueryRunner): Promise<void> {\n"
+        '    await queryRunner.query(`UPDATE "accounts" SET "email" = $1 WHERE "id" = $2`, ["x", 5]);\n'
+        "  }\n"
+        "}\n"
+    )
+    [migration] = load_migrations([str(path)], fmt="typeorm")
+    assert [s.sql for s in migration.statements] == [
+        """UPDATE "accounts" SET "email" = 'x' WHERE "id" = 5"""
+    ]

@@ -265,6 +265,21 @@ def sql_literal(value: Any) -> str:
     raise Unknown("a bound value that is not a literal")
 
 
+_NUMBERED = re.compile(r"\$(\d+)")
+
+
+def with_numbered(sql: str, values: list[Any]) -> str:
+    """`$1`, `$2`, … of a parameterised query replaced by its values, as SQL literals."""
+
+    def replace(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if not 1 <= n <= len(values):
+            raise Unknown(f"${n} without a parameter")
+        return sql_literal(values[n - 1])
+
+    return _NUMBERED.sub(replace, sql)
+
+
 def arguments(call: Node) -> list[Node]:
     args = call.child_by_field_name("arguments")
     return list(args.named_children) if args is not None else []

@@ -282,7 +282,10 @@ class _Walker(js.Walker):
         def translate(where: Location) -> None:
             args = [self.scope.value(a) for a in js.arguments(node)[:3]]
             if method == "query":
-                self.raw_sql(args[0] if args else "", where, self.transaction, origin, ignored)
+                sql = args[0] if args else ""
+                if len(args) > 1 and isinstance(sql, str) and isinstance(args[1], list):
+                    sql = js.with_numbered(sql, args[1])  # query(sql, parameters)
+                self.raw_sql(sql, where, self.transaction, origin, ignored)
             else:
                 sql_list = self.translator.translate(method, args)
                 self.out.add(
