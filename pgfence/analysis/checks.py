@@ -247,11 +247,13 @@ class FlywayPlaceholder(_FormatNote):
     ```
 
     ## Use instead
-    Nothing to change; give `--schema` for what the placeholders name, if it matters.
+    Write the values down where Flyway reads them too (`flyway.placeholders.NAME=…` in
+    flyway.conf, `[flyway.placeholders]` in flyway.toml, or `FLYWAY_PLACEHOLDERS_NAME`):
+    pgfence then substitutes them as Flyway does.
     """
 
     id = "flyway-placeholder"
-    summary = "Flyway placeholders were replaced by identifiers before analysis"
+    summary = "Flyway placeholders without a value were replaced by identifiers"
 
 
 @register

@@ -254,3 +254,30 @@ def test_dbmate_up_section_with_nothing_to_run_is_bad_input(tmp_path, section):
     (tmp_path / "20240101_a.sql").write_text(f"-- migrate:up\n{section}-- migrate:down\n")
     with pytest.raises(BadInput, match="`-- migrate:up` section holds no SQL statements"):
         load_migrations([str(tmp_path)])
+
+
+def test_flyway_placeholders_take_the_values_the_project_writes_down(tmp_path, monkeypatch):
+    """flyway.conf and flyway.toml, the nearest first, and FLYWAY_PLACEHOLDERS_* over all."""
+    project = tmp_path / "project"
+    scripts = project / "db" / "migration"
+    scripts.mkdir(parents=True)
+    (project / "flyway.toml").write_text(
+        '[flyway]\nurl = "jdbc:postgresql://db/app"\n[flyway.placeholders]\n'
+        'table = "far_away"\nschema = "app"\n'
+    )
+    (project / "db" / "flyway.conf").write_text("flyway.placeholders.table=accounts\n")
+    (scripts / "V1__note.sql").write_text(
+        "ALTER TABLE ${schema}.${Table} ADD COLUMN note text;\n"
+        "ALTER TABLE ${schema}.${unknown} ADD COLUMN x int;\n"
+    )
+    monkeypatch.delenv("FLYWAY_PLACEHOLDERS_SCHEMA", raising=False)
+    [migration] = load_migrations([str(scripts)])
+    assert [s.sql for s in migration.statements] == [
+        "ALTER TABLE app.accounts ADD COLUMN note text",
+        "ALTER TABLE app.__unknown_ ADD COLUMN x int",
+    ]
+    [finding] = migration.findings
+    assert finding.rule == "flyway-placeholder" and finding.location.line == 2
+    monkeypatch.setenv("FLYWAY_PLACEHOLDERS_SCHEMA", "tenant")
+    [migration] = load_migrations([str(scripts)])
+    assert migration.statements[0].sql == "ALTER TABLE tenant.accounts ADD COLUMN note text"

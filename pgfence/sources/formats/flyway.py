@@ -4,7 +4,8 @@ Flyway runs each script in its own transaction, unless the script holds a statem
 Postgres refuses in a transaction (then the whole script runs without one, and Flyway
 refuses a script that mixes both kinds unless `mixed=true`), or its `V…sql.conf` says
 `executeInTransaction=false`. `${placeholders}` are replaced by identifiers of the same
-length, so columns stay right.
+length, so columns stay right, unless the project writes down their values (flyway.conf,
+flyway.toml, FLYWAY_PLACEHOLDERS_*): then Flyway's substitution is made.
 """
 
 from __future__ import annotations
@@ -56,23 +57,83 @@ def _placeholder(match: re.Match[str]) -> str:
     return f"__{name}_"
 
 
+def placeholder_values(path: str) -> dict[str, str]:
+    """The placeholder values Flyway would use for a script, as far as they are written
+    down: `flyway.placeholders.NAME` in a `flyway.conf` (also `conf/flyway.conf`) or
+    `[flyway.placeholders]` in a `flyway.toml`, in the script's directory or above it (the
+    nearest wins), and `FLYWAY_PLACEHOLDERS_NAME` in the environment over all of them.
+    Names are matched without regard to case."""
+    values: dict[str, str] = {}
+    directory = os.path.dirname(os.path.abspath(path))
+    found: list[dict[str, str]] = []
+    while True:
+        found.append(_from_conf(os.path.join(directory, "flyway.conf")))
+        found.append(_from_conf(os.path.join(directory, "conf", "flyway.conf")))
+        found.append(_from_toml(os.path.join(directory, "flyway.toml")))
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    for level in reversed(found):  # the farthest first, the nearest last
+        values.update(level)
+    for key, value in os.environ.items():
+        if key.upper().startswith("FLYWAY_PLACEHOLDERS_"):
+            values[key[len("FLYWAY_PLACEHOLDERS_") :].lower()] = value
+    return values
+
+
+def _from_conf(path: str) -> dict[str, str]:
+    values = {}
+    try:
+        with open(path, encoding="utf-8") as conf:
+            for line in conf:
+                key, sep, value = line.strip().partition("=")
+                if sep and key.strip().lower().startswith("flyway.placeholders."):
+                    name = key.strip()[len("flyway.placeholders.") :].lower()
+                    values[name] = value.strip()
+    except (OSError, UnicodeDecodeError):
+        pass
+    return values
+
+
+def _from_toml(path: str) -> dict[str, str]:
+    import tomllib
+
+    try:
+        with open(path, "rb") as toml:
+            data = tomllib.load(toml)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    flyway = data.get("flyway")
+    table = flyway.get("placeholders") if isinstance(flyway, dict) else None
+    if not isinstance(table, dict):
+        return {}
+    return {str(k).lower(): str(v) for k, v in table.items()}
+
+
 def read(path: str, ctx: LoadContext) -> Migration:
     from pgfence.analysis.predict import runs_in_transaction
 
     text = ctx.read(path)
     script = text
     findings: list[Finding] = []
-    if placeholder := _PLACEHOLDER.search(text):
-        line = text.count("\n", 0, placeholder.start()) + 1
-        findings.append(
-            info(
-                "flyway-placeholder",
-                Location(path, line, 1),
-                "Flyway ${placeholders} were replaced by identifiers (${name} -> __name_) "
-                "so the SQL parses",
+    if _PLACEHOLDER.search(text):
+        values = placeholder_values(path)
+        script = _PLACEHOLDER.sub(
+            lambda m: values.get(m.group(1).lower(), m.group(0)), text
+        )  # the values Flyway would use, where they are written down
+        if placeholder := _PLACEHOLDER.search(script):
+            line = script.count("\n", 0, placeholder.start()) + 1
+            findings.append(
+                info(
+                    "flyway-placeholder",
+                    Location(path, line, 1),
+                    "Flyway ${placeholders} without a value in flyway.conf, flyway.toml or "
+                    "FLYWAY_PLACEHOLDERS_* were replaced by identifiers (${name} -> __name_) "
+                    "so the SQL parses",
+                )
             )
-        )
-        script = _PLACEHOLDER.sub(_placeholder, text)
+            script = _PLACEHOLDER.sub(_placeholder, script)
     in_transaction = not _NO_TRANSACTION.search(head(path + ".conf"))
     statements, more = split_script(
         script, path, blocks=ctx.blocks, runner_transaction=in_transaction
