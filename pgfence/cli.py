@@ -729,13 +729,15 @@ def dryrun(
         _terminate_on_sigterm()
         say = _progress(verbose)
         # The server starts now unless it may turn out not to be needed (--changed-since,
-        # a PATH that is not there, or a glob) or the production sizes are read first (an
-        # unreachable --stats-from fails fast).
+        # no PATH, a PATH that is not there, or a glob) or the production sizes are read
+        # first (an unreachable --stats-from fails fast).
+        targets = list(paths or cfg.paths)
         early = (
             changed_since is None
             and len(choices) == 1
             and not sizing.wanted
-            and all(os.path.exists(path) for path in paths or cfg.paths)
+            and bool(targets)
+            and all(os.path.exists(path) for path in targets)
         )
         server = choose(choices[0], say) if early else None
         with server or contextlib.nullcontext():

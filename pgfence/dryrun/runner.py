@@ -452,17 +452,18 @@ class _Run:
         if node.kind is TransactionStmtKind.TRANS_STMT_SAVEPOINT:
             self.savepoints.append((node.savepoint_name or "", len(self.open_tx)))
             return
-        if node.savepoint_name not in names:
-            return
-        at = len(names) - 1 - names[::-1].index(node.savepoint_name)
-        if node.kind is TransactionStmtKind.TRANS_STMT_RELEASE:
+        name = node.savepoint_name or ""
+        known = name in names
+        at = len(names) - 1 - names[::-1].index(name) if known else -1
+        if node.kind is TransactionStmtKind.TRANS_STMT_RELEASE and known:
             del self.savepoints[at:]  # and every savepoint made after it
         elif node.kind is TransactionStmtKind.TRANS_STMT_ROLLBACK_TO:
-            del self.savepoints[at + 1 :]  # it stays, those after it go
-            since = self.savepoints[at][1]
-            self._record_hold_times(self.open_tx[since:])
-            self.open_tx = self.open_tx[:since]
-            self.transactional.rolled_back_to_savepoint()
+            if known:
+                del self.savepoints[at + 1 :]  # it stays, those after it go
+                since = self.savepoints[at][1]
+                self._record_hold_times(self.open_tx[since:])
+                self.open_tx = self.open_tx[:since]
+            self.transactional.rolled_back_to_savepoint()  # whatever pgfence knew of it
 
     def _record_hold_times(self, statements: list[int] | None = None) -> None:
         """Each statement's locks were held from its start until the transaction ended (or
