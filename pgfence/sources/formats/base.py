@@ -128,6 +128,22 @@ class Unknown(Exception):
     """A value that only running the migration's code would tell (a variable, a call)."""
 
 
+def sql_literal(value: object) -> str:
+    """A value bound to a query (RunSQL params, knex bindings, bindparams, …) as the SQL
+    literal the driver sends; Unknown for anything but plain values and lists of them."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, list | tuple):
+        return "ARRAY[" + ", ".join(sql_literal(v) for v in value) + "]"
+    raise Unknown(f"the bound value {value!r}")
+
+
 # What reading a call's arguments can raise: each is a gap in the extraction, never a crash.
 UNREADABLE = (Unknown, KeyError, IndexError, TypeError, AttributeError)
 

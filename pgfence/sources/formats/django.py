@@ -35,6 +35,7 @@ from pgfence.sources.formats.base import (
     mentions,
     no_files,
     raw_statements,
+    sql_literal,
 )
 from pgfence.sources.formats.pyast import Unknown, bind, last_name
 
@@ -895,8 +896,8 @@ def _with_params(sql: str, params: object) -> str:
             if match.group(1) is not None:
                 if not isinstance(params, dict):
                     raise Unknown("named RunSQL parameters without a dict")
-                return pyast.sql_literal(params[match.group(1)])
-            return pyast.sql_literal(next(positional))
+                return sql_literal(params[match.group(1)])
+            return sql_literal(next(positional))
         except (KeyError, StopIteration):
             raise Unknown("RunSQL parameters that do not match its placeholders") from None
 

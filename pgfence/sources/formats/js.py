@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pgfence.model import Finding, Location, Severity, Transaction
-from pgfence.sources.formats.base import Unknown, ignores_at, raw_statements
+from pgfence.sources.formats.base import Unknown, ignores_at, raw_statements, sql_literal
 
-__all__ = ["Unknown"]
+__all__ = ["Unknown", "sql_literal"]
 
 
 @dataclass(frozen=True)
@@ -248,21 +248,6 @@ def sql_text(value: Any) -> tuple[str, tuple[str, ...]]:
     if isinstance(value, str):
         return value, ()
     raise Unknown("SQL that is not a string literal")
-
-
-def sql_literal(value: Any) -> str:
-    """A bound value (of knex.raw, of a Sequelize query) as the SQL literal the driver sends."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, list):
-        return "ARRAY[" + ", ".join(sql_literal(v) for v in value) + "]"
-    raise Unknown("a bound value that is not a literal")
 
 
 _NUMBERED = re.compile(r"\$(\d+)")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pgfence.model import Finding, Location, Severity
-from pgfence.sources.formats.base import Unknown
+from pgfence.sources.formats.base import Unknown, sql_literal
 
 __all__ = ["Unknown"]
 
@@ -139,21 +139,6 @@ def _bind_params(sql: str, values: dict[str, Any]) -> str:
         return sql_literal(values[match.group(1)])
 
     return _BOUND.sub(replace, sql)
-
-
-def sql_literal(value: Any) -> str:
-    """A bound Python value as the SQL literal the driver sends."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, list | tuple):
-        return "ARRAY[" + ", ".join(sql_literal(v) for v in value) + "]"
-    raise Unknown(f"the bound value {value!r}")
 
 
 def bind(call: ast.Call, params: list[str]) -> dict[str, ast.AST]:
