@@ -104,9 +104,15 @@ def _check(
     long_transactions = [
         _session(r) for r in conn.execute(queries.PREFLIGHT_LONG_TRANSACTIONS, (long_s, long_s))
     ]
+    # A concurrent build waits at its end for every transaction holding an older snapshot.
+    snapshots = (
+        [_session(r) for r in conn.execute(queries.PREFLIGHT_SNAPSHOT_HOLDERS)]
+        if any(n.waits_for_old_transactions for n in needs)
+        else []
+    )
     blockers = _one_per_session_and_table(blockers, needs)
     traffic = _traffic(conn, needs, oids, sessions_on, options.sample_s, timeout_ms)
-    reasons = _reasons(needs, blockers, long_transactions, timeout_ms)
+    reasons = _reasons(needs, blockers, snapshots, timeout_ms)
     notes = _notes(blockers, needs, oids, timeout_ms, any_migration=bool(migrations))
     return PreflightReport(
         server=ServerInfo(version, major, "dsn"),
@@ -238,7 +244,12 @@ def _conflicts(
 ) -> list[Blocker]:
     out = []
     for need in needs:
-        if need.relation != relation or mode not in conflicts(need.mode):
+        # A concurrent build also waits for every transaction that writes to the table (its
+        # locks conflict with SHARE), whatever the build's own lock lets through.
+        waited_for = conflicts(need.mode) | (
+            conflicts(LockMode.SHARE) if need.waits_for_old_transactions else frozenset()
+        )
+        if need.relation != relation or mode not in waited_for:
             continue
         lasting, why = _lasting(session, mode, granted, timeout_ms)
         out.append(
@@ -294,7 +305,7 @@ def _lasting(
 def _reasons(
     needs: Sequence[LockNeed],
     blockers: Sequence[Blocker],
-    long_transactions: Sequence[OtherSession],
+    snapshots: Sequence[OtherSession],
     timeout_ms: float,
 ) -> list[str]:
     limit = f"lock_timeout {format_ms(timeout_ms)}" if timeout_ms > 0 else "no lock_timeout"
@@ -307,13 +318,18 @@ def _reasons(
     concurrent = [n for n in needs if n.waits_for_old_transactions]
     if concurrent:
         threshold = timeout_ms / 1000 if timeout_ms > 0 else 0.0
-        for session in long_transactions:
+        for session in snapshots:
             age = session.transaction_age_s or 0.0
-            if age >= threshold:
+            idle = (session.state or "").startswith("idle in transaction")
+            if idle or age >= threshold:
+                held = (
+                    "idle in transaction, held until the application ends it"
+                    if idle
+                    else f"open for {format_ms(age * 1000)}"
+                )
                 reasons.append(
                     f"line {concurrent[0].location.line} builds concurrently and waits for every "
-                    f"older transaction: {session.label} has been open for "
-                    f"{format_ms(age * 1000)}"
+                    f"transaction holding an older snapshot: {session.label} holds one ({held})"
                 )
     return reasons
 

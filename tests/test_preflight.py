@@ -116,10 +116,11 @@ def test_a_young_running_transaction_is_reported_but_does_not_fail(live, tmp_pat
     assert not report.failed
 
 
-def test_a_concurrent_index_build_fails_behind_a_long_transaction_on_another_table(live, tmp_path):
+def test_a_concurrent_index_build_fails_behind_an_old_snapshot_on_another_table(live, tmp_path):
     migrations = migration(tmp_path, "CREATE INDEX CONCURRENTLY ON orders (account_id);\n")
-    with psycopg.connect(live) as other:
-        other.execute("SELECT count(*) FROM accounts")  # another table, but an old snapshot
+    with psycopg.connect(live, autocommit=True) as other:
+        other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        other.execute("SELECT count(*) FROM accounts")  # another table, but a snapshot
         time.sleep(1.1)
         report = preflight(
             live,
@@ -127,9 +128,27 @@ def test_a_concurrent_index_build_fails_behind_a_long_transaction_on_another_tab
             PreflightOptions(long_transaction_s=1, lock_timeout_ms=500, sample_s=0),
         )
     assert report.blockers == ()  # nobody holds a lock on orders …
-    assert report.failed  # … but the build waits for every older transaction
+    assert report.failed  # … but the build waits for every older snapshot
     assert "builds concurrently" in report.reasons[0]
+    assert "idle in transaction, held until the application ends it" in report.reasons[0]
     assert report.long_transactions[0].state == "idle in transaction"
+
+
+def test_a_concurrent_build_waits_for_writers_and_snapshots_not_for_readers(live, tmp_path):
+    """As measured: a READ COMMITTED reader idle in transaction holds no snapshot and no
+    lock the build waits for; a writer idle in transaction on the table holds one."""
+    migrations = migration(tmp_path, "CREATE INDEX CONCURRENTLY ON orders (account_id);\n")
+    with psycopg.connect(live) as reader:
+        reader.execute("SELECT count(*) FROM orders")  # idle in transaction, READ COMMITTED
+        report = preflight(live, migrations, QUICK)
+    assert not report.failed, report.reasons
+    with psycopg.connect(live) as writer:
+        writer.execute("INSERT INTO orders VALUES (0, 1)")  # ROW EXCLUSIVE, idle in transaction
+        pid = writer.info.backend_pid
+        report = preflight(live, migrations, QUICK)
+    [blocker] = report.blockers
+    assert (blocker.session.pid, blocker.mode) == (pid, LockMode.ROW_EXCLUSIVE)
+    assert blocker.lasting and report.failed
 
 
 def test_preflight_locks_no_user_table_even_behind_an_exclusive_lock(live, tmp_path):

@@ -443,6 +443,20 @@ WHERE p.database = current_database() AND p.prepared < now() - make_interval(sec
 ORDER BY 6 DESC
 """
 
+# Sessions of this database holding a snapshot (REPEATABLE READ, or a statement running):
+# a concurrent index build waits for each of them before it ends (a READ COMMITTED
+# transaction between statements holds none, and is not waited for).
+PREFLIGHT_SNAPSHOT_HOLDERS = """
+SELECT a.pid, a.usename::text, a.application_name, a.state, a.backend_type,
+       extract(epoch FROM now() - a.xact_start)::float8,
+       extract(epoch FROM now() - a.query_start)::float8,
+       left(a.query, 2000), NULL::text, NULL::float8
+FROM pg_stat_activity a
+WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+  AND a.backend_xmin IS NOT NULL AND a.backend_type = 'client backend'
+ORDER BY 6 DESC NULLS LAST
+"""
+
 # Statistics counters of the needed tables, read twice to see how busy each is.
 PREFLIGHT_TABLE_ACTIVITY = """
 SELECT relid::bigint, coalesce(seq_scan, 0) + coalesce(idx_scan, 0),
