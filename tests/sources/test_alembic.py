@@ -196,7 +196,7 @@ def test_text_with_bindparams_is_written_as_the_database_gets_it(tmp_path):
     path.write_text(
         "from alembic import op\nimport sqlalchemy as sa\nrevision = 'beef'\ndown_revision = None\n\n"
         "def upgrade():\n"
-        "    op.execute(sa.text(\"UPDATE accounts SET email = :e, at = now()::date WHERE id = :i AND note <> 'a\\\\:b'\").bindparams(e=\"it's\", i=3))\n"
+        '    op.execute(sa.text("UPDATE accounts SET email = :e, at = now()::date WHERE id = :i AND note <> \'a\\\\:b\'").bindparams(e="it\'s", i=3))\n'
         "    op.execute(sa.text('UPDATE accounts SET n = :n').bindparams(n=compute()))\n"
     )
     [migration] = load_migrations([str(path)], fmt="alembic")

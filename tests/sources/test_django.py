@@ -212,7 +212,7 @@ def test_run_sql_parameters_are_written_into_the_statement(tmp_path):
         "    dependencies = []\n"
         "    operations = [\n"
         "        migrations.RunSQL([\n"
-        "            (\"UPDATE blog_post SET title = %s WHERE id = %s AND slug LIKE 'a%%'\", [\"it's\", 7]),\n"
+        '            ("UPDATE blog_post SET title = %s WHERE id = %s AND slug LIKE \'a%%\'", ["it\'s", 7]),\n'
         "            ('UPDATE blog_post SET draft = %(d)s, tags = %(t)s', {'d': None, 't': ['x', 'y']}),\n"
         "            ('UPDATE blog_post SET n = 1 WHERE slug LIKE \\'a%\\''),\n"
         "        ]),\n"
