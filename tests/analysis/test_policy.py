@@ -81,3 +81,17 @@ def test_lock_timeout_ceiling_is_configurable():
         settings=RuleSettings(max_lock_timeout_ms=60_000),
     )
     assert [f.rule for r in reports for f in r.findings] == []
+
+
+def test_a_lock_rolled_back_to_a_savepoint_is_not_held_during_what_follows():
+    held = (
+        "BEGIN;\nSET LOCAL lock_timeout = '2s';\nSAVEPOINT s;\n"
+        "ALTER TABLE accounts ADD COLUMN plan text;\n{between}UPDATE accounts SET id = id;\nCOMMIT;\n"
+    )
+    assert (6, "lock-held-during-long-operation") not in _rules(
+        held.format(between="ROLLBACK TO SAVEPOINT s;\n")
+    )
+    # RELEASE keeps the lock: the UPDATE runs under it.
+    assert (6, "lock-held-during-long-operation") in _rules(
+        held.format(between="RELEASE SAVEPOINT s;\n")
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import TransactionStmtKind
 
 from pgfence.analysis.checks import register
@@ -68,8 +69,14 @@ class LockHeldDuringLongOperation(Policy):
 
 def _first_long_under_lock(tx: TransactionRun) -> tuple[Step, Hit] | None:
     held: list[tuple[Step, LockOnRelation]] = []
+    savepoints: list[tuple[str, int]] = []  # (name, how many locks were held when made)
     work = tx.work
-    for position, step in enumerate(work):
+    for step in tx.steps:
+        node = step.statement.node
+        if isinstance(node, ast.TransactionStmt):
+            _savepoint(node, savepoints, held)
+            continue
+        position = work.index(step)
         # validate-in-same-transaction already says this, with the constraint's name.
         said = any(f.rule == "validate-in-same-transaction" for f in step.report.findings)
         if step.facts.long is not None and not said:
@@ -86,6 +93,27 @@ def _covered(lock: LockOnRelation, step: Step) -> bool:
         own.relation == lock.relation and conflicts(lock.mode) <= conflicts(own.mode)
         for own in step.facts.blocking
     )
+
+
+def _savepoint(
+    node: ast.TransactionStmt,
+    savepoints: list[tuple[str, int]],
+    held: list[tuple[Step, LockOnRelation]],
+) -> None:
+    """ROLLBACK TO SAVEPOINT releases the locks taken since the savepoint."""
+    name = node.savepoint_name or ""
+    if node.kind is TransactionStmtKind.TRANS_STMT_SAVEPOINT:
+        savepoints.append((name, len(held)))
+        return
+    names = [n for n, _ in savepoints]
+    if name not in names:
+        return
+    at = len(names) - 1 - names[::-1].index(name)
+    if node.kind is TransactionStmtKind.TRANS_STMT_ROLLBACK_TO:
+        del held[savepoints[at][1] :]
+        del savepoints[at + 1 :]
+    elif node.kind is TransactionStmtKind.TRANS_STMT_RELEASE:
+        del savepoints[at:]
 
 
 def _hit(
