@@ -463,6 +463,7 @@ class _Run:
                 since = self.savepoints[at][1]
                 self._record_hold_times(self.open_tx[since:])
                 self.open_tx = self.open_tx[:since]
+                self.open_statements = Statements(self.reports[i].statement for i in self.open_tx)
             self.transactional.rolled_back_to_savepoint()  # whatever pgfence knew of it
 
     def _record_hold_times(self, statements: list[int] | None = None) -> None:
