@@ -5,6 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pgfence.dryrun.servers.base import Server
 
 PGFENCE = [sys.executable, "-m", "pgfence.cli"]
 
@@ -19,3 +23,18 @@ def pgfence(
     return subprocess.run(
         [*PGFENCE, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
     )
+
+
+def database_with(server: Server, name: str, *sql_text: str) -> str:
+    """A fresh database `name` on `server` (pgfence's own replay.create_database), with
+    `sql_text` run in it in autocommit; returns its DSN."""
+    import psycopg
+
+    from pgfence.dryrun.replay import create_database
+
+    create_database(server, name)
+    dsn = server.dsn(name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for text in sql_text:
+            conn.execute(text.encode())  # no parameters: % in the SQL is literal
+    return dsn

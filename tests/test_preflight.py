@@ -10,13 +10,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from pgfence.analysis.statements import parse_duration_ms
 from pgfence.model import LockMode
 from pgfence.preflight import PreflightOptions, preflight
 from pgfence.sources import load_migrations
-from tests.support import PGFENCE
+from tests.support import PGFENCE, database_with
 
 pytestmark = pytest.mark.postgres
 
@@ -30,12 +29,7 @@ QUICK = PreflightOptions(sample_s=0)
 
 @pytest.fixture
 def live(pg, database_name):
-    with psycopg.connect(pg.dsn(), autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name)))
-    dsn = pg.dsn(database_name)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(SCHEMA)
-    return dsn
+    return database_with(pg, database_name, SCHEMA)
 
 
 def migration(tmp_path: Path, body: str):

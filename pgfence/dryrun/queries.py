@@ -425,14 +425,20 @@ WHERE l.locktype = 'relation' AND l.relation = ANY(%s::oid[])
 ORDER BY l.granted DESC, a.xact_start NULLS FIRST
 """
 
-# Transactions open longer than a threshold, in this database (and prepared ones).
-PREFLIGHT_LONG_TRANSACTIONS = """
+# Other sessions of this database, as preflight describes a session (see _session).
+_OTHER_SESSIONS = """
 SELECT a.pid, a.usename::text, a.application_name, a.state, a.backend_type,
        extract(epoch FROM now() - a.xact_start)::float8,
        extract(epoch FROM now() - a.query_start)::float8,
        left(a.query, 2000), NULL::text, NULL::float8
 FROM pg_stat_activity a
 WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+"""
+
+# Transactions open longer than a threshold, in this database (and prepared ones).
+PREFLIGHT_LONG_TRANSACTIONS = (
+    _OTHER_SESSIONS
+    + """\
   AND a.xact_start < now() - make_interval(secs => %s)
 UNION ALL
 SELECT NULL, p.owner::text, NULL, 'prepared', NULL,
@@ -442,20 +448,18 @@ FROM pg_prepared_xacts p
 WHERE p.database = current_database() AND p.prepared < now() - make_interval(secs => %s)
 ORDER BY 6 DESC
 """
+)
 
 # Sessions of this database holding a snapshot (REPEATABLE READ, or a statement running):
 # a concurrent index build waits for each of them before it ends (a READ COMMITTED
 # transaction between statements holds none, and is not waited for).
-PREFLIGHT_SNAPSHOT_HOLDERS = """
-SELECT a.pid, a.usename::text, a.application_name, a.state, a.backend_type,
-       extract(epoch FROM now() - a.xact_start)::float8,
-       extract(epoch FROM now() - a.query_start)::float8,
-       left(a.query, 2000), NULL::text, NULL::float8
-FROM pg_stat_activity a
-WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+PREFLIGHT_SNAPSHOT_HOLDERS = (
+    _OTHER_SESSIONS
+    + """\
   AND a.backend_xmin IS NOT NULL AND a.backend_type = 'client backend'
 ORDER BY 6 DESC NULLS LAST
 """
+)
 
 # Statistics counters of the needed tables, read twice to see how busy each is.
 PREFLIGHT_TABLE_ACTIVITY = """

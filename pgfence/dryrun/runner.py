@@ -36,7 +36,13 @@ from pgfence.analysis.statements import builds_index_concurrently
 from pgfence.dryrun import queries, replay
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.introspect import load_catalog
-from pgfence.dryrun.probe import SampledObserver, Sessions, TransactionalObserver, execute
+from pgfence.dryrun.probe import (
+    Execution,
+    SampledObserver,
+    Sessions,
+    TransactionalObserver,
+    execute,
+)
 from pgfence.dryrun.servers.base import Server
 from pgfence.model import (
     Finding,
@@ -374,13 +380,17 @@ class _Run:
                 not_run_reason="outside a transaction block Postgres refuses it, but the "
                 "--dsn run is one transaction: run it on a server pgfence starts",
             )
-        result = execute(
+        result = self._execute_alone(statement)
+        return Observation(duration_ms=result.duration_ms, error=result.error)
+
+    def _execute_alone(self, statement: Statement) -> Execution:
+        """Run a statement in the migration's session as it stands, not observed."""
+        return execute(
             self.sessions.migration,
             statement,
             self.options.statement_timeout_s,
             self.sessions.watchdog,
         )
-        return Observation(duration_ms=result.duration_ms, error=result.error)
 
     def _invalid_indexes(self, report: StatementReport) -> tuple[str, ...]:
         """INVALID indexes on the tables a failed concurrent build worked on."""
@@ -420,12 +430,7 @@ class _Run:
                     "one transaction, rolled back"
                 ),
             )
-        result = execute(
-            self.sessions.migration,
-            statement,
-            self.options.statement_timeout_s,
-            self.sessions.watchdog,
-        )
+        result = self._execute_alone(statement)
         observation = Observation(duration_ms=result.duration_ms, error=result.error)
         if result.error is not None:
             return observation

@@ -16,6 +16,7 @@ from pgfence.dryrun.servers.existing import ExistingServer
 from pgfence.errors import ServerError, UsageError
 from pgfence.model import VerdictKind
 from pgfence.sources import load_migrations
+from tests.support import database_with
 
 pytestmark = pytest.mark.postgres
 
@@ -40,11 +41,7 @@ ALTER TABLE orders ADD CONSTRAINT orders_fk2 FOREIGN KEY (account_id) REFERENCES
 @pytest.fixture
 def user_db(pg, database_name):
     """A database of "the user's", with a schema and rows, on a server pgfence did not start for it."""
-    with psycopg.connect(pg.dsn(), autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name)))
-    with psycopg.connect(pg.dsn(database_name), autocommit=True) as conn:
-        conn.execute(USER_SCHEMA)
-    return pg.dsn(database_name)
+    return database_with(pg, database_name, USER_SCHEMA)
 
 
 def fingerprint(pg, dsn: str) -> tuple[str, dict[str, int]]:

@@ -15,6 +15,7 @@ from pgfence.dryrun.runner import DryRunOptions
 from pgfence.dryrun.servers import ServerChoice
 from pgfence.sources import load_migrations
 from tests.conftest import MAJORS
+from tests.support import database_with
 
 pytestmark = pytest.mark.postgres
 
@@ -126,16 +127,13 @@ def test_the_matrix_table_shows_each_finding_once_and_why_a_version_failed(tmp_p
 def test_schema_from_is_dumped_once_for_every_version(pg, database_name, monkeypatch, tmp_path):
     """pg_dump locks every table of the source while it runs: once, not once per version
     (its output, from pg_dump 18 here, replays on the older versions too)."""
-    import psycopg
-    from psycopg import sql
 
     from pgfence.dryrun import matrix
 
     majors = older_and_18()
-    with psycopg.connect(pg.dsn(), autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name)))
-    with psycopg.connect(pg.dsn(database_name), autocommit=True) as conn:
-        conn.execute("CREATE TABLE accounts (id bigint PRIMARY KEY, email text)")
+    source = database_with(
+        pg, database_name, "CREATE TABLE accounts (id bigint PRIMARY KEY, email text)"
+    )
     dumps: list[str] = []
 
     def counted(*args, **kwargs):
@@ -148,7 +146,7 @@ def test_schema_from_is_dumped_once_for_every_version(pg, database_name, monkeyp
     result = run_matrix(
         [ServerChoice(pg=m) for m in majors],
         load_migrations([str(tmp_path / "m.sql")]),
-        DryRunOptions(schema_from=pg.dsn(database_name)),
+        DryRunOptions(schema_from=source),
     )
     assert len(dumps) == 1
     for report in result.reports:

@@ -311,16 +311,16 @@ def test_the_transaction_a_migration_tool_wraps_around_a_file_is_kept(pg, tmp_pa
 
 def test_schema_from_dumps_a_live_server_read_only(pg, tmp_path, database_name):
     import psycopg
-    from psycopg import sql as _sql
+
+    from tests.support import database_with
 
     source = database_name + "_source"
-    with psycopg.connect(pg.dsn(), autocommit=True) as admin:
-        admin.execute(_sql.SQL("CREATE DATABASE {}").format(_sql.Identifier(source)))
-    with psycopg.connect(pg.dsn(source), autocommit=True) as conn:
-        conn.execute(
-            "CREATE TABLE accounts (id bigint PRIMARY KEY, email text); CREATE INDEX ON accounts (email);"
-        )
-        conn.execute("INSERT INTO accounts SELECT g, 'x' FROM generate_series(1, 10) g")
+    database_with(
+        pg,
+        source,
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text); CREATE INDEX ON accounts (email);",
+        "INSERT INTO accounts SELECT g, 'x' FROM generate_series(1, 10) g",
+    )
     migration = tmp_path / "m.sql"
     migration.write_text("ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n")
     report = dry_run(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from pgfence.dryrun.seed import SeedRequest, seed
 from pgfence.dryrun.stats import Stats, TableSize
 from pgfence.model import RelKind
+from tests.support import database_with
 
 pytestmark = pytest.mark.postgres
 
@@ -61,12 +61,7 @@ CREATE TABLE notes (id int PRIMARY KEY, place_id int REFERENCES places, body tex
 
 @pytest.fixture
 def schema_db(pg, database_name):
-    with psycopg.connect(pg.dsn(), autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name)))
-    dsn = pg.dsn(database_name)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(SCHEMA)
-    return dsn
+    return database_with(pg, database_name, SCHEMA)
 
 
 def by_table(summary):
@@ -171,15 +166,13 @@ def test_seed_scale_follows_the_stats_and_reports_tables_it_has_no_size_for(sche
 
 
 def test_tables_that_already_hold_rows_are_kept_and_referenced(pg, database_name):
-    with psycopg.connect(pg.dsn(), autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name)))
-    dsn = pg.dsn(database_name)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(
-            "CREATE TABLE countries (code text PRIMARY KEY);"
-            "INSERT INTO countries VALUES ('fr'), ('nz'), ('pe');"
-            "CREATE TABLE cities (id int PRIMARY KEY, country text NOT NULL REFERENCES countries)"
-        )
+    dsn = database_with(
+        pg,
+        database_name,
+        "CREATE TABLE countries (code text PRIMARY KEY);"
+        "INSERT INTO countries VALUES ('fr'), ('nz'), ('pe');"
+        "CREATE TABLE cities (id int PRIMARY KEY, country text NOT NULL REFERENCES countries)",
+    )
     tables = by_table(seed(dsn, SeedRequest(rows=100)))
     assert tables["countries"].rows == 3 and "kept" in tables["countries"].note
     assert tables["cities"].rows == 100
@@ -192,20 +185,18 @@ def test_tables_that_already_hold_rows_are_kept_and_referenced(pg, database_name
 
 
 def test_two_foreign_keys_to_one_kept_table_take_their_own_columns(pg, database_name):
-    with psycopg.connect(pg.dsn(), autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name)))
-    dsn = pg.dsn(database_name)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(
-            "CREATE TABLE currencies (id int PRIMARY KEY, code text NOT NULL UNIQUE,"
-            " region text NOT NULL, UNIQUE (code, region));"
-            "INSERT INTO currencies VALUES (1, 'eur', 'eu'), (2, 'nzd', 'oc'), (3, 'pen', 'sa');"
-            "CREATE TABLE prices (id int PRIMARY KEY,"
-            " currency_id int NOT NULL REFERENCES currencies (id),"
-            " currency_code text NOT NULL REFERENCES currencies (code),"
-            " quote_code text NOT NULL, quote_region text NOT NULL,"
-            " FOREIGN KEY (quote_code, quote_region) REFERENCES currencies (code, region))"
-        )
+    dsn = database_with(
+        pg,
+        database_name,
+        "CREATE TABLE currencies (id int PRIMARY KEY, code text NOT NULL UNIQUE,"
+        " region text NOT NULL, UNIQUE (code, region));"
+        "INSERT INTO currencies VALUES (1, 'eur', 'eu'), (2, 'nzd', 'oc'), (3, 'pen', 'sa');"
+        "CREATE TABLE prices (id int PRIMARY KEY,"
+        " currency_id int NOT NULL REFERENCES currencies (id),"
+        " currency_code text NOT NULL REFERENCES currencies (code),"
+        " quote_code text NOT NULL, quote_region text NOT NULL,"
+        " FOREIGN KEY (quote_code, quote_region) REFERENCES currencies (code, region))",
+    )
     tables = by_table(seed(dsn, SeedRequest(rows=50)))
     assert tables["prices"].filled and tables["prices"].rows == 50
     with psycopg.connect(dsn) as conn:

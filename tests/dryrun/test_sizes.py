@@ -7,7 +7,6 @@ import subprocess
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from pgfence.dryrun import stats
 from pgfence.dryrun.runner import DryRunOptions, dry_run
@@ -16,7 +15,7 @@ from pgfence.errors import BadInput
 from pgfence.model import LockMode, RelKind
 from pgfence.sources.sql import read_sql_file
 from tests.reporting.conftest import errors
-from tests.support import PGFENCE
+from tests.support import PGFENCE, database_with
 
 pytestmark = pytest.mark.postgres
 
@@ -50,13 +49,7 @@ COMMIT;
 @pytest.fixture
 def staging(pg, database_name):
     """A database standing for staging: a schema and rows, analysed."""
-    with psycopg.connect(pg.dsn(), autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name)))
-    dsn = pg.dsn(database_name)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(STAGING)
-        conn.execute("VACUUM ANALYZE")
-    return dsn
+    return database_with(pg, database_name, STAGING, "VACUUM ANALYZE")
 
 
 def test_stats_are_read_from_a_server_and_sum_partitions(staging):

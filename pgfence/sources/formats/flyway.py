@@ -57,29 +57,32 @@ def _placeholder(match: re.Match[str]) -> str:
     return f"__{name}_"
 
 
-def placeholder_values(path: str) -> dict[str, str]:
+def placeholder_values(path: str, read: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
     """The placeholder values Flyway would use for a script, as far as they are written
     down: `flyway.placeholders.NAME` in a `flyway.conf` (also `conf/flyway.conf`) or
     `[flyway.placeholders]` in a `flyway.toml`, in the script's directory or above it (the
     nearest wins), and `FLYWAY_PLACEHOLDERS_NAME` in the environment over all of them.
     Names are matched without regard to case."""
-    values: dict[str, str] = {}
-    directory = os.path.dirname(os.path.abspath(path))
-    found: list[dict[str, str]] = []
-    while True:
-        found.append(_from_conf(os.path.join(directory, "flyway.conf")))
-        found.append(_from_conf(os.path.join(directory, "conf", "flyway.conf")))
-        found.append(_from_toml(os.path.join(directory, "flyway.toml")))
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            break
-        directory = parent
-    for level in reversed(found):  # the farthest first, the nearest last
-        values.update(level)
+    values = dict(
+        _written_down(os.path.dirname(os.path.abspath(path)), {} if read is None else read)
+    )
     for key, value in os.environ.items():
         if key.upper().startswith("FLYWAY_PLACEHOLDERS_"):
             values[key[len("FLYWAY_PLACEHOLDERS_") :].lower()] = value
     return values
+
+
+def _written_down(directory: str, read: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The configuration files' values for scripts in `directory`, the nearest winning;
+    `read` keeps what one load has read, so each directory is read once per load."""
+    if directory not in read:
+        parent = os.path.dirname(directory)
+        values = dict(_written_down(parent, read)) if parent != directory else {}
+        values.update(_from_toml(os.path.join(directory, "flyway.toml")))
+        values.update(_from_conf(os.path.join(directory, "conf", "flyway.conf")))
+        values.update(_from_conf(os.path.join(directory, "flyway.conf")))
+        read[directory] = values
+    return read[directory]
 
 
 def _from_conf(path: str) -> dict[str, str]:
@@ -111,14 +114,16 @@ def _from_toml(path: str) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in table.items()}
 
 
-def read(path: str, ctx: LoadContext) -> Migration:
+def read(
+    path: str, ctx: LoadContext, configs: dict[str, dict[str, str]] | None = None
+) -> Migration:
     from pgfence.analysis.predict import runs_in_transaction
 
     text = ctx.read(path)
     script = text
     findings: list[Finding] = []
     if _PLACEHOLDER.search(text):
-        values = placeholder_values(path)
+        values = placeholder_values(path, configs)
         script = _PLACEHOLDER.sub(
             lambda m: values.get(m.group(1).lower(), m.group(0)), text
         )  # the values Flyway would use, where they are written down
@@ -164,4 +169,5 @@ def read(path: str, ctx: LoadContext) -> Migration:
 
 
 def load(target: Target, ctx: LoadContext) -> list[Migration]:
-    return [read(path, ctx) for path in files(target)]
+    configs: dict[str, dict[str, str]] = {}  # flyway.conf / flyway.toml, per directory
+    return [read(path, ctx, configs) for path in files(target)]
