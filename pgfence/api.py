@@ -126,7 +126,12 @@ def dryrun(
         raise UsageError("seeding needs a server pgfence starts: not dsn")
     sizing.check()
     schema_file = starting_schema(
-        cfg, None if schema is None else str(schema), schema_from, dsn, replay_before
+        cfg,
+        None if schema is None else str(schema),
+        schema_from,
+        dsn,
+        replay_before,
+        isolate=isolate,
     )
     migrations = _migrations(paths, cfg, migration_format, max_file_size_mb)
     max_bytes = max_file_size_mb * 1024 * 1024
@@ -204,6 +209,8 @@ def starting_schema(
     schema_from: str | None,
     dsn: str | None,
     replay_before: bool,
+    *,
+    isolate: bool = False,
 ) -> str | None:
     """The schema file a dry-run starts from (the option's, else the configuration's),
     after checking the starting options fit together; a bad file fails here, before any
@@ -216,6 +223,11 @@ def starting_schema(
         raise UsageError(
             "--dsn dry-runs against that server's own schema: --schema, "
             "--schema-from and --replay-before do not apply"
+        )
+    if dsn and isolate:
+        raise UsageError(
+            "--isolate gives each file a database of its own, which pgfence never creates on "
+            "a --dsn server: it does not apply"
         )
     if schema is not None:
         from pgfence.sources.files import read_text

@@ -694,7 +694,9 @@ def dryrun(
         from pgfence.api import starting_schema
         from pgfence.dryrun.servers import ServerChoice, choose
 
-        start_schema = starting_schema(cfg, schema, schema_from, dsn, replay_before)
+        start_schema = starting_schema(
+            cfg, schema, schema_from, dsn, replay_before, isolate=isolate
+        )
         statement_timeout_s = _seconds(statement_timeout, "--statement-timeout")
         lock_timeout_s = _seconds(lock_timeout, "--lock-timeout")
         sizing = Sizing(stats, stats_from, seed, seed_rows, seed_scale, seed_max_rows)

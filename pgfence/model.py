@@ -106,6 +106,12 @@ class Statement:
     parse_error: str | None = None  # pglast's message, when the text does not parse
     ignored_rules: frozenset[str] = frozenset()  # from `-- pgfence-ignore: rule` comments
     origin: str | None = None  # for ORM formats: the call that produced it (op.add_column)
+    # Why this text is never sent to a server: pgfence cannot be sure the server reads it
+    # as the one statement pgfence read (it is refused, not guessed).
+    refused: str | None = None
+    # A '…' literal in it holds a backslash: it means what pgfence read only while the
+    # server has standard_conforming_strings on.
+    needs_standard_strings: bool = False
     # The pglast RawStmt.stmt node; parsed once by the source stage.
     node: Any = field(default=None, compare=False, repr=False, hash=False)
 
@@ -278,6 +284,11 @@ class Observation:
     held_ms: float | None = None
     # INVALID indexes a failed concurrent index build left on its table.
     invalid_indexes: tuple[str, ...] = ()
+    # Not sent: the server would read the text differently from pgfence (why).
+    refused: str | None = None
+    # After it ran, the session was not in the transaction pgfence had opened (why): the
+    # run stopped there.
+    transaction_lost: str | None = None
 
     def blocks(self, wanted: LockMode) -> bool:
         held = {lock.mode for lock in self.locks if not lock.new and lock.granted}

@@ -56,6 +56,65 @@ class StatementFailed(DryRunCheck):
 
 
 @register
+class RefusedStatement(DryRunCheck):
+    """A statement pgfence would not send, because the server would read it otherwise.
+
+    ## What it does
+    Reports a statement whose text Postgres would not read as the one statement pgfence
+    read: where pgfence's split and Postgres's parser disagree, where a string holds a
+    backslash while `standard_conforming_strings` is off (pglast reads strings only the
+    standard way), or where the server itself refused a text of several statements.
+    Nothing of it runs; on `--dsn` the run goes on inside its one transaction.
+
+    ## Why is this bad?
+    Whatever pgfence says of such a statement is a guess: the server could run more than
+    was analysed (a hidden `COMMIT`, a table rewrite) or something else entirely.
+
+    ## Example
+    ```sql
+    SET standard_conforming_strings = off;
+    SELECT 'it\'s'; ALTER TABLE accounts ALTER COLUMN id TYPE bigint; SELECT '';
+    ```
+
+    ## Use instead
+    Keep `standard_conforming_strings` on and write `E'it\'s'` or `'it''s'`.
+    """
+
+    id = "refused-statement"
+    severity = Severity.CRITICAL
+    summary = "the server would read the statement otherwise than pgfence: not sent"
+
+
+@register
+class TransactionLost(DryRunCheck):
+    """A statement after which the transaction pgfence opened was no longer open.
+
+    ## What it does
+    After every statement pgfence checks the session's transaction status (the status
+    byte of the server's ReadyForQuery): inside the migration's transaction, and on
+    `--dsn` inside the one transaction pgfence opened, it must still be open. If it is
+    not, the run stops at once and this finding is reported.
+
+    ## Why is this bad?
+    On an existing server something may have been committed; on a throwaway one, the
+    dry-run no longer runs the migration the way the migration tool would.
+
+    ## Example
+    ```sql
+    -- a statement that ended its own transaction in a way pgfence did not foresee
+    ```
+
+    ## Use instead
+    Report the statement to pgfence: the extended protocol and the split are meant to
+    make this impossible.
+    """
+
+    id = "transaction-lost"
+    severity = Severity.CRITICAL
+    summary = "the transaction pgfence opened was gone after the statement: the run stopped"
+
+
+@register
 class StatementTimeout(DryRunCheck):
     """A statement that did not finish within the dry-run's --statement-timeout.
 
@@ -312,6 +371,11 @@ def _findings(
     report: StatementReport, observation: Observation, facts: StatementFacts, settings: RuleSettings
 ) -> Iterator[Finding]:
     emit = _Emit(report, settings)
+    if observation.refused is not None:
+        yield emit(RefusedStatement.id, RefusedStatement.severity, observation.refused)
+        return
+    if observation.transaction_lost is not None:
+        yield emit(TransactionLost.id, TransactionLost.severity, observation.transaction_lost)
     if observation.error is not None:
         yield from _error_findings(report, observation, emit)
         return
@@ -372,6 +436,10 @@ def _findings(
         )
 
 
+# The extended protocol's refusal of a text that holds more than one statement.
+_SEVERAL_STATEMENTS = "cannot insert multiple commands into a prepared statement"
+
+
 def _error_findings(
     report: StatementReport, observation: Observation, emit: _Emit
 ) -> Iterator[Finding]:
@@ -380,7 +448,14 @@ def _error_findings(
     where = error.location or report.statement.location
     if report.statement.parse_error is not None and error.sqlstate == "42601":
         return  # the parse-error finding says it already
-    if error.sqlstate == "57014" and "statement-timeout" in error.message:
+    if error.sqlstate == "42601" and error.message.startswith(_SEVERAL_STATEMENTS):
+        finding = emit(
+            RefusedStatement.id,
+            RefusedStatement.severity,
+            "the server read several statements where pgfence read one, and refused them "
+            f"(nothing of it ran): {error.message}",
+        )
+    elif error.sqlstate == "57014" and "statement-timeout" in error.message:
         finding = emit(
             StatementTimeout.id, StatementTimeout.severity, f"did not finish: {error.message}"
         )

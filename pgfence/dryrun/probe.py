@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg import errors, sql
@@ -44,16 +45,63 @@ SNAPSHOT_HOLD_S = 0.2  # how long the snapshot session keeps its snapshot
 SAMPLE_INTERVAL_S = 0.002
 
 
-def connect(dsn: str, *, application_name: str, prepare: bool = False) -> psycopg.Connection:
+class OneStatementCursor(psycopg.Cursor[Any]):
+    """Sends every query through the extended query protocol, COPY included.
+
+    A Parse message carries one statement: the server itself refuses a text that holds
+    more ("cannot insert multiple commands into a prepared statement"), so a statement
+    that pgfence cut differently from the server can never smuggle a COMMIT and what
+    follows it into the migration's transaction. psycopg uses the simple protocol for a
+    query without parameters, which runs any number of statements; this forces the other.
+    """
+
+    def _execute_send(
+        self, query: Any, *, force_extended: bool = False, binary: bool | None = None
+    ) -> None:
+        super()._execute_send(query, force_extended=True, binary=binary)
+
+
+# The keepalives let the server notice a vanished client on TCP; a Unix socket closes.
+_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+}
+
+
+def connect(
+    dsn: str, *, application_name: str, prepare: bool = False, one_statement: bool = False
+) -> psycopg.Connection:
     """A session in autocommit. Nothing is prepared behind pgfence's back: never a user's
-    statement; with `prepare`, pgfence's own queries where it asks (`prepare=True`)."""
-    conn = psycopg.connect(dsn, autocommit=True, application_name=application_name)
+    statement; with `prepare`, pgfence's own queries where it asks (`prepare=True`).
+    `one_statement`: every query through the extended protocol (the migration's session)."""
+    conn = psycopg.connect(
+        psycopg.conninfo.make_conninfo(dsn, application_name=application_name, **_KEEPALIVES),
+        autocommit=True,
+        cursor_factory=OneStatementCursor if one_statement else psycopg.Cursor,
+    )
     conn.prepare_threshold = 2**31 if prepare else None
     return conn
 
 
+@dataclass(frozen=True)
+class LockCap:
+    """On an existing server: no lock wait of the migration lasts longer than `cap_s`,
+    whatever lock_timeout the migration set for itself (even within one statement, as a
+    DO block calling set_config() can). `probe` asks pg_locks whether `pid` waits."""
+
+    probe: psycopg.Connection
+    pid: int
+    cap_s: float
+
+
+LOCK_POLL_S = 0.1  # how often a running statement is asked whether it waits for a lock
+
+
 class _Watchdog:
-    """Cancels the statement running on a connection once its time is up.
+    """Cancels the statement running on a connection once its time is up, or once it
+    has waited for a lock for longer than a LockCap allows.
 
     The timeout is the client's, so nothing is SET in the migration's own session. One
     thread serves every statement (starting a thread per statement costs a millisecond).
@@ -62,11 +110,14 @@ class _Watchdog:
     def __init__(self) -> None:
         self._lock = threading.Condition()
         self._target: tuple[psycopg.Connection, float] | None = None
+        self._cap: LockCap | None = None
+        self._waiting_since: float | None = None
         self._fired = False
+        self.lock_fired = False  # the last cancel was for a lock wait past the cap
         self._stopped = False
         self._thread: threading.Thread | None = None
 
-    def arm(self, conn: psycopg.Connection, timeout_s: float) -> None:
+    def arm(self, conn: psycopg.Connection, timeout_s: float, cap: LockCap | None = None) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
@@ -74,7 +125,10 @@ class _Watchdog:
                 )
                 self._thread.start()
             self._target = (conn, time.monotonic() + timeout_s)
+            self._cap = cap
+            self._waiting_since = None
             self._fired = False
+            self.lock_fired = False
             self._lock.notify()
 
     def disarm(self) -> bool:
@@ -97,14 +151,31 @@ class _Watchdog:
                     self._lock.wait()
                     continue
                 conn, deadline = self._target
-                left = deadline - time.monotonic()
-                if left > 0:
-                    self._lock.wait(left)
+                now = time.monotonic()
+                left = deadline - now
+                if left > 0 and not self._lock_wait_too_long(now):
+                    self._lock.wait(min(left, LOCK_POLL_S) if self._cap else left)
                     continue
                 self._fired = True
+                self.lock_fired = left > 0
                 self._target = None
                 with contextlib.suppress(Exception):
                     conn.cancel()
+
+    def _lock_wait_too_long(self, now: float) -> bool:
+        cap = self._cap
+        if cap is None:
+            return False
+        try:
+            waiting = _waiting(cap.probe, cap.pid)
+        except psycopg.Error:
+            return False  # the probe's own trouble shows where it is used next
+        if not waiting:
+            self._waiting_since = None
+            return False
+        if self._waiting_since is None:
+            self._waiting_since = now
+        return now - self._waiting_since >= cap.cap_s
 
 
 @dataclass
@@ -120,7 +191,7 @@ class Sessions:
 
     @classmethod
     def open(cls, dsn: str) -> Sessions:
-        migration = connect(dsn, application_name="pgfence migration")
+        migration = connect(dsn, application_name="pgfence migration", one_statement=True)
         try:
             probe = connect(dsn, application_name="pgfence probe", prepare=True)
         except BaseException:
@@ -146,11 +217,16 @@ class Execution:
 
 
 def execute(
-    conn: psycopg.Connection, statement: Statement, timeout_s: float, watchdog: _Watchdog
+    conn: psycopg.Connection,
+    statement: Statement,
+    timeout_s: float,
+    watchdog: _Watchdog,
+    cap: LockCap | None = None,
 ) -> Execution:
-    """Run one statement, cancelled by the watchdog after `timeout_s`."""
+    """Run one statement, cancelled by the watchdog after `timeout_s` (or a lock wait
+    longer than `cap` allows)."""
     start = time.perf_counter()
-    watchdog.arm(conn, timeout_s)
+    watchdog.arm(conn, timeout_s, cap)
     try:
         if statement.copy_data is not None:
             with conn.cursor() as cur, cur.copy(statement.sql) as copy:
@@ -160,6 +236,17 @@ def execute(
         return Execution(duration_ms=(time.perf_counter() - start) * 1000)
     except errors.QueryCanceled as exc:
         timed_out = watchdog.disarm()
+        if timed_out and watchdog.lock_fired and cap is not None:
+            return Execution(
+                (time.perf_counter() - start) * 1000,
+                StatementError(
+                    "55P03",
+                    f"waited for a lock for {cap.cap_s:g} s, pgfence's cap on an existing "
+                    "server (whatever lock_timeout the migration set): cancelled",
+                    None,
+                ),
+                waited_for_lock=True,
+            )
         message = (
             f"cancelled after {timeout_s:g} s (--statement-timeout)"
             if timed_out
@@ -338,10 +425,11 @@ class TransactionalObserver:
     held: set[tuple[str, LockMode]] = field(default_factory=set)
     # Relations as the migration session saw them after the transaction's earlier statements.
     seen: dict[int, RelationFile] = field(default_factory=dict)
+    cap: LockCap | None = None  # on an existing server: the longest lock wait allowed
 
     def observe(self, statement: Statement) -> tuple[Observation, Execution]:
         migration, probe = self.sessions.migration, self.sessions.probe
-        execution = execute(migration, statement, self.timeout_s, self.sessions.watchdog)
+        execution = execute(migration, statement, self.timeout_s, self.sessions.watchdog, self.cap)
         if execution.error is not None:
             return (
                 Observation(

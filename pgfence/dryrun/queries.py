@@ -467,3 +467,50 @@ SELECT relid::bigint, coalesce(seq_scan, 0) + coalesce(idx_scan, 0),
        coalesce(n_tup_ins, 0) + coalesce(n_tup_upd, 0) + coalesce(n_tup_del, 0)
 FROM pg_stat_all_tables WHERE relid = ANY(%s::oid[])
 """
+
+# ---- what a statement on an existing server would leave behind (lasting.py) ------------------
+
+_ROUTINE = """p.proname::text, l.lanname::text,
+       CASE WHEN p.prosqlbody IS NOT NULL THEN pg_get_functiondef(p.oid) ELSE p.prosrc END,
+       n.nspname = 'pg_catalog'
+FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+JOIN pg_namespace n ON n.oid = p.pronamespace"""
+
+# Every function or procedure a call by this name may reach: all overloads, in the named
+# schema, or visible on the search path.
+ROUTINES_BY_NAME = f"""
+SELECT {_ROUTINE}
+WHERE p.proname = %(name)s
+  AND CASE WHEN %(schema)s::text IS NULL THEN pg_function_is_visible(p.oid)
+           ELSE n.nspname = %(schema)s END
+"""
+
+# The columns of a table in order, and whether a row inserted without a value for one
+# takes it from a sequence (an identity column, or a default that depends on a sequence:
+# read from pg_depend, so that no expression is deparsed and the table is not opened).
+TABLE_COLUMNS = """
+SELECT a.attname::text,
+       a.attidentity <> '' OR EXISTS (
+           SELECT 1 FROM pg_attrdef d
+           JOIN pg_depend dep ON dep.classid = 'pg_attrdef'::regclass AND dep.objid = d.oid
+           JOIN pg_class s ON s.oid = dep.refobjid AND s.relkind = 'S'
+           WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum)
+FROM pg_attribute a
+WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+
+# The functions of the enabled user triggers that rows written to a table fire (on the
+# table and, for a partitioned table, on its partitions).
+TRIGGER_ROUTINES = f"""
+SELECT {_ROUTINE}
+JOIN pg_trigger t ON t.tgfoid = p.oid
+WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
+  AND t.tgrelid IN (SELECT relid FROM pg_partition_tree(to_regclass(%s)))
+"""
+
+EVENT_TRIGGER_ROUTINES = f"""
+SELECT {_ROUTINE}
+JOIN pg_event_trigger e ON e.evtfoid = p.oid
+WHERE e.evtenabled <> 'D'
+"""

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import psycopg
 from pglast import ast
 from pglast.enums import TransactionStmtKind
+from psycopg.pq import TransactionStatus
 
 from pgfence import __version__
 from pgfence.analysis.analyze import analyse_statement, block_key, finish
@@ -35,6 +36,7 @@ from pgfence.analysis.settings import RuleSettings
 from pgfence.analysis.statements import builds_index_concurrently
 from pgfence.dryrun import queries, replay
 from pgfence.dryrun.findings import dynamic_findings
+from pgfence.dryrun.guard import STANDARD_STRINGS_OFF, ExistingServerGuard, standard_strings_on
 from pgfence.dryrun.introspect import load_catalog
 from pgfence.dryrun.probe import (
     Execution,
@@ -44,6 +46,7 @@ from pgfence.dryrun.probe import (
     execute,
 )
 from pgfence.dryrun.servers.base import Server
+from pgfence.errors import UsageError
 from pgfence.model import (
     Finding,
     Migration,
@@ -102,6 +105,8 @@ def dry_run(
         return dry_run_at_sizes(server, migrations, options, say)
     if server.throwaway:
         reports, findings = _on_throwaway(server, migrations, options, say)
+    elif options.isolate:
+        raise UsageError("--isolate does not apply to --dsn: pgfence creates no database there")
     else:
         reports, findings = _observe(server, server.dsn(), migrations, options, say)
     return Report(
@@ -172,11 +177,13 @@ def _observe(
     of it inside one transaction, rolled back whatever happens."""
     sessions = Sessions.open(dsn)
     try:
+        guard = None
         if not server.throwaway:
-            sessions.migration.execute("BEGIN")
-            # Never queue behind the server's own traffic for long.
-            timeout_ms = int(options.lock_timeout_s * 1000)
-            sessions.migration.execute(f"SET LOCAL lock_timeout = '{timeout_ms}ms'")
+            # One transaction, rolled back; caps set on the server side too (guard.py).
+            guard = ExistingServerGuard(
+                sessions, options.lock_timeout_s, options.statement_timeout_s, server.major
+            )
+            guard.begin()
         run = _Run(
             sessions,
             load_catalog(sessions.migration),
@@ -184,6 +191,7 @@ def _observe(
             options,
             throwaway=server.throwaway,
             say=say,
+            guard=guard,
         )
         for migration in migrations:
             say(f"dry-running {migration.path}{'' if server.throwaway else ' (rolled back)'}")
@@ -239,15 +247,19 @@ class _Run:
         *,
         throwaway: bool,
         say: Progress,
+        guard: ExistingServerGuard | None = None,
     ) -> None:
         self.sessions = sessions
+        self.guard = guard
         self.catalog = catalog
         self.major = major
         self.options = options
         self.throwaway = throwaway
         self.say = say
         self.rules = options.settings.active(all_rules())
-        self.transactional = TransactionalObserver(sessions, options.statement_timeout_s)
+        self.transactional = TransactionalObserver(
+            sessions, options.statement_timeout_s, cap=guard.lock_cap if guard else None
+        )
         self.sampled = SampledObserver(sessions, options.statement_timeout_s)
         self.reports: list[StatementReport] = []
         self.facts: list[StatementFacts] = []  # one per report, for the policies
@@ -332,8 +344,18 @@ class _Run:
         # rest of the file is not run, as for any statement that fails. One that an ORM
         # call was turned into is not sent: the fault may be pgfence's reading of the call.
         node = statement.node
+        if statement.refused is not None:  # its parse-error finding says why
+            return Observation(ran=False, not_run_reason=statement.refused)
+        if statement.needs_standard_strings and not standard_strings_on(self.sessions.migration):
+            return Observation(
+                ran=False, not_run_reason=STANDARD_STRINGS_OFF, refused=STANDARD_STRINGS_OFF
+            )
         if node is None and (statement.parse_error is None or statement.origin is not None):
             return Observation(ran=False, not_run_reason="does not parse")
+        if self.guard is not None:
+            reason = self.guard.refusal(statement)
+            if reason is not None:
+                return Observation(ran=False, not_run_reason=reason)
         if self.throwaway:
             self._follow_runner(statement)
         if isinstance(node, ast.TransactionStmt):
@@ -367,9 +389,29 @@ class _Run:
         observation, execution = self.transactional.observe(statement)
         self.open_tx.append(len(self.reports))
         self.open_statements.append(statement)
+        lost = self._transaction_lost()
+        if lost is not None:
+            self.broken = True  # nothing more runs: pgfence no longer knows where it is
+            return dataclasses.replace(observation, transaction_lost=lost)
+        if self.guard is not None and execution.error is None:
+            self.guard.reassert()
         if wrapped and execution.error is None:
             observation = self._commit_single(observation, statement)
         return observation
+
+    def _transaction_lost(self) -> str | None:
+        """The statement ran in a transaction pgfence opened or followed: is it still open?
+        (A statement cannot end it when sent alone through the extended protocol; this is
+        the check that says so on every statement, rather than trusting it.)"""
+        if self.guard is not None:
+            return self.guard.transaction_lost()
+        status = self.sessions.migration.info.transaction_status
+        if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+            return None
+        return (
+            "the transaction this statement ran in was no longer open after it (session "
+            f"status {status.name}): the run stopped at once"
+        )
 
     def _outside_a_block(self, statement: Statement) -> Observation:
         """A statement Postgres refuses outside a transaction block, written outside one:

@@ -27,12 +27,19 @@ _OTHER = (
     r"[\x00-\x08\x0e-\x1b\x21\x23\x25\x26\x2a-\x2c\x2e\x30-\x3a\x3c-\x40"
     r"\x5b\x5d\x5e\x60\x7b-\x7f]"
 )
+# The server's white space (scan.l `space`): ASCII only. A no-break space or any other
+# Unicode space is an identifier character to Postgres, so `<U+00A0>$x$` is one identifier,
+# not white space before a dollar quote; PG 16 added \v, older servers reject it anyway.
+# A `--` comment ends at CR as well as LF (scan.l `non_newline` is [^\n\r]).
 _TOKEN = re.compile(
     rf"""
-      (?P<ws>\s+)
-    | (?P<line_comment>--[^\n]*)
+      (?P<ws>[ \t\n\r\f\v]+)
+    | (?P<line_comment>--[^\n\r]*)
     | (?P<block_comment>/\*)
     | (?P<estring>[eE]')
+    | (?P<bitstring>[bBxX]')
+    | (?P<ustring>[uU]&')
+    | (?P<nstring>[nN]')
     | (?P<string>')
     | (?P<qident>")
     | (?P<dollar>\$(?:{_IDENT_START}{_IDENT_CHAR}*)?\$)
@@ -48,7 +55,7 @@ _TOKEN = re.compile(
 _STRING_BODY = re.compile(r"(?:[^']|'')*'")
 _ESTRING_BODY = re.compile(r"(?:[^'\\]|\\.|'')*'", re.DOTALL)
 _QIDENT_BODY = re.compile(r'(?:[^"]|"")*"')
-_TRAILING_COMMENT = re.compile(r"[ \t]*(--[^\n]*)")
+_TRAILING_COMMENT = re.compile(r"[ \t]*(--[^\n\r]*)")
 _COMMENT_EDGE = re.compile(r"/\*|\*/")
 
 # psql treats these as "send the query buffer": they end the statement before them.
@@ -80,6 +87,10 @@ class Piece:
     trailing_comment: str | None = None  # a comment on the same line after its ';'
     terminated: bool = True  # ended by ';' (False for a last statement without one)
     copy_data: tuple[int, int] | None = None  # for COPY FROM stdin: span of the data block
+    # Its meaning depends on standard_conforming_strings: a '…' literal with a backslash,
+    # read with the setting on (the server must have it on) or off (pglast cannot read it).
+    backslash_literal: bool = False
+    escape_literal: bool = False
 
 
 class LineIndex:
@@ -106,6 +117,8 @@ class _StatementState:
     begin_depth: int = 0  # BEGIN ATOMIC … END bodies of CREATE FUNCTION/PROCEDURE
     words: list[str] = field(default_factory=list)  # the first few identifiers, lowered
     comments: list[str] = field(default_factory=list)
+    backslash_literal: bool = False  # a '…' literal holding a backslash, read as standard
+    escape_literal: bool = False  # a '…' literal with backslash escapes (setting off)
 
     def routine_body_allowed(self) -> bool:
         # CREATE [OR REPLACE] FUNCTION|PROCEDURE … : only there can BEGIN open a body.
@@ -143,10 +156,14 @@ class Scanner:
     (see `copy_data_span`) and iteration continues from there.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, standard_strings: bool = True) -> None:
         self.text = text
         self.pos = 0
         self.lines = LineIndex(text)
+        # standard_conforming_strings as the server has it at this point of the script:
+        # True (the default since 9.1), False, or None once it was changed in a way that
+        # cannot be followed (SET LOCAL, set_config(), …).
+        self.standard_strings: bool | None = standard_strings
 
     def __iter__(self) -> Iterator[Piece | MetaCommand]:
         text, n = self.text, len(self.text)
@@ -172,7 +189,7 @@ class Scanner:
                 name = re.match(r"\\([A-Za-z_;.!?]*)", line_text)
                 meta = MetaCommand(name.group(1) if name else "", line_text, tok_start)
                 if meta.name in _SENDING_META and state.start is not None:
-                    piece = _finish(state, terminated=True)
+                    piece = self._finish(state, terminated=True)
                     state = _StatementState()
                     yield piece
                 self.pos = max(self.pos, eol)
@@ -181,7 +198,7 @@ class Scanner:
             if kind == "semicolon" and state.depth == 0 and state.begin_depth == 0:
                 if state.start is None:
                     continue  # an empty statement: ';;'
-                piece = _finish(state, terminated=True)
+                piece = self._finish(state, terminated=True)
                 trailing = _TRAILING_COMMENT.match(text, self.pos)
                 if trailing:  # `…; -- pgfence-ignore: x` belongs to this statement
                     piece.trailing_comment = trailing.group(1)
@@ -191,7 +208,10 @@ class Scanner:
                 continue
             if state.start is None:
                 state.start = tok_start
-            if kind == "string":
+            if kind == "string" or kind == "nstring":
+                self.pos = self._skip_plain_string(state, tok_start)
+            elif kind == "bitstring" or kind == "ustring":
+                # B'…', X'…' and U&'…' never take backslash escapes, whatever the setting.
                 self.pos = _skip_body(
                     _STRING_BODY, text, self.pos, tok_start, "unterminated quoted string"
                 )
@@ -217,7 +237,36 @@ class Scanner:
                 state.depth = max(0, state.depth - 1)
             state.end = self.pos
         if state.start is not None:
-            yield _finish(state, terminated=False)
+            yield self._finish(state, terminated=False)
+
+    def _skip_plain_string(self, state: _StatementState, start: int) -> int:
+        """A '…' (or N'…') literal, read the way the server reads it now: with
+        standard_conforming_strings off, a backslash escapes the next character (psql
+        follows the setting the same way, from the server's ParameterStatus)."""
+        if self.standard_strings is False:
+            end = _skip_body(
+                _ESTRING_BODY, self.text, self.pos, start, "unterminated quoted string"
+            )
+            if "\\" in self.text[self.pos : end]:
+                state.escape_literal = True
+            return end
+        end = _skip_body(_STRING_BODY, self.text, self.pos, start, "unterminated quoted string")
+        if "\\" in self.text[self.pos : end]:
+            if self.standard_strings is None:
+                raise LexError(
+                    "a string with a backslash after standard_conforming_strings was changed "
+                    "in a way pgfence cannot follow: the server may read it either way",
+                    start,
+                )
+            state.backslash_literal = True
+        return end
+
+    def _finish(self, state: _StatementState, *, terminated: bool) -> Piece:
+        piece = _finish(state, terminated=terminated)
+        setting = standard_strings_after(self.text[piece.start : piece.end])
+        if setting is not _UNCHANGED:
+            self.standard_strings = setting  # type: ignore[assignment]
+        return piece
 
 
 _COPY_END = re.compile(r"^\\\.[ \t\r]*$", re.MULTILINE)
@@ -241,7 +290,12 @@ def copy_data_span(text: str, semicolon_line_end: int) -> tuple[int, int, int]:
 def _finish(state: _StatementState, *, terminated: bool) -> Piece:
     assert state.start is not None
     return Piece(
-        start=state.start, end=state.end, comments=list(state.comments), terminated=terminated
+        start=state.start,
+        end=state.end,
+        comments=list(state.comments),
+        terminated=terminated,
+        backslash_literal=state.backslash_literal,
+        escape_literal=state.escape_literal,
     )
 
 
@@ -261,3 +315,74 @@ def _skip_block_comment(text: str, start: int) -> int:
         if depth == 0:
             return pos
     raise LexError("unterminated /* comment", start)
+
+
+# ---- standard_conforming_strings -----------------------------------------------------------
+
+_UNCHANGED = object()
+_SCS = "standard_conforming_strings"
+_MAY_RESET = re.compile(r"\A\s*(?:reset|discard)\b", re.IGNORECASE)
+# Postgres's parse_bool: a unique prefix of true/false/yes/no, on/off (at least "of"), 1/0.
+_TRUE = re.compile(r"\A(?:t(?:r(?:ue?)?)?|y(?:es?)?|on|1)\Z", re.IGNORECASE)
+_FALSE = re.compile(r"\A(?:f(?:a(?:l(?:se?)?)?)?|n(?:o)?|off?|0)\Z", re.IGNORECASE)
+
+
+def standard_strings_after(sql: str) -> object:
+    """What `sql` does to standard_conforming_strings in the session: True or False when
+    it sets it, None when it changes it in a way that cannot be followed, else _UNCHANGED.
+
+    Only SET / RESET / DISCARD ALL are followed; any other mention of the setting in a
+    statement that runs (set_config(), SET LOCAL, which ends with the transaction) makes
+    the rest of the script ambiguous wherever a backslash stands in a string.
+    """
+    mentions = _SCS in sql.lower()
+    if not mentions and not _MAY_RESET.match(sql):
+        return _UNCHANGED
+    from pglast import ast, parse_sql, parser  # only for the rare statement that may matter
+    from pglast.enums import DiscardMode, VariableSetKind
+
+    try:
+        nodes = [raw.stmt for raw in parse_sql(sql)]
+    except parser.ParseError:
+        return None if mentions else _UNCHANGED
+    if len(nodes) != 1:
+        return None
+    node = nodes[0]
+    if isinstance(node, ast.DiscardStmt):
+        return True if node.target == DiscardMode.DISCARD_ALL else _UNCHANGED
+    if isinstance(node, ast.VariableSetStmt):
+        if node.kind == VariableSetKind.VAR_RESET_ALL:
+            return True
+        if node.name != _SCS:
+            return None if mentions else _UNCHANGED
+        if node.is_local:
+            return None
+        if node.kind in (VariableSetKind.VAR_SET_DEFAULT, VariableSetKind.VAR_RESET):
+            return True
+        if node.kind == VariableSetKind.VAR_SET_VALUE and node.args and len(node.args) == 1:
+            return _bool_setting(node.args[0])
+        return None
+    if isinstance(node, ast.AlterRoleSetStmt | ast.AlterDatabaseSetStmt | ast.AlterSystemStmt):
+        return _UNCHANGED  # for later sessions, not this one
+    return None if mentions else _UNCHANGED
+
+
+def _bool_setting(arg: object) -> bool | None:
+    from pglast import ast
+
+    value: object = None
+    if isinstance(arg, ast.A_Const) and not arg.isnull:
+        inner = arg.val
+        value = getattr(inner, "sval", None)
+        if value is None and isinstance(inner, ast.Integer):
+            value = str(inner.ival)
+        if value is None and isinstance(inner, ast.Boolean):
+            value = "on" if inner.boolval else "off"
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if _TRUE.match(text):
+        return True
+    if _FALSE.match(text):
+        return False
+    return None

@@ -7,6 +7,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pglast
 from pglast import ast
@@ -50,16 +51,35 @@ class BlockCounter:
         return next(self._counter)
 
 
-def parse_one(sql: str) -> tuple[object | None, str | None, int | None]:
-    """Parse one statement: (node, error message, error offset within `sql`)."""
+class Parsed(NamedTuple):
+    node: object | None
+    error: str | None = None  # pglast's message, or why the text is refused
+    offset: int | None = None  # of the error, within the text
+    refused: bool = False  # the text is more than one statement to Postgres's parser
+
+
+def parse_one(sql: str) -> Parsed:
+    """Parse one statement, as cut by the scanner."""
     try:
         raw = pglast.parse_sql(sql)
     except pglast.parser.ParseError as exc:
         offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
-        return None, str(exc.args[0]), offset
-    if len(raw) != 1:  # pragma: no cover - the scanner cut exactly one statement
-        return None, f"expected one statement, found {len(raw)}", None
-    return raw[0].stmt, None, None
+        return Parsed(None, str(exc.args[0]), offset)
+    if len(raw) != 1:
+        return Parsed(None, SPLIT_DISAGREES.format(count=len(raw)), refused=True)
+    return Parsed(raw[0].stmt)
+
+
+# The scanner cut one statement where Postgres's own parser finds several: whatever the
+# reason, the server would run more than pgfence read.
+SPLIT_DISAGREES = (
+    "pgfence read one statement here where Postgres's parser reads {count}: it is refused, "
+    "not guessed"
+)
+ESCAPES_OFF = (
+    "standard_conforming_strings is off here and a '…' string holds a backslash: the server "
+    "reads it with backslash escapes, which pgfence's parser cannot; it is refused"
+)
 
 
 def ignored_rules(comments: list[str]) -> frozenset[str]:
@@ -168,7 +188,9 @@ def _statement(
 ) -> Statement:
     text = scanner.text
     sql = text[piece.start : piece.end]
-    node, error, error_offset = parse_one(sql)
+    parsed = Parsed(None, ESCAPES_OFF, refused=True) if piece.escape_literal else parse_one(sql)
+    node, error, error_offset = parsed.node, parsed.error, parsed.offset
+    refused = error if parsed.refused else None
     copy_data = None
     if isinstance(node, ast.CopyStmt) and node.is_from and not node.filename:
         # psql streams the lines after the command to the server, up to `\.`.
@@ -186,11 +208,31 @@ def _statement(
         copy_data=copy_data,
         parse_error=error,
         ignored_rules=ignored_rules(comments),
+        refused=refused,
+        needs_standard_strings=piece.backslash_literal,
         node=node,
     )
 
 
+# psql meta-commands that change which SQL psql sends: what they send cannot be read here.
+_OPAQUE_META = {
+    "gexec": "\\gexec runs every value the query before it returns as a statement",
+    "if": "psql runs only one branch of \\if … \\endif; pgfence reads every branch",
+    "elif": "psql runs only one branch of \\if … \\endif; pgfence reads every branch",
+    "else": "psql runs only one branch of \\if … \\endif; pgfence reads every branch",
+    "bind": "\\bind sends the query before it with parameters pgfence does not substitute",
+}
+
+
 def _meta_finding(meta: MetaCommand, location: Location) -> Finding:
+    if meta.name in _OPAQUE_META:
+        return Finding(
+            rule="unanalysable",
+            severity=Severity.MEDIUM,
+            message=f"`{meta.text}`: {_OPAQUE_META[meta.name]}: the SQL it makes psql send is "
+            "not analysed, and the dry-run does not run it",
+            location=location,
+        )
     if meta.name in ("restrict", "unrestrict"):
         why = "pg_dump's guard against injected meta-commands; safe to skip"
     elif meta.name in ("connect", "c"):

@@ -67,7 +67,7 @@ def test_aliases_and_typmods():
 
 
 def _default(expr_sql):
-    node, error, _ = parse_one(f"ALTER TABLE t ADD COLUMN c int DEFAULT {expr_sql}")
+    node, error, *_ = parse_one(f"ALTER TABLE t ADD COLUMN c int DEFAULT {expr_sql}")
     assert error is None
     return node.cmds[0].def_.constraints[0].raw_expr
 

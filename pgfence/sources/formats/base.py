@@ -182,15 +182,16 @@ def generated(
     ignored: frozenset[str] = frozenset(),
 ) -> Statement:
     """A statement a builder call compiles to (one statement, no trailing ';')."""
-    node, error, _ = parse_one(sql)
+    parsed = parse_one(sql)
     return Statement(
         sql=sql,
         location=location,
         transaction=transaction,
-        parse_error=error,
+        parse_error=parsed.error,
+        refused=parsed.error if parsed.refused else None,
         ignored_rules=ignored,
         origin=origin,
-        node=node,
+        node=parsed.node,
     )
 
 
