@@ -135,7 +135,9 @@ class Routine:
 
     name: str
     language: str  # sql, plpgsql, c, internal, …
-    source: str  # prosrc, or the whole CREATE FUNCTION text for a BEGIN ATOMIC body
+    # prosrc of a SQL function; the whole CREATE FUNCTION text of a BEGIN ATOMIC or a
+    # PL/pgSQL one (PL/pgSQL is compiled knowing what the function returns).
+    source: str
     builtin: bool  # in pg_catalog
 
 
@@ -248,12 +250,17 @@ class _Search:
         self.seen.add(key)
         if depth > MAX_DEPTH:
             raise _Found(f"{where} calls functions deeper than pgfence follows ({MAX_DEPTH})")
-        if routine.language == "sql":
-            self._sql_body(routine.source, depth, where)
-        elif routine.language == "plpgsql":
-            self._plpgsql(routine.source, depth, where)
-        elif routine.language not in ("c", "internal"):
-            raise _Found(f"{where} is written in {routine.language}, which pgfence cannot read")
+        try:
+            if routine.language == "sql":
+                self._sql_body(routine.source, depth, where)
+            elif routine.language == "plpgsql":
+                self._plpgsql(routine.source, depth, where, definition=True)
+            elif routine.language not in ("c", "internal"):
+                raise _Found(f"{where} is written in {routine.language}, which pgfence cannot read")
+        except _Found as found:
+            if found.reason.startswith(where):
+                raise
+            raise _Found(f"{where}: {found.reason}") from None
         # A C function of an extension: only its name can tell (the lists above).
 
     def _sql_body(self, source: str, depth: int, where: str) -> None:
@@ -284,20 +291,25 @@ class _Search:
         else:
             raise _Found(f"the DO block is written in {language}, which pgfence cannot read")
 
-    def _plpgsql(self, body: str, depth: int, where: str) -> None:
-        for query, mode in plpgsql_queries(body, where):
+    def _plpgsql(self, body: str, depth: int, where: str, *, definition: bool = False) -> None:
+        for query, mode in plpgsql_queries(body, where, definition=definition):
             for node in _parse_expression(query, mode, where):
                 self.statement(node, depth)
 
 
-def plpgsql_queries(body: str, where: str = "the body") -> Iterator[tuple[str, int]]:
-    """Every SQL text a PL/pgSQL body runs, with libpg_query's parse mode; raises _Found
-    on what cannot be read (EXECUTE of a built string, COMMIT inside a procedure)."""
+def plpgsql_queries(
+    body: str, where: str = "the body", *, definition: bool = False
+) -> Iterator[tuple[str, int]]:
+    """Every SQL text a PL/pgSQL body runs (or a whole CREATE FUNCTION, `definition`),
+    with libpg_query's parse mode; raises _Found on what cannot be read (EXECUTE of a
+    built string, COMMIT inside a procedure)."""
     tag = "pgfence_body"
     while f"${tag}$" in body:
         tag += "_"
     wrapper = (
-        "CREATE FUNCTION pg_temp.pgfence_body() RETURNS void LANGUAGE plpgsql "
+        body
+        if definition
+        else "CREATE FUNCTION pg_temp.pgfence_body() RETURNS void LANGUAGE plpgsql "
         f"AS ${tag}${body}${tag}$"
     )
     try:
@@ -473,7 +485,7 @@ class CatalogLookup:
         return [Column(str(row[0]), bool(row[1])) for row in rows]
 
     def trigger_routines(self, table: ast.RangeVar) -> list[Routine]:
-        rows = self.conn.execute(queries.TRIGGER_ROUTINES, (_qualified(table),)).fetchall()
+        rows = self.conn.execute(queries.TRIGGER_ROUTINES, {"table": _qualified(table)}).fetchall()
         return [_routine(row) for row in rows]
 
     def event_trigger_routines(self) -> list[Routine]:

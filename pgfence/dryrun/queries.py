@@ -471,7 +471,8 @@ FROM pg_stat_all_tables WHERE relid = ANY(%s::oid[])
 # ---- what a statement on an existing server would leave behind (lasting.py) ------------------
 
 _ROUTINE = """p.proname::text, l.lanname::text,
-       CASE WHEN p.prosqlbody IS NOT NULL THEN pg_get_functiondef(p.oid) ELSE p.prosrc END,
+       CASE WHEN p.prosqlbody IS NOT NULL OR l.lanname = 'plpgsql'
+            THEN pg_get_functiondef(p.oid) ELSE p.prosrc END,
        n.nspname = 'pg_catalog'
 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 JOIN pg_namespace n ON n.oid = p.pronamespace"""
@@ -506,7 +507,8 @@ TRIGGER_ROUTINES = f"""
 SELECT {_ROUTINE}
 JOIN pg_trigger t ON t.tgfoid = p.oid
 WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
-  AND t.tgrelid IN (SELECT relid FROM pg_partition_tree(to_regclass(%s)))
+  AND t.tgrelid IN (SELECT to_regclass(%(table)s)
+                    UNION ALL SELECT relid FROM pg_partition_tree(to_regclass(%(table)s)))
 """
 
 EVENT_TRIGGER_ROUTINES = f"""

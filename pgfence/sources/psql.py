@@ -156,8 +156,11 @@ class Scanner:
     (see `copy_data_span`) and iteration continues from there.
     """
 
-    def __init__(self, text: str, *, standard_strings: bool = True) -> None:
+    def __init__(
+        self, text: str, *, standard_strings: bool = True, follow_settings: bool = True
+    ) -> None:
         self.text = text
+        self.follow_settings = follow_settings
         self.pos = 0
         self.lines = LineIndex(text)
         # standard_conforming_strings as the server has it at this point of the script:
@@ -263,6 +266,8 @@ class Scanner:
 
     def _finish(self, state: _StatementState, *, terminated: bool) -> Piece:
         piece = _finish(state, terminated=terminated)
+        if not self.follow_settings:
+            return piece
         setting = standard_strings_after(self.text[piece.start : piece.end])
         if setting is not _UNCHANGED:
             self.standard_strings = setting  # type: ignore[assignment]

@@ -132,6 +132,7 @@ def split_script(
     runner_transaction: bool = False,
     line_offset: int = 0,
     runner_block: int | None = None,
+    one_query: bool = False,
 ) -> tuple[list[Statement], list[Finding]]:
     """Cut a psql script into parsed Statements, plus findings about the script itself.
 
@@ -140,10 +141,13 @@ def split_script(
     `psql -f`. `line_offset` shifts line numbers when `text` is a section of a file.
     `runner_block`: the runner's transaction is this block, shared with other files (a
     runner that wraps all pending files in one transaction); else a new block.
+    `one_query`: the text is sent to the server as one query (an ORM's raw SQL), which
+    the server lexes whole with the settings it had when the query arrived: a
+    standard_conforming_strings change inside it changes nothing of how the rest is cut.
     """
     statements: list[Statement] = []
     findings: list[Finding] = []
-    scanner = Scanner(text)
+    scanner = Scanner(text, follow_settings=not one_query)
     tracker = _TransactionTracker(blocks or BlockCounter(), runner_transaction, runner_block)
 
     def loc(offset: int) -> Location:

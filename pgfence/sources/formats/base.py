@@ -206,7 +206,7 @@ def raw_statements(
 
     Every statement of the string is placed at the call, in the call's transaction.
     """
-    statements, findings = split_script(text, location.file)
+    statements, findings = split_script(text, location.file, one_query=True)
     placed = [
         dataclasses.replace(
             s,
