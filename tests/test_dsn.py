@@ -104,3 +104,37 @@ def test_an_unreachable_server_is_exit_3_without_any_secret(tmp_path, command):
     assert result.returncode == 3, result.stderr
     assert "hunter2" not in result.stderr and "keypass" not in result.stderr
     assert "127.0.0.1" in result.stderr
+
+
+@pytest.mark.postgres
+def test_no_report_progress_line_or_message_carries_a_secret_of_the_dsn(
+    pg, database_name, tmp_path
+):
+    """Every format of a --dsn dry-run, with -v, and preflight's: the server is named by
+    version and backend only, and nothing of the connection string is repeated."""
+    from psycopg.conninfo import make_conninfo
+
+    from tests.support import database_with
+
+    live = database_with(pg, database_name, "CREATE TABLE accounts (id int PRIMARY KEY);")
+    dsn = make_conninfo(live, password="hunter2", sslpassword="keypass")
+    (tmp_path / "0001.sql").write_text("ALTER TABLE accounts ADD COLUMN note text;\n")
+    formats = ["sarif", "github", "markdown", "junit", "html", "table"]
+    outputs = [f"--output={fmt}={tmp_path / ('report.' + fmt)}" for fmt in formats]
+    dryrun = pgfence(
+        "dryrun", "--dsn", dsn, "0001.sql", "-v", "--format", "json", *outputs, cwd=tmp_path
+    )
+    assert dryrun.returncode in (0, 1), dryrun.stderr
+    preflight = [
+        pgfence(
+            "preflight", "--dsn", dsn, "--sample", "0", "--format", fmt, "0001.sql", cwd=tmp_path
+        )
+        for fmt in ("json", "table")
+    ]
+    texts = [dryrun.stdout, dryrun.stderr]
+    texts += [(tmp_path / f"report.{fmt}").read_text() for fmt in formats]
+    texts += [r.stdout + r.stderr for r in preflight]
+    assert all(r.returncode == 0 for r in preflight), [r.stderr for r in preflight]
+    assert '"backend": "dsn"' in dryrun.stdout.replace('":"', '": "')
+    for text in texts:
+        assert "hunter2" not in text and "keypass" not in text
