@@ -313,8 +313,8 @@ def _lasting(
         return True, f"{what}: a prepared transaction, held until someone commits it"
     if session.hidden:
         return True, (
-            f"{what}: a session whose state and transaction this role may not see "
-            "(pg_read_all_stats), so it may be idle in transaction and is taken as lasting"
+            f"{what}: another role's session, whose state this role may not see (no "
+            "pg_read_all_stats): it may be idle in transaction, so it counts as lasting"
         )
     if session.state in _IDLE_IN_TRANSACTION:
         return True, f"{what}: {session.state}{age_words}, held until the application ends it"
