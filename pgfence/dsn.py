@@ -56,11 +56,17 @@ def secrets_of(dsn: str) -> list[str]:
 
 def scrub(text: str, dsn: str) -> str:
     """`text` (a server's or a tool's message) with the connection string and its secrets
-    masked, in case the message echoes them."""
+    masked, in case the message echoes them (libpq and Postgres do not, as far as known:
+    this is a second line of defence). A secret shorter than four characters is left
+    alone: masking every "a" of a message would make it unreadable and hide nothing."""
     text = text.replace(dsn, "…") if dsn else text
     for secret in sorted(secrets_of(dsn), key=len, reverse=True):
-        text = text.replace(secret, MASK)
+        if len(secret) >= _SHORTEST_SCRUBBED:
+            text = text.replace(secret, MASK)
     return text
+
+
+_SHORTEST_SCRUBBED = 4
 
 
 def bad_dsn(option: str, dsn: str, exc: BaseException) -> UsageError:

@@ -66,6 +66,10 @@ def test_scrub_masks_secrets_a_message_echoes():
     assert scrub(message, dsn) == "FATAL: *** *** …"
 
 
+def test_scrub_leaves_a_message_readable_when_the_secret_is_a_letter():
+    assert scrub("connection refused", "host=h password=e") == "connection refused"
+
+
 def test_bad_dsn_never_repeats_the_whole_string():
     dsn = "host=x password=hunter2 oops"
     error = bad_dsn("--stats-from", dsn, ValueError(f"bad: {dsn}"))
