@@ -498,6 +498,9 @@ class OtherSession:
     query_age_s: float | None
     query: str  # its current or last query, shortened
     prepared_gid: str | None = None
+    # Another role's session, whose state, query and times pg_stat_activity hides from a
+    # role without pg_read_all_stats (its pid, user, application and locks stay visible).
+    hidden: bool = False
 
     @property
     def label(self) -> str:

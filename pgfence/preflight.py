@@ -33,6 +33,7 @@ from pgfence.analysis.statements import (
 )
 from pgfence.dryrun import queries
 from pgfence.dryrun.introspect import load_catalog
+from pgfence.dsn import connect, first_line, redact, scrub
 from pgfence.durations import format_ms
 from pgfence.errors import ServerError
 from pgfence.locks import conflicts
@@ -64,13 +65,13 @@ class PreflightOptions:
 def preflight(
     dsn: str, migrations: Sequence[Migration], options: PreflightOptions
 ) -> PreflightReport:
-    from pgfence.dryrun.servers.existing import connect, first_line, redact
-
     with connect(dsn, "--dsn", "pgfence preflight") as conn:
         try:
             return _check(conn, migrations, options)
         except psycopg.Error as exc:
-            raise ServerError(f"preflight on {redact(dsn)} failed: {first_line(exc)}") from None
+            raise ServerError(
+                f"preflight on {redact(dsn)} failed: {scrub(first_line(exc), dsn)}"
+            ) from None
 
 
 def _check(
@@ -111,9 +112,12 @@ def _check(
         else []
     )
     blockers = _one_per_session_and_table(blockers, needs)
+    hidden = _hidden_sessions(conn)
     traffic = _traffic(conn, needs, oids, sessions_on, options.sample_s, timeout_ms)
     reasons = _reasons(needs, blockers, snapshots, timeout_ms)
     notes = _notes(blockers, needs, oids, timeout_ms, any_migration=bool(migrations))
+    if hidden:
+        notes.append(_hidden_note(hidden, str(settings[2])))
     return PreflightReport(
         server=ServerInfo(version, major, "dsn"),
         lock_timeout_ms=timeout_ms,
@@ -209,9 +213,11 @@ def _mode(name: str) -> LockMode | None:
 
 
 def _session(row: Sequence[object]) -> OtherSession:
-    pid, user, app, state, backend_type, xact_age, query_age, query, gid, prepared_age = row
+    pid, user, app, state, backend_type, xact_age, query_age, query, gid, prepared_age, hidden = row
     if pid is None and gid is not None:
         state, xact_age = "prepared", prepared_age
+    if hidden:
+        query = ""  # "<insufficient privilege>"
     return OtherSession(
         pid=int(pid) if isinstance(pid, int) else None,
         user=_text(user),
@@ -222,6 +228,21 @@ def _session(row: Sequence[object]) -> OtherSession:
         query_age_s=float(query_age) if isinstance(query_age, float | int) else None,
         query=shorten(str(query or "")),
         prepared_gid=_text(gid),
+        hidden=bool(hidden),
+    )
+
+
+def _hidden_sessions(conn: psycopg.Connection) -> int:
+    row = conn.execute(queries.PREFLIGHT_HIDDEN_SESSIONS).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _hidden_note(count: int, role: str) -> str:
+    return (
+        f"{count} session(s) of other roles hide their state, query and transaction from "
+        f"{role}: a conflicting lock one of them holds counts as lasting, and long "
+        "transactions or old snapshots among them are not seen (GRANT pg_read_all_stats "
+        f"TO {role} to see them)"
     )
 
 
@@ -290,6 +311,11 @@ def _lasting(
         return False, f"{what}: autovacuum, which gives way to a conflicting lock request"
     if session.pid is None:
         return True, f"{what}: a prepared transaction, held until someone commits it"
+    if session.hidden:
+        return True, (
+            f"{what}: another role's session, whose state this role may not see (no "
+            "pg_read_all_stats): it may be idle in transaction, so it counts as lasting"
+        )
     if session.state in _IDLE_IN_TRANSACTION:
         return True, f"{what}: {session.state}{age_words}, held until the application ends it"
     if timeout_ms <= 0:

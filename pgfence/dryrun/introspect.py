@@ -12,8 +12,6 @@ from pgfence.dryrun import queries
 from pgfence.locks import LockMode
 from pgfence.model import ObservedLock, RelKind
 
-_CHECK_NOT_NULL_PREFIX = "CHECK (("
-
 
 def load_catalog(conn: psycopg.Connection) -> Catalog:
     """The schema as this session sees it, for the static prediction."""
@@ -60,12 +58,13 @@ def load_catalog(conn: psycopg.Connection) -> Catalog:
                 partial_or_expression=partial_or_expression,
             )
         )
-    for table, name, kind, columns, validated, check, referenced in conn.execute(
+    for table, name, kind, columns, validated, is_not_null_check, referenced in conn.execute(
         queries.CATALOG_CONSTRAINTS
     ):
         if table in catalog.tables:
+            proves = columns[0] if is_not_null_check and len(columns) == 1 else None
             catalog.tables[table].constraints[name] = Constraint(
-                name, kind, tuple(columns), validated, _not_null_column(check, columns), referenced
+                name, kind, tuple(columns), validated, proves, referenced
             )
     for table, sequence, column in conn.execute(queries.OWNED_SEQUENCES):
         if table in catalog.tables:
@@ -79,17 +78,6 @@ def load_catalog(conn: psycopg.Connection) -> Catalog:
         catalog.utc_session = str(timezone).upper() in ("UTC", "ETC/UTC", "GMT", "UCT", "ZULU")
     catalog.settle()
     return catalog
-
-
-def _not_null_column(check: str | None, columns: list[str]) -> str | None:
-    # pg_get_constraintdef renders CHECK (col IS NOT NULL) as "CHECK ((col IS NOT NULL))".
-    if not check or len(columns) != 1:
-        return None
-    body = check.removeprefix(_CHECK_NOT_NULL_PREFIX).removesuffix("))")
-    column = columns[0]
-    if body in (f"{column} IS NOT NULL", f'"{column}" IS NOT NULL'):
-        return column
-    return None
 
 
 @dataclass(frozen=True)

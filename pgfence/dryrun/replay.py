@@ -19,17 +19,20 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from pglast import ast
 from psycopg import errors, sql
+from psycopg.conninfo import make_conninfo
 
 from pgfence.analysis.predict import runs_in_transaction
 from pgfence.dryrun import queries
 from pgfence.dryrun.probe import connect
 from pgfence.dryrun.servers.base import Server
-from pgfence.dryrun.servers.existing import bad_dsn, first_line
-from pgfence.errors import BadInput, ServerError
+from pgfence.dsn import check, first_line, is_secret, scrub
+from pgfence.dsn import connect as connect_to_source
+from pgfence.errors import BadInput, ServerError, UsageError
 from pgfence.model import Migration, Statement
 from pgfence.sources.files import read_text
 from pgfence.sources.sql import split_script
@@ -37,6 +40,8 @@ from pgfence.sources.sql import split_script
 TEMPLATE_DB = "pgfence_template"
 BATCH_SIZE = 200
 PG_DUMP_TIMEOUT_S = 600
+PG_DUMP_LOCK_WAIT = "2s"  # pg_dump --lock-wait-timeout: as --lock-timeout's default for --dsn
+_PG_DUMP_SERVICE = "pgfence"  # the section of the service file that carries secrets
 _MISSING_ROLE = re.compile(r'role "(.+)" does not exist')
 _MISSING_EXTENSION = re.compile(
     r'extension "(.+)" is not available|could not open extension control file ".*/(\w+)\.control"'
@@ -229,48 +234,90 @@ class _Replayer:
 def dump_schema(source_dsn: str, pg_dump_dirs: Sequence[str]) -> str:
     """`pg_dump --schema-only` of a server into a private temporary file; returns its path.
 
-    Read-only: pg_dump only reads, and the session is made read-only as well. The password
-    is passed in the environment, never on the command line or in messages.
+    Read-only: pg_dump only reads, and the session is made read-only as well. It waits at
+    most PG_DUMP_LOCK_WAIT for each table's lock, so it never queues behind a migration
+    for long. No secret of the connection string reaches its command line (which every
+    user of the machine can read) or the messages: they go in files only we can read.
     """
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    try:
-        params = conninfo_to_dict(source_dsn)
-    except psycopg.ProgrammingError as exc:
-        raise bad_dsn("--schema-from", source_dsn, exc) from None
-    password = params.pop("password", None)
-    safe_dsn = make_conninfo(**{k: str(v) for k, v in params.items()})
+    params = check(source_dsn, "--schema-from")
     source_major = _source_major(source_dsn)
     pg_dump = pick_pg_dump(pg_dump_dirs, source_major)
-    env = dict(os.environ)
-    if password is not None:
-        env["PGPASSWORD"] = str(password)
-    env["PGOPTIONS"] = (env.get("PGOPTIONS", "") + " -c default_transaction_read_only=on").strip()
     handle, out = tempfile.mkstemp(prefix="pgfence-schema-", suffix=".sql")
     os.close(handle)
     try:
-        _run_pg_dump(
-            [
-                pg_dump,
-                "--schema-only",
-                "--no-owner",
-                "--no-privileges",
-                "--file",
-                out,
-                "--dbname",
-                safe_dsn,
-            ],
-            env,
-            password,
-        )
+        with tempfile.TemporaryDirectory(prefix="pgfence-pg_dump-") as private:
+            conninfo, env = pg_dump_connection(params, Path(private))
+            _run_pg_dump(
+                [
+                    pg_dump,
+                    "--schema-only",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--lock-wait-timeout={PG_DUMP_LOCK_WAIT}",
+                    "--file",
+                    out,
+                    "--dbname",
+                    conninfo,
+                ],
+                env,
+                source_dsn,
+            )
     except BaseException:
         Path(out).unlink(missing_ok=True)
         raise
     return out
 
 
-def _run_pg_dump(args: list[str], env: dict[str, str], password: object) -> None:
-    """Run pg_dump; any way it fails is a one-line ServerError without the password."""
+def pg_dump_connection(params: dict[str, Any], private: Path) -> tuple[str, dict[str, str]]:
+    """The connection string for pg_dump's command line, and its environment.
+
+    The command line keeps what is not secret (host, port, user, database, …). The
+    password goes in a passfile, and other secrets (sslpassword, which has no environment
+    variable) in a service file, both mode 600 in `private`, which the caller removes.
+    """
+    env = dict(os.environ)
+    env["PGOPTIONS"] = (env.get("PGOPTIONS", "") + " -c default_transaction_read_only=on").strip()
+    shown = {k: str(v) for k, v in params.items() if not is_secret(k)}
+    secrets = {k: str(v) for k, v in params.items() if is_secret(k)}
+    password = secrets.pop("password", None)
+    if password is not None:
+        shown.pop("passfile", None)  # a password given wins over any passfile anyway
+        env.pop("PGPASSWORD", None)
+        if "\n" in password or "\r" in password:  # a passfile line cannot hold it
+            env["PGPASSWORD"] = password
+        else:
+            escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+            env["PGPASSFILE"] = _private_file(private / "pgpass", f"*:*:*:*:{escaped}\n")
+    if secrets:
+        if "service" in params or env.get("PGSERVICE"):
+            names = ", ".join(sorted(secrets))
+            raise UsageError(
+                f"--schema-from: {names} with a service cannot be handed to pg_dump without "
+                "its command line: put it in the service file"
+            )
+        if any(v != v.strip() or "\n" in v or "\r" in v for v in secrets.values()):
+            raise UsageError(
+                "--schema-from: a secret with a line break or surrounding spaces cannot be "
+                "handed to pg_dump without its command line"
+            )
+        lines = "".join(f"{k}={v}\n" for k, v in sorted(secrets.items()))
+        env["PGSERVICEFILE"] = _private_file(
+            private / "pg_service.conf", f"[{_PG_DUMP_SERVICE}]\n{lines}"
+        )
+        shown["service"] = _PG_DUMP_SERVICE
+    return make_conninfo(**shown), env
+
+
+def _private_file(path: Path, text: str) -> str:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+    return str(path)
+
+
+def _run_pg_dump(args: list[str], env: dict[str, str], dsn: str) -> None:
+    """Run pg_dump; any way it fails is a one-line ServerError, its own reason without
+    any secret."""
     try:
         result = subprocess.run(
             args, capture_output=True, text=True, env=env, timeout=PG_DUMP_TIMEOUT_S
@@ -280,22 +327,43 @@ def _run_pg_dump(args: list[str], env: dict[str, str], password: object) -> None
             f"pg_dump of --schema-from did not finish within {PG_DUMP_TIMEOUT_S} s"
         ) from None
     except OSError as exc:
-        detail = _redact(first_line(exc), password)
+        detail = scrub(first_line(exc), dsn)
         raise ServerError(f"pg_dump of --schema-from could not run: {detail}") from None
     if result.returncode != 0:
-        detail = _redact(
-            result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "", password
-        )
+        detail = scrub(pg_dump_error(result.stderr) or f"exit status {result.returncode}", dsn)
         raise ServerError(f"pg_dump of --schema-from failed: {detail}")
 
 
+_QUERY_WAS = "pg_dump: detail: Query was: "
+
+
+def pg_dump_error(stderr: str) -> str:
+    """pg_dump's reason, on one line: its first error, and the query it was running.
+
+    pg_dump 12+ writes `pg_dump: error: …`, then `pg_dump: detail: Query was: …`.
+    """
+    lines = [" ".join(line.split()) for line in stderr.splitlines() if line.strip()]
+    error_lines = [line for line in lines if line.startswith("pg_dump: error: ")]
+    reason = (error_lines or lines or [""])[0].removeprefix("pg_dump: error: ")
+    query = next((line for line in lines if line.startswith(_QUERY_WAS)), None)
+    if query:
+        text = query.removeprefix(_QUERY_WAS)
+        reason += f" (query: {text if len(text) <= 100 else text[:99] + '…'})"
+        if text.startswith("LOCK TABLE") and "timeout" in reason:
+            reason += (
+                f"; pg_dump waits at most {PG_DUMP_LOCK_WAIT} for a table's lock: it is "
+                "locked by another session, try again when that one is done"
+            )
+    return reason
+
+
 def _source_major(dsn: str) -> int:
-    try:
-        with psycopg.connect(dsn, connect_timeout=10, autocommit=True) as conn:
-            conn.execute("SET default_transaction_read_only = on")
+    with connect_to_source(dsn, "--schema-from", "pgfence schema-from") as conn:
+        try:
+            conn.execute(queries.READ_ONLY_SESSION)
             row = conn.execute(queries.SERVER_VERSION).fetchone()
-    except psycopg.Error as exc:
-        raise ServerError(f"--schema-from: cannot connect: {first_line(exc)}") from None
+        except psycopg.Error as exc:
+            raise ServerError(f"--schema-from: {scrub(first_line(exc), dsn)}") from None
     assert row is not None
     return int(row[1]) // 10000
 
@@ -321,7 +389,3 @@ def pick_pg_dump(dirs: Sequence[str], source_major: int) -> str:
             f"{source_major} or newer; found: {found}"
         )
     return usable[0][1]
-
-
-def _redact(text: str, password: object) -> str:
-    return text.replace(str(password), "***") if password else text

@@ -164,4 +164,5 @@ def _session_dict(s: OtherSession) -> dict[str, Any]:
         "query_age_s": None if s.query_age_s is None else round(s.query_age_s, 3),
         "query": s.query,
         "prepared_gid": s.prepared_gid,
+        "hidden": s.hidden,
     }

@@ -5,53 +5,15 @@ It is read, and written to only inside one transaction that is always rolled bac
 
 from __future__ import annotations
 
-from typing import Any
-
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pgfence.dryrun import queries
 from pgfence.dryrun.servers.base import Server
-from pgfence.errors import ServerError, UsageError
+from pgfence.dsn import bad_dsn, connect, first_line, redact  # one place for them all
+from pgfence.errors import ServerError
 
-
-def redact(dsn: str) -> str:
-    """The connection string without its password, fit for messages."""
-    try:
-        params = conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError:
-        return "(unparseable connection string)"
-    if "password" in params:
-        params["password"] = "***"
-    return make_conninfo(**{k: str(v) for k, v in params.items()})
-
-
-def bad_dsn(option: str, dsn: str, exc: BaseException) -> UsageError:
-    """`option`'s connection string does not parse: one line, without the string itself
-    (libpq quotes it whole, password included)."""
-    reason = first_line(exc).replace(dsn, "…")
-    return UsageError(f"{option}: not a valid connection string: {reason}")
-
-
-def first_line(exc: BaseException) -> str:
-    """An error's first line (psycopg's messages add context lines)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def connect(
-    dsn: str, option: str, application_name: str, *, timeout: int = 10
-) -> psycopg.Connection[Any]:
-    """An autocommit session on a server the user runs; a malformed or unreachable
-    connection string is a one-line error naming `option`, without the password."""
-    try:
-        return psycopg.connect(
-            dsn, autocommit=True, connect_timeout=timeout, application_name=application_name
-        )
-    except psycopg.ProgrammingError as exc:
-        raise bad_dsn(option, dsn, exc) from None
-    except psycopg.Error as exc:
-        raise ServerError(f"{option}: cannot reach {redact(dsn)}: {first_line(exc)}") from None
+__all__ = ["ROLLED_BACK_WARNING", "ExistingServer", "bad_dsn", "connect", "first_line", "redact"]
 
 
 # Said whenever a dry-run runs on a server pgfence did not start (the issue's words: even a
