@@ -215,12 +215,18 @@ def prepare_schema(server: Server, dsn: str, options: DryRunOptions, say: Progre
                 schema_file,
                 skip_missing_extensions=options.skip_missing_extensions,
                 server_label=label,
+                superuser_dsn=server.superuser_dsn(dsn),
             )
             for skipped in replayed.skipped:
                 say(skipped)
         if options.replay_before:
             say(f"applying {len(options.replay_before)} earlier migration(s) without observing")
-            replay.replay_migrations(dsn, options.replay_before, server_label=label)
+            replay.replay_migrations(
+                dsn,
+                options.replay_before,
+                server_label=label,
+                superuser_dsn=server.superuser_dsn(dsn),
+            )
     finally:
         if dumped:
             with contextlib.suppress(OSError):

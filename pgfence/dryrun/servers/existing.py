@@ -88,7 +88,8 @@ class ExistingServer(Server):
     def stop(self) -> None:
         pass
 
-    def dsn(self, dbname: str | None = None) -> str:
+    def dsn(self, dbname: str | None = None, *, superuser: bool = False) -> str:
+        # `superuser` changes nothing: on the user's server pgfence has the user's role only.
         if dbname is None:
             return self._dsn
         return make_conninfo(self._dsn, dbname=dbname)
