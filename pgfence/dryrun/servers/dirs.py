@@ -14,9 +14,9 @@ Each refusal is a ServerError (exit 3) of one line that names the directory.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -102,17 +102,15 @@ def _lstat(path: Path, what: str, *, follow: bool = False) -> os.stat_result:
 def _reason(exc: OSError) -> str:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return "no space left on the device"
+    if isinstance(exc, shutil.Error):  # a copy's errors, one per file: (src, dst, why)
+        text = str(exc)
+        if "No space left" in text or "Disk quota" in text:
+            return "no space left on the device"
+        failures = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
+        return f"could not copy {len(failures)} file(s)" if failures else "could not copy"
     return exc.strerror or str(exc)
 
 
 def unusable(what: str, path: Path | str, exc: OSError) -> ServerError:
     """One line for an OSError met while writing in one of pgfence's directories."""
     return ServerError(f"{what} {path}: {_reason(exc)}")
-
-
-def remove_quietly(path: Path) -> None:
-    """Remove a directory tree of ours, ignoring what is already gone."""
-    import shutil
-
-    with contextlib.suppress(OSError):
-        shutil.rmtree(path, ignore_errors=True)

@@ -33,6 +33,22 @@ def bad_dsn(option: str, dsn: str, exc: BaseException) -> UsageError:
     return UsageError(f"{option}: not a valid connection string: {reason}")
 
 
+# Parameters libpq reads as numbers; psycopg reads connect_timeout itself, and a value
+# that is none fails there with a ValueError, not as a connection string error.
+_NUMERIC = ("connect_timeout", "port", "keepalives", "keepalives_idle")
+
+
+def check_numbers(option: str, params: dict[str, Any]) -> None:
+    """A usage error for a connection parameter that must be a number and is not."""
+    for name in _NUMERIC:
+        value = params.get(name)
+        if value is None:
+            continue
+        parts = str(value).split(",") if name == "port" else [str(value)]
+        if not all(not part.strip() or part.strip().isdigit() for part in parts):
+            raise UsageError(f"{option}: {name} must be a whole number, not {str(value)!r}")
+
+
 def first_line(exc: BaseException) -> str:
     """An error's first line (psycopg's messages add context lines)."""
     text = str(exc).strip()
@@ -69,9 +85,10 @@ class ExistingServer(Server):
 
     def __init__(self, dsn: str, *, connect_timeout: int = 10) -> None:
         try:
-            conninfo_to_dict(dsn)
+            params = conninfo_to_dict(dsn)
         except psycopg.ProgrammingError as exc:
             raise bad_dsn("--dsn", dsn, exc) from None
+        check_numbers("--dsn", params)
         self._dsn = dsn
         self._connect_timeout = connect_timeout
         self._version: str | None = None

@@ -83,7 +83,7 @@ def cache_dir() -> Path:
         return Path(xdg) / "pgfence"
     home = _home()
     if home is None:
-        return Path(tempfile.gettempdir()) / f"pgfence-cache-{os.geteuid()}"
+        return temp_root() / f"pgfence-cache-{os.geteuid()}"
     return home / ".cache" / "pgfence"
 
 
@@ -116,9 +116,20 @@ def runtime_dir() -> Path:
         if os.access(_TMPFS, os.W_OK) and stats.f_bavail * stats.f_frsize >= _TMPFS_MIN_FREE:
             check_shared_parent(_TMPFS, "the shared memory directory")
             return _TMPFS
-    place = Path(tempfile.gettempdir())
+    place = temp_root()
     check_shared_parent(place, "the temporary directory")
     return place
+
+
+def temp_root() -> Path:
+    """The temporary directory (TMPDIR, else /tmp, /var/tmp, …): one line if none is usable."""
+    try:
+        return Path(tempfile.gettempdir())
+    except OSError:
+        raise ServerError(
+            "no writable temporary directory (TMPDIR, /tmp, /var/tmp and the current "
+            "directory were tried): set TMPDIR or PGFENCE_TMPDIR to a writable one"
+        ) from None
 
 
 # Postgres processes pgfence starts see only this environment: none of pgfence's own
@@ -274,7 +285,7 @@ def reachable_install(bin_dir: Path, user: pwd.struct_passwd | None, version: st
     assert user is not None
     root = bin_dir.parent
     digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:10]
-    place = Path(tempfile.gettempdir())
+    place = temp_root()
     check_shared_parent(place, "the temporary directory")
     target = place / f"pgfence-install-{version}-{digest}"
     layout = Path(root.parent.name) / root.name
@@ -358,6 +369,7 @@ def template_cluster(bin_dir: Path, version: str, user: pwd.struct_passwd | None
             return target
         _discard(target)
     work = make_private_temp(f"pgfence-initdb-{os.getpid()}-", runtime_dir())
+    staging: Path | None = None
     try:
         data = work / "data"
         if user is not None:
@@ -373,6 +385,8 @@ def template_cluster(bin_dir: Path, version: str, user: pwd.struct_passwd | None
         except OSError:
             shutil.rmtree(staging, ignore_errors=True)  # a concurrent run cached it first
     except OSError as exc:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise unusable("cannot make the cached cluster in", clusters, exc) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -381,6 +395,17 @@ def template_cluster(bin_dir: Path, version: str, user: pwd.struct_passwd | None
 
 
 def _initdb(bin_dir: Path, data: Path, user: pwd.struct_passwd | None) -> None:
+    if user is None:
+        try:
+            pwd.getpwuid(os.geteuid())
+        except KeyError:
+            # initdb looks its user up and gives up without an entry (containers that run
+            # an arbitrary uid); the server itself would not mind.
+            raise ServerError(
+                f"initdb needs a passwd entry for the user pgfence runs as (uid "
+                f"{os.geteuid()} has none): add one (e.g. with nss_wrapper), or use --dsn URL "
+                "or --backend docker"
+            ) from None
     args = [
         str(bin_dir / "initdb"),
         "-D",
@@ -528,7 +553,9 @@ def remove_leftovers() -> None:
     working in that very directory (its current directory is the data directory).
     """
     service = _service_uid()
-    places = {runtime_dir(), Path(tempfile.gettempdir())}
+    places = {runtime_dir()}
+    with contextlib.suppress(ServerError):  # PGFENCE_TMPDIR may do without a usable /tmp
+        places.add(temp_root())
     for place in places:
         for directory in place.glob("pgfence-*"):
             if _abandoned(directory, service):
