@@ -68,6 +68,16 @@ class Privileged:
             )
         )
 
+    def needs(self, node: ast.Node | None, migration: psycopg.Connection[Any]) -> bool:
+        """Asked before running a migration's statement: is it a CREATE EXTENSION the
+        migration's role cannot do (the extension is not trusted), which `run` would do
+        as the superuser? (Trying it first would abort the migration's transaction.)"""
+        return (
+            self._dsn is not None
+            and isinstance(node, ast.CreateExtensionStmt)
+            and bool(roles.untrusted(migration, [str(node.extname)]))
+        )
+
     def run(self, node: ast.Node, migration: psycopg.Connection[Any]) -> None:
         """Run `node` (a statement `takes` accepted) as the superuser."""
         if isinstance(node, ast.CreateExtensionStmt):
