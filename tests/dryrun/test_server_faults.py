@@ -234,14 +234,21 @@ def _start_sleeping_run(project: Path, runtime: Path) -> tuple[subprocess.Popen[
     raise AssertionError("the migration never started")
 
 
+def _shared_memory_segments() -> set[str]:
+    return {p.name for p in Path("/dev/shm").glob("PostgreSQL.*")}
+
+
 def test_the_server_killed_during_a_statement_is_one_line_exit_3(project, runtime):
     process, server = _start_sleeping_run(project, runtime)
+    segments = _shared_memory_segments()
     postmaster = int((server / "data" / "postmaster.pid").read_text().split()[0])
     os.kill(postmaster, signal.SIGKILL)
     _, stderr = process.communicate(timeout=60)
     result = subprocess.CompletedProcess(process.args, process.returncode, "", stderr)
     assert_one_line_error(result, 3, "connection to the server was lost")
     assert list(runtime.iterdir()) == []
+    # Its dynamic shared memory was in its data directory, gone with it.
+    assert _shared_memory_segments() <= segments
 
 
 def test_the_probe_session_ended_from_outside_is_one_line_exit_3(project, runtime):

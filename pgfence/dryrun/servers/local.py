@@ -66,6 +66,9 @@ THROWAWAY_SETTINGS = {
     "log_min_messages": "warning",
     "logging_collector": "off",
     "TimeZone": "UTC",
+    # Dynamic shared memory as files of the data directory, not POSIX segments in
+    # /dev/shm: a server killed outright (kill -9) leaves none behind, its directory goes.
+    "dynamic_shared_memory_type": "mmap",
 }
 
 
