@@ -16,7 +16,7 @@ import typer
 from pgfence import __version__
 from pgfence.dryrun.sizing import Sizing
 from pgfence.durations import parse_duration
-from pgfence.errors import PgfenceError, UsageError
+from pgfence.errors import PgfenceError, UsageError, connection_lost
 from pgfence.model import MatrixReport, Migration, Report, Severity
 
 if TYPE_CHECKING:
@@ -1142,6 +1142,10 @@ def main() -> None:
     except Exception as exc:
         if _State.debug:
             raise
+        lost = connection_lost(exc)  # the server went away under us: not a bug
+        if lost is not None:
+            sys.stderr.write(f"pgfence: error: {lost}\n")
+            sys.exit(lost.exit_code)
         first_line = (str(exc).strip().splitlines() or [""])[0]
         sys.stderr.write(
             f"pgfence: internal error: {type(exc).__name__}: {first_line} "

@@ -106,11 +106,30 @@ def _keywords() -> frozenset[str]:
 
 
 def check(dsn: str, option: str) -> dict[str, Any]:
-    """The parameters of `option`'s connection string; a UsageError if it does not parse."""
+    """The parameters of `option`'s connection string; a UsageError if it does not parse
+    or a parameter that must be a number is not one."""
     try:
-        return conninfo_to_dict(dsn)
+        params = conninfo_to_dict(dsn)
     except psycopg.ProgrammingError as exc:
         raise bad_dsn(option, dsn, exc) from None
+    check_numbers(option, params)
+    return params
+
+
+# Parameters libpq reads as numbers; psycopg reads connect_timeout itself, and a value
+# that is none fails there with a ValueError, not as a connection string error.
+_NUMERIC = ("connect_timeout", "port", "keepalives", "keepalives_idle")
+
+
+def check_numbers(option: str, params: dict[str, Any]) -> None:
+    """A usage error for a connection parameter that must be a number and is not."""
+    for name in _NUMERIC:
+        value = params.get(name)
+        if value is None:
+            continue
+        parts = str(value).split(",") if name == "port" else [str(value)]
+        if not all(not part.strip() or part.strip().isdigit() for part in parts):
+            raise UsageError(f"{option}: {name} must be a whole number, not {str(value)!r}")
 
 
 def first_line(exc: BaseException) -> str:

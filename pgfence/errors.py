@@ -37,3 +37,25 @@ class ServerError(PgfenceError):
     """A Postgres server could not be started, found or reached."""
 
     exit_code = 3
+
+
+def connection_lost(exc: BaseException) -> ServerError | None:
+    """The ServerError for a psycopg error that means a server connection is gone (the
+    server stopped or was killed, or ended one of pgfence's sessions from outside); None
+    for any other exception. psycopg is looked at only if it was imported."""
+    import sys
+
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None or not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return None
+    pgconn = getattr(exc, "pgconn", None)
+    broken = pgconn is None or pgconn.status != psycopg.pq.ConnStatus.OK
+    ended = isinstance(exc, psycopg.errors.AdminShutdown | psycopg.errors.CrashShutdown)
+    if not (broken or ended or "connection is closed" in str(exc)):
+        return None
+    text = str(exc).strip()
+    reason = text.splitlines()[0] if text else type(exc).__name__
+    return ServerError(
+        f"the connection to the server was lost ({reason}): the server stopped, or one of "
+        "pgfence's sessions was ended from outside"
+    )

@@ -252,3 +252,31 @@ def observed_locks(
             )
         )
     return sorted(out, key=lambda o: (o.new, o.kind is not RelKind.TABLE, o.relation, o.mode))
+
+
+def relation_identifier(conn: psycopg.Connection, relation: str, oid: int | None = None) -> str:
+    """`relation` ("schema.name", as pgfence names relations) quoted for SQL.
+
+    With one dot the split is certain and no query is sent. With more (a schema or table
+    name holding a dot) the server says which dot separates them: by the OID if known.
+    """
+    if relation.count(".") == 1:
+        return quote_relation(*relation.split("."))
+    query, key = (
+        (queries.RELATION_IDENTIFIER_BY_OID, oid)
+        if oid is not None
+        else (queries.RELATION_IDENTIFIER_BY_NAME, relation)
+    )
+    row = conn.execute(query, (key,)).fetchone()
+    if row is not None and row[0]:
+        return str(row[0])
+    schema, _, name = relation.partition(".")
+    return quote_relation(schema, name)
+
+
+def quote_relation(schema: str, name: str) -> str:
+    return f"{_quote_identifier(schema)}.{_quote_identifier(name)}"
+
+
+def _quote_identifier(part: str) -> str:
+    return '"' + part.replace('"', '""') + '"'

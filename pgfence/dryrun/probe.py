@@ -33,6 +33,7 @@ from pgfence.dryrun.introspect import (
     current_files,
     observed_locks,
     relation_files,
+    relation_identifier,
     rewritten,
 )
 from pgfence.dryrun.servers.existing import first_line
@@ -258,6 +259,8 @@ def execute(
             timed_out=timed_out,
         )
     except psycopg.Error as exc:
+        if conn.broken:  # the server or the session is gone: no statement's fault
+            raise
         return Execution(
             (time.perf_counter() - start) * 1000,
             _error(exc, statement),
@@ -306,7 +309,7 @@ def measure_blocking(probe: psycopg.Connection, locks: list[ObservedLock]) -> Bl
     select_blocked: list[str] = []
     dependents = _dependent_locks(locks)
     for table in tables_behind(locks):
-        ident = _ident(table)
+        ident = relation_identifier(probe, table)
         read_ok, write_ok = _try_read_write(probe, ident)
         if write_ok is None and read_ok is None:
             unknown = True
@@ -383,15 +386,6 @@ def _try(probe: psycopg.Connection, query: str) -> bool | None:
         with contextlib.suppress(psycopg.Error):
             if probe.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 probe.execute("ROLLBACK")
-
-
-def _ident(relation: str) -> str:
-    schema, _, name = relation.partition(".")
-    return f"{_quote(schema)}.{_quote(name)}"
-
-
-def _quote(part: str) -> str:
-    return '"' + part.replace('"', '""') + '"'
 
 
 def tables_behind(locks: list[ObservedLock]) -> list[str]:
@@ -643,7 +637,7 @@ class _Gate:
             conn = connect(dsn, application_name="pgfence gate")
             try:
                 conn.execute("BEGIN")
-                ident = sql.Identifier(*table.split(".", 1))
+                ident = sql.SQL(relation_identifier(conn, table, oid))
                 conn.execute(sql.SQL("LOCK TABLE ONLY {} IN EXCLUSIVE MODE NOWAIT").format(ident))
             except psycopg.Error:
                 conn.close()

@@ -168,6 +168,21 @@ SEARCH_PATH = "SELECT current_schemas(false)::text[], current_setting('TimeZone'
 
 # ---- blocking probes (run in the probe session, always rolled back) -------------------------
 
+# A relation's name, quoted for SQL, from its OID or from pgfence's "schema.name" (which a
+# schema or table name holding a dot makes ambiguous: "a.b"."t.c" is a.b.t.c).
+RELATION_IDENTIFIER_BY_OID = """
+SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.oid = %s
+"""
+RELATION_IDENTIFIER_BY_NAME = """
+SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname || '.' || c.relname = %s
+ORDER BY length(n.nspname)
+LIMIT 1
+"""
+
 TRY_LOCK = "BEGIN; LOCK TABLE {relation} IN {mode} MODE NOWAIT; ROLLBACK"
 # Both questions in one round trip, with nothing left to roll back (a DO block's implicit
 # transaction ends with it): can a writer get ROW EXCLUSIVE, and if not, a reader ACCESS

@@ -30,6 +30,7 @@ from pgfence.analysis.predict import runs_in_transaction
 from pgfence.dryrun import queries
 from pgfence.dryrun.probe import connect
 from pgfence.dryrun.servers.base import Server
+from pgfence.dryrun.servers.privileged import Privileged
 from pgfence.dsn import check, first_line, is_secret, scrub
 from pgfence.dsn import connect as connect_to_source
 from pgfence.errors import BadInput, ServerError, UsageError
@@ -88,7 +89,12 @@ def drop_database(admin: psycopg.Connection, name: str) -> None:
 
 
 def replay_dump(
-    dsn: str, path: str, *, skip_missing_extensions: bool = False, server_label: str = ""
+    dsn: str,
+    path: str,
+    *,
+    skip_missing_extensions: bool = False,
+    server_label: str = "",
+    superuser_dsn: str | None = None,
 ) -> ReplayResult:
     text = read_text(path, max_bytes=None)
     statements, findings = split_script(text, path)
@@ -96,7 +102,11 @@ def replay_dump(
     if broken:
         raise BadInput(broken[0].message, file=path, line=broken[0].location.line)
     return replay_statements(
-        dsn, statements, skip_missing_extensions=skip_missing_extensions, server_label=server_label
+        dsn,
+        statements,
+        skip_missing_extensions=skip_missing_extensions,
+        server_label=server_label,
+        superuser_dsn=superuser_dsn,
     )
 
 
@@ -106,20 +116,32 @@ def replay_statements(
     *,
     skip_missing_extensions: bool = False,
     server_label: str = "",
+    superuser_dsn: str | None = None,
 ) -> ReplayResult:
+    """`superuser_dsn`: what the migration's role may not create (an extension that is not
+    trusted, a role on PostgreSQL 14 and 15) pgfence creates there (privileged.py)."""
     result = ReplayResult()
-    with connect(dsn, application_name="pgfence replay") as conn:
-        replayer = _Replayer(conn, result, skip_missing_extensions, server_label)
+    with (
+        connect(dsn, application_name="pgfence replay") as conn,
+        Privileged(superuser_dsn) as privileged,
+    ):
+        replayer = _Replayer(conn, result, skip_missing_extensions, server_label, privileged)
         for batch in _batches(statements):
             replayer.run_batch(batch)
     return result
 
 
 def replay_migrations(
-    dsn: str, migrations: Iterable[Migration], *, server_label: str = ""
+    dsn: str,
+    migrations: Iterable[Migration],
+    *,
+    server_label: str = "",
+    superuser_dsn: str | None = None,
 ) -> ReplayResult:
     statements = [s for m in migrations for s in m.statements]
-    return replay_statements(dsn, statements, server_label=server_label)
+    return replay_statements(
+        dsn, statements, server_label=server_label, superuser_dsn=superuser_dsn
+    )
 
 
 def _batches(statements: Sequence[Statement]) -> Iterable[list[Statement]]:
@@ -153,8 +175,16 @@ def _batches(statements: Sequence[Statement]) -> Iterable[list[Statement]]:
 
 
 class _Replayer:
-    def __init__(self, conn: psycopg.Connection, result: ReplayResult, skip_ext: bool, label: str):
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        result: ReplayResult,
+        skip_ext: bool,
+        label: str,
+        privileged: Privileged,
+    ):
         self.conn = conn
+        self.privileged = privileged
         self.result = result
         self.skip_ext = skip_ext
         self.label = label
@@ -187,10 +217,13 @@ class _Replayer:
         where = statement.location
         message = exc.diag.message_primary or str(exc)
         role = _MISSING_ROLE.search(message)
+        if self.privileged.takes(statement.node, exc):
+            assert statement.node is not None
+            self.privileged.run(statement.node, self.conn)
+            self.result.statements += 1
+            return
         if isinstance(exc, errors.UndefinedObject) and role and attempts < 20:
-            self.conn.execute(
-                sql.SQL(queries.CREATE_ROLE).format(name=sql.Identifier(role.group(1)))
-            )
+            self.privileged.create_role(role.group(1), self.conn)
             self.result.roles_created.append(role.group(1))
             self.run_one(statement, attempts + 1)
             return

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ from pgfence.dryrun.probe import (
     execute,
 )
 from pgfence.dryrun.servers.base import Server
+from pgfence.dryrun.servers.privileged import Privileged
 from pgfence.errors import UsageError
 from pgfence.model import (
     Finding,
@@ -176,6 +178,9 @@ def _observe(
     """Open the sessions, run every statement in order, judge; on an existing server all
     of it inside one transaction, rolled back whatever happens."""
     sessions = Sessions.open(dsn)
+    # On a server pgfence started the migration runs as a role that is no superuser; a
+    # CREATE EXTENSION of an untrusted extension is done by the superuser (privileged.py).
+    privileged = Privileged(server.superuser_dsn(dsn) if server.throwaway else None)
     try:
         guard = None
         if not server.throwaway:
@@ -192,6 +197,7 @@ def _observe(
             throwaway=server.throwaway,
             say=say,
             guard=guard,
+            privileged=privileged,
         )
         for migration in migrations:
             say(f"dry-running {migration.path}{'' if server.throwaway else ' (rolled back)'}")
@@ -203,6 +209,7 @@ def _observe(
             with contextlib.suppress(psycopg.Error):
                 sessions.migration.execute("ROLLBACK")
         sessions.close()
+        privileged.__exit__(None, None, None)
 
 
 def prepare_schema(server: Server, dsn: str, options: DryRunOptions, say: Progress) -> None:
@@ -223,12 +230,18 @@ def prepare_schema(server: Server, dsn: str, options: DryRunOptions, say: Progre
                 schema_file,
                 skip_missing_extensions=options.skip_missing_extensions,
                 server_label=label,
+                superuser_dsn=server.superuser_dsn(dsn),
             )
             for skipped in replayed.skipped:
                 say(skipped)
         if options.replay_before:
             say(f"applying {len(options.replay_before)} earlier migration(s) without observing")
-            replay.replay_migrations(dsn, options.replay_before, server_label=label)
+            replay.replay_migrations(
+                dsn,
+                options.replay_before,
+                server_label=label,
+                superuser_dsn=server.superuser_dsn(dsn),
+            )
     finally:
         if dumped:
             with contextlib.suppress(OSError):
@@ -248,9 +261,11 @@ class _Run:
         throwaway: bool,
         say: Progress,
         guard: ExistingServerGuard | None = None,
+        privileged: Privileged | None = None,
     ) -> None:
         self.sessions = sessions
         self.guard = guard
+        self.privileged = privileged
         self.catalog = catalog
         self.major = major
         self.options = options
@@ -358,6 +373,8 @@ class _Run:
                 return Observation(ran=False, not_run_reason=reason)
         if self.throwaway:
             self._follow_runner(statement)
+        if self.privileged is not None and self.privileged.needs(node, self.sessions.migration):
+            return self._as_superuser(statement, node)
         if isinstance(node, ast.TransactionStmt):
             return self._transaction_control(statement, node)
         transactional = report.prediction.transactional and runs_in_transaction(node)
@@ -412,6 +429,20 @@ class _Run:
             "the transaction this statement ran in was no longer open after it (session "
             f"status {status.name}): the run stopped at once"
         )
+
+    def _as_superuser(self, statement: Statement, node: ast.Node) -> Observation:
+        """CREATE EXTENSION of an extension the migration's role may not create: the
+        superuser creates it (and commits it at once, outside the migration's transaction),
+        as a DBA would before the application's migrations run. Not observed."""
+        assert self.privileged is not None
+        start = time.perf_counter()
+        try:
+            self.privileged.run(node, self.sessions.migration)
+        except psycopg.Error as exc:
+            message = exc.diag.message_primary or type(exc).__name__
+            error = StatementError(exc.sqlstate, message, statement.location)
+            return Observation(duration_ms=(time.perf_counter() - start) * 1000, error=error)
+        return Observation(duration_ms=(time.perf_counter() - start) * 1000)
 
     def _outside_a_block(self, statement: Statement) -> Observation:
         """A statement Postgres refuses outside a transaction block, written outside one:

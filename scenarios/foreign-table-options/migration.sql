@@ -1,1 +1,1 @@
-ALTER FOREIGN TABLE feed OPTIONS (ADD header 'false');
+ALTER FOREIGN TABLE feed OPTIONS (ADD fetch_size '100');

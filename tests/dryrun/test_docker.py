@@ -100,3 +100,16 @@ def test_an_image_that_does_not_exist_is_one_clear_error(tmp_path):
     assert (
         len(result.stderr.strip().splitlines()) == 1 and "Docker could not start" in result.stderr
     )
+
+
+def test_in_a_container_the_migration_is_no_superuser(tmp_path):
+    """With the host's network, a superuser's COPY … TO PROGRAM could reach anything."""
+    (tmp_path / "program.sql").write_text("COPY (SELECT 1) TO PROGRAM 'true';\n")
+    (tmp_path / "system.sql").write_text("ALTER SYSTEM SET work_mem = '1GB';\n")
+    result = pgfence(
+        "dryrun", "--backend", "docker", "--image", IMAGE, "--format", "json",
+        str(tmp_path / "program.sql"), str(tmp_path / "system.sql"),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    errors = [s["observed"]["error"] for s in json.loads(result.stdout)["statements"]]
+    assert [e["sqlstate"] for e in errors] == ["42501", "42501"]

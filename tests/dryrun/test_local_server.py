@@ -10,6 +10,7 @@ import tempfile
 import pytest
 
 from pgfence.dryrun.servers import local
+from pgfence.errors import ServerError
 
 
 def test_a_failed_copy_of_the_binaries_leaves_no_staging_directory(tmp_path, monkeypatch):
@@ -24,7 +25,7 @@ def test_a_failed_copy_of_the_binaries_leaves_no_staging_directory(tmp_path, mon
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(shutil, "copytree", disk_full)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(ServerError, match="no space left"):
         local.reachable_install(install / "bin", pwd.getpwuid(os.getuid()), "18.0")
     assert list(scratch.iterdir()) == []
 

