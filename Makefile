@@ -24,10 +24,11 @@ pg-versions: $(STAMP)
 browser:
 	bash tools/install_chromium.sh
 
-# The whole suite. tools/with_docker.sh brings up a Docker engine and a postgres:15 image
+# The whole suite, after `make lint` (ruff, ruff format, mypy): CI runs exactly this, so
+# code that does not pass the linters does not land. tools/with_docker.sh brings up a Docker engine and a postgres:15 image
 # built from Debian packages when it can (about a minute the first time); tests marked
 # docker skip otherwise.
-test: $(STAMP) pg-versions browser
+test: $(STAMP) lint pg-versions browser
 	tools/with_docker.sh $(BIN)/python -m pytest -q
 
 # Only the tests that need no server and install nothing (no registry): quick, offline.
