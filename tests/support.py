@@ -25,15 +25,16 @@ def pgfence(
     )
 
 
-def database_with(server: Server, name: str, *sql_text: str) -> str:
+def database_with(server: Server, name: str, *sql_text: str, superuser: bool = False) -> str:
     """A fresh database `name` on `server` (pgfence's own replay.create_database), with
-    `sql_text` run in it in autocommit; returns its DSN."""
+    `sql_text` run in it in autocommit; returns its DSN: the migration role's, or with
+    `superuser` the superuser's (a user's server, as its administrator reaches it)."""
     import psycopg
 
     from pgfence.dryrun.replay import create_database
 
     create_database(server, name)
-    dsn = server.dsn(name)
+    dsn = server.dsn(name, superuser=superuser)
     with psycopg.connect(dsn, autocommit=True) as conn:
         for text in sql_text:
             conn.execute(text.encode())  # no parameters: % in the SQL is literal

@@ -31,7 +31,7 @@ QUICK = PreflightOptions(sample_s=0)
 
 @pytest.fixture
 def live(pg, database_name):
-    return database_with(pg, database_name, SCHEMA)
+    return database_with(pg, database_name, SCHEMA, superuser=True)
 
 
 def migration(tmp_path: Path, body: str):

@@ -49,7 +49,7 @@ CREATE FUNCTION harmless(x int) RETURNS int LANGUAGE sql AS $$ SELECT x + 1 $$;
 
 @pytest.fixture
 def target(pg, database_name):
-    return database_with(pg, database_name, TARGET)
+    return database_with(pg, database_name, TARGET, superuser=True)
 
 
 @pytest.fixture

@@ -68,7 +68,9 @@ class PgDumpWatcher:
 
 @pytest.fixture
 def source(pg, database_name):
-    return database_with(pg, database_name + "_source", "CREATE TABLE accounts (id int);")
+    return database_with(
+        pg, database_name + "_source", "CREATE TABLE accounts (id int);", superuser=True
+    )
 
 
 def test_pg_dump_behind_a_locked_table_gives_up_with_its_own_error_and_no_secret_in_argv(
