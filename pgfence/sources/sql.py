@@ -25,6 +25,7 @@ from pgfence.model import (
     TxScope,
 )
 from pgfence.sources.files import DEFAULT_MAX_BYTES, read_text
+from pgfence.sources.limits import MAX_COMMENTS, Budget, LimitExceeded, measure
 from pgfence.sources.psql import LexError, MetaCommand, Piece, Scanner, copy_data_span
 
 _IGNORE = re.compile(r"pgfence(?:-ignore(?!-file)|:\s*ignore)\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
@@ -58,8 +59,15 @@ class Parsed(NamedTuple):
     refused: bool = False  # the text is more than one statement to Postgres's parser
 
 
-def parse_one(sql: str) -> Parsed:
-    """Parse one statement, as cut by the scanner."""
+def parse_one(sql: str, budget: Budget | None = None) -> Parsed:
+    """Parse one statement, as cut by the scanner.
+
+    Its tree is measured first and its nodes taken from `budget` (the file's): a
+    statement over a limit raises LimitExceeded before pglast builds anything.
+    """
+    size = measure(sql)
+    if size is not None and budget is not None:
+        budget.take_nodes(size.nodes)
     try:
         raw = pglast.parse_sql(sql)
     except pglast.parser.ParseError as exc:
@@ -133,6 +141,7 @@ def split_script(
     line_offset: int = 0,
     runner_block: int | None = None,
     one_query: bool = False,
+    budget: Budget | None = None,
 ) -> tuple[list[Statement], list[Finding]]:
     """Cut a psql script into parsed Statements, plus findings about the script itself.
 
@@ -144,22 +153,34 @@ def split_script(
     `one_query`: the text is sent to the server as one query (an ORM's raw SQL), which
     the server lexes whole with the settings it had when the query arrived: a
     standard_conforming_strings change inside it changes nothing of how the rest is cut.
+    `budget`: what the file may still cost (see `limits`); going over it is BadInput.
     """
     statements: list[Statement] = []
     findings: list[Finding] = []
     scanner = Scanner(text, follow_settings=not one_query)
     tracker = _TransactionTracker(blocks or BlockCounter(), runner_transaction, runner_block)
+    budget = budget if budget is not None else Budget()
+    if text.count("--") + text.count("/*") > MAX_COMMENTS:  # an upper bound, counted fast
+        raise BadInput(
+            f"file holds more than {MAX_COMMENTS:,} comments; split it into smaller migrations",
+            file=file,
+        )
 
     def loc(offset: int) -> Location:
         line, column = scanner.lines.position(offset)
         return Location(file, line + line_offset, column)
 
+    offset = 0
     try:
         for item in scanner:
+            offset = item.offset if isinstance(item, MetaCommand) else item.start
+            budget.take_statement()
             if isinstance(item, MetaCommand):
                 findings.append(_meta_finding(item, loc(item.offset)))
             else:
-                statements.append(_statement(item, scanner, loc, tracker))
+                statements.append(_statement(item, scanner, loc, tracker, budget))
+    except LimitExceeded as exc:
+        raise BadInput(str(exc), file=file, line=loc(offset).line) from None
     except LexError as exc:
         findings.append(
             Finding(
@@ -189,10 +210,13 @@ def _statement(
     scanner: Scanner,
     loc: Callable[[int], Location],
     tracker: _TransactionTracker,
+    budget: Budget,
 ) -> Statement:
     text = scanner.text
     sql = text[piece.start : piece.end]
-    parsed = Parsed(None, ESCAPES_OFF, refused=True) if piece.escape_literal else parse_one(sql)
+    parsed = (
+        Parsed(None, ESCAPES_OFF, refused=True) if piece.escape_literal else parse_one(sql, budget)
+    )
     node, error, error_offset = parsed.node, parsed.error, parsed.offset
     refused = error if parsed.refused else None
     copy_data = None

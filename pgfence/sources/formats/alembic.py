@@ -700,11 +700,13 @@ class _Walker:
                 or (head in self.binds and method == "exec_driver_sql")
             ):
                 sql = self.scope.string(call.args[0]) if call.args else ""
-                statements, findings = raw_statements(sql, where, self.transaction(), name, ignored)
+                statements, findings = raw_statements(
+                    sql, where, self.transaction(), name, ignored, self.out.budget
+                )
                 self.out.add(statements, findings)
             elif head == "op" or (batch is not None and "." in name and "." not in method):
                 statements = [
-                    generated(sql, where, self.transaction(), name, ignored)
+                    generated(sql, where, self.transaction(), name, ignored, self.out.budget)
                     for sql in self.translator.translate(
                         method, call, batch if head != "op" else None
                     )

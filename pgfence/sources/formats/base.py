@@ -25,7 +25,15 @@ from pgfence.model import (
     Transaction,
     TxScope,
 )
-from pgfence.sources.files import DEFAULT_MAX_BYTES, natural_key, read_text
+from pgfence.sources.files import (
+    DEFAULT_MAX_BYTES,
+    glob_files,
+    natural_key,
+    open_head,
+    read_text,
+    walk_files,
+)
+from pgfence.sources.limits import Budget, LimitExceeded
 from pgfence.sources.sql import BlockCounter, ignored_rules, parse_one, split_script
 
 # Directories no migration lives in; searching them would only slow detection down.
@@ -65,20 +73,13 @@ class LoadContext:
 
 def target_of(arg: str) -> Target:
     """Expand one PATH; a missing path or an empty glob is bad input."""
-    import glob
-
     if not os.path.exists(arg) and _GLOB_CHARS.search(arg):
-        matches = sorted(
-            (m for m in glob.glob(arg, recursive=True) if os.path.isfile(m)), key=natural_key
-        )
-        if not matches:
-            raise BadInput("no file matches this pattern", file=arg)
-        return Target(arg, None, tuple(matches))
+        return Target(arg, None, tuple(glob_files(arg)))
     path = Path(arg)
     if not path.exists():
         raise BadInput("no such file or directory", file=arg)
     if path.is_dir():
-        found = [str(p) for p in _walk(path)]
+        found = walk_files(arg, _SKIPPED_DIRS)
         return Target(
             arg, path, tuple(sorted(found, key=lambda p: natural_key(os.path.relpath(p, arg))))
         )
@@ -87,21 +88,9 @@ def target_of(arg: str) -> Target:
     return Target(arg, None, (arg,))
 
 
-def _walk(root: Path) -> Iterable[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in _SKIPPED_DIRS]
-        for name in filenames:
-            if not name.startswith("."):
-                yield Path(dirpath) / name
-
-
 def head(path: str, size: int = 65536) -> str:
-    """The start of a file, for detection; unreadable files read as empty."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(size).decode("utf-8", errors="replace")
-    except OSError:
-        return ""
+    """The start of a file, for detection; what cannot be read reads as empty."""
+    return open_head(path, size).decode("utf-8", errors="replace")
 
 
 def find_marker(target: Target, name: str | Path, *, up: int = 0) -> Path | None:
@@ -180,9 +169,18 @@ def generated(
     transaction: Transaction = AUTOCOMMIT,
     origin: str | None = None,
     ignored: frozenset[str] = frozenset(),
+    budget: Budget | None = None,
 ) -> Statement:
-    """A statement a builder call compiles to (one statement, no trailing ';')."""
-    parsed = parse_one(sql)
+    """A statement a builder call compiles to (one statement, no trailing ';').
+
+    `budget`: what the migration file may still cost (its Extraction's).
+    """
+    try:
+        if budget is not None:
+            budget.take_statement()
+        parsed = parse_one(sql, budget)
+    except LimitExceeded as exc:
+        raise BadInput(str(exc), file=location.file, line=location.line) from None
     return Statement(
         sql=sql,
         location=location,
@@ -201,12 +199,17 @@ def raw_statements(
     transaction: Transaction = AUTOCOMMIT,
     origin: str | None = None,
     ignored: frozenset[str] = frozenset(),
+    budget: Budget | None = None,
 ) -> tuple[list[Statement], list[Finding]]:
     """SQL written as a string in the migration (op.execute, queryRunner.query, knex.raw).
 
     Every statement of the string is placed at the call, in the call's transaction.
+    `budget`: what the migration file may still cost (its Extraction's).
     """
-    statements, findings = split_script(text, location.file, one_query=True)
+    try:
+        statements, findings = split_script(text, location.file, budget=budget, one_query=True)
+    except BadInput as exc:  # named at the call: the string's own lines are not the file's
+        raise BadInput(exc.message, file=location.file, line=location.line) from None
     placed = [
         dataclasses.replace(
             s,
@@ -243,6 +246,7 @@ class Extraction:
     findings: list[Finding] = dataclasses.field(default_factory=list)
     calls_seen: int = 0
     calls_extracted: int = 0
+    budget: Budget = dataclasses.field(default_factory=Budget)  # what the file may still cost
 
     def add(self, statements: Iterable[Statement], findings: Iterable[Finding] = ()) -> None:
         self.statements.extend(statements)

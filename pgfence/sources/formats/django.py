@@ -804,7 +804,7 @@ class _Walker:
             return self.out
         self.operations(_class_value(self.migration.cls, "operations"), emit=True)
         for sql, where, origin in self.deferred:
-            self.out.add([generated(sql, where, self.transaction, origin)])
+            self.out.add([generated(sql, where, self.transaction, origin, budget=self.out.budget)])
         return self.out
 
     def operations(self, nodes: list[ast.expr], *, emit: bool) -> None:
@@ -854,7 +854,10 @@ class _Walker:
     def emit(self, output: Output, where: Location, origin: str, node: ast.Call) -> None:
         ignored = ignores_at(self.lines, where.line, "#", node.end_lineno)
         self.out.add(
-            [generated(sql, where, self.transaction, origin, ignored) for sql in output.statements]
+            [
+                generated(sql, where, self.transaction, origin, ignored, self.out.budget)
+                for sql in output.statements
+            ]
         )
         self.deferred.extend((sql, where, origin) for sql in output.deferred)
         self.out.findings.extend(info("django-assumption", where, note) for note in output.notes)
@@ -872,7 +875,7 @@ class _Walker:
         ignored = ignores_at(self.lines, where.line, "#", node.end_lineno)
         for text in texts:
             statements, findings = raw_statements(
-                str(text), where, self.transaction, origin, ignored
+                str(text), where, self.transaction, origin, ignored, self.out.budget
             )
             self.out.add(statements, findings)
 

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pgfence.errors import BadInput
 from pgfence.model import Finding, Location, Severity, Transaction
 from pgfence.sources.formats.base import Unknown, ignores_at, raw_statements, sql_literal
+from pgfence.sources.limits import MAX_JS_NESTING, code_too_deep, deeper_than
 
 __all__ = ["Unknown", "sql_literal"]
 
@@ -52,7 +54,12 @@ def parse(text: str, path: str) -> Node:
         import tree_sitter_javascript
 
         language = Language(tree_sitter_javascript.language())
-    return Parser(language).parse(text.encode()).root_node
+    root = Parser(language).parse(text.encode()).root_node
+    deep = deeper_than(MAX_JS_NESTING, root, lambda node: node.children)
+    if deep is not None:  # pgfence's readers of the tree recurse
+        line = deep.start_point[0] + 1
+        raise BadInput(code_too_deep("JavaScript", MAX_JS_NESTING), file=path, line=line)
+    return root
 
 
 def first_error(node: Node) -> Node | None:
@@ -449,7 +456,9 @@ class Walker:
     ) -> None:
         """SQL the migration sends as text; `${}` substitutions become placeholders."""
         sql, substitutions = sql_text(value)
-        statements, findings = raw_statements(sql, where, transaction, origin, ignored)
+        statements, findings = raw_statements(
+            sql, where, transaction, origin, ignored, self.out.budget
+        )
         self.out.add(statements, findings)
         if substitutions:
             self.out.gap(

@@ -374,7 +374,12 @@ class _Walker(js.Walker):
                 raise js.Unknown(f"schema.{method}(): a condition known only at run time")
             else:
                 raise js.Unknown(f"schema.{method}() is not translated by pgfence")
-            self.out.add([generated(s, where, self.transaction, origin, ignored) for s in sql])
+            self.out.add(
+                [
+                    generated(s, where, self.transaction, origin, ignored, self.out.budget)
+                    for s in sql
+                ]
+            )
 
     def callback(self, builder: TableBuilder, function: js.Node) -> None:
         param = js.first_param(function) or "table"

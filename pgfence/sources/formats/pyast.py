@@ -9,8 +9,10 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from pgfence.errors import BadInput
 from pgfence.model import Finding, Location, Severity
 from pgfence.sources.formats.base import Unknown, sql_literal
+from pgfence.sources.limits import MAX_PYTHON_NESTING, code_too_deep, deeper_than
 
 __all__ = ["Unknown"]
 
@@ -167,9 +169,14 @@ def star_args(bound: dict[str, ast.AST]) -> list[ast.expr]:
 
 
 def parse_python(text: str, path: str) -> tuple[ast.Module | None, Finding | None]:
-    """The module, or a parse-error finding at the line Python names."""
+    """The module, or a parse-error finding at the line Python names.
+
+    Code nested deeper than pgfence's readers recurse is bad input (see `limits`).
+    """
     try:
-        return ast.parse(text, filename=path), None
+        module = ast.parse(text, filename=path)
+    except (RecursionError, MemoryError):  # CPython's parser and AST builder give up
+        raise BadInput(code_too_deep("Python", MAX_PYTHON_NESTING), file=path) from None
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None) or 1
         column = getattr(exc, "offset", None) or 1
@@ -180,6 +187,12 @@ def parse_python(text: str, path: str) -> tuple[ast.Module | None, Finding | Non
             f"not valid Python ({message}): no statement of this file was read",
             Location(path, line, column),
         )
+    root: ast.AST = module
+    deep = deeper_than(MAX_PYTHON_NESTING, root, ast.iter_child_nodes)
+    if deep is not None:
+        line = getattr(deep, "lineno", None)
+        raise BadInput(code_too_deep("Python", MAX_PYTHON_NESTING), file=path, line=line)
+    return module, None
 
 
 def location(path: str, node: ast.AST) -> Location:

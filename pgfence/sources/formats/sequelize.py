@@ -314,7 +314,12 @@ class _Walker(js.Walker):
                 self.raw_sql(sql, where, transaction, origin, ignored)
             else:
                 sql_list = self.translator.translate(method, args)
-                self.out.add([generated(s, where, transaction, origin, ignored) for s in sql_list])
+                self.out.add(
+                    [
+                        generated(s, where, transaction, origin, ignored, self.out.budget)
+                        for s in sql_list
+                    ]
+                )
 
         return self.extract(node, origin, translate)
 

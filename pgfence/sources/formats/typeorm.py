@@ -289,7 +289,10 @@ class _Walker(js.Walker):
             else:
                 sql_list = self.translator.translate(method, args)
                 self.out.add(
-                    [generated(s, where, self.transaction, origin, ignored) for s in sql_list]
+                    [
+                        generated(s, where, self.transaction, origin, ignored, self.out.budget)
+                        for s in sql_list
+                    ]
                 )
 
         return self.extract(node, origin, translate)
