@@ -278,9 +278,11 @@ ROWS: tuple[LockRow, ...] = (
          note="ACCESS EXCLUSIVE on the index blocks every query the planner considers it for."),
     _row("reindex.table", "REINDEX TABLE", (T, S), (TI, AE), ("toast-index", AE),
          rewrite=(TI, "toast-index"), scan=(T,)),
-    _row("reindex.concurrently", "REINDEX … CONCURRENTLY", (T, SUE), (TI, SUE),
+    _row("reindex.concurrently", "REINDEX … CONCURRENTLY", (T, SUE), (TI, SUE), (TI, AE),
          rewrite=(TI,), transactional=False,
-         note="Builds a new copy of each index and swaps it in."),
+         note="Builds a new copy of each index and swaps it in; at the very end it drops the "
+              "old copy as DROP INDEX CONCURRENTLY does, with ACCESS EXCLUSIVE on it, briefly "
+              "(measured: a sample catches it now and then)."),
     _row("reindex.partitioned", "REINDEX TABLE of a partitioned table",
          (T, S), (TP, S), ("partition-indexes", AE), ("toast-index", AE),
          rewrite=("partition-indexes", "toast-index"), transactional=False,

@@ -156,7 +156,7 @@ CASES = [
     ("drop-index.concurrently", "DROP INDEX CONCURRENTLY accounts_email_idx", None, {EMAIL_IDX: AE, ACC: SUE}, False, False),
     ("reindex.index", "REINDEX INDEX accounts_email_idx", None, {EMAIL_IDX: AE, ACC: S}, True, True),
     ("reindex.table", "REINDEX TABLE accounts", None, {ACC: S, PK: AE, EMAIL_IDX: AE}, True, True),
-    ("reindex.concurrently", "REINDEX TABLE CONCURRENTLY accounts", None, {ACC: SUE, PK: SUE, EMAIL_IDX: SUE}, True, False),
+    ("reindex.concurrently", "REINDEX TABLE CONCURRENTLY accounts", None, {ACC: SUE, PK: AE, EMAIL_IDX: AE}, True, False),
     ("reindex.partitioned", "REINDEX TABLE events", None, {"public.events": S, "public.events_2024": S, "public.events_default": S}, False, False),
     ("reindex.partitioned-index", "REINDEX INDEX metrics_at_idx", None, {"public.metrics_at_idx": AE, "public.metrics": S, "public.metrics_2024": S, "public.metrics_2024_at_idx": AE}, True, True),
     ("alter-index.set-tablespace", "ALTER INDEX accounts_email_idx SET TABLESPACE fast_disk", None, {EMAIL_IDX: AE}, True, False),
@@ -407,3 +407,24 @@ def test_a_renamed_column_keeps_its_foreign_key_and_indexes():
         "ALTER TABLE accounts ALTER COLUMN mail TYPE varchar(20);",
     )
     assert "public.accounts_email_idx" in {lock.relation for lock in renamed.locks}
+
+
+def test_a_sample_of_reindex_concurrently_dropping_the_old_index_is_predicted():
+    # REINDEX … CONCURRENTLY ends by dropping the old copy of the index with ACCESS
+    # EXCLUSIVE, for an instant; a sample catches it now and then (CI on PG 14 did).
+    from pgfence.locks import LockMode
+    from pgfence.model import Observation, ObservedLock, RelKind, VerdictKind
+    from pgfence.verdict import judge
+
+    prediction = _predict("REINDEX INDEX CONCURRENTLY accounts_email_idx", 14)
+    seen = [
+        (ACC, LockMode.SHARE_UPDATE_EXCLUSIVE, RelKind.TABLE, None),
+        (EMAIL_IDX, LockMode.SHARE_UPDATE_EXCLUSIVE, RelKind.INDEX, ACC),
+        (EMAIL_IDX, LockMode.ACCESS_EXCLUSIVE, RelKind.INDEX, ACC),
+    ]
+    observation = Observation(
+        locks=tuple(ObservedLock(r, m, True, k, t, False, True) for r, m, k, t in seen),
+        rewritten=(EMAIL_IDX,),
+        sampled=True,
+    )
+    assert judge(prediction, observation).kind is VerdictKind.CONFIRMED
