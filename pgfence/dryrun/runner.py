@@ -35,7 +35,7 @@ from pgfence.analysis.predict import needs_transaction_block, runs_in_transactio
 from pgfence.analysis.rules import Statements, StatementWindow, all_rules
 from pgfence.analysis.settings import RuleSettings
 from pgfence.analysis.statements import builds_index_concurrently
-from pgfence.dryrun import queries, replay
+from pgfence.dryrun import bookkeeping, queries, replay
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.guard import STANDARD_STRINGS_OFF, ExistingServerGuard, standard_strings_on
 from pgfence.dryrun.introspect import load_catalog
@@ -183,6 +183,12 @@ def _observe(
     privileged = Privileged(server.superuser_dsn(dsn) if server.throwaway else None)
     try:
         guard = None
+        recorder = None
+        if server.throwaway:
+            # The migration tool's own table, as the tool creates and writes it.
+            for table in bookkeeping.create(dsn, migrations):
+                say(f"created the migration tool's table {table}")
+            recorder = bookkeeping.Recorder(sessions.migration, migrations)
         if not server.throwaway:
             # One transaction, rolled back; caps set on the server side too (guard.py).
             guard = ExistingServerGuard(
@@ -198,6 +204,7 @@ def _observe(
             say=say,
             guard=guard,
             privileged=privileged,
+            recorder=recorder,
         )
         for migration in migrations:
             say(f"dry-running {migration.path}{'' if server.throwaway else ' (rolled back)'}")
@@ -262,8 +269,10 @@ class _Run:
         say: Progress,
         guard: ExistingServerGuard | None = None,
         privileged: Privileged | None = None,
+        recorder: bookkeeping.Recorder | None = None,
     ) -> None:
         self.sessions = sessions
+        self.recorder = recorder
         self.guard = guard
         self.privileged = privileged
         self.catalog = catalog
@@ -322,6 +331,8 @@ class _Run:
         if self.in_explicit and self.throwaway:
             # The file ended inside BEGIN without COMMIT: psql would roll it back at exit.
             self._end_transaction(commit=False)
+        if self.recorder is not None and failed is None and not self.broken:
+            self.recorder.record(migration)
 
     def finish(self) -> None:
         if self.throwaway and self.runner_block is not None:
