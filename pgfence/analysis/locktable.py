@@ -121,9 +121,10 @@ ROWS: tuple[LockRow, ...] = (
          (T, AE), (TP, AE), ("new", AE), scan=(T,),
          note="Builds a unique index on the new column while holding ACCESS EXCLUSIVE."),
     _row("alter-table.drop-column", "DROP COLUMN",
-         (T, AE), (TP, AE), ("index", AE), ("referenced", AE),
+         (T, AE), (TP, AE), ("index", AE), ("referenced", AE), ("sequence", AE),
          note="Marks the column dropped; no rewrite. Indexes on the column are dropped too, and "
-              "a foreign key on it, which locks the referenced table."),
+              "a foreign key on it, which locks the referenced table, and the sequence a "
+              "serial or identity column owns."),
     _row("alter-table.alter-column-type", "ALTER COLUMN … TYPE (needs a rewrite)",
          (T, AE), (TI, AE), (TP, AE), ("referenced", AE), ("referencing", AE),
          rewrite=(T, TI), scan=(T,),

@@ -131,6 +131,8 @@ def _alter_table_cmd(
         match = base("alter-table.drop-column")
         match.bind("index", *_indexes_on(ctx, relation, cmd.name))
         match.bind("referenced", *_referenced_through(ctx, relation, cmd.name))
+        if cmd.name:
+            match.bind("sequence", *ctx.catalog.sequences_of(relation, {cmd.name}))
         return [match]
     if sub == AlterTableType.AT_AlterColumnType and isinstance(cmd.def_, ast.ColumnDef):
         return [_alter_column_type(cmd, relation, recurse, ctx)]

@@ -110,7 +110,10 @@ def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
             table = ctx.catalog.table(relation)
             if table is not None:
                 match.bind("referenced", *(r for r in table.referenced_tables() if r != relation))
-                match.bind("sequence", *table.sequences)
+                # The sequences it owns: made by serial and identity columns, or OWNED BY.
+                match.bind(
+                    "sequence", *sorted({*table.sequences, *ctx.catalog.sequences_of(relation)})
+                )
                 match.bind("parent", table.parent)
                 parent = ctx.catalog.table(table.parent) if table.parent else None
                 if parent is not None and parent.default_partition != relation:
