@@ -35,7 +35,7 @@ from pgfence.analysis.predict import needs_transaction_block, runs_in_transactio
 from pgfence.analysis.rules import Statements, StatementWindow, all_rules
 from pgfence.analysis.settings import RuleSettings
 from pgfence.analysis.statements import builds_index_concurrently
-from pgfence.dryrun import bookkeeping, queries, replay
+from pgfence.dryrun import bookkeeping, extensions, queries, replay
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.guard import STANDARD_STRINGS_OFF, ExistingServerGuard, standard_strings_on
 from pgfence.dryrun.introspect import load_catalog
@@ -48,7 +48,7 @@ from pgfence.dryrun.probe import (
 )
 from pgfence.dryrun.servers.base import Server
 from pgfence.dryrun.servers.privileged import Privileged
-from pgfence.errors import UsageError
+from pgfence.errors import ServerError, UsageError
 from pgfence.model import (
     Finding,
     Migration,
@@ -101,6 +101,39 @@ def dry_run(
     progress: Progress | None = None,
 ) -> Report:
     say = progress or (lambda _message: None)
+    if server.throwaway:
+        with contextlib.ExitStack() as stack:
+            chosen = _server_with_extensions(server, migrations, say, stack)
+            return _dry_run(chosen, migrations, options, say)
+    return _dry_run(server, migrations, options, say)
+
+
+def _server_with_extensions(
+    server: Server, migrations: Sequence[Migration], say: Progress, stack: contextlib.ExitStack
+) -> Server:
+    """`server`, or installed binaries of its major that ship the extensions the
+    migrations create and it lacks (started in `stack`); none: ServerError, one line."""
+    missing = extensions.lacking(server.dsn(), extensions.needed(migrations))
+    if not missing:
+        return server
+    names = [n.name for n in missing]
+    current = Path(server.bin_dir) if server.bin_dir else None
+    other = extensions.alternative(server.major, names, current)
+    if other is None:
+        majors = [m for m in extensions.elsewhere(names) if m != server.major]
+        raise ServerError(extensions.message(missing, server.version, server.backend, majors))
+    from pgfence.dryrun.servers.local import LocalServer
+
+    say(
+        f"PostgreSQL {server.version} ({server.backend}) lacks {', '.join(names)}: "
+        f"running on {other} instead"
+    )
+    return stack.enter_context(LocalServer(other, backend="local"))
+
+
+def _dry_run(
+    server: Server, migrations: Sequence[Migration], options: DryRunOptions, say: Progress
+) -> Report:
     if options.seed is not None and server.throwaway:
         from pgfence.dryrun.scaling import dry_run_at_sizes
 

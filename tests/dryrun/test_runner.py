@@ -618,3 +618,45 @@ def test_a_statement_that_does_not_parse_fails_on_the_server_and_stops_the_file(
     assert not after.observation.ran
     # One finding for it: the static parse-error, not a second statement-failed.
     assert [f.rule for f in broken.findings if f.severity.name == "CRITICAL"] == ["parse-error"]
+
+
+def test_an_extension_the_server_lacks_stops_the_run_with_one_line(tmp_path):
+    from tests.support import pgfence
+
+    migration = tmp_path / "20240101_a" / "migration.sql"
+    migration.parent.mkdir()
+    migration.write_text('SELECT 1;\nCREATE EXTENSION IF NOT EXISTS "pgcrypto";\n')
+    result = pgfence("dryrun", str(tmp_path), "--migration-format", "prisma")
+    assert result.returncode == 3, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"pgfence: error: {migration}:2: the migrations create extension ")
+    assert "pgcrypto, which PostgreSQL 18" in line and "does not ship" in line
+
+
+def test_binaries_of_the_same_major_that_ship_the_extension_are_used(tmp_path):
+    import os
+    import shutil
+    import tempfile
+
+    from tests.support import pgfence
+
+    original = Path(__file__).resolve().parents[2] / ".cache" / "pg"
+    if not (original / "17" / "bin" / "postgres").exists():
+        pytest.skip("no PostgreSQL 17 in .cache/pg (make pg-versions)")
+    # A copy of the same binaries without pgcrypto, found first; readable by the system
+    # user pgfence runs servers as (pytest's own temporary folders are private to root).
+    lacking = Path(tempfile.mkdtemp(prefix="pgfence-no-pgcrypto-"))
+    try:
+        os.chmod(lacking, 0o755)
+        shutil.copytree(original / "17", lacking / "17", symlinks=True)
+        for control in (lacking / "17").rglob("pgcrypto*.control"):
+            control.unlink()
+        migration = tmp_path / "0001.sql"
+        migration.write_text("CREATE EXTENSION pgcrypto;\nSELECT gen_random_bytes(4);\n")
+        env = {**os.environ, "PGFENCE_PG_DIRS": f"{lacking}{os.pathsep}{original}"}
+        result = pgfence("dryrun", str(migration), "--pg", "17", "-v", "-f", "json", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "lacks pgcrypto: running on" in result.stderr
+        assert str(original / "17" / "bin") in result.stderr
+    finally:
+        shutil.rmtree(lacking, ignore_errors=True)
