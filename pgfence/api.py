@@ -80,6 +80,7 @@ def dryrun(
     statement_timeout: str | float | None = None,
     lock_timeout: str | float | None = None,
     isolate: bool = False,
+    keep_going: bool = False,
     skip_missing_extensions: bool = False,
     fail_on: str | Severity | None = None,
     migration_format: str | None = None,
@@ -148,6 +149,7 @@ def dryrun(
         settings=_settings(cfg, disable, severity, max_lock_timeout),
         database=database,
         seed=sizing.request(),
+        keep_going=keep_going,
     )
     if server is not None:
         return cfg.apply_overrides(dry_run(server, migrations, options, progress=progress))
@@ -176,6 +178,7 @@ def dry_run_options(
     settings: RuleSettings,
     seed: SeedRequest | None,
     database: str | None = None,
+    keep_going: bool = False,
 ) -> DryRunOptions:
     """A dry-run's options: each as given, else the configuration's, else the default.
     Shared by `pgfence dryrun` and `dryrun()`, so that the two cannot drift apart."""
@@ -196,6 +199,7 @@ def dry_run_options(
         fail_on=fail_on or cfg.fail_on or default.fail_on,
         settings=settings,
         seed=seed,
+        keep_going=keep_going,
     )
 
 

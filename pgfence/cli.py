@@ -653,6 +653,14 @@ def dryrun(
             "starting schema, instead of one after the other.",
         ),
     ] = False,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going",
+            help="After a migration fails, run the later ones anyway (a migration "
+            "tool stops there); their failures are marked as maybe consequences.",
+        ),
+    ] = False,
     skip_missing_extensions: Annotated[
         bool,
         typer.Option(
@@ -763,6 +771,7 @@ def dryrun(
                 isolate=isolate,
                 settings=settings,
                 seed=sizing.request(),
+                keep_going=keep_going,
             )
             if len(choices) > 1:
                 from pgfence.dryrun.matrix import run_matrix

@@ -44,7 +44,8 @@ def judge(
         reason = observation.not_run_reason if observation is not None else None
         return Verdict(VerdictKind.NOT_RUN, reasons=(reason or "not run",))
     if observation.error is not None:
-        return Verdict(VerdictKind.NOT_RUN, reasons=(f"failed: {observation.error.message}",))
+        why = (observation.not_run_reason,) if observation.not_run_reason else ()
+        return Verdict(VerdictKind.NOT_RUN, reasons=(f"failed: {observation.error.message}", *why))
 
     predicted: dict[str, set[LockMode]] = {}
     for lock in prediction.locks:

@@ -467,7 +467,8 @@ def _error_findings(
         finding = emit(
             StatementFailed.id,
             StatementFailed.severity,
-            f"fails on the server: ERROR {error.sqlstate}: {error.message}",
+            f"fails on the server: ERROR {error.sqlstate}: {error.message}"
+            + (f"; {observation.not_run_reason}" if observation.not_run_reason else ""),
         )
     yield Finding(
         finding.rule, finding.severity, finding.message, where, finding.recipe, dynamic=True

@@ -92,6 +92,17 @@ class DryRunOptions:
     # --seed: fill the starting schema with synthetic rows, run at several sizes and
     # estimate durations at production size (scaling.py); throwaway servers only.
     seed: SeedRequest | None = None
+    # After a migration fails, run the later ones anyway (a migration tool stops there).
+    keep_going: bool = False
+
+
+# SQLSTATEs of a missing table, column, object, schema or function.
+_UNDEFINED = frozenset({"42P01", "42703", "42704", "3F000", "42883"})
+EMPTY_START = (
+    "the dry-run started from an empty database: give it the schema these migrations "
+    "expect (--schema dump.sql, --schema-from DSN, or --replay-before for the migrations "
+    "before the first one given)"
+)
 
 
 def dry_run(
@@ -332,9 +343,19 @@ class _Run:
         self.open_statements = Statements()  # the same statements, as the rules see them
         self.index = 0
         self.broken = False  # an existing server's transaction failed: nothing more runs
+        # Where the first migration that failed failed: a tool applies none after it.
+        self.stopped: str | None = None
 
     def migration(self, migration: Migration) -> None:
         failed: str | None = None
+        earlier = self.stopped
+        # A tool applies none after a migration that failed; plain SQL files are each
+        # their own psql run.
+        if earlier is not None and not self.options.keep_going and migration.format != "sql":
+            failed = (
+                f"not applied: the migration tool stops at the migration that failed "
+                f"({earlier}); --keep-going runs the rest"
+            )
         in_file = Statements(migration.statements)
         for position, statement in enumerate(migration.statements):
             report, facts = self._analyse(statement, in_file.window(position + 1))
@@ -352,8 +373,17 @@ class _Run:
                 self._add(report, facts, Observation(ran=False, not_run_reason=reason))
                 continue
             observation = self._execute(statement, report)
+            if observation.error is not None and earlier is not None:
+                observation = dataclasses.replace(
+                    observation,
+                    not_run_reason=f"may be a consequence of the failure at {earlier}",
+                )
+            elif observation.error is not None and self._empty_start(observation.error):
+                observation = dataclasses.replace(observation, not_run_reason=EMPTY_START)
             self._add(report, facts, observation)
             if observation.error is not None:
+                if self.stopped is None:
+                    self.stopped = f"{Path(statement.location.file).name}:{statement.location.line}"
                 failed = (
                     f"an earlier statement of this file failed (line {statement.location.line})"
                 )
@@ -373,6 +403,16 @@ class _Run:
         elif self.throwaway and self.open_tx:
             self._end_transaction(commit=False)
         self._add_dynamic_findings()
+
+    def _empty_start(self, error: StatementError) -> bool:
+        """The run's first failure names something missing, and it started from nothing."""
+        return (
+            self.stopped is None
+            and self.throwaway
+            and error.sqlstate in _UNDEFINED
+            and not (self.options.schema_file or self.options.schema_from)
+            and not self.options.replay_before
+        )
 
     # ---- one statement ---------------------------------------------------------------------
 

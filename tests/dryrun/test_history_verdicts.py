@@ -49,3 +49,62 @@ def test_dropping_a_table_or_column_locks_the_sequence_it_owns(pg, tmp_path, dat
     assert _under(report) == []
     drop_q = next(s for s in report.statements if s.statement.sql.startswith("DROP TABLE IF"))
     assert "public.q_id_seq" in {lock.relation for lock in drop_q.prediction.locks}
+
+
+FAILING_HISTORY = {
+    "V1__a.sql": "CREATE TABLE a (id int);\n",
+    "V2__b.sql": "ALTER TABLE missing ADD COLUMN x int;\n",
+    "V3__c.sql": "ALTER TABLE a ADD COLUMN y int;\nALTER TABLE b ADD COLUMN z int;\n",
+}
+
+
+def _reasons(report) -> list[tuple[str, tuple[str, ...]]]:
+    return [
+        (f"{Path(s.statement.location.file).name}:{s.statement.location.line}", s.verdict.reasons)
+        for s in report.statements
+        if s.verdict is not None
+    ]
+
+
+def test_after_a_failed_migration_the_later_ones_are_not_applied(pg, tmp_path, database_name):
+    report = _history(pg, tmp_path / "f", "flyway", database_name, FAILING_HISTORY)
+    reasons = dict(_reasons(report))
+    assert reasons["V1__a.sql:1"] == ()
+    assert reasons["V2__b.sql:1"][0] == 'failed: relation "missing" does not exist'
+    # It started from nothing: the failure says how to give it a schema.
+    assert "started from an empty database" in reasons["V2__b.sql:1"][1]
+    assert "--schema" in reasons["V2__b.sql:1"][1]
+    stopped = "the migration tool stops at the migration that failed (V2__b.sql:1)"
+    assert all(stopped in reasons[f"V3__c.sql:{n}"][0] for n in (1, 2))
+    every = [f for s in report.statements for f in s.findings] + list(report.findings)
+    failed = next(f for f in every if f.rule == "statement-failed")
+    assert "started from an empty database" in failed.message
+
+
+def test_keep_going_runs_the_rest_and_marks_what_may_follow_from_it(pg, tmp_path, database_name):
+    root = tmp_path / "f"
+    for name, text in FAILING_HISTORY.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    migrations = load_migrations([str(root)], fmt="flyway")
+    report = dry_run(pg, migrations, DryRunOptions(database=database_name, keep_going=True))
+    reasons = dict(_reasons(report))
+    assert reasons["V3__c.sql:1"] == ()  # ran, confirmed
+    assert reasons["V3__c.sql:2"] == (
+        'failed: relation "b" does not exist',
+        "may be a consequence of the failure at V2__b.sql:1",
+    )
+
+
+def test_a_run_from_a_schema_does_not_blame_the_empty_database(pg, tmp_path, database_name):
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE a (id int);\n")
+    migration = tmp_path / "m" / "V1__x.sql"
+    migration.parent.mkdir()
+    migration.write_text("ALTER TABLE missing ADD COLUMN x int;\n")
+    migrations = load_migrations([str(migration.parent)], fmt="flyway")
+    report = dry_run(pg, migrations, DryRunOptions(schema_file=str(schema), database=database_name))
+    (s,) = report.statements
+    assert s.verdict is not None and s.verdict.reasons == (
+        'failed: relation "missing" does not exist',
+    )
