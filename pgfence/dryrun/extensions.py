@@ -86,6 +86,7 @@ def elsewhere(names: Sequence[str]) -> list[int]:
 
 def message(missing: Sequence[Needed], version: str, backend: str, other_majors: list[int]) -> str:
     first = missing[0]
+    major = version.split(".")[0]
     names = ", ".join(n.name for n in missing)
     where = f"{first.location.file}:{first.location.line}"
     hint = (
@@ -96,6 +97,6 @@ def message(missing: Sequence[Needed], version: str, backend: str, other_majors:
     )
     return (
         f"{where}: the migrations create extension {names}, which PostgreSQL {version} "
-        f"({backend}) does not ship: {hint}give a server of this major with contrib "
-        "(--pg-bin DIR, PGFENCE_PG_DIRS, or --backend docker)"
+        f"({backend}) does not ship: {hint}`pgfence servers install {major}` brings this "
+        "major with contrib (or --pg-bin DIR, PGFENCE_PG_DIRS, --backend docker)"
     )

@@ -43,9 +43,13 @@ def usual_bin_dirs(major: int) -> list[Path]:
 
 def local_bin_dirs(major: int) -> list[Path]:
     """Installed binaries of `major` found in the usual places and in PGFENCE_PG_DIRS."""
-    return [d for d, found in candidate_bin_dirs() if found == major] + [
-        d for d in usual_bin_dirs(major) if (d / "postgres").exists()
-    ]
+    from pgfence.dryrun.servers.install import installed_bin_dirs
+
+    return (
+        [d for d, found in candidate_bin_dirs() if found == major]
+        + [d for d in usual_bin_dirs(major) if (d / "postgres").exists()]
+        + [d for found, d in installed_bin_dirs() if found == major]
+    )
 
 
 def candidate_bin_dirs() -> Iterator[tuple[Path, int]]:
