@@ -13,7 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, NullTestType, ObjectType, VariableSetKind
+from pglast.enums import (
+    AlterTableType,
+    ConstrType,
+    NullTestType,
+    ObjectType,
+    TransactionStmtKind,
+    VariableSetKind,
+)
 from pglast.stream import RawStream
 
 from pgfence.analysis.expressions import column_names
@@ -577,7 +584,26 @@ def _mark_written(catalog: Catalog, node: ast.InsertStmt | ast.CopyStmt) -> None
             table.rows_written = True
 
 
+_ENDS_TRANSACTION = {
+    TransactionStmtKind.TRANS_STMT_COMMIT,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK,
+    TransactionStmtKind.TRANS_STMT_PREPARE,
+}
+
+
+def _apply_transaction(catalog: Catalog, node: ast.TransactionStmt) -> None:
+    """A COMMIT (or ROLLBACK) ends the transaction that created relations: later
+    statements of the same block (a COMMIT inside a migration tool's transaction) run in
+    another one, which sees them as everyone does."""
+    if node.kind not in _ENDS_TRANSACTION or catalog.current_block is None:
+        return
+    for found in (*catalog.tables.values(), *catalog.indexes.values()):
+        if found.created_block == catalog.current_block:
+            found.created_block = None
+
+
 _APPLY = {
+    ast.TransactionStmt: _apply_transaction,
     ast.CreateStmt: _apply_create,
     ast.IndexStmt: _apply_index,
     ast.AlterTableStmt: _apply_alter,

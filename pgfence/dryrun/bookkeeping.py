@@ -272,13 +272,15 @@ class Recorder:
         self.tools = {m.format for m in migrations if m.format in BY_FORMAT}
         self.count: dict[str, int] = {}
 
-    def record(self, migration: Migration) -> None:
+    def record(self, migration: Migration) -> bool:
+        """Write `migration`'s row; True when it was written in an open transaction (whose
+        locks now include the tool's on its table)."""
         keeping = BY_FORMAT.get(migration.format)
         if keeping is None or migration.format not in self.tools:
-            return
+            return False
         status = self.conn.info.transaction_status
         if status == psycopg.pq.TransactionStatus.INERROR:
-            return  # the tool's transaction failed: it records nothing
+            return False  # the tool's transaction failed: it records nothing
         n = self.count[migration.format] = self.count.get(migration.format, 0) + 1
         rows = keeping.record(migration, n)
         # In the tool's open transaction, a savepoint, so that a table the migrations
@@ -295,5 +297,6 @@ class Recorder:
         except psycopg.Error:
             for part in undo:
                 self.conn.execute(part)
-            return
+            return False
         self.conn.execute(end)
+        return status == psycopg.pq.TransactionStatus.INTRANS

@@ -394,8 +394,11 @@ class _Run:
         if self.in_explicit and self.throwaway:
             # The file ended inside BEGIN without COMMIT: psql would roll it back at exit.
             self._end_transaction(commit=False)
-        if self.recorder is not None and failed is None and not self.broken:
-            self.recorder.record(migration)
+        recorded = self.recorder is not None and failed is None and not self.broken
+        if recorded and self.recorder is not None and self.recorder.record(migration):
+            # The tool's locks on its table are now held: read again what is held, or
+            # the next statement would be said to have taken them.
+            self.transactional.rolled_back_to_savepoint()
 
     def finish(self) -> None:
         if self.throwaway and self.runner_block is not None:

@@ -108,3 +108,45 @@ def test_a_run_from_a_schema_does_not_blame_the_empty_database(pg, tmp_path, dat
     assert s.verdict is not None and s.verdict.reasons == (
         'failed: relation "missing" does not exist',
     )
+
+
+def test_a_commit_inside_the_tool_s_transaction_ends_what_it_created(pg, tmp_path, database_name):
+    # A Drizzle file with BEGIN … COMMIT of its own, inside the transaction Drizzle runs
+    # every file in: after the COMMIT, what the earlier files created is no longer new
+    # (34 false verdicts in one real history).
+    journal = (
+        '{"version":"7","dialect":"postgresql","entries":['
+        + ",".join(
+            f'{{"idx":{i},"version":"7","when":{i},"tag":"{tag}","breakpoints":true}}'
+            for i, tag in enumerate(["0000_a", "0001_b", "0002_c"])
+        )
+        + "]}"
+    )
+    report = _history(
+        pg,
+        tmp_path / "drizzle",
+        "drizzle",
+        database_name,
+        {
+            "0000_a.sql": (
+                'CREATE TABLE "w" ("id" int);\n--> statement-breakpoint\n'
+                'CREATE INDEX "w_id" ON "w" ("id");\n'
+            ),
+            "0001_b.sql": (
+                "BEGIN;\n--> statement-breakpoint\n"
+                'ALTER TABLE "w" ADD COLUMN "n" text;\n--> statement-breakpoint\nCOMMIT;\n'
+            ),
+            "0002_c.sql": 'DROP INDEX "w_id";\n',
+            "meta/_journal.json": journal,
+        },
+    )
+    assert _under(report) == []
+    drop = report.statements[-1]
+    assert drop.prediction.blocks_reads and drop.prediction.blocks_writes
+    # The tool's own row, written in its transaction, is not the next statement's lock.
+    for s in report.statements:
+        assert s.observation is not None
+        assert not any(
+            "__drizzle_migrations" in lock.relation and lock.acquired
+            for lock in s.observation.locks
+        )
