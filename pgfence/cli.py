@@ -103,7 +103,10 @@ def _run(action: Callable[[], T]) -> T:
     except PgfenceError as exc:
         if _State.debug:
             raise
-        typer.echo(f"pgfence: error: {exc}", err=True)
+        from pgfence.reporting.terminal import visible
+
+        # A file name or an identifier in the message is shown, never obeyed.
+        typer.echo(f"pgfence: error: {visible(str(exc))}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("pgfence: interrupted", err=True)
@@ -500,7 +503,9 @@ def _progress(verbose: bool = False) -> Callable[[str], None] | None:
     """Progress on stderr when a person watches (or -v asks for it); silent in pipes and CI."""
     if not (verbose or sys.stderr.isatty()):
         return None
-    return lambda message: typer.echo(f"pgfence: {message}", err=True)
+    from pgfence.reporting.terminal import visible
+
+    return lambda message: typer.echo(f"pgfence: {visible(message)}", err=True)
 
 
 StatsOpt = Annotated[
@@ -876,7 +881,9 @@ def stats_command(
 
     recorded = _run(action)
     if output is None:
-        _out(stats.to_json(recorded))
+        from pgfence.reporting.terminal import json_safe
+
+        _out(json_safe(stats.to_json(recorded)))
     else:
         _run(lambda: stats.save(recorded, output))
         known = sum(1 for t in recorded.tables if t.rows is not None)

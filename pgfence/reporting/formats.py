@@ -46,5 +46,12 @@ def render(fmt: str, result: Report | MatrixReport, options: RenderOptions) -> s
     if fmt not in FORMATS:
         raise ValueError(f"unknown output format {fmt!r} (one of: {', '.join(FORMATS)})")
     if isinstance(result, MatrixReport):
-        return _render_matrix(fmt, result, options)
-    return _render_report(fmt, result, options)
+        text = _render_matrix(fmt, result, options)
+    else:
+        text = _render_report(fmt, result, options)
+    if fmt in ("json", "sarif"):
+        from pgfence.reporting.terminal import json_safe
+
+        # The exact text of every name, with what a terminal would obey written as escapes.
+        return json_safe(text)
+    return text

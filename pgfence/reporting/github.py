@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pgfence.model import Finding, Location, MatrixReport, Report, Severity
 from pgfence.reporting.common import fails, results
+from pgfence.reporting.terminal import visible
 
 
 def render(report: Report) -> str:
@@ -28,7 +29,7 @@ def render_matrix(matrix: MatrixReport) -> str:
                 seen.add(key)
                 out.append(_finding(finding, report, label) + "\n")
     for diff in matrix.differences:
-        by_version = "; ".join(f"PG {major}: {text}" for major, text in diff.by_version)
+        by_version = "; ".join(f"PG {major}: {visible(text)}" for major, text in diff.by_version)
         title = "pgfence: behaves differently across PostgreSQL versions"
         out.append(_command("notice", diff.location, title, by_version) + "\n")
     return "".join(out)
@@ -44,17 +45,18 @@ def _finding(finding: Finding, report: Report, version_label: str | None) -> str
     title = f"pgfence {finding.rule} ({finding.severity})"
     if version_label:
         title += f" on {version_label}"
-    message = finding.message
+    message = visible(finding.message)
     if finding.recipe:
-        message += "\n\nSafe rewrite:\n" + "\n".join(finding.recipe)
-    return _command(command, finding.location, title, message)
+        steps = (visible(line) for step in finding.recipe for line in step.split("\n"))
+        message += "\n\nSafe rewrite:\n" + "\n".join(steps)
+    return _command(command, finding.location, visible(title), message)
 
 
 def _command(command: str, where: Location, title: str, message: str) -> str:
     props = ",".join(
         f"{key}={_property(value)}"
         for key, value in (
-            ("file", where.file.removeprefix("./")),
+            ("file", visible(where.file.removeprefix("./"))),
             ("line", str(where.line)),
             ("col", str(where.column)),
             ("title", title),
@@ -64,7 +66,9 @@ def _command(command: str, where: Location, title: str, message: str) -> str:
 
 
 def _data(text: str) -> str:
-    # The escapes GitHub's runner undoes (toolkit/packages/core/src/command.ts).
+    # The escapes GitHub's runner undoes (toolkit/packages/core/src/command.ts). The
+    # newlines left are pgfence's own (between a message and its rewrite): what the
+    # migration wrote is `visible` by now, so no line of it can start a command.
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -13,6 +13,7 @@ from pgfence.model import MatrixReport, Report, Severity, StatementReport, Verdi
 from pgfence.reporting.common import Result, fails, results, status, title
 from pgfence.reporting.json import summary
 from pgfence.reporting.table import lock_lines, shorten_sql
+from pgfence.reporting.terminal import visible, visible_lines
 
 MAX_ROWS = 50  # a PR comment is read by people; GitHub also caps a comment at 65536 chars
 
@@ -27,7 +28,8 @@ _SEVERITY_MARK = {
 
 def render(report: Report, *, heading: str = "###") -> str:
     parts = [_verdict(report, heading), _table(report), _findings(report)]
-    return "\n\n".join(p for p in parts if p) + "\n"
+    # A job summary is also read in the log, and a comment's source on a terminal.
+    return visible_lines("\n\n".join(p for p in parts if p) + "\n")
 
 
 def render_matrix(matrix: MatrixReport) -> str:
@@ -67,7 +69,7 @@ def render_matrix(matrix: MatrixReport) -> str:
             f"{'FAILED' if failed_here else 'passed'} ({html.escape(why)})</summary>\n\n"
             f"{body}\n</details>"
         )
-    return "\n\n".join(parts) + "\n"
+    return visible_lines("\n\n".join(parts) + "\n")
 
 
 def _verdict(report: Report, heading: str) -> str:
@@ -167,17 +169,20 @@ def _finding(r: Result, report: Report) -> str:
     failing = " (fails the run)" if fails(f, report) else ""
     summary_line = (
         f"{mark} <b>{f.severity}</b>{failing} · <code>{html.escape(f.rule)}</code> · "
-        f"{html.escape(str(f.location))}"
+        f"{html.escape(visible(str(f.location)))}"
     )
-    body = [html.escape(f.message)]
+    body = [html.escape(visible(f.message))]
     if f.recipe:
-        recipe = "\n".join(f.recipe).replace("```", "` ` `")
+        lines = (visible(line) for step in f.recipe for line in step.split("\n"))
+        recipe = "\n".join(lines).replace("```", "` ` `")
         body.append(f"Safe rewrite:\n\n```sql\n{recipe}\n```")
     return f"<details><summary>{summary_line}</summary>\n\n" + "\n\n".join(body) + "\n</details>"
 
 
 def _cell(text: str) -> str:
-    return html.escape(text).replace("|", "&#124;").replace("\n", "<br>")
+    """A table cell: one line per line of `text`, each shown `visible`."""
+    lines = (visible(line) for line in text.split("\n"))
+    return html.escape("\n".join(lines)).replace("|", "&#124;").replace("\n", "<br>")
 
 
 def _code(sql: str) -> str:

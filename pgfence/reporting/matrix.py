@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from typing import Any
 
 from tabulate import tabulate
@@ -12,6 +11,7 @@ from pgfence.model import Finding, MatrixReport
 from pgfence.reporting import json as json_report
 from pgfence.reporting import table
 from pgfence.reporting.json import summary
+from pgfence.reporting.terminal import visible, visible_lines, wrap
 
 
 def render_table(matrix: MatrixReport, *, width: int = 100) -> str:
@@ -28,10 +28,10 @@ def render_table(matrix: MatrixReport, *, width: int = 100) -> str:
             by = dict(diff.by_version)
             rows.append(
                 [
-                    f"{diff.location.file.rsplit('/', 1)[-1]}:{diff.location.line}",
-                    "\n".join(textwrap.wrap(table.shorten_sql(diff.sql, 60), 24)),
+                    visible(f"{diff.location.file.rsplit('/', 1)[-1]}:{diff.location.line}"),
+                    "\n".join(wrap(table.shorten_sql(diff.sql, 60), 24)),
                 ]
-                + ["\n".join(textwrap.wrap(by.get(m, "-"), cell)) for m in majors]
+                + ["\n".join(wrap(visible(by.get(m, "-")), cell)) for m in majors]
             )
         parts.append(
             tabulate(
@@ -61,7 +61,7 @@ def render_table(matrix: MatrixReport, *, width: int = 100) -> str:
         if seeded
         else "Per-version detail: --format json."
     )
-    return "\n".join(parts) + "\n"
+    return visible_lines("\n".join(parts) + "\n")
 
 
 def _findings(matrix: MatrixReport, width: int = 100) -> list[str]:

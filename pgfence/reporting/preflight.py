@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from typing import Any
 
 from pgfence.durations import format_ms
 from pgfence.model import Blocker, OtherSession, PreflightReport
+from pgfence.reporting.terminal import fill, json_safe, visible, visible_lines
 
 PREFLIGHT_SCHEMA_VERSION = 1
 
@@ -53,49 +53,54 @@ def render_table(report: PreflightReport, *, width: int = 100) -> str:
     if report.traffic:
         lines.append("\nWhat would queue behind it")
         for traffic in report.traffic:
-            lines.append(_wrap(f"{_short(traffic.relation)}: {traffic.summary}", width, "  "))
+            summary = visible(traffic.summary)
+            lines.append(_wrap(f"{_short(traffic.relation)}: {summary}", width, "  "))
     for note in report.notes:
-        lines.append(_wrap(f"note: {note}", width, ""))
+        lines.append(_wrap(f"note: {visible(note)}", width, ""))
     lines.append("")
     if report.failed:
         lines.append("NOT A GOOD TIME:")
-        lines.extend(_wrap(reason, width, "  - ", "    ") for reason in report.reasons)
+        lines.extend(_wrap(visible(reason), width, "  - ", "    ") for reason in report.reasons)
     else:
         lines.append("a good time: nothing the migration needs is held by a lasting transaction")
-    return "\n".join(lines) + "\n"
+    # The live server's sessions name themselves (application_name, their queries): every
+    # field is shown `visible` already; this catches what any of them missed.
+    return visible_lines("\n".join(lines) + "\n")
 
 
 def _blocker(blocker: Blocker, width: int) -> list[str]:
-    head = f"  {_short(blocker.relation)}: {blocker.session.label} {blocker.why}"
+    head = f"  {_short(blocker.relation)}: {visible(blocker.session.label)} {visible(blocker.why)}"
     out = [_wrap(head, width, "", "      ")]
     if blocker.session.query:
-        out.append(_wrap(f"query: {blocker.session.query}", width, "      ", "      "))
+        query = visible(blocker.session.query)
+        out.append(_wrap(f"query: {query}", width, "      ", "      "))
     return out
 
 
 def _session(session: OtherSession, width: int) -> list[str]:
     age = session.transaction_age_s
     age_text = format_ms(age * 1000) if age is not None else "?"
-    head = f"  {session.label}  {session.state or '?'}  open {age_text}"
+    head = f"  {visible(session.label)}  {visible(session.state or '?')}  open {age_text}"
     out = [_wrap(head, width, "", "      ")]
     if session.query:
-        out.append(_wrap(f"query: {session.query}", width, "      ", "      "))
+        out.append(_wrap(f"query: {visible(session.query)}", width, "      ", "      "))
     return out
 
 
 def _wrap(text: str, width: int, first: str, rest: str = "    ") -> str:
-    return textwrap.fill(text, width - 2, initial_indent=first, subsequent_indent=rest)
+    return fill(text, width - 2, first, rest)
 
 
 def _short(relation: str) -> str:
-    return relation.removeprefix("public.")
+    return visible(relation.removeprefix("public."))
 
 
 # ---- JSON --------------------------------------------------------------------------------
 
 
 def render_json(report: PreflightReport, *, pretty: bool = False) -> str:
-    return json.dumps(to_dict(report), indent=2 if pretty else None, ensure_ascii=False) + "\n"
+    text = json.dumps(to_dict(report), indent=2 if pretty else None, ensure_ascii=False)
+    return json_safe(text) + "\n"
 
 
 def to_dict(report: PreflightReport) -> dict[str, Any]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 from pgfence.durations import format_ms
 from pgfence.model import DurationEstimate, LockHold, Report, SeedSummary, StatementReport
+from pgfence.reporting.terminal import fill, visible
 
 
 def duration_note(s: StatementReport) -> str | None:
@@ -30,7 +30,7 @@ def table_section(report: Report, width: int) -> str | None:
     if report.lock_holds:
         parts.append("\nLocks held, per relation")
         for hold in report.lock_holds:
-            parts.append(_wrap(hold.summary, width, "  ", "    "))
+            parts.append(_wrap(visible(hold.summary), width, "  ", "    "))
     parts.append(_seeding_lines(report.seeding, width))
     return "\n".join(parts)
 
@@ -50,7 +50,7 @@ def _heading(seeding: SeedSummary) -> str:
 def _estimate_lines(s: StatementReport, width: int) -> list[str]:
     e = s.estimate
     assert e is not None
-    where = f"{s.statement.location.file}:{s.statement.location.line}"
+    where = visible(f"{s.statement.location.file}:{s.statement.location.line}")
     lines = [f"  {where}  {e.work} of {_short(e.relation)}"]
     measured = " · ".join(f"{format_ms(ms)} at {rows:,} rows" for rows, ms in e.measured)
     lines.append(_wrap(f"measured {measured}: {e.scaling}", width, "      ", "      "))
@@ -63,7 +63,7 @@ def _estimate_lines(s: StatementReport, width: int) -> list[str]:
             f"confidence {e.confidence}"
         )
     for why in e.basis:
-        lines.append(_wrap(why, width, "        ", "        "))
+        lines.append(_wrap(visible(why), width, "        ", "        "))
     return lines
 
 
@@ -76,18 +76,19 @@ def _seeding_lines(seeding: SeedSummary, width: int) -> str:
     lines = [head]
     for t in seeding.tables:
         if not t.filled:
-            lines.append(_wrap(f"not filled: {t.relation}: {t.note}", width, "  ", "      "))
+            text = f"not filled: {visible(t.relation)}: {visible(t.note or '')}"
+            lines.append(_wrap(text, width, "  ", "      "))
         elif t.note:
-            lines.append(_wrap(f"{t.relation}: {t.note}", width, "  ", "      "))
+            lines.append(_wrap(f"{visible(t.relation)}: {visible(t.note)}", width, "  ", "      "))
     return "\n".join(lines)
 
 
 def _wrap(text: str, width: int, first: str, rest: str) -> str:
-    return textwrap.fill(text, width - 2, initial_indent=first, subsequent_indent=rest)
+    return fill(text, width - 2, first, rest)
 
 
 def _short(relation: str) -> str:
-    return relation.removeprefix("public.")
+    return visible(relation.removeprefix("public."))
 
 
 # ---- JSON ----------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import textwrap
 from collections.abc import Iterable
 
 from tabulate import tabulate
@@ -21,6 +20,7 @@ from pgfence.model import (
 )
 from pgfence.reporting import sizes
 from pgfence.reporting.json import summary
+from pgfence.reporting.terminal import cut, fill, visible, visible_lines, wrap
 
 _SHORT_MODE = {mode: mode.pg_name.removesuffix("Lock") for mode in LockMode}
 
@@ -31,7 +31,7 @@ def render(report: Report, *, width: int | None = None, color: bool = False) -> 
     dynamic = any(s.observation is not None for s in report.statements)
     parts = [_header(report)]
     for file, statements in _by_file(report.statements):
-        parts.append(f"\n{file}")
+        parts.append(f"\n{visible(file)}")
         parts.append(_table(statements, width, dynamic))
     sizes_section = sizes.table_section(report, width)
     if sizes_section:
@@ -41,7 +41,8 @@ def render(report: Report, *, width: int | None = None, color: bool = False) -> 
         parts.append("\nFindings")
         parts.extend(finding_text(f, width) for f in findings)
     parts.append("\n" + _summary_line(report))
-    text = "\n".join(parts) + "\n"
+    # Every field above is shown `visible` already; this catches what any of them missed.
+    text = visible_lines("\n".join(parts) + "\n")
     return _colorize(text) if color else text
 
 
@@ -54,7 +55,7 @@ def _header(report: Report) -> str:
         if report.server.backend == "dsn":
             from pgfence.dryrun.servers.existing import ROLLED_BACK_WARNING
 
-            head += "\n" + textwrap.fill(f"warning: {ROLLED_BACK_WARNING}", 100)
+            head += "\n" + fill(f"warning: {ROLLED_BACK_WARNING}", 100)
         return head
     return f"pgfence {report.command} · prediction for PostgreSQL {report.pg_version}"
 
@@ -67,13 +68,18 @@ def _by_file(statements: Iterable[StatementReport]) -> list[tuple[str, list[Stat
 
 
 def shorten_sql(sql: str, limit: int) -> str:
-    flat = re.sub(r"\s+", " ", sql).strip()
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    """The statement on one line of at most `limit` columns, its control characters shown."""
+    return cut(visible(_SQL_BLANKS.sub(" ", sql).strip()), limit)
+
+
+# What SQL reads as whitespace between tokens; other controls are shown, not flattened.
+_SQL_BLANKS = re.compile(r"[ \t\n\r\f\v]+")
 
 
 def short_name(relation: str) -> str:
+    """public.accounts -> accounts, for a terminal."""
     schema, _, name = relation.partition(".")
-    return name if schema == "public" and name else relation
+    return visible(name if schema == "public" and name else relation)
 
 
 def lock_lines(
@@ -178,7 +184,7 @@ def _table(statements: list[StatementReport], width: int, dynamic: bool) -> str:
     )
     sql_width = max(20, width - used - 2 * len(headers))
     for row, sql in zip(rows, sqls, strict=True):
-        row.insert(1, "\n".join(textwrap.wrap(shorten_sql(sql, sql_width * 2), sql_width)) or "-")
+        row.insert(1, "\n".join(wrap(shorten_sql(sql, sql_width * 2), sql_width)) or "-")
     headers.insert(1, "statement")
     return str(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
 
@@ -187,20 +193,18 @@ _CELL_WIDTH = 34
 
 
 def _cell(lines: list[str]) -> str:
-    return "\n".join(
-        line if len(line) <= _CELL_WIDTH else line[: _CELL_WIDTH - 1] + "…" for line in lines
-    )
+    return "\n".join(cut(line, _CELL_WIDTH) for line in lines)
 
 
 def _observed_cells(s: StatementReport) -> tuple[str, str, str]:
     o = s.observation
     if o is None or not o.ran:
-        reason = "not run" + (f": {o.not_run_reason}" if o and o.not_run_reason else "")
-        return "\n".join(textwrap.wrap(reason, _CELL_WIDTH)), "-", "-"
+        reason = "not run" + (f": {visible(o.not_run_reason)}" if o and o.not_run_reason else "")
+        return "\n".join(wrap(reason, _CELL_WIDTH)), "-", "-"
     duration = f"{o.duration_ms:.0f}ms" if o.duration_ms >= 1 else f"{o.duration_ms:.1f}ms"
     if o.error is not None:
-        text = f"ERROR {o.error.sqlstate or ''}: {o.error.message}"
-        return "\n".join(textwrap.wrap(text, _CELL_WIDTH)[:3]), "-", duration
+        text = visible(f"ERROR {o.error.sqlstate or ''}: {o.error.message}")
+        return "\n".join(wrap(text, _CELL_WIDTH)[:3]), "-", duration
     acquired = [lock for lock in o.locks if lock.acquired]
     observed = _cell(lock_lines(acquired)) if acquired else "-"
     if len(acquired) < len(o.locks):
@@ -222,20 +226,15 @@ def _observed_cells(s: StatementReport) -> tuple[str, str, str]:
 
 def finding_text(f: Finding, width: int | None = None) -> str:
     """A finding with its place, message and safe rewrite; the message wrapped to `width`."""
-    head = f"  {f.location}  {f.severity}  {f.rule}"
-    body = (
-        "      " + f.message
-        if width is None
-        else textwrap.fill(
-            f.message, width - 6, initial_indent="      ", subsequent_indent="      "
-        )
-    )
+    head = f"  {visible(str(f.location))}  {f.severity}  {visible(f.rule)}"
+    message = visible(f.message)
+    body = "      " + message if width is None else fill(message, width, "      ", "      ")
     out = [head, body]
     if f.recipe:
         out.append("      safe rewrite:")
         for step in f.recipe:
-            out.extend("        " + line for line in step.splitlines())
-    return "\n".join(out)
+            out.extend("        " + visible(line) for line in step.split("\n"))
+    return visible_lines("\n".join(out))
 
 
 def _summary_line(report: Report) -> str:
