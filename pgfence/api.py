@@ -63,7 +63,7 @@ def analyze(
         catalog=catalog,
         settings=_settings(cfg, disable, severity, max_lock_timeout),
     )
-    return cfg.apply_overrides(report)
+    return report
 
 
 def dryrun(
@@ -150,7 +150,7 @@ def dryrun(
         seed=sizing.request(),
     )
     if server is not None:
-        return cfg.apply_overrides(dry_run(server, migrations, options, progress=progress))
+        return dry_run(server, migrations, options, progress=progress)
     choice = ServerChoice(
         backend=backend or cfg.backend,
         pg=pg if pg is not None else cfg.pg,
@@ -159,7 +159,7 @@ def dryrun(
         image=image,
     )
     with choose(choice, progress) as server:
-        return cfg.apply_overrides(dry_run(server, migrations, options, progress=progress))
+        return dry_run(server, migrations, options, progress=progress)
 
 
 def dry_run_options(

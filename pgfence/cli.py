@@ -444,7 +444,7 @@ def analyze(
             catalog=catalog,
             settings=settings,
         )
-        return cfg.apply_overrides(report), fmt or cfg.format or "table", outputs
+        return report, fmt or cfg.format or "table", outputs
 
     report, chosen, outputs = _run(action)
     _emit(report, chosen, outputs)
@@ -767,16 +767,13 @@ def dryrun(
             if len(choices) > 1:
                 from pgfence.dryrun.matrix import run_matrix
 
-                matrix = run_matrix(choices, migrations, options, progress=say)
-                return MatrixReport(
-                    tuple(cfg.apply_overrides(r) for r in matrix.reports), matrix.differences
-                )
+                return run_matrix(choices, migrations, options, progress=say)
             if server is None:
                 with choose(choices[0], say) as late:
                     if not late.throwaway:
                         _warn_rolled_back(chosen)
-                    return cfg.apply_overrides(dry_run(late, migrations, options, progress=say))
-            return cfg.apply_overrides(dry_run(server, migrations, options, progress=say))
+                    return dry_run(late, migrations, options, progress=say)
+            return dry_run(server, migrations, options, progress=say)
 
     result, chosen, outputs = _run(action)
     _emit(result, chosen, outputs)

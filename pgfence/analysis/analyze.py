@@ -64,7 +64,7 @@ def analyse_statement(
         findings.append(
             Finding(
                 "parse-error",
-                settings.severity_of("parse-error", Severity.CRITICAL),
+                Severity.CRITICAL,
                 f"does not parse: {statement.parse_error}",
                 statement.location,
             )
@@ -73,7 +73,7 @@ def analyse_statement(
         findings.append(
             Finding(
                 "unanalysable",
-                settings.severity_of("unanalysable", Severity.MEDIUM),
+                Severity.MEDIUM,
                 "pgfence cannot tell what this statement locks: "
                 + "; ".join(prediction.notes or ("unknown statement",)),
                 statement.location,
@@ -86,7 +86,7 @@ def analyse_statement(
                 findings.append(
                     Finding(
                         rule.id,
-                        hit.severity or settings.severity_of(rule.id, rule.severity),
+                        hit.severity or rule.severity,
                         hit.message,
                         statement.location,
                         hit.recipe,

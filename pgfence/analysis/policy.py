@@ -291,7 +291,7 @@ def check(
                 out.setdefault(step.index, []).append(
                     Finding(
                         policy.id,
-                        hit.severity or settings.severity_of(policy.id, policy.severity),
+                        hit.severity or policy.severity,
                         hit.message,
                         step.statement.location,
                         hit.recipe,

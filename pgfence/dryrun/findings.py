@@ -348,7 +348,7 @@ class _Emit:
     def __call__(self, check_id: str, default: Severity, message: str, *recipe: str) -> Finding:
         return Finding(
             check_id,
-            self.settings.severity_of(check_id, default),
+            default,
             message,
             self.report.statement.location,
             tuple(recipe),
@@ -388,6 +388,13 @@ def _findings(
                 UnderPredictedLock.id,
                 UnderPredictedLock.severity,
                 "the server did more than predicted: " + "; ".join(verdict.unpredicted),
+            )
+        else:
+            reasons = "; ".join(verdict.reasons)
+            yield emit(
+                UnderPredictedLock.id,
+                UnderPredictedLock.severity,
+                f"the server took more than pgfence predicted: {reasons or 'a stronger lock'}",
             )
         fresh = set(facts.fresh) | {lock.relation for lock in observation.locks if lock.new}
         for relation in verdict.unpredicted_rewrites:
