@@ -21,7 +21,7 @@ from pgfence.errors import UsageError
 from pgfence.model import Migration, Report, Severity
 
 if TYPE_CHECKING:
-    from pgfence.analysis.settings import RuleSettings
+    from pgfence.checks import RuleSettings
     from pgfence.dryrun.runner import DryRunOptions
     from pgfence.dryrun.seed import SeedRequest
     from pgfence.dryrun.servers.base import Server

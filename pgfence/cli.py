@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 
 import typer
 
-from pgfence import __version__
 from pgfence.dryrun.sizing import Sizing
 from pgfence.durations import parse_duration
 from pgfence.errors import PgfenceError, UsageError, connection_lost
 from pgfence.model import MatrixReport, Migration, Report, Severity
+from pgfence.version import __version__
 
 if TYPE_CHECKING:
-    from pgfence.analysis.settings import RuleSettings
+    from pgfence.checks import RuleSettings
     from pgfence.config import Config
     from pgfence.model import PreflightReport
 
@@ -988,8 +988,8 @@ def rules(
     ] = False,
 ) -> None:
     """List every check pgfence can report: id, severity, scope and summary."""
-    from pgfence.analysis.checks import all_checks
-    from pgfence.reporting import catalogue
+    from pgfence import catalogue
+    from pgfence.registry import all_checks
 
     checks = all_checks()
     _out(catalogue.markdown(checks) if markdown else catalogue.table(checks))
@@ -1004,8 +1004,8 @@ def explain(
     """Explain one check: what it flags, why, an example, and the safe rewrite."""
 
     def action() -> str:
-        from pgfence.analysis.checks import all_checks
-        from pgfence.reporting import catalogue
+        from pgfence import catalogue
+        from pgfence.registry import all_checks
 
         checks = all_checks()
         if check_id not in checks:

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pgfence.analysis.settings import PathOverride, RuleSettings
+from pgfence.checks import PathOverride, RuleSettings
 from pgfence.durations import parse_duration
 from pgfence.errors import BadInput, UsageError
 from pgfence.globs import match, relative
@@ -357,6 +357,6 @@ _OVERRIDE: dict[str, tuple[str, Converter]] = {
 
 @cache
 def known_checks() -> frozenset[str]:
-    from pgfence.analysis.checks import all_checks
+    from pgfence.registry import all_checks
 
     return frozenset(all_checks())

@@ -321,6 +321,15 @@ class Verdict:
     unpredicted_rewrites: tuple[str, ...] = ()
 
 
+# What a dry-run on an existing server (--dsn) means for its traffic: every report of one
+# says it, and so does the command line.
+ROLLED_BACK_WARNING = (
+    "on an existing server everything is rolled back, but each statement's locks are real "
+    "while it runs: sessions using those tables wait for it (point --dsn at a staging copy, "
+    "not production)"
+)
+
+
 @dataclass(frozen=True)
 class ServerInfo:
     version: str  # full server version, e.g. "18.6"

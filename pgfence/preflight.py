@@ -23,7 +23,6 @@ import psycopg
 from pglast import ast
 from pglast.enums import AlterTableType
 
-from pgfence import __version__
 from pgfence.analysis.analyze import build_report
 from pgfence.analysis.locktable import NEWEST, OLDEST
 from pgfence.analysis.statements import (
@@ -48,6 +47,7 @@ from pgfence.model import (
     StatementReport,
     TableTraffic,
 )
+from pgfence.version import __version__
 
 SESSION_LOCK_TIMEOUT = "1s"  # the preflight's own: it never queues behind anything for long
 SESSION_STATEMENT_TIMEOUT = "15s"

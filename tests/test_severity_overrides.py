@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pgfence.analysis.policy import StatementFacts
-from pgfence.analysis.settings import PathOverride, RuleSettings
+from pgfence.checks import PathOverride, RuleSettings
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.locks import LockMode
 from pgfence.model import (

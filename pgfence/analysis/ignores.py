@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from pgfence.analysis.checks import all_checks
-from pgfence.analysis.settings import RuleSettings
+from pgfence.checks import Hit, RuleSettings, raised, registered
+from pgfence.checks.inputs import UnusedIgnore
 from pgfence.model import Finding, Location, Migration, Statement, StatementReport
+from pgfence.sources import checks as _format_checks  # noqa: F401  (registers them)
 
-UNUSED = "unused-ignore"
+UNUSED = UnusedIgnore.id
 
 
 def apply(
@@ -64,7 +65,7 @@ def apply(
             for rule, line in ignores.items():
                 if rule in used_in_file.get(path, set()) or rule == UNUSED:
                     continue
-                if settings.enabled(rule) or rule not in all_checks():
+                if settings.enabled(rule) or rule not in _known():
                     location = Location(path, line, 1)
                     judged = settings.judge(_finding(rule, location, file_level=True))
                     if judged is not None:
@@ -80,16 +81,22 @@ def _unused_on_statement(
     return [
         _finding(rule, statement.location, file_level=False)
         for rule in sorted(statement.ignored_rules - fired - {UNUSED})
-        if settings.enabled(rule) or rule not in all_checks()
+        if settings.enabled(rule) or rule not in _known()
     ]
 
 
 def _finding(rule: str, location: Location, *, file_level: bool) -> Finding:
-    checks = all_checks()
+    checks = _known()
     comment = f"pgfence-ignore{'-file' if file_level else ''}: {rule}"
     if rule in checks:
         where = "anywhere in this file" if file_level else "on this statement"
         message = f"`{comment}` silences nothing: {rule} does not fire {where}; remove it"
     else:
         message = f"`{comment}` names no check (`pgfence rules` lists them): it silences nothing"
-    return Finding(UNUSED, checks[UNUSED].severity, message, location)
+    return raised(UnusedIgnore, Hit(message), location)
+
+
+def _known() -> dict[str, object]:
+    """Every check of the run: its rules and policies are registered before it ends, the
+    dry-run's and the input's by the check plane, the formats' by the sources."""
+    return dict(registered())

@@ -15,12 +15,11 @@ from pglast import ast
 from pglast.enums import AlterTableType, TransactionStmtKind
 
 from pgfence.analysis.catalog import Catalog
-from pgfence.analysis.rules import display, in_use
-from pgfence.analysis.settings import RuleSettings
+from pgfence.analysis.rule import display, in_use
 from pgfence.analysis.statements import data_change_target, is_unbatched, setting_changes
+from pgfence.checks import RuleSettings
 from pgfence.locks import LockMode
 from pgfence.model import (
-    Finding,
     LockOnRelation,
     Prediction,
     RelKind,
@@ -273,28 +272,3 @@ def _transactions(steps: list[Step]) -> tuple[TransactionRun, ...]:
     if autocommit:
         runs.append(TransactionRun(TxScope.AUTOCOMMIT, tuple(autocommit)))
     return tuple(sorted(runs, key=lambda r: r.steps[0].index))
-
-
-def check(
-    reports: Sequence[StatementReport],
-    statement_facts: Sequence[StatementFacts],
-    settings: RuleSettings,
-) -> dict[int, list[Finding]]:
-    """Findings keyed by the index of the statement they are about."""
-    from pgfence.analysis.policies import all_policies
-
-    policies = settings.active(all_policies())
-    out: dict[int, list[Finding]] = {}
-    for run in file_runs(reports, statement_facts, settings):
-        for policy in policies:
-            for step, hit in policy.check(run):
-                out.setdefault(step.index, []).append(
-                    Finding(
-                        policy.id,
-                        hit.severity or policy.severity,
-                        hit.message,
-                        step.statement.location,
-                        hit.recipe,
-                    )
-                )
-    return out

@@ -11,6 +11,7 @@ from tabulate import tabulate
 
 from pgfence.locks import LockMode
 from pgfence.model import (
+    ROLLED_BACK_WARNING,
     Finding,
     LockOnRelation,
     ObservedLock,
@@ -52,8 +53,6 @@ def _header(report: Report) -> str:
             f"({report.server.backend} server) · prediction for PG {report.pg_version}"
         )
         if report.server.backend == "dsn":
-            from pgfence.dryrun.servers.existing import ROLLED_BACK_WARNING
-
             head += "\n" + textwrap.fill(f"warning: {ROLLED_BACK_WARNING}", 100)
         return head
     return f"pgfence {report.command} · prediction for PostgreSQL {report.pg_version}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pgfence.analysis.policy import StatementFacts
-from pgfence.analysis.settings import RuleSettings
+from pgfence.checks import RuleSettings
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.runner import DryRunOptions, dry_run
 from pgfence.locks import LockMode

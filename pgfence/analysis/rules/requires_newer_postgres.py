@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgfence.analysis.locktable import BY_KEY
-from pgfence.analysis.rules import Hit, Rule, RuleContext, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, register
 from pgfence.model import Severity
 
 _MISSING = " does not exist on PostgreSQL "
