@@ -44,7 +44,7 @@ def analyze(
 ) -> Report:
     """Predict, without a database, the locks of every statement of the migrations."""
     from pgfence.analysis.analyze import build_report
-    from pgfence.analysis.locktable import NEWEST, OLDEST
+    from pgfence.pg.versions import NEWEST, OLDEST
 
     cfg = _config(config)
     version = pg if pg is not None else cfg.pg if cfg.pg is not None else NEWEST

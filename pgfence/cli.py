@@ -239,7 +239,7 @@ def _fail_on(option: FailOn | None, cfg: Config) -> Severity:
 
 
 def _check_pg(pg: int | None) -> int:
-    from pgfence.analysis.locktable import NEWEST, OLDEST
+    from pgfence.pg.versions import NEWEST, OLDEST
 
     version = pg if pg is not None else _default_pg()
     if not OLDEST <= version <= NEWEST:

@@ -215,7 +215,7 @@ def _int(raw: Any, where: _Where) -> int:
 
 
 def _pg(raw: Any, where: _Where) -> int:
-    from pgfence.analysis.locktable import NEWEST, OLDEST
+    from pgfence.pg.versions import NEWEST, OLDEST
 
     version = _int(raw, where)
     if not OLDEST <= version <= NEWEST:

@@ -18,7 +18,6 @@ import pytest
 from pgfence.analysis.policy import StatementFacts
 from pgfence.checks import PathOverride, RuleSettings
 from pgfence.dryrun.findings import dynamic_findings
-from pgfence.locks import LockMode
 from pgfence.model import (
     Location,
     LockOnRelation,
@@ -30,6 +29,7 @@ from pgfence.model import (
     Verdict,
     VerdictKind,
 )
+from pgfence.pg.locks import LockMode
 from tests.support import pgfence as run
 
 MIXED = (

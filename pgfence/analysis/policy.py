@@ -18,7 +18,6 @@ from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.rule import display, in_use
 from pgfence.analysis.statements import data_change_target, is_unbatched, setting_changes
 from pgfence.checks import RuleSettings
-from pgfence.locks import LockMode
 from pgfence.model import (
     LockOnRelation,
     Prediction,
@@ -27,6 +26,8 @@ from pgfence.model import (
     StatementReport,
     TxScope,
 )
+from pgfence.pg.locks import LockMode
+from pgfence.pg.rows import Row
 
 # Roles whose relation is a table a statement deals with itself (not one it drags along,
 # like the indexes or partitions of its target).
@@ -114,13 +115,15 @@ def _long_reason(statement: Statement, prediction: Prediction, catalog: Catalog)
         r for r in prediction.scans if in_use(catalog, r) and not _proven(statement, r, catalog)
     ]
     if scanned:
-        building = "create-index" in prediction.rows or "alter-table.add-unique" in prediction.rows
+        building = (
+            Row.CREATE_INDEX in prediction.rows or Row.ALTER_TABLE__ADD_UNIQUE in prediction.rows
+        )
         return f"{'builds an index on' if building else 'scans'} {display(scanned[0])}"
     return None
 
 
 # Rows whose "rewrite" is new, empty files: quick whatever the table's size.
-_QUICK = frozenset({"truncate", "truncate.cascade"})
+_QUICK = frozenset({Row.TRUNCATE, Row.TRUNCATE__CASCADE})
 
 
 def _proven(statement: Statement, relation: str, catalog: Catalog) -> bool:

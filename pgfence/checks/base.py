@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, TypeVar
 
-from pgfence.analysis.locktable import NEWEST
 from pgfence.model import Finding, Location, Severity
+from pgfence.pg.versions import NEWEST
 
 
 class Scope(StrEnum):

@@ -30,7 +30,6 @@ from psycopg.pq import TransactionStatus
 from pgfence.analysis.analyze import analyse_statement, block_key, finish
 from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.policy import StatementFacts
-from pgfence.analysis.predict import needs_transaction_block, runs_in_transaction
 from pgfence.analysis.rule import Statements, StatementWindow
 from pgfence.analysis.rules import all_rules
 from pgfence.analysis.statements import builds_index_concurrently
@@ -60,6 +59,7 @@ from pgfence.model import (
     StatementReport,
     TxScope,
 )
+from pgfence.pg.transactions import needs_transaction_block, runs_in_transaction
 from pgfence.verdict import judge
 from pgfence.version import __version__
 

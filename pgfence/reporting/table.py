@@ -9,7 +9,6 @@ from collections.abc import Iterable
 
 from tabulate import tabulate
 
-from pgfence.locks import LockMode
 from pgfence.model import (
     ROLLED_BACK_WARNING,
     Finding,
@@ -20,6 +19,7 @@ from pgfence.model import (
     StatementReport,
     VerdictKind,
 )
+from pgfence.pg.locks import LockMode
 from pgfence.reporting import sizes
 from pgfence.reporting.json import summary
 

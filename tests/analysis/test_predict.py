@@ -4,8 +4,8 @@ import pytest
 
 from pgfence.analysis.analyze import block_key
 from pgfence.analysis.catalog import Catalog
-from pgfence.analysis.locktable import BY_KEY, ROWS
 from pgfence.analysis.predict import predict
+from pgfence.pg.locktable import BY_KEY, ROWS
 from pgfence.sources.sql import split_script
 
 SCHEMA = """

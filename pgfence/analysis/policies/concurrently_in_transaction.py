@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from pgfence.analysis.policies._base import Policy, sql_of
 from pgfence.analysis.policy import FileRun, Step
-from pgfence.analysis.predict import runs_in_transaction
 from pgfence.analysis.rule import Hit
 from pgfence.checks import register
 from pgfence.model import Severity, TxScope
+from pgfence.pg.transactions import runs_in_transaction
 
 
 @register

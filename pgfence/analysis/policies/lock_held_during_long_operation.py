@@ -11,8 +11,8 @@ from pgfence.analysis.policies._base import Policy, lock_phrase, sql_of
 from pgfence.analysis.policy import FileRun, Step, TransactionRun
 from pgfence.analysis.rule import Hit, display
 from pgfence.checks import register
-from pgfence.locks import conflicts
 from pgfence.model import LockOnRelation, Severity, TxScope
+from pgfence.pg.locks import conflicts
 
 _ENDS = (TransactionStmtKind.TRANS_STMT_COMMIT, TransactionStmtKind.TRANS_STMT_ROLLBACK)
 

@@ -9,8 +9,9 @@ from pglast.enums import AlterTableType
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.analysis.rules._shared import OUTSIDE_TRANSACTION, build_concurrently, commands, sql
 from pgfence.model import Severity
+from pgfence.pg.rows import Row
 
-_ROW = "alter-table.alter-column-type.rebuilds-index"
+_ROW = Row.ALTER_TABLE__ALTER_COLUMN_TYPE__REBUILDS_INDEX
 
 
 @register

@@ -15,6 +15,7 @@ import os
 import re
 
 from pgfence.model import AUTOCOMMIT, Finding, Location, Migration, TxScope
+from pgfence.pg.transactions import runs_in_transaction
 from pgfence.sources import checks
 from pgfence.sources.files import natural_key
 from pgfence.sources.formats.base import LoadContext, Target, head, info, no_files
@@ -118,8 +119,6 @@ def _from_toml(path: str) -> dict[str, str]:
 def read(
     path: str, ctx: LoadContext, configs: dict[str, dict[str, str]] | None = None
 ) -> Migration:
-    from pgfence.analysis.predict import runs_in_transaction
-
     text = ctx.read(path)
     script = text
     findings: list[Finding] = []
