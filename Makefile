@@ -24,7 +24,7 @@ pg-versions: $(STAMP)
 browser:
 	bash tools/install_chromium.sh
 
-# The whole suite, after `make lint` (ruff, ruff format, mypy): CI runs exactly this, so
+# The whole suite, after `make lint` (ruff, ruff format, mypy, import-linter): CI runs exactly this, so
 # code that does not pass the linters does not land. tools/with_docker.sh brings up a Docker engine and a postgres:15 image
 # built from Debian packages when it can (about a minute the first time); tests marked
 # docker skip otherwise.
@@ -39,6 +39,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check pgfence tests
 	$(BIN)/ruff format --check pgfence tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/analyze.py

@@ -99,7 +99,7 @@ def whole_process(migration: Path, env: dict[str, str]) -> float:
 # the analysis (pglast, every check) and the output.
 _IMPORTS = (
     "import pgfence.cli, pgfence.dryrun.runner, pgfence.dryrun.servers.embedded, "
-    "pgfence.reporting.table; from pgfence.analysis.checks import all_checks; all_checks()"
+    "pgfence.reporting.table; from pgfence.registry import all_checks; all_checks()"
 )
 
 

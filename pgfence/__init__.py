@@ -7,14 +7,13 @@
 Both return a `pgfence.model.Report` (see pgfence/api.py for every argument).
 """
 
-__version__ = "0.1.0"
-
 # `pgfence.dryrun` is also the name of the dry-run package. Importing the package first
 # and binding the function after it keeps the function: Python sets a package's name on
 # its parent only when the package is first imported. The package's modules are imported
 # by their full names (`from pgfence.dryrun.runner import dry_run`), which still works.
 import pgfence.dryrun as _dryrun_package
 from pgfence.api import analyze, dryrun
+from pgfence.version import __version__
 
 del _dryrun_package
 

@@ -21,7 +21,7 @@ from pgfence.errors import UsageError
 from pgfence.model import Migration, Report, Severity
 
 if TYPE_CHECKING:
-    from pgfence.analysis.settings import RuleSettings
+    from pgfence.checks import RuleSettings
     from pgfence.dryrun.runner import DryRunOptions
     from pgfence.dryrun.seed import SeedRequest
     from pgfence.dryrun.servers.base import Server
@@ -44,7 +44,7 @@ def analyze(
 ) -> Report:
     """Predict, without a database, the locks of every statement of the migrations."""
     from pgfence.analysis.analyze import build_report
-    from pgfence.analysis.locktable import NEWEST, OLDEST
+    from pgfence.pg.versions import NEWEST, OLDEST
 
     cfg = _config(config)
     version = pg if pg is not None else cfg.pg if cfg.pg is not None else NEWEST
@@ -63,7 +63,7 @@ def analyze(
         catalog=catalog,
         settings=_settings(cfg, disable, severity, max_lock_timeout),
     )
-    return cfg.apply_overrides(report)
+    return report
 
 
 def dryrun(
@@ -152,7 +152,7 @@ def dryrun(
         keep_going=keep_going,
     )
     if server is not None:
-        return cfg.apply_overrides(dry_run(server, migrations, options, progress=progress))
+        return dry_run(server, migrations, options, progress=progress)
     choice = ServerChoice(
         backend=backend or cfg.backend,
         pg=pg if pg is not None else cfg.pg,
@@ -161,7 +161,7 @@ def dryrun(
         image=image,
     )
     with choose(choice, progress) as server:
-        return cfg.apply_overrides(dry_run(server, migrations, options, progress=progress))
+        return dry_run(server, migrations, options, progress=progress)
 
 
 def dry_run_options(

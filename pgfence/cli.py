@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 
 import typer
 
-from pgfence import __version__
 from pgfence.dryrun.sizing import Sizing
 from pgfence.durations import parse_duration
 from pgfence.errors import PgfenceError, UsageError, connection_lost
 from pgfence.model import MatrixReport, Migration, Report, Severity
+from pgfence.version import __version__
 
 if TYPE_CHECKING:
-    from pgfence.analysis.settings import RuleSettings
+    from pgfence.checks import RuleSettings
     from pgfence.config import Config
     from pgfence.model import PreflightReport
 
@@ -242,7 +242,7 @@ def _fail_on(option: FailOn | None, cfg: Config) -> Severity:
 
 
 def _check_pg(pg: int | None) -> int:
-    from pgfence.analysis.locktable import NEWEST, OLDEST
+    from pgfence.pg.versions import NEWEST, OLDEST
 
     version = pg if pg is not None else _default_pg()
     if not OLDEST <= version <= NEWEST:
@@ -447,7 +447,7 @@ def analyze(
             catalog=catalog,
             settings=settings,
         )
-        return cfg.apply_overrides(report), fmt or cfg.format or "table", outputs
+        return report, fmt or cfg.format or "table", outputs
 
     report, chosen, outputs = _run(action)
     _emit(report, chosen, outputs)
@@ -781,16 +781,13 @@ def dryrun(
             if len(choices) > 1:
                 from pgfence.dryrun.matrix import run_matrix
 
-                matrix = run_matrix(choices, migrations, options, progress=say)
-                return MatrixReport(
-                    tuple(cfg.apply_overrides(r) for r in matrix.reports), matrix.differences
-                )
+                return run_matrix(choices, migrations, options, progress=say)
             if server is None:
                 with choose(choices[0], say) as late:
                     if not late.throwaway:
                         _warn_rolled_back(chosen)
-                    return cfg.apply_overrides(dry_run(late, migrations, options, progress=say))
-            return cfg.apply_overrides(dry_run(server, migrations, options, progress=say))
+                    return dry_run(late, migrations, options, progress=say)
+            return dry_run(server, migrations, options, progress=say)
 
     result, chosen, outputs = _run(action)
     _emit(result, chosen, outputs)
@@ -1007,8 +1004,8 @@ def rules(
     ] = False,
 ) -> None:
     """List every check pgfence can report: id, severity, scope and summary."""
-    from pgfence.analysis.checks import all_checks
-    from pgfence.reporting import catalogue
+    from pgfence import catalogue
+    from pgfence.registry import all_checks
 
     checks = all_checks()
     _out(catalogue.markdown(checks) if markdown else catalogue.table(checks))
@@ -1093,8 +1090,8 @@ def explain(
     """Explain one check: what it flags, why, an example, and the safe rewrite."""
 
     def action() -> str:
-        from pgfence.analysis.checks import all_checks
-        from pgfence.reporting import catalogue
+        from pgfence import catalogue
+        from pgfence.registry import all_checks
 
         checks = all_checks()
         if check_id not in checks:

@@ -14,34 +14,24 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
-import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from pgfence.checks import PathOverride, RuleSettings
 from pgfence.durations import parse_duration
 from pgfence.errors import BadInput, UsageError
-from pgfence.model import Finding, Migration, Report, Severity
+from pgfence.globs import match, relative
+from pgfence.model import Migration, Severity
 
-if TYPE_CHECKING:
-    from pgfence.analysis.settings import RuleSettings
+__all__ = ["Config", "PathOverride", "known_checks", "load", "match", "parse"]
 
 FILE_NAMES = ("pgfence.toml", "pyproject.toml")
 OUTPUT_FORMATS = ("table", "json", "sarif", "github", "markdown", "junit", "html")
 BACKENDS = ("embedded", "local", "docker")
-
-
-@dataclass(frozen=True)
-class PathOverride:
-    """Settings for the migrations whose path matches one of `paths`."""
-
-    paths: tuple[str, ...]
-    disable: frozenset[str] = frozenset()
-    severity: Mapping[str, Severity] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,16 +70,8 @@ class Config:
     def select(self, migrations: Iterable[Migration]) -> list[Migration]:
         return [m for m in migrations if self.selects(m.path)]
 
-    @cached_property
-    def _resolved_root(self) -> Path:
-        return self.root.resolve()
-
     def relative(self, path: str) -> str:
-        absolute = Path(os.path.abspath(path))
-        try:
-            return absolute.relative_to(self._resolved_root).as_posix()
-        except ValueError:
-            return absolute.as_posix()
+        return relative(path, self.root)
 
     # ---- checks: enabled, disabled, severities ------------------------------------------
 
@@ -112,8 +94,6 @@ class Config:
         `disable`, `severity` and `max_lock_timeout_ms` are the command line's (--disable,
         --severity, --max-lock-timeout) or the API's; an unknown check id is a UsageError.
         """
-        from pgfence.analysis.settings import RuleSettings
-
         disable = frozenset(disable)
         severity = dict(severity or {})
         unknown = sorted((disable | set(severity)) - known_checks())
@@ -134,35 +114,9 @@ class Config:
             if max_lock_timeout_ms is None
             else max_lock_timeout_ms,
             long_lock_ms=defaults.long_lock_ms if self.long_lock is None else self.long_lock * 1000,
+            overrides=self.overrides,
+            root=self.root,
         )
-
-    def apply_overrides(self, report: Report) -> Report:
-        """Per-path settings: drop disabled findings, change severities, by file."""
-        if not self.overrides:
-            return report
-
-        def adjust(findings: Sequence[Finding]) -> tuple[Finding, ...]:
-            out = []
-            for finding in findings:
-                relative = self.relative(finding.location.file)
-                keep = True
-                for override in self.overrides:
-                    if not any(match(p, relative) for p in override.paths):
-                        continue
-                    if finding.rule in override.disable:
-                        keep = False
-                    elif finding.rule in override.severity:
-                        finding = dataclasses.replace(
-                            finding, severity=override.severity[finding.rule]
-                        )
-                if keep:
-                    out.append(finding)
-            return tuple(out)
-
-        statements = tuple(
-            dataclasses.replace(s, findings=adjust(s.findings)) for s in report.statements
-        )
-        return dataclasses.replace(report, statements=statements, findings=adjust(report.findings))
 
 
 # ---- finding and reading the file -------------------------------------------------------
@@ -261,7 +215,7 @@ def _int(raw: Any, where: _Where) -> int:
 
 
 def _pg(raw: Any, where: _Where) -> int:
-    from pgfence.analysis.locktable import NEWEST, OLDEST
+    from pgfence.pg.versions import NEWEST, OLDEST
 
     version = _int(raw, where)
     if not OLDEST <= version <= NEWEST:
@@ -403,44 +357,6 @@ _OVERRIDE: dict[str, tuple[str, Converter]] = {
 
 @cache
 def known_checks() -> frozenset[str]:
-    from pgfence.analysis.checks import all_checks
+    from pgfence.registry import all_checks
 
     return frozenset(all_checks())
-
-
-# ---- globs ------------------------------------------------------------------------------
-
-
-def match(pattern: str, path: str) -> bool:
-    """Does `path` (relative, with /) match `pattern`?
-
-    `**` spans directories, `*` and `?` stay within one; a pattern without wildcards
-    names a file or a directory (and everything under it).
-    """
-    pattern = pattern.strip().removeprefix("./").rstrip("/")
-    if not re.search(r"[*?]", pattern):
-        return path == pattern or path.startswith(pattern + "/")
-    return _compile(pattern).fullmatch(path) is not None
-
-
-@cache
-def _compile(pattern: str) -> re.Pattern[str]:
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out))

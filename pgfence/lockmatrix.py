@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pgfence.analysis.locktable import ROWS, SUPPORTED_VERSIONS
+from pgfence.pg.locktable import ROWS
+from pgfence.pg.versions import SUPPORTED_VERSIONS
 from pgfence.scenarios import SCENARIOS_DIR, Scenario, load_all
 
 _SHORT = {
@@ -30,7 +31,7 @@ _ORDER = list(_SHORT)
 
 def render(directory: Path = SCENARIOS_DIR) -> str:
     scenarios = load_all(directory)
-    row_position = {row.key: i for i, row in enumerate(ROWS)}
+    row_position: dict[str, int] = {row.key: i for i, row in enumerate(ROWS)}
     scenarios.sort(
         key=lambda s: (min((row_position.get(r, 999) for r in s.rows), default=999), s.name)
     )

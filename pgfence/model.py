@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from pgfence.locks import LockMode, blocked_by_any, conflicts
+from pgfence.pg.locks import LockMode, blocked_by_any, conflicts
 
 __all__ = [
     "Blocker",
@@ -191,13 +191,16 @@ class Prediction:
     locks: tuple[LockOnRelation, ...] = ()
     rewrites: tuple[str, ...] = ()  # relations whose data files are rewritten
     scans: tuple[str, ...] = ()  # tables read in full while the lock is held
-    # The rows of the lock table (analysis/locktable.py) this prediction came from.
+    # The rows of the lock table (pg/locktable.py) this prediction came from.
     rows: tuple[str, ...] = ()
     # False when we do not know what this statement locks (opaque DO block, unknown kind).
     analysable: bool = True
     notes: tuple[str, ...] = ()
     # False when Postgres refuses to run the statement inside a transaction block.
     transactional: bool = True
+    # Rows of the lock table the statement needs that the predicted major does not have
+    # (the statement is refused there): data for the rules, where `notes` are for people.
+    unavailable: tuple[str, ...] = ()
 
     @property
     def rewrite(self) -> bool:
@@ -319,6 +322,15 @@ class Verdict:
     # relations rewritten though no rewrite was predicted.
     unpredicted: tuple[str, ...] = ()
     unpredicted_rewrites: tuple[str, ...] = ()
+
+
+# What a dry-run on an existing server (--dsn) means for its traffic: every report of one
+# says it, and so does the command line.
+ROLLED_BACK_WARNING = (
+    "on an existing server everything is rolled back, but each statement's locks are real "
+    "while it runs: sessions using those tables wait for it (point --dsn at a staging copy, "
+    "not production)"
+)
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,7 @@ import psycopg
 from pglast import ast
 from pglast.enums import AlterTableType
 
-from pgfence import __version__
 from pgfence.analysis.analyze import build_report
-from pgfence.analysis.locktable import NEWEST, OLDEST
 from pgfence.analysis.statements import (
     builds_index_concurrently,
     parse_duration_ms,
@@ -36,7 +34,6 @@ from pgfence.dryrun.introspect import load_catalog
 from pgfence.dsn import connect, first_line, redact, scrub
 from pgfence.durations import format_ms
 from pgfence.errors import ServerError
-from pgfence.locks import conflicts
 from pgfence.model import (
     Blocker,
     LockMode,
@@ -48,6 +45,9 @@ from pgfence.model import (
     StatementReport,
     TableTraffic,
 )
+from pgfence.pg.locks import conflicts
+from pgfence.pg.versions import NEWEST, OLDEST
+from pgfence.version import __version__
 
 SESSION_LOCK_TIMEOUT = "1s"  # the preflight's own: it never queues behind anything for long
 SESSION_STATEMENT_TIMEOUT = "15s"

@@ -18,8 +18,8 @@ from typing import Any
 from pgfence.dryrun.runner import DryRunOptions, dry_run
 from pgfence.dryrun.servers.base import Server
 from pgfence.errors import BadInput
-from pgfence.locks import LockMode
 from pgfence.model import Observation, RelKind, Report, StatementReport, VerdictKind
+from pgfence.pg.locks import LockMode
 from pgfence.sources.sql import read_sql_file
 
 SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"

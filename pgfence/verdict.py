@@ -15,7 +15,6 @@ keeps everyone out who would use the index.
 
 from __future__ import annotations
 
-from pgfence.locks import LockMode, conflict_union
 from pgfence.model import (
     LockOnRelation,
     Observation,
@@ -24,6 +23,7 @@ from pgfence.model import (
     Verdict,
     VerdictKind,
 )
+from pgfence.pg.locks import LockMode, conflict_union
 
 
 def judge(

@@ -148,8 +148,8 @@ def test_the_api_takes_every_option_of_the_command_line(command):
 
 def test_the_api_takes_the_same_defaults_as_the_command_line(tmp_path):
     """Timeouts and fail_on: the option, else the configuration file, else the default."""
-    from pgfence.analysis.settings import RuleSettings
     from pgfence.api import dry_run_options
+    from pgfence.checks import RuleSettings
     from pgfence.dryrun.runner import DryRunOptions
 
     def options(cfg, **given):

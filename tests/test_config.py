@@ -288,12 +288,9 @@ def test_dryrun_takes_its_timeout_from_the_file(project):
     assert [f["rule"] for f in statement["findings"]] == ["statement-timeout"]
 
 
-def test_per_path_overrides_keep_every_other_field_of_a_statement(project):
-    """Overrides change findings only: a seeded run's duration estimate survives them."""
-    import dataclasses
-
+def test_per_path_overrides_reach_the_analysis_through_the_settings(project):
+    """The file's overrides travel in the settings: the findings are judged where raised."""
     from pgfence.analysis.analyze import build_report
-    from pgfence.model import DurationEstimate
     from pgfence.sources.sql import read_sql_file
 
     path = write_pyproject(
@@ -306,16 +303,11 @@ def test_per_path_overrides_keep_every_other_field_of_a_statement(project):
     )
     cfg = config.load(str(path))
     migration = read_sql_file(str(project / "migrations" / "0001_index.sql"))
-    report = build_report([migration], version=18)
-    estimate = DurationEstimate(
-        "public.accounts", "index build", ((100, 1.0), (400, 4.0)), 4000, 40.0, 30.0, 50.0,
-        1.0, "linear in rows", "high",
-    )  # fmt: skip
+    report = build_report([migration], version=18, settings=cfg.rule_settings())
     [statement] = report.statements
-    report = dataclasses.replace(
-        report, statements=(dataclasses.replace(statement, estimate=estimate),)
-    )
-    [adjusted] = cfg.apply_overrides(report).statements
-    assert adjusted.estimate == estimate
-    lowered = [f for f in adjusted.findings if f.rule == "create-index-blocks-writes"]
+    lowered = [f for f in statement.findings if f.rule == "create-index-blocks-writes"]
     assert [f.severity for f in lowered] == [Severity.LOW]
+    elsewhere = build_report([migration], version=18)
+    [statement] = elsewhere.statements
+    kept = [f for f in statement.findings if f.rule == "create-index-blocks-writes"]
+    assert [f.severity for f in kept] == [Severity.HIGH]

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from pgfence.analysis.checks import all_checks
-from pgfence.reporting import catalogue
+from pgfence import catalogue
+from pgfence.registry import all_checks
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 

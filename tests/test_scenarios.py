@@ -26,7 +26,7 @@ def test_at_least_the_promised_scenarios_exist():
 
 
 def test_every_lock_table_row_has_a_scenario():
-    from pgfence.analysis.locktable import ROWS
+    from pgfence.pg.locktable import ROWS
 
     covered = {row for s in SCENARIOS for row in s.rows}
     # Rows that cannot run on a throwaway server: a real tablespace needs a directory.

@@ -1,6 +1,5 @@
 """The verdict, prediction against observation, without a server."""
 
-from pgfence.locks import LockMode
 from pgfence.model import (
     LockOnRelation,
     Observation,
@@ -10,6 +9,7 @@ from pgfence.model import (
     StatementError,
     VerdictKind,
 )
+from pgfence.pg.locks import LockMode
 from pgfence.verdict import judge
 
 M = LockMode

@@ -6,20 +6,20 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pgfence import __version__
-from pgfence.analysis import ignores, policy
+from pgfence.analysis import ignores, policies, policy
 from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.policy import StatementFacts
 from pgfence.analysis.predict import predict
-from pgfence.analysis.rules import (
+from pgfence.analysis.rule import (
     EMPTY,
     Rule,
     RuleContext,
     Statements,
     StatementWindow,
-    all_rules,
 )
-from pgfence.analysis.settings import RuleSettings
+from pgfence.analysis.rules import all_rules
+from pgfence.checks import Hit, RuleSettings, raised
+from pgfence.checks.inputs import ParseError, Unanalysable
 from pgfence.model import (
     Finding,
     Migration,
@@ -29,6 +29,7 @@ from pgfence.model import (
     Statement,
     StatementReport,
 )
+from pgfence.version import __version__
 
 
 def block_key(statement: Statement, index: int) -> object:
@@ -62,36 +63,17 @@ def analyse_statement(
     findings: list[Finding] = []
     if statement.parse_error is not None:
         findings.append(
-            Finding(
-                "parse-error",
-                settings.severity_of("parse-error", Severity.CRITICAL),
-                f"does not parse: {statement.parse_error}",
-                statement.location,
-            )
+            raised(ParseError, Hit(f"does not parse: {statement.parse_error}"), statement.location)
         )
-    elif not prediction.analysable and settings.enabled("unanalysable"):
-        findings.append(
-            Finding(
-                "unanalysable",
-                settings.severity_of("unanalysable", Severity.MEDIUM),
-                "pgfence cannot tell what this statement locks: "
-                + "; ".join(prediction.notes or ("unknown statement",)),
-                statement.location,
-            )
-        )
+    elif not prediction.analysable and settings.enabled(Unanalysable.id):
+        why = "; ".join(prediction.notes or ("unknown statement",))
+        hit = Hit(f"pgfence cannot tell what this statement locks: {why}")
+        findings.append(raised(Unanalysable, hit, statement.location))
     if statement.node is not None:
         ctx = RuleContext(statement, prediction, catalog, version, earlier, following)
         for rule in rules:
             for hit in rule.check(ctx):
-                findings.append(
-                    Finding(
-                        rule.id,
-                        hit.severity or settings.severity_of(rule.id, rule.severity),
-                        hit.message,
-                        statement.location,
-                        hit.recipe,
-                    )
-                )
+                findings.append(raised(rule, hit, statement.location))
     return StatementAnalysis(
         prediction, tuple(findings), policy.facts(statement, prediction, catalog)
     )
@@ -149,7 +131,7 @@ def finish(
     Returns the reports and the findings about the files themselves (theirs, and those
     about ignore comments that silence nothing).
     """
-    with_policy = attach(reports, policy.check(reports, statement_facts, settings))
+    with_policy = attach(reports, policies.check(reports, statement_facts, settings))
     return ignores.apply(with_policy, migrations, settings)
 
 

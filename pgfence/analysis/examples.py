@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pgfence.analysis.analyze import analyse
 from pgfence.analysis.catalog import Catalog
-from pgfence.analysis.checks import Check
+from pgfence.checks import Check
 from pgfence.model import Finding, Migration
 from pgfence.sources.sql import split_script
 

@@ -1,7 +1,9 @@
-"""Ignore comments: drop the findings they name, and report those that name nothing.
+"""The end of a run: every finding judged, and the ignore comments that silence nothing.
 
-Applied once, at the end of a run, when every rule, policy and dry-run check has had its
-say: only then is it known whether an ignore comment silenced anything.
+Applied once, at the end of a run, when every source, rule, policy and dry-run check has
+had its say: only then is it known whether an ignore comment silenced anything. Each
+finding, with the ignore comments in force where it was raised, passes through
+`RuleSettings.judge` (the one place that keeps or drops a finding and gives its severity).
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from pgfence.analysis.checks import all_checks
-from pgfence.analysis.settings import RuleSettings
+from pgfence.checks import Hit, RuleSettings, raised, registered
+from pgfence.checks.inputs import UnusedIgnore
 from pgfence.model import Finding, Location, Migration, Statement, StatementReport
+from pgfence.sources import checks as _format_checks  # noqa: F401  (registers them)
 
-UNUSED = "unused-ignore"
+UNUSED = UnusedIgnore.id
 
 
 def apply(
@@ -21,11 +24,10 @@ def apply(
     migrations: Iterable[Migration],
     settings: RuleSettings,
 ) -> tuple[list[StatementReport], list[Finding]]:
-    """Reports without the ignored findings, and the findings about the files themselves.
+    """Reports with their findings judged, and the findings about the files themselves.
 
-    Those are the migrations' own (a skipped meta-command, a format's warning), less what
-    the settings disable and the file's ignore comments silence, and the ignore comments
-    that silence nothing.
+    Those are the migrations' own (a skipped meta-command, a format's warning) and the
+    ignore comments that silence nothing, judged like the rest.
     """
     migrations_list = list(migrations)
     file_ignores = {m.path: dict(m.ignored_in_file) for m in migrations_list}
@@ -35,17 +37,16 @@ def apply(
         statement = report.statement
         in_file = file_ignores.get(statement.location.file, {})
         fired = {f.rule for f in report.findings}
-        kept = tuple(
-            f
-            for f in report.findings
-            if f.rule not in statement.ignored_rules and f.rule not in in_file
-        )
         used_in_file.setdefault(statement.location.file, set()).update(
             fired & set(in_file) - statement.ignored_rules
         )
-        unused = _unused_on_statement(statement, fired, settings)
-        if unused and UNUSED not in statement.ignored_rules and UNUSED not in in_file:
-            kept += tuple(unused)
+        silenced = statement.ignored_rules | set(in_file)
+        raised = report.findings + tuple(_unused_on_statement(statement, fired, settings))
+        kept = tuple(
+            judged
+            for finding in raised
+            if (judged := settings.judge(finding, ignored=silenced)) is not None
+        )
         out.append(
             dataclasses.replace(report, findings=kept) if kept != report.findings else report
         )
@@ -57,16 +58,18 @@ def apply(
                 continue
             if finding.rule in in_file:
                 used_in_file.setdefault(migration.path, set()).add(finding.rule)
-            else:
-                file_findings.append(finding)
+            elif (judged := settings.judge(finding)) is not None:
+                file_findings.append(judged)
     if settings.enabled(UNUSED):
         for path, ignores in file_ignores.items():
             for rule, line in ignores.items():
                 if rule in used_in_file.get(path, set()) or rule == UNUSED:
                     continue
-                if settings.enabled(rule) or rule not in all_checks():
+                if settings.enabled(rule) or rule not in _known():
                     location = Location(path, line, 1)
-                    file_findings.append(_finding(rule, location, settings, file_level=True))
+                    judged = settings.judge(_finding(rule, location, file_level=True))
+                    if judged is not None:
+                        file_findings.append(judged)
     return out, file_findings
 
 
@@ -76,18 +79,24 @@ def _unused_on_statement(
     if not settings.enabled(UNUSED):
         return []
     return [
-        _finding(rule, statement.location, settings, file_level=False)
+        _finding(rule, statement.location, file_level=False)
         for rule in sorted(statement.ignored_rules - fired - {UNUSED})
-        if settings.enabled(rule) or rule not in all_checks()
+        if settings.enabled(rule) or rule not in _known()
     ]
 
 
-def _finding(rule: str, location: Location, settings: RuleSettings, *, file_level: bool) -> Finding:
-    checks = all_checks()
+def _finding(rule: str, location: Location, *, file_level: bool) -> Finding:
+    checks = _known()
     comment = f"pgfence-ignore{'-file' if file_level else ''}: {rule}"
     if rule in checks:
         where = "anywhere in this file" if file_level else "on this statement"
         message = f"`{comment}` silences nothing: {rule} does not fire {where}; remove it"
     else:
         message = f"`{comment}` names no check (`pgfence rules` lists them): it silences nothing"
-    return Finding(UNUSED, settings.severity_of(UNUSED, checks[UNUSED].severity), message, location)
+    return raised(UnusedIgnore, Hit(message), location)
+
+
+def _known() -> dict[str, object]:
+    """Every check of the run: its rules and policies are registered before it ends, the
+    dry-run's and the input's by the check plane, the formats' by the sources."""
+    return dict(registered())

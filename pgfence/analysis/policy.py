@@ -15,12 +15,10 @@ from pglast import ast
 from pglast.enums import AlterTableType, TransactionStmtKind
 
 from pgfence.analysis.catalog import Catalog
-from pgfence.analysis.rules import display, in_use
-from pgfence.analysis.settings import RuleSettings
+from pgfence.analysis.rule import display, in_use
 from pgfence.analysis.statements import data_change_target, is_unbatched, setting_changes
-from pgfence.locks import LockMode
+from pgfence.checks import RuleSettings
 from pgfence.model import (
-    Finding,
     LockOnRelation,
     Prediction,
     RelKind,
@@ -28,6 +26,8 @@ from pgfence.model import (
     StatementReport,
     TxScope,
 )
+from pgfence.pg.locks import LockMode
+from pgfence.pg.rows import Row
 
 # Roles whose relation is a table a statement deals with itself (not one it drags along,
 # like the indexes or partitions of its target).
@@ -115,13 +115,15 @@ def _long_reason(statement: Statement, prediction: Prediction, catalog: Catalog)
         r for r in prediction.scans if in_use(catalog, r) and not _proven(statement, r, catalog)
     ]
     if scanned:
-        building = "create-index" in prediction.rows or "alter-table.add-unique" in prediction.rows
+        building = (
+            Row.CREATE_INDEX in prediction.rows or Row.ALTER_TABLE__ADD_UNIQUE in prediction.rows
+        )
         return f"{'builds an index on' if building else 'scans'} {display(scanned[0])}"
     return None
 
 
 # Rows whose "rewrite" is new, empty files: quick whatever the table's size.
-_QUICK = frozenset({"truncate", "truncate.cascade"})
+_QUICK = frozenset({Row.TRUNCATE, Row.TRUNCATE__CASCADE})
 
 
 def _proven(statement: Statement, relation: str, catalog: Catalog) -> bool:
@@ -273,28 +275,3 @@ def _transactions(steps: list[Step]) -> tuple[TransactionRun, ...]:
     if autocommit:
         runs.append(TransactionRun(TxScope.AUTOCOMMIT, tuple(autocommit)))
     return tuple(sorted(runs, key=lambda r: r.steps[0].index))
-
-
-def check(
-    reports: Sequence[StatementReport],
-    statement_facts: Sequence[StatementFacts],
-    settings: RuleSettings,
-) -> dict[int, list[Finding]]:
-    """Findings keyed by the index of the statement they are about."""
-    from pgfence.analysis.policies import all_policies
-
-    policies = settings.active(all_policies())
-    out: dict[int, list[Finding]] = {}
-    for run in file_runs(reports, statement_facts, settings):
-        for policy in policies:
-            for step, hit in policy.check(run):
-                out.setdefault(step.index, []).append(
-                    Finding(
-                        policy.id,
-                        hit.severity or settings.severity_of(policy.id, policy.severity),
-                        hit.message,
-                        step.statement.location,
-                        hit.recipe,
-                    )
-                )
-    return out

@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 from pglast import ast
 
+from pgfence.dryrun.servers.install import has_extensions
 from pgfence.model import Location, Migration
 
 
@@ -50,15 +51,6 @@ def lacking(dsn: str, wanted: Sequence[Needed]) -> list[Needed]:
         ).fetchall()
     have = {name for (name,) in rows}
     return [n for n in wanted if n.name not in have]
-
-
-def has_extensions(bin_dir: Path, names: Sequence[str]) -> bool:
-    """Whether the installation of `bin_dir` ships every extension of `names`."""
-    roots = [bin_dir.parent / "share" / "postgresql", bin_dir.parent / "share"]
-    roots += [Path("/usr/share/postgresql") / bin_dir.parent.name]  # Debian's layout
-    return all(
-        any((root / "extension" / f"{name}.control").exists() for root in roots) for name in names
-    )
 
 
 def alternative(major: int, names: Sequence[str], current: Path | None) -> Path | None:

@@ -1,339 +1,32 @@
-"""Findings from what a real server did: the dry-run's checks.
+"""Findings from what a real server did: the dry-run's checks raised.
 
-Each check is declared like a rule (id, severity, docstring) so that `pgfence rules`,
-`pgfence explain` and docs/rules.md list it; `dynamic_findings` turns one statement's
-observation into findings. Pure functions of values: no connection is used here, so
-the catalogue can be listed without importing psycopg.
+The checks are declared in checks/dryrun.py (id, severity, docstring), so that `pgfence
+rules`, `pgfence explain` and docs/rules.md list them; `dynamic_findings` turns one
+statement's observation into findings. Pure functions of values: no connection is used
+here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgfence.analysis.checks import Check, Scope, register
 from pgfence.analysis.policy import StatementFacts
-from pgfence.analysis.rules import display
-from pgfence.analysis.settings import RuleSettings
-from pgfence.model import (
-    Finding,
-    Observation,
-    ObservedLock,
-    Severity,
-    StatementReport,
-    VerdictKind,
+from pgfence.analysis.rule import display
+from pgfence.checks import Check, Hit, RuleSettings, raised
+from pgfence.checks.dryrun import (
+    InvalidIndexLeft,
+    LockHeldLong,
+    LockTimeout,
+    MeasuredBlocking,
+    ObservedRewrite,
+    RefusedStatement,
+    StatementFailed,
+    StatementTimeout,
+    TransactionLost,
+    UnderPredictedLock,
+    WaitedForLock,
 )
-
-
-class DryRunCheck(Check):
-    scope = Scope.DRY_RUN
-
-
-@register
-class StatementFailed(DryRunCheck):
-    """A statement that fails on a real server.
-
-    ## What it does
-    Reports the error a statement raised in the dry-run (a duplicate key while building
-    a unique index, a NOT NULL column added to a table with rows, a missing object), with
-    Postgres's message and, when it gives one, the position in the file.
-
-    ## Why is this bad?
-    The migration will fail in production the same way, and the statements after it in
-    the file do not run.
-
-    ## Example
-    ```sql
-    ALTER TABLE accounts ADD COLUMN plan text NOT NULL;  -- accounts has rows
-    ```
-
-    ## Use instead
-    Fix the statement; the message says what Postgres objected to.
-    """
-
-    id = "statement-failed"
-    severity = Severity.CRITICAL
-    summary = "the statement fails on a real server"
-
-
-@register
-class RefusedStatement(DryRunCheck):
-    """A statement pgfence would not send, because the server would read it otherwise.
-
-    ## What it does
-    Reports a statement whose text Postgres would not read as the one statement pgfence
-    read: where pgfence's split and Postgres's parser disagree, where a string holds a
-    backslash while `standard_conforming_strings` is off (pglast reads strings only the
-    standard way), or where the server itself refused a text of several statements.
-    Nothing of it runs; on `--dsn` the run goes on inside its one transaction.
-
-    ## Why is this bad?
-    Whatever pgfence says of such a statement is a guess: the server could run more than
-    was analysed (a hidden `COMMIT`, a table rewrite) or something else entirely.
-
-    ## Example
-    ```sql
-    SET standard_conforming_strings = off;
-    SELECT 'it\'s'; ALTER TABLE accounts ALTER COLUMN id TYPE bigint; SELECT '';
-    ```
-
-    ## Use instead
-    Keep `standard_conforming_strings` on and write `E'it\'s'` or `'it''s'`.
-    """
-
-    id = "refused-statement"
-    severity = Severity.CRITICAL
-    summary = "the server would read the statement otherwise than pgfence: not sent"
-
-
-@register
-class TransactionLost(DryRunCheck):
-    """A statement after which the transaction pgfence opened was no longer open.
-
-    ## What it does
-    After every statement pgfence checks the session's transaction status (the status
-    byte of the server's ReadyForQuery): inside the migration's transaction, and on
-    `--dsn` inside the one transaction pgfence opened, it must still be open. If it is
-    not, the run stops at once and this finding is reported.
-
-    ## Why is this bad?
-    On an existing server something may have been committed; on a throwaway one, the
-    dry-run no longer runs the migration the way the migration tool would.
-
-    ## Example
-    ```sql
-    -- a statement that ended its own transaction in a way pgfence did not foresee
-    ```
-
-    ## Use instead
-    Report the statement to pgfence: the extended protocol and the split are meant to
-    make this impossible.
-    """
-
-    id = "transaction-lost"
-    severity = Severity.CRITICAL
-    summary = "the transaction pgfence opened was gone after the statement: the run stopped"
-
-
-@register
-class StatementTimeout(DryRunCheck):
-    """A statement that did not finish within the dry-run's --statement-timeout.
-
-    ## What it does
-    Reports a statement the dry-run cancelled after `--statement-timeout` (60 s by
-    default).
-
-    ## Why is this bad?
-    On the dry-run's copy of the schema and data it already runs for that long; in
-    production, with more data and traffic, it will take longer, holding its locks.
-
-    ## Example
-    ```sql
-    UPDATE events SET payload = payload || '{}';  -- a very large table
-    ```
-
-    ## Use instead
-    Batch the work, or use the online recipe of the statement's own finding.
-    """
-
-    id = "statement-timeout"
-    severity = Severity.CRITICAL
-    summary = "the statement did not finish within --statement-timeout"
-
-
-@register
-class LockTimeout(DryRunCheck):
-    """A statement that gave up waiting for a lock on an existing server.
-
-    ## What it does
-    With `--dsn`, reports a statement that hit the dry-run's `--lock-timeout` because the
-    server's own traffic held a conflicting lock.
-
-    ## Why is this bad?
-    In production the migration would wait just the same, and every query on the table
-    would queue behind it.
-
-    ## Example
-    ```sql
-    ALTER TABLE accounts ADD COLUMN note text;  -- while a long report reads accounts
-    ```
-
-    ## Use instead
-    `SET lock_timeout = '2s'` in the migration, and retry it at a quieter moment.
-    """
-
-    id = "lock-timeout"
-    severity = Severity.HIGH
-    summary = "waited for a lock held by the server's traffic, and gave up"
-
-
-@register
-class UnderPredictedLock(DryRunCheck):
-    """A statement that took a stronger lock, or blocked more, than pgfence predicted.
-
-    ## What it does
-    Compares the locks the server granted, and the reads and writes a probe session
-    found blocked, with the static prediction, and reports what the prediction missed.
-
-    ## Why is this bad?
-    The static analysis (and every rule that relies on it) under-estimated the danger of
-    this statement: what it really blocks is listed in the message. It also fails the run.
-
-    ## Example
-    ```sql
-    CALL rebuild_accounts();  -- a procedure whose locks no one can see statically
-    ```
-
-    ## Use instead
-    Treat the statement by what it really takes (the message lists it), and report the
-    case to pgfence so the lock table can be corrected.
-    """
-
-    id = "under-predicted-lock"
-    severity = Severity.HIGH
-    summary = "the server took a stronger lock, or blocked more, than predicted"
-
-
-@register
-class ObservedRewrite(DryRunCheck):
-    """A table rewritten on the real server though the prediction said it would not be.
-
-    ## What it does
-    Compares each relation's file node before and after the statement; a new file node
-    for a table in use that the prediction did not expect is reported.
-
-    ## Why is this bad?
-    A rewrite copies the whole table and rebuilds its indexes under ACCESS EXCLUSIVE:
-    reads and writes wait for a time that grows with the table's size.
-
-    ## Example
-    ```sql
-    ALTER TABLE accounts ALTER COLUMN code TYPE my_domain;  -- a type pgfence cannot see
-    ```
-
-    ## Use instead
-    The online path for the kind of change: a new column, backfilled in batches.
-    """
-
-    id = "observed-rewrite"
-    severity = Severity.HIGH
-    summary = "the server rewrote a table in use that the prediction did not expect"
-
-
-@register
-class MeasuredBlocking(DryRunCheck):
-    """A statement that blocked reads or writes for a long time in the dry-run.
-
-    ## What it does
-    Reports a statement during which a probe session could not read or write a table in
-    use, when the statement ran for longer than the long-lock threshold (1 s).
-
-    ## Why is this bad?
-    That is how long the application would have waited, on the dry-run's data; production
-    usually has more.
-
-    ## Example
-    ```sql
-    CREATE INDEX events_created_idx ON events (created_at);  -- events has many rows
-    ```
-
-    ## Use instead
-    The online recipe of the statement's own finding.
-    """
-
-    id = "measured-blocking"
-    severity = Severity.HIGH
-    summary = "reads or writes were measured blocked for longer than 1 s"
-
-
-@register
-class WaitedForLock(DryRunCheck):
-    """A statement that had to wait for a lock another session held.
-
-    ## What it does
-    Reports a statement that queued for a lock during the dry-run (on an existing
-    server: behind the server's own traffic), and a concurrent build's wait for the
-    transactions older than it (pgfence holds one open for a moment to show that phase).
-
-    ## Why is this bad?
-    While a statement queues, every later query its lock conflicts with queues behind it.
-    A concurrent build waits for every older transaction: on a busy server as long as the
-    longest of them, holding SHARE UPDATE EXCLUSIVE, so other DDL, VACUUM and ANALYZE of
-    the table wait meanwhile.
-
-    ## Example
-    ```sql
-    ALTER TABLE accounts ADD COLUMN note text;  -- while a transaction reads accounts
-    ```
-
-    ## Use instead
-    A `lock_timeout`, retries, and a quieter moment.
-    """
-
-    id = "waited-for-lock"
-    severity = Severity.MEDIUM
-    summary = "the statement queued for a lock another session held"
-
-
-@register
-class LockHeldLong(DryRunCheck):
-    """A lock that blocks traffic, held across the rest of a long transaction.
-
-    ## What it does
-    In a transaction of several statements, measures how long each statement's locks
-    were held (from the statement to COMMIT) and reports a lock that blocks reads or
-    writes of a table in use held for longer than the long-lock threshold (1 s).
-
-    ## Why is this bad?
-    The statement may be instant, but its lock is released only at COMMIT: the table is
-    blocked for as long as the rest of the transaction runs.
-
-    ## Example
-    ```sql
-    BEGIN;
-    ALTER TABLE accounts ADD COLUMN plan text;
-    UPDATE accounts SET plan = 'free';  -- slow
-    COMMIT;
-    ```
-
-    ## Use instead
-    Commit right after the statement that takes the lock; run slow work in transactions
-    of its own.
-    """
-
-    id = "lock-held-long"
-    severity = Severity.HIGH
-    summary = "a blocking lock was held for longer than 1 s until the transaction ended"
-
-
-@register
-class InvalidIndexLeft(DryRunCheck):
-    """A concurrent index build that failed and left an INVALID index behind.
-
-    ## What it does
-    After a `CREATE INDEX CONCURRENTLY` or `REINDEX … CONCURRENTLY` fails in the
-    dry-run, looks for indexes of its table marked invalid (`pg_index.indisvalid`).
-
-    ## Why is this bad?
-    A failed concurrent build does not roll back: the invalid index stays, slows every
-    write (it is still maintained) and is never used by queries. Re-running the migration
-    with `IF NOT EXISTS` silently keeps the broken index.
-
-    ## Example
-    ```sql
-    CREATE UNIQUE INDEX CONCURRENTLY accounts_email_key ON accounts (email);  -- duplicates
-    ```
-
-    ## Use instead
-    Fix the cause (deduplicate), drop the invalid index, build again:
-    ```sql
-    DROP INDEX CONCURRENTLY IF EXISTS accounts_email_key;
-    CREATE UNIQUE INDEX CONCURRENTLY accounts_email_key ON accounts (email);
-    ```
-    """
-
-    id = "invalid-index-left"
-    severity = Severity.HIGH
-    summary = "a failed concurrent index build left an INVALID index behind"
+from pgfence.model import Finding, Location, Observation, ObservedLock, StatementReport, VerdictKind
 
 
 def _seconds(ms: float) -> str:
@@ -341,19 +34,14 @@ def _seconds(ms: float) -> str:
 
 
 class _Emit:
-    def __init__(self, report: StatementReport, settings: RuleSettings) -> None:
+    def __init__(self, report: StatementReport) -> None:
         self.report = report
-        self.settings = settings
 
-    def __call__(self, check_id: str, default: Severity, message: str, *recipe: str) -> Finding:
-        return Finding(
-            check_id,
-            self.settings.severity_of(check_id, default),
-            message,
-            self.report.statement.location,
-            tuple(recipe),
-            dynamic=True,
-        )
+    def __call__(
+        self, check: type[Check], message: str, *recipe: str, where: Location | None = None
+    ) -> Finding:
+        location = where or self.report.statement.location
+        return raised(check, Hit(message, tuple(recipe)), location, dynamic=True)
 
 
 def dynamic_findings(
@@ -370,12 +58,12 @@ def dynamic_findings(
 def _findings(
     report: StatementReport, observation: Observation, facts: StatementFacts, settings: RuleSettings
 ) -> Iterator[Finding]:
-    emit = _Emit(report, settings)
+    emit = _Emit(report)
     if observation.refused is not None:
-        yield emit(RefusedStatement.id, RefusedStatement.severity, observation.refused)
+        yield emit(RefusedStatement, observation.refused)
         return
     if observation.transaction_lost is not None:
-        yield emit(TransactionLost.id, TransactionLost.severity, observation.transaction_lost)
+        yield emit(TransactionLost, observation.transaction_lost)
     if observation.error is not None:
         yield from _error_findings(report, observation, emit)
         return
@@ -385,16 +73,20 @@ def _findings(
     if verdict is not None and verdict.kind is VerdictKind.UNDER_PREDICTED:
         if verdict.unpredicted:
             yield emit(
-                UnderPredictedLock.id,
-                UnderPredictedLock.severity,
+                UnderPredictedLock,
                 "the server did more than predicted: " + "; ".join(verdict.unpredicted),
+            )
+        else:
+            reasons = "; ".join(verdict.reasons)
+            yield emit(
+                UnderPredictedLock,
+                f"the server took more than pgfence predicted: {reasons or 'a stronger lock'}",
             )
         fresh = set(facts.fresh) | {lock.relation for lock in observation.locks if lock.new}
         for relation in verdict.unpredicted_rewrites:
             if relation not in fresh:
                 yield emit(
-                    ObservedRewrite.id,
-                    ObservedRewrite.severity,
+                    ObservedRewrite,
                     f"{display(relation)} was rewritten (new file node), which the prediction "
                     "did not expect: reads and writes waited for the whole copy",
                 )
@@ -410,13 +102,12 @@ def _findings(
     ]
     if blocked and in_use and observation.duration_ms >= settings.long_lock_ms:
         yield emit(
-            MeasuredBlocking.id,
-            MeasuredBlocking.severity,
+            MeasuredBlocking,
             f"{blocked} of {display(_strongest(in_use))} were measured blocked while this "
             f"statement ran for {_seconds(observation.duration_ms)} (on the dry-run's data)",
         )
     if observation.waited_for_lock:
-        yield emit(WaitedForLock.id, WaitedForLock.severity, _waited(observation))
+        yield emit(WaitedForLock, _waited(observation))
     held = observation.held_ms
     if (
         held is not None
@@ -426,8 +117,7 @@ def _findings(
     ):
         lock = max(facts.blocking, key=lambda lock: lock.mode)
         yield emit(
-            LockHeldLong.id,
-            LockHeldLong.severity,
+            LockHeldLong,
             f"{lock.mode.sql_name} on {display(lock.table or lock.relation)} was held for "
             f"{_seconds(held)} until the transaction ended (the statement itself took "
             f"{_seconds(observation.duration_ms)})",
@@ -449,34 +139,26 @@ def _error_findings(
     if report.statement.parse_error is not None and error.sqlstate == "42601":
         return  # the parse-error finding says it already
     if error.sqlstate == "42601" and error.message.startswith(_SEVERAL_STATEMENTS):
-        finding = emit(
-            RefusedStatement.id,
-            RefusedStatement.severity,
+        yield emit(
+            RefusedStatement,
             "the server read several statements where pgfence read one, and refused them "
             f"(nothing of it ran): {error.message}",
+            where=where,
         )
     elif error.sqlstate == "57014" and "statement-timeout" in error.message:
-        finding = emit(
-            StatementTimeout.id, StatementTimeout.severity, f"did not finish: {error.message}"
-        )
+        yield emit(StatementTimeout, f"did not finish: {error.message}", where=where)
     elif error.sqlstate == "55P03":
-        finding = emit(
-            LockTimeout.id, LockTimeout.severity, f"waited for a lock and gave up: {error.message}"
-        )
+        yield emit(LockTimeout, f"waited for a lock and gave up: {error.message}", where=where)
     else:
-        finding = emit(
-            StatementFailed.id,
-            StatementFailed.severity,
+        yield emit(
+            StatementFailed,
             f"fails on the server: ERROR {error.sqlstate}: {error.message}"
             + (f"; {observation.not_run_reason}" if observation.not_run_reason else ""),
+            where=where,
         )
-    yield Finding(
-        finding.rule, finding.severity, finding.message, where, finding.recipe, dynamic=True
-    )
     for index in observation.invalid_indexes:
         yield emit(
-            InvalidIndexLeft.id,
-            InvalidIndexLeft.severity,
+            InvalidIndexLeft,
             f"the failed build left the INVALID index {display(index)} behind: it slows "
             "every write and a re-run with IF NOT EXISTS would keep it",
             f"-- outside any transaction block:\nDROP INDEX CONCURRENTLY IF EXISTS {index};",

@@ -9,8 +9,8 @@ import psycopg
 from pgfence.analysis.catalog import Catalog, Column, Constraint, Index, Table
 from pgfence.analysis.types import TypeRef, decode_typmod
 from pgfence.dryrun import queries
-from pgfence.locks import LockMode
 from pgfence.model import ObservedLock, RelKind
+from pgfence.pg.locks import LockMode
 
 
 def load_catalog(conn: psycopg.Connection) -> Catalog:

@@ -85,7 +85,7 @@ def behaviour(s: StatementReport) -> str:
     for lock in o.locks:
         if lock.acquired and not lock.new:
             strongest[lock.relation] = max(strongest.get(lock.relation, 0), lock.mode)
-    from pgfence.locks import LockMode
+    from pgfence.pg.locks import LockMode
 
     locks = ", ".join(
         f"{relation.removeprefix('public.')} {LockMode(mode).pg_name.removesuffix('Lock')}"

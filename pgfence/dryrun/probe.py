@@ -37,8 +37,8 @@ from pgfence.dryrun.introspect import (
     rewritten,
 )
 from pgfence.dryrun.servers.existing import first_line
-from pgfence.locks import LockMode
 from pgfence.model import Location, Observation, ObservedLock, RelKind, Statement, StatementError
+from pgfence.pg.locks import LockMode
 
 SELECT_PROBE_TIMEOUT_MS = 30
 GATE_MAX_S = 2.0  # how long the gates wait to see the statement queue behind them (slow machines)

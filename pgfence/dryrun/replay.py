@@ -26,7 +26,6 @@ from pglast import ast
 from psycopg import errors, sql
 from psycopg.conninfo import make_conninfo
 
-from pgfence.analysis.predict import runs_in_transaction
 from pgfence.dryrun import queries
 from pgfence.dryrun.probe import connect
 from pgfence.dryrun.servers.base import Server
@@ -35,6 +34,7 @@ from pgfence.dsn import check, first_line, is_secret, scrub
 from pgfence.dsn import connect as connect_to_source
 from pgfence.errors import BadInput, ServerError, UsageError
 from pgfence.model import Migration, Statement
+from pgfence.pg.transactions import runs_in_transaction
 from pgfence.sources.files import read_text
 from pgfence.sources.sql import split_script
 

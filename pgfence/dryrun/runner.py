@@ -27,14 +27,13 @@ from pglast import ast
 from pglast.enums import TransactionStmtKind
 from psycopg.pq import TransactionStatus
 
-from pgfence import __version__
 from pgfence.analysis.analyze import analyse_statement, block_key, finish
 from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.policy import StatementFacts
-from pgfence.analysis.predict import needs_transaction_block, runs_in_transaction
-from pgfence.analysis.rules import Statements, StatementWindow, all_rules
-from pgfence.analysis.settings import RuleSettings
+from pgfence.analysis.rule import Statements, StatementWindow
+from pgfence.analysis.rules import all_rules
 from pgfence.analysis.statements import builds_index_concurrently
+from pgfence.checks import RuleSettings
 from pgfence.dryrun import bookkeeping, extensions, queries, replay
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.guard import STANDARD_STRINGS_OFF, ExistingServerGuard, standard_strings_on
@@ -60,7 +59,9 @@ from pgfence.model import (
     StatementReport,
     TxScope,
 )
+from pgfence.pg.transactions import needs_transaction_block, runs_in_transaction
 from pgfence.verdict import judge
+from pgfence.version import __version__
 
 if TYPE_CHECKING:  # seeding is imported only by seeded runs
     from pgfence.dryrun.seed import SeedRequest

@@ -37,7 +37,6 @@ import psycopg
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
-from pgfence import __version__
 from pgfence.dryrun import replay, runner
 from pgfence.dryrun.probe import connect
 from pgfence.dryrun.seed import SeedRequest, seed
@@ -57,6 +56,7 @@ from pgfence.model import (
     StatementReport,
     TxScope,
 )
+from pgfence.version import __version__
 
 Progress = Callable[[str], None]
 

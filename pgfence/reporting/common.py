@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pgfence.dryrun.findings import UnderPredictedLock
+from pgfence.checks import Hit, raised
+from pgfence.checks.dryrun import UnderPredictedLock
 from pgfence.model import Finding, Report, StatementReport, VerdictKind
 
 # The id an under-predicted lock is reported under: the dry-run check of that name.
@@ -23,7 +24,9 @@ def results(report: Report) -> list[Result]:
     """Every finding of the run, in order, and one per under-predicted statement.
 
     An under-predicted lock fails the run like a critical finding, so formats that only
-    show findings (SARIF, annotations, JUnit) must show it as one.
+    show findings (SARIF, annotations, JUnit) must show it as one. The dry-run raises that
+    finding itself; a verdict without one (the check silenced or switched off, or a report
+    made by hand) is shown at the check's own severity.
     """
     out = [Result(f, None) for f in report.findings]
     for s in report.statements:
@@ -39,13 +42,8 @@ def results(report: Report) -> list[Result]:
 
 def under_predicted_finding(s: StatementReport) -> Finding:
     reasons = "; ".join(s.verdict.reasons) if s.verdict else ""
-    return Finding(
-        UNDER_PREDICTED,
-        UnderPredictedLock.severity,
-        f"the server took more than pgfence predicted: {reasons or 'a stronger lock'}",
-        s.statement.location,
-        dynamic=True,
-    )
+    message = f"the server took more than pgfence predicted: {reasons or 'a stronger lock'}"
+    return raised(UnderPredictedLock, Hit(message), s.statement.location, dynamic=True)
 
 
 def fails(finding: Finding, report: Report) -> bool:

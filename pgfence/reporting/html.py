@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import html
 
-from pgfence.locks import LockMode
 from pgfence.model import MatrixReport, Report, Severity, StatementReport, VerdictKind
+from pgfence.pg.locks import LockMode
 from pgfence.reporting import timeline as tl
 from pgfence.reporting.common import Result, fails, results, status, title
 from pgfence.reporting.json import summary

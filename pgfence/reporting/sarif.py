@@ -15,7 +15,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from pgfence.analysis.checks import all_checks
+from pgfence.checks import registered
 from pgfence.model import Finding, Location, MatrixReport, Report, Severity
 from pgfence.reporting.common import results
 
@@ -82,7 +82,7 @@ def _run_properties(report: Report) -> dict[str, Any]:
 
 
 def _rule(rule_id: str) -> dict[str, Any]:
-    check = all_checks().get(rule_id)
+    check = registered().get(rule_id)
     # Every id a finding carries is registered; a bare entry keeps SARIF valid if not.
     summary = check.summary if check else rule_id
     doc = check.doc() if check else ""

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 from tabulate import tabulate
 
-from pgfence.locks import LockMode
 from pgfence.model import (
+    ROLLED_BACK_WARNING,
     Finding,
     LockOnRelation,
     ObservedLock,
@@ -18,6 +18,7 @@ from pgfence.model import (
     StatementReport,
     VerdictKind,
 )
+from pgfence.pg.locks import LockMode
 from pgfence.reporting import sizes
 from pgfence.reporting.json import summary
 from pgfence.reporting.terminal import cut, fill, visible, visible_lines, wrap
@@ -53,8 +54,6 @@ def _header(report: Report) -> str:
             f"({report.server.backend} server) · prediction for PG {report.pg_version}"
         )
         if report.server.backend == "dsn":
-            from pgfence.dryrun.servers.existing import ROLLED_BACK_WARNING
-
             head += "\n" + fill(f"warning: {ROLLED_BACK_WARNING}", 100)
         return head
     return f"pgfence {report.command} · prediction for PostgreSQL {report.pg_version}"

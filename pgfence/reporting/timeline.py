@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pgfence.locks import LockMode
 from pgfence.model import (
     LockOnRelation,
     ObservedLock,
@@ -20,6 +19,7 @@ from pgfence.model import (
     StatementReport,
     VerdictKind,
 )
+from pgfence.pg.locks import LockMode
 
 # Relations whose lock belongs on the lane of the table they are part of.
 _DEPENDENT = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST, RelKind.SEQUENCE)

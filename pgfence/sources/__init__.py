@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 
 from pgfence.model import Migration
+from pgfence.sources import checks as _format_checks  # noqa: F401  (registers them)
 from pgfence.sources.files import DEFAULT_MAX_BYTES, expand_paths
 from pgfence.sources.sql import BlockCounter, read_sql_file
 

@@ -13,13 +13,14 @@ import pglast
 from pglast import ast
 from pglast.enums import TransactionStmtKind
 
+from pgfence.checks import Hit, raised
+from pgfence.checks.inputs import ParseError, PsqlMetaCommand, Unanalysable
 from pgfence.errors import BadInput
 from pgfence.model import (
     AUTOCOMMIT,
     Finding,
     Location,
     Migration,
-    Severity,
     Statement,
     Transaction,
     TxScope,
@@ -182,14 +183,8 @@ def split_script(
     except LimitExceeded as exc:
         raise BadInput(str(exc), file=file, line=loc(offset).line) from None
     except LexError as exc:
-        findings.append(
-            Finding(
-                rule="parse-error",
-                severity=Severity.CRITICAL,
-                message=f"{exc}; the rest of the file could not be read",
-                location=loc(exc.offset),
-            )
-        )
+        hit = Hit(f"{exc}; the rest of the file could not be read")
+        findings.append(raised(ParseError, hit, loc(exc.offset)))
     return statements, findings
 
 
@@ -254,13 +249,11 @@ _OPAQUE_META = {
 
 def _meta_finding(meta: MetaCommand, location: Location) -> Finding:
     if meta.name in _OPAQUE_META:
-        return Finding(
-            rule="unanalysable",
-            severity=Severity.MEDIUM,
-            message=f"`{meta.text}`: {_OPAQUE_META[meta.name]}: the SQL it makes psql send is "
-            "not analysed, and the dry-run does not run it",
-            location=location,
+        hit = Hit(
+            f"`{meta.text}`: {_OPAQUE_META[meta.name]}: the SQL it makes psql send is "
+            "not analysed, and the dry-run does not run it"
         )
+        return raised(Unanalysable, hit, location)
     if meta.name in ("restrict", "unrestrict"):
         why = "pg_dump's guard against injected meta-commands; safe to skip"
     elif meta.name in ("connect", "c"):
@@ -269,12 +262,7 @@ def _meta_finding(meta: MetaCommand, location: Location) -> Finding:
         why = "included files are not followed: pass them to pgfence as well"
     else:
         why = "psql meta-commands are not SQL and are not run"
-    return Finding(
-        rule="psql-meta-command",
-        severity=Severity.INFO,
-        message=f"skipped `{meta.text}`: {why}",
-        location=location,
-    )
+    return raised(PsqlMetaCommand, Hit(f"skipped `{meta.text}`: {why}"), location)
 
 
 def file_ignores(text: str) -> tuple[tuple[str, int], ...]:

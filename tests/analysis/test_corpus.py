@@ -245,7 +245,8 @@ def test_safe_by_the_book_migrations_give_no_finding_at_all(name):
 
 
 def test_every_rule_fires_somewhere_in_the_corpus_or_its_own_examples():
-    from pgfence.analysis.checks import Scope, all_checks
+    from pgfence.checks import Scope
+    from pgfence.registry import all_checks
 
     fired = {rule for expected in EXPECTED.values() for _, rule, _ in expected}
     static = {c.id for c in all_checks().values() if c.scope is Scope.STATEMENT}
@@ -284,8 +285,8 @@ def _sql_of(step):
 def test_every_recipe_step_is_sql_that_parses():
     import pglast
 
-    from pgfence.analysis.checks import all_checks
     from pgfence.analysis.examples import run_example
+    from pgfence.registry import all_checks
 
     found = list(_all_findings())
     for check in all_checks().values():

@@ -1,7 +1,7 @@
 """Ignore comments: on a statement, for a whole file, and those that silence nothing."""
 
 from pgfence.analysis.analyze import analyse
-from pgfence.analysis.settings import RuleSettings
+from pgfence.checks import RuleSettings
 from pgfence.model import Migration, Severity
 from pgfence.sources.sql import file_ignores, split_script
 

@@ -68,7 +68,7 @@ def test_a_migration_that_blocks_nothing_needs_no_lock_timeout():
 
 
 def test_lock_timeout_ceiling_is_configurable():
-    from pgfence.analysis.settings import RuleSettings
+    from pgfence.checks import RuleSettings
 
     sql = "SET lock_timeout = '30s';\nALTER TABLE accounts ADD COLUMN a int;\n"
     assert _rules(sql) == [(2, "lock-timeout-too-long")]

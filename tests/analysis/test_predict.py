@@ -4,8 +4,8 @@ import pytest
 
 from pgfence.analysis.analyze import block_key
 from pgfence.analysis.catalog import Catalog
-from pgfence.analysis.locktable import BY_KEY, ROWS
 from pgfence.analysis.predict import predict
+from pgfence.pg.locktable import BY_KEY, ROWS
 from pgfence.sources.sql import split_script
 
 SCHEMA = """
@@ -412,8 +412,8 @@ def test_a_renamed_column_keeps_its_foreign_key_and_indexes():
 def test_a_sample_of_reindex_concurrently_dropping_the_old_index_is_predicted():
     # REINDEX … CONCURRENTLY ends by dropping the old copy of the index with ACCESS
     # EXCLUSIVE, for an instant; a sample catches it now and then (CI on PG 14 did).
-    from pgfence.locks import LockMode
     from pgfence.model import Observation, ObservedLock, RelKind, VerdictKind
+    from pgfence.pg.locks import LockMode
     from pgfence.verdict import judge
 
     prediction = _predict("REINDEX INDEX CONCURRENTLY accounts_email_idx", 14)

@@ -5,9 +5,9 @@ import re
 import pytest
 
 from pgfence.analysis.analyze import analyse
-from pgfence.analysis.checks import all_checks
 from pgfence.analysis.examples import run_example
 from pgfence.model import Migration
+from pgfence.registry import all_checks
 from pgfence.sources.sql import split_script
 
 CHECKS = all_checks()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pglast import ast
 
-from pgfence.analysis.rules import Statements
+from pgfence.analysis.rule import Statements
 from pgfence.sources.sql import split_script
 
 

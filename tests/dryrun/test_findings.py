@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pgfence.analysis.policy import StatementFacts
-from pgfence.analysis.settings import RuleSettings
+from pgfence.checks import RuleSettings
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.runner import DryRunOptions, dry_run
-from pgfence.locks import LockMode
 from pgfence.model import (
     Location,
     LockOnRelation,
@@ -20,6 +19,7 @@ from pgfence.model import (
     Verdict,
     VerdictKind,
 )
+from pgfence.pg.locks import LockMode
 from pgfence.sources.sql import read_sql_file
 
 STATEMENT = Statement("ALTER TABLE accounts ADD COLUMN n int", Location("m.sql", 3, 1))

@@ -10,8 +10,8 @@ import pytest
 
 from pgfence.dryrun.runner import DryRunOptions, dry_run
 from pgfence.errors import BadInput
-from pgfence.locks import LockMode
 from pgfence.model import Report, StatementReport, VerdictKind
+from pgfence.pg.locks import LockMode
 from pgfence.sources import earlier_migrations, load_migrations
 from pgfence.sources.sql import read_sql_file
 

@@ -6,7 +6,6 @@ from pgfence.dryrun.scaling import estimate, lock_holds, transactions
 from pgfence.dryrun.seed import SeedRequest
 from pgfence.dryrun.stats import Stats, TableSize
 from pgfence.durations import format_ms
-from pgfence.locks import LockMode
 from pgfence.model import (
     AUTOCOMMIT,
     DurationEstimate,
@@ -20,6 +19,7 @@ from pgfence.model import (
     Transaction,
     TxScope,
 )
+from pgfence.pg.locks import LockMode
 
 
 def test_linear_growth_is_extrapolated_linearly_with_high_confidence():

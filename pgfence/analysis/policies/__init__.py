@@ -2,72 +2,44 @@
 
 One module per policy, registered with `@register` like the rules; each sees one
 migration file at a time (`policy.FileRun`) and yields the statements it is about.
+What a policy is lives in `_base.py`; no module of this package imports this one, so
+listing the package by name (`all_policies`) closes no import cycle.
 """
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from collections.abc import Iterator
+import importlib
+import pkgutil
+from collections.abc import Sequence
 from functools import cache
 
-from pgfence.analysis.checks import Check, Scope, all_checks
-from pgfence.analysis.policy import FileRun, Step, TransactionRun
-from pgfence.analysis.rules import Hit, display
-from pgfence.model import LockOnRelation, RelKind, TxScope
+from pgfence.analysis.policies._base import Policy
+from pgfence.analysis.policy import StatementFacts, file_runs
+from pgfence.checks import RuleSettings, raised, registered
+from pgfence.model import Finding, StatementReport
 
-__all__ = ["Policy", "all_policies", "lock_phrase", "strongest", "timeout_statement"]
-
-
-class Policy(Check):
-    scope = Scope.TRANSACTION
-
-    @abstractmethod
-    def check(self, run: FileRun) -> Iterator[tuple[Step, Hit]]:
-        """Yield (statement, hit) for each problem in this migration file."""
+__all__ = ["Policy", "all_policies", "check"]
 
 
 @cache
 def all_policies() -> dict[str, Policy]:
-    return {k: v for k, v in all_checks().items() if isinstance(v, Policy)}
+    """Every policy, by id: each module of this package imported, in name order."""
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{module.name}")
+    return {k: v for k, v in registered().items() if isinstance(v, Policy)}
 
 
-def strongest(locks: tuple[LockOnRelation, ...]) -> LockOnRelation:
-    """The lock that blocks most, preferring the statement's own table."""
-    return max(
-        locks, key=lambda lock: (lock.mode, lock.role == "target", lock.kind is RelKind.TABLE)
-    )
-
-
-def lock_phrase(lock: LockOnRelation) -> str:
-    if lock.kind in (RelKind.INDEX, RelKind.PARTITIONED_INDEX) and lock.table:
-        return f"{lock.mode.sql_name} on index {display(lock.relation)} of {display(lock.table)}"
-    if lock.kind is RelKind.SEQUENCE:
-        return f"{lock.mode.sql_name} on sequence {display(lock.relation)}"
-    return f"{lock.mode.sql_name} on {display(lock.relation)}"
-
-
-def blocked_traffic(lock: LockOnRelation) -> str:
-    if lock.kind is RelKind.SEQUENCE:
-        return "every nextval() (every INSERT that draws from it)"
-    if lock.kind in (RelKind.INDEX, RelKind.PARTITIONED_INDEX):
-        return "every query that would use the index"
-    return "every query" if lock.mode.blocks_reads else "every write"
-
-
-def timeout_statement(tx: TransactionRun, setting: str, value: str) -> str:
-    """How to set a timeout for the statements of this transaction."""
-    if tx.scope is TxScope.AUTOCOMMIT:
-        return f"SET {setting} = '{value}';"
-    return f"SET LOCAL {setting} = '{value}';"
-
-
-def where_to_set(tx: TransactionRun) -> str:
-    if tx.scope is TxScope.EXPLICIT:
-        return "-- right after BEGIN:"
-    if tx.scope is TxScope.RUNNER:
-        return "-- first statement of the file (the tool's transaction):"
-    return "-- at the top of the file, before the first statement that locks:"
-
-
-def sql_of(step: Step) -> str:
-    return step.statement.sql.strip().rstrip(";") + ";"
+def check(
+    reports: Sequence[StatementReport],
+    statement_facts: Sequence[StatementFacts],
+    settings: RuleSettings,
+) -> dict[int, list[Finding]]:
+    """Findings keyed by the index of the statement they are about."""
+    policies = settings.active(all_policies())
+    out: dict[int, list[Finding]] = {}
+    for run in file_runs(reports, statement_facts, settings):
+        for policy in policies:
+            for step, hit in policy.check(run):
+                out.setdefault(step.index, []).append(raised(policy, hit, step.statement.location))
+    return out

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from pglast.enums import TransactionStmtKind
 
-from pgfence.analysis.checks import register
-from pgfence.analysis.policies import Policy
+from pgfence.analysis.policies._base import Policy
 from pgfence.analysis.policy import FileRun, Step
-from pgfence.analysis.rules import Hit
+from pgfence.analysis.rule import Hit
+from pgfence.checks import register
 from pgfence.model import Severity, TxScope
 
 

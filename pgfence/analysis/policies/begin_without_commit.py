@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgfence.analysis.checks import register
-from pgfence.analysis.policies import Policy
+from pgfence.analysis.policies._base import Policy
 from pgfence.analysis.policy import TRANSACTION_ENDS, FileRun, Step
-from pgfence.analysis.rules import Hit
+from pgfence.analysis.rule import Hit
+from pgfence.checks import register
 from pgfence.model import Severity, TxScope
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgfence.analysis.checks import register
-from pgfence.analysis.policies import Policy, sql_of
+from pgfence.analysis.policies._base import Policy, sql_of
 from pgfence.analysis.policy import FileRun, Step
-from pgfence.analysis.predict import runs_in_transaction
-from pgfence.analysis.rules import Hit
+from pgfence.analysis.rule import Hit
+from pgfence.checks import register
 from pgfence.model import Severity, TxScope
+from pgfence.pg.transactions import runs_in_transaction
 
 
 @register

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import TransactionStmtKind
 
-from pgfence.analysis.checks import register
-from pgfence.analysis.policies import Policy, lock_phrase, sql_of
+from pgfence.analysis.policies._base import Policy, lock_phrase, sql_of
 from pgfence.analysis.policy import FileRun, Step, TransactionRun
-from pgfence.analysis.rules import Hit, display
-from pgfence.locks import conflicts
+from pgfence.analysis.rule import Hit, display
+from pgfence.checks import register
 from pgfence.model import LockOnRelation, Severity, TxScope
+from pgfence.pg.locks import conflicts
 
 _ENDS = (TransactionStmtKind.TRANS_STMT_COMMIT, TransactionStmtKind.TRANS_STMT_ROLLBACK)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgfence.analysis.checks import register
-from pgfence.analysis.policies import Policy, lock_phrase, strongest
+from pgfence.analysis.policies._base import Policy, lock_phrase, strongest
 from pgfence.analysis.policy import FileRun, Step
-from pgfence.analysis.rules import Hit, display
+from pgfence.analysis.rule import Hit, display
+from pgfence.checks import register
 from pgfence.model import Severity
 
 

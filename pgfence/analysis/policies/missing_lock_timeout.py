@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgfence.analysis.checks import register
-from pgfence.analysis.policies import (
+from pgfence.analysis.policies._base import (
     Policy,
     blocked_traffic,
     lock_phrase,
@@ -14,8 +13,9 @@ from pgfence.analysis.policies import (
     where_to_set,
 )
 from pgfence.analysis.policy import FileRun, Step
-from pgfence.analysis.rules import Hit, display
+from pgfence.analysis.rule import Hit, display
 from pgfence.analysis.statements import setting_changes
+from pgfence.checks import register
 from pgfence.model import Severity, TxScope
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgfence.analysis.checks import register
-from pgfence.analysis.policies import Policy, timeout_statement, where_to_set
+from pgfence.analysis.policies._base import Policy, timeout_statement, where_to_set
 from pgfence.analysis.policy import FileRun, Step
-from pgfence.analysis.rules import Hit
+from pgfence.analysis.rule import Hit
+from pgfence.checks import register
 from pgfence.model import Severity
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pglast import ast
-
 from pgfence.analysis.catalog import Catalog
-from pgfence.analysis.locktable import BY_KEY, NEWEST, row_for
 from pgfence.analysis.predict import alter_table, ddl, dml, objects  # noqa: F401 - registration
 from pgfence.analysis.predict.core import Context, Match, classifies, classify
-from pgfence.locks import LockMode, conflicts
 from pgfence.model import LockOnRelation, Prediction, RelKind, Statement
+from pgfence.pg.locks import LockMode, conflicts
+from pgfence.pg.locktable import row_for
+from pgfence.pg.versions import NEWEST
 
 __all__ = [
     "Context",
@@ -25,7 +24,6 @@ __all__ = [
     "classifies",
     "classify",
     "predict",
-    "runs_in_transaction",
 ]
 
 
@@ -50,16 +48,19 @@ def build_prediction(
     scans: list[str] = []
     rows: list[str] = []
     notes: list[str] = []
+    unavailable: list[str] = []
     analysable = True
     transactional = True
     for match in matches:
         notes.extend(match.notes)
+        unavailable.extend(match.unavailable)
         if match.key == "unanalysable":
             analysable = False
             continue
         row = row_for(match.key, version)
         if row is None:
             notes.append(f"{match.key} does not exist on PostgreSQL {version}")
+            unavailable.append(match.key)
             continue
         rows.append(row.key)
         transactional = transactional and row.transactional
@@ -80,6 +81,7 @@ def build_prediction(
         analysable=analysable,
         notes=tuple(dict.fromkeys(notes)),
         transactional=transactional,
+        unavailable=tuple(dict.fromkeys(unavailable)),
     )
 
 
@@ -123,41 +125,3 @@ def _dominant(locks: Iterable[LockOnRelation]) -> tuple[LockOnRelation, ...]:
             out, key=lambda lock: (lock.new, lock.kind != RelKind.TABLE, lock.relation, lock.mode)
         )
     )
-
-
-# Statements with no relation lock that Postgres still refuses inside a transaction block.
-_NEVER_IN_TRANSACTION = (
-    ast.CreatedbStmt,
-    ast.DropdbStmt,
-    ast.AlterSystemStmt,
-    ast.CreateTableSpaceStmt,
-    ast.DropTableSpaceStmt,
-    ast.CreateSubscriptionStmt,
-)
-
-
-def needs_transaction_block(node: object) -> bool:
-    """Does Postgres refuse this statement outside a transaction block (LOCK TABLE, a
-    cursor without HOLD), where psql would run it on its own and fail?"""
-    if isinstance(node, ast.LockStmt):
-        return True
-    if isinstance(node, ast.DeclareCursorStmt):
-        return not (node.options or 0) & _CURSOR_OPT_HOLD
-    return False
-
-
-_CURSOR_OPT_HOLD = 0x0020  # parsenodes.h
-
-
-def runs_in_transaction(node: object) -> bool:
-    """Can Postgres run this statement inside a transaction block (BEGIN … COMMIT)?"""
-    if node is None:
-        return True
-    if isinstance(node, _NEVER_IN_TRANSACTION):
-        return False
-    if isinstance(node, ast.ReindexStmt) and node.relation is None:
-        return False  # REINDEX SCHEMA / DATABASE / SYSTEM
-    if isinstance(node, ast.ClusterStmt) and node.relation is None:
-        return False
-    matches = classify(node, Catalog(), NEWEST) or []
-    return all(BY_KEY[m.key][0].transactional for m in matches if m.key in BY_KEY)

@@ -20,6 +20,8 @@ from pgfence.analysis.predict.core import (
     target_roles,
 )
 from pgfence.analysis.types import rewrites_on_type_change
+from pgfence.pg.locktable import row_for
+from pgfence.pg.rows import Row
 
 # Storage parameters whose change takes only SHARE UPDATE EXCLUSIVE
 # (AlterTableGetRelOptionsLockLevel: every heap and toast option but a few view options).
@@ -60,14 +62,14 @@ def _alter_table(node: ast.AlterTableStmt, ctx: Context) -> list[Match]:
 def _alter_index_cmd(cmd: ast.AlterTableCmd, index: str, ctx: Context) -> Match:
     sub = cmd.subtype
     key = {
-        AlterTableType.AT_SetRelOptions: "alter-index.set-options",
-        AlterTableType.AT_ResetRelOptions: "alter-index.set-options",
-        AlterTableType.AT_SetTableSpace: "alter-index.set-tablespace",
-        AlterTableType.AT_AttachPartition: "alter-index.attach-partition",
-        AlterTableType.AT_SetStatistics: "alter-index.set-statistics",
-    }.get(sub, "alter-index.set-tablespace")
+        AlterTableType.AT_SetRelOptions: Row.ALTER_INDEX__SET_OPTIONS,
+        AlterTableType.AT_ResetRelOptions: Row.ALTER_INDEX__SET_OPTIONS,
+        AlterTableType.AT_SetTableSpace: Row.ALTER_INDEX__SET_TABLESPACE,
+        AlterTableType.AT_AttachPartition: Row.ALTER_INDEX__ATTACH_PARTITION,
+        AlterTableType.AT_SetStatistics: Row.ALTER_INDEX__SET_STATISTICS,
+    }.get(sub, Row.ALTER_INDEX__SET_TABLESPACE)
     if sub == AlterTableType.AT_SetTableSpace and (cmd.name or "").lower() == "pg_default":
-        key = "alter-index.set-tablespace.unchanged"
+        key = Row.ALTER_INDEX__SET_TABLESPACE__UNCHANGED
     match = Match(key).bind("index", index).bind("index-table", index_table(index, ctx))
     if sub == AlterTableType.AT_AttachPartition and isinstance(cmd.def_, ast.PartitionCmd):
         child = ctx.catalog.rangevar(cmd.def_.name)
@@ -76,42 +78,42 @@ def _alter_index_cmd(cmd: ast.AlterTableCmd, index: str, ctx: Context) -> Match:
 
 
 _SIMPLE_SUBCOMMANDS = {
-    AlterTableType.AT_DropNotNull: "alter-table.drop-not-null",
-    AlterTableType.AT_ColumnDefault: "alter-table.set-default",
-    AlterTableType.AT_CookedColumnDefault: "alter-table.set-default",
-    AlterTableType.AT_SetStatistics: "alter-table.set-statistics",
-    AlterTableType.AT_SetOptions: "alter-table.set-column-options",
-    AlterTableType.AT_ResetOptions: "alter-table.set-column-options",
-    AlterTableType.AT_SetStorage: "alter-table.set-storage",
-    AlterTableType.AT_SetCompression: "alter-table.set-compression",
-    AlterTableType.AT_DropExpression: "alter-table.drop-expression",
-    AlterTableType.AT_SetExpression: "alter-table.set-expression",
-    AlterTableType.AT_AlterConstraint: "alter-table.alter-constraint",
-    AlterTableType.AT_SetLogged: "alter-table.set-logged",
-    AlterTableType.AT_SetUnLogged: "alter-table.set-logged",
-    AlterTableType.AT_DropCluster: "alter-table.cluster-on",
-    AlterTableType.AT_DropOids: "alter-table.owner",
-    AlterTableType.AT_EnableTrig: "alter-table.trigger-toggle",
-    AlterTableType.AT_EnableAlwaysTrig: "alter-table.trigger-toggle",
-    AlterTableType.AT_EnableReplicaTrig: "alter-table.trigger-toggle",
-    AlterTableType.AT_DisableTrig: "alter-table.trigger-toggle",
-    AlterTableType.AT_EnableTrigAll: "alter-table.trigger-toggle",
-    AlterTableType.AT_DisableTrigAll: "alter-table.trigger-toggle",
-    AlterTableType.AT_EnableTrigUser: "alter-table.trigger-toggle",
-    AlterTableType.AT_DisableTrigUser: "alter-table.trigger-toggle",
-    AlterTableType.AT_EnableRule: "alter-table.rule-toggle",
-    AlterTableType.AT_EnableAlwaysRule: "alter-table.rule-toggle",
-    AlterTableType.AT_EnableReplicaRule: "alter-table.rule-toggle",
-    AlterTableType.AT_DisableRule: "alter-table.rule-toggle",
-    AlterTableType.AT_EnableRowSecurity: "alter-table.row-security",
-    AlterTableType.AT_DisableRowSecurity: "alter-table.row-security",
-    AlterTableType.AT_ForceRowSecurity: "alter-table.row-security",
-    AlterTableType.AT_NoForceRowSecurity: "alter-table.row-security",
-    AlterTableType.AT_AddOf: "alter-table.of-type",
-    AlterTableType.AT_DropOf: "alter-table.of-type",
-    AlterTableType.AT_GenericOptions: "alter-table.generic-options",
-    AlterTableType.AT_AlterColumnGenericOptions: "alter-table.generic-options",
-    AlterTableType.AT_DetachPartitionFinalize: "alter-table.detach-partition.concurrently",
+    AlterTableType.AT_DropNotNull: Row.ALTER_TABLE__DROP_NOT_NULL,
+    AlterTableType.AT_ColumnDefault: Row.ALTER_TABLE__SET_DEFAULT,
+    AlterTableType.AT_CookedColumnDefault: Row.ALTER_TABLE__SET_DEFAULT,
+    AlterTableType.AT_SetStatistics: Row.ALTER_TABLE__SET_STATISTICS,
+    AlterTableType.AT_SetOptions: Row.ALTER_TABLE__SET_COLUMN_OPTIONS,
+    AlterTableType.AT_ResetOptions: Row.ALTER_TABLE__SET_COLUMN_OPTIONS,
+    AlterTableType.AT_SetStorage: Row.ALTER_TABLE__SET_STORAGE,
+    AlterTableType.AT_SetCompression: Row.ALTER_TABLE__SET_COMPRESSION,
+    AlterTableType.AT_DropExpression: Row.ALTER_TABLE__DROP_EXPRESSION,
+    AlterTableType.AT_SetExpression: Row.ALTER_TABLE__SET_EXPRESSION,
+    AlterTableType.AT_AlterConstraint: Row.ALTER_TABLE__ALTER_CONSTRAINT,
+    AlterTableType.AT_SetLogged: Row.ALTER_TABLE__SET_LOGGED,
+    AlterTableType.AT_SetUnLogged: Row.ALTER_TABLE__SET_LOGGED,
+    AlterTableType.AT_DropCluster: Row.ALTER_TABLE__CLUSTER_ON,
+    AlterTableType.AT_DropOids: Row.ALTER_TABLE__OWNER,
+    AlterTableType.AT_EnableTrig: Row.ALTER_TABLE__TRIGGER_TOGGLE,
+    AlterTableType.AT_EnableAlwaysTrig: Row.ALTER_TABLE__TRIGGER_TOGGLE,
+    AlterTableType.AT_EnableReplicaTrig: Row.ALTER_TABLE__TRIGGER_TOGGLE,
+    AlterTableType.AT_DisableTrig: Row.ALTER_TABLE__TRIGGER_TOGGLE,
+    AlterTableType.AT_EnableTrigAll: Row.ALTER_TABLE__TRIGGER_TOGGLE,
+    AlterTableType.AT_DisableTrigAll: Row.ALTER_TABLE__TRIGGER_TOGGLE,
+    AlterTableType.AT_EnableTrigUser: Row.ALTER_TABLE__TRIGGER_TOGGLE,
+    AlterTableType.AT_DisableTrigUser: Row.ALTER_TABLE__TRIGGER_TOGGLE,
+    AlterTableType.AT_EnableRule: Row.ALTER_TABLE__RULE_TOGGLE,
+    AlterTableType.AT_EnableAlwaysRule: Row.ALTER_TABLE__RULE_TOGGLE,
+    AlterTableType.AT_EnableReplicaRule: Row.ALTER_TABLE__RULE_TOGGLE,
+    AlterTableType.AT_DisableRule: Row.ALTER_TABLE__RULE_TOGGLE,
+    AlterTableType.AT_EnableRowSecurity: Row.ALTER_TABLE__ROW_SECURITY,
+    AlterTableType.AT_DisableRowSecurity: Row.ALTER_TABLE__ROW_SECURITY,
+    AlterTableType.AT_ForceRowSecurity: Row.ALTER_TABLE__ROW_SECURITY,
+    AlterTableType.AT_NoForceRowSecurity: Row.ALTER_TABLE__ROW_SECURITY,
+    AlterTableType.AT_AddOf: Row.ALTER_TABLE__OF_TYPE,
+    AlterTableType.AT_DropOf: Row.ALTER_TABLE__OF_TYPE,
+    AlterTableType.AT_GenericOptions: Row.ALTER_TABLE__GENERIC_OPTIONS,
+    AlterTableType.AT_AlterColumnGenericOptions: Row.ALTER_TABLE__GENERIC_OPTIONS,
+    AlterTableType.AT_DetachPartitionFinalize: Row.ALTER_TABLE__DETACH_PARTITION__CONCURRENTLY,
 }
 
 
@@ -128,7 +130,7 @@ def _alter_table_cmd(
     if sub == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
         return _add_column(cmd.def_, relation, recurse, ctx)
     if sub == AlterTableType.AT_DropColumn:
-        match = base("alter-table.drop-column")
+        match = base(Row.ALTER_TABLE__DROP_COLUMN)
         match.bind("index", *_indexes_on(ctx, relation, cmd.name))
         match.bind("referenced", *_referenced_through(ctx, relation, cmd.name))
         if cmd.name:
@@ -142,7 +144,9 @@ def _alter_table_cmd(
             table.not_null_proven(cmd.name)
             or (cmd.name in table.columns and table.columns[cmd.name].not_null)
         )
-        return [base("alter-table.set-not-null.proven" if proven else "alter-table.set-not-null")]
+        return [
+            base(Row.ALTER_TABLE__SET_NOT_NULL__PROVEN if proven else Row.ALTER_TABLE__SET_NOT_NULL)
+        ]
     if sub in (
         AlterTableType.AT_AddConstraint,
         AlterTableType.AT_AddIndexConstraint,
@@ -152,11 +156,11 @@ def _alter_table_cmd(
         constraint = _constraint(ctx, relation, cmd.name)
         if constraint is not None and constraint.kind == "f":
             return [
-                base("alter-table.validate-foreign-key").bind(
+                base(Row.ALTER_TABLE__VALIDATE_FOREIGN_KEY).bind(
                     "referenced", constraint.referenced_table
                 )
             ]
-        match = base("alter-table.validate-constraint")
+        match = base(Row.ALTER_TABLE__VALIDATE_CONSTRAINT)
         if constraint is None:
             match.notes.append(
                 f"constraint {cmd.name} is not in the known schema; if it is a foreign key, "
@@ -167,9 +171,11 @@ def _alter_table_cmd(
         constraint = _constraint(ctx, relation, cmd.name)
         if constraint is not None and constraint.kind == "f":
             return [
-                base("alter-table.drop-foreign-key").bind("referenced", constraint.referenced_table)
+                base(Row.ALTER_TABLE__DROP_FOREIGN_KEY).bind(
+                    "referenced", constraint.referenced_table
+                )
             ]
-        match = base("alter-table.drop-constraint")
+        match = base(Row.ALTER_TABLE__DROP_CONSTRAINT)
         if constraint is not None and constraint.kind in ("p", "u", "x"):
             schema = relation.split(".", 1)[0]
             match.bind("target-indexes", f"{schema}.{cmd.name}")
@@ -181,40 +187,52 @@ def _alter_table_cmd(
         )
         return [
             base(
-                "alter-table.set-reloptions.exclusive"
+                Row.ALTER_TABLE__SET_RELOPTIONS__EXCLUSIVE
                 if exclusive
-                else "alter-table.set-reloptions"
+                else Row.ALTER_TABLE__SET_RELOPTIONS
             )
         ]
     if sub in (AlterTableType.AT_AddInherit, AlterTableType.AT_DropInherit):
         parent = ctx.catalog.rangevar(cmd.def_) if isinstance(cmd.def_, ast.RangeVar) else None
         key = (
-            "alter-table.inherit"
+            Row.ALTER_TABLE__INHERIT
             if sub == AlterTableType.AT_AddInherit
-            else "alter-table.no-inherit"
+            else Row.ALTER_TABLE__NO_INHERIT
         )
         return [base(key).bind("parent", parent)]
     schema = relation.split(".", 1)[0]
     if sub == AlterTableType.AT_ClusterOn:
-        return [base("alter-table.cluster-on").bind("index", f"{schema}.{cmd.name}")]
+        return [base(Row.ALTER_TABLE__CLUSTER_ON).bind("index", f"{schema}.{cmd.name}")]
     if sub == AlterTableType.AT_ReplicaIdentity:
-        match = base("alter-table.replica-identity")
+        match = base(Row.ALTER_TABLE__REPLICA_IDENTITY)
         if isinstance(cmd.def_, ast.ReplicaIdentityStmt) and cmd.def_.name:
             match.bind("index", f"{schema}.{cmd.def_.name}")
         return [match]
     if sub == AlterTableType.AT_SetTableSpace:
         # Tables live in pg_default unless the schema says otherwise: moving there is a no-op.
         unchanged = (cmd.name or "").lower() == "pg_default"
-        return [base("alter-table.set-tablespace" + (".unchanged" if unchanged else ""))]
+        return [
+            base(
+                Row.ALTER_TABLE__SET_TABLESPACE__UNCHANGED
+                if unchanged
+                else Row.ALTER_TABLE__SET_TABLESPACE
+            )
+        ]
     if sub == AlterTableType.AT_SetAccessMethod:
         unchanged = (cmd.name or "heap").lower() == "heap"
-        return [base("alter-table.set-access-method" + (".unchanged" if unchanged else ""))]
+        return [
+            base(
+                Row.ALTER_TABLE__SET_ACCESS_METHOD__UNCHANGED
+                if unchanged
+                else Row.ALTER_TABLE__SET_ACCESS_METHOD
+            )
+        ]
     if sub in (
         AlterTableType.AT_AddIdentity,
         AlterTableType.AT_SetIdentity,
         AlterTableType.AT_DropIdentity,
     ):
-        match = base("alter-table.identity")
+        match = base(Row.ALTER_TABLE__IDENTITY)
         short = relation.split(".", 1)[1]
         column = (
             ctx.catalog.tables[relation].columns.get(cmd.name)
@@ -230,7 +248,11 @@ def _alter_table_cmd(
     if sub == AlterTableType.AT_AttachPartition and isinstance(cmd.def_, ast.PartitionCmd):
         return [_attach_partition(cmd.def_, relation, ctx)]
     if sub == AlterTableType.AT_DetachPartition and isinstance(cmd.def_, ast.PartitionCmd):
-        key = "alter-table.detach-partition" + (".concurrently" if cmd.def_.concurrent else "")
+        key = (
+            Row.ALTER_TABLE__DETACH_PARTITION__CONCURRENTLY
+            if cmd.def_.concurrent
+            else Row.ALTER_TABLE__DETACH_PARTITION
+        )
         child = ctx.catalog.rangevar(cmd.def_.name)
         match = Match(key).bind("target", relation).bind("partition", child)
         parent_table = ctx.catalog.table(relation)
@@ -242,8 +264,8 @@ def _alter_table_cmd(
         return [match]
     if sub == AlterTableType.AT_ChangeOwner:
         # The sequences its columns own change owner with it.
-        return [base("alter-table.owner").bind("sequence", *ctx.catalog.sequences_of(relation))]
-    match = base("alter-table.owner")
+        return [base(Row.ALTER_TABLE__OWNER).bind("sequence", *ctx.catalog.sequences_of(relation))]
+    match = base(Row.ALTER_TABLE__OWNER)
     match.notes.append(f"ALTER TABLE {sub.name} is not in the lock table: assumed ACCESS EXCLUSIVE")
     return [match]
 
@@ -271,33 +293,37 @@ def _add_column(col: ast.ColumnDef, relation: str, recurse: bool, ctx: Context) 
     matches: list[Match] = []
     if type_name in ("serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"):
         matches.append(
-            base("alter-table.add-column.serial").bind("new", f"{schema}.{short}_{col.colname}_seq")
+            base(Row.ALTER_TABLE__ADD_COLUMN__SERIAL).bind(
+                "new", f"{schema}.{short}_{col.colname}_seq"
+            )
         )
     elif ConstrType.CONSTR_IDENTITY in kinds:
         matches.append(
-            base("alter-table.add-column.identity").bind(
+            base(Row.ALTER_TABLE__ADD_COLUMN__IDENTITY).bind(
                 "new", f"{schema}.{short}_{col.colname}_seq"
             )
         )
     elif generated is not None:
         virtual = getattr(generated, "generated_kind", "s") == "v"
-        if virtual and ctx.version < 18:
-            matches.append(base("alter-table.add-column.stored-generated"))
+        if virtual and row_for(Row.ALTER_TABLE__ADD_COLUMN__VIRTUAL_GENERATED, ctx.version) is None:
+            # Refused on this version; what it would lock is what STORED locks.
+            matches.append(base(Row.ALTER_TABLE__ADD_COLUMN__STORED_GENERATED))
             matches[-1].notes.append("virtual generated columns need PostgreSQL 18; add STORED")
+            matches[-1].unavailable.append(Row.ALTER_TABLE__ADD_COLUMN__VIRTUAL_GENERATED)
         else:
             matches.append(
                 base(
-                    "alter-table.add-column.virtual-generated"
+                    Row.ALTER_TABLE__ADD_COLUMN__VIRTUAL_GENERATED
                     if virtual
-                    else "alter-table.add-column.stored-generated"
+                    else Row.ALTER_TABLE__ADD_COLUMN__STORED_GENERATED
                 )
             )
     elif default is not None:
         v = volatility(default)
         if v is Volatility.NON_VOLATILE:
-            matches.append(base("alter-table.add-column"))
+            matches.append(base(Row.ALTER_TABLE__ADD_COLUMN))
         else:
-            match = base("alter-table.add-column.volatile-default")
+            match = base(Row.ALTER_TABLE__ADD_COLUMN__VOLATILE_DEFAULT)
             if v is Volatility.UNKNOWN:
                 match.notes.append(
                     "the default calls a function pgfence does not know; taken as volatile "
@@ -305,22 +331,24 @@ def _add_column(col: ast.ColumnDef, relation: str, recurse: bool, ctx: Context) 
                 )
             matches.append(match)
     elif col.is_not_null or ConstrType.CONSTR_NOTNULL in kinds:
-        matches.append(base("alter-table.add-column.not-null-no-default"))
+        matches.append(base(Row.ALTER_TABLE__ADD_COLUMN__NOT_NULL_NO_DEFAULT))
     else:
-        matches.append(base("alter-table.add-column"))
+        matches.append(base(Row.ALTER_TABLE__ADD_COLUMN))
     for con in constraints:
         if con.contype == ConstrType.CONSTR_CHECK:
-            matches.append(base("alter-table.add-column.check"))
+            matches.append(base(Row.ALTER_TABLE__ADD_COLUMN__CHECK))
         elif con.contype == ConstrType.CONSTR_FOREIGN:
             matches.append(
-                base("alter-table.add-column.references").bind(
+                base(Row.ALTER_TABLE__ADD_COLUMN__REFERENCES).bind(
                     "referenced", ctx.catalog.rangevar(con.pktable)
                 )
             )
         elif con.contype in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY):
             suffix = "pkey" if con.contype == ConstrType.CONSTR_PRIMARY else f"{col.colname}_key"
             name = con.conname or f"{short}_{suffix}"
-            matches.append(base("alter-table.add-column.unique").bind("new", f"{schema}.{name}"))
+            matches.append(
+                base(Row.ALTER_TABLE__ADD_COLUMN__UNIQUE).bind("new", f"{schema}.{name}")
+            )
     return matches
 
 
@@ -335,9 +363,13 @@ def _alter_column_type(cmd: ast.AlterTableCmd, relation: str, recurse: bool, ctx
     )
     indexes = _indexes_on(ctx, relation, cmd.name)
     rebuilt = [i for i in indexes if ctx.catalog.indexes[i].partial_or_expression]
-    key = "alter-table.alter-column-type"
+    key = Row.ALTER_TABLE__ALTER_COLUMN_TYPE
     if rewrites is False:
-        key += ".rebuilds-index" if rebuilt else ".no-rewrite"
+        key = (
+            Row.ALTER_TABLE__ALTER_COLUMN_TYPE__REBUILDS_INDEX
+            if rebuilt
+            else Row.ALTER_TABLE__ALTER_COLUMN_TYPE__NO_REWRITE
+        )
     match = target_roles(Match(key), ctx, relation, recurse=recurse)
     # Indexes on the column are checked (and kept) even without a rewrite, but partial and
     # expression ones are rebuilt; foreign keys on the column, on either side, are dropped
@@ -414,15 +446,25 @@ def _add_constraint(con: ast.Constraint, relation: str, recurse: bool, ctx: Cont
     schema, short = relation.split(".", 1)
     not_valid = bool(con.skip_validation)
     if con.contype == ConstrType.CONSTR_CHECK:
-        return base("alter-table.add-check" + (".not-valid" if not_valid else ""))
+        return base(
+            Row.ALTER_TABLE__ADD_CHECK__NOT_VALID if not_valid else Row.ALTER_TABLE__ADD_CHECK
+        )
     if con.contype == ConstrType.CONSTR_FOREIGN:
-        match = base("alter-table.add-foreign-key" + (".not-valid" if not_valid else ""))
+        match = base(
+            Row.ALTER_TABLE__ADD_FOREIGN_KEY__NOT_VALID
+            if not_valid
+            else Row.ALTER_TABLE__ADD_FOREIGN_KEY
+        )
         return match.bind("referenced", ctx.catalog.rangevar(con.pktable))
     if con.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
         if con.indexname:
             # The index takes the constraint's name: a different name means a rename.
             renamed = con.conname is not None and con.conname != con.indexname
-            key = "alter-table.add-unique-using-index" + (".renamed" if renamed else "")
+            key = (
+                Row.ALTER_TABLE__ADD_UNIQUE_USING_INDEX__RENAMED
+                if renamed
+                else Row.ALTER_TABLE__ADD_UNIQUE_USING_INDEX
+            )
             return Match(key).bind("target", relation).bind("index", f"{schema}.{con.indexname}")
         columns = "_".join(k.sval for k in con.keys or ())
         default_name = (
@@ -430,14 +472,20 @@ def _add_constraint(con: ast.Constraint, relation: str, recurse: bool, ctx: Cont
             if con.contype == ConstrType.CONSTR_PRIMARY
             else f"{short}_{columns}_key"
         )
-        return base("alter-table.add-unique").bind("new", f"{schema}.{con.conname or default_name}")
+        return base(Row.ALTER_TABLE__ADD_UNIQUE).bind(
+            "new", f"{schema}.{con.conname or default_name}"
+        )
     if con.contype == ConstrType.CONSTR_EXCLUSION:
-        return base("alter-table.add-exclusion").bind(
+        return base(Row.ALTER_TABLE__ADD_EXCLUSION).bind(
             "new", f"{schema}.{con.conname or short + '_excl'}"
         )
     if con.contype == ConstrType.CONSTR_NOTNULL:
-        return base("alter-table.add-not-null-constraint" + (".not-valid" if not_valid else ""))
-    return base("alter-table.add-check")
+        return base(
+            Row.ALTER_TABLE__ADD_NOT_NULL_CONSTRAINT__NOT_VALID
+            if not_valid
+            else Row.ALTER_TABLE__ADD_NOT_NULL_CONSTRAINT
+        )
+    return base(Row.ALTER_TABLE__ADD_CHECK)
 
 
 def _attach_partition(cmd: ast.PartitionCmd, relation: str, ctx: Context) -> Match:
@@ -446,9 +494,9 @@ def _attach_partition(cmd: ast.PartitionCmd, relation: str, ctx: Context) -> Mat
     default = parent.default_partition if parent is not None else None
     is_default = cmd.bound is not None and cmd.bound.is_default
     if default and not is_default:
-        match = Match("alter-table.attach-partition.default").bind("default-partition", default)
+        match = Match(Row.ALTER_TABLE__ATTACH_PARTITION__DEFAULT).bind("default-partition", default)
     else:
-        match = Match("alter-table.attach-partition")
+        match = Match(Row.ALTER_TABLE__ATTACH_PARTITION)
     match.bind("target", relation).bind("partition", child)
     if parent is None:
         match.notes.append(
@@ -465,26 +513,26 @@ def _attach_partition(cmd: ast.PartitionCmd, relation: str, ctx: Context) -> Mat
 def _rename(node: ast.RenameStmt, ctx: Context) -> list[Match]:
     rt = node.renameType
     if node.relation is None:
-        return [Match("no-relation-lock")]
+        return [Match(Row.NO_RELATION_LOCK)]
     relation = ctx.catalog.rangevar(node.relation)
     if rt == ObjectType.OBJECT_INDEX:
-        return [Match("rename.index").bind("index", relation)]
+        return [Match(Row.RENAME__INDEX).bind("index", relation)]
     key = {
-        ObjectType.OBJECT_TABLE: "rename.table",
-        ObjectType.OBJECT_FOREIGN_TABLE: "rename.table",
-        ObjectType.OBJECT_COLUMN: "rename.column",
-        ObjectType.OBJECT_TABCONSTRAINT: "rename.constraint",
-        ObjectType.OBJECT_VIEW: "rename.view",
-        ObjectType.OBJECT_MATVIEW: "rename.view",
-        ObjectType.OBJECT_SEQUENCE: "rename.sequence",
-        ObjectType.OBJECT_TRIGGER: "rename.trigger",
-        ObjectType.OBJECT_POLICY: "create-policy",
-        ObjectType.OBJECT_RULE: "create-rule",
-    }.get(rt, "rename.table")
+        ObjectType.OBJECT_TABLE: Row.RENAME__TABLE,
+        ObjectType.OBJECT_FOREIGN_TABLE: Row.RENAME__TABLE,
+        ObjectType.OBJECT_COLUMN: Row.RENAME__COLUMN,
+        ObjectType.OBJECT_TABCONSTRAINT: Row.RENAME__CONSTRAINT,
+        ObjectType.OBJECT_VIEW: Row.RENAME__VIEW,
+        ObjectType.OBJECT_MATVIEW: Row.RENAME__VIEW,
+        ObjectType.OBJECT_SEQUENCE: Row.RENAME__SEQUENCE,
+        ObjectType.OBJECT_TRIGGER: Row.RENAME__TRIGGER,
+        ObjectType.OBJECT_POLICY: Row.CREATE_POLICY,
+        ObjectType.OBJECT_RULE: Row.CREATE_RULE,
+    }.get(rt, Row.RENAME__TABLE)
     match = Match(key).bind("target", relation)
-    if key == "rename.column" and node.relation.inh:
+    if key == Row.RENAME__COLUMN and node.relation.inh:
         match.bind("target-partitions", *all_partitions(ctx.catalog, relation))
-    if key == "rename.constraint":
+    if key == Row.RENAME__CONSTRAINT:
         constraint = (
             ctx.catalog.tables[relation].constraints.get(node.subname or "")
             if relation in ctx.catalog.tables
@@ -498,7 +546,7 @@ def _rename(node: ast.RenameStmt, ctx: Context) -> list[Match]:
 @classifies(ast.AlterObjectSchemaStmt)
 def _set_schema(node: ast.AlterObjectSchemaStmt, ctx: Context) -> list[Match]:
     if node.relation is None:
-        return [Match("no-relation-lock")]
+        return [Match(Row.NO_RELATION_LOCK)]
     relation = ctx.catalog.rangevar(node.relation)
-    match = Match("alter-table.set-schema").bind("target", relation)
+    match = Match(Row.ALTER_TABLE__SET_SCHEMA).bind("target", relation)
     return [match.bind("sequence", *ctx.catalog.sequences_of(relation))]

@@ -9,8 +9,8 @@ from typing import Any
 from pglast import ast
 
 from pgfence.analysis.catalog import Catalog
-from pgfence.analysis.locktable import NEWEST
-from pgfence.locks import LockMode
+from pgfence.pg.locks import LockMode
+from pgfence.pg.versions import NEWEST
 
 
 @dataclass
@@ -21,6 +21,8 @@ class Match:
     roles: dict[str, list[str]] = field(default_factory=dict)
     mode: LockMode | None = None  # LOCK TABLE … IN <mode> MODE overrides the row's mode
     notes: list[str] = field(default_factory=list)
+    # Rows the statement needs that ctx.version lacks, though a fallback row was matched.
+    unavailable: list[str] = field(default_factory=list)
 
     def bind(self, role: str, *relations: str | None) -> Match:
         for relation in relations:

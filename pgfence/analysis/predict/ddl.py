@@ -20,8 +20,9 @@ from pgfence.analysis.predict.core import (
     target_roles,
 )
 from pgfence.analysis.statements import builds_index_concurrently
-from pgfence.locks import LockMode
 from pgfence.model import RelKind
+from pgfence.pg.locks import LockMode
+from pgfence.pg.rows import Row
 
 # ---- CREATE / DROP ------------------------------------------------------------------------------
 
@@ -34,8 +35,8 @@ def _create_table(node: ast.CreateStmt, ctx: Context) -> list[Match]:
         and ctx.catalog.table(relation) is not None
         and not ctx.catalog.is_new(relation)
     ):
-        return [Match("no-relation-lock", notes=[f"{relation} exists: IF NOT EXISTS skips it"])]
-    matches = [Match("create-table").bind("new", relation)]
+        return [Match(Row.NO_RELATION_LOCK, notes=[f"{relation} exists: IF NOT EXISTS skips it"])]
+    matches = [Match(Row.CREATE_TABLE).bind("new", relation)]
     if node.partbound is not None and node.inhRelations:
         parent = ctx.catalog.rangevar(node.inhRelations[0])
         info = ctx.catalog.table(parent)
@@ -43,7 +44,7 @@ def _create_table(node: ast.CreateStmt, ctx: Context) -> list[Match]:
             info.default_partition if info is not None and not node.partbound.is_default else None
         )
         matches.append(
-            Match("create-table.partition-of")
+            Match(Row.CREATE_TABLE__PARTITION_OF)
             .bind("new", relation)
             .bind("parent", parent)
             .bind("default-partition", default)
@@ -51,7 +52,7 @@ def _create_table(node: ast.CreateStmt, ctx: Context) -> list[Match]:
     elif node.inhRelations:
         parents = [ctx.catalog.rangevar(rv) for rv in node.inhRelations]
         matches.append(
-            Match("create-table.inherits").bind("new", relation).bind("parent", *parents)
+            Match(Row.CREATE_TABLE__INHERITS).bind("new", relation).bind("parent", *parents)
         )
     referenced: list[str] = []
     for element in node.tableElts or ():
@@ -67,30 +68,32 @@ def _create_table(node: ast.CreateStmt, ctx: Context) -> list[Match]:
                     referenced.append(target)
         if isinstance(element, ast.TableLikeClause):
             matches.append(
-                Match("create-table.like")
+                Match(Row.CREATE_TABLE__LIKE)
                 .bind("new", relation)
                 .bind("sources", ctx.catalog.rangevar(element.relation))
             )
     if referenced:
         matches.append(
-            Match("create-table.references").bind("new", relation).bind("referenced", *referenced)
+            Match(Row.CREATE_TABLE__REFERENCES)
+            .bind("new", relation)
+            .bind("referenced", *referenced)
         )
     return matches
 
 
 @classifies(ast.CreateForeignTableStmt)
 def _create_foreign_table(node: ast.CreateForeignTableStmt, ctx: Context) -> list[Match]:
-    return [Match("create-table").bind("new", ctx.catalog.rangevar(node.base.relation))]
+    return [Match(Row.CREATE_TABLE).bind("new", ctx.catalog.rangevar(node.base.relation))]
 
 
 @classifies(ast.CreateTableAsStmt)
 def _create_table_as(node: ast.CreateTableAsStmt, ctx: Context) -> list[Match]:
     relation = ctx.catalog.rangevar(node.into.rel)
-    match = Match("create-table-as").bind("new", relation)
+    match = Match(Row.CREATE_TABLE_AS).bind("new", relation)
     if not node.into.skipData:
         match.bind("sources", *read_relations(node.query, ctx, exclude=[relation]))
     else:
-        match.key = "create-view"
+        match.key = Row.CREATE_VIEW
         match.bind("sources", *read_relations(node.query, ctx, exclude=[relation]))
     return [match]
 
@@ -106,7 +109,7 @@ def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
             relation = ctx.catalog.names(obj)
             if node.missing_ok and ctx.catalog.complete and ctx.catalog.table(relation) is None:
                 continue
-            match = target_roles(Match("drop-table"), ctx, relation, recurse=True)
+            match = target_roles(Match(Row.DROP_TABLE), ctx, relation, recurse=True)
             table = ctx.catalog.table(relation)
             if table is not None:
                 match.bind("referenced", *(r for r in table.referenced_tables() if r != relation))
@@ -121,9 +124,9 @@ def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
             if cascade:
                 match.bind("referencing", *ctx.catalog.referencing_tables(relation))
             matches.append(match)
-        return matches or [Match("no-relation-lock")]
+        return matches or [Match(Row.NO_RELATION_LOCK)]
     if kind == ObjectType.OBJECT_INDEX:
-        key = "drop-index.concurrently" if node.concurrent else "drop-index"
+        key = Row.DROP_INDEX__CONCURRENTLY if node.concurrent else Row.DROP_INDEX
         for obj in objects:
             index = ctx.catalog.names(obj)
             if node.missing_ok and ctx.catalog.complete and index not in ctx.catalog.indexes:
@@ -131,14 +134,14 @@ def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
             matches.append(
                 Match(key).bind("index", index).bind("index-table", index_table(index, ctx))
             )
-        return matches or [Match("no-relation-lock")]
+        return matches or [Match(Row.NO_RELATION_LOCK)]
     if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SEQUENCE):
-        return [Match("drop-view").bind("target", ctx.catalog.names(o)) for o in objects]
+        return [Match(Row.DROP_VIEW).bind("target", ctx.catalog.names(o)) for o in objects]
     if kind in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE):
         key = {
-            ObjectType.OBJECT_TRIGGER: "drop-trigger",
-            ObjectType.OBJECT_POLICY: "create-policy",
-        }.get(kind, "create-rule")
+            ObjectType.OBJECT_TRIGGER: Row.DROP_TRIGGER,
+            ObjectType.OBJECT_POLICY: Row.CREATE_POLICY,
+        }.get(kind, Row.CREATE_RULE)
         return [
             Match(key).bind("target", ctx.catalog.names(list(o)[:-1]))
             for o in objects
@@ -148,11 +151,15 @@ def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
         schemas = {getattr(o, "sval", None) for o in node.objects or ()}
         tables = [t for t in ctx.catalog.tables if t.split(".", 1)[0] in schemas]
         return (
-            [Match("drop-table").bind("target", *tables)] if tables else [Match("no-relation-lock")]
+            [Match(Row.DROP_TABLE).bind("target", *tables)]
+            if tables
+            else [Match(Row.NO_RELATION_LOCK)]
         )
     if kind == ObjectType.OBJECT_TYPE and cascade:
-        return [Match("no-relation-lock", notes=["DROP TYPE … CASCADE drops the columns using it"])]
-    return [Match("no-relation-lock")]
+        return [
+            Match(Row.NO_RELATION_LOCK, notes=["DROP TYPE … CASCADE drops the columns using it"])
+        ]
+    return [Match(Row.NO_RELATION_LOCK)]
 
 
 @classifies(ast.TruncateStmt)
@@ -161,7 +168,9 @@ def _truncate(node: ast.TruncateStmt, ctx: Context) -> list[Match]:
     matches = []
     for rv in node.relations or ():
         relation = ctx.catalog.rangevar(rv)
-        match = target_roles(Match("truncate.cascade" if cascade else "truncate"), ctx, relation)
+        match = target_roles(
+            Match(Row.TRUNCATE__CASCADE if cascade else Row.TRUNCATE), ctx, relation
+        )
         if cascade:
             match.bind("referencing", *ctx.catalog.referencing_tables(relation))
         matches.append(match)
@@ -185,8 +194,8 @@ def _create_index(node: ast.IndexStmt, ctx: Context) -> list[Match]:
     )
     name = f"{schema}.{node.idxname or default_index_name(short, columns)}"
     if node.if_not_exists and name in ctx.catalog.indexes and not ctx.catalog.is_new(name):
-        return [Match("no-relation-lock", notes=[f"{name} exists: IF NOT EXISTS skips it"])]
-    key = "create-index.concurrently" if node.concurrent else "create-index"
+        return [Match(Row.NO_RELATION_LOCK, notes=[f"{name} exists: IF NOT EXISTS skips it"])]
+    key = Row.CREATE_INDEX__CONCURRENTLY if node.concurrent else Row.CREATE_INDEX
     match = Match(key).bind("target", relation).bind("new", name)
     partitions = all_partitions(ctx.catalog, relation) if node.relation.inh else []
     if partitions:
@@ -200,7 +209,7 @@ def _reindex(node: ast.ReindexStmt, ctx: Context) -> list[Match]:
     if node.relation is None:
         return [
             Match(
-                "no-relation-lock",
+                Row.NO_RELATION_LOCK,
                 notes=["REINDEX SCHEMA / DATABASE / SYSTEM locks every table in turn"],
             )
         ]
@@ -209,18 +218,20 @@ def _reindex(node: ast.ReindexStmt, ctx: Context) -> list[Match]:
         table = index_table(relation, ctx)
         if concurrently:
             return [
-                Match("reindex.concurrently").bind("target", table).bind("target-indexes", relation)
+                Match(Row.REINDEX__CONCURRENTLY)
+                .bind("target", table)
+                .bind("target-indexes", relation)
             ]
         info = ctx.catalog.table(table)
         if info is not None and info.kind is RelKind.PARTITIONED_TABLE:
             # A partitioned index: each partition's index in a transaction of its own.
             return [_reindex_partitioned_index(relation, table, ctx)]
-        return [Match("reindex.index").bind("index", relation).bind("index-table", table)]
+        return [Match(Row.REINDEX__INDEX).bind("index", relation).bind("index-table", table)]
     info = ctx.catalog.table(relation)
     if info is not None and info.kind is RelKind.PARTITIONED_TABLE and not concurrently:
         # Each partition is reindexed in a transaction of its own.
         partitions = all_partitions(ctx.catalog, relation)
-        match = Match("reindex.partitioned").bind("target", relation)
+        match = Match(Row.REINDEX__PARTITIONED).bind("target", relation)
         match.bind("target-partitions", *partitions)
         for partition in partitions:
             match.bind("partition-indexes", *ctx.catalog.indexes_of(partition))
@@ -228,7 +239,7 @@ def _reindex(node: ast.ReindexStmt, ctx: Context) -> list[Match]:
             if info_p is not None and info_p.toast:
                 match.bind("toast-index", f"{info_p.toast}_index")
         return [match]
-    key = "reindex.concurrently" if concurrently else "reindex.table"
+    key = Row.REINDEX__CONCURRENTLY if concurrently else Row.REINDEX__TABLE
     match = (
         Match(key)
         .bind("target", relation)
@@ -244,7 +255,7 @@ def _reindex_partitioned_index(index: str, table: str, ctx: Context) -> Match:
     it up (those on the same columns) are rebuilt, each partition in turn."""
     parent = ctx.catalog.indexes.get(index)
     partitions = all_partitions(ctx.catalog, table)
-    match = Match("reindex.partitioned-index").bind("index", index).bind("index-table", table)
+    match = Match(Row.REINDEX__PARTITIONED_INDEX).bind("index", index).bind("index-table", table)
     match.bind("target-partitions", *partitions)
     for partition in partitions:
         match.bind(
@@ -265,8 +276,8 @@ def _reindex_partitioned_index(index: str, table: str, ctx: Context) -> Match:
 def _create_view(node: ast.ViewStmt, ctx: Context) -> list[Match]:
     relation = ctx.catalog.rangevar(node.view)
     exists = relation in ctx.catalog.views or relation in ctx.catalog.tables
-    key = "create-view.replace" if node.replace and exists else "create-view"
-    role = "target" if key == "create-view.replace" else "new"
+    key = Row.CREATE_VIEW__REPLACE if node.replace and exists else Row.CREATE_VIEW
+    role = "target" if key == Row.CREATE_VIEW__REPLACE else "new"
     return [
         Match(key)
         .bind(role, relation)
@@ -277,7 +288,7 @@ def _create_view(node: ast.ViewStmt, ctx: Context) -> list[Match]:
 @classifies(ast.RefreshMatViewStmt)
 def _refresh(node: ast.RefreshMatViewStmt, ctx: Context) -> list[Match]:
     relation = ctx.catalog.rangevar(node.relation)
-    key = "refresh-matview.concurrently" if node.concurrent else "refresh-matview"
+    key = Row.REFRESH_MATVIEW__CONCURRENTLY if node.concurrent else Row.REFRESH_MATVIEW
     return [target_roles(Match(key), ctx, relation, recurse=False)]
 
 
@@ -287,9 +298,9 @@ def _refresh(node: ast.RefreshMatViewStmt, ctx: Context) -> list[Match]:
 @classifies(ast.VacuumStmt)
 def _vacuum(node: ast.VacuumStmt, ctx: Context) -> list[Match]:
     options = {d.defname for d in node.options or () if isinstance(d, ast.DefElem)}
-    key = "vacuum.full" if "full" in options else "vacuum"
+    key = Row.VACUUM__FULL if "full" in options else Row.VACUUM
     if not node.is_vacuumcmd:
-        key = "analyze"
+        key = Row.ANALYZE
     relations = [
         ctx.catalog.rangevar(r.relation)
         for r in node.rels or ()
@@ -305,8 +316,10 @@ def _vacuum(node: ast.VacuumStmt, ctx: Context) -> list[Match]:
 @classifies(ast.ClusterStmt)
 def _cluster(node: ast.ClusterStmt, ctx: Context) -> list[Match]:
     if node.relation is None:
-        return [Match("cluster", notes=["every previously clustered table, one at a time"])]
-    return [target_roles(Match("cluster"), ctx, ctx.catalog.rangevar(node.relation), recurse=False)]
+        return [Match(Row.CLUSTER, notes=["every previously clustered table, one at a time"])]
+    return [
+        target_roles(Match(Row.CLUSTER), ctx, ctx.catalog.rangevar(node.relation), recurse=False)
+    ]
 
 
 @classifies(ast.LockStmt)
@@ -315,7 +328,7 @@ def _lock_table(node: ast.LockStmt, ctx: Context) -> list[Match]:
     matches = []
     for rv in node.relations or ():
         relation = ctx.catalog.rangevar(rv)
-        match = Match("lock-table", mode=mode).bind("target", relation)
+        match = Match(Row.LOCK_TABLE, mode=mode).bind("target", relation)
         if rv.inh:
             match.bind("target-partitions", *all_partitions(ctx.catalog, relation))
         matches.append(match)

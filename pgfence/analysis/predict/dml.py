@@ -12,6 +12,7 @@ from pgfence.analysis.predict.core import (
     read_relations,
     target_roles,
 )
+from pgfence.pg.rows import Row
 
 _SEQUENCE_FUNCTIONS = {"nextval", "setval"}
 
@@ -21,12 +22,12 @@ def _select(node: ast.SelectStmt, ctx: Context) -> list[Match]:
     if node.intoClause is not None:
         relation = ctx.catalog.rangevar(node.intoClause.rel)
         return [
-            Match("create-table-as")
+            Match(Row.CREATE_TABLE_AS)
             .bind("new", relation)
             .bind("sources", *read_relations(node, ctx, [relation]))
         ]
     sources = read_relations(node, ctx)
-    key = "select.for-update" if node.lockingClause else "select"
+    key = Row.SELECT__FOR_UPDATE if node.lockingClause else Row.SELECT
     matches = [target_roles(Match(key), ctx, s, recurse=True) for s in sources]
     for match in matches:
         # A query on a partitioned table reads (and locks) its partitions as well.
@@ -34,9 +35,9 @@ def _select(node: ast.SelectStmt, ctx: Context) -> list[Match]:
             match.bind("target", child)
     sequences = used_sequences(node, ctx)
     if sequences:
-        matches.append(Match("sequence-use").bind("sequence", *sequences))
+        matches.append(Match(Row.SEQUENCE_USE).bind("sequence", *sequences))
     if not matches:
-        matches.append(Match("no-relation-lock"))
+        matches.append(Match(Row.NO_RELATION_LOCK))
     return matches
 
 
@@ -69,7 +70,7 @@ def _defaulted_columns(node: ast.InsertStmt, ctx: Context, relation: str) -> set
 @classifies(ast.InsertStmt)
 def _insert(node: ast.InsertStmt, ctx: Context) -> list[Match]:
     relation = ctx.catalog.rangevar(node.relation)
-    key = "insert.on-conflict" if node.onConflictClause is not None else "insert"
+    key = Row.INSERT__ON_CONFLICT if node.onConflictClause is not None else Row.INSERT
     match = target_roles(Match(key), ctx, relation, recurse=False)
     match.bind("referenced", *_fk_referenced(ctx, relation))
     defaulted = _defaulted_columns(node, ctx, relation)
@@ -84,7 +85,7 @@ def _insert(node: ast.InsertStmt, ctx: Context) -> list[Match]:
 @classifies(ast.UpdateStmt)
 def _update(node: ast.UpdateStmt, ctx: Context) -> list[Match]:
     relation = ctx.catalog.rangevar(node.relation)
-    match = target_roles(Match("update"), ctx, relation, recurse=node.relation.inh)
+    match = target_roles(Match(Row.UPDATE), ctx, relation, recurse=node.relation.inh)
     updated = {t.name for t in node.targetList or () if isinstance(t, ast.ResTarget)}
     table = ctx.catalog.table(relation)
     if table is not None:
@@ -110,7 +111,7 @@ def _update(node: ast.UpdateStmt, ctx: Context) -> list[Match]:
 @classifies(ast.DeleteStmt)
 def _delete(node: ast.DeleteStmt, ctx: Context) -> list[Match]:
     relation = ctx.catalog.rangevar(node.relation)
-    match = target_roles(Match("delete"), ctx, relation, recurse=node.relation.inh)
+    match = target_roles(Match(Row.DELETE), ctx, relation, recurse=node.relation.inh)
     match.bind("referencing", *ctx.catalog.referencing_tables(relation))
     extra = [n for n in (node.usingClause, node.whereClause) if n]
     match.bind("sources", *(s for e in extra for s in read_relations(e, ctx, exclude=[relation])))
@@ -120,7 +121,7 @@ def _delete(node: ast.DeleteStmt, ctx: Context) -> list[Match]:
 @classifies(ast.MergeStmt)
 def _merge(node: ast.MergeStmt, ctx: Context) -> list[Match]:
     relation = ctx.catalog.rangevar(node.relation)
-    match = target_roles(Match("merge"), ctx, relation, recurse=False)
+    match = target_roles(Match(Row.MERGE), ctx, relation, recurse=False)
     return [match.bind("sources", *read_relations(node.sourceRelation, ctx, exclude=[relation]))]
 
 
@@ -128,14 +129,14 @@ def _merge(node: ast.MergeStmt, ctx: Context) -> list[Match]:
 def _copy(node: ast.CopyStmt, ctx: Context) -> list[Match]:
     if node.relation is None:
         if node.query is None:
-            return [Match("no-relation-lock")]
-        return [Match("select").bind("target", *read_relations(node.query, ctx))]
+            return [Match(Row.NO_RELATION_LOCK)]
+        return [Match(Row.SELECT).bind("target", *read_relations(node.query, ctx))]
     relation = ctx.catalog.rangevar(node.relation)
     if node.is_from:
-        match = target_roles(Match("copy-from"), ctx, relation, recurse=False)
+        match = target_roles(Match(Row.COPY_FROM), ctx, relation, recurse=False)
         named = {c.sval for c in node.attlist or ()} if node.attlist else None
         table = ctx.catalog.table(relation)
         if named is not None and table is not None:
             match.bind("sequence", *ctx.catalog.sequences_of(relation, set(table.columns) - named))
         return [match.bind("referenced", *_fk_referenced(ctx, relation))]
-    return [Match("copy-to").bind("target", relation)]
+    return [Match(Row.COPY_TO).bind("target", relation)]

@@ -16,23 +16,24 @@ from pgfence.analysis.predict.core import (
     classifies,
     classify,
 )
+from pgfence.pg.rows import Row
 
 # ---- other objects ------------------------------------------------------------------------------
 
 
 @classifies(ast.CreateTrigStmt)
 def _create_trigger(node: ast.CreateTrigStmt, ctx: Context) -> list[Match]:
-    return [Match("create-trigger").bind("target", ctx.catalog.rangevar(node.relation))]
+    return [Match(Row.CREATE_TRIGGER).bind("target", ctx.catalog.rangevar(node.relation))]
 
 
 @classifies(ast.CreatePolicyStmt, ast.AlterPolicyStmt)
 def _policy(node: ast.CreatePolicyStmt, ctx: Context) -> list[Match]:
-    return [Match("create-policy").bind("target", ctx.catalog.rangevar(node.table))]
+    return [Match(Row.CREATE_POLICY).bind("target", ctx.catalog.rangevar(node.table))]
 
 
 @classifies(ast.RuleStmt)
 def _rule(node: ast.RuleStmt, ctx: Context) -> list[Match]:
-    return [Match("create-rule").bind("target", ctx.catalog.rangevar(node.relation))]
+    return [Match(Row.CREATE_RULE).bind("target", ctx.catalog.rangevar(node.relation))]
 
 
 _RELATION_OBJECTS = {
@@ -49,17 +50,17 @@ _RELATION_OBJECTS = {
 def _comment(node: ast.CommentStmt, ctx: Context) -> list[Match]:
     obj = node.object
     if node.objtype in _RELATION_OBJECTS and isinstance(obj, (list, tuple)):
-        return [Match("comment").bind("target", ctx.catalog.names(obj))]
+        return [Match(Row.COMMENT).bind("target", ctx.catalog.names(obj))]
     if node.objtype == ObjectType.OBJECT_COLUMN and isinstance(obj, (list, tuple)) and len(obj) > 1:
-        return [Match("comment").bind("target", ctx.catalog.names(list(obj)[:-1]))]
+        return [Match(Row.COMMENT).bind("target", ctx.catalog.names(list(obj)[:-1]))]
     if node.objtype in (
         ObjectType.OBJECT_TABCONSTRAINT,
         ObjectType.OBJECT_TRIGGER,
         ObjectType.OBJECT_POLICY,
         ObjectType.OBJECT_RULE,
     ) and isinstance(obj, (list, tuple)):
-        return [Match("comment").bind("target", ctx.catalog.names(list(obj)[:-1]))]
-    return [Match("no-relation-lock")]
+        return [Match(Row.COMMENT).bind("target", ctx.catalog.names(list(obj)[:-1]))]
+    return [Match(Row.NO_RELATION_LOCK)]
 
 
 @classifies(ast.GrantStmt)
@@ -68,19 +69,19 @@ def _grant(node: ast.GrantStmt, ctx: Context) -> list[Match]:
         isinstance(o, ast.RangeVar) for o in node.objects or ()
     ):
         return [
-            Match("grant").bind("target", *(ctx.catalog.rangevar(o) for o in node.objects or ()))
+            Match(Row.GRANT).bind("target", *(ctx.catalog.rangevar(o) for o in node.objects or ()))
         ]
-    return [Match("no-relation-lock")]
+    return [Match(Row.NO_RELATION_LOCK)]
 
 
 @classifies(ast.CreateSeqStmt)
 def _create_sequence(node: ast.CreateSeqStmt, ctx: Context) -> list[Match]:
-    return [Match("create-sequence").bind("new", ctx.catalog.rangevar(node.sequence))]
+    return [Match(Row.CREATE_SEQUENCE).bind("new", ctx.catalog.rangevar(node.sequence))]
 
 
 @classifies(ast.AlterSeqStmt)
 def _alter_sequence(node: ast.AlterSeqStmt, ctx: Context) -> list[Match]:
-    return [Match("alter-sequence").bind("sequence", ctx.catalog.rangevar(node.sequence))]
+    return [Match(Row.ALTER_SEQUENCE).bind("sequence", ctx.catalog.rangevar(node.sequence))]
 
 
 @classifies(ast.CreateStatsStmt)
@@ -88,7 +89,7 @@ def _create_statistics(node: ast.CreateStatsStmt, ctx: Context) -> list[Match]:
     relations = [
         ctx.catalog.rangevar(r) for r in node.relations or () if isinstance(r, ast.RangeVar)
     ]
-    return [Match("create-statistics").bind("target", *relations)]
+    return [Match(Row.CREATE_STATISTICS).bind("target", *relations)]
 
 
 @classifies(ast.AlterDomainStmt)
@@ -96,14 +97,14 @@ def _alter_domain(node: ast.AlterDomainStmt, ctx: Context) -> list[Match]:
     # C: ADD CONSTRAINT, V: VALIDATE CONSTRAINT, O: SET NOT NULL check every stored value.
     adds_unvalidated = node.subtype == "C" and getattr(node.def_, "skip_validation", False)
     if node.subtype not in ("C", "V", "O") or adds_unvalidated:
-        return [Match("no-relation-lock")]
+        return [Match(Row.NO_RELATION_LOCK)]
     domain = node.typeName[-1].sval.lower() if node.typeName else ""
     users = [
         t.name
         for t in ctx.catalog.tables.values()
         if any(c.type is not None and c.type.name == domain for c in t.columns.values())
     ]
-    match = Match("alter-domain.add-constraint").bind("sources", *users)
+    match = Match(Row.ALTER_DOMAIN__ADD_CONSTRAINT).bind("sources", *users)
     if not users:
         match.notes.append(f"every table with a column of domain {domain} is checked under SHARE")
     return [match]
@@ -111,7 +112,7 @@ def _alter_domain(node: ast.AlterDomainStmt, ctx: Context) -> list[Match]:
 
 @classifies(ast.CreateSchemaStmt)
 def _create_schema(node: ast.CreateSchemaStmt, ctx: Context) -> list[Match]:
-    matches: list[Match] = [Match("no-relation-lock")]
+    matches: list[Match] = [Match(Row.NO_RELATION_LOCK)]
     for element in node.schemaElts or ():
         inner = classify(element, ctx.catalog, ctx.version)
         if inner:
@@ -126,14 +127,14 @@ def _explain(node: ast.ExplainStmt, ctx: Context) -> list[Match]:
     if analyze:
         return inner
     # Plain EXPLAIN plans the query: the planner's weak locks, nothing is executed.
-    return [Match("select").bind("target", *m.roles.get("target", [])) for m in inner] or [
-        Match("no-relation-lock")
+    return [Match(Row.SELECT).bind("target", *m.roles.get("target", [])) for m in inner] or [
+        Match(Row.NO_RELATION_LOCK)
     ]
 
 
 @classifies(ast.TransactionStmt)
 def _transaction(node: ast.TransactionStmt, ctx: Context) -> list[Match]:
-    return [Match("transaction-control")]
+    return [Match(Row.TRANSACTION_CONTROL)]
 
 
 @classifies(ast.DoStmt)
@@ -228,7 +229,7 @@ def plpgsql_matches(node: ast.DoStmt, ctx: Context) -> list[Match]:
         matches.append(
             Match("unanalysable", notes=[f"DO block: {', '.join(dict.fromkeys(opaque))}"])
         )
-    return matches or [Match("no-relation-lock")]
+    return matches or [Match(Row.NO_RELATION_LOCK)]
 
 
 _NO_RELATION_LOCK = (
@@ -289,7 +290,7 @@ _NO_RELATION_LOCK = (
 
 @classifies(*_NO_RELATION_LOCK)
 def _no_relation_lock(node: object, ctx: Context) -> list[Match]:
-    return [Match("no-relation-lock")]
+    return [Match(Row.NO_RELATION_LOCK)]
 
 
 @classifies(ast.CallStmt, ast.ExecuteStmt)

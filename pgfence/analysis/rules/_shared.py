@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 from pglast.stream import RawStream
 
-from pgfence.analysis.rules import RuleContext, display, quote_ident
+from pgfence.analysis.rule import RuleContext, display, quote_ident
 
 OUTSIDE_TRANSACTION = "-- outside any transaction block (a migration of its own):"
 SEPARATE_TRANSACTION = "-- in a separate transaction, later:"

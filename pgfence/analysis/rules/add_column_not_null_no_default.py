@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pglast.enums import ConstrType
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, quote_ident, register
 from pgfence.analysis.rules._shared import (
     added_columns,
     batched_update,
@@ -15,6 +15,7 @@ from pgfence.analysis.rules._shared import (
     type_sql,
 )
 from pgfence.model import Severity
+from pgfence.pg.rows import Row
 
 # A constant each common type can take: stored once in the catalog, no rewrite (PG 11+).
 _ZERO = {
@@ -77,7 +78,7 @@ class AddColumnNotNullNoDefault(Rule):
     example_good = "ALTER TABLE accounts ADD COLUMN plan text NOT NULL DEFAULT '';"
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
-        if "alter-table.add-column.not-null-no-default" not in ctx.prediction.rows:
+        if Row.ALTER_TABLE__ADD_COLUMN__NOT_NULL_NO_DEFAULT not in ctx.prediction.rows:
             return
         for table, col in added_columns(ctx):
             not_null = col.is_not_null or column_constraints(col, ConstrType.CONSTR_NOTNULL)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import ConstrType
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, quote_ident, register
 from pgfence.analysis.rules._shared import (
     added_columns,
     batched_update,
@@ -18,12 +18,13 @@ from pgfence.analysis.rules._shared import (
     type_sql,
 )
 from pgfence.model import Severity
+from pgfence.pg.rows import Row
 
 _REWRITING_ROWS = {
-    "alter-table.add-column.volatile-default": "a volatile default",
-    "alter-table.add-column.serial": "a serial type",
-    "alter-table.add-column.identity": "an identity",
-    "alter-table.add-column.stored-generated": "a stored generated expression",
+    Row.ALTER_TABLE__ADD_COLUMN__VOLATILE_DEFAULT: "a volatile default",
+    Row.ALTER_TABLE__ADD_COLUMN__SERIAL: "a serial type",
+    Row.ALTER_TABLE__ADD_COLUMN__IDENTITY: "an identity",
+    Row.ALTER_TABLE__ADD_COLUMN__STORED_GENERATED: "a stored generated expression",
 }
 
 
@@ -65,7 +66,8 @@ class AddColumnRewrite(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
         rows = [r for r in ctx.prediction.rows if r in _REWRITING_ROWS]
-        if not rows or any("need PostgreSQL 18" in note for note in ctx.prediction.notes):
+        refused = Row.ALTER_TABLE__ADD_COLUMN__VIRTUAL_GENERATED in ctx.prediction.unavailable
+        if not rows or refused:
             return  # refused on this version: requires-newer-postgres says so
         for table, col in added_columns(ctx):
             yield Hit(

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 from pglast.enums import AlterTableType
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.analysis.rules._shared import OUTSIDE_TRANSACTION, build_concurrently, commands, sql
 from pgfence.model import Severity
+from pgfence.pg.rows import Row
 
-_ROW = "alter-table.alter-column-type.rebuilds-index"
+_ROW = Row.ALTER_TABLE__ALTER_COLUMN_TYPE__REBUILDS_INDEX
 
 
 @register

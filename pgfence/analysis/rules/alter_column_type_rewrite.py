@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from pglast.enums import AlterTableType
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, quote_ident, register
 from pgfence.analysis.rules._shared import commands, sql
 from pgfence.model import Severity
+from pgfence.pg.rows import Row
 
 
 @register
@@ -43,7 +44,7 @@ class AlterColumnTypeRewrite(Rule):
     example_good = "ALTER TABLE accounts ALTER COLUMN name TYPE varchar(100);"
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
-        if "alter-table.alter-column-type" not in ctx.prediction.rows:
+        if Row.ALTER_TABLE__ALTER_COLUMN_TYPE not in ctx.prediction.rows:
             return
         for table, cmd in commands(ctx, AlterTableType.AT_AlterColumnType):
             old = ctx.catalog.column_type(table, cmd.name)

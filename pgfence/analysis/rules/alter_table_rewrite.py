@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.analysis.rules._shared import alter_table
 from pgfence.model import Severity
+from pgfence.pg.rows import Row
 
 _REWRITES = {
-    "alter-table.set-tablespace": "SET TABLESPACE copies",
-    "alter-table.set-access-method": "SET ACCESS METHOD rewrites",
-    "alter-table.set-expression": "SET EXPRESSION recomputes every row of",
+    Row.ALTER_TABLE__SET_TABLESPACE: "SET TABLESPACE copies",
+    Row.ALTER_TABLE__SET_ACCESS_METHOD: "SET ACCESS METHOD rewrites",
+    Row.ALTER_TABLE__SET_EXPRESSION: "SET EXPRESSION recomputes every row of",
 }
 
 

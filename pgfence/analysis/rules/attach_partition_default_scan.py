@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import AlterTableType
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, quote_ident, register
 from pgfence.analysis.rules._shared import (
     SEPARATE_TRANSACTION,
     bound_condition,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import ObjectType
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.analysis.rules._shared import OUTSIDE_TRANSACTION, sql
 from pgfence.model import Severity
 

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from pglast import ast
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.analysis.rules._shared import build_concurrently, partitioned_index_recipe, sql
 from pgfence.model import RelKind, Severity
+from pgfence.pg.rows import Row
 
 
 @register
@@ -47,7 +48,7 @@ class CreateIndexBlocksWrites(Rule):
         node = ctx.statement.node
         if not isinstance(node, ast.IndexStmt) or node.concurrent:
             return
-        if "create-index" not in ctx.prediction.rows:
+        if Row.CREATE_INDEX not in ctx.prediction.rows:
             return
         table = ctx.catalog.rangevar(node.relation)
         if not ctx.existing(table):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pglast import ast
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, register
 from pgfence.model import Severity
 
 

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from pglast import ast
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.model import Severity
+from pgfence.pg.rows import Row
 
 
 @register
@@ -49,7 +50,7 @@ class DropIndexBlocksReads(Rule):
         if (
             not isinstance(node, ast.DropStmt)
             or node.concurrent
-            or "drop-index" not in ctx.prediction.rows
+            or Row.DROP_INDEX not in ctx.prediction.rows
         ):
             return
         for lock in ctx.prediction.locks:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, register
 from pgfence.analysis.statements import column_assignments
 from pgfence.model import Severity
 

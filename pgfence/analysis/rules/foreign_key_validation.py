@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pglast.enums import ConstrType
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, quote_ident, register
 from pgfence.analysis.rules._shared import added_constraints, sql
 from pgfence.model import Severity
 

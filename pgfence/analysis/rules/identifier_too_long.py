@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pglast import parser
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, register
 from pgfence.analysis.statements import NAMEDATALEN, created_identifiers
 from pgfence.model import Severity
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from pglast import ast
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
-from pgfence.locks import LockMode
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.model import Severity
+from pgfence.pg.locks import LockMode
 
 
 @register

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import ConstrType
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.analysis.rules._shared import defined_columns, type_name
 from pgfence.model import Severity
 

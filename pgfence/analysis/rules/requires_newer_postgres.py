@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgfence.analysis.locktable import BY_KEY
-from pgfence.analysis.rules import Hit, Rule, RuleContext, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, register
 from pgfence.model import Severity
-
-_MISSING = " does not exist on PostgreSQL "
+from pgfence.pg.locktable import BY_KEY
+from pgfence.pg.rows import Row
 
 
 @register
@@ -50,15 +49,14 @@ class RequiresNewerPostgres(Rule):
     example_version = 17
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
-        for note in ctx.prediction.notes:
-            if _MISSING in note:
-                key = note.split(_MISSING, 1)[0]
-                since = min((row.since for row in BY_KEY.get(key, ())), default=None)
-                title = BY_KEY[key][0].title if key in BY_KEY else key
-                needs = f"PostgreSQL {since}+" if since else "a newer PostgreSQL"
-                yield Hit(f"{title} needs {needs}; this migration targets {ctx.version}")
-            elif "virtual generated columns need PostgreSQL 18" in note:
+        for key in ctx.prediction.unavailable:
+            since = min((row.since for row in BY_KEY.get(key, ())), default=None)
+            if key == Row.ALTER_TABLE__ADD_COLUMN__VIRTUAL_GENERATED:
                 yield Hit(
-                    f"virtual generated columns need PostgreSQL 18; on {ctx.version} this is "
-                    "refused (and STORED would rewrite the table)"
+                    f"virtual generated columns need PostgreSQL {since}; on {ctx.version} this "
+                    "is refused (and STORED would rewrite the table)"
                 )
+                continue
+            title = BY_KEY[key][0].title if key in BY_KEY else key
+            needs = f"PostgreSQL {since}+" if since else "a newer PostgreSQL"
+            yield Hit(f"{title} needs {needs}; this migration targets {ctx.version}")

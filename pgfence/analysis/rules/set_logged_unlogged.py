@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pglast.enums import AlterTableType
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.analysis.rules._shared import commands
 from pgfence.model import Severity
 

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.analysis.rules._shared import commands, not_null_steps
 from pgfence.model import Severity
+from pgfence.pg.rows import Row
 
 
 @register
@@ -50,8 +51,8 @@ class SetNotNullScan(Rule):
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
         rows = ctx.prediction.rows
         if (
-            "alter-table.set-not-null" not in rows
-            and "alter-table.add-not-null-constraint" not in rows
+            Row.ALTER_TABLE__SET_NOT_NULL not in rows
+            and Row.ALTER_TABLE__ADD_NOT_NULL_CONSTRAINT not in rows
         ):
             return
         for table, cmd in commands(

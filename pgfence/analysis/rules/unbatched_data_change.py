@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pglast import ast
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, quote_ident, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, quote_ident, register
 from pgfence.analysis.rules._shared import sql
 from pgfence.analysis.statements import data_change_target, is_unbatched
 from pgfence.model import Severity

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from pglast import ast
 
-from pgfence.analysis.rules import Hit, Rule, RuleContext, display, register
+from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.model import Severity
+from pgfence.pg.rows import Row
 
 _REPACK = "-- online, outside the migration:"
 
@@ -42,7 +43,7 @@ class VacuumFull(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Hit]:
         node = ctx.statement.node
-        if not isinstance(node, ast.VacuumStmt) or "vacuum.full" not in ctx.prediction.rows:
+        if not isinstance(node, ast.VacuumStmt) or Row.VACUUM__FULL not in ctx.prediction.rows:
             return
         tables = [r for r in ctx.prediction.rewrites if ctx.existing(r) and r in ctx.catalog.tables]
         if ctx.prediction.rewrites and not tables:

@@ -12,17 +12,13 @@ from pgfence.dryrun import queries
 from pgfence.dryrun.servers.base import Server
 from pgfence.dsn import bad_dsn, check, connect, first_line, redact  # one place for them all
 from pgfence.errors import ServerError
+from pgfence.model import ROLLED_BACK_WARNING
 
 __all__ = ["ROLLED_BACK_WARNING", "ExistingServer", "bad_dsn", "connect", "first_line", "redact"]
 
 
 # Said whenever a dry-run runs on a server pgfence did not start (the words: even a
 # rolled-back DDL holds its locks while it runs).
-ROLLED_BACK_WARNING = (
-    "on an existing server everything is rolled back, but each statement's locks are real "
-    "while it runs: sessions using those tables wait for it (point --dsn at a staging copy, "
-    "not production)"
-)
 
 
 class ExistingServer(Server):

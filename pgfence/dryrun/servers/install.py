@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,6 +152,15 @@ def _version(bin_dir: Path) -> str:
     return binary_version(bin_dir)
 
 
+def has_extensions(bin_dir: Path, names: Sequence[str]) -> bool:
+    """Whether the installation of `bin_dir` ships every extension of `names`."""
+    roots = [bin_dir.parent / "share" / "postgresql", bin_dir.parent / "share"]
+    roots += [Path("/usr/share/postgresql") / bin_dir.parent.name]  # Debian's layout
+    return all(
+        any((root / "extension" / f"{name}.control").exists() for root in roots) for name in names
+    )
+
+
 @dataclass(frozen=True)
 class Found:
     major: int
@@ -165,7 +175,6 @@ CONTRIB_PROBE = ("pgcrypto", "uuid-ossp")
 
 def inventory() -> list[Found]:
     """Every Postgres pgfence can start here without Docker, newest major first."""
-    from pgfence.dryrun.extensions import has_extensions
     from pgfence.dryrun.servers import local_bin_dirs
     from pgfence.dryrun.servers.embedded import embedded_bin_dir
     from pgfence.dryrun.servers.local import binary_version

@@ -14,17 +14,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pgfence.checks import Check, Hit, raised
+from pgfence.checks.inputs import Unanalysable
 from pgfence.errors import BadInput
 from pgfence.model import (
     AUTOCOMMIT,
     Finding,
     Location,
     Migration,
-    Severity,
     Statement,
     Transaction,
     TxScope,
 )
+from pgfence.sources import checks
 from pgfence.sources.files import (
     DEFAULT_MAX_BYTES,
     glob_files,
@@ -145,11 +147,12 @@ def unreadable(exc: Exception) -> str:
 
 
 def unanalysable(location: Location, message: str) -> Finding:
-    return Finding("unanalysable", Severity.MEDIUM, message, location)
+    return raised(Unanalysable, Hit(message), location)
 
 
-def info(rule: str, location: Location, message: str) -> Finding:
-    return Finding(rule, Severity.INFO, message, location)
+def info(check: type[Check], location: Location, message: str) -> Finding:
+    """A note of a format check about its files."""
+    return raised(check, Hit(message), location)
 
 
 def literal(value: object) -> str:
@@ -222,7 +225,7 @@ def raw_statements(
     ]
     moved = [dataclasses.replace(f, location=location) for f in findings]
     if not placed and not moved:
-        moved.append(info("empty-sql", location, f"{origin or 'this call'} sends no SQL"))
+        moved.append(info(checks.EmptySql, location, f"{origin or 'this call'} sends no SQL"))
     return placed, moved
 
 
@@ -272,7 +275,7 @@ class Extraction:
         if self.calls_seen and self.calls_extracted < self.calls_seen:
             findings.append(
                 info(
-                    "extraction-coverage",
+                    checks.ExtractionCoverage,
                     Location(self.path, 1, 1),
                     f"{self.calls_extracted} of {self.calls_seen} migration calls turned into "
                     "SQL; the others are reported as unanalysable",

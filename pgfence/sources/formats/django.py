@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pgfence.model import AUTOCOMMIT, Location, Migration
+from pgfence.sources import checks
 from pgfence.sources.files import natural_key
 from pgfence.sources.formats import pyast
 from pgfence.sources.formats.base import (
@@ -860,7 +861,9 @@ class _Walker:
             ]
         )
         self.deferred.extend((sql, where, origin) for sql in output.deferred)
-        self.out.findings.extend(info("django-assumption", where, note) for note in output.notes)
+        self.out.findings.extend(
+            info(checks.DjangoAssumption, where, note) for note in output.notes
+        )
 
     def run_sql(self, node: ast.Call, where: Location, origin: str, emit: bool) -> None:
         bound = bind(node, ["sql", "reverse_sql"])

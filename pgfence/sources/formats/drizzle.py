@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pgfence.errors import BadInput
 from pgfence.model import Location, Migration
+from pgfence.sources import checks
 from pgfence.sources.formats.base import LoadContext, Target, find_marker, info
 from pgfence.sources.sql import script_migration, split_script
 
@@ -71,7 +72,7 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
     if strays and migrations:
         notes = tuple(
             info(
-                "not-in-journal",
+                checks.NotInJournal,
                 Location(f, 1, 1),
                 "not listed in meta/_journal.json: drizzle's migrator never applies it",
             )

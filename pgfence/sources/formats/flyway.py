@@ -14,7 +14,9 @@ import dataclasses
 import os
 import re
 
-from pgfence.model import AUTOCOMMIT, Finding, Location, Migration, Severity, TxScope
+from pgfence.model import AUTOCOMMIT, Finding, Location, Migration, TxScope
+from pgfence.pg.transactions import runs_in_transaction
+from pgfence.sources import checks
 from pgfence.sources.files import natural_key
 from pgfence.sources.formats.base import LoadContext, Target, head, info, no_files
 from pgfence.sources.sql import script_migration, split_script
@@ -117,8 +119,6 @@ def _from_toml(path: str) -> dict[str, str]:
 def read(
     path: str, ctx: LoadContext, configs: dict[str, dict[str, str]] | None = None
 ) -> Migration:
-    from pgfence.analysis.predict import runs_in_transaction
-
     text = ctx.read(path)
     script = text
     findings: list[Finding] = []
@@ -131,7 +131,7 @@ def read(
             line = script.count("\n", 0, placeholder.start()) + 1
             findings.append(
                 info(
-                    "flyway-placeholder",
+                    checks.FlywayPlaceholder,
                     Location(path, line, 1),
                     "Flyway ${placeholders} without a value in flyway.conf, flyway.toml or "
                     "FLYWAY_PLACEHOLDERS_* were replaced by identifiers (${name} -> __name_) "
@@ -155,14 +155,13 @@ def read(
         ]
         if len(refused) < len(statements):
             findings.append(
-                Finding(
-                    "flyway-mixed-transaction",
-                    Severity.HIGH,
+                info(
+                    checks.FlywayMixedTransaction,
+                    refused[0].location,
                     "this script mixes statements that cannot run in a transaction with others: "
                     "Flyway refuses it unless `mixed=true`, and then runs every statement "
                     "without a transaction (a failure half-way leaves it half-applied). "
                     "Move the non-transactional statement to a script of its own.",
-                    refused[0].location,
                 )
             )
     return script_migration(path, NAME, text, statements, findings)

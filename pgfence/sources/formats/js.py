@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pgfence.checks import Hit, raised
+from pgfence.checks.inputs import ParseError
 from pgfence.errors import BadInput
-from pgfence.model import Finding, Location, Severity, Transaction
+from pgfence.model import Finding, Location, Transaction
 from pgfence.sources.formats.base import Unknown, ignores_at, raw_statements, sql_literal
 from pgfence.sources.limits import MAX_JS_NESTING, code_too_deep, deeper_than
 
@@ -93,13 +95,11 @@ class Source:
         bad = first_error(root)
         if bad is None:
             return None
-        return Finding(
-            "parse-error",
-            Severity.CRITICAL,
+        hit = Hit(
             "not valid JavaScript/TypeScript here: pgfence read the rest of the file, but "
-            "calls near this line may be missing",
-            self.location(bad),
+            "calls near this line may be missing"
         )
+        return raised(ParseError, hit, self.location(bad))
 
 
 def text(node: Node) -> str:

@@ -9,8 +9,10 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from pgfence.checks import Hit, raised
+from pgfence.checks.inputs import ParseError
 from pgfence.errors import BadInput
-from pgfence.model import Finding, Location, Severity
+from pgfence.model import Finding, Location
 from pgfence.sources.formats.base import Unknown, sql_literal
 from pgfence.sources.limits import MAX_PYTHON_NESTING, code_too_deep, deeper_than
 
@@ -181,12 +183,8 @@ def parse_python(text: str, path: str) -> tuple[ast.Module | None, Finding | Non
         line = getattr(exc, "lineno", None) or 1
         column = getattr(exc, "offset", None) or 1
         message = getattr(exc, "msg", None) or str(exc)
-        return None, Finding(
-            "parse-error",
-            Severity.CRITICAL,
-            f"not valid Python ({message}): no statement of this file was read",
-            Location(path, line, column),
-        )
+        hit = Hit(f"not valid Python ({message}): no statement of this file was read")
+        return None, raised(ParseError, hit, Location(path, line, column))
     root: ast.AST = module
     deep = deeper_than(MAX_PYTHON_NESTING, root, ast.iter_child_nodes)
     if deep is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pgfence.errors import BadInput
 from pgfence.model import Location, Migration
+from pgfence.sources import checks
 from pgfence.sources.formats.base import LoadContext, Target, find_marker, head, info
 from pgfence.sources.sql import read_sql_file
 
@@ -88,7 +89,7 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
         if not script.is_file():
             missing.append(
                 info(
-                    "sqitch-missing-script",
+                    checks.SqitchMissingScript,
                     Location(str(plan), change.line, 1),
                     f"the plan's change {change.name} has no {script}",
                 )

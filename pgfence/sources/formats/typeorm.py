@@ -14,6 +14,7 @@ import hashlib
 from typing import Any
 
 from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
+from pgfence.sources import checks
 from pgfence.sources.formats import js
 from pgfence.sources.formats.base import (
     JS_SUFFIXES,
@@ -319,7 +320,7 @@ def read(path: str, ctx: LoadContext, transaction: Transaction) -> Migration:
         transaction = AUTOCOMMIT
         out.findings.append(
             info(
-                "typeorm-transaction-false",
+                checks.TypeormTransactionFalse,
                 source.location(opted_out),
                 "transaction = false: runs without a transaction, which TypeORM allows only with "
                 'migrationsTransactionMode "each" or "none" (the default "all" refuses it)',

@@ -2,7 +2,7 @@ from itertools import product
 
 import pytest
 
-from pgfence.locks import LockMode, blocked_by_any, conflicts
+from pgfence.pg.locks import LockMode, blocked_by_any, conflicts
 
 M = LockMode
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from pgfence.analysis.checks import Check, Scope
 from pgfence.analysis.examples import example_recipe
+from pgfence.checks import Check, Scope
 
 _SCOPE_TITLES = {
     Scope.STATEMENT: "Rules: one statement at a time",
