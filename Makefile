@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/analyze.py
 	$(BIN)/python bench/dryrun.py
 	$(BIN)/python bench/seed.py
+	$(BIN)/python bench/history.py
 
 # Regenerate what is generated from the code and the recorded scenarios.
 docs: $(STAMP)

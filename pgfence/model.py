@@ -6,6 +6,8 @@ verdict -> Verdict; reporting renders a Report. All values are frozen; no I/O he
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -16,8 +18,10 @@ __all__ = [
     "Blocker",
     "DurationEstimate",
     "Finding",
+    "HeldLocks",
     "Location",
     "LockHold",
+    "LockLog",
     "LockMode",
     "LockNeed",
     "LockOnRelation",
@@ -255,8 +259,70 @@ class ObservedLock:
     kind: RelKind = RelKind.TABLE
     table: str | None = None
     new: bool = False
-    # False when an earlier statement of the same transaction already held this lock.
+    # False when an earlier statement of the same transaction already held this lock (an
+    # observation lists those in `held_before`, not in `locks`: this stays True there).
     acquired: bool = True
+
+
+class LockLog:
+    """The locks one transaction took, each once, in the order its statements took them.
+
+    Append-only while the transaction runs, so what a statement found held is a prefix of
+    it (`HeldLocks`): every statement of a long transaction refers to the one log instead
+    of carrying a copy of everything held before it, which made a transaction of N
+    statements cost N² in memory and in the report.
+    """
+
+    __slots__ = ("_locks", "_on")
+
+    def __init__(self, locks: Iterable[ObservedLock] = ()) -> None:
+        self._locks: list[ObservedLock] = []
+        self._on: dict[str, list[int]] = {}  # relation -> positions of its locks
+        self.extend(locks)
+
+    def extend(self, locks: Iterable[ObservedLock]) -> None:
+        for lock in locks:
+            self._on.setdefault(lock.relation, []).append(len(self._locks))
+            self._locks.append(lock)
+
+    def held(self) -> HeldLocks:
+        """What the log holds now, as the next statement finds it held."""
+        return HeldLocks(self, len(self._locks))
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+@dataclass(frozen=True, eq=False)
+class HeldLocks:
+    """Locks an earlier statement of the same, still open, transaction took: the first
+    `count` of `log` (which only grows past them)."""
+
+    log: LockLog | None = None
+    count: int = 0
+
+    def __iter__(self) -> Iterator[ObservedLock]:
+        locks = self.log._locks if self.log is not None else []
+        return iter(locks[: self.count])
+
+    def __len__(self) -> int:
+        return self.count
+
+    def on(self, relation: str) -> tuple[ObservedLock, ...]:
+        """The locks held on `relation`."""
+        if self.log is None:
+            return ()
+        positions = self.log._on.get(relation, ())
+        return tuple(self.log._locks[i] for i in positions if i < self.count)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HeldLocks) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+
+NOTHING_HELD = HeldLocks()
 
 
 @dataclass(frozen=True)
@@ -268,7 +334,10 @@ class StatementError:
 
 @dataclass(frozen=True)
 class Observation:
+    # What the statement acquired or strengthened (a sampled statement: every lock seen).
     locks: tuple[ObservedLock, ...] = ()
+    # What earlier statements of its transaction took and still held when it ran.
+    held_before: HeldLocks = NOTHING_HELD
     rewritten: tuple[str, ...] = ()
     # Measured by trying a conflicting lock from another session (None: not measured).
     blocks_reads: bool | None = None
@@ -294,7 +363,8 @@ class Observation:
     transaction_lost: str | None = None
 
     def blocks(self, wanted: LockMode) -> bool:
-        held = {lock.mode for lock in self.locks if not lock.new and lock.granted}
+        locks = itertools.chain(self.locks, self.held_before)
+        held = {lock.mode for lock in locks if not lock.new and lock.granted}
         return blocked_by_any(held, wanted)
 
 

@@ -62,6 +62,15 @@ def judge(
             acquired.setdefault(seen.relation, set()).add(seen.mode)
         if seen.kind.is_index_or_toast:
             owner[seen.relation] = seen.table
+    # What earlier statements of the transaction hold counts as held, on the relations the
+    # prediction names or the statement rewrote: on any other it cannot change the verdict.
+    for relation in set(predicted) | set(observation.rewritten):
+        for seen in observation.held_before.on(relation):
+            if seen.new:
+                continue
+            held.setdefault(relation, set()).add(seen.mode)
+            if seen.kind.is_index_or_toast:
+                owner[relation] = seen.table
 
     sampled = observation.sampled
     under: list[str] = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -90,35 +92,41 @@ class RelationFile:
 
 
 def relation_files(
-    conn: psycopg.Connection, oids: set[int] | None = None
+    conn: psycopg.Connection, oids: set[int] | None = None, *, prepare: bool = False
 ) -> dict[int, RelationFile]:
-    """User relations and their data files as `conn` sees them (all, or those in `oids`)."""
+    """User relations and their data files as `conn` sees them (all, or those in `oids`).
+
+    `prepare`: on pgfence's own probe session, after every statement of a transaction
+    (planning the query cost more than running it for a few OIDs)."""
     if oids is None:
         rows = conn.execute(queries.RELATION_FILES, ())  # () so that %% reads as %
     elif not oids:
         return {}
     else:
-        rows = conn.execute(queries.RELATION_FILES_BY_OID, (sorted(oids),))
+        rows = conn.execute(
+            queries.RELATION_FILES_BY_OID, (sorted(oids),), prepare=True if prepare else None
+        )
     return {
         oid: RelationFile(oid, filenode, name, relkind, table)
         for oid, filenode, name, relkind, table in rows
     }
 
 
-def current_files(
-    conn: psycopg.Connection, oids: set[int], known: dict[int, RelationFile]
+# (oid, file node, name, relkind, the table an index is on, the TOAST table of a table)
+FileNodeRow = tuple[Any, ...]
+
+
+def _named(
+    conn: psycopg.Connection, rows: Sequence[FileNodeRow], known: Mapping[int, RelationFile]
 ) -> dict[int, RelationFile]:
-    """The relations of `oids` as `conn` sees them now.
+    """Rows of CHANGED_RELATION_FILENODES (file, name, kind, the table an index is on, the
+    TOAST table a table has) as RelationFiles.
 
     `known`: relations as seen earlier, whose table (for an index or TOAST table) is taken
-    from there. One query that is quick to plan reads the rest; the table of a relation
-    not known yet is found among the rows (an index on, or the TOAST table of, a table the
-    statement also locks), else asked for with the full query.
+    from there. The table of a relation not known yet is found among the rows (an index
+    on, or the TOAST table of, a table the statement also locks), else asked for with the
+    full query.
     """
-    user = sorted(oid for oid in oids if oid >= FIRST_USER_OID)
-    if not user:
-        return {}
-    rows = conn.execute(queries.RELATION_FILENODES, (user,)).fetchall()
     tables: dict[int, str] = {
         oid: name for oid, _, name, relkind, _, _ in rows if relkind not in _INDEX_OR_TOAST
     }
@@ -152,6 +160,64 @@ def current_files(
     if unknown:
         out.update(relation_files(conn, unknown))
     return out
+
+
+class SeenRelations:
+    """Relations as the migration session saw them after the last statement, with what
+    CHANGED_RELATION_FILENODES is told about each written once: a long transaction asks
+    after every statement, and writing the question anew each time cost more than the
+    answer."""
+
+    def __init__(self, files: Mapping[int, RelationFile] | None = None) -> None:
+        self.files: dict[int, RelationFile] = {}
+        self._told: dict[int, tuple[str, str, str]] = {}
+        self.update(files or {})
+
+    def update(self, files: Mapping[int, RelationFile]) -> None:
+        for oid, file in files.items():
+            self.files[oid] = file
+            self._told[oid] = (str(oid), str(file.filenode), _array_element(file.name))
+
+    def discard(self, oid: int) -> None:
+        self.files.pop(oid, None)
+        self._told.pop(oid, None)
+
+    def question(self, asked: list[int]) -> tuple[str, str, str]:
+        """Array literals of the OIDs, file nodes and names seen, then of `asked` (-1, '')."""
+        told = self._told.values()
+        oids = [oid for oid, _, _ in told] + [str(oid) for oid in asked]
+        filenodes = [filenode for _, filenode, _ in told] + ["-1"] * len(asked)
+        names = [name for _, _, name in told] + ['""'] * len(asked)
+        return _array(oids), _array(filenodes), _array(names)
+
+
+def _array(elements: list[str]) -> str:
+    return "{" + ",".join(elements) + "}"
+
+
+def _array_element(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def changed_files(
+    conn: psycopg.Connection,
+    seen: SeenRelations,
+    fresh: set[int],
+    known: Mapping[int, RelationFile],
+) -> tuple[dict[int, RelationFile], set[int]]:
+    """What changed as `conn` sees it: the relations of `fresh` (not seen yet) and those
+    seen whose file node or name is not what it was; and the OIDs of those seen now gone.
+
+    One round trip whatever was seen: the server compares, and only what changed comes
+    back (`known`: as for `_named`).
+    """
+    asked = [oid for oid in sorted(fresh) if oid >= FIRST_USER_OID and oid not in seen.files]
+    if not seen.files and not asked:
+        return {}, set()
+    rows = conn.execute(queries.CHANGED_RELATION_FILENODES, seen.question(asked)).fetchall()
+    gone = {row[0] for row in rows if row[2] is None and row[0] in seen.files}
+    present = [row for row in rows if row[2] is not None]
+    return _named(conn, present, known), gone
 
 
 _INDEX_OR_TOAST = frozenset("iIt")
@@ -200,6 +266,21 @@ def backend_locks(probe: psycopg.Connection, pid: int) -> list[RawLock]:
 
 
 _TABLE_MODES = {mode.pg_name for mode in LockMode}
+
+
+def backend_lock_keys(probe: psycopg.Connection, pid: int) -> set[str]:
+    """The backend's relation locks, one key each, to compare with an earlier read: what
+    is new is made a RawLock (`raw_lock`), the rest is never looked at."""
+    row = probe.execute(queries.BACKEND_RELATION_LOCK_KEYS, (pid,), prepare=True).fetchone()
+    return set(row[0].split(",")) if row and row[0] else set()
+
+
+def raw_lock(key: str) -> RawLock | None:
+    """The lock of a `backend_lock_keys` key; None for a mode that is not a table lock."""
+    oid, mode, *waiting = key.split(" ")
+    if mode not in _TABLE_MODES:
+        return None  # SIReadLock: a serializable transaction's predicate lock
+    return RawLock(int(oid), LockMode.from_pg_name(mode), not waiting)
 
 
 def backend_locks_with_files(

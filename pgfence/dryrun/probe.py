@@ -15,8 +15,10 @@ Three kinds of session take part:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
+from collections import ChainMap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,18 +28,30 @@ from psycopg import errors, sql
 
 from pgfence.dryrun import queries
 from pgfence.dryrun.introspect import (
+    FIRST_USER_OID,
     RawLock,
     RelationFile,
+    SeenRelations,
+    backend_lock_keys,
     backend_locks,
     backend_locks_with_files,
-    current_files,
+    changed_files,
     observed_locks,
+    raw_lock,
     relation_files,
     relation_identifier,
     rewritten,
 )
 from pgfence.dryrun.servers.existing import first_line
-from pgfence.model import Location, Observation, ObservedLock, RelKind, Statement, StatementError
+from pgfence.model import (
+    Location,
+    LockLog,
+    Observation,
+    ObservedLock,
+    RelKind,
+    Statement,
+    StatementError,
+)
 from pgfence.pg.locks import LockMode
 
 SELECT_PROBE_TIMEOUT_MS = 30
@@ -304,40 +318,76 @@ def measure_blocking(probe: psycopg.Connection, locks: list[ObservedLock]) -> Bl
     planner opens every index: then a real `SELECT … LIMIT 1` and a planned `DELETE`
     (EXPLAIN only: nothing is executed) are tried with a short lock_timeout.
     """
-    reads = writes = False
-    unknown = False
-    select_blocked: list[str] = []
-    dependents = _dependent_locks(locks)
-    for table in tables_behind(locks):
+    return BlockingMeasure().measure(probe, locks)
+
+
+@dataclass
+class BlockingMeasure:
+    """What readers and writers of each table got, over one transaction's statements.
+
+    A table is tried again only when a statement took a new lock on it or on one of its
+    indexes or TOAST table: on a server pgfence started nobody else holds locks, so what a
+    reader or writer gets depends on nothing else, and a long transaction costs a try per
+    lock it takes rather than one per table held, after every statement.
+    """
+
+    # Modes held on each table's indexes and TOAST relations.
+    dependents: dict[str, set[LockMode]] = field(default_factory=dict)
+    reads_blocked: set[str] = field(default_factory=set)
+    writes_blocked: set[str] = field(default_factory=set)
+    unknown: set[str] = field(default_factory=set)  # tables that could not be tried
+    # Sequences cannot be locked from outside; what waits on them is nextval() in an
+    # INSERT (ROW EXCLUSIVE) or a read of the sequence: the conflict matrix answers.
+    sequence_modes: set[LockMode] = field(default_factory=set)
+
+    def measure(self, probe: psycopg.Connection, locks: list[ObservedLock]) -> Blocking:
+        """Take `locks` (newly held) into account; what is blocked by all that is held.
+        `select_blocked`: the tables among those tried now that a SELECT could not read."""
+        for lock in locks:
+            if lock.kind.is_index_or_toast and lock.table and lock.granted and not lock.new:
+                self.dependents.setdefault(lock.table, set()).add(lock.mode)
+            if lock.kind is RelKind.SEQUENCE and not lock.new and lock.granted:
+                self.sequence_modes.add(lock.mode)
+        select_blocked: list[str] = []
+        for table in tables_behind(locks):
+            if self._try_table(probe, table):
+                select_blocked.append(table)
+        reads = bool(self.reads_blocked) or any(m.blocks_reads for m in self.sequence_modes)
+        writes = bool(self.writes_blocked) or any(m.blocks_writes for m in self.sequence_modes)
+        if self.unknown and not (reads or writes):
+            return Blocking(None, None)
+        return Blocking(reads, writes, tuple(select_blocked))
+
+    def _try_table(self, probe: psycopg.Connection, table: str) -> bool:
+        """Try a reader and a writer of `table`; True if a SELECT could not read it."""
+        for known in (self.reads_blocked, self.writes_blocked, self.unknown):
+            known.discard(table)
         ident = relation_identifier(probe, table)
         read_ok, write_ok = _try_read_write(probe, ident)
         if write_ok is None and read_ok is None:
-            unknown = True
-            continue
+            self.unknown.add(table)
+            return False
         if read_ok is False:
-            reads = writes = True
-            select_blocked.append(table)
-            continue
+            self.reads_blocked.add(table)
+            self.writes_blocked.add(table)
+            return True
         if write_ok is False:
-            writes = True
-        modes = dependents.get(table, set())
+            self.writes_blocked.add(table)
+        modes = self.dependents.get(table, set())
         timeout = SELECT_PROBE_TIMEOUT_MS
         select = queries.TRY_SELECT.format(relation=ident, timeout_ms=timeout)
         plan_write = queries.TRY_PLAN_WRITE.format(relation=ident, timeout_ms=timeout)
+        blocked = False
         if any(m.blocks_reads for m in modes) and _try(probe, select) is False:
-            reads = True
-            select_blocked.append(table)
-        if not writes and any(m.blocks_writes for m in modes) and _try(probe, plan_write) is False:
-            writes = True
-    # Sequences cannot be locked from outside; what waits on them is nextval() in an
-    # INSERT (ROW EXCLUSIVE) or a read of the sequence: the conflict matrix answers.
-    for lock in locks:
-        if lock.kind is RelKind.SEQUENCE and not lock.new and lock.granted:
-            reads = reads or lock.mode.blocks_reads
-            writes = writes or lock.mode.blocks_writes
-    if unknown and not (reads or writes):
-        return Blocking(None, None)
-    return Blocking(reads, writes, tuple(select_blocked))
+            self.reads_blocked.add(table)
+            blocked = True
+        if (
+            not self.writes_blocked
+            and any(m.blocks_writes for m in modes)
+            and _try(probe, plan_write) is False
+        ):
+            self.writes_blocked.add(table)
+        return blocked
 
 
 def _try_read_write(probe: psycopg.Connection, ident: str) -> tuple[bool | None, bool | None]:
@@ -362,15 +412,6 @@ def _try_read_write(probe: psycopg.Connection, ident: str) -> tuple[bool | None,
     if write_ok:
         return True, True
     return _try(probe, queries.TRY_LOCK.format(relation=ident, mode="ACCESS SHARE")), write_ok
-
-
-def _dependent_locks(locks: list[ObservedLock]) -> dict[str, set[LockMode]]:
-    """Modes held on each table's indexes and TOAST relations."""
-    out: dict[str, set[LockMode]] = {}
-    for lock in locks:
-        if lock.kind.is_index_or_toast and lock.table and lock.granted and not lock.new:
-            out.setdefault(lock.table, set()).add(lock.mode)
-    return out
 
 
 def _try(probe: psycopg.Connection, query: str) -> bool | None:
@@ -406,20 +447,43 @@ def tables_behind(locks: list[ObservedLock]) -> list[str]:
 
 
 @dataclass
+class _Transaction:
+    """What the migration session's open transaction holds, as pgfence saw it so far.
+
+    Everything here grows with what the transaction takes, once: each statement reads
+    the backend's locks, keeps those not held before, and asks the catalogs only about
+    relations it has not seen yet, or about what changed since.
+    """
+
+    # Every lock read from pg_locks after the last statement (`backend_lock_keys`).
+    taken: set[str] = field(default_factory=set)
+    # Relations as the probe session sees them, i.e. as before the transaction (an OID
+    # asked for and absent did not exist then: the transaction created it).
+    committed: dict[int, RelationFile] = field(default_factory=dict)
+    asked: set[int] = field(default_factory=set)
+    # Locked relations as the migration session saw them after the last statement; those
+    # gone since (still locked under their old OID).
+    seen: SeenRelations = field(default_factory=SeenRelations)
+    gone: set[int] = field(default_factory=set)
+    log: LockLog = field(default_factory=LockLog)
+    blocking: BlockingMeasure = field(default_factory=BlockingMeasure)
+
+
+@dataclass
 class TransactionalObserver:
     """Observe statements run inside the migration session's open transaction.
 
-    No snapshot of the whole schema is taken: only relations the statement holds a lock
+    No snapshot of the whole schema is taken: only relations the transaction holds a lock
     on can have been rewritten or created, and for those the probe session still sees the
     files they had before the transaction while the migration session sees the new ones.
+    A statement reports the locks it acquired or strengthened; what the transaction held
+    before it is referred to (`Observation.held_before`), not copied.
     """
 
     sessions: Sessions
     timeout_s: float
-    held: set[tuple[str, LockMode]] = field(default_factory=set)
-    # Relations as the migration session saw them after the transaction's earlier statements.
-    seen: dict[int, RelationFile] = field(default_factory=dict)
     cap: LockCap | None = None  # on an existing server: the longest lock wait allowed
+    tx: _Transaction = field(default_factory=_Transaction)
 
     def observe(self, statement: Statement) -> tuple[Observation, Execution]:
         migration, probe = self.sessions.migration, self.sessions.probe
@@ -433,18 +497,28 @@ class TransactionalObserver:
                 ),
                 execution,
             )
-        raw, committed = backend_locks_with_files(probe, self.sessions.migration_pid)
-        oids = {lock.oid for lock in raw}
-        now = current_files(migration, oids, {**committed, **self.seen})
-        baseline = self._baseline(committed, now, oids)
-        locks = observed_locks(raw, now, committed, self.held)
-        self.held |= {(lock.relation, lock.mode) for lock in locks}
-        self.seen.update(now)
-        blocking = measure_blocking(probe, locks)
+        tx = self.tx
+        taken = backend_lock_keys(probe, self.sessions.migration_pid)
+        raw = [lock for key in taken - tx.taken if (lock := raw_lock(key)) is not None]
+        tx.taken = taken
+        oids = {lock.oid for lock in raw if lock.oid >= FIRST_USER_OID}
+        unasked = oids - tx.asked
+        if unasked:
+            tx.committed.update(relation_files(probe, unasked, prepare=True))
+            tx.asked |= unasked
+        known = ChainMap(tx.seen.files, tx.committed)
+        now, gone = changed_files(migration, tx.seen, oids - tx.gone, known)
+        baseline = self._baseline(now, gone, oids)
+        self._follow(now, gone)
+        locks = observed_locks(raw, tx.seen.files, tx.committed, set())
+        held_before = tx.log.held()
+        tx.log.extend(locks)
+        blocking = tx.blocking.measure(probe, locks)
         return (
             Observation(
                 locks=tuple(locks),
-                rewritten=tuple(r.name for r in rewritten(baseline, now)),
+                held_before=held_before,
+                rewritten=tuple(dict.fromkeys(r.name for r in rewritten(baseline, now))),
                 blocks_reads=blocking.reads,
                 blocks_writes=blocking.writes,
                 select_blocked=blocking.select_blocked,
@@ -454,47 +528,70 @@ class TransactionalObserver:
         )
 
     def _baseline(
-        self, committed: dict[int, RelationFile], now: dict[int, RelationFile], oids: set[int]
+        self, now: dict[int, RelationFile], gone: set[int], oids: set[int]
     ) -> dict[int, RelationFile]:
-        """The files each locked relation had before this statement.
+        """The files that the relations changed or gone in this statement had before it.
 
         The probe sees the files of before the transaction; an earlier statement of it may
-        have changed them, as the migration session saw. A relation that an earlier
-        statement replaced under a new OID (an index rebuilt by ALTER COLUMN TYPE) is still
-        locked under its old OID: its successor, as seen then, is the baseline, not the
-        file of before the transaction, or it would count as rewritten again and again.
+        have changed them, as the migration session saw. A relation locked for the first
+        time and already gone (dropped by this statement) had its file of before.
         """
-        # Successors: relations seen earlier in the transaction that still exist now.
-        successors = {f.name: f for oid, f in self.seen.items() if oid in now}
-        baseline = {}
-        for oid, file in committed.items():
-            if oid not in now and file.name in successors:
-                baseline[oid] = successors[file.name]
-            else:
-                baseline[oid] = self.seen.get(oid, file)
-        # Relations the transaction created (the probe cannot see them yet), as last seen;
-        # one an earlier statement replaced already (an index created, then rebuilt by
-        # ALTER COLUMN TYPE) has its successor as the baseline, as above.
-        for oid, file in self.seen.items():
-            if oid in oids and oid not in baseline:
-                gone = oid not in now and file.name in successors
-                baseline[oid] = successors[file.name] if gone else file
+        tx = self.tx
+        baseline: dict[int, RelationFile] = {}
+        for oid in [*now, *gone]:
+            file = tx.seen.files.get(oid) or tx.committed.get(oid)
+            if file is not None:
+                baseline[oid] = file
+        for oid in oids:
+            if oid not in baseline and oid not in tx.seen.files and oid in tx.committed:
+                baseline[oid] = tx.committed[oid]
         return baseline
 
+    def _follow(self, now: dict[int, RelationFile], gone: set[int]) -> None:
+        """Take what the migration session sees now as seen."""
+        tx = self.tx
+        seen = tx.seen.files
+        renamed = {
+            seen[oid].name: file.name
+            for oid, file in now.items()
+            if oid in seen and seen[oid].name != file.name
+        }
+        tx.seen.update(now)
+        for oid in gone:
+            tx.seen.discard(oid)
+        tx.gone |= gone
+        if renamed:  # an index or TOAST table whose table was renamed names it anew
+            tx.seen.update(
+                {
+                    oid: dataclasses.replace(file, table=renamed[file.table])
+                    for oid, file in seen.items()
+                    if file.table in renamed and oid not in now
+                }
+            )
+
     def end_transaction(self) -> None:
-        self.held.clear()
-        self.seen.clear()
+        self.tx = _Transaction()
 
     def rolled_back_to_savepoint(self) -> None:
         """ROLLBACK TO SAVEPOINT released the locks taken since the savepoint and undid the
         files changed since: what is held and seen is read again, or the next statement's
         locks would count as held before and its files as rewritten."""
-        raw, committed = backend_locks_with_files(self.sessions.probe, self.sessions.migration_pid)
-        now = relation_files(self.sessions.migration, set(self.seen) | {r.oid for r in raw})
-        self.seen = {oid: file for oid, file in now.items() if oid in self.seen}
-        self.held = {
-            (lock.relation, lock.mode) for lock in observed_locks(raw, now, committed, set())
-        }
+        probe, pid = self.sessions.probe, self.sessions.migration_pid
+        raw, committed = backend_locks_with_files(probe, pid)
+        oids = {lock.oid for lock in raw}
+        now = relation_files(self.sessions.migration, oids)
+        tx = _Transaction(
+            taken=backend_lock_keys(probe, pid),
+            committed=committed,
+            asked={oid for oid in oids if oid >= FIRST_USER_OID},
+            seen=SeenRelations(now),
+            gone={oid for oid in oids if oid not in now and oid in self.tx.seen.files},
+        )
+        held = observed_locks(raw, now, committed, set())
+        tx.log.extend(held)
+        # What readers and writers get is tried again for everything held, at once.
+        tx.blocking.measure(probe, held)
+        self.tx = tx
 
 
 # ---- statements that cannot run in a transaction block -----------------------------------------

@@ -38,20 +38,41 @@ WHERE {_USER_RELATIONS}
 # every other session still sees the relations as they were before that transaction.
 RELATION_FILES_BY_OID = RELATION_FILES + "  AND c.oid = ANY(%s)\n"
 
-# The file, name and kind of a few relations, with the table an index is on and the TOAST
-# table a table has: quick to plan, for the migration's own session after every statement
-# (RELATION_FILES_BY_OID is asked only for what these rows cannot name).
-RELATION_FILENODES = """
-SELECT c.oid::bigint, c.relfilenode::bigint, n.nspname || '.' || c.relname, c.relkind::text,
-       x.indrelid::bigint, c.reltoastrelid::bigint
-FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_catalog.pg_index x ON x.indexrelid = c.oid
-WHERE c.oid = ANY(%s)
+# Relations as the migration's own session sees them, after each statement inside a
+# transaction. Asked for each OID with the file node and name it had when last seen (-1
+# and '': not seen yet); answers, for one that is new or whose file or name changed, its
+# file, name and kind, with the table an index is on and the TOAST table a table has;
+# nothing for one that did not change; NULLs for one that is gone. So the rows are what
+# changed, not everything the transaction holds; the plan is quick to make.
+CHANGED_RELATION_FILENODES = """
+SELECT d.oid, d.filenode, d.name, d.relkind, x.indrelid::bigint, d.toast
+FROM (
+    SELECT k.oid::bigint AS oid, c.relfilenode::bigint AS filenode,
+           n.nspname || '.' || c.relname AS name, c.relkind::text AS relkind,
+           c.reltoastrelid::bigint AS toast
+    FROM unnest(%s::pg_catalog.oid[], %s::bigint[], %s::text[]) AS k(oid, filenode, name)
+    LEFT JOIN pg_catalog.pg_class c ON c.oid = k.oid
+    LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE k.filenode = -1 OR c.oid IS NULL OR c.relfilenode <> k.filenode
+       OR n.nspname || '.' || c.relname <> k.name
+    OFFSET 0) d
+LEFT JOIN pg_catalog.pg_index x ON x.indexrelid = d.oid::pg_catalog.oid
 """
 
 # The relation locks one backend holds or waits for.
 BACKEND_RELATION_LOCKS = """
 SELECT l.relation::bigint, l.mode, l.granted
+FROM pg_locks l
+WHERE l.pid = %s AND l.locktype = 'relation' AND l.database = (
+    SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+# The same as one text, "OID mode" (" waiting" added when not granted) for each lock,
+# comma-separated: after every statement of a transaction the read is compared with the
+# one before, and splitting a text costs a fraction of making a row of each lock.
+BACKEND_RELATION_LOCK_KEYS = """
+SELECT coalesce(string_agg(l.relation::bigint || ' ' || l.mode
+                           || CASE WHEN l.granted THEN '' ELSE ' waiting' END, ','), '')
 FROM pg_locks l
 WHERE l.pid = %s AND l.locktype = 'relation' AND l.database = (
     SELECT oid FROM pg_database WHERE datname = current_database())

@@ -50,6 +50,7 @@ from pgfence.dryrun.servers.privileged import Privileged
 from pgfence.errors import ServerError, UsageError
 from pgfence.model import (
     Finding,
+    LockOnRelation,
     Migration,
     Observation,
     Report,
@@ -339,6 +340,8 @@ class _Run:
         # A tool's transaction that failed, and where: its other statements never run.
         self.failed_block: tuple[int, str] | None = None
         self.open_tx: list[int] = []  # report indexes of the statements of the open transaction
+        # The locks predicted for them, each once (what the verdict counts as still held).
+        self.carried: dict[LockOnRelation, None] = {}
         # Savepoints of the open transaction, in order: (name, len(open_tx) when made).
         self.savepoints: list[tuple[str, int]] = []
         self.open_statements = Statements()  # the same statements, as the rules see them
@@ -630,6 +633,9 @@ class _Run:
                 self._record_hold_times(self.open_tx[since:])
                 self.open_tx = self.open_tx[:since]
                 self.open_statements = Statements(self.reports[i].statement for i in self.open_tx)
+                self.carried = {
+                    lock: None for i in self.open_tx for lock in self.reports[i].prediction.locks
+                }
             self.transactional.rolled_back_to_savepoint()  # whatever pgfence knew of it
 
     def _record_hold_times(self, statements: list[int] | None = None) -> None:
@@ -677,6 +683,7 @@ class _Run:
         """The migration session's transaction is over: its locks and statements with it."""
         self.transactional.end_transaction()
         self.open_tx = []
+        self.carried = {}
         self.savepoints = []
         self.open_statements = Statements()
 
@@ -690,16 +697,12 @@ class _Run:
     def _add(
         self, report: StatementReport, facts: StatementFacts, observation: Observation
     ) -> None:
-        carried = tuple(
-            lock
-            for i in self.open_tx
-            if i < len(self.reports)
-            for lock in self.reports[i].prediction.locks
-        )
-        verdict = judge(report.prediction, observation, carried)
+        verdict = judge(report.prediction, observation, tuple(self.carried))
         report = dataclasses.replace(report, observation=observation, verdict=verdict)
         self.reports.append(report)
         self.facts.append(facts)
+        if self.open_tx and self.open_tx[-1] == len(self.reports) - 1:
+            self.carried.update(dict.fromkeys(report.prediction.locks))
 
     def _add_dynamic_findings(self) -> None:
         """Add what each observation shows; hold times are only known once all ran."""

@@ -16,7 +16,10 @@ from pgfence.model import (
 )
 from pgfence.reporting import sizes
 
-SCHEMA_VERSION = 1
+# 2: `observed.locks` lists what the statement acquired, no longer what its transaction
+# held before it (`observed.held_before` counts those); `verdict.relations` and
+# `observed.select_blocked` follow.
+SCHEMA_VERSION = 2
 
 
 def render(report: Report, *, pretty: bool = False) -> str:
@@ -110,6 +113,7 @@ def _observation(o: Observation) -> dict[str, Any]:
             }
             for lock in o.locks
         ],
+        "held_before": len(o.held_before),
         "rewritten": list(o.rewritten),
         "blocks_reads": o.blocks_reads,
         "blocks_writes": o.blocks_writes,

@@ -206,7 +206,7 @@ def _observed_cells(s: StatementReport) -> tuple[str, str, str]:
         return "\n".join(wrap(text, _CELL_WIDTH)[:3]), "-", duration
     acquired = [lock for lock in o.locks if lock.acquired]
     observed = _cell(lock_lines(acquired)) if acquired else "-"
-    if len(acquired) < len(o.locks):
+    if o.held_before or len(acquired) < len(o.locks):
         observed += "\n(+ locks held since earlier)"
     if o.sampled:
         observed += "\n(sampled while running)"
@@ -219,7 +219,7 @@ def _observed_cells(s: StatementReport) -> tuple[str, str, str]:
     at_production = sizes.duration_note(s)
     if at_production:
         duration += "\n" + at_production
-    blocks = _blocks(o.blocks_reads, o.blocks_writes) if o.locks else "-"
+    blocks = _blocks(o.blocks_reads, o.blocks_writes) if o.locks or o.held_before else "-"
     return observed, blocks, duration
 
 

@@ -79,8 +79,8 @@ def test_explicit_transaction_keeps_locks_and_reports_how_long_they_were_held(
     assert alter.observation.held_ms >= 300
     assert sleep.observation.held_ms < alter.observation.held_ms
     # Still held during the sleep, but acquired by the ALTER: not the sleep's own lock.
-    held = [lock for lock in sleep.observation.locks if lock.relation == "public.accounts"]
-    assert held and not any(lock.acquired for lock in held)
+    assert sleep.observation.held_before.on("public.accounts")
+    assert not any(lock.relation == "public.accounts" for lock in sleep.observation.locks)
     assert sleep.observation.blocks_reads is True  # the ALTER's lock still blocks readers
     assert sleep.verdict.kind is VerdictKind.CONFIRMED
 
@@ -303,9 +303,7 @@ def test_the_transaction_a_migration_tool_wraps_around_a_file_is_kept(pg, tmp_pa
     alter, sleep = report.statements
     assert alter.statement.transaction.scope.value == "runner"
     assert alter.observation.held_ms >= 200  # held until the tool's COMMIT, after the sleep
-    assert any(
-        not lock.acquired and lock.relation == "public.accounts" for lock in sleep.observation.locks
-    )
+    assert sleep.observation.held_before.on("public.accounts")
     assert [s.verdict.kind for s in report.statements] == [VerdictKind.CONFIRMED] * 2
 
 
