@@ -310,19 +310,22 @@ def observed_locks(
     now: dict[int, RelationFile],
     before: dict[int, RelationFile],
     already_held: set[tuple[str, LockMode]],
+    names: Mapping[int, RelationFile | None] | None = None,
 ) -> list[ObservedLock]:
     """Name the locks. `before`: the relations as other sessions saw them; `now`: as after.
 
     A relation that existed before keeps the name it had then, so a lock on a table the
     statement renames or drops is reported under the name the migration used for it. One
     that did not exist before is new (no other session can see it yet; this includes the
-    transient heap of a rewrite, created and dropped within the statement).
+    transient heap of a rewrite, created and dropped within the statement). `names`: the
+    relations as the migration's session saw them just before the statement, inside its
+    transaction (a table an earlier statement renamed goes by its new name).
     """
     out = []
     for lock in raw:
         if lock.oid < FIRST_USER_OID:
             continue  # system catalogs
-        file = before.get(lock.oid) or now.get(lock.oid)
+        file = (names or {}).get(lock.oid) or before.get(lock.oid) or now.get(lock.oid)
         relation = file.name if file else f"(transient relation {lock.oid})"
         kind = RelKind.from_pg_relkind(file.relkind) if file else RelKind.UNKNOWN
         acquired = (relation, lock.mode) not in already_held

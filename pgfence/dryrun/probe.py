@@ -509,8 +509,11 @@ class TransactionalObserver:
         known = ChainMap(tx.seen.files, tx.committed)
         now, gone = changed_files(migration, tx.seen, oids - tx.gone, known)
         baseline = self._baseline(now, gone, oids)
+        # As the migration saw them before this statement: a table an earlier statement
+        # of the transaction renamed is named as the migration now names it.
+        prior = {oid: tx.seen.files.get(oid) for oid in oids}
         self._follow(now, gone)
-        locks = observed_locks(raw, tx.seen.files, tx.committed, set())
+        locks = observed_locks(raw, tx.seen.files, tx.committed, set(), names=prior)
         held_before = tx.log.held()
         tx.log.extend(locks)
         blocking = tx.blocking.measure(probe, locks)

@@ -150,3 +150,29 @@ def test_a_commit_inside_the_tool_s_transaction_ends_what_it_created(pg, tmp_pat
             "__drizzle_migrations" in lock.relation and lock.acquired
             for lock in s.observation.locks
         )
+
+
+def test_a_rename_and_a_re_created_index_name_relations_as_the_prediction_does(
+    pg, tmp_path, database_name
+):
+    # harbor renamed a table and wrote to it in one file; a Flyway history dropped and
+    # re-created a unique index under the same name (once reported "rewritten").
+    report = _history(
+        pg,
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": (
+                "CREATE TABLE target (id int);\n"
+                "CREATE TABLE q (id int PRIMARY KEY, name text);\n"
+                "CREATE UNIQUE INDEX q_name ON q (name);\n"
+            ),
+            "V2__rename.sql": "ALTER TABLE target RENAME TO registry;\nUPDATE registry SET id = 1;\n",
+            "V3__recreate.sql": "DROP INDEX q_name;\nCREATE UNIQUE INDEX q_name ON q (name);\n",
+        },
+    )
+    assert _under(report) == []
+    update = next(s for s in report.statements if s.statement.sql.startswith("UPDATE"))
+    assert update.observation is not None
+    assert {lock.relation for lock in update.observation.locks} == {"public.registry"}
