@@ -1035,9 +1035,10 @@ def servers_list() -> None:
 
         from pgfence.dryrun.servers.install import inventory
 
+        found = inventory()
         rows = [
             (f.major, f.version, f.source, "yes" if f.contrib else "no", str(f.bin_dir))
-            for f in inventory()
+            for f in found
         ]
         table = tabulate(rows, headers=["major", "version", "from", "contrib", "binaries"])
         if not rows:
@@ -1047,7 +1048,7 @@ def servers_list() -> None:
             if shutil.which("docker")
             else "Docker: not on PATH (`--backend docker` needs it)"
         )
-        missing = [m for m in range(14, 19) if m not in {f.major for f in inventory()}]
+        missing = [m for m in range(14, 19) if m not in {f.major for f in found}]
         hint = (
             f"\nnot here: PostgreSQL {', '.join(map(str, missing))} "
             "(`pgfence servers install MAJOR` brings it, with contrib)"

@@ -54,6 +54,7 @@ def _stem(migration: Migration) -> str:
 
 
 def _checksum(migration: Migration) -> str:
+    """A stable 64-hex value per file (the tools hash the file's text; nothing reads it)."""
     return hashlib.sha256(migration.path.encode()).hexdigest()
 
 
@@ -267,16 +268,15 @@ def create(dsn: str, migrations: Sequence[Migration]) -> list[str]:
 class Recorder:
     """Writes each file's row after it ran, in the open transaction if there is one."""
 
-    def __init__(self, conn: psycopg.Connection, migrations: Sequence[Migration]) -> None:
+    def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
-        self.tools = {m.format for m in migrations if m.format in BY_FORMAT}
         self.count: dict[str, int] = {}
 
     def record(self, migration: Migration) -> bool:
         """Write `migration`'s row; True when it was written in an open transaction (whose
         locks now include the tool's on its table)."""
         keeping = BY_FORMAT.get(migration.format)
-        if keeping is None or migration.format not in self.tools:
+        if keeping is None:
             return False
         status = self.conn.info.transaction_status
         if status == psycopg.pq.TransactionStatus.INERROR:

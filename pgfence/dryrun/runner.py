@@ -234,7 +234,7 @@ def _observe(
             # The migration tool's own table, as the tool creates and writes it.
             for table in bookkeeping.create(dsn, migrations):
                 say(f"created the migration tool's table {table}")
-            recorder = bookkeeping.Recorder(sessions.migration, migrations)
+            recorder = bookkeeping.Recorder(sessions.migration)
         if not server.throwaway:
             # One transaction, rolled back; caps set on the server side too (guard.py).
             guard = ExistingServerGuard(
@@ -398,8 +398,8 @@ class _Run:
         if self.in_explicit and self.throwaway:
             # The file ended inside BEGIN without COMMIT: psql would roll it back at exit.
             self._end_transaction(commit=False)
-        recorded = self.recorder is not None and failed is None and not self.broken
-        if recorded and self.recorder is not None and self.recorder.record(migration):
+        ran_through = failed is None and not self.broken
+        if ran_through and self.recorder is not None and self.recorder.record(migration):
             # The tool's locks on its table are now held: read again what is held, or
             # the next statement would be said to have taken them.
             self.transactional.rolled_back_to_savepoint()

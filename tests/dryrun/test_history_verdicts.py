@@ -14,12 +14,12 @@ from pgfence.sources import load_migrations
 pytestmark = pytest.mark.postgres
 
 
-def _history(server, root: Path, fmt: str, database: str, files: dict[str, str]):
+def _history(server, root: Path, fmt: str, database: str, files: dict[str, str], **options):
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     migrations = load_migrations([str(root)], fmt=fmt)
-    return dry_run(server, migrations, DryRunOptions(database=database))
+    return dry_run(server, migrations, DryRunOptions(database=database, **options))
 
 
 def _under(report) -> list[str]:
@@ -82,12 +82,7 @@ def test_after_a_failed_migration_the_later_ones_are_not_applied(pg, tmp_path, d
 
 
 def test_keep_going_runs_the_rest_and_marks_what_may_follow_from_it(pg, tmp_path, database_name):
-    root = tmp_path / "f"
-    for name, text in FAILING_HISTORY.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    migrations = load_migrations([str(root)], fmt="flyway")
-    report = dry_run(pg, migrations, DryRunOptions(database=database_name, keep_going=True))
+    report = _history(pg, tmp_path / "f", "flyway", database_name, FAILING_HISTORY, keep_going=True)
     reasons = dict(_reasons(report))
     assert reasons["V3__c.sql:1"] == ()  # ran, confirmed
     assert reasons["V3__c.sql:2"] == (
