@@ -1,0 +1,97 @@
+"""Framing of the Postgres frontend/backend protocol (version 3): just enough to relay
+messages whole and read the few a proxy must understand."""
+
+from __future__ import annotations
+
+import socket
+import struct
+from dataclasses import dataclass
+
+# Codes of the untyped packets a client may open a connection with.
+SSL_REQUEST = 80877103
+GSSENC_REQUEST = 80877104
+CANCEL_REQUEST = 80877102
+
+# Backend message types the proxy reads.
+BACKEND_KEY_DATA = b"K"
+READY_FOR_QUERY = b"Z"
+COMMAND_COMPLETE = b"C"
+ERROR_RESPONSE = b"E"
+
+# Frontend message types the proxy reads.
+QUERY = b"Q"
+PARSE = b"P"
+TERMINATE = b"X"
+
+
+class ConnectionClosed(Exception):
+    """The peer closed its end in the middle of, or before, a message."""
+
+
+def read_exactly(sock: socket.socket, size: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining:
+        chunk = sock.recv(remaining)
+        if not chunk:
+            raise ConnectionClosed
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class StartupPacket:
+    """The untyped first packet of a connection: the whole packet and its code."""
+
+    raw: bytes
+    code: int
+
+    @property
+    def cancel_key(self) -> tuple[int, bytes]:
+        """A CancelRequest's backend pid and secret key (4 bytes before PostgreSQL 18's
+        protocol 3.2, up to 256 after: kept as bytes)."""
+        (pid,) = struct.unpack("!i", self.raw[8:12])
+        return pid, self.raw[12:]
+
+
+def read_startup(sock: socket.socket) -> StartupPacket:
+    header = read_exactly(sock, 4)
+    (length,) = struct.unpack("!i", header)
+    body = read_exactly(sock, length - 4)
+    (code,) = struct.unpack("!i", body[:4])
+    return StartupPacket(raw=header + body, code=code)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One typed protocol message, kept whole (`raw`) so it is relayed byte for byte."""
+
+    kind: bytes
+    raw: bytes
+
+    @property
+    def body(self) -> bytes:
+        return self.raw[5:]
+
+
+def read_message(sock: socket.socket) -> Message:
+    header = read_exactly(sock, 5)
+    (length,) = struct.unpack("!i", header[1:])
+    return Message(kind=header[:1], raw=header + read_exactly(sock, length - 4))
+
+
+def c_string(data: bytes, start: int = 0) -> tuple[str, int]:
+    """The NUL-terminated string at `start` and the offset after its NUL."""
+    end = data.index(b"\0", start)
+    return data[start:end].decode("utf-8", "replace"), end + 1
+
+
+def statement_text(message: Message) -> str | None:
+    """The SQL a Query or Parse message carries."""
+    if message.kind == QUERY:
+        return c_string(message.body)[0]
+    if message.kind == PARSE:
+        _name, after = c_string(message.body)
+        return c_string(message.body, after)[0]
+    return None

@@ -1,0 +1,115 @@
+"""The wire-protocol proxy against a real server: the client sees what it would have seen,
+the observer sees each completed statement while the backend still holds its locks."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from pgfence.dryrun.proxy.relay import Completion, Proxy
+from pgfence.dryrun.servers.base import Server
+from tests.support import database_with
+
+pytestmark = pytest.mark.postgres
+
+
+def _through(proxy: Proxy, dsn: str, **extra: str) -> str:
+    host, port = proxy.address
+    return make_conninfo(dsn, host=host, port=str(port), **extra)
+
+
+def _upstream(dsn: str) -> tuple[str, int]:
+    params = conninfo_to_dict(dsn)
+    return str(params.get("host") or "localhost"), int(params.get("port") or 5432)
+
+
+class _Recorder:
+    """Records each completion and, while the client still waits, the locks its backend holds."""
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self.seen: list[tuple[Completion, set[tuple[str, str]]]] = []
+
+    def __call__(self, completion: Completion) -> None:
+        with psycopg.connect(self._dsn, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT coalesce(c.relname, ''), l.mode FROM pg_locks l"
+                " LEFT JOIN pg_class c ON c.oid = l.relation"
+                " WHERE l.pid = %s AND l.granted AND l.locktype = 'relation'",
+                (completion.backend_pid,),
+            ).fetchall()
+        self.seen.append((completion, {(str(r[0]), str(r[1])) for r in rows}))
+
+
+def test_observer_sees_locks_before_client_sees_completion(pg: Server, database_name: str) -> None:
+    dsn = database_with(pg, database_name, "CREATE TABLE accounts (id int PRIMARY KEY, name text)")
+    recorder = _Recorder(dsn)
+    with (
+        Proxy(*_upstream(dsn), observer=recorder) as proxy,
+        psycopg.connect(_through(proxy, dsn, sslmode="prefer")) as conn,
+    ):
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()
+        conn.execute("ALTER TABLE accounts ADD COLUMN created timestamptz")
+        conn.commit()
+    assert pid is not None
+    alters = [(c, locks) for c, locks in recorder.seen if c.tag == "ALTER TABLE"]
+    assert len(alters) == 1
+    completion, locks = alters[0]
+    assert completion.backend_pid == pid[0]
+    assert completion.statement == "ALTER TABLE accounts ADD COLUMN created timestamptz"
+    assert completion.transaction_status == "T"  # psycopg's own BEGIN came first
+    assert ("accounts", "AccessExclusiveLock") in locks
+
+
+def test_simple_extended_pipelined_and_copy_traffic_is_relayed_unchanged(
+    pg: Server, database_name: str
+) -> None:
+    dsn = database_with(pg, database_name, "CREATE TABLE items (id int, label text)")
+    recorder = _Recorder(dsn)
+    with (
+        Proxy(*_upstream(dsn), observer=recorder) as proxy,
+        psycopg.connect(_through(proxy, dsn), autocommit=True) as conn,
+    ):
+        conn.execute(b"INSERT INTO items VALUES (1, 'simple'); INSERT INTO items VALUES (2, 'two')")
+        conn.execute("INSERT INTO items VALUES (%s, %s)", (3, "extended"))
+        with conn.pipeline():
+            for n in (4, 5, 6):
+                conn.execute("INSERT INTO items VALUES (%s, %s)", (n, f"piped {n}"))
+        with conn.cursor().copy("COPY items FROM STDIN") as copy:
+            copy.write_row((7, "copied"))
+        with conn.cursor().copy("COPY (SELECT id, label FROM items ORDER BY id) TO STDOUT") as copy:
+            copied_out = [tuple(row) for row in copy.rows()]
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            conn.execute("SELECT * FROM missing")
+        rows = conn.execute("SELECT id, label FROM items ORDER BY id").fetchall()
+    assert rows == [
+        (1, "simple"), (2, "two"), (3, "extended"),
+        (4, "piped 4"), (5, "piped 5"), (6, "piped 6"), (7, "copied"),
+    ]  # fmt: skip
+    assert copied_out == [(str(i), label) for i, label in rows]
+    tags = [(c.tag, c.statement) for c, _ in recorder.seen]
+    inserts = [t for t in tags if t[0] == "INSERT 0 1"]
+    assert len(inserts) == 6
+    assert all(s is not None and s.startswith("INSERT INTO items") for _, s in inserts)
+    assert ("COPY 1", "COPY items FROM STDIN") in tags
+    assert tags[-1] == ("SELECT 7", "SELECT id, label FROM items ORDER BY id")
+
+
+def test_cancel_request_is_forwarded(pg: Server, database_name: str) -> None:
+    dsn = database_with(pg, database_name)
+    with (
+        Proxy(*_upstream(dsn)) as proxy,
+        psycopg.connect(_through(proxy, dsn), autocommit=True) as conn,
+    ):
+        timer = threading.Timer(0.5, conn.cancel_safe if hasattr(conn, "cancel_safe") else conn.cancel)
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            conn.execute("SELECT pg_sleep(30)")
+        timer.join()
+        assert time.monotonic() - started < 10
+        assert conn.execute("SELECT 1").fetchone() == (1,)
