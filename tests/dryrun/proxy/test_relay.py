@@ -105,7 +105,9 @@ def test_cancel_request_is_forwarded(pg: Server, database_name: str) -> None:
         Proxy(*_upstream(dsn)) as proxy,
         psycopg.connect(_through(proxy, dsn), autocommit=True) as conn,
     ):
-        timer = threading.Timer(0.5, conn.cancel_safe if hasattr(conn, "cancel_safe") else conn.cancel)
+        timer = threading.Timer(
+            0.5, conn.cancel_safe if hasattr(conn, "cancel_safe") else conn.cancel
+        )
         timer.start()
         started = time.monotonic()
         with pytest.raises(psycopg.errors.QueryCanceled):
@@ -113,3 +115,38 @@ def test_cancel_request_is_forwarded(pg: Server, database_name: str) -> None:
         timer.join()
         assert time.monotonic() - started < 10
         assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_client_is_held_until_the_observer_returns(pg: Server, database_name: str) -> None:
+    dsn = database_with(pg, database_name, "CREATE TABLE t (id int)")
+    observed_until: list[float] = []
+
+    def slow_observer(completion: Completion) -> None:
+        if completion.tag == "TRUNCATE TABLE":
+            time.sleep(0.3)
+            observed_until.append(time.monotonic())
+
+    with (
+        Proxy(*_upstream(dsn), observer=slow_observer) as proxy,
+        psycopg.connect(_through(proxy, dsn), autocommit=True) as conn,
+    ):
+        conn.execute("TRUNCATE t")
+        returned = time.monotonic()
+    assert len(observed_until) == 1
+    assert returned >= observed_until[0]
+
+
+def test_leaving_the_block_closes_the_listener_and_live_connections(
+    pg: Server, database_name: str
+) -> None:
+    dsn = database_with(pg, database_name)
+    with Proxy(*_upstream(dsn)) as proxy:
+        conn = psycopg.connect(_through(proxy, dsn), autocommit=True)
+        address = proxy.address
+    with pytest.raises(psycopg.OperationalError):
+        conn.execute("SELECT 1")
+    conn.close()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(
+            make_conninfo(dsn, host=address[0], port=str(address[1])), connect_timeout=2
+        )
