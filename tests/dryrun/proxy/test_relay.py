@@ -10,8 +10,10 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from pgfence.dryrun.introspect import backend_locks
 from pgfence.dryrun.proxy.relay import Completion, Proxy
 from pgfence.dryrun.servers.base import Server
+from pgfence.pg.locks import LockMode
 from tests.support import database_with
 
 pytestmark = pytest.mark.postgres
@@ -32,17 +34,21 @@ class _Recorder:
 
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
-        self.seen: list[tuple[Completion, set[tuple[str, str]]]] = []
+        self.seen: list[tuple[Completion, set[tuple[str, LockMode]]]] = []
 
     def __call__(self, completion: Completion) -> None:
-        with psycopg.connect(self._dsn, autocommit=True) as conn:
-            rows = conn.execute(
-                "SELECT coalesce(c.relname, ''), l.mode FROM pg_locks l"
-                " LEFT JOIN pg_class c ON c.oid = l.relation"
-                " WHERE l.pid = %s AND l.granted AND l.locktype = 'relation'",
-                (completion.backend_pid,),
-            ).fetchall()
-        self.seen.append((completion, {(str(r[0]), str(r[1])) for r in rows}))
+        assert completion.backend_pid is not None
+        # The plain dry-run's own read of a backend's locks (introspect.backend_locks).
+        with psycopg.connect(self._dsn, autocommit=True) as probe:
+            held = [lock for lock in backend_locks(probe, completion.backend_pid) if lock.granted]
+            names = {
+                int(oid): str(name)
+                for oid, name in probe.execute(
+                    "SELECT oid::int, relname FROM pg_class WHERE oid = ANY(%s)",
+                    ([lock.oid for lock in held],),
+                )
+            }
+        self.seen.append((completion, {(names.get(lock.oid, ""), lock.mode) for lock in held}))
 
 
 def test_observer_sees_locks_before_client_sees_completion(pg: Server, database_name: str) -> None:
@@ -62,7 +68,7 @@ def test_observer_sees_locks_before_client_sees_completion(pg: Server, database_
     assert completion.backend_pid == pid[0]
     assert completion.statement == "ALTER TABLE accounts ADD COLUMN created timestamptz"
     assert completion.transaction_status == "T"  # psycopg's own BEGIN came first
-    assert ("accounts", "AccessExclusiveLock") in locks
+    assert ("accounts", LockMode.ACCESS_EXCLUSIVE) in locks
 
 
 def test_simple_extended_pipelined_and_copy_traffic_is_relayed_unchanged(
