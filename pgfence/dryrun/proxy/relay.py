@@ -56,7 +56,14 @@ def _connect(host: str, port: int) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.connect(f"{host}/.s.PGSQL.{port}")
         return sock
-    return socket.create_connection((host, port))
+    return _no_delay(socket.create_connection((host, port)))
+
+
+def _no_delay(sock: socket.socket) -> socket.socket:
+    # Each relayed message is its own send: with Nagle's algorithm on, a small send waits
+    # for the peer's delayed ACK, 40 ms per statement on Linux loopback (measured: 44 ms).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 class Proxy:
@@ -125,7 +132,7 @@ class Proxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            self._track(client)
+            self._track(_no_delay(client))
             self._spawn(self._serve, client)
 
     def _serve(self, client: socket.socket) -> None:
