@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench clean pg-versions browser docs
+.PHONY: demo test test-fast lint bench clean pg-versions browser docs differential
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m pgfence.lockmatrix > docs/lock-matrix.md
 	$(BIN)/pgfence rules --markdown > docs/rules.md
+
+# Regenerate tests/sources/differential/django_expected.json from Django's own sqlmigrate (installs the
+# pinned Django into .cache; needs a registry). The suite reads the committed file and installs nothing.
+differential: $(STAMP)
+	$(BIN)/python tools/django_differential.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache
