@@ -6,6 +6,7 @@ import pytest
 
 from pgfence.model import TxScope
 from pgfence.sources import load_migrations
+from pgfence.sources.formats.django import index_name
 
 DJANGO = Path(__file__).parent / "fixtures" / "django"
 
@@ -67,6 +68,9 @@ def test_create_model_with_db_table_and_deferred_foreign_key_and_indexes():
     }
 
 
+OWNER_FK = index_name("shop_item", ["owner_team_id"], "_fk_teams_id")
+
+
 def test_field_operations_use_the_state_of_earlier_migrations():
     second = load()[1]
     assert rows(second) == [
@@ -81,10 +85,28 @@ def test_field_operations_use_the_state_of_earlier_migrations():
             "migrations.AlterField",
             'ALTER TABLE "shop_item" ALTER COLUMN "name" TYPE varchar(200)',
         ),
+        # Renaming a foreign key's column: Django drops its constraint and adds it again
+        # under the new column's name (tests/sources/test_django_differential.py).
+        (
+            23,
+            "migrations.RenameField",
+            'SET CONSTRAINTS "shop_item_team_id_bac8d945_fk_teams_id" IMMEDIATE',
+        ),
+        (
+            23,
+            "migrations.RenameField",
+            'ALTER TABLE "shop_item" DROP CONSTRAINT "shop_item_team_id_bac8d945_fk_teams_id"',
+        ),
         (
             23,
             "migrations.RenameField",
             'ALTER TABLE "shop_item" RENAME COLUMN "team_id" TO "owner_team_id"',
+        ),
+        (
+            23,
+            "migrations.RenameField",
+            f'ALTER TABLE "shop_item" ADD CONSTRAINT "{OWNER_FK}" FOREIGN KEY ("owner_team_id") '
+            'REFERENCES "teams" ("id") DEFERRABLE INITIALLY DEFERRED',
         ),
         (
             28,

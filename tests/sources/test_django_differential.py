@@ -23,7 +23,9 @@ from tests.sources.differential import django_cases
 
 EXPECTED = json.loads((Path(__file__).parent / "differential" / "django_expected.json").read_text())
 FLAGS = {"unanalysable", "django-assumption"}
-SILENT_CEILING = 33
+# Calls whose statements Django orders by iterating a Python set (unique_together's old and
+# new sets): their order follows PYTHONHASHSEED, so it is compared as a set.
+SET_ORDERED = {"lab.0106_unique_together_more", "lab.0107_unique_together_none"}
 
 
 def normalised(sql: str) -> list[str]:
@@ -51,7 +53,7 @@ def outcomes(tmp_path_factory):
         flagged = any(f.rule in FLAGS for f in migration.findings) or any(
             s.node is None for s in migration.statements
         )
-        if ours == theirs:
+        if ours == theirs or (key in SET_ORDERED and sorted(ours) == sorted(theirs)):
             rows[key] = ("same", ours, theirs)
         elif flagged:
             rows[key] = ("flagged", ours, theirs)
@@ -78,5 +80,4 @@ def test_no_call_comes_out_silently_different(outcomes, capsys):
         for key, (kind, ours, theirs) in outcomes.items()
         if kind == "silently different"
     }
-    # A ratchet while the reader catches up with the corpus: the count may only fall, and the goal is 0.
-    assert len(wrong) <= SILENT_CEILING, json.dumps(wrong, indent=1)
+    assert not wrong, json.dumps(wrong, indent=1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,6 +112,17 @@ _TYPES: dict[str, str] = {
     "TextField": "text",
     "TimeField": "time",
     "UUIDField": "uuid",
+    # django.contrib.postgres
+    "IntegerRangeField": "int4range",
+    "BigIntegerRangeField": "int8range",
+    "DecimalRangeField": "numrange",
+    "DateRangeField": "daterange",
+    "DateTimeRangeField": "tstzrange",
+    "SearchVectorField": "tsvector",
+    "HStoreField": "hstore",
+    "CICharField": "citext",
+    "CIEmailField": "citext",
+    "CITextField": "citext",
 }
 _DEFAULT_LENGTHS = {
     "SlugField": 50,
@@ -124,6 +136,44 @@ _AUTO = {"AutoField", "BigAutoField", "SmallAutoField"}
 _POSITIVE = {"PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField"}
 _RELATIONS = {"ForeignKey", "OneToOneField"}
 _INDEXED_BY_DEFAULT = {"SlugField", "ForeignKey", "OneToOneField"}
+_TEXTUAL = {"CharField", "TextField", "SlugField", "EmailField", "URLField", "FilePathField"}
+# Field classes of other packages that add no column (taggit's manager is a relation
+# through a table of its own).
+_NO_COLUMN = {"TaggableManager", "GenericRelation", "GenericForeignKey"}
+
+# Models of django.contrib that migrations point at: (table, pk column, FK column type).
+_CONTRIB: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("auth", "user"): ("auth_user", "id", "integer"),
+    ("auth", "group"): ("auth_group", "id", "integer"),
+    ("auth", "permission"): ("auth_permission", "id", "integer"),
+    ("contenttypes", "contenttype"): ("django_content_type", "id", "integer"),
+    ("admin", "logentry"): ("django_admin_log", "id", "integer"),
+    ("sites", "site"): ("django_site", "id", "integer"),
+    ("sessions", "session"): ("django_session", "session_key", "varchar(40)"),
+    ("flatpages", "flatpage"): ("django_flatpage", "id", "integer"),
+    ("redirects", "redirect"): ("django_redirect", "id", "integer"),
+}
+
+
+def truncate_name(identifier: str, length: int = _MAX_NAME, hash_len: int = 4) -> str:
+    """django.db.backends.utils.truncate_name: long names keep a hash of the whole."""
+    if len(identifier) <= length:
+        return identifier
+    return identifier[: length - hash_len] + names_digest(identifier, length=hash_len)
+
+
+def default_table(app: str, model: str) -> str:
+    return truncate_name(f"{app}_{model.lower()}")
+
+
+@dataclass
+class ManyToMany:
+    """A ManyToManyField: Django creates the table between the two models itself."""
+
+    to: tuple[str, str]  # (app, model) of the other side
+    table: str | None  # db_table=…
+    through: bool  # a through= model of the user's: no table of Django's
+    db_constraint: bool = True
 
 
 @dataclass
@@ -138,14 +188,30 @@ class Field:
     db_index: bool = False
     default: str | None = None  # SQL literal of a Python default (Django drops it after)
     db_default: str | None = None
-    target: tuple[str, str] | None = None  # (table, column) of a foreign key
+    db_default_is_expression: bool = False
+    target: tuple[str, str] | None = None  # (table, column) a foreign key points at
+    points_at: tuple[str, str] | None = None  # (app, model) of a relation
+    db_constraint: bool = True
     check: str | None = None  # the CHECK of positive integer fields
+    comment: str | None = None
+    template: str = ""  # Django's data-type template: a change of it casts with USING
+    m2m: ManyToMany | None = None
+    has_column: bool = True
 
-    def definition(self) -> str:
+    @property
+    def fk(self) -> tuple[str, str] | None:
+        """The (table, column) of the FOREIGN KEY constraint Django creates, if any."""
+        return self.target if self.db_constraint else None
+
+    @property
+    def is_unique(self) -> bool:
+        return self.unique or self.primary_key
+
+    def definition(self, include_default: bool = True) -> str:
         text = self.db_type
         if self.db_default is not None:
             text += f" DEFAULT {self.db_default}"
-        elif self.default is not None:
+        elif include_default and self.default is not None:
             text += f" DEFAULT {self.default}"
         text += " NULL" if self.null else " NOT NULL"
         if self.primary_key:
@@ -158,14 +224,35 @@ class Field:
             text += f" CHECK ({self.check})"
         return text
 
+    def db_signature(self) -> tuple[object, ...]:
+        """What Django compares to decide a field's schema changed (not its name)."""
+        return (
+            self.kind,
+            self.db_type,
+            self.column,
+            self.null,
+            self.primary_key,
+            self.unique,
+            self.db_index,
+            self.default,
+            self.db_default,
+            self.target,
+            self.db_constraint,
+        )
+
 
 @dataclass
 class Model:
     table: str
     fields: dict[str, Field] = field(default_factory=dict)
+    unique_together: list[tuple[str, ...]] = field(default_factory=list)  # column tuples
+    order_with_respect_to: str | None = None
 
     def pk(self) -> Field | None:
         return next((f for f in self.fields.values() if f.primary_key), None)
+
+    def columns(self) -> list[Field]:
+        return [f for f in self.fields.values() if f.has_column]
 
 
 class State:
@@ -176,70 +263,126 @@ class State:
 
     def table(self, app: str, model: str) -> str:
         found = self.models.get((app, model.lower()))
-        return found.table if found else f"{app}_{model.lower()}"
+        if found:
+            return found.table
+        contrib = _CONTRIB.get((app, model.lower()))
+        return contrib[0] if contrib else default_table(app, model)
 
     def model(self, app: str, model: str) -> Model:
         return self.models.setdefault((app, model.lower()), Model(self.table(app, model)))
 
-    def target(self, app: str, reference: str) -> tuple[str, str, str]:
-        """(table, pk column, pk type) of a model a foreign key points at."""
+    def key(self, app: str, reference: str) -> tuple[str, str]:
         if reference == "auth.User":
-            return "auth_user", "id", "integer"
+            return ("auth", "user")
         target_app, _, model = reference.rpartition(".")
-        target_app = target_app or app
-        found = self.models.get((target_app, model.lower()))
-        pk = found.pk() if found else None
-        if found and pk:
-            return found.table, pk.column, _pk_column_type(pk)
-        return self.table(target_app, model), "id", "bigint"
+        return (target_app or app, model.lower())
+
+    def target(
+        self, key: tuple[str, str], to_field: str | None = None, current: Model | None = None
+    ) -> tuple[str, str, str, bool]:
+        """(table, column, column type, known) of the model a foreign key points at."""
+        found = current if current is not None else self.models.get(key)
+        if found is not None:
+            pointed = found.fields.get(to_field) if to_field else found.pk()
+            if pointed is not None:
+                return found.table, pointed.column, _rel_type(pointed), True
+        if key in _CONTRIB and to_field in (None, _CONTRIB[key][1]):
+            table, column, kind = _CONTRIB[key]
+            return table, column, kind, True
+        table = found.table if found is not None else self.table(*key)
+        return table, to_field or "id", "bigint", False
 
 
-def _pk_column_type(pk: Field) -> str:
+def _rel_type(pk: Field) -> str:
+    """The column type of a foreign key to `pk` (Field.rel_db_type)."""
     return {"AutoField": "integer", "BigAutoField": "bigint", "SmallAutoField": "smallint"}.get(
         pk.kind, pk.db_type
     )
 
 
+def _known_kind(kind: str) -> str | None:
+    """A field class pgfence knows, or the one a subclass is most likely named after
+    (`TreeForeignKey` -> ForeignKey, `NaturalOrderingField`: none)."""
+    known = (*_TYPES, *_RELATIONS, "ManyToManyField", "ArrayField")
+    if kind in known:
+        return kind
+    candidates = [k for k in known if kind.endswith(k)]
+    return max(candidates, key=len) if candidates else None
+
+
 class FieldReader:
-    def __init__(self, scope: pyast.Scope, state: State, app: str) -> None:
+    def __init__(
+        self,
+        scope: pyast.Scope,
+        state: State,
+        app: str,
+        current: tuple[str, Model] | None = None,
+    ) -> None:
         self.scope = scope
         self.state = state
         self.app = app
+        self.current = current  # (model name, Model) of a CreateModel being read
         self.notes: list[str] = []
 
     def read(self, name: str, node: ast.AST) -> Field:
         if not isinstance(node, ast.Call):
             raise Unknown(f"the field `{ast.unparse(node)}`")
-        kind = last_name(node)
+        written = last_name(node)
         kwargs = {k.arg: k.value for k in node.keywords if k.arg}
         value = self._kwarg(kwargs)
+        if written in _NO_COLUMN:
+            self.notes.append(f"`{name}` is a {written}: no column of this table")
+            return Field(name, name, written, "", has_column=False)
+        kind = _known_kind(written)
+        if kind is None and "max_length" in kwargs:
+            kind = "CharField"
+        if kind is None:
+            raise Unknown(f"a {written}, a field type pgfence does not know")
+        if kind != written:
+            self.notes.append(
+                f"`{name}` is a {written}: pgfence took it to be a {kind}, as its name says"
+            )
         if kind in _RELATIONS:
             return self._relation(name, kind, node, kwargs)
-        if kind not in _TYPES:
-            raise Unknown(f"a {kind}, a field type pgfence does not know")
+        if kind == "ManyToManyField":
+            return self._many_to_many(name, node, kwargs)
+        column = str(value("db_column", None) or name)
+        db_type, template = self._type(kind, node, kwargs)
+        f = Field(
+            name=name,
+            column=column,
+            kind=kind,
+            db_type=db_type,
+            template=template,
+            null=bool(value("null", False)),
+            primary_key=bool(value("primary_key", False)),
+            unique=bool(value("unique", False)),
+            db_index=bool(value("db_index", kind in _INDEXED_BY_DEFAULT)),
+            check=f"{q(column)} >= 0" if kind in _POSITIVE else None,
+            comment=self._comment(kwargs),
+        )
+        f.db_default, f.db_default_is_expression = self._db_default(kwargs)
+        f.default = self._default(kwargs, f, bool(value("blank", False)))
+        return f
+
+    def _type(self, kind: str, node: ast.Call, kwargs: dict[str, ast.expr]) -> tuple[str, str]:
+        """(column type, Django's type template) of a non-relation field."""
+        if kind == "ArrayField":
+            base_node = node.args[0] if node.args else kwargs.get("base_field")
+            if base_node is None:
+                raise Unknown("an ArrayField without base_field")
+            base = FieldReader(self.scope, self.state, self.app).read("base", base_node)
+            size = self.scope.value(kwargs["size"]) if "size" in kwargs else None
+            return f"{base.db_type}[{size or ''}]", f"{base.template}[]"
+        value = self._kwarg(kwargs)
         params = {
             "max_length": value("max_length", _DEFAULT_LENGTHS.get(kind)),
             "max_digits": value("max_digits", None),
             "decimal_places": value("decimal_places", None),
         }
-        column = str(value("db_column", None) or name)
         if kind == "CharField" and params["max_length"] is None:
-            db_type = "varchar"  # Django 4.2+ allows an unlimited CharField on PostgreSQL
-        else:
-            db_type = _TYPES[kind].format(**params)
-        return Field(
-            name=name,
-            column=column,
-            kind=kind,
-            db_type=db_type,
-            null=bool(value("null", False)),
-            primary_key=bool(value("primary_key", False)),
-            unique=bool(value("unique", False)),
-            db_index=bool(value("db_index", kind in _INDEXED_BY_DEFAULT)),
-            default=self._default(kwargs, kind),
-            db_default=self._db_default(kwargs),
-            check=f"{q(column)} >= 0" if kind in _POSITIVE else None,
-        )
+            return "varchar", "varchar"  # Django 4.2+: an unlimited CharField on PostgreSQL
+        return _TYPES[kind].format(**params), _TYPES[kind]
 
     def _kwarg(self, kwargs: dict[str, ast.expr]) -> Callable[[str, object], object]:
         def value(key: str, default: object) -> object:
@@ -247,35 +390,99 @@ class FieldReader:
 
         return value
 
-    def _relation(self, name: str, kind: str, node: ast.Call, kwargs: dict[str, ast.expr]) -> Field:
+    def _comment(self, kwargs: dict[str, ast.expr]) -> str | None:
+        if "db_comment" not in kwargs:
+            return None
+        comment = self.scope.value(kwargs["db_comment"])
+        return None if comment is None else str(comment)
+
+    def _reference(self, kind: str, node: ast.Call, kwargs: dict[str, ast.expr]) -> str:
         to_node = node.args[0] if node.args else kwargs.get("to")
         if to_node is None:
             raise Unknown(f"a {kind} without `to`")
         if pyast.dotted(to_node).endswith("AUTH_USER_MODEL"):
-            reference = "auth.User"
             self.notes.append("settings.AUTH_USER_MODEL was taken to be auth.User")
-        else:
-            reference = str(self.scope.value(to_node))
-        table, pk_column, pk_type = self.state.target(self.app, reference)
+            return "auth.User"
+        return str(self.scope.value(to_node))
+
+    def _relation(self, name: str, kind: str, node: ast.Call, kwargs: dict[str, ast.expr]) -> Field:
+        reference = self._reference(kind, node, kwargs)
         value = self._kwarg(kwargs)
-        column = str(value("db_column", None) or f"{name}_id")
+        current = None
+        if reference == "self" and self.current is not None:
+            key, current = (self.app, self.current[0].lower()), self.current[1]
+        else:
+            key = self.state.key(self.app, reference)
+            if self.current is not None and key == (self.app, self.current[0].lower()):
+                current = self.current[1]
+        to_field = value("to_field", None)
+        table, column, rel_type, known = self.state.target(
+            key, str(to_field) if to_field else None, current
+        )
+        if not known:
+            self.notes.append(
+                f"`{reference}` is not a model of the migrations read: pgfence took its "
+                f"key to be a bigint `{column}` of `{table}`"
+            )
+        primary_key = bool(value("primary_key", False))
         return Field(
             name=name,
-            column=column,
+            column=str(value("db_column", None) or f"{name}_id"),
             kind=kind,
-            db_type=pk_type,
+            db_type=rel_type,
+            template=rel_type,
             null=bool(value("null", False)),
-            unique=kind == "OneToOneField" or bool(value("unique", False)),
+            primary_key=primary_key,
+            unique=not primary_key and (kind == "OneToOneField" or bool(value("unique", False))),
             db_index=bool(value("db_index", True)),
-            target=(table, pk_column) if value("db_constraint", True) else None,
+            target=(table, column),
+            points_at=key,
+            db_constraint=bool(value("db_constraint", True)),
+            comment=self._comment(kwargs),
         )
 
-    def _default(self, kwargs: dict[str, ast.expr], kind: str) -> str | None:
+    def _many_to_many(self, name: str, node: ast.Call, kwargs: dict[str, ast.expr]) -> Field:
+        reference = self._reference("ManyToManyField", node, kwargs)
+        value = self._kwarg(kwargs)
+        if reference == "self" and self.current is not None:
+            key = (self.app, self.current[0].lower())
+        else:
+            key = self.state.key(self.app, reference)
+        table = value("db_table", None)
+        m2m = ManyToMany(
+            to=key,
+            table=str(table) if table else None,
+            through="through" in kwargs,
+            db_constraint=bool(value("db_constraint", True)),
+        )
+        return Field(name, name, "ManyToManyField", "", m2m=m2m, has_column=False)
+
+    def _default(self, kwargs: dict[str, ast.expr], f: Field, blank: bool) -> str | None:
+        """BaseDatabaseSchemaEditor._effective_default, as an SQL literal."""
         if "default" not in kwargs:
+            if not f.null and blank and f.kind in _TEXTUAL:
+                return "''"
+            if f.kind == "BinaryField" and not f.null and blank:
+                return "'\\x'::bytea"
+            if any(k in kwargs for k in ("auto_now", "auto_now_add")) and f.kind in (
+                "DateTimeField",
+                "DateField",
+                "TimeField",
+            ):
+                self.notes.append(
+                    f"`{f.name}` gets the time of the migration as a default: pgfence used "
+                    "a constant"
+                )
+                return _constant_of(f.kind)
             return None
         node = kwargs["default"]
+        if isinstance(node, ast.Name | ast.Attribute) and pyast.dotted(node) in ("dict", "list"):
+            if f.kind == "JSONField":
+                return "'{}'::jsonb" if pyast.dotted(node) == "dict" else "'[]'::jsonb"
+            if f.db_type.endswith("]") and pyast.dotted(node) == "list":
+                return "'{}'"
         try:
-            return literal(self.scope.value(node))
+            constant = self.scope.value(node)
         except Unknown:
             # A callable (timezone.now, uuid.uuid4): Django calls it once while migrating,
             # so the column gets a constant default either way.
@@ -283,23 +490,50 @@ class FieldReader:
                 f"the default `{ast.unparse(node)}` is evaluated once by Django: "
                 "pgfence used a constant of the column's type"
             )
-            return _constant_of(kind)
-
-    def _db_default(self, kwargs: dict[str, ast.expr]) -> str | None:
-        if "db_default" not in kwargs:
+            return _constant_of(f.kind)
+        if constant is None:
             return None
+        if f.kind == "JSONField":
+            return f"{literal(json.dumps(constant))}::jsonb"
+        return adapt(f, constant)
+
+    def _db_default(self, kwargs: dict[str, ast.expr]) -> tuple[str | None, bool]:
+        if "db_default" not in kwargs:
+            return None, False
         node = kwargs["db_default"]
         if isinstance(node, ast.Call) and last_name(node) == "Now":
-            return "STATEMENT_TIMESTAMP()"
-        return literal(self.scope.value(node))
+            return "STATEMENT_TIMESTAMP()", True
+        if isinstance(node, ast.Call):
+            return expression(node, self.scope, lambda c: c), True
+        return literal(self.scope.value(node)), False
+
+
+def adapt(f: Field | None, value: object) -> str:
+    """A Python value as Django binds it for a column of `f`'s type."""
+    if f is not None and not isinstance(value, bool | type(None)):
+        if f.kind == "FloatField" and isinstance(value, int):
+            return repr(float(value))
+        if f.kind == "DecimalField" and isinstance(value, int | float):
+            return f"'{value}'::numeric"
+        casts = {
+            "DateField": "date",
+            "DateTimeField": "timestamptz",
+            "TimeField": "time",
+            "UUIDField": "uuid",
+        }
+        if f.kind in casts and isinstance(value, str):
+            return f"{literal(value)}::{casts[f.kind]}"
+    return literal(value)
 
 
 def _constant_of(kind: str) -> str:
     if kind in ("DateTimeField", "DateField"):
         return "'2000-01-01'"
+    if kind == "TimeField":
+        return "'00:00'"
     if kind == "UUIDField":
         return "'00000000-0000-0000-0000-000000000000'"
-    if kind in ("CharField", "TextField", "SlugField", "EmailField", "URLField"):
+    if kind in _TEXTUAL:
         return "''"
     if kind == "JSONField":
         return "'{}'"
@@ -309,34 +543,101 @@ def _constant_of(kind: str) -> str:
 
 
 def _is_text(f: Field) -> bool:
-    return f.db_type.startswith("varchar") or f.db_type == "text"
+    return (f.db_type.startswith("varchar") or f.db_type == "text") and "[" not in f.db_type
 
 
-# ---- Q objects ------------------------------------------------------------------------
+# ---- expressions and Q objects ----------------------------------------------------------
 
 _LOOKUPS = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_FUNCTIONS = {
+    "Lower": "LOWER",
+    "Upper": "UPPER",
+    "Length": "LENGTH",
+    "Abs": "ABS",
+    "Coalesce": "COALESCE",
+    "Trim": "TRIM",
+    "Now": "STATEMENT_TIMESTAMP",
+}
 
 
-def condition(node: ast.AST, scope: pyast.Scope, columns: Callable[[str], str]) -> str:
-    """A Q(...) (with &, |, ~) as SQL; lookups other than comparisons are Unknown."""
+def expression(node: ast.AST, scope: pyast.Scope, columns: Callable[[str], str]) -> str:
+    """An index or default expression (F, Lower, …, .desc()) as SQL; others are Unknown."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("desc", "asc")
+        and not node.args
+    ):
+        inner = expression(node.func.value, scope, columns)
+        return f"{inner} {node.func.attr.upper()}"
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return q(columns(node.value))
+    if not isinstance(node, ast.Call):
+        raise Unknown(f"the expression `{ast.unparse(node)}`")
+    name = last_name(node)
+    if name == "F" and node.args:
+        return q(columns(scope.string(node.args[0])))
+    if name == "Value" and node.args:
+        return literal(scope.value(node.args[0]))
+    if name == "OpClass" and node.args:
+        kwargs = {k.arg: k.value for k in node.keywords if k.arg}
+        return f"{expression(node.args[0], scope, columns)} {scope.string(kwargs['name'])}"
+    if name == "Collate" and len(node.args) == 2:
+        return f"{expression(node.args[0], scope, columns)} COLLATE {q(scope.string(node.args[1]))}"
+    if name in _FUNCTIONS and not node.keywords:
+        args = ", ".join(expression(a, scope, columns) for a in node.args)
+        return f"{_FUNCTIONS[name]}({args})"
+    raise Unknown(f"the expression `{ast.unparse(node)}`")
+
+
+def condition(
+    node: ast.AST, scope: pyast.Scope, columns: Callable[[str], str], model: Model | None = None
+) -> str:
+    """A Q(...) (keyword or tuple children, _connector, _negated, &, |, ~) as SQL; lookups
+    other than comparisons, IN and IS NULL are Unknown."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd | ast.BitOr):
         word = "AND" if isinstance(node.op, ast.BitAnd) else "OR"
-        left = condition(node.left, scope, columns)
-        return f"({left} {word} {condition(node.right, scope, columns)})"
+        left = condition(node.left, scope, columns, model)
+        return f"({left} {word} {condition(node.right, scope, columns, model)})"
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert):
-        return f"NOT ({condition(node.operand, scope, columns)})"
+        return f"NOT ({condition(node.operand, scope, columns, model)})"
     if isinstance(node, ast.Call) and last_name(node) == "Q":
-        parts = [condition(a, scope, columns) for a in node.args]
+        parts = []
+        connector, negated = "AND", False
+        for arg in node.args:
+            if isinstance(arg, ast.Tuple) and len(arg.elts) == 2:
+                parts.append(_lookup(scope.string(arg.elts[0]), arg.elts[1], scope, columns, model))
+            else:
+                parts.append(condition(arg, scope, columns, model))
         for keyword in node.keywords:
-            if keyword.arg is None:
+            if keyword.arg == "_connector":
+                connector = str(scope.value(keyword.value))
+            elif keyword.arg == "_negated":
+                negated = bool(scope.value(keyword.value))
+            elif keyword.arg is None:
                 raise Unknown(f"`{ast.unparse(node)}`")
-            parts.append(_lookup(keyword.arg, keyword.value, scope, columns))
-        return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
+            else:
+                parts.append(_lookup(keyword.arg, keyword.value, scope, columns, model))
+        if connector not in ("AND", "OR", "XOR") or not parts:
+            raise Unknown(f"`{ast.unparse(node)}`")
+        text = parts[0] if len(parts) == 1 else "(" + f" {connector} ".join(parts) + ")"
+        return f"NOT ({text})" if negated else text
     raise Unknown(f"the condition `{ast.unparse(node)}`")
 
 
-def _lookup(key: str, node: ast.AST, scope: pyast.Scope, columns: Callable[[str], str]) -> str:
+def _lookup(
+    key: str,
+    node: ast.AST,
+    scope: pyast.Scope,
+    columns: Callable[[str], str],
+    model: Model | None,
+) -> str:
     name, _, lookup = key.partition("__")
+    if "__" in lookup:
+        raise Unknown(f"the lookup `{key}` (across a relation or a transform)")
+    f = model.fields.get(name) if model is not None else None
+    if f is None and model is not None:
+        f = next((g for g in model.fields.values() if g.column == name), None)
     column = q(columns(name))
     if isinstance(node, ast.Call) and last_name(node) == "F" and node.args:
         right = q(columns(str(scope.value(node.args[0]))))
@@ -345,10 +646,15 @@ def _lookup(key: str, node: ast.AST, scope: pyast.Scope, columns: Callable[[str]
         if lookup == "isnull":
             return f"{column} IS {'' if value else 'NOT '}NULL"
         if lookup == "in" and isinstance(value, list):
-            return f"{column} IN ({', '.join(literal(v) for v in value)})"
+            return f"{column} IN ({', '.join(adapt(f, v) for v in value)})"
         if value is None and lookup in ("", "exact"):
             return f"{column} IS NULL"
-        right = literal(value)
+        boolean = f is not None and f.kind == "BooleanField"
+        if isinstance(value, bool) and lookup in ("", "exact") and boolean:
+            return column if value else f"NOT {column}"
+        if lookup == "range" and isinstance(value, list) and len(value) == 2:
+            return f"{column} BETWEEN {adapt(f, value[0])} AND {adapt(f, value[1])}"
+        right = adapt(f, value)
     if (lookup or "exact") not in _LOOKUPS:
         raise Unknown(f"the lookup `{key}`")
     return f"{column} {_LOOKUPS[lookup or 'exact']} {right}"
@@ -363,12 +669,20 @@ class Output:
     deferred: list[str] = field(default_factory=list)  # run at the end of the migration
     notes: list[str] = field(default_factory=list)
 
+    def then(self, other: Output) -> Output:
+        self.statements += other.statements
+        self.deferred += other.deferred
+        self.notes += other.notes
+        return self
+
 
 _SIGNATURES = {
     "CreateModel": ["name", "fields", "options"],
     "DeleteModel": ["name"],
     "RenameModel": ["old_name", "new_name"],
     "AlterModelTable": ["name", "table"],
+    "AlterModelTableComment": ["name", "table_comment"],
+    "AlterOrderWithRespectTo": ["name", "order_with_respect_to"],
     "AddField": ["model_name", "name", "field"],
     "RemoveField": ["model_name", "name"],
     "AlterField": ["model_name", "name", "field"],
@@ -377,22 +691,68 @@ _SIGNATURES = {
     "AddIndexConcurrently": ["model_name", "index"],
     "RemoveIndex": ["model_name", "name"],
     "RemoveIndexConcurrently": ["model_name", "name"],
+    "RenameIndex": ["model_name", "new_name", "old_name", "old_fields"],
     "AddConstraint": ["model_name", "constraint"],
     "AddConstraintNotValid": ["model_name", "constraint"],
     "RemoveConstraint": ["model_name", "name"],
     "ValidateConstraint": ["model_name", "name"],
     "AlterUniqueTogether": ["name", "unique_together"],
+    "CreateExtension": ["name"],
+    "CreateCollation": ["name", "locale", "provider", "deterministic"],
+    "RemoveCollation": ["name", "locale", "provider", "deterministic"],
 }
 # Operations that change only Django's state, never the database.
-_STATE_ONLY = frozenset(
-    {
-        "AlterModelOptions",
-        "AlterModelManagers",
-        "AlterIndexTogether",
-        "AlterOrderWithRespectTo",
-        "AlterModelTableComment",
-    }
-)
+_STATE_ONLY = frozenset({"AlterModelOptions", "AlterModelManagers"})
+# django.contrib.postgres.operations.CreateExtension subclasses: the extension each creates.
+_EXTENSIONS = {
+    "BloomExtension": "bloom",
+    "BtreeGinExtension": "btree_gin",
+    "BtreeGistExtension": "btree_gist",
+    "CITextExtension": "citext",
+    "CryptoExtension": "pgcrypto",
+    "HStoreExtension": "hstore",
+    "TrigramExtension": "pg_trgm",
+    "UnaccentExtension": "unaccent",
+}
+_INDEX_METHODS = {
+    "BTreeIndex": "btree",
+    "GinIndex": "gin",
+    "GistIndex": "gist",
+    "BrinIndex": "brin",
+    "HashIndex": "hash",
+    "SpGistIndex": "spgist",
+    "BloomIndex": "bloom",
+}
+# The storage parameters each index class writes into WITH (…), in Django's order.
+_INDEX_PARAMETERS = {
+    "BTreeIndex": ("fillfactor", "deduplicate_items"),
+    "GinIndex": ("fastupdate", "gin_pending_list_limit"),
+    "GistIndex": ("buffering", "fillfactor"),
+    "BrinIndex": ("autosummarize", "pages_per_range"),
+    "HashIndex": ("fillfactor",),
+    "SpGistIndex": ("fillfactor",),
+    "BloomIndex": ("length",),
+}
+_DEFERRABLE = {
+    "DEFERRED": " DEFERRABLE INITIALLY DEFERRED",
+    "IMMEDIATE": " DEFERRABLE INITIALLY IMMEDIATE",
+}
+_RANGE_OPERATORS = {
+    "EQUAL": "=",
+    "NOT_EQUAL": "<>",
+    "CONTAINS": "@>",
+    "CONTAINED_BY": "<@",
+    "OVERLAPS": "&&",
+    "FULLY_LT": "<<",
+    "FULLY_GT": ">>",
+    "NOT_LT": "&>",
+    "NOT_GT": "&<",
+    "ADJACENT_TO": "-|-",
+}
+
+
+def _kwargs(node: ast.Call) -> dict[str, ast.expr]:
+    return {k.arg: k.value for k in node.keywords if k.arg}
 
 
 class Translator:
@@ -401,8 +761,8 @@ class Translator:
         self.scope = scope
         self.state = state
 
-    def fields(self) -> FieldReader:
-        return FieldReader(self.scope, self.state, self.app)
+    def fields(self, current: tuple[str, Model] | None = None) -> FieldReader:
+        return FieldReader(self.scope, self.state, self.app, current)
 
     def s(self, bound: dict[str, ast.AST], key: str) -> str:
         return self.scope.string(bound[key])
@@ -418,6 +778,8 @@ class Translator:
         return column
 
     def translate(self, kind: str, bound: dict[str, ast.AST]) -> Output:
+        if kind in _EXTENSIONS:
+            return Output([f"CREATE EXTENSION IF NOT EXISTS {q(_EXTENSIONS[kind])}"])
         handler = getattr(self, f"op_{kind}", None)
         if handler is None:
             raise Unknown(f"{kind} is not translated by pgfence")
@@ -428,101 +790,275 @@ class Translator:
 
     def op_CreateModel(self, bound: dict[str, ast.AST]) -> Output:
         name = self.s(bound, "name")
-        table = _dict_entry(bound.get("options"), "db_table", self.scope) or (
-            f"{self.app}_{name.lower()}"
-        )
+        options = bound.get("options")
+        table = _dict_entry(options, "db_table", self.scope) or default_table(self.app, name)
         model = Model(table)
-        reader = self.fields()
+        reader = self.fields((name, model))
         items = bound["fields"]
         if not isinstance(items, ast.List | ast.Tuple):
             raise Unknown("CreateModel fields that are not a literal list")
         for item in items.elts:
             if not isinstance(item, ast.Tuple) or len(item.elts) != 2:
                 raise Unknown(f"the field entry `{ast.unparse(item)}`")
-            f = reader.read(self.scope.string(item.elts[0]), item.elts[1])
+            field_name = self.scope.string(item.elts[0])
+            try:
+                f = reader.read(field_name, item.elts[1])
+            except Unknown as exc:
+                # One field pgfence cannot type must not cost the whole table (and every
+                # foreign key to it): the column is left out, and said so.
+                reader.notes.append(f"column `{field_name}` left out: {exc.args[0]}")
+                continue
             model.fields[f.name] = f
+        if (wrt := _dict_entry(options, "order_with_respect_to", self.scope)) is not None:
+            model.order_with_respect_to = wrt
+            model.fields["_order"] = Field("_order", "_order", "IntegerField", "integer")
         self.state.models[(self.app, name.lower())] = model
-        columns = ", ".join(f"{q(f.column)} {f.definition()}" for f in model.fields.values())
-        out = Output([f"CREATE TABLE {q(table)} ({columns})"], notes=reader.notes)
-        # Django defers every foreign key first, then each field's indexes.
-        out.deferred += [_add_foreign_key(table, f) for f in model.fields.values() if f.target]
-        out.deferred += [sql for f in model.fields.values() for sql in _indexes(table, f)]
+        out = Output(notes=reader.notes)
+        for names in _together(_dict_value(options, "unique_together", self.scope)):
+            cols = tuple(self.column_of(model)(n) for n in names)
+            model.unique_together.append(cols)
+            out.deferred.append(_unique_together_sql(model.table, cols))
+        out.deferred += [_add_foreign_key(table, f) for f in model.columns() if f.fk]
+        definitions = [
+            f"{q(f.column)} {f.definition(include_default=False)}" for f in model.columns()
+        ]
+        constraints = _dict_list(options, "constraints")
+        with_params = any(f.db_default and not f.db_default_is_expression for f in model.columns())
+        for node in constraints:
+            inline, separate = self._constraint_sql(model, node, inline=not with_params)
+            definitions += inline
+            out.deferred += separate
+        out.statements.append(f"CREATE TABLE {q(table)} ({', '.join(definitions)})")
+        comment = _dict_entry(options, "db_table_comment", self.scope)
+        if comment is not None:
+            out.statements.append(f"COMMENT ON TABLE {q(table)} IS {literal(comment)}")
+        out.statements += [
+            f"COMMENT ON COLUMN {q(table)}.{q(f.column)} IS {literal(f.comment)}"
+            for f in model.columns()
+            if f.comment
+        ]
+        out.deferred += [sql for f in model.columns() for sql in _indexes(table, f)]
+        for node in _dict_list(options, "indexes"):
+            out.deferred.append(self._index_sql(model, node, concurrently=False))
+        for f in model.fields.values():
+            if f.m2m is not None and not f.m2m.through:
+                out.then(self._create_through(name, model, f))
         return out
 
+    def _create_through(self, owner_name: str, owner: Model, f: Field) -> Output:
+        """create_many_to_many_intermediary_model, and the create_model of it."""
+        assert f.m2m is not None
+        table = f.m2m.table or truncate_name(f"{owner.table}_{f.name}")
+        from_name = owner_name.lower()
+        to_name = f.m2m.to[1]
+        if (self.app, from_name) == f.m2m.to:
+            from_name, to_name = f"from_{from_name}", f"to_{to_name}"
+        pk = owner.pk()
+        kind = pk.kind if pk is not None and pk.kind in _AUTO else "BigAutoField"
+        notes = []
+        if pk is None or pk.kind not in _AUTO:
+            notes.append(
+                f"the table of `{f.name}` was given a bigint id (DEFAULT_AUTO_FIELD is "
+                "not read by pgfence)"
+            )
+        through = Model(table)
+        through.fields["id"] = Field("id", "id", kind, _TYPES[kind], primary_key=True)
+        for side, key, current in (
+            (from_name, (self.app, owner_name.lower()), owner),
+            (to_name, f.m2m.to, owner if f.m2m.to == (self.app, owner_name.lower()) else None),
+        ):
+            to_table, to_column, rel_type, _ = self.state.target(key, None, current)
+            through.fields[side] = Field(
+                side,
+                f"{side}_id",
+                "ForeignKey",
+                rel_type,
+                db_index=True,
+                target=(to_table, to_column),
+                points_at=key,
+                db_constraint=f.m2m.db_constraint,
+            )
+        cols = (f"{from_name}_id", f"{to_name}_id")
+        through.unique_together.append(cols)
+        columns = ", ".join(f"{q(c.column)} {c.definition()}" for c in through.columns())
+        out = Output([f"CREATE TABLE {q(table)} ({columns})"], notes=notes)
+        out.deferred.append(_unique_together_sql(table, cols))
+        out.deferred += [_add_foreign_key(table, c) for c in through.columns() if c.fk]
+        out.deferred += [sql for c in through.columns() for sql in _indexes(table, c)]
+        self.state.models[(self.app, f"{owner_name.lower()}_{f.name.lower()}+through")] = through
+        return out
+
+    def _through_table(self, owner_name: str, f: Field) -> str | None:
+        found = self.state.models.get((self.app, f"{owner_name.lower()}_{f.name.lower()}+through"))
+        return found.table if found else None
+
     def op_DeleteModel(self, bound: dict[str, ast.AST]) -> Output:
-        table = self.model(bound, "name").table
-        self.state.models.pop((self.app, self.s(bound, "name").lower()), None)
-        return Output([f"DROP TABLE {q(table)} CASCADE"])
+        name = self.s(bound, "name")
+        model = self.model(bound, "name")
+        out = Output()
+        for f in model.fields.values():
+            if f.m2m is not None and not f.m2m.through:
+                through = self._through_table(name, f)
+                if through:
+                    out.statements.append(f"DROP TABLE {q(through)} CASCADE")
+        self.state.models.pop((self.app, name.lower()), None)
+        out.statements.append(f"DROP TABLE {q(model.table)} CASCADE")
+        return out
+
+    def _repoint(self, key: tuple[str, str], new_table: str) -> Output:
+        """Foreign keys to a model whose table was renamed: Django drops each and adds it
+        again under the name the new table gives it."""
+        out = Output()
+        for model in self.state.models.values():
+            for f in model.columns():
+                if f.points_at != key or f.target is None:
+                    continue
+                if f.fk:
+                    old = _fk_name(model.table, f)
+                    out.statements += _drop_fk(model.table, old)
+                f.target = (new_table, f.target[1])
+                if f.fk:
+                    out.statements.append(_add_foreign_key(model.table, f))
+        return out
 
     def op_RenameModel(self, bound: dict[str, ast.AST]) -> Output:
+        old_name, new_name = self.s(bound, "old_name"), self.s(bound, "new_name")
         old = self.model(bound, "old_name")
-        new_name = self.s(bound, "new_name")
-        default_table = f"{self.app}_{self.s(bound, 'old_name').lower()}"
-        self.state.models.pop((self.app, self.s(bound, "old_name").lower()), None)
-        if old.table != default_table:  # a db_table of its own: Django keeps it
-            self.state.models[(self.app, new_name.lower())] = old
-            return Output()
-        new_table = f"{self.app}_{new_name.lower()}"
-        self.state.models[(self.app, new_name.lower())] = Model(new_table, old.fields)
-        return Output([f"ALTER TABLE {q(old.table)} RENAME TO {q(new_table)}"])
+        old_key, new_key = (self.app, old_name.lower()), (self.app, new_name.lower())
+        self.state.models.pop(old_key, None)
+        self.state.models[new_key] = old
+        for model in self.state.models.values():
+            for f in model.fields.values():
+                if f.points_at == old_key:
+                    f.points_at = new_key
+                if f.m2m is not None and f.m2m.to == old_key:
+                    f.m2m.to = new_key
+        out = Output()
+        if any(f.m2m for f in old.fields.values()):
+            out.notes.append(
+                "the tables of this model's many-to-many fields are renamed by Django too: "
+                "pgfence does not show that"
+            )
+        if old.table != default_table(self.app, old_name):  # a db_table of its own: kept
+            return out
+        old_table, old.table = old.table, default_table(self.app, new_name)
+        out.statements.append(f"ALTER TABLE {q(old_table)} RENAME TO {q(old.table)}")
+        return out.then(self._repoint(new_key, old.table))
 
     def op_AlterModelTable(self, bound: dict[str, ast.AST]) -> Output:
+        name = self.s(bound, "name")
         model = self.model(bound, "name")
-        new_table = (
-            self.scope.value(bound["table"]) or f"{self.app}_{self.s(bound, 'name').lower()}"
-        )
+        new_table = self.scope.value(bound["table"]) or default_table(self.app, name)
         old_table, model.table = model.table, str(new_table)
+        if old_table == model.table:
+            return Output()
+        for other in self.state.models.values():
+            for f in other.columns():
+                if f.points_at == (self.app, name.lower()) and f.target is not None:
+                    f.target = (model.table, f.target[1])
         return Output([f"ALTER TABLE {q(old_table)} RENAME TO {q(model.table)}"])
+
+    def op_AlterModelTableComment(self, bound: dict[str, ast.AST]) -> Output:
+        model = self.model(bound, "name")
+        comment = self.scope.value(bound["table_comment"])
+        return Output([f"COMMENT ON TABLE {q(model.table)} IS {literal(comment)}"])
+
+    def op_AlterOrderWithRespectTo(self, bound: dict[str, ast.AST]) -> Output:
+        model = self.model(bound, "name")
+        wrt = self.scope.value(bound["order_with_respect_to"])
+        table = q(model.table)
+        had, model.order_with_respect_to = model.order_with_respect_to, wrt
+        if wrt and not had:
+            model.fields["_order"] = Field("_order", "_order", "IntegerField", "integer")
+            return Output(
+                [
+                    f"ALTER TABLE {table} ADD COLUMN {q('_order')} integer DEFAULT 0 NOT NULL",
+                    f"ALTER TABLE {table} ALTER COLUMN {q('_order')} DROP DEFAULT",
+                ]
+            )
+        if had and not wrt:
+            model.fields.pop("_order", None)
+            return Output([f"ALTER TABLE {table} DROP COLUMN {q('_order')} CASCADE"])
+        return Output()
 
     # -- fields
 
     def op_AddField(self, bound: dict[str, ast.AST]) -> Output:
+        model_name = self.s(bound, "model_name")
         model = self.model(bound)
         reader = self.fields()
         f = reader.read(self.s(bound, "name"), bound["field"])
         model.fields[f.name] = f
-        definition = f.definition()
         out = Output(notes=reader.notes)
-        if f.target:
-            fk = index_name(model.table, [f.column], f"_fk_{f.target[0]}_{f.target[1]}")
+        if f.m2m is not None:
+            return (
+                out.then(self._create_through(model_name, model, f)) if not f.m2m.through else out
+            )
+        if not f.has_column:
+            return out
+        definition = f.definition()
+        if f.fk:
+            fk = _fk_name(model.table, f)
             definition += (
-                f" CONSTRAINT {q(fk)} REFERENCES {q(f.target[0])}({q(f.target[1])})"
+                f" CONSTRAINT {q(fk)} REFERENCES {q(f.fk[0])}({q(f.fk[1])})"
                 " DEFERRABLE INITIALLY DEFERRED"
             )
         out.statements.append(f"ALTER TABLE {q(model.table)} ADD COLUMN {q(f.column)} {definition}")
-        if f.target:
+        if f.fk:
             out.statements.append(f"SET CONSTRAINTS {q(fk)} IMMEDIATE")
         if f.default is not None and f.db_default is None:
             out.statements.append(
                 f"ALTER TABLE {q(model.table)} ALTER COLUMN {q(f.column)} DROP DEFAULT"
             )
+        if f.comment:
+            out.statements.append(
+                f"COMMENT ON COLUMN {q(model.table)}.{q(f.column)} IS {literal(f.comment)}"
+            )
         out.deferred.extend(_indexes(model.table, f))
         return out
 
     def op_RemoveField(self, bound: dict[str, ast.AST]) -> Output:
+        model_name = self.s(bound, "model_name")
         model = self.model(bound)
         name = self.s(bound, "name")
-        column = self.column_of(model)(name)
-        model.fields.pop(name, None)
+        f = model.fields.pop(name, None)
+        if f is not None and f.m2m is not None:
+            through = self._through_table(model_name, f)
+            if f.m2m.through or through is None:
+                return Output()
+            return Output([f"DROP TABLE {q(through)} CASCADE"])
+        if f is not None and not f.has_column:
+            return Output()
+        column = f.column if f is not None else name
         return Output([f"ALTER TABLE {q(model.table)} DROP COLUMN {q(column)} CASCADE"])
 
     def op_RenameField(self, bound: dict[str, ast.AST]) -> Output:
         model = self.model(bound)
         old_name, new_name = self.s(bound, "old_name"), self.s(bound, "new_name")
         old = model.fields.pop(old_name, None)
-        old_column = old.column if old else old_name
-        new_column = new_name
-        if old is not None:
-            new_column = f"{new_name}_id" if old.kind in _RELATIONS else new_name
-            if old.column not in (old_name, f"{old_name}_id"):  # a db_column: unchanged
-                new_column = old.column
-            old.name, old.column = new_name, new_column
-            model.fields[new_name] = old
-        if old_column == new_column:
+        if old is None:
+            return Output(
+                [f"ALTER TABLE {q(model.table)} RENAME COLUMN {q(old_name)} TO {q(new_name)}"]
+            )
+        model.fields[new_name] = old
+        old_column = old.column
+        if old.column in (old_name, f"{old_name}_id"):  # not a db_column of its own
+            old.column = f"{new_name}_id" if old.kind in _RELATIONS else new_name
+        old.name = new_name
+        if not old.has_column or old_column == old.column:
             return Output()
-        return Output(
-            [f"ALTER TABLE {q(model.table)} RENAME COLUMN {q(old_column)} TO {q(new_column)}"]
+        table = q(model.table)
+        out = Output()
+        if old.fk:
+            renamed, old.column = old.column, old_column
+            out.statements += _drop_fk(model.table, _fk_name(model.table, old))
+            old.column = renamed
+        out.statements.append(
+            f"ALTER TABLE {table} RENAME COLUMN {q(old_column)} TO {q(old.column)}"
         )
+        if old.fk:
+            out.statements.append(_add_foreign_key(model.table, old))
+        return out
 
     def op_AlterField(self, bound: dict[str, ast.AST]) -> Output:
         model = self.model(bound)
@@ -531,6 +1067,10 @@ class Translator:
         old = model.fields.get(new.name)
         model.fields[new.name] = new
         out = Output(notes=reader.notes)
+        if not new.has_column or (old is not None and not old.has_column):
+            if new.m2m is not None or (old is not None and old.m2m is not None):
+                out.notes.append("a change of a many-to-many field is not read by pgfence")
+            return out
         table, column = q(model.table), q(new.column)
         prefix = f"ALTER COLUMN {column}"
         if old is None:
@@ -543,71 +1083,55 @@ class Translator:
                 f"ALTER TABLE {table} {prefix} TYPE {new.db_type}, {prefix} {null}"
             )
             return out
-        actions = []
-        if old.db_type != new.db_type:
-            using = f" USING {column}::{new.db_type}" if _base(old) != _base(new) else ""
-            actions.append(f"{prefix} TYPE {new.db_type}{using}")
-        four_way = old.null and not new.null and new.default is not None
-        if old.null != new.null and not four_way:
-            actions.append(f"{prefix} {'DROP' if new.null else 'SET'} NOT NULL")
-        if four_way:
-            out.statements.append(
-                f"ALTER TABLE {table} "
-                + ", ".join([*actions, f"{prefix} SET DEFAULT {new.default}"])
-            )
-            out.statements += [
-                f"UPDATE {table} SET {column} = {new.default} WHERE {column} IS NULL",
-                f"ALTER TABLE {table} {prefix} SET NOT NULL",
-                f"ALTER TABLE {table} {prefix} DROP DEFAULT",
-            ]
-        elif actions:
-            out.statements.append(f"ALTER TABLE {table} " + ", ".join(actions))
-        if new.unique and not old.unique and not new.primary_key:
-            name = index_name(model.table, [new.column], "_uniq")
-            out.statements.append(f"ALTER TABLE {table} ADD CONSTRAINT {q(name)} UNIQUE ({column})")
-        if new.db_index and not old.db_index and not new.unique:
-            out.statements.extend(_indexes(model.table, new))
-        if new.target and not old.target:
-            out.statements.append(_add_foreign_key(model.table, new))
-        return out
+        return out.then(_alter_field(model.table, old, new))
 
     # -- indexes and constraints
 
-    def _index(self, bound: dict[str, ast.AST], concurrently: bool) -> Output:
-        model = self.model(bound)
-        node = bound["index"]
+    def _index_sql(self, model: Model, node: ast.AST, concurrently: bool) -> str:
         if not isinstance(node, ast.Call):
             raise Unknown(f"the index `{ast.unparse(node)}`")
-        kwargs = {k.arg: k.value for k in node.keywords if k.arg}
-        if node.args or "fields" not in kwargs:
-            raise Unknown("an index on expressions")
+        kwargs = _kwargs(node)
+        columns = self.column_of(model)
         name = self.scope.string(kwargs["name"])
-        columns = []
-        for entry in self.scope.value(kwargs["fields"]):
-            descending = entry.startswith("-")
-            columns.append(
-                q(self.column_of(model)(entry.lstrip("-"))) + (" DESC" if descending else "")
-            )
-        using = {
-            "GinIndex": " USING gin",
-            "GistIndex": " USING gist",
-            "BrinIndex": " USING brin",
-            "HashIndex": " USING hash",
-            "SpGistIndex": " USING spgist",
-        }.get(last_name(node), "")
+        kind = last_name(node)
+        opclasses = (
+            [str(o) for o in self.scope.value(kwargs["opclasses"])] if "opclasses" in kwargs else []
+        )
+        parts = []
+        if node.args:
+            parts = [f"({expression(a, self.scope, columns)})" for a in node.args]
+        else:
+            for i, entry in enumerate(self.scope.value(kwargs["fields"])):
+                descending = entry.startswith("-")
+                part = q(columns(entry.lstrip("-")))
+                if i < len(opclasses):
+                    part += f" {opclasses[i]}"
+                parts.append(part + (" DESC" if descending else ""))
+        using = f" USING {_INDEX_METHODS[kind]}" if kind in _INDEX_METHODS else ""
         text = (
             f"CREATE INDEX{' CONCURRENTLY' if concurrently else ''} {q(name)} "
-            f"ON {q(model.table)}{using} ({', '.join(columns)})"
+            f"ON {q(model.table)}{using} ({', '.join(parts)})"
         )
+        if "include" in kwargs:
+            include = ", ".join(q(columns(c)) for c in self.scope.value(kwargs["include"]))
+            text += f" INCLUDE ({include})"
+        storage = []
+        for parameter in _INDEX_PARAMETERS.get(kind, ()):
+            if parameter in kwargs and (value := self.scope.value(kwargs[parameter])) is not None:
+                if isinstance(value, bool):
+                    value = "on" if value else "off"
+                storage.append(f"{parameter} = {value}")
+        if storage:
+            text += f" WITH ({', '.join(storage)})"
         if "condition" in kwargs:
-            text += f" WHERE {condition(kwargs['condition'], self.scope, self.column_of(model))}"
-        return Output([text])
+            text += f" WHERE {condition(kwargs['condition'], self.scope, columns, model)}"
+        return text
 
     def op_AddIndex(self, bound: dict[str, ast.AST]) -> Output:
-        return self._index(bound, concurrently=False)
+        return Output([self._index_sql(self.model(bound), bound["index"], concurrently=False)])
 
     def op_AddIndexConcurrently(self, bound: dict[str, ast.AST]) -> Output:
-        return self._index(bound, concurrently=True)
+        return Output([self._index_sql(self.model(bound), bound["index"], concurrently=True)])
 
     def op_RemoveIndex(self, bound: dict[str, ast.AST]) -> Output:
         return Output([f"DROP INDEX IF EXISTS {q(self.s(bound, 'name'))}"])
@@ -615,36 +1139,121 @@ class Translator:
     def op_RemoveIndexConcurrently(self, bound: dict[str, ast.AST]) -> Output:
         return Output([f"DROP INDEX CONCURRENTLY IF EXISTS {q(self.s(bound, 'name'))}"])
 
-    def _constraint(self, bound: dict[str, ast.AST], not_valid: bool) -> Output:
+    def op_RenameIndex(self, bound: dict[str, ast.AST]) -> Output:
+        new_name = self.s(bound, "new_name")
+        if "old_name" in bound and self.scope.value(bound["old_name"]) is not None:
+            return Output([f"ALTER INDEX {q(self.s(bound, 'old_name'))} RENAME TO {q(new_name)}"])
         model = self.model(bound)
-        node = bound["constraint"]
+        cols = [self.column_of(model)(n) for n in self.scope.value(bound["old_fields"])]
+        old = index_name(model.table, cols, "_idx")
+        return Output(
+            [f"ALTER INDEX {q(old)} RENAME TO {q(new_name)}"],
+            notes=["the index of `old_fields` was taken to have the name Django gives it"],
+        )
+
+    def _constraint_sql(
+        self, model: Model, node: ast.AST, inline: bool, not_valid: bool = False
+    ) -> tuple[list[str], list[str]]:
+        """(clauses inside CREATE TABLE, statements of their own) for a Meta constraint."""
         if not isinstance(node, ast.Call):
             raise Unknown(f"the constraint `{ast.unparse(node)}`")
-        kwargs = {k.arg: k.value for k in node.keywords if k.arg}
+        kwargs = _kwargs(node)
         name = q(self.scope.string(kwargs["name"]))
         table = q(model.table)
         columns = self.column_of(model)
         kind = last_name(node)
         suffix = " NOT VALID" if not_valid else ""
+
+        def constraint(body: str) -> tuple[list[str], list[str]]:
+            if inline:
+                return [f"CONSTRAINT {name} {body}"], []
+            return [], [f"ALTER TABLE {table} ADD CONSTRAINT {name} {body}{suffix}"]
+
+        deferrable = self._deferrable(kwargs)
         if kind == "CheckConstraint":
             check = kwargs.get("condition") or kwargs.get("check")
             if check is None:
                 raise Unknown("a CheckConstraint without a condition")
-            sql = condition(check, self.scope, columns)
-            return Output([f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({sql}){suffix}"])
-        if kind == "UniqueConstraint" and "fields" in kwargs:
-            cols = ", ".join(q(columns(f)) for f in self.scope.value(kwargs["fields"]))
-            if "condition" in kwargs:  # a partial unique index, not a constraint
-                where = condition(kwargs["condition"], self.scope, columns)
-                return Output([f"CREATE UNIQUE INDEX {name} ON {table} ({cols}) WHERE {where}"])
-            return Output([f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE ({cols}){suffix}"])
+            return constraint(f"CHECK ({condition(check, self.scope, columns, model)})")
+        if kind == "UniqueConstraint":
+            nulls = ""
+            if "nulls_distinct" in kwargs and self.scope.value(kwargs["nulls_distinct"]) is False:
+                nulls = " NULLS NOT DISTINCT"
+            if node.args:
+                cols = ", ".join(f"({expression(a, self.scope, columns)})" for a in node.args)
+            else:
+                names = self.scope.value(kwargs["fields"])
+                opclasses = self.scope.value(kwargs["opclasses"]) if "opclasses" in kwargs else []
+                cols = ", ".join(
+                    q(columns(n)) + (f" {opclasses[i]}" if i < len(opclasses) else "")
+                    for i, n in enumerate(names)
+                )
+            if node.args or any(k in kwargs for k in ("condition", "include", "opclasses")):
+                text = f"CREATE UNIQUE INDEX {name} ON {table} ({cols})"
+                if "include" in kwargs:
+                    include = ", ".join(q(columns(c)) for c in self.scope.value(kwargs["include"]))
+                    text += f" INCLUDE ({include})"
+                text += nulls
+                if "condition" in kwargs:
+                    text += f" WHERE {condition(kwargs['condition'], self.scope, columns, model)}"
+                return [], [text]
+            return constraint(f"UNIQUE{nulls} ({cols}){deferrable}")
+        if kind == "ExclusionConstraint":
+            method = (
+                str(self.scope.value(kwargs["index_type"])) if "index_type" in kwargs else "GIST"
+            )
+            parts = []
+            written = kwargs.get("expressions")
+            entries = written.elts if isinstance(written, ast.List | ast.Tuple) else []
+            for entry in entries:
+                if not isinstance(entry, ast.Tuple) or len(entry.elts) != 2:
+                    raise Unknown(f"the exclusion `{ast.unparse(entry)}`")
+                left = expression(entry.elts[0], self.scope, columns)
+                operator_node = entry.elts[1]
+                if (
+                    isinstance(operator_node, ast.Attribute)
+                    and operator_node.attr in _RANGE_OPERATORS
+                ):
+                    operator = _RANGE_OPERATORS[operator_node.attr]
+                else:
+                    operator = self.scope.string(operator_node)
+                parts.append(f"{left} WITH {operator}")
+            if not parts:
+                raise Unknown("an ExclusionConstraint without expressions")
+            body = f"EXCLUDE USING {method.lower()} ({', '.join(parts)})"
+            if "include" in kwargs:
+                include = ", ".join(q(columns(c)) for c in self.scope.value(kwargs["include"]))
+                body += f" INCLUDE ({include})"
+            if "condition" in kwargs:
+                body += f" WHERE ({condition(kwargs['condition'], self.scope, columns, model)})"
+            return constraint(body + deferrable)
         raise Unknown(f"a {kind} constraint")
 
+    def _deferrable(self, kwargs: dict[str, ast.expr]) -> str:
+        node = kwargs.get("deferrable")
+        if node is None:
+            return ""
+        if isinstance(node, ast.Attribute):
+            key = node.attr
+        elif isinstance(node, ast.Subscript):
+            key = str(self.scope.value(node.slice))
+        else:
+            raise Unknown(f"the deferrable `{ast.unparse(node)}`")
+        if key not in _DEFERRABLE:
+            raise Unknown(f"the deferrable `{ast.unparse(node)}`")
+        return _DEFERRABLE[key]
+
+    def _add_constraint(self, bound: dict[str, ast.AST], not_valid: bool) -> Output:
+        _, separate = self._constraint_sql(
+            self.model(bound), bound["constraint"], inline=False, not_valid=not_valid
+        )
+        return Output(separate)
+
     def op_AddConstraint(self, bound: dict[str, ast.AST]) -> Output:
-        return self._constraint(bound, not_valid=False)
+        return self._add_constraint(bound, not_valid=False)
 
     def op_AddConstraintNotValid(self, bound: dict[str, ast.AST]) -> Output:
-        return self._constraint(bound, not_valid=True)
+        return self._add_constraint(bound, not_valid=True)
 
     def op_RemoveConstraint(self, bound: dict[str, ast.AST]) -> Output:
         table = q(self.model(bound).table)
@@ -656,54 +1265,234 @@ class Translator:
 
     def op_AlterUniqueTogether(self, bound: dict[str, ast.AST]) -> Output:
         model = self.model(bound, "name")
-        sets = self.scope.value(bound["unique_together"]) or []
-        if sets and isinstance(sets[0], str):
-            sets = [sets]
+        news = [
+            tuple(self.column_of(model)(n) for n in names)
+            for names in _together(_set_value(bound["unique_together"], self.scope))
+        ]
         out = Output()
-        for names in sets:
-            cols = [self.column_of(model)(n) for n in names]
-            name = index_name(model.table, cols, "_uniq")
-            quoted = ", ".join(q(c) for c in cols)
-            out.statements.append(
-                f"ALTER TABLE {q(model.table)} ADD CONSTRAINT {q(name)} UNIQUE ({quoted})"
-            )
-        if out.statements:
-            out.notes.append(
-                "unique_together sets removed here are not dropped by pgfence's reading"
-            )
+        for cols in model.unique_together:
+            if cols not in news:
+                out.statements.append(
+                    f"ALTER TABLE {q(model.table)} DROP CONSTRAINT "
+                    f"{q(index_name(model.table, list(cols), '_uniq'))}"
+                )
+        for cols in news:
+            if cols not in model.unique_together:
+                out.statements.append(_unique_together_sql(model.table, cols))
+        model.unique_together = news
         return out
 
+    def op_CreateExtension(self, bound: dict[str, ast.AST]) -> Output:
+        return Output([f"CREATE EXTENSION IF NOT EXISTS {q(self.s(bound, 'name'))}"])
 
-def _dict_entry(node: ast.AST | None, key: str, scope: pyast.Scope) -> str | None:
-    """One literal entry of a dict literal whose other values may be anything."""
+    def _collation_args(self, bound: dict[str, ast.AST]) -> str:
+        args = {"locale": q(self.s(bound, "locale"))}
+        if "provider" in bound and self.scope.value(bound["provider"]) != "libc":
+            args["provider"] = q(self.s(bound, "provider"))
+        if "deterministic" in bound and self.scope.value(bound["deterministic"]) is False:
+            args["deterministic"] = "false"
+        return ", ".join(f"{k}={v}" for k, v in args.items())
+
+    def op_CreateCollation(self, bound: dict[str, ast.AST]) -> Output:
+        return Output(
+            [f"CREATE COLLATION {q(self.s(bound, 'name'))} ({self._collation_args(bound)})"]
+        )
+
+    def op_RemoveCollation(self, bound: dict[str, ast.AST]) -> Output:
+        return Output([f"DROP COLLATION {q(self.s(bound, 'name'))}"])
+
+
+def _alter_field(table_name: str, old: Field, new: Field) -> Output:
+    """BaseDatabaseSchemaEditor._alter_field with PostgreSQL's additions, step by step."""
+    out = Output()
+    run = out.statements
+    table = q(table_name)
+
+    def named(column: str, suffix: str = "") -> str:
+        return q(index_name(table_name, [column], suffix))
+
+    if old.db_signature() == new.db_signature() and old.comment == new.comment:
+        return out
+    fk_dropped = False
+    if old.fk and old.db_signature() != new.db_signature():
+        run.extend(_drop_fk(table_name, _fk_name(table_name, old)))
+        fk_dropped = True
+    if old.unique and (not new.unique or (new.primary_key and not old.primary_key)):
+        run.append(f"ALTER TABLE {table} DROP CONSTRAINT {named(old.column, '_uniq')}")
+    if old.db_index and not old.unique and (not new.db_index or new.unique):
+        run.append(f"DROP INDEX IF EXISTS {named(old.column)}")
+        if _is_text(old):
+            run.append(f"DROP INDEX IF EXISTS {named(old.column, '_like')}")
+    if old.check and not new.check:
+        run.append(f"ALTER TABLE {table} DROP CONSTRAINT {named(old.column, '_check')}")
+    column = q(new.column)
+    if old.column != new.column:
+        run.append(f"ALTER TABLE {table} RENAME COLUMN {q(old.column)} TO {column}")
+    prefix = f"ALTER COLUMN {column}"
+    actions: list[str] = []
+    post: list[str] = []
+    text_index_changes = (old.db_index or old.unique) and (
+        (old.db_type.startswith("varchar") and not new.db_type.startswith("varchar"))
+        or (old.db_type.startswith("text") and not new.db_type.startswith("text"))
+    )
+    if old.db_type != new.db_type or old.comment != new.comment:
+        if text_index_changes:
+            run.append(f"DROP INDEX IF EXISTS {named(old.column, '_like')}")
+        using = f" USING {column}::{new.db_type}" if old.template != new.template else ""
+        old_auto, new_auto = old.kind in _AUTO, new.kind in _AUTO
+        if new_auto and not old_auto:
+            post.append(f"ALTER TABLE {table} {prefix} ADD GENERATED BY DEFAULT AS IDENTITY")
+        elif old_auto and not new_auto:
+            run.append(f"ALTER TABLE {table} {prefix} DROP IDENTITY IF EXISTS")
+            out.notes.append("Django also drops the column's sequence if it has one")
+        elif old_auto and new_auto and old.kind != new.kind:
+            sequence = truncate_name(f"{table_name}_{new.column}_seq")
+            post.append(f"ALTER SEQUENCE IF EXISTS {q(sequence)} AS {_TYPES[new.kind]}")
+        actions.append(f"{prefix} TYPE {new.db_type}{using}")
+        if old.comment != new.comment:
+            post.insert(0, f"COMMENT ON COLUMN {table}.{column} IS {literal(new.comment)}")
+    if new.db_default is not None:
+        if old.db_default != new.db_default:
+            actions.append(f"{prefix} SET DEFAULT {new.db_default}")
+    elif old.db_default is not None:
+        actions.append(f"{prefix} DROP DEFAULT")
+    needs_default = (
+        old.null
+        and not new.null
+        and new.db_default is None
+        and new.default is not None
+        and old.default != new.default
+    )
+    if needs_default:
+        actions.append(f"{prefix} SET DEFAULT {new.default}")
+    null_actions = (
+        [f"{prefix} {'DROP' if new.null else 'SET'} NOT NULL"] if old.null != new.null else []
+    )
+    four_way = (new.default is not None or new.db_default is not None) and old.null and not new.null
+    if actions or null_actions:
+        if not four_way:
+            actions += null_actions
+        if actions:
+            run.append(f"ALTER TABLE {table} " + ", ".join(actions))
+        if four_way:
+            default = new.db_default if new.db_default is not None else new.default
+            run.append(f"UPDATE {table} SET {column} = {default} WHERE {column} IS NULL")
+            run.append("SET CONSTRAINTS ALL IMMEDIATE")
+            run.extend(f"ALTER TABLE {table} {a}" for a in null_actions)
+    run.extend(post)
+    if new.unique and not old.unique and not new.primary_key:
+        run.append(
+            f"ALTER TABLE {table} ADD CONSTRAINT {named(new.column, '_uniq')} UNIQUE ({column})"
+        )
+    if (not old.db_index or old.unique) and new.db_index and not new.unique:
+        run.append(f"CREATE INDEX {named(new.column)} ON {table} ({column})")
+    if new.primary_key and not old.primary_key:
+        run.append(
+            f"ALTER TABLE {table} ADD CONSTRAINT {named(new.column, '_pk')} PRIMARY KEY ({column})"
+        )
+    if new.fk and (fk_dropped or not old.fk):
+        run.append(_add_foreign_key(table_name, new))
+    if new.check and old.check != new.check:
+        run.append(
+            f"ALTER TABLE {table} ADD CONSTRAINT {named(new.column, '_check')} CHECK ({new.check})"
+        )
+    if needs_default:
+        run.append(f"ALTER TABLE {table} {prefix} DROP DEFAULT")
+    if (
+        (not (old.db_index or old.unique) and new.db_index)
+        or (not old.unique and new.unique)
+        or text_index_changes
+    ) and _is_text(new):
+        ops = "varchar_pattern_ops" if new.db_type.startswith("varchar") else "text_pattern_ops"
+        like = index_name(table_name, [new.column], "_like")
+        run.append(f"CREATE INDEX {q(like)} ON {table} ({column} {ops})")
+    if old.unique and not (new.db_index or new.unique) and _is_text(old):
+        run.append(f"DROP INDEX IF EXISTS {named(old.column, '_like')}")
+    return out
+
+
+def _set_value(node: ast.AST, scope: pyast.Scope) -> object:
+    """A literal, where `set()` (how makemigrations writes an empty set) is empty."""
+    if isinstance(node, ast.Call) and last_name(node) in ("set", "frozenset") and not node.args:
+        return []
+    return scope.value(node)
+
+
+def _together(value: object) -> list[tuple[str, ...]]:
+    """unique_together as Django normalises it: one tuple of names, or several."""
+    if not value:
+        return []
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return [tuple(value)]
+    if not isinstance(value, list):
+        raise Unknown(f"the unique_together `{value!r}`")
+    return [tuple(names) for names in value]
+
+
+def _unique_together_sql(table: str, cols: tuple[str, ...]) -> str:
+    name = index_name(table, list(cols), "_uniq")
+    return (
+        f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} UNIQUE ({', '.join(q(c) for c in cols)})"
+    )
+
+
+def _dict_node(node: ast.AST | None, key: str) -> ast.expr | None:
     if not isinstance(node, ast.Dict):
         return None
     for k, v in zip(node.keys, node.values, strict=True):
         if isinstance(k, ast.Constant) and k.value == key:
-            return scope.string(v)
+            return v
     return None
 
 
-def _base(f: Field) -> str:
-    return f.db_type.split("(", 1)[0]
+def _dict_entry(node: ast.AST | None, key: str, scope: pyast.Scope) -> str | None:
+    """One literal string entry of a dict literal whose other values may be anything."""
+    value = _dict_node(node, key)
+    return None if value is None else scope.string(value)
+
+
+def _dict_value(node: ast.AST | None, key: str, scope: pyast.Scope) -> object:
+    value = _dict_node(node, key)
+    return None if value is None else scope.value(value)
+
+
+def _dict_list(node: ast.AST | None, key: str) -> list[ast.expr]:
+    value = _dict_node(node, key)
+    if value is None:
+        return []
+    if not isinstance(value, ast.List | ast.Tuple):
+        raise Unknown(f"the {key} `{ast.unparse(value)}`")
+    return list(value.elts)
+
+
+def _fk_name(table: str, f: Field) -> str:
+    assert f.target is not None
+    return index_name(table, [f.column], f"_fk_{f.target[0]}_{f.target[1]}")
+
+
+def _drop_fk(table: str, name: str) -> list[str]:
+    return [
+        f"SET CONSTRAINTS {q(name)} IMMEDIATE",
+        f"ALTER TABLE {q(table)} DROP CONSTRAINT {q(name)}",
+    ]
 
 
 def _add_foreign_key(table: str, f: Field) -> str:
     assert f.target is not None
     to_table, to_column = f.target
-    name = index_name(table, [f.column], f"_fk_{to_table}_{to_column}")
     return (
-        f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} FOREIGN KEY ({q(f.column)}) "
-        f"REFERENCES {q(to_table)} ({q(to_column)}) DEFERRABLE INITIALLY DEFERRED"
+        f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(_fk_name(table, f))} "
+        f"FOREIGN KEY ({q(f.column)}) REFERENCES {q(to_table)} ({q(to_column)}) "
+        "DEFERRABLE INITIALLY DEFERRED"
     )
 
 
 def _indexes(table: str, f: Field) -> list[str]:
     """The indexes Django defers for a db_index field (a second one for LIKE on text)."""
-    if f.primary_key or not (f.db_index or f.unique):
+    if not f.has_column or not (f.db_index or f.is_unique):
         return []
     out = []
-    if f.db_index and not f.unique:
+    if f.db_index and not f.is_unique:
         out.append(f"CREATE INDEX {q(index_name(table, [f.column]))} ON {q(table)} ({q(f.column)})")
     if _is_text(f):
         ops = "varchar_pattern_ops" if f.db_type.startswith("varchar") else "text_pattern_ops"
