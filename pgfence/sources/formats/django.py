@@ -162,6 +162,19 @@ def truncate_name(identifier: str, length: int = _MAX_NAME, hash_len: int = 4) -
     return identifier[: length - hash_len] + names_digest(identifier, length=hash_len)
 
 
+def pg_object_name(name1: str, name2: str, label: str) -> str:
+    """PostgreSQL's makeObjectName: the name it gives an inline constraint or index,
+    `name1_name2_label` with the longer part shortened first to fit 63 bytes."""
+    available = _MAX_NAME - len(label) - 2
+    one, two = len(name1), len(name2)
+    while one + two > available:
+        if one > two:
+            one -= 1
+        else:
+            two -= 1
+    return f"{name1[:one]}_{name2[:two]}_{label}"
+
+
 def default_table(app: str, model: str) -> str:
     return truncate_name(f"{app}_{model.lower()}")
 
@@ -197,6 +210,11 @@ class Field:
     template: str = ""  # Django's data-type template: a change of it casts with USING
     m2m: ManyToMany | None = None
     has_column: bool = True
+    # The name of the field's UNIQUE constraint once it exists: PostgreSQL's own
+    # (`<table>_<column>_key`) when it came inline with the column, Django's when AlterField
+    # added it. Django finds it by introspection; pgfence by remembering.
+    unique_constraint: str | None = None
+    check_constraint: str | None = None  # the same for the CHECK of positive integers
 
     @property
     def fk(self) -> tuple[str, str] | None:
@@ -258,8 +276,9 @@ class Model:
 class State:
     """Tables and columns of every model seen so far, walking migrations in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, user_app: str | None = None) -> None:
         self.models: dict[tuple[str, str], Model] = {}
+        self.user_app = user_app  # the app that creates AUTH_USER_MODEL, if one does
 
     def table(self, app: str, model: str) -> str:
         found = self.models.get((app, model.lower()))
@@ -401,6 +420,13 @@ class FieldReader:
         if to_node is None:
             raise Unknown(f"a {kind} without `to`")
         if pyast.dotted(to_node).endswith("AUTH_USER_MODEL"):
+            if self.state.user_app is not None:
+                reference = f"{self.state.user_app}.User"
+                self.notes.append(
+                    f"settings.AUTH_USER_MODEL was taken to be {reference}, the user model "
+                    "these migrations create"
+                )
+                return reference
             self.notes.append("settings.AUTH_USER_MODEL was taken to be auth.User")
             return "auth.User"
         return str(self.scope.value(to_node))
@@ -813,6 +839,8 @@ class Translator:
             model.order_with_respect_to = wrt
             model.fields["_order"] = Field("_order", "_order", "IntegerField", "integer")
         self.state.models[(self.app, name.lower())] = model
+        for f in model.columns():
+            _inline_names(table, f)
         out = Output(notes=reader.notes)
         for names in _together(_dict_value(options, "unique_together", self.scope)):
             cols = tuple(self.column_of(model)(n) for n in names)
@@ -996,6 +1024,7 @@ class Translator:
             )
         if not f.has_column:
             return out
+        _inline_names(model.table, f)
         definition = f.definition()
         if f.fk:
             fk = _fk_name(model.table, f)
@@ -1267,7 +1296,7 @@ class Translator:
         model = self.model(bound, "name")
         news = [
             tuple(self.column_of(model)(n) for n in names)
-            for names in _together(_set_value(bound["unique_together"], self.scope))
+            for names in _together(self.scope.value(bound["unique_together"]))
         ]
         out = Output()
         for cols in model.unique_together:
@@ -1317,14 +1346,19 @@ def _alter_field(table_name: str, old: Field, new: Field) -> Output:
     if old.fk and old.db_signature() != new.db_signature():
         run.extend(_drop_fk(table_name, _fk_name(table_name, old)))
         fk_dropped = True
+    new.unique_constraint = old.unique_constraint if new.unique else None
     if old.unique and (not new.unique or (new.primary_key and not old.primary_key)):
-        run.append(f"ALTER TABLE {table} DROP CONSTRAINT {named(old.column, '_uniq')}")
+        dropped = old.unique_constraint or index_name(table_name, [old.column], "_uniq")
+        run.append(f"ALTER TABLE {table} DROP CONSTRAINT {q(dropped)}")
+        new.unique_constraint = None
     if old.db_index and not old.unique and (not new.db_index or new.unique):
         run.append(f"DROP INDEX IF EXISTS {named(old.column)}")
         if _is_text(old):
             run.append(f"DROP INDEX IF EXISTS {named(old.column, '_like')}")
-    if old.check and not new.check:
-        run.append(f"ALTER TABLE {table} DROP CONSTRAINT {named(old.column, '_check')}")
+    new.check_constraint = old.check_constraint if new.check == old.check else None
+    if old.check and old.check != new.check:
+        dropped = old.check_constraint or index_name(table_name, [old.column], "_check")
+        run.append(f"ALTER TABLE {table} DROP CONSTRAINT {q(dropped)}")
     column = q(new.column)
     if old.column != new.column:
         run.append(f"ALTER TABLE {table} RENAME COLUMN {q(old.column)} TO {column}")
@@ -1381,8 +1415,9 @@ def _alter_field(table_name: str, old: Field, new: Field) -> Output:
             run.extend(f"ALTER TABLE {table} {a}" for a in null_actions)
     run.extend(post)
     if new.unique and not old.unique and not new.primary_key:
+        new.unique_constraint = index_name(table_name, [new.column], "_uniq")
         run.append(
-            f"ALTER TABLE {table} ADD CONSTRAINT {named(new.column, '_uniq')} UNIQUE ({column})"
+            f"ALTER TABLE {table} ADD CONSTRAINT {q(new.unique_constraint)} UNIQUE ({column})"
         )
     if (not old.db_index or old.unique) and new.db_index and not new.unique:
         run.append(f"CREATE INDEX {named(new.column)} ON {table} ({column})")
@@ -1393,8 +1428,9 @@ def _alter_field(table_name: str, old: Field, new: Field) -> Output:
     if new.fk and (fk_dropped or not old.fk):
         run.append(_add_foreign_key(table_name, new))
     if new.check and old.check != new.check:
+        new.check_constraint = index_name(table_name, [new.column], "_check")
         run.append(
-            f"ALTER TABLE {table} ADD CONSTRAINT {named(new.column, '_check')} CHECK ({new.check})"
+            f"ALTER TABLE {table} ADD CONSTRAINT {q(new.check_constraint)} CHECK ({new.check})"
         )
     if needs_default:
         run.append(f"ALTER TABLE {table} {prefix} DROP DEFAULT")
@@ -1411,11 +1447,12 @@ def _alter_field(table_name: str, old: Field, new: Field) -> Output:
     return out
 
 
-def _set_value(node: ast.AST, scope: pyast.Scope) -> object:
-    """A literal, where `set()` (how makemigrations writes an empty set) is empty."""
-    if isinstance(node, ast.Call) and last_name(node) in ("set", "frozenset") and not node.args:
-        return []
-    return scope.value(node)
+def _inline_names(table: str, f: Field) -> None:
+    """The names PostgreSQL gives the UNIQUE and CHECK written with a column."""
+    if f.unique and not f.primary_key:
+        f.unique_constraint = pg_object_name(table, f.column, "key")
+    if f.check:
+        f.check_constraint = pg_object_name(table, f.column, "check")
 
 
 def _together(value: object) -> list[tuple[str, ...]]:
@@ -1528,6 +1565,10 @@ def read_file(path: str, ctx: LoadContext) -> DjangoMigration:
             (n for n in module.body if isinstance(n, ast.ClassDef) and n.name == "Migration"), None
         )
         for item in _class_value(cls, "dependencies"):
+            if isinstance(item, ast.Call) and last_name(item) == "swappable_dependency":
+                # Resolved in order(): the app whose migrations create the user model.
+                dependencies.append((_USER_APP, "__first__"))
+                continue
             if isinstance(item, ast.Tuple) and len(item.elts) == 2:
                 try:
                     dependencies.append(
@@ -1567,13 +1608,71 @@ def _atomic(cls: ast.ClassDef | None) -> bool:
     return True
 
 
+_USER_APP = "<AUTH_USER_MODEL>"
+_CREATES_USER = re.compile(r"""CreateModel\(\s*(?:name\s*=\s*)?['"]User['"]""")
+
+
+def user_app(migrations: list[DjangoMigration]) -> str | None:
+    """The app among these whose migrations create a `User` model: the project's
+    AUTH_USER_MODEL, most likely (settings are not read)."""
+    apps = sorted({m.app for m in migrations if _CREATES_USER.search(m.text)}, key=natural_key)
+    return apps[0] if apps else None
+
+
 def order(migrations: list[DjangoMigration]) -> list[DjangoMigration]:
-    """Dependencies first; ties by app and file name."""
-    return pyast.dependency_order(
-        sorted(migrations, key=lambda m: (natural_key(m.app), natural_key(m.name))),
-        key=lambda m: (m.app, m.name),
-        needs=lambda m: m.dependencies,
-    )
+    """The order `manage.py migrate` applies them in: MigrationExecutor.migration_plan over
+    the graph's leaf nodes (a migration no later one of its app depends on), sorted, each
+    preceded by its ancestors in MigrationGraph.iterative_dfs order. `__first__` and
+    `__latest__` name an app's first and last migration; swappable_dependency(
+    AUTH_USER_MODEL), the first of the app that creates the user model."""
+    ranked = sorted(migrations, key=lambda m: (natural_key(m.app), natural_key(m.name)))
+    by_key = {(m.app, m.name): m for m in ranked}
+    first: dict[str, str] = {}
+    latest: dict[str, str] = {}
+    for m in ranked:
+        first.setdefault(m.app, m.name)
+        latest[m.app] = m.name
+    users = user_app(migrations)
+
+    def parents(m: DjangoMigration) -> list[tuple[str, str]]:
+        out = []
+        for app, name in m.dependencies:
+            if app == _USER_APP:
+                if users is None or users == m.app:
+                    continue
+                app = users
+            if name == "__first__":
+                name = first.get(app, name)
+            elif name == "__latest__":
+                name = latest.get(app, name)
+            if (app, name) in by_key and (app, name) != (m.app, m.name):
+                out.append((app, name))
+        return sorted(set(out))
+
+    graph = {key: parents(m) for key, m in by_key.items()}
+    same_app_children = {
+        parent for key, ps in graph.items() for parent in ps if parent[0] == key[0]
+    }
+    leaves = sorted(key for key in graph if key not in same_app_children)
+    plan: list[tuple[str, str]] = []
+    planned: set[tuple[str, str]] = set()
+    for leaf in [*leaves, *(k for k, _ in sorted(graph.items()))]:  # then any left (cycles)
+        if leaf in planned:
+            continue
+        stack: list[tuple[tuple[str, str], bool]] = [(leaf, False)]
+        expanded: set[tuple[str, str]] = set()
+        while stack:
+            node, processed = stack.pop()
+            if node in planned:
+                continue
+            if processed:
+                planned.add(node)
+                plan.append(node)
+            elif node not in expanded:  # a dependency cycle is broken, not followed forever
+                expanded.add(node)
+                stack.append((node, True))
+                stack += [(p, False) for p in graph[node]]
+    return [by_key[key] for key in plan]
 
 
 class _Walker:
@@ -1705,9 +1804,10 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
     )
     if not found:
         raise no_files(target, "Django", "<app>/migrations/NNNN_name.py")
-    state = State()
+    read = [read_file(path, ctx) for path in found]
+    state = State(user_app(read))
     migrations = []
-    for migration in order([read_file(path, ctx) for path in found]):
+    for migration in order(read):
         if migration.module is None:
             migrations.append(Migration(migration.path, NAME, (), (migration.error,)))  # type: ignore[arg-type]
             continue

@@ -99,6 +99,11 @@ class Scope:
 
     def _call(self, node: ast.Call) -> Any:
         name = last_name(node.func)
+        if isinstance(node.func, ast.Name) and not node.args and not node.keywords:
+            if name in ("set", "frozenset", "list", "tuple"):  # `set()`: makemigrations' empty set
+                return []
+            if name == "dict":
+                return {}
         if name in ("text", "literal_column") and node.args:
             return SqlText(self.string(node.args[0]))
         if name == "bindparams" and isinstance(node.func, ast.Attribute):
