@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pgfence.errors import BadInput
 from pgfence.model import AUTOCOMMIT, Location, Migration
 from pgfence.sources import checks
 from pgfence.sources.files import natural_key
@@ -264,6 +265,10 @@ class Model:
     table: str
     fields: dict[str, Field] = field(default_factory=dict)
     unique_together: list[tuple[str, ...]] = field(default_factory=list)  # column tuples
+    # Meta constraints Django makes as a unique index (condition, include, expressions,
+    # opclasses): RemoveConstraint drops those with DROP INDEX.
+    index_constraints: set[str] = field(default_factory=set)
+    managed: bool = True  # False for `managed: False` and proxy models: Django makes no SQL
     order_with_respect_to: str | None = None
 
     def pk(self) -> Field | None:
@@ -276,9 +281,10 @@ class Model:
 class State:
     """Tables and columns of every model seen so far, walking migrations in order."""
 
-    def __init__(self, user_app: str | None = None) -> None:
+    def __init__(self, user_app: str | None = None, classes: FieldClasses | None = None) -> None:
         self.models: dict[tuple[str, str], Model] = {}
         self.user_app = user_app  # the app that creates AUTH_USER_MODEL, if one does
+        self.classes = classes  # the project's own field classes, read from its source
 
     def table(self, app: str, model: str) -> str:
         found = self.models.get((app, model.lower()))
@@ -336,11 +342,13 @@ class FieldReader:
         state: State,
         app: str,
         current: tuple[str, Model] | None = None,
+        resolve: Callable[[str], FieldClass | None] | None = None,
     ) -> None:
         self.scope = scope
         self.state = state
         self.app = app
         self.current = current  # (model name, Model) of a CreateModel being read
+        self.resolve = resolve  # a field class of the project, by its dotted name
         self.notes: list[str] = []
 
     def read(self, name: str, node: ast.AST) -> Field:
@@ -352,12 +360,23 @@ class FieldReader:
         if written in _NO_COLUMN:
             self.notes.append(f"`{name}` is a {written}: no column of this table")
             return Field(name, name, written, "", has_column=False)
-        kind = _known_kind(written)
-        if kind is None and "max_length" in kwargs:
-            kind = "CharField"
-        if kind is None:
-            raise Unknown(f"a {written}, a field type pgfence does not know")
-        if kind != written:
+        kind = written if _known_kind(written) == written else None
+        project = self.resolve(pyast.dotted(node.func)) if kind is None and self.resolve else None
+        if project is not None:
+            kind = project.kind
+            if project.computed_type:
+                self.notes.append(
+                    f"`{name}` is a {written} whose db_type() computes the column type: "
+                    f"pgfence took {kind or 'text'}'s"
+                )
+            if kind is None and project.db_type is None:
+                kind = "TextField"
+        if kind is None and (project is None or project.db_type is None):
+            kind = _known_kind(written)
+            if kind is None and "max_length" in kwargs:
+                kind = "CharField"
+            if kind is None:
+                raise Unknown(f"a {written}, a field type pgfence does not know")
             self.notes.append(
                 f"`{name}` is a {written}: pgfence took it to be a {kind}, as its name says"
             )
@@ -366,7 +385,12 @@ class FieldReader:
         if kind == "ManyToManyField":
             return self._many_to_many(name, node, kwargs)
         column = str(value("db_column", None) or name)
-        db_type, template = self._type(kind, node, kwargs)
+        if project is not None and project.db_type is not None:
+            db_type = template = project.db_type
+            kind = kind or "Field"
+        else:
+            assert kind is not None
+            db_type, template = self._type(kind, node, kwargs)
         f = Field(
             name=name,
             column=column,
@@ -572,6 +596,114 @@ def _is_text(f: Field) -> bool:
     return (f.db_type.startswith("varchar") or f.db_type == "text") and "[" not in f.db_type
 
 
+# ---- the project's own field classes ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldClass:
+    kind: str | None  # the Django field class it derives from, if one is known
+    db_type: str | None  # what its db_type() returns, when that is a constant
+    computed_type: bool = False  # a db_type() that computes its answer: not known
+
+
+class FieldClasses:
+    """Field classes of the project (`ipam.fields.ASNField`), read from its source beside
+    the migrations, never imported: the Django class each derives from and the column
+    type a `db_type()` that returns a constant gives."""
+
+    def __init__(self, ctx: LoadContext) -> None:
+        self.ctx = ctx
+        self.modules: dict[str, ast.Module | None] = {}
+
+    def resolve(self, dotted: str, migration_path: str, depth: int = 0) -> FieldClass | None:
+        module_name, _, class_name = dotted.rpartition(".")
+        if not module_name or depth > 6:
+            return None
+        module = self._module(module_name, migration_path)
+        if module is None:
+            return None
+        cls = next(
+            (n for n in module.body if isinstance(n, ast.ClassDef) and n.name == class_name),
+            None,
+        )
+        if cls is None:
+            return None
+        db_type = _constant_return(cls, "db_type")
+        computed = db_type is None and any(
+            isinstance(n, ast.FunctionDef) and n.name == "db_type" for n in cls.body
+        )
+        imports = _imports(module, module_name)
+        for base in cls.bases:
+            name = last_name(base)
+            if name in _TYPES or name in _RELATIONS or name == "ArrayField":
+                return FieldClass(name, db_type, computed)
+            written = pyast.dotted(base)
+            target = imports.get(written.split(".")[0])
+            full = (
+                f"{target}{written[len(written.split('.')[0]) :]}"
+                if target
+                else f"{module_name}.{written}"
+            )
+            found = self.resolve(full, migration_path, depth + 1)
+            if found is not None:
+                if db_type or computed:
+                    return FieldClass(found.kind, db_type, computed)
+                return found
+        return FieldClass(None, db_type, computed) if db_type or computed else None
+
+    def _module(self, name: str, migration_path: str) -> ast.Module | None:
+        if name in self.modules:
+            return self.modules[name]
+        self.modules[name] = None
+        parts = name.split(".")
+        # The app's folder, the project's, and two above (a monorepo's `backend/`).
+        for root in list(Path(migration_path).resolve().parents)[1:5]:
+            for candidate in (
+                root.joinpath(*parts).with_suffix(".py"),
+                root.joinpath(*parts, "__init__.py"),
+            ):
+                if candidate.is_file():
+                    unreadable = (BadInput, OSError, SyntaxError, ValueError, RecursionError)
+                    with contextlib.suppress(*unreadable):
+                        self.modules[name] = ast.parse(self.ctx.read(str(candidate)))
+                    return self.modules[name]
+        return None
+
+
+def _constant_return(cls: ast.ClassDef, method: str) -> str | None:
+    for node in cls.body:
+        if isinstance(node, ast.FunctionDef) and node.name == method:
+            body = [n for n in node.body if not isinstance(n, ast.Expr)]  # a docstring
+            if (
+                len(body) == 1
+                and isinstance(body[0], ast.Return)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
+                return body[0].value.value
+    return None
+
+
+def _imports(module: ast.Module, module_name: str) -> dict[str, str]:
+    """Local name -> dotted name, for a module's imports (relative ones included)."""
+    out = {}
+    package = module_name.rpartition(".")[0]
+    for node in module.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                local = alias.asname or alias.name.split(".")[0]
+                out[local] = alias.name if alias.asname else alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".") if package else []
+                anchor = anchor[: len(anchor) - (node.level - 1)] if node.level > 1 else anchor
+                base = ".".join([*anchor, *([base] if base else [])])
+            for alias in node.names:
+                out[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+    return out
+
+
 # ---- expressions and Q objects ----------------------------------------------------------
 
 _LOOKUPS = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
@@ -703,10 +835,11 @@ class Output:
 
 
 _SIGNATURES = {
-    "CreateModel": ["name", "fields", "options"],
+    "CreateModel": ["name", "fields", "options", "bases", "managers"],
     "DeleteModel": ["name"],
     "RenameModel": ["old_name", "new_name"],
     "AlterModelTable": ["name", "table"],
+    "AlterModelOptions": ["name", "options"],
     "AlterModelTableComment": ["name", "table_comment"],
     "AlterOrderWithRespectTo": ["name", "order_with_respect_to"],
     "AddField": ["model_name", "name", "field"],
@@ -728,7 +861,7 @@ _SIGNATURES = {
     "RemoveCollation": ["name", "locale", "provider", "deterministic"],
 }
 # Operations that change only Django's state, never the database.
-_STATE_ONLY = frozenset({"AlterModelOptions", "AlterModelManagers"})
+_STATE_ONLY = frozenset({"AlterModelManagers"})
 # django.contrib.postgres.operations.CreateExtension subclasses: the extension each creates.
 _EXTENSIONS = {
     "BloomExtension": "bloom",
@@ -782,13 +915,29 @@ def _kwargs(node: ast.Call) -> dict[str, ast.expr]:
 
 
 class Translator:
-    def __init__(self, app: str, scope: pyast.Scope, state: State) -> None:
+    def __init__(
+        self,
+        app: str,
+        scope: pyast.Scope,
+        state: State,
+        path: str = "",
+        imports: dict[str, str] | None = None,
+    ) -> None:
         self.app = app
         self.scope = scope
         self.state = state
+        self.path = path  # of the migration: the project's modules are looked for above it
+        self.imports = imports or {}
 
     def fields(self, current: tuple[str, Model] | None = None) -> FieldReader:
-        return FieldReader(self.scope, self.state, self.app, current)
+        return FieldReader(self.scope, self.state, self.app, current, self.resolve)
+
+    def resolve(self, dotted: str) -> FieldClass | None:
+        if self.state.classes is None or not self.path:
+            return None
+        head, _, rest = dotted.partition(".")
+        full = self.imports.get(head, head) + (f".{rest}" if rest else "")
+        return self.state.classes.resolve(full, self.path)
 
     def s(self, bound: dict[str, ast.AST], key: str) -> str:
         return self.scope.string(bound[key])
@@ -809,8 +958,25 @@ class Translator:
         handler = getattr(self, f"op_{kind}", None)
         if handler is None:
             raise Unknown(f"{kind} is not translated by pgfence")
-        out: Output = handler(bound)
+        key = next((k for k in ("model_name", "name", "old_name") if k in bound), None)
+        if key is None or kind in ("CreateExtension", "CreateCollation", "RemoveCollation"):
+            out: Output = handler(bound)
+            return out
+        model_key = (self.app, self.s(bound, key).lower())
+        before = self.state.models.get(model_key)
+        out = handler(bound)
+        model = self.state.models.get(model_key) if kind == "CreateModel" else before
+        if model is not None and not model.managed:
+            # allow_migrate_model: no SQL for an unmanaged or proxy model, only state.
+            return Output()
         return out
+
+    def op_AlterModelOptions(self, bound: dict[str, ast.AST]) -> Output:
+        model = self.model(bound, "name")
+        managed = _dict_node(bound.get("options"), "managed")
+        if managed is not None:
+            model.managed = bool(self.scope.value(managed))
+        return Output()
 
     # -- models
 
@@ -819,6 +985,16 @@ class Translator:
         options = bound.get("options")
         table = _dict_entry(options, "db_table", self.scope) or default_table(self.app, name)
         model = Model(table)
+        managed, proxy = _dict_node(options, "managed"), _dict_node(options, "proxy")
+        model.managed = not (
+            (managed is not None and self.scope.value(managed) is False)
+            or (proxy is not None and self.scope.value(proxy) is True)
+        )
+        if proxy is not None and self.scope.value(proxy) is True:
+            # A proxy: the table and columns of the concrete model it derives from.
+            concrete = self._concrete_base(bound.get("bases"))
+            if concrete is not None:
+                model.table, model.fields = concrete.table, concrete.fields
         reader = self.fields((name, model))
         items = bound["fields"]
         if not isinstance(items, ast.List | ast.Tuple):
@@ -872,6 +1048,16 @@ class Translator:
             if f.m2m is not None and not f.m2m.through:
                 out.then(self._create_through(name, model, f))
         return out
+
+    def _concrete_base(self, bases: ast.AST | None) -> Model | None:
+        if not isinstance(bases, ast.Tuple | ast.List):
+            return None
+        for base in bases.elts:
+            if isinstance(base, ast.Constant) and isinstance(base.value, str):
+                found = self.state.models.get(self.state.key(self.app, base.value))
+                if found is not None:
+                    return found
+        return None
 
     def _create_through(self, owner_name: str, owner: Model, f: Field) -> Output:
         """create_many_to_many_intermediary_model, and the create_model of it."""
@@ -1218,6 +1404,7 @@ class Translator:
                     for i, n in enumerate(names)
                 )
             if node.args or any(k in kwargs for k in ("condition", "include", "opclasses")):
+                model.index_constraints.add(self.scope.string(kwargs["name"]))
                 text = f"CREATE UNIQUE INDEX {name} ON {table} ({cols})"
                 if "include" in kwargs:
                     include = ", ".join(q(columns(c)) for c in self.scope.value(kwargs["include"]))
@@ -1285,8 +1472,12 @@ class Translator:
         return self._add_constraint(bound, not_valid=True)
 
     def op_RemoveConstraint(self, bound: dict[str, ast.AST]) -> Output:
-        table = q(self.model(bound).table)
-        return Output([f"ALTER TABLE {table} DROP CONSTRAINT {q(self.s(bound, 'name'))}"])
+        model = self.model(bound)
+        name = self.s(bound, "name")
+        if name in model.index_constraints:
+            model.index_constraints.discard(name)
+            return Output([f"DROP INDEX IF EXISTS {q(name)}"])
+        return Output([f"ALTER TABLE {q(model.table)} DROP CONSTRAINT {q(name)}"])
 
     def op_ValidateConstraint(self, bound: dict[str, ast.AST]) -> Output:
         table = q(self.model(bound).table)
@@ -1681,7 +1872,12 @@ class _Walker:
         self.out = Extraction(migration.path)
         self.lines = migration.text.splitlines()
         self.scope = pyast.Scope()
-        self.translator = Translator(migration.app, self.scope, state)
+        imports = (
+            _imports(migration.module, f"{migration.app}.migrations.{migration.name}")
+            if migration.module
+            else {}
+        )
+        self.translator = Translator(migration.app, self.scope, state, migration.path, imports)
         self.transaction = ctx.runner_transaction() if _atomic(migration.cls) else AUTOCOMMIT
         self.deferred: list[tuple[str, Location, str]] = []
 
@@ -1805,7 +2001,7 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
     if not found:
         raise no_files(target, "Django", "<app>/migrations/NNNN_name.py")
     read = [read_file(path, ctx) for path in found]
-    state = State(user_app(read))
+    state = State(user_app(read), FieldClasses(ctx))
     migrations = []
     for migration in order(read):
         if migration.module is None:
