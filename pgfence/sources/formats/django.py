@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import hashlib
 import json
 import re
@@ -188,6 +189,7 @@ class ManyToMany:
     table: str | None  # db_table=…
     through: bool  # a through= model of the user's: no table of Django's
     db_constraint: bool = True
+    made: Model | None = None  # the table Django made for it, once made
 
 
 @dataclass
@@ -216,6 +218,7 @@ class Field:
     # added it. Django finds it by introspection; pgfence by remembering.
     unique_constraint: str | None = None
     check_constraint: str | None = None  # the same for the CHECK of positive integers
+    fk_constraint: str | None = None  # the FOREIGN KEY's name as created (tables get renamed)
 
     @property
     def fk(self) -> tuple[str, str] | None:
@@ -523,7 +526,7 @@ class FieldReader:
                     f"`{f.name}` gets the time of the migration as a default: pgfence used "
                     "a constant"
                 )
-                return _constant_of(f.kind)
+                return _constant_of(f)
             return None
         node = kwargs["default"]
         if isinstance(node, ast.Name | ast.Attribute) and pyast.dotted(node) in ("dict", "list"):
@@ -540,7 +543,7 @@ class FieldReader:
                 f"the default `{ast.unparse(node)}` is evaluated once by Django: "
                 "pgfence used a constant of the column's type"
             )
-            return _constant_of(f.kind)
+            return _constant_of(f)
         if constant is None:
             return None
         if f.kind == "JSONField":
@@ -576,7 +579,12 @@ def adapt(f: Field | None, value: object) -> str:
     return literal(value)
 
 
-def _constant_of(kind: str) -> str:
+def _constant_of(f: Field) -> str:
+    kind = f.kind
+    if f.db_type.endswith("]"):
+        return "'{}'"
+    if f.db_type in ("int4range", "int8range", "numrange", "daterange", "tstzrange"):
+        return "'empty'"
     if kind in ("DateTimeField", "DateField"):
         return "'2000-01-01'"
     if kind == "TimeField":
@@ -1054,9 +1062,16 @@ class Translator:
             return None
         for base in bases.elts:
             if isinstance(base, ast.Constant) and isinstance(base.value, str):
-                found = self.state.models.get(self.state.key(self.app, base.value))
+                key = self.state.key(self.app, base.value)
+                found = self.state.models.get(key)
                 if found is not None:
                     return found
+                if key in _CONTRIB:  # a proxy of ContentType, User, …
+                    table, column, kind = _CONTRIB[key]
+                    auto = kind == "integer"
+                    pk = Field(column, column, "AutoField" if auto else "CharField", kind)
+                    pk.primary_key = True
+                    return self.state.models.setdefault(key, Model(table, {column: pk}))
         return None
 
     def _create_through(self, owner_name: str, owner: Model, f: Field) -> Output:
@@ -1099,12 +1114,50 @@ class Translator:
         out.deferred.append(_unique_together_sql(table, cols))
         out.deferred += [_add_foreign_key(table, c) for c in through.columns() if c.fk]
         out.deferred += [sql for c in through.columns() for sql in _indexes(table, c)]
+        f.m2m.made = through
         self.state.models[(self.app, f"{owner_name.lower()}_{f.name.lower()}+through")] = through
         return out
 
+    def _alter_many_to_many(self, owner_name: str, owner: Model, old: Field, new: Field) -> Output:
+        """BaseDatabaseSchemaEditor._alter_many_to_many: rename the table Django made for
+        the field, and alter its key to the other side (a new target: dropped and added
+        again)."""
+        assert old.m2m is not None and new.m2m is not None
+        through = old.m2m.made
+        new.m2m.made = through
+        if through is None:
+            return Output(notes=["the table of this many-to-many field was not seen: not altered"])
+        out = Output()
+        new_table = new.m2m.table or truncate_name(f"{owner.table}_{new.name}")
+        if new_table != through.table:
+            out.statements.append(f"ALTER TABLE {q(through.table)} RENAME TO {q(new_table)}")
+            through.table = new_table
+        sides = [f for f in through.fields.values() if f.target is not None]
+        if len(sides) != 2 or new.m2m.to == old.m2m.to:
+            return out
+        from_name = owner_name.lower()
+        to_name = new.m2m.to[1]
+        if (self.app, from_name) == new.m2m.to:
+            to_name = f"to_{to_name}"
+        old_side = sides[1]
+        to_table, to_column, rel_type, _ = self.state.target(new.m2m.to)
+        new_side = Field(
+            to_name,
+            f"{to_name}_id",
+            "ForeignKey",
+            rel_type,
+            template=rel_type,
+            db_index=True,
+            target=(to_table, to_column),
+            points_at=new.m2m.to,
+            db_constraint=new.m2m.db_constraint,
+        )
+        through.fields.pop(old_side.name)
+        through.fields[to_name] = new_side
+        return out.then(_alter_field(through.table, old_side, new_side))
+
     def _through_table(self, owner_name: str, f: Field) -> str | None:
-        found = self.state.models.get((self.app, f"{owner_name.lower()}_{f.name.lower()}+through"))
-        return found.table if found else None
+        return f.m2m.made.table if f.m2m is not None and f.m2m.made is not None else None
 
     def op_DeleteModel(self, bound: dict[str, ast.AST]) -> Output:
         name = self.s(bound, "name")
@@ -1123,13 +1176,20 @@ class Translator:
         """Foreign keys to a model whose table was renamed: Django drops each and adds it
         again under the name the new table gives it."""
         out = Output()
+        throughs = {
+            id(f.m2m.made)
+            for m in self.state.models.values()
+            for f in m.fields.values()
+            if f.m2m and f.m2m.made
+        }
         for model in self.state.models.values():
+            if id(model) in throughs:  # their keys are renamed with the field (_rename_sides)
+                continue
             for f in model.columns():
                 if f.points_at != key or f.target is None:
                     continue
                 if f.fk:
-                    old = _fk_name(model.table, f)
-                    out.statements += _drop_fk(model.table, old)
+                    out.statements += _drop_fk(model.table, f)
                 f.target = (new_table, f.target[1])
                 if f.fk:
                     out.statements.append(_add_foreign_key(model.table, f))
@@ -1148,16 +1208,71 @@ class Translator:
                 if f.m2m is not None and f.m2m.to == old_key:
                     f.m2m.to = new_key
         out = Output()
-        if any(f.m2m for f in old.fields.values()):
-            out.notes.append(
-                "the tables of this model's many-to-many fields are renamed by Django too: "
-                "pgfence does not show that"
-            )
-        if old.table != default_table(self.app, old_name):  # a db_table of its own: kept
+        old_table = old.table
+        if old.table == default_table(self.app, old_name):  # a db_table of its own is kept
+            old.table = default_table(self.app, new_name)
+            out.statements.append(f"ALTER TABLE {q(old_table)} RENAME TO {q(old.table)}")
+            out.then(self._repoint(new_key, old.table))
+        # The tables of its many-to-many fields are named after its table, and their key
+        # to it after its name; so are the keys to it in other models' tables.
+        out.then(self._rename_throughs(old, old_table))
+        for model in list(self.state.models.values()):
+            for f in model.fields.values():
+                if f.m2m is not None and f.m2m.made is not None:
+                    out.then(self._rename_sides(f.m2m.made, old_key, new_key, old.table))
+        return out
+
+    def _rename_throughs(self, model: Model, old_table: str) -> Output:
+        """AlterModelTable / RenameModel: the tables Django named after the model's."""
+        out = Output()
+        if model.table == old_table:
             return out
-        old_table, old.table = old.table, default_table(self.app, new_name)
-        out.statements.append(f"ALTER TABLE {q(old_table)} RENAME TO {q(old.table)}")
-        return out.then(self._repoint(new_key, old.table))
+        for f in model.fields.values():
+            made = f.m2m.made if f.m2m is not None and not f.m2m.table else None
+            if made is None:
+                continue
+            new_table = truncate_name(f"{model.table}_{f.name}")
+            if made.table != new_table:
+                out.statements.append(f"ALTER TABLE {q(made.table)} RENAME TO {q(new_table)}")
+                made.table = new_table
+        return out
+
+    def _rename_sides(
+        self,
+        through: Model,
+        old_key: tuple[str, str],
+        new_key: tuple[str, str],
+        table: str,
+    ) -> Output:
+        """The key columns of a many-to-many table that point at a renamed model: renamed
+        after the model, their foreign keys dropped and added again."""
+        out = Output()
+        for side in list(through.fields.values()):
+            if side.points_at != new_key or side.target is None:
+                continue
+            old_prefix = old_key[1]
+            if not side.name.endswith(old_prefix):
+                continue
+            name = side.name[: len(side.name) - len(old_prefix)] + new_key[1]
+            moved = Field(
+                name,
+                f"{name}_id",
+                side.kind,
+                side.db_type,
+                template=side.template,
+                db_index=True,
+                target=(table, side.target[1]),
+                points_at=new_key,
+                db_constraint=side.db_constraint,
+                fk_constraint=side.fk_constraint,
+            )
+            old_side = dataclasses.replace(side)
+            through.fields = {
+                (name if k == side.name else k): (moved if k == side.name else v)
+                for k, v in through.fields.items()
+            }
+            out.then(_alter_field(through.table, old_side, moved))
+        return out
 
     def op_AlterModelTable(self, bound: dict[str, ast.AST]) -> Output:
         name = self.s(bound, "name")
@@ -1170,7 +1285,8 @@ class Translator:
             for f in other.columns():
                 if f.points_at == (self.app, name.lower()) and f.target is not None:
                     f.target = (model.table, f.target[1])
-        return Output([f"ALTER TABLE {q(old_table)} RENAME TO {q(model.table)}"])
+        out = Output([f"ALTER TABLE {q(old_table)} RENAME TO {q(model.table)}"])
+        return out.then(self._rename_throughs(model, old_table))
 
     def op_AlterModelTableComment(self, bound: dict[str, ast.AST]) -> Output:
         model = self.model(bound, "name")
@@ -1213,7 +1329,7 @@ class Translator:
         _inline_names(model.table, f)
         definition = f.definition()
         if f.fk:
-            fk = _fk_name(model.table, f)
+            fk = f.fk_constraint = _fk_name(model.table, f)
             definition += (
                 f" CONSTRAINT {q(fk)} REFERENCES {q(f.fk[0])}({q(f.fk[1])})"
                 " DEFERRABLE INITIALLY DEFERRED"
@@ -1266,7 +1382,7 @@ class Translator:
         out = Output()
         if old.fk:
             renamed, old.column = old.column, old_column
-            out.statements += _drop_fk(model.table, _fk_name(model.table, old))
+            out.statements += _drop_fk(model.table, old)
             old.column = renamed
         out.statements.append(
             f"ALTER TABLE {table} RENAME COLUMN {q(old_column)} TO {q(old.column)}"
@@ -1283,8 +1399,12 @@ class Translator:
         model.fields[new.name] = new
         out = Output(notes=reader.notes)
         if not new.has_column or (old is not None and not old.has_column):
+            if old is not None and old.m2m and new.m2m and not (old.m2m.through or new.m2m.through):
+                return out.then(
+                    self._alter_many_to_many(self.s(bound, "model_name"), model, old, new)
+                )
             if new.m2m is not None or (old is not None and old.m2m is not None):
-                out.notes.append("a change of a many-to-many field is not read by pgfence")
+                out.notes.append("this change of a many-to-many field is not read by pgfence")
             return out
         table, column = q(model.table), q(new.column)
         prefix = f"ALTER COLUMN {column}"
@@ -1534,8 +1654,10 @@ def _alter_field(table_name: str, old: Field, new: Field) -> Output:
     if old.db_signature() == new.db_signature() and old.comment == new.comment:
         return out
     fk_dropped = False
+    new.fk_constraint = old.fk_constraint
     if old.fk and old.db_signature() != new.db_signature():
-        run.extend(_drop_fk(table_name, _fk_name(table_name, old)))
+        run.extend(_drop_fk(table_name, old))
+        new.fk_constraint = None
         fk_dropped = True
     new.unique_constraint = old.unique_constraint if new.unique else None
     if old.unique and (not new.unique or (new.primary_key and not old.primary_key)):
@@ -1698,7 +1820,9 @@ def _fk_name(table: str, f: Field) -> str:
     return index_name(table, [f.column], f"_fk_{f.target[0]}_{f.target[1]}")
 
 
-def _drop_fk(table: str, name: str) -> list[str]:
+def _drop_fk(table: str, f: Field) -> list[str]:
+    name = f.fk_constraint or _fk_name(table, f)
+    f.fk_constraint = None
     return [
         f"SET CONSTRAINTS {q(name)} IMMEDIATE",
         f"ALTER TABLE {q(table)} DROP CONSTRAINT {q(name)}",
@@ -1708,8 +1832,9 @@ def _drop_fk(table: str, name: str) -> list[str]:
 def _add_foreign_key(table: str, f: Field) -> str:
     assert f.target is not None
     to_table, to_column = f.target
+    f.fk_constraint = _fk_name(table, f)
     return (
-        f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(_fk_name(table, f))} "
+        f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(f.fk_constraint)} "
         f"FOREIGN KEY ({q(f.column)}) REFERENCES {q(to_table)} ({q(to_column)}) "
         "DEFERRABLE INITIALLY DEFERRED"
     )
