@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import dataclasses
 import hashlib
 import json
@@ -2035,11 +2036,18 @@ class _Walker:
         if kind in _STATE_ONLY:
             return
         if kind == "SeparateDatabaseAndState":
+            # As Django runs it: the database operations against the state as it was,
+            # their own state changes then thrown away; the state operations make the new
+            # state.
             bound = bind(node, ["database_operations", "state_operations"])
-            for key, emits in (("state_operations", False), ("database_operations", True)):
-                value = bound.get(key)
-                if isinstance(value, ast.List | ast.Tuple):
-                    self.operations(list(value.elts), emit=emit and emits)
+            state = self.translator.state
+            before = copy.deepcopy(state.models)
+            database, state_ops = bound.get("database_operations"), bound.get("state_operations")
+            if isinstance(database, ast.List | ast.Tuple):
+                self.operations(list(database.elts), emit=emit)
+            state.models = before
+            if isinstance(state_ops, ast.List | ast.Tuple):
+                self.operations(list(state_ops.elts), emit=False)
             return
 
         def translate() -> None:
