@@ -377,13 +377,14 @@ class FieldReader:
                 kind = "TextField"
         if kind is None and (project is None or project.db_type is None):
             kind = _known_kind(written)
-            if kind is None and "max_length" in kwargs:
-                kind = "CharField"
-            if kind is None:
-                raise Unknown(f"a {written}, a field type pgfence does not know")
-            self.notes.append(
-                f"`{name}` is a {written}: pgfence took it to be a {kind}, as its name says"
-            )
+            if kind is not None:
+                why = "as its name says"
+            elif "max_length" in kwargs:
+                kind, why = "CharField", "as it has a max_length"
+            else:
+                # Its column exists all the same: a later migration alters or drops it.
+                kind, why = "TextField", "its class was not found beside the migrations"
+            self.notes.append(f"`{name}` is a {written}: pgfence took it to be a {kind}, {why}")
         if kind in _RELATIONS:
             return self._relation(name, kind, node, kwargs)
         if kind == "ManyToManyField":
