@@ -7,7 +7,7 @@ verdict -> Verdict; reporting renders a Report. All values are frozen; no I/O he
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -284,6 +284,12 @@ class LockLog:
         for lock in locks:
             self._on.setdefault(lock.relation, []).append(len(self._locks))
             self._locks.append(lock)
+
+    def alias(self, renamed: Mapping[str, str]) -> None:
+        """Relations renamed (old name -> new): their locks are found under both names."""
+        for old, new in renamed.items():
+            if old in self._on:
+                self._on[new] = sorted({*self._on.get(new, ()), *self._on[old]})
 
     def held(self) -> HeldLocks:
         """What the log holds now, as the next statement finds it held."""

@@ -512,10 +512,18 @@ class TransactionalObserver:
         # As the migration saw them before this statement: a table an earlier statement
         # of the transaction renamed is named as the migration now names it.
         prior = {oid: tx.seen.files.get(oid) for oid in oids}
+        renamed = {
+            known[oid].name: file.name
+            for oid, file in now.items()
+            if oid in known and known[oid].name != file.name
+        }
         self._follow(now, gone)
         locks = observed_locks(raw, tx.seen.files, tx.committed, set(), names=prior)
         held_before = tx.log.held()
         tx.log.extend(locks)
+        # A relation this statement renamed: what the transaction holds on it is found
+        # under its new name by the statements after (they name it so).
+        tx.log.alias(renamed)
         blocking = tx.blocking.measure(probe, locks)
         return (
             Observation(

@@ -171,3 +171,25 @@ def test_a_rename_and_a_re_created_index_name_relations_as_the_prediction_does(
     update = next(s for s in report.statements if s.statement.sql.startswith("UPDATE"))
     assert update.observation is not None
     assert {lock.relation for lock in update.observation.locks} == {"public.registry"}
+
+
+def test_what_a_renamed_table_holds_is_found_under_its_new_name(pg, tmp_path, database_name):
+    # netbox renamed a table and then renamed its constraints in the same migration: the
+    # AccessExclusiveLock the RENAME TO took is what the later statements need (once
+    # reported "over-predicted: took nothing").
+    report = _history(
+        pg,
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": "CREATE TABLE old_links (id int CONSTRAINT old_links_pk PRIMARY KEY);\n",
+            "V2__rename.sql": (
+                "ALTER TABLE old_links RENAME TO links;\n"
+                "ALTER TABLE links RENAME CONSTRAINT old_links_pk TO links_pk;\n"
+            ),
+        },
+    )
+    verdicts = {s.statement.sql: (s.verdict.kind, s.verdict.reasons) for s in report.statements}
+    renamed = "ALTER TABLE links RENAME CONSTRAINT old_links_pk TO links_pk"
+    assert verdicts[renamed] == (VerdictKind.CONFIRMED, ())
