@@ -168,14 +168,33 @@ class Catalog:
             return self.tables[relation].new
         if relation in self.indexes:
             return self.indexes[relation].new
-        return False
+        owner = self._owner_of_sequence(relation)
+        return owner is not None and owner.new
 
     def created_in(self, relation: str, block: object) -> bool:
-        """Was `relation` created by the (still open) transaction `block`?"""
+        """Was `relation` created by the (still open) transaction `block`? (A sequence of
+        a serial or identity column: with its table.)"""
         if block is None:
             return False
-        found = self.tables.get(relation) or self.indexes.get(relation)
+        found = (
+            self.tables.get(relation)
+            or self.indexes.get(relation)
+            or self._owner_of_sequence(relation)
+        )
         return found is not None and found.created_block == block
+
+    def _owner_of_sequence(self, sequence: str) -> Table | None:
+        # Owned sequences are named `<table>_<column>_seq`: only those are looked for.
+        if not sequence.endswith("_seq") or sequence in self.tables or sequence in self.indexes:
+            return None
+        return next(
+            (
+                t
+                for t in self.tables.values()
+                if any(c.sequence == sequence for c in t.columns.values())
+            ),
+            None,
+        )
 
     def settle(self) -> None:
         """Everything known so far exists before the migration (after loading a schema)."""
@@ -441,6 +460,11 @@ def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> 
             _add_constraint(catalog, table, con, (cmd.def_.colname,))
     elif sub == AlterTableType.AT_DropColumn and cmd.name:
         table.columns.pop(cmd.name, None)
+        # Postgres drops the indexes that use the column with it.
+        for index in list(table.indexes):
+            found = catalog.indexes.get(index)
+            if found is not None and found.uses(cmd.name):
+                catalog.drop_relation(index)
     elif (
         sub == AlterTableType.AT_AlterColumnType
         and cmd.name
