@@ -52,10 +52,12 @@ docs: $(STAMP)
 	$(BIN)/python -m pgfence.lockmatrix > docs/lock-matrix.md
 	$(BIN)/pgfence rules --markdown > docs/rules.md
 
-# Regenerate tests/sources/differential/django_expected.json from Django's own sqlmigrate (installs the
-# pinned Django into .cache; needs a registry). The suite reads the committed file and installs nothing.
+# Regenerate tests/sources/differential/*_expected.json from the ORMs themselves: Django's own
+# sqlmigrate, Sequelize's logged queries (installs the pinned versions into the user cache; needs
+# a registry, and node for Sequelize). The suite reads the committed files and installs nothing.
 differential: $(STAMP)
 	$(BIN)/python tools/django_differential.py
+	$(BIN)/python tools/sequelize_differential.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache
