@@ -91,7 +91,7 @@ def test_sequelize_calls_and_transaction_callbacks():
         (
             6,
             "queryInterface.createTable",
-            'CREATE TABLE IF NOT EXISTS "teams" ("id" SERIAL , "name" VARCHAR(255) NOT NULL, "createdAt" TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY ("id"))',
+            'CREATE TABLE IF NOT EXISTS "teams" ("id"  SERIAL , "name" VARCHAR(255) NOT NULL, "createdAt" TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY ("id"))',
         ),
     ]
     assert [

@@ -8,20 +8,22 @@ written. Sequelize adds no transaction: statements autocommit, except inside a
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from typing import Any
 
-from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
+from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
 from pgfence.sources.formats import js
 from pgfence.sources.formats.base import (
     JS_SUFFIXES,
     Extraction,
     LoadContext,
     Target,
-    generated,
     js_migration_files,
     literal,
     mentions,
+    raw_statements,
 )
 
 NAME = "sequelize"
@@ -38,72 +40,254 @@ def q(name: str) -> str:
 
 _TYPES = {
     "STRING": "VARCHAR(255)",
+    "CHAR": "CHAR(255)",
     "TEXT": "TEXT",
+    "CITEXT": "CITEXT",
     "INTEGER": "INTEGER",
     "BIGINT": "BIGINT",
     "SMALLINT": "SMALLINT",
+    "MEDIUMINT": "INTEGER",
+    "TINYINT": "SMALLINT",
+    "FLOAT": "FLOAT",
+    "REAL": "REAL",
+    "DOUBLE": "DOUBLE PRECISION",
+    "DECIMAL": "DECIMAL",
     "BOOLEAN": "BOOLEAN",
     "DATE": "TIMESTAMP WITH TIME ZONE",
     "DATEONLY": "DATE",
+    "TIME": "TIME",
     "JSON": "JSON",
     "JSONB": "JSONB",
     "UUID": "UUID",
-    "FLOAT": "FLOAT",
-    "DOUBLE": "DOUBLE PRECISION",
-    "DECIMAL": "DECIMAL",
-    "CITEXT": "CITEXT",
+    "BLOB": "BYTEA",
+    "INET": "INET",
+    "CIDR": "CIDR",
+    "MACADDR": "MACADDR",
+    "TSVECTOR": "TSVECTOR",
+    "HSTORE": "HSTORE",
 }
+# RANGE(subtype): the range type Sequelize's postgres dialect names.
+_RANGES = {
+    "INTEGER": "int4range",
+    "BIGINT": "int8range",
+    "DECIMAL": "numrange",
+    "DATE": "tstzrange",
+    "DATEONLY": "daterange",
+}
+# Modifiers written after a type (`Sequelize.INTEGER.UNSIGNED`): what each does on PostgreSQL.
+_MODIFIERS = {"UNSIGNED": None, "ZEROFILL": None, "BINARY": "BYTEA"}
 
 
 def sql_type(value: Any) -> str:
+    """A DataTypes value as Sequelize 6's postgres dialect writes it (`toSql()`)."""
     if not isinstance(value, js.Ref):
         if isinstance(value, str):
             return value
         raise js.Unknown("a column type pgfence cannot read")
-    name = value.last
-    if name == "STRING":
-        return f"VARCHAR({value.args[0] if value.args else 255})"
-    if name == "ARRAY" and value.args:
-        return sql_type(value.args[0]) + "[]"
-    if name == "DECIMAL" and value.args:
-        return f"DECIMAL({', '.join(str(a) for a in value.args)})"
+    parts = value.name.split(".")
+    name = parts[-1]
+    if name in _MODIFIERS and len(parts) >= 2:
+        if _MODIFIERS[name] is not None:
+            return str(_MODIFIERS[name])  # STRING.BINARY is a bytea
+        name = parts[-2]
+    args = value.args
+    if name == "STRING" and args:
+        return f"VARCHAR({args[0]})"
+    if name == "CHAR" and args:
+        return f"CHAR({args[0]})"
+    if name == "ARRAY" and args:
+        return sql_type(args[0]) + "[]"
+    if name == "RANGE":
+        subtype = args[0].last if args and isinstance(args[0], js.Ref) else "INTEGER"
+        if subtype not in _RANGES:
+            raise js.Unknown(f"a RANGE of {subtype}")
+        return _RANGES[subtype]
+    if name in ("DECIMAL", "FLOAT") and args:
+        return f"{name}({','.join(str(a) for a in args)})"
     if name == "ENUM":
-        raise js.Unknown("an ENUM column (Sequelize creates its type first)")
+        raise js.Unknown("an ENUM column outside a column definition")
     if name not in _TYPES:
         raise js.Unknown(f"the column type {value.name}")
     return _TYPES[name]
 
 
-def attribute_sql(options: Any) -> str:
+def _enum_values(options: dict[str, Any]) -> list[Any] | None:
+    kind = options.get("type")
+    if isinstance(kind, js.Ref) and kind.last == "ENUM":
+        values = list(kind.args)
+        if len(values) == 1 and isinstance(values[0], list):
+            values = values[0]
+        return list(options.get("values") or values)
+    return None
+
+
+def escape(value: Any, options: dict[str, Any]) -> str:
+    """Sequelize's postgres `escape(value, attribute)` for a default value."""
+    kind = options.get("type")
+    if isinstance(value, js.Ref):
+        if value.last == "fn" and value.called and value.args:
+            args = ", ".join(escape(a, {}) for a in value.args[1:])
+            return f"{value.args[0]}({args})"
+        if value.last == "literal" and value.args:
+            return str(value.args[0])
+        raise js.Unknown(f"the default {value.name}")
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        column = sql_type(kind) if kind is not None else ""
+        items = ",".join(escape(v, {}) for v in value)
+        return f"ARRAY[{items}]::{column}" if column.endswith("[]") else literal(str(value))
+    if isinstance(value, dict):
+        return literal(json.dumps(value, separators=(",", ":")))
+    if isinstance(value, float):
+        if isinstance(kind, js.Ref) and kind.last in ("FLOAT", "REAL", "DOUBLE"):
+            return literal(repr(value))  # Sequelize quotes the floats of float columns
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    return literal(str(value))
+
+
+def _schemable(value: Any) -> bool:
+    """Utils.defaultValueSchemable: NOW, UUIDV1/4 are applied by the model, not the
+    database."""
+    return not (
+        isinstance(value, js.Ref) and not value.called and value.last in ("NOW", "UUIDV1", "UUIDV4")
+    )
+
+
+def attribute_sql(
+    options: Any, context: str = "createTable", table: str | None = None, key: str | None = None
+) -> str:
+    """QueryGenerator.attributeToSQL."""
     if isinstance(options, js.Ref):
         options = {"type": options}
-    text = sql_type(options["type"])
-    if options.get("allowNull") is False:
+    values = _enum_values(options)
+    if values is not None:
+        text = "ENUM(" + ", ".join(literal(str(v)) for v in values) + ")"
+    else:
+        text = sql_type(options["type"])
+    if "allowNull" in options and not options["allowNull"]:
         text += " NOT NULL"
     if options.get("autoIncrement"):
-        text = {"INTEGER": "SERIAL", "BIGINT": "BIGSERIAL"}.get(text, text)
-    if "defaultValue" in options:
-        default = options["defaultValue"]
-        if isinstance(default, js.Ref):
-            if default.last == "NOW":
-                default_sql = "NOW()"
-            elif default.last == "literal" and default.args:
-                default_sql = str(default.args[0])
-            else:
-                raise js.Unknown(f"the default {default.name}")
-        else:
-            default_sql = literal(default)
-        text += f" DEFAULT {default_sql}"
+        identity = options.get("autoIncrementIdentity")
+        text += " GENERATED BY DEFAULT AS IDENTITY" if identity else " SERIAL"
+    if "defaultValue" in options and _schemable(options["defaultValue"]):
+        text += f" DEFAULT {escape(options['defaultValue'], options)}"
+    if options.get("unique") is True:
+        text += " UNIQUE"
+    if options.get("primaryKey"):
+        text += " PRIMARY KEY"
     references = options.get("references")
     if isinstance(references, dict):
         model = references.get("model")
-        table = model if isinstance(model, str) else (model or {}).get("tableName")
-        text += f" REFERENCES {q(str(table))} ({q(references.get('key', 'id'))})"
+        target = model if isinstance(model, str) else (model or {}).get("tableName")
+        text += f" REFERENCES {q(str(target))} ({q(references.get('key', 'id'))})"
         if options.get("onDelete"):
             text += f" ON DELETE {str(options['onDelete']).upper()}"
         if options.get("onUpdate"):
             text += f" ON UPDATE {str(options['onUpdate']).upper()}"
+    comment = options.get("comment")
+    if isinstance(comment, str) and comment:
+        if context in ("addColumn", "changeColumn") and table is not None and key is not None:
+            text += f"; COMMENT ON COLUMN {q(table)}.{q(key)} IS {literal(comment)}"
+        else:
+            text += f" COMMENT {comment}"
     return text
+
+
+def type_mapping(table: str, key: str, text: str) -> str:
+    """PostgresQueryGenerator.dataTypeMapping: SERIAL, PRIMARY KEY and ENUM rewritten."""
+    text = text.replace("PRIMARY KEY", "", 1)
+    if "SERIAL" in text:
+        if "BIGINT" in text:
+            text = text.replace("SERIAL", "BIGSERIAL", 1).replace("BIGINT", "", 1)
+        elif "SMALLINT" in text:
+            text = text.replace("SERIAL", "SMALLSERIAL", 1).replace("SMALLINT", "", 1)
+        else:
+            text = text.replace("INTEGER", "", 1)
+        text = text.replace("NOT NULL", "", 1)
+    if text.startswith("ENUM("):
+        end = _enum_end(text)
+        text = enum_name(table, key) + text[end:]
+    return text
+
+
+def _enum_end(text: str) -> int:
+    """Where the `ENUM('a', 'b')` at the start of `text` ends."""
+    depth, quoted = 0, False
+    for i, ch in enumerate(text):
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return len(text)
+
+
+def enum_name(table: str, key: str) -> str:
+    return f'"public"."enum_{table}_{key}"'
+
+
+def create_enum(table: str, key: str, values: list[Any]) -> str:
+    """Sequelize's pgEnum: the type made in a DO block that ignores an existing one."""
+    quote = "''"
+    labels = ", ".join(quote + str(v).replace("'", quote * 2) + quote for v in values)
+    return (
+        f"DO 'BEGIN CREATE TYPE {enum_name(table, key)} AS ENUM({labels}); "
+        "EXCEPTION WHEN duplicate_object THEN null; END';"
+    )
+
+
+def underscore(name: str) -> str:
+    """Sequelize's Utils.underscore (inflection's underscore): camelCase -> snake_case."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z\d])", r"\1_\2", name)
+    name = re.sub(r"([a-z\d])([A-Z])", r"\1_\2", name)
+    return name.replace("-", "_").lower()
+
+
+_OPERATORS = {
+    "eq": "=",
+    "ne": "!=",
+    "gt": ">",
+    "gte": ">=",
+    "lt": "<",
+    "lte": "<=",
+    "is": "IS",
+    "not": "IS NOT",
+    "like": "LIKE",
+    "notLike": "NOT LIKE",
+    "iLike": "ILIKE",
+}
+
+
+def where_sql(where: Any) -> str:
+    """A `where` object (indexes, check constraints) as Sequelize writes it."""
+    if not isinstance(where, dict):
+        raise js.Unknown("a where that is not an object")
+    clauses = []
+    for column, value in where.items():
+        if isinstance(value, dict):
+            for op, operand in value.items():
+                name = str(op).rsplit(".", 1)[-1]
+                if name not in _OPERATORS:
+                    raise js.Unknown(f"the operator {op}")
+                sign = _OPERATORS[name]
+                if operand is None:
+                    sign = {"=": "IS", "!=": "IS NOT"}.get(sign, sign)
+                clauses.append(f"{q(column)} {sign} {escape(operand, {})}")
+        elif value is None:
+            clauses.append(f"{q(column)} IS NULL")
+        elif isinstance(value, list):
+            clauses.append(f"{q(column)} IN ({', '.join(escape(v, {}) for v in value)})")
+        else:
+            clauses.append(f"{q(column)} = {escape(value, {})}")
+    return " AND ".join(clauses)
 
 
 def table_of(value: Any) -> str:
@@ -161,6 +345,9 @@ def with_values(sql: str, options: dict[str, Any]) -> str:
 
 
 class Translator:
+    """queryInterface calls -> the queries Sequelize sends, one string per query (a query
+    can hold several statements: Postgres runs them in one implicit transaction)."""
+
     def translate(self, method: str, args: list[Any]) -> list[str]:
         handler = getattr(self, f"m_{method}", None)
         if handler is None:
@@ -169,34 +356,68 @@ class Translator:
         return out
 
     def m_addColumn(self, table: Any, name: Any, options: Any, *rest: Any) -> list[str]:
-        return [
-            f'ALTER TABLE "public".{q(table_of(table))} '
-            f"ADD COLUMN {q(name)} {attribute_sql(options)}"
-        ]
-
-    def m_removeColumn(self, table: Any, name: Any, *rest: Any) -> list[str]:
-        return [f'ALTER TABLE "public".{q(table_of(table))} DROP COLUMN {q(name)}']
-
-    def m_changeColumn(self, table: Any, name: Any, options: Any, *rest: Any) -> list[str]:
         if isinstance(options, js.Ref):
             options = {"type": options}
-        prefix = f"ALTER TABLE {q(table_of(table))} ALTER COLUMN {q(name)}"
-        out = [
-            f"{prefix} {'DROP' if options.get('allowNull', True) is not False else 'SET'} NOT NULL"
-        ]
-        if "defaultValue" in options:
-            out.append(f"{prefix} SET DEFAULT {literal(options['defaultValue'])}")
+        table_name = table_of(table)
+        definition = type_mapping(
+            table_name, str(name), attribute_sql(options, "addColumn", table_name, str(name))
+        )
+        query = f'ALTER TABLE "public".{q(table_name)} ADD COLUMN {q(name)} {definition};'
+        values = _enum_values(options)
+        if values is not None:
+            query = create_enum(table_name, str(name), values) + query
+        return [query]
+
+    def m_removeColumn(self, table: Any, name: Any, *rest: Any) -> list[str]:
+        return [f'ALTER TABLE "public".{q(table_of(table))} DROP COLUMN {q(name)};']
+
+    def m_changeColumn(self, table: Any, name: Any, options: Any, *rest: Any) -> list[str]:
+        """QueryGenerator.changeColumnQuery: its string surgery on the definition."""
+        if isinstance(options, js.Ref):
+            options = {"type": options}
+        table_name = table_of(table)
+        column = q(name)
+        definition = type_mapping(
+            table_name, str(name), attribute_sql(options, "changeColumn", table_name, str(name))
+        )
+
+        def alter(sub: str) -> str:
+            return f"ALTER TABLE {q(table_name)} ALTER COLUMN {sub};"
+
+        sql = ""
+        if "NOT NULL" in definition:
+            sql += alter(f"{column} SET NOT NULL")
+            definition = definition.replace("NOT NULL", "", 1).strip()
+        elif "REFERENCES" not in definition:
+            sql += alter(f"{column} DROP NOT NULL")
+        if "DEFAULT" in definition:
+            default = re.search(r"DEFAULT ([^;]+)", definition)
+            assert default is not None
+            sql += alter(f"{column} SET DEFAULT {default.group(1)}")
+            definition = re.sub(r"(DEFAULT[^;]+)", "", definition, count=1).strip()
+        elif "REFERENCES" not in definition:
+            sql += alter(f"{column} DROP DEFAULT")
+        values = _enum_values(options)
+        if values is not None:
+            sql += create_enum(table_name, str(name), values)
+            definition += f" USING ({column}::{enum_name(table_name, str(name))})"
+        if re.search(r"UNIQUE;*$", definition):
+            definition = re.sub(r"UNIQUE;*$", "", definition)
+            sql += alter(f"ADD UNIQUE ({column})").replace("ALTER COLUMN", "")
+        if "REFERENCES" in definition:
+            definition = re.sub(r".+?(?=REFERENCES)", "", definition, count=1)
+            sql += alter(f"ADD FOREIGN KEY ({column}) {definition}").replace("ALTER COLUMN", "")
         else:
-            out.append(f"{prefix} DROP DEFAULT")
-        out.append(f"{prefix} TYPE {sql_type(options['type'])}")
-        return out
+            sql += alter(f"{column} TYPE {definition}")
+        return [sql]
 
     def m_renameColumn(self, table: Any, old: Any, new: Any, *rest: Any) -> list[str]:
-        return [f"ALTER TABLE {q(table_of(table))} RENAME COLUMN {q(old)} TO {q(new)}"]
+        return [f"ALTER TABLE {q(table_of(table))} RENAME COLUMN {q(old)} TO {q(new)};"]
 
     def m_addIndex(
         self, table: Any, fields_or_options: Any, options: Any = None, *rest: Any
     ) -> list[str]:
+        """QueryGenerator.addIndexQuery."""
         table = table_of(table)
         if isinstance(fields_or_options, list):
             options = {
@@ -205,8 +426,27 @@ class Translator:
             }
         else:
             options = fields_or_options
-        fields = [f if isinstance(f, str) else f["name"] for f in options["fields"]]
-        name = options.get("name") or f"{table}_{'_'.join(fields)}"
+        parts, names = [], []
+        for entry in options["fields"]:
+            if isinstance(entry, str):
+                parts.append(q(entry))
+                names.append(entry)
+                continue
+            if not isinstance(entry, dict) or "name" not in entry:
+                raise js.Unknown("an index field pgfence cannot read")
+            part = q(entry["name"])
+            names.append(str(entry["name"]))
+            if entry.get("collate"):
+                part += f" COLLATE {q(entry['collate'])}"
+            operator = entry.get("operator") or options.get("operator")
+            if operator:
+                part += f" {operator}"
+            if entry.get("order"):
+                part += f" {entry['order']}"
+            parts.append(part)
+        if options.get("operator"):
+            parts = [p if " " in p else f"{p} {options['operator']}" for p in parts]
+        name = options.get("name") or underscore(f"{table}_{'_'.join(names)}")
         unique = options.get("unique") or str(options.get("type", "")).upper() == "UNIQUE"
         text = (
             f"CREATE {'UNIQUE ' if unique else ''}INDEX"
@@ -214,19 +454,14 @@ class Translator:
         )
         if options.get("using"):
             text += f" USING {options['using']}"
-        text += f" ({', '.join(q(f) for f in fields)})"
-        where = options.get("where")
-        if isinstance(where, dict):
-            clauses = [
-                f"{q(k)} IS NULL" if v is None else f"{q(k)} = {literal(v)}"
-                for k, v in where.items()
-            ]
-            text += " WHERE " + " AND ".join(clauses)
+        text += f" ({', '.join(parts)})"
+        if options.get("where"):
+            text += f" WHERE {where_sql(options['where'])}"
         return [text]
 
     def m_removeIndex(self, table: Any, name: Any, options: Any = None, *rest: Any) -> list[str]:
         if isinstance(name, list):
-            name = f"{table_of(table)}_{'_'.join(name)}"
+            name = underscore(f"{table_of(table)}_{'_'.join(str(n) for n in name)}")
         concurrently = (
             "CONCURRENTLY " if isinstance(options, dict) and options.get("concurrently") else ""
         )
@@ -244,40 +479,81 @@ class Translator:
                 f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} FOREIGN KEY ({cols}) "
                 f"REFERENCES {q(ref['table'])} ({q(ref['field'])})"
             )
-            for option, words in (("onDelete", "ON DELETE"), ("onUpdate", "ON UPDATE")):
+            for option, words in (("onUpdate", "ON UPDATE"), ("onDelete", "ON DELETE")):
                 if options.get(option):
                     text += f" {words} {str(options[option]).upper()}"
-            return [text]
+            return [text + ";"]
         if kind == "unique":
             name = options.get("name") or f"{table}_{'_'.join(fields)}_uk"
-            return [f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} UNIQUE ({cols})"]
+            return [f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} UNIQUE ({cols});"]
         if kind == "primary key":
             name = options.get("name") or f"{table}_{'_'.join(fields)}_pk"
-            return [f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} PRIMARY KEY ({cols})"]
+            return [f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} PRIMARY KEY ({cols});"]
+        if kind == "check":
+            name = options.get("name") or f"{table}_{'_'.join(fields)}_ck"
+            check = where_sql(options["where"])
+            return [f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} CHECK ({check});"]
         raise js.Unknown(f"an addConstraint of type {kind!r}")
 
     def m_removeConstraint(self, table: Any, name: Any, *rest: Any) -> list[str]:
         return [f"ALTER TABLE {q(table_of(table))} DROP CONSTRAINT {q(name)}"]
 
     def m_renameTable(self, old: Any, new: Any, *rest: Any) -> list[str]:
-        return [f"ALTER TABLE {q(table_of(old))} RENAME TO {q(table_of(new))}"]
+        return [f"ALTER TABLE {q(table_of(old))} RENAME TO {q(table_of(new))};"]
 
     def m_dropTable(self, table: Any, *rest: Any) -> list[str]:
-        return [f"DROP TABLE IF EXISTS {q(table_of(table))}"]
+        options = rest[0] if rest and isinstance(rest[0], dict) else {}
+        cascade = " CASCADE" if options.get("cascade") else ""
+        return [f"DROP TABLE IF EXISTS {q(table_of(table))}{cascade};"]
 
     def m_createTable(self, table: Any, attributes: Any, *rest: Any) -> list[str]:
+        """QueryInterface.createTable: ENUM types first, then createTableQuery."""
+        options = rest[0] if rest and isinstance(rest[0], dict) else {}
+        table_name = table_of(table)
+        quoted = quote_table(table)
+        queries = []
         columns = []
+        comments = ""
+        if isinstance(options.get("comment"), str) and options["comment"]:
+            comments += f"; COMMENT ON TABLE {quoted} IS {literal(options['comment'])}"
+        column_comments = ""
         primary = []
-        for name, options in attributes.items():
-            options = options if isinstance(options, dict) else {"type": options}
-            if options.get("primaryKey"):
-                primary.append(name)
-            column = f"{q(name)} {attribute_sql(options)}"
-            # Sequelize writes a serial column as `"id"  SERIAL ,`: keep its text exact.
-            columns.append(column + " " if column.endswith("SERIAL") else column)
+        for name, column in attributes.items():
+            column = column if isinstance(column, dict) else {"type": column}
+            values = _enum_values(column)
+            if values is not None:
+                queries.append(create_enum(table_name, str(name), values))
+            text = attribute_sql(column, "createTable")
+            if "PRIMARY KEY" in text:
+                primary.append(q(name))
+            at = text.find("COMMENT ")
+            if at != -1:
+                column_comments += (
+                    f"; COMMENT ON COLUMN {quoted}.{q(name)} IS {literal(text[at + 8 :])}"
+                )
+                text = text[:at]
+            columns.append(f"{q(name)} {type_mapping(table_name, str(name), text)}")
+        clause = ", ".join(columns)
         if primary:
-            columns.append(f"PRIMARY KEY ({', '.join(q(p) for p in primary)})")
-        return [f"CREATE TABLE IF NOT EXISTS {q(table_of(table))} ({', '.join(columns)})"]
+            clause += f", PRIMARY KEY ({','.join(primary)})"
+        queries.append(
+            f"CREATE TABLE IF NOT EXISTS {quoted} ({clause}){comments}{column_comments};"
+        )
+        return queries
+
+    def m_bulkDelete(self, table: Any, where: Any = None, *rest: Any) -> list[str]:
+        text = f"DELETE FROM {q(table_of(table))}"
+        if isinstance(where, dict) and where:
+            text += f" WHERE {where_sql(where)}"
+        elif where not in (None, {}):
+            raise js.Unknown("a bulkDelete condition pgfence cannot read")
+        return [text]
+
+
+def quote_table(table: Any) -> str:
+    if isinstance(table, dict) and table.get("schema"):
+        return f"{q(table['schema'])}.{q(table['tableName'])}"
+    return q(table_of(table))
 
 
 class _Walker(js.Walker):
@@ -311,17 +587,38 @@ class _Walker(js.Walker):
                 options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
                 if isinstance(sql, str):
                     sql = with_values(sql, options)
-                self.raw_sql(sql, where, transaction, origin, ignored)
+                self.query(sql, where, transaction, origin, ignored)
             else:
-                sql_list = self.translator.translate(method, args)
-                self.out.add(
-                    [
-                        generated(s, where, transaction, origin, ignored, self.out.budget)
-                        for s in sql_list
-                    ]
-                )
+                for query in self.translator.translate(method, args):
+                    self.query(query, where, transaction, origin, ignored)
 
         return self.extract(node, origin, translate)
+
+    def query(
+        self,
+        value: Any,
+        where: Location,
+        transaction: Transaction,
+        origin: str,
+        ignored: frozenset[str],
+    ) -> None:
+        """One query Sequelize sends: several statements in it run in one implicit
+        transaction when no transaction is open (a CONCURRENTLY there fails, as on the
+        server)."""
+        sql, substitutions = js.sql_text(value)
+        statements, findings = raw_statements(
+            sql, where, transaction, origin, ignored, self.out.budget
+        )
+        if len(statements) > 1 and transaction.scope is TxScope.AUTOCOMMIT:
+            implicit = self.ctx.runner_transaction()
+            statements = [dataclasses.replace(s, transaction=implicit) for s in statements]
+        self.out.add(statements, findings)
+        if substitutions:
+            self.out.gap(
+                where,
+                f"{origin}: SQL built at run time (${{{substitutions[0]}}}): "
+                "analysed with placeholders in its place",
+            )
 
     def transaction_callback(self, call: js.Node) -> None:
         function = next(
@@ -337,6 +634,9 @@ class _Walker(js.Walker):
             return
         outer = self.transaction
         self.transaction = self.ctx.runner_transaction()
+        param = js.first_param(function)
+        if param is not None:  # `{ transaction: t }` names the callback's transaction
+            self.scope.constants[param] = js.Ref(param)
         body = function.child_by_field_name("body")
         if body is not None:
             self.body(body)
