@@ -78,7 +78,15 @@ def test_every_extracted_statement_runs_on_postgres(server, fmt, tmp_path):
     for s in report.statements:
         if (s.statement.location.file, s.statement.location.line) in refused:
             assert s.observation.error is not None and s.observation.error.sqlstate == "25001"
-    assert report.statements and all(s.observation.ran for s in report.statements)
+    assert report.statements
+    for s in report.statements:
+        if (s.statement.location.file, s.statement.location.line) in placeholders and (
+            s.statement.refused
+        ):
+            # SQL built at run time is analysed with placeholders but never sent as if known.
+            assert not s.observation.ran and "built at run time" in s.observation.not_run_reason
+        else:
+            assert s.observation.ran
 
 
 @pytest.mark.postgres

@@ -6,6 +6,7 @@ is downloaded at run time.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -459,6 +460,11 @@ class Walker:
         statements, findings = raw_statements(
             sql, where, transaction, origin, ignored, self.out.budget
         )
+        if substitutions:  # analysed with placeholders, never sent as if it were known
+            statements = [
+                dataclasses.replace(s, refused=f"built at run time (${{{substitutions[0]}}})")
+                for s in statements
+            ]
         self.out.add(statements, findings)
         if substitutions:
             self.out.gap(

@@ -612,6 +612,11 @@ class _Walker(js.Walker):
         if len(statements) > 1 and transaction.scope is TxScope.AUTOCOMMIT:
             implicit = self.ctx.runner_transaction()
             statements = [dataclasses.replace(s, transaction=implicit) for s in statements]
+        if substitutions:  # analysed with placeholders, never sent as if it were known
+            statements = [
+                dataclasses.replace(s, refused=f"built at run time (${{{substitutions[0]}}})")
+                for s in statements
+            ]
         self.out.add(statements, findings)
         if substitutions:
             self.out.gap(
