@@ -227,3 +227,18 @@ def test_typeorm_query_parameters_are_written_into_the_statement(tmp_path):
     assert [s.sql for s in migration.statements] == [
         """UPDATE "accounts" SET "email" = 'x' WHERE "id" = 5"""
     ]
+
+
+def test_sequelize_files_are_umzug_s_top_level_files_in_string_order(tmp_path):
+    # sequelize-cli runs the files of its migrations folder, sorted as strings; a helper
+    # in a folder inside it is not a migration.
+    folder = tmp_path / "migrations"
+    (folder / "helpers").mkdir(parents=True)
+    body = (
+        "module.exports = {{ async up(queryInterface, Sequelize) {{\n"
+        "  await queryInterface.sequelize.query('SELECT {n}');\n}} }};\n"
+    )
+    for name, n in (("2-second.js", 2), ("10-first.js", 10), ("helpers/3-helper.js", 3)):
+        (folder / name).write_text(body.format(n=n))
+    names = [Path(m.path).name for m in load_migrations([str(tmp_path)], fmt="sequelize")]
+    assert names == ["10-first.js", "2-second.js"]

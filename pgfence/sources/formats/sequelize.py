@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
@@ -660,5 +661,15 @@ def read(path: str, ctx: LoadContext) -> Migration:
 
 def load(target: Target, ctx: LoadContext) -> list[Migration]:
     pattern = "<timestamp>-<name>.js with up(queryInterface)"
-    found = js_migration_files(target, _MARKERS, "Sequelize", pattern, by_name=True)
-    return [read(path, ctx) for path in found]
+    found = js_migration_files(target, _MARKERS, "Sequelize", pattern)
+    return [read(path, ctx) for path in umzug_order(found)]
+
+
+def umzug_order(paths: list[str]) -> list[str]:
+    """sequelize-cli's scope and order (umzug): the files of the migrations folder itself,
+    not of folders inside it, sorted by file name as strings (`10-x.js` before `2-y.js`)."""
+    if not paths:
+        return []
+    depth = min(len(Path(p).parts) for p in paths)
+    top = [p for p in paths if len(Path(p).parts) == depth]
+    return sorted(top, key=lambda p: (str(Path(p).parent), Path(p).name))
