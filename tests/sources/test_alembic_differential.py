@@ -27,7 +27,7 @@ EXPECTED = json.loads(
     (Path(__file__).parent / "differential" / "alembic_expected.json").read_text()
 )
 FLAGS = {"unanalysable"}
-SILENT_CEILING = 15
+SILENT_CEILING = 0
 
 
 def normalised(sql: str) -> list[str]:

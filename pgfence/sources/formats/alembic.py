@@ -89,6 +89,7 @@ _SIMPLE_TYPES = {
     "Date": "DATE",
     "Float": "FLOAT",
     "Double": "DOUBLE PRECISION",
+    "DOUBLE_PRECISION": "DOUBLE PRECISION",
     "Numeric": "NUMERIC",
     "JSON": "JSON",
     "JSONB": "JSONB",
@@ -107,7 +108,7 @@ def sql_type(node: ast.AST, scope: pyast.Scope) -> str:
         tz = "timezone" in keywords and scope.value(keywords["timezone"]) is True
         base = "TIMESTAMP" if name in ("DateTime", "TIMESTAMP") else "TIME"
         return f"{base} WITH{'' if tz else 'OUT'} TIME ZONE"
-    if name == "Enum":
+    if name in ("Enum", "ENUM"):
         enum_name = scope.value(keywords["name"]) if "name" in keywords else None
         if not isinstance(enum_name, str):
             raise Unknown("an Enum without a literal name=")
@@ -151,6 +152,9 @@ class ColumnDef:
     unique: bool = False
     foreign_keys: list[str] = field(default_factory=list)  # "REFERENCES t (c) ON DELETE …"
     autoincrement: bool = True
+    identity: str | None = None  # "ALWAYS" / "BY DEFAULT" for sa.Identity()
+    comment: str | None = None
+    enum: str | None = None  # CREATE TYPE … AS ENUM of an sa.Enum that creates its type
 
     def ddl(self, serial: bool = False) -> str:
         sql_type = self.type
@@ -161,6 +165,8 @@ class ColumnDef:
         text = f"{quote(self.name)} {sql_type}"
         if self.default is not None:
             text += f" DEFAULT {self.default}"
+        if self.identity is not None:
+            return text + f" GENERATED {self.identity} AS IDENTITY"  # NOT NULL goes with it
         if not self.nullable:
             text += " NOT NULL"
         return text
@@ -195,13 +201,21 @@ def column(node: ast.AST, scope: pyast.Scope) -> ColumnDef:
         raise Unknown("a Column without a literal name")
     type_text: str | None = None
     fks: list[str] = []
+    identity: str | None = None
+    enum: str | None = None
     for arg in node.args[1:]:
         if isinstance(arg, ast.Call) and last_name(arg) == "ForeignKey":
             fks.append(foreign_key(arg, scope))
-        elif isinstance(arg, ast.Call) and last_name(arg) in ("Sequence", "Identity", "Computed"):
+        elif isinstance(arg, ast.Call) and last_name(arg) == "Identity":
+            options = {k.arg: scope.value(k.value) for k in arg.keywords if k.arg}
+            if set(options) - {"always"}:
+                raise Unknown("an sa.Identity() with sequence options")
+            identity = "ALWAYS" if options.get("always") else "BY DEFAULT"
+        elif isinstance(arg, ast.Call) and last_name(arg) in ("Sequence", "Computed"):
             continue
         elif type_text is None:
             type_text = sql_type(arg, scope)
+            enum = enum_type(arg, scope)
     keywords = {k.arg: k.value for k in node.keywords if k.arg}
     if "type_" in keywords:
         type_text = sql_type(keywords["type_"], scope)
@@ -224,7 +238,50 @@ def column(node: ast.AST, scope: pyast.Scope) -> ColumnDef:
         autoincrement=scope.value(keywords["autoincrement"]) is not False
         if "autoincrement" in keywords
         else True,
+        identity=identity,
+        comment=str(scope.value(keywords["comment"])) if "comment" in keywords else None,
+        enum=enum,
     )
+
+
+def enum_type(node: ast.AST, scope: pyast.Scope) -> str | None:
+    """The CREATE TYPE an `sa.Enum(..., name=)` column makes with its table (unless
+    `create_type=False`)."""
+    if not isinstance(node, ast.Call) or last_name(node) not in ("Enum", "ENUM"):
+        return None
+    keywords = {k.arg: k.value for k in node.keywords if k.arg}
+    if "create_type" in keywords and scope.value(keywords["create_type"]) is False:
+        return None
+    labels = ", ".join(literal(scope.value(a)) for a in node.args)
+    return f"CREATE TYPE {quote(str(scope.value(keywords['name'])))} AS ENUM ({labels})"
+
+
+def comment_on(table: str, column_name: str | None, comment: str | None) -> str:
+    target = f"TABLE {table}" if column_name is None else f"COLUMN {table}.{quote(column_name)}"
+    return f"COMMENT ON {target} IS {'NULL' if comment is None else literal(comment)}"
+
+
+def condition_sql(node: ast.AST, scope: pyast.Scope) -> str:
+    """A check condition: a string, `sa.text(...)`, or `sa.column('x') > 0`."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        signs = {
+            ast.Gt: ">",
+            ast.GtE: ">=",
+            ast.Lt: "<",
+            ast.LtE: "<=",
+            ast.Eq: "=",
+            ast.NotEq: "!=",
+        }
+        left, right = node.left, node.comparators[0]
+        if (
+            isinstance(left, ast.Call)
+            and last_name(left) == "column"
+            and left.args
+            and type(node.ops[0]) in signs
+        ):
+            sign = signs[type(node.ops[0])]
+            return f"{quote(scope.string(left.args[0]))} {sign} {literal(scope.value(right))}"
+    return scope.string(node)
 
 
 def names(node: ast.AST, scope: pyast.Scope) -> list[str]:
@@ -259,6 +316,9 @@ SIGNATURES = {
     "drop_table": ["table_name"],
     "create_table": ["table_name", "*"],
     "bulk_insert": ["table", "rows"],
+    "create_table_comment": ["table_name", "comment"],
+    "drop_table_comment": ["table_name"],
+    "create_exclude_constraint": ["constraint_name", "table_name", "*"],
 }
 _TABLE_PARAM = {"create_foreign_key": "source_table"}
 
@@ -284,6 +344,9 @@ class Translator:
             "drop_table": self.drop_table,
             "create_table": self.create_table,
             "bulk_insert": self.bulk_insert,
+            "create_table_comment": self.create_table_comment,
+            "drop_table_comment": self.drop_table_comment,
+            "create_exclude_constraint": self.create_exclude_constraint,
         }
 
     def translate(
@@ -326,6 +389,8 @@ class Translator:
             out.append(
                 f"CREATE INDEX {quote(f'ix_{bare}_{col.name}')} ON {table} ({quote(col.name)})"
             )
+        if col.comment is not None:
+            out.append(comment_on(table, col.name, col.comment))
         return out
 
     def drop_column(self, bound: dict[str, ast.AST]) -> list[str]:
@@ -350,6 +415,12 @@ class Translator:
                 default = default_sql(node, self.scope)
                 change = "DROP DEFAULT" if default is None else f"SET DEFAULT {default}"
                 out.append(f"{prefix} {change}")
+        if "comment" in bound and not (
+            isinstance(bound["comment"], ast.Constant) and bound["comment"].value is False
+        ):
+            comment = self.v(bound, "comment")
+            column_name = self.scope.string(bound["column_name"])
+            out.append(comment_on(table, column_name, None if comment is None else str(comment)))
         if "new_column_name" in bound:
             new_name = quote(self.scope.string(bound["new_column_name"]))
             out.append(f"ALTER TABLE {table} RENAME {name} TO {new_name}")
@@ -365,7 +436,28 @@ class Translator:
         using = self.v(bound, "postgresql_using")
         text = f"CREATE {unique}INDEX{concurrently}{exists} {name} ON {self.table(bound)}"
         text += f" USING {using}" if using else ""
-        text += f" ({', '.join(names(bound['columns'], self.scope))})"
+        ops = self.v(bound, "postgresql_ops") or {}
+        if not isinstance(ops, dict):
+            raise Unknown("postgresql_ops that is not a literal dict")
+        columns = self.scope.value(bound["columns"])
+        columns = columns if isinstance(columns, list) else [columns]
+        parts = [
+            c.sql if isinstance(c, SqlText) else quote(str(c)) + (f" {ops[c]}" if c in ops else "")
+            for c in columns
+        ]
+        text += f" ({', '.join(parts)})"
+        include = self.v(bound, "postgresql_include")
+        if include is not None and not isinstance(include, list):
+            raise Unknown("postgresql_include that is not a literal list")
+        if include:
+            text += f" INCLUDE ({', '.join(quote(str(c)) for c in include)})"
+        if self.v(bound, "postgresql_nulls_not_distinct"):
+            text += " NULLS NOT DISTINCT"
+        with_options = self.v(bound, "postgresql_with")
+        if with_options is not None and not isinstance(with_options, dict):
+            raise Unknown("postgresql_with that is not a literal dict")
+        if with_options:
+            text += " WITH (" + ", ".join(f"{k} = {v}" for k, v in with_options.items()) + ")"
         where = self.v(bound, "postgresql_where")
         if where is not None:
             text += f" WHERE {where.sql if isinstance(where, SqlText) else where}"
@@ -402,10 +494,18 @@ class Translator:
 
     def create_unique_constraint(self, bound: dict[str, ast.AST]) -> list[str]:
         cols = ", ".join(names(bound["columns"], self.scope))
-        return [f"ALTER TABLE {self.table(bound)} ADD {self._constraint(bound)}UNIQUE ({cols})"]
+        nulls = " NULLS NOT DISTINCT" if self.v(bound, "postgresql_nulls_not_distinct") else ""
+        text = (
+            f"ALTER TABLE {self.table(bound)} ADD {self._constraint(bound)}UNIQUE{nulls} ({cols})"
+        )
+        if self.v(bound, "deferrable"):
+            text += " DEFERRABLE"
+        if self.v(bound, "initially"):
+            text += f" INITIALLY {self.v(bound, 'initially')}"
+        return [text]
 
     def create_check_constraint(self, bound: dict[str, ast.AST]) -> list[str]:
-        condition = self.scope.string(bound["condition"])
+        condition = condition_sql(bound["condition"], self.scope)
         text = f"ALTER TABLE {self.table(bound)} ADD {self._constraint(bound)}CHECK ({condition})"
         return [text + (" NOT VALID" if self.v(bound, "postgresql_not_valid") else "")]
 
@@ -451,16 +551,27 @@ class Translator:
             and pk[0].autoincrement
             and pk[0].default is None
         )
-        parts = [c.ddl(serial=serial_pk and c is pk[0]) for c in columns]
+        parts = [c.ddl(serial=serial_pk and c is pk[0] and c.identity is None) for c in columns]
+        # SQLAlchemy's order: the primary key, then the constraints by creation order (those
+        # given to op.create_table are made before the table, the columns' own with it).
+        primary = [e for e in extra if "PRIMARY KEY (" in e]
+        parts += primary
         if pk and not pk_names:
             parts.append(f"PRIMARY KEY ({', '.join(quote(c.name) for c in pk)})")
-        parts += [e for e in extra if "FOREIGN KEY" not in e]
-        parts += [f"UNIQUE ({quote(c.name)})" for c in columns if c.unique]
-        parts += [f"FOREIGN KEY({quote(c.name)}) {fk}" for c in columns for fk in c.foreign_keys]
-        parts += [e for e in extra if "FOREIGN KEY" in e]
-        out = [f"CREATE TABLE {table} ({', '.join(parts)})"]
+        parts += [e for e in extra if e not in primary]
+        for c in columns:
+            if c.unique and not c.index:
+                parts.append(f"UNIQUE ({quote(c.name)})")
+            parts += [f"FOREIGN KEY({quote(c.name)}) {fk}" for fk in c.foreign_keys]
+        out = [c.enum for c in columns if c.enum]
+        out.append(f"CREATE TABLE {table} ({', '.join(parts)})")
+        comment = self.v(bound, "comment")
+        if comment is not None:
+            out.append(comment_on(table, None, str(comment)))
+        out += [comment_on(table, c.name, c.comment) for c in columns if c.comment is not None]
         out += [
-            f"CREATE INDEX {quote(f'ix_{bare}_{c.name}')} ON {table} ({quote(c.name)})"
+            f"CREATE {'UNIQUE ' if c.unique else ''}INDEX {quote(f'ix_{bare}_{c.name}')} "
+            f"ON {table} ({quote(c.name)})"
             for c in columns
             if c.index
         ]
@@ -491,6 +602,30 @@ class Translator:
             raise Unknown(f"`{ast.unparse(item)}` in op.create_table")
         name = self.v(inner, "name")
         return (f"CONSTRAINT {quote(str(name))} " if name else "") + body
+
+    def create_table_comment(self, bound: dict[str, ast.AST]) -> list[str]:
+        return [comment_on(self.table(bound), None, str(self.v(bound, "comment")))]
+
+    def drop_table_comment(self, bound: dict[str, ast.AST]) -> list[str]:
+        return [comment_on(self.table(bound), None, None)]
+
+    def create_exclude_constraint(self, bound: dict[str, ast.AST]) -> list[str]:
+        parts = []
+        for element in pyast.star_args(bound):
+            pair = self.scope.value(element)
+            if not (isinstance(pair, list) and len(pair) == 2):
+                raise Unknown(f"the exclusion element `{ast.unparse(element)}`")
+            column_name, operator = pair
+            parts.append(f"{quote(str(column_name))} WITH {operator}")
+        using = self.v(bound, "using") or "gist"
+        text = (
+            f"ALTER TABLE {self.table(bound)} ADD {self._constraint(bound)}"
+            f"EXCLUDE USING {using} ({', '.join(parts)})"
+        )
+        where = self.v(bound, "where")
+        if where is not None:
+            text += f" WHERE ({where.sql if isinstance(where, SqlText) else where})"
+        return [text]
 
     def bulk_insert(self, bound: dict[str, ast.AST]) -> list[str]:
         node = bound["table"]
@@ -699,7 +834,7 @@ class _Walker:
                 or method.endswith(".execute")
                 or (head in self.binds and method == "exec_driver_sql")
             ):
-                sql = self.scope.string(call.args[0]) if call.args else ""
+                sql = self.schema_sql(call.args[0]) if call.args else ""
                 statements, findings = raw_statements(
                     sql, where, self.transaction(), name, ignored, self.out.budget
                 )
@@ -712,10 +847,28 @@ class _Walker:
                     )
                 ]
                 self.out.add(statements)
+            elif (
+                method.endswith("create")
+                and isinstance(call.func, ast.Attribute)
+                and (enum := enum_type(call.func.value, self.scope))
+            ):
+                # postgresql.ENUM(..., name=).create(op.get_bind())
+                self.out.add(
+                    [generated(enum, where, self.transaction(), name, ignored, self.out.budget)]
+                )
             else:
                 raise Unknown(f"a call to `{name}()`, whose SQL pgfence does not follow")
 
         self.out.extract(where, name, translate)
+
+    def schema_sql(self, node: ast.AST) -> str:
+        """What op.execute() is given: SQL text, or a CreateSequence / DropSequence."""
+        if isinstance(node, ast.Call) and last_name(node) in ("CreateSequence", "DropSequence"):
+            inner = node.args[0] if node.args else None
+            if isinstance(inner, ast.Call) and last_name(inner) == "Sequence" and inner.args:
+                verb = "CREATE" if last_name(node) == "CreateSequence" else "DROP"
+                return f"{verb} SEQUENCE {quote(self.scope.string(inner.args[0]))}"
+        return self.scope.string(node)
 
 
 def _per_migration(revisions: list[Revision]) -> bool:
