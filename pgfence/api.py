@@ -179,6 +179,7 @@ def dry_run_options(
     seed: SeedRequest | None,
     database: str | None = None,
     keep_going: bool = False,
+    applied_before: Sequence[Migration] = (),
 ) -> DryRunOptions:
     """A dry-run's options: each as given, else the configuration's, else the default.
     Shared by `pgfence dryrun` and `dryrun()`, so that the two cannot drift apart."""
@@ -200,6 +201,7 @@ def dry_run_options(
         settings=settings,
         seed=seed,
         keep_going=keep_going,
+        applied_before=applied_before,
     )
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pgfence.checks import RuleSettings
     from pgfence.config import Config
     from pgfence.model import PreflightReport
+    from pgfence.shards import Split
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
@@ -235,6 +236,21 @@ def _migrations(
     return migrations
 
 
+def _split(shard: str | None, migrations: list[Migration]) -> Split | None:
+    """--shard K/N: this shard's part of `migrations` (None without --shard)."""
+    if shard is None:
+        return None
+    from pgfence.shards import Shard, split
+
+    part = split(migrations, Shard.parse(shard))
+    if part.empty:
+        typer.echo(
+            f"pgfence: shard {part.shard} has no work: the run has {part.units} unit(s)",
+            err=True,
+        )
+    return part
+
+
 def _fail_on(option: FailOn | None, cfg: Config) -> Severity:
     if option is not None:
         return Severity.parse(option.value)
@@ -360,6 +376,16 @@ SeverityOpt = Annotated[
         show_default=False,
     ),
 ]
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        metavar="K/N",
+        help="Only the K-th of N even, contiguous parts of the work, the same on every "
+        "machine (for a CI matrix; `pgfence report merge` joins the parts' JSON).",
+        show_default=False,
+    ),
+]
 MaxLockTimeoutOpt = Annotated[
     str | None,
     typer.Option(
@@ -423,6 +449,7 @@ def analyze(
     disable: DisableOpt = None,
     severity: SeverityOpt = None,
     max_lock_timeout: MaxLockTimeoutOpt = None,
+    shard: ShardOpt = None,
 ) -> None:
     """Predict, without a database, the locks each statement takes and what they block."""
 
@@ -440,6 +467,11 @@ def analyze(
 
             catalog = catalog_from_dump(schema_file)
         migrations = _migrations(paths, cfg, max_file_size, migration_format, changed_since)
+        split = _split(shard, migrations)
+        if split is not None:
+            # The earlier shards' files are analysed too, for the schema they leave behind,
+            # and left out of the report; the later ones cannot change this shard's.
+            migrations = [*split.before, *split.mine]
         report = build_report(
             migrations,
             version=version,
@@ -447,6 +479,10 @@ def analyze(
             catalog=catalog,
             settings=settings,
         )
+        if split is not None:
+            from pgfence.shards import restrict
+
+            report = restrict(report, split)
         return report, fmt or cfg.format or "table", outputs
 
     report, chosen, outputs = _run(action)
@@ -689,6 +725,7 @@ def dryrun(
     seed_rows: SeedRowsOpt = None,
     seed_scale: SeedScaleOpt = None,
     seed_max_rows: SeedMaxRowsOpt = None,
+    shard: ShardOpt = None,
 ) -> None:
     """Run the migration on a real, throwaway Postgres and show the locks it really takes.
 
@@ -706,6 +743,7 @@ def dryrun(
     def _dry_run(cfg: Config, chosen: str) -> Report | MatrixReport:
         from pgfence.api import starting_schema
         from pgfence.dryrun.servers import ServerChoice, choose
+        from pgfence.shards import labelled
 
         start_schema = starting_schema(
             cfg, schema, schema_from, dsn, replay_before, isolate=isolate
@@ -716,6 +754,12 @@ def dryrun(
         if sizing.wanted and dsn:
             raise UsageError("--seed needs a server pgfence starts: not --dsn")
         sizing.check()
+        if shard is not None and (dsn or sizing.wanted):
+            raise UsageError(
+                "--shard needs a server pgfence starts and no --seed: the earlier shards' "
+                "migrations are applied first (on --dsn they would have to be rolled back "
+                "too; seeded, their tables would be filled)"
+            )
         majors = _majors(pg if pg is not None else None if cfg.pg is None else str(cfg.pg))
         name = backend.value if backend else cfg.backend
         choices = [
@@ -727,7 +771,7 @@ def dryrun(
                 "several --pg versions need servers pgfence starts: not --dsn or --pg-bin"
             )
 
-        def load() -> tuple[RuleSettings, list[Migration], list[Migration]]:
+        def load() -> tuple[RuleSettings, list[Migration], list[Migration], Split | None]:
             import pgfence.dryrun.runner  # noqa: F401 - the import is the point: see below
             from pgfence.sources import earlier_migrations
 
@@ -735,7 +779,7 @@ def dryrun(
             migrations = _migrations(paths, cfg, max_file_size, migration_format, changed_since)
             max_bytes = max_file_size * 1024 * 1024
             before = earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else []
-            return settings, migrations, before
+            return settings, migrations, before, _split(shard, migrations)
 
         # Importing the dry-run's modules and reading the migrations take about as long
         # as starting a server from the cached cluster: the two overlap (the server is
@@ -749,6 +793,7 @@ def dryrun(
         targets = list(paths or cfg.paths)
         early = (
             changed_since is None
+            and shard is None
             and len(choices) == 1
             and not sizing.wanted
             and bool(targets)
@@ -758,9 +803,16 @@ def dryrun(
         with server or contextlib.nullcontext():
             if server is not None and not server.throwaway:
                 _warn_rolled_back(chosen)
-            settings, migrations, before = loading.result()
-            if not migrations:  # nothing changed since --changed-since: no server, no stats read
-                return _nothing_to_run(majors, _fail_on(fail_on, cfg))
+            settings, migrations, before, part = loading.result()
+            if not migrations or (part is not None and part.empty):
+                # Nothing changed since --changed-since, or nothing for this shard: no
+                # server, no stats read.
+                empty = _nothing_to_run(majors, _fail_on(fail_on, cfg))
+                return empty if part is None else labelled(empty, part.info)
+            earlier_shards: list[Migration] = []
+            if part is not None:
+                migrations = list(part.mine)
+                earlier_shards = [] if isolate else list(part.before)
             from pgfence.api import dry_run_options
             from pgfence.dryrun.runner import dry_run
 
@@ -777,17 +829,21 @@ def dryrun(
                 settings=settings,
                 seed=sizing.request(),
                 keep_going=keep_going,
+                applied_before=earlier_shards,
             )
+            result: Report | MatrixReport
             if len(choices) > 1:
                 from pgfence.dryrun.matrix import run_matrix
 
-                return run_matrix(choices, migrations, options, progress=say)
-            if server is None:
+                result = run_matrix(choices, migrations, options, progress=say)
+            elif server is None:
                 with choose(choices[0], say) as late:
                     if not late.throwaway:
                         _warn_rolled_back(chosen)
-                    return dry_run(late, migrations, options, progress=say)
-            return dry_run(server, migrations, options, progress=say)
+                    result = dry_run(late, migrations, options, progress=say)
+            else:
+                result = dry_run(server, migrations, options, progress=say)
+            return result if part is None else labelled(result, part.info)
 
     result, chosen, outputs = _run(action)
     _emit(result, chosen, outputs)
@@ -807,14 +863,18 @@ def _seconds(option: str | None, name: str) -> float | None:
     return None if option is None else parse_duration(option, name, positive=True)
 
 
-def _nothing_to_run(majors: list[int | None], fail_on: Severity) -> Report:
-    return Report(
-        pgfence_version=__version__,
-        pg_version=majors[0] or _default_pg(),
-        statements=(),
-        fail_on=fail_on,
-        command="dryrun",
+def _nothing_to_run(majors: list[int | None], fail_on: Severity) -> Report | MatrixReport:
+    reports = tuple(
+        Report(
+            pgfence_version=__version__,
+            pg_version=major or _default_pg(),
+            statements=(),
+            fail_on=fail_on,
+            command="dryrun",
+        )
+        for major in majors
     )
+    return reports[0] if len(reports) == 1 else MatrixReport(reports, ())
 
 
 def _majors(pg: str | None) -> list[int | None]:

@@ -41,6 +41,14 @@ def to_dict(report: Report) -> dict[str, Any]:
             "major": report.server.major,
             "backend": report.server.backend,
         }
+    if report.shard is not None:
+        shard = report.shard
+        out["shard"] = {
+            "index": shard.index,
+            "count": shard.count,
+            "units": shard.units,
+            "inputs": shard.inputs,
+        }
     out["statements"] = [_statement(s) for s in report.statements]
     out["findings"] = [_finding(f) for f in report.findings]
     if report.seeding is not None:
