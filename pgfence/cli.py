@@ -159,8 +159,15 @@ def _main(
     _State.debug = debug
 
 
-def _emit(result: Report | MatrixReport, fmt: str, outputs: list[tuple[str, str]]) -> None:
-    """The report on stdout in `fmt`, and in each --output FORMAT=PATH file."""
+def _emit(
+    result: Report | MatrixReport,
+    fmt: str,
+    outputs: list[tuple[str, str]],
+    *,
+    stdout: bool = True,
+) -> None:
+    """The report on stdout in `fmt` (unless not `stdout`), and in each --output FORMAT=PATH
+    file."""
     import shutil
 
     from pgfence.reporting.formats import RenderOptions, render
@@ -173,6 +180,8 @@ def _emit(result: Report | MatrixReport, fmt: str, outputs: list[tuple[str, str]
         except OSError as exc:
             typer.echo(f"pgfence: error: {path}: cannot write: {exc.strerror or exc}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
+    if not stdout:
+        return
     tty = sys.stdout.isatty()
     options = RenderOptions(
         color=tty and "NO_COLOR" not in os.environ,
@@ -1140,6 +1149,114 @@ def servers_install(
         return "\n".join(lines) + "\n"
 
     _out(_run(action))
+
+
+report_app = typer.Typer(
+    help="Saved JSON reports: merge a CI matrix's shards into one, render one in any format.",
+    no_args_is_help=True,
+)
+app.add_typer(report_app, name="report")
+
+ReportFilesArg = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="REPORT.json...",
+        help="JSON reports (`--format json` or `-o json=PATH`) of the shards and majors "
+        "of one run.",
+        show_default=False,
+    ),
+]
+
+
+def _saved(path: str) -> Report | MatrixReport:
+    from pgfence.registry import all_checks
+    from pgfence.reporting.saved import load
+
+    all_checks()  # every check registered: SARIF describes each rule a finding names
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise UsageError(f"{path}: cannot read: {reason}") from None
+    return load(text, path)
+
+
+@report_app.command(
+    "merge",
+    epilog=(
+        "Examples:\n\n\b\n"
+        "  pgfence report merge shard-*.json -o merged.json\n"
+        "  pgfence report merge pg15-*.json pg16-*.json --format markdown "
+        "-o json=merged.json\n"
+    ),
+)
+def report_merge(
+    files: ReportFilesArg,
+    output: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE|FORMAT=PATH",
+            help="Write the merged report: FILE as JSON, FORMAT=PATH in that format (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Format on stdout (default: json without --output, else nothing).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Merge the JSON reports of a run's shards (and majors) into the unsharded run's.
+
+    Refuses reports of another pgfence version, of other migrations, from another server
+    version, and an incomplete or repeated set of shards. Exit 1 when the merged run
+    fails (findings at or above its --fail-on, or an under-predicted lock).
+    """
+
+    def action() -> tuple[Report | MatrixReport, list[tuple[str, str]]]:
+        from pgfence.merging import flatten, merge
+
+        outputs = _outputs([o if "=" in o else f"json={o}" for o in output or ()])
+        saved = [s for path in files for s in flatten(path, _saved(path))]
+        return merge(saved), outputs
+
+    merged, outputs = _run(action)
+    chosen = fmt.value if fmt else None if outputs else "json"
+    _emit(merged, chosen or "json", outputs, stdout=chosen is not None)
+    raise typer.Exit(EXIT_FINDINGS if merged.failed else EXIT_OK)
+
+
+@report_app.command(
+    "render",
+    epilog=(
+        "Examples:\n\n\b\n"
+        "  pgfence report render merged.json --format markdown > comment.md\n"
+        "  pgfence report render merged.json -f github -o sarif=pgfence.sarif\n"
+    ),
+)
+def report_render(
+    file: Annotated[
+        str, typer.Argument(metavar="REPORT.json", help="A JSON report.", show_default=False)
+    ],
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Render a saved JSON report in any format, as the run that wrote it would have."""
+
+    def action() -> tuple[Report | MatrixReport, list[tuple[str, str]]]:
+        return _saved(file), _outputs(output)
+
+    saved, outputs = _run(action)
+    _emit(saved, fmt.value if fmt else "table", outputs)
+    raise typer.Exit(EXIT_FINDINGS if saved.failed else EXIT_OK)
 
 
 @app.command(epilog="Example:\n\n\b\n  pgfence explain add-column-rewrite\n")
