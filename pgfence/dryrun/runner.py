@@ -108,6 +108,7 @@ class _Start:
 
     catalog: Catalog
     statements: int  # statements those migrations had: the run's statement count goes on
+    recorded: dict[str, int]  # rows they wrote in their tool's table, per format
 
 
 # SQLSTATEs of a missing table, column, object, schema or function.
@@ -251,6 +252,8 @@ def _observe(
             for table in bookkeeping.create(dsn, migrations):
                 say(f"created the migration tool's table {table}")
             recorder = bookkeeping.Recorder(sessions.migration)
+            if start is not None:
+                recorder.count.update(start.recorded)  # the earlier shards' rows come first
         if not server.throwaway:
             # One transaction, rolled back; caps set on the server side too (guard.py).
             guard = ExistingServerGuard(
@@ -342,6 +345,9 @@ def _apply_earlier_shards(
                 catalog.apply(statement.node)
             index += 1
     say(f"applying the {len(earlier)} migration(s) of the earlier shards without observing")
+    # The tool's own table first, as the unsharded run has it from the start (harbor's
+    # 0030 alters golang-migrate's), and their rows in it afterwards.
+    bookkeeping.create(dsn, earlier)
     try:
         replay.replay_migrations(
             dsn,
@@ -354,7 +360,12 @@ def _apply_earlier_shards(
             f"--shard: a migration of an earlier shard does not apply cleanly ({exc}); "
             "the unsharded run would go on differently from there: run this history unsharded"
         ) from exc
-    return _Start(catalog, index)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        recorder = bookkeeping.Recorder(conn)
+        for migration in earlier:
+            recorder.record(migration)
+        recorded = dict(recorder.count)
+    return _Start(catalog, index, recorded)
 
 
 class _Run:
