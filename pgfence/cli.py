@@ -218,6 +218,31 @@ def _load_config(path: str | None) -> Config:
     return config.load(path)
 
 
+def _project_config(path: str | None, project: str | None, paths: list[str] | None) -> Config:
+    """The configuration, or that of its project `--project NAME`. A configuration with
+    projects and no PATH given needs the choice: which database's migrations, else?"""
+    loaded = _load_config(path)
+    if project is None and loaded.projects and not paths:
+        names = ", ".join(p.project or "" for p in loaded.projects)
+        raise UsageError(
+            f"the configuration has several projects ({names}): choose one with --project "
+            "NAME (a CI matrix runs one job per project)"
+        )
+    return loaded.for_project(project)
+
+
+def _named(result: Report | MatrixReport, cfg: Config) -> Report | MatrixReport:
+    """The report marked with its project, when it is one's."""
+    import dataclasses
+
+    if cfg.project is None:
+        return result
+    if isinstance(result, MatrixReport):
+        reports = tuple(dataclasses.replace(r, project=cfg.project) for r in result.reports)
+        return dataclasses.replace(result, reports=reports)
+    return dataclasses.replace(result, project=cfg.project)
+
+
 def _migrations(
     paths: list[str] | None,
     cfg: Config,
@@ -385,6 +410,16 @@ SeverityOpt = Annotated[
         show_default=False,
     ),
 ]
+ProjectOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--project",
+        metavar="NAME",
+        help="One [[tool.pgfence.project]] of the configuration: its paths, format, schema, "
+        "pg and server options.",
+        show_default=False,
+    ),
+]
 ShardOpt = Annotated[
     str | None,
     typer.Option(
@@ -459,6 +494,7 @@ def analyze(
     severity: SeverityOpt = None,
     max_lock_timeout: MaxLockTimeoutOpt = None,
     shard: ShardOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
     """Predict, without a database, the locks each statement takes and what they block."""
 
@@ -466,7 +502,7 @@ def analyze(
         from pgfence.analysis.analyze import build_report
 
         outputs = _outputs(output)
-        cfg = _load_config(config_file)
+        cfg = _project_config(config_file, project, paths)
         version = _check_pg(pg if pg is not None else cfg.pg)
         settings = _settings(cfg, disable, severity, max_lock_timeout)
         catalog = None
@@ -492,6 +528,10 @@ def analyze(
             from pgfence.shards import restrict
 
             report = restrict(report, split)
+        if cfg.project is not None:
+            import dataclasses
+
+            report = dataclasses.replace(report, project=cfg.project)
         return report, fmt or cfg.format or "table", outputs
 
     report, chosen, outputs = _run(action)
@@ -735,6 +775,7 @@ def dryrun(
     seed_scale: SeedScaleOpt = None,
     seed_max_rows: SeedMaxRowsOpt = None,
     shard: ShardOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
     """Run the migration on a real, throwaway Postgres and show the locks it really takes.
 
@@ -745,9 +786,9 @@ def dryrun(
 
     def action() -> tuple[Report | MatrixReport, str, list[tuple[str, str]]]:
         outputs = _outputs(output)
-        cfg = _load_config(config_file)
+        cfg = _project_config(config_file, project, paths)
         chosen = fmt or cfg.format or "table"
-        return _dry_run(cfg, chosen), chosen, outputs
+        return _named(_dry_run(cfg, chosen), cfg), chosen, outputs
 
     def _dry_run(cfg: Config, chosen: str) -> Report | MatrixReport:
         from pgfence.api import starting_schema

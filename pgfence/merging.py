@@ -34,6 +34,7 @@ def merge(saved: Sequence[SavedReport]) -> Report | MatrixReport:
         raise BadInput("nothing to merge: no report given")
     _same(saved, "pgfence version", lambda r: r.pgfence_version)
     _same(saved, "command", lambda r: r.command)
+    _same(saved, "project", lambda r: r.project or "(none)")
     _same(saved, "fail-on severity", lambda r: str(r.fail_on))
     sharded = [s for s in saved if s.report.shard is not None]
     _same(sharded, "migrations (shard digest)", lambda r: r.shard.inputs if r.shard else "")

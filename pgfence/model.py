@@ -520,6 +520,7 @@ class Report:
     seeding: SeedSummary | None = None  # --seed: the synthetic rows the run started from
     lock_holds: tuple[LockHold, ...] = ()  # --seed: per relation, how long it was locked
     shard: ShardInfo | None = None  # --shard: the part of the run this report covers
+    project: str | None = None  # --project: the [[tool.pgfence.project]] it is about
 
     def all_findings(self) -> tuple[Finding, ...]:
         inner = tuple(f for s in self.statements for f in s.findings)

@@ -25,11 +25,20 @@ import yaml
 
 from tests.conftest import MAJORS
 from tests.reporting.conftest import errors
-from tests.support import pgfence as run
+from tests.support import pgfence
 from tests.test_action_comment import comment
 from tests.test_action_comment import github as github
 from tests.test_merge import untimed
 from tests.test_workflow_files import vendored_schema
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path | None = None, timeout: float = 120):
+    """pgfence ARGS in `cwd`, this checkout's code whatever the directory."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT_DIR)}
+    return pgfence(*args, cwd=cwd, env=env, timeout=timeout)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / "docs" / "ci"

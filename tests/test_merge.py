@@ -150,3 +150,24 @@ def test_shards_of_two_majors_merge_into_the_version_matrix(tmp_path):
     done = run("report", "merge", *parts)
     assert done.returncode == whole.returncode, done.stderr
     assert untimed(json.loads(done.stdout)) == untimed(json.loads(whole.stdout))
+
+
+@pytest.mark.postgres
+def test_toast_tables_are_named_after_their_table_as_of_each_statement(tmp_path):
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001.sql").write_text("CREATE TABLE notes (id bigint PRIMARY KEY, body text);\n")
+    (folder / "0002.sql").write_text("ALTER TABLE notes ALTER COLUMN id TYPE numeric;\n")
+    (folder / "0003.sql").write_text(
+        "ALTER TABLE notes RENAME TO memos;\nALTER TABLE memos ALTER COLUMN id TYPE bigint;\n"
+    )
+    done = run("dryrun", "-f", "json", str(folder), timeout=300)
+    assert done.returncode in (0, 1), done.stderr
+    statements = json.loads(done.stdout)["statements"]
+    assert "pg_toast.pg_toast_" not in done.stdout  # no OID in any name
+    rewrite, _, again = statements[1:]
+    assert "pg_toast.public.notes" in rewrite["observed"]["rewritten"]
+    assert rewrite["observed"]["rewritten"] == sorted(rewrite["observed"]["rewritten"])
+    assert "pg_toast.public.memos" in again["observed"]["rewritten"]
+    names = [r["relation"] for r in again["verdict"]["relations"]]
+    assert names == sorted(names)

@@ -102,6 +102,7 @@ def _report(data: dict[str, Any], source: str) -> Report:
         shard=None
         if shard is None
         else ShardInfo(shard["index"], shard["count"], shard["units"], shard["inputs"]),
+        project=data.get("project"),
     )
 
 
