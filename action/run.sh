@@ -24,10 +24,15 @@ if [ -n "${INPUT_MERGE:-}" ]; then
     # shellcheck disable=SC2206
     reports=(${INPUT_MERGE})
     shopt -u nullglob
-    set -x
-    pgfence report merge "${reports[@]}" "${args[@]}"
-    code=$?
-    set +x
+    if [ "${#reports[@]}" -eq 0 ]; then
+        echo "pgfence: error: merge: no report matches ${INPUT_MERGE} (did the matrix's jobs upload their json output?)" >&2
+        code=2
+    else
+        set -x
+        pgfence report merge "${reports[@]}" "${args[@]}"
+        code=$?
+        set +x
+    fi
 fi
 [ -n "${INPUT_SHARD:-}" ] && args+=(--shard "$INPUT_SHARD")
 [ -n "${INPUT_SCHEMA:-}" ] && args+=(--schema "$INPUT_SCHEMA")

@@ -165,3 +165,33 @@ def test_a_failing_earlier_shard_stops_the_later_one_with_one_line(history):
     [line] = done.stderr.strip().splitlines()
     assert "--shard: a migration of an earlier shard does not apply cleanly" in line
     assert "0002_index.sql" in line
+
+
+def test_the_api_cuts_the_same_shards_as_the_command_line():
+    from pgfence import analyze
+
+    whole = analyze(str(FLYWAY))
+    parts = [analyze(str(FLYWAY), shard=f"{k}/3") for k in range(1, 4)]
+    assert [s for p in parts for s in p.statements] == list(whole.statements)
+    assert {p.shard.count for p in parts if p.shard} == {3}
+    with pytest.raises(UsageError, match="--shard"):
+        analyze(str(FLYWAY), shard="4/3")
+
+
+@pytest.mark.postgres
+def test_api_dryrun_shards_on_a_shared_server_observe_what_the_whole_run_does(
+    pg, history, database_name
+):
+    from pgfence import dryrun
+    from pgfence.reporting.json import to_dict
+
+    def untimed_statements(report) -> list[dict]:
+        return [strip_times(s) for s in to_dict(report)["statements"]]
+
+    whole = dryrun(str(history), server=pg, database=database_name)
+    parts = [
+        dryrun(str(history), server=pg, database=f"{database_name}_{k}", shard=f"{k}/2")
+        for k in (1, 2)
+    ]
+    assert [s for p in parts for s in untimed_statements(p)] == untimed_statements(whole)
+    assert [p.shard.index for p in parts if p.shard] == [1, 2]

@@ -258,3 +258,10 @@ def test_shell_completion_completes_formats():
         [str(BIN / "pgfence")], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.stdout.split() == ["table", "json", "sarif", "github", "markdown", "junit", "html"]
+
+
+def test_the_action_script_says_when_no_report_matches_the_merge_glob(tmp_path, repo):
+    done = run_action_script(tmp_path, repo, merge="reports/*/*.json")
+    assert done.returncode == 2
+    assert "merge: no report matches reports/*/*.json" in done.stderr
+    assert step_outputs(tmp_path)["exit-code"] == "2"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -132,11 +133,20 @@ def _prediction(p: Prediction) -> dict[str, Any]:
     }
 
 
+# A relation that lives only while a statement runs (the new heap of a rewrite) has no name
+# but its OID, which differs between runs: the report leaves the number out.
+_TRANSIENT = re.compile(r"\(transient relation \d+\)")
+
+
+def _name(relation: str, names: dict[str, str]) -> str:
+    return _TRANSIENT.sub("(transient relation)", names.get(relation, relation))
+
+
 def _renamed(text: str, names: dict[str, str]) -> str:
     # The longest first: pg_toast.pg_toast_1_index is not pg_toast.pg_toast_1 + "_index".
     for old in sorted((n for n in names if n in text), key=len, reverse=True):
         text = text.replace(old, names[old])
-    return text
+    return _TRANSIENT.sub("(transient relation)", text)
 
 
 def _observation(o: Observation, names: dict[str, str]) -> dict[str, Any]:
@@ -144,7 +154,7 @@ def _observation(o: Observation, names: dict[str, str]) -> dict[str, Any]:
         "ran": o.ran,
         "locks": [
             {
-                "relation": names.get(lock.relation, lock.relation),
+                "relation": _name(lock.relation, names),
                 "mode": lock.mode.pg_name,
                 "granted": lock.granted,
                 "kind": lock.kind.value,
@@ -156,7 +166,7 @@ def _observation(o: Observation, names: dict[str, str]) -> dict[str, Any]:
         ],
         "held_before": len(o.held_before),
         # Sorted: the server's order follows the relations' OIDs.
-        "rewritten": sorted(names.get(r, r) for r in o.rewritten),
+        "rewritten": sorted(_name(r, names) for r in o.rewritten),
         "blocks_reads": o.blocks_reads,
         "blocks_writes": o.blocks_writes,
         "blocking_measured": o.blocking_measured,
@@ -187,7 +197,7 @@ def _observation(o: Observation, names: dict[str, str]) -> dict[str, Any]:
 def _verdict(v: Verdict, names: dict[str, str]) -> dict[str, Any]:
     relations = [
         {
-            "relation": names.get(r.relation, r.relation),
+            "relation": _name(r.relation, names),
             "predicted": r.predicted.pg_name if r.predicted else None,
             "observed": r.observed.pg_name if r.observed else None,
             "kind": r.kind.value,
@@ -206,7 +216,7 @@ def _finding(f: Finding, names: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "rule": f.rule,
         "severity": str(f.severity),
-        "message": _renamed(f.message, names) if names else f.message,
+        "message": _renamed(f.message, names or {}),
         "file": f.location.file,
         "line": f.location.line,
         "column": f.location.column,
