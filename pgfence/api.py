@@ -11,6 +11,7 @@ No configuration file is read unless `config` is given: a path, or a `Config`
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from pgfence.dryrun.runner import DryRunOptions
     from pgfence.dryrun.seed import SeedRequest
     from pgfence.dryrun.servers.base import Server
+    from pgfence.shards import Split
 
 Paths = str | Path | Sequence[str | Path]
 
@@ -41,12 +43,17 @@ def analyze(
     config: str | Path | Config | None = None,
     max_file_size_mb: int = 16,
     max_lock_timeout: str | float | None = None,
+    shard: str | None = None,
+    project: str | None = None,
 ) -> Report:
-    """Predict, without a database, the locks of every statement of the migrations."""
+    """Predict, without a database, the locks of every statement of the migrations.
+
+    `shard` ("K/N"): only that part of the work (pgfence/shards.py); `project`: one
+    `[[tool.pgfence.project]]` of the configuration."""
     from pgfence.analysis.analyze import build_report
     from pgfence.pg.versions import NEWEST, OLDEST
 
-    cfg = _config(config)
+    cfg = _config(config).for_project(project)
     version = pg if pg is not None else cfg.pg if cfg.pg is not None else NEWEST
     if not OLDEST <= version <= NEWEST:
         raise UsageError(f"pg={version}: pgfence predicts for PostgreSQL {OLDEST} to {NEWEST}")
@@ -56,14 +63,28 @@ def analyze(
         from pgfence.analysis.schema import catalog_from_dump
 
         catalog = catalog_from_dump(schema_file)
+    migrations = _migrations(paths, cfg, migration_format, max_file_size_mb)
+    part = _split(shard, migrations)
     report = build_report(
-        _migrations(paths, cfg, migration_format, max_file_size_mb),
+        migrations if part is None else [*part.before, *part.mine],
         version=version,
         fail_on=_severity(fail_on, cfg),
         catalog=catalog,
         settings=_settings(cfg, disable, severity, max_lock_timeout),
     )
-    return report
+    if part is not None:
+        from pgfence.shards import restrict
+
+        report = restrict(report, part)
+    return dataclasses.replace(report, project=cfg.project)
+
+
+def _split(shard: str | None, migrations: list[Migration]) -> Split | None:
+    if shard is None:
+        return None
+    from pgfence.shards import Shard, split
+
+    return split(migrations, Shard.parse(shard))
 
 
 def dryrun(
@@ -98,9 +119,15 @@ def dryrun(
     seed_rows: int | None = None,
     seed_scale: float | None = None,
     seed_max_rows: int | None = None,
+    shard: str | None = None,
+    project: str | None = None,
 ) -> Report:
     """Run the migrations on a real, throwaway Postgres (or `dsn`, rolled back) and
     observe the locks each statement takes.
+
+    `shard` ("K/N"): only that part of the work, the earlier shards' migrations applied
+    first without observing (not with `dsn` or seeding); `project`: one
+    `[[tool.pgfence.project]]` of the configuration.
 
     `seed`, `seed_rows`, `seed_scale` (with `stats` / `stats_from`), `seed_max_rows`: as
     --seed and its options, a seeded run with durations estimated at production size.
@@ -114,7 +141,7 @@ def dryrun(
     from pgfence.dryrun.sizing import Sizing
     from pgfence.sources import earlier_migrations
 
-    cfg = _config(config)
+    cfg = _config(config).for_project(project)
     sizing = Sizing(
         str(stats) if stats is not None else None,
         stats_from,
@@ -126,6 +153,8 @@ def dryrun(
     if sizing.wanted and dsn:
         raise UsageError("seeding needs a server pgfence starts: not dsn")
     sizing.check()
+    if shard is not None and (dsn or sizing.wanted):
+        raise UsageError("shard needs a server pgfence starts and no seeding")
     schema_file = starting_schema(
         cfg,
         None if schema is None else str(schema),
@@ -136,6 +165,24 @@ def dryrun(
     )
     migrations = _migrations(paths, cfg, migration_format, max_file_size_mb)
     max_bytes = max_file_size_mb * 1024 * 1024
+    before = earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else []
+    part = _split(shard, migrations)
+    if part is not None:
+        migrations = list(part.mine)
+    shard_info = None if part is None else part.info
+    if part is not None and part.empty:
+        from pgfence.pg.versions import NEWEST
+        from pgfence.version import __version__
+
+        return Report(
+            pgfence_version=__version__,
+            pg_version=pg or cfg.pg or NEWEST,
+            statements=(),
+            fail_on=_severity(fail_on, cfg),
+            command="dryrun",
+            shard=shard_info,
+            project=cfg.project,
+        )
     options = dry_run_options(
         cfg,
         statement_timeout_s=_seconds(statement_timeout),
@@ -143,16 +190,18 @@ def dryrun(
         fail_on=None if fail_on is None else _severity(fail_on, cfg),
         schema_file=schema_file,
         schema_from=schema_from,
-        replay_before=earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else [],
+        replay_before=before,
         skip_missing_extensions=skip_missing_extensions,
         isolate=isolate,
         settings=_settings(cfg, disable, severity, max_lock_timeout),
         database=database,
         seed=sizing.request(),
         keep_going=keep_going,
+        applied_before=() if part is None or isolate else part.before,
     )
     if server is not None:
-        return dry_run(server, migrations, options, progress=progress)
+        report = dry_run(server, migrations, options, progress=progress)
+        return dataclasses.replace(report, shard=shard_info, project=cfg.project)
     choice = ServerChoice(
         backend=backend or cfg.backend,
         pg=pg if pg is not None else cfg.pg,
@@ -161,7 +210,8 @@ def dryrun(
         image=image,
     )
     with choose(choice, progress) as server:
-        return dry_run(server, migrations, options, progress=progress)
+        report = dry_run(server, migrations, options, progress=progress)
+        return dataclasses.replace(report, shard=shard_info, project=cfg.project)
 
 
 def dry_run_options(
@@ -179,6 +229,7 @@ def dry_run_options(
     seed: SeedRequest | None,
     database: str | None = None,
     keep_going: bool = False,
+    applied_before: Sequence[Migration] = (),
 ) -> DryRunOptions:
     """A dry-run's options: each as given, else the configuration's, else the default.
     Shared by `pgfence dryrun` and `dryrun()`, so that the two cannot drift apart."""
@@ -200,6 +251,7 @@ def dry_run_options(
         settings=settings,
         seed=seed,
         keep_going=keep_going,
+        applied_before=applied_before,
     )
 
 

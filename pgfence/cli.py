@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pgfence.checks import RuleSettings
     from pgfence.config import Config
     from pgfence.model import PreflightReport
+    from pgfence.shards import Split
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
@@ -158,8 +159,15 @@ def _main(
     _State.debug = debug
 
 
-def _emit(result: Report | MatrixReport, fmt: str, outputs: list[tuple[str, str]]) -> None:
-    """The report on stdout in `fmt`, and in each --output FORMAT=PATH file."""
+def _emit(
+    result: Report | MatrixReport,
+    fmt: str,
+    outputs: list[tuple[str, str]],
+    *,
+    stdout: bool = True,
+) -> None:
+    """The report on stdout in `fmt` (unless not `stdout`), and in each --output FORMAT=PATH
+    file."""
     import shutil
 
     from pgfence.reporting.formats import RenderOptions, render
@@ -172,6 +180,8 @@ def _emit(result: Report | MatrixReport, fmt: str, outputs: list[tuple[str, str]
         except OSError as exc:
             typer.echo(f"pgfence: error: {path}: cannot write: {exc.strerror or exc}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
+    if not stdout:
+        return
     tty = sys.stdout.isatty()
     options = RenderOptions(
         color=tty and "NO_COLOR" not in os.environ,
@@ -208,6 +218,31 @@ def _load_config(path: str | None) -> Config:
     return config.load(path)
 
 
+def _project_config(path: str | None, project: str | None, paths: list[str] | None) -> Config:
+    """The configuration, or that of its project `--project NAME`. A configuration with
+    projects and no PATH given needs the choice: which database's migrations, else?"""
+    loaded = _load_config(path)
+    if project is None and loaded.projects and not paths:
+        names = ", ".join(p.project or "" for p in loaded.projects)
+        raise UsageError(
+            f"the configuration has several projects ({names}): choose one with --project "
+            "NAME (a CI matrix runs one job per project)"
+        )
+    return loaded.for_project(project)
+
+
+def _named(result: Report | MatrixReport, cfg: Config) -> Report | MatrixReport:
+    """The report marked with its project, when it is one's."""
+    import dataclasses
+
+    if cfg.project is None:
+        return result
+    if isinstance(result, MatrixReport):
+        reports = tuple(dataclasses.replace(r, project=cfg.project) for r in result.reports)
+        return dataclasses.replace(result, reports=reports)
+    return dataclasses.replace(result, project=cfg.project)
+
+
 def _migrations(
     paths: list[str] | None,
     cfg: Config,
@@ -233,6 +268,21 @@ def _migrations(
         if not migrations:
             typer.echo(f"pgfence: no migration changed since {changed_since}", err=True)
     return migrations
+
+
+def _split(shard: str | None, migrations: list[Migration]) -> Split | None:
+    """--shard K/N: this shard's part of `migrations` (None without --shard)."""
+    if shard is None:
+        return None
+    from pgfence.shards import Shard, split
+
+    part = split(migrations, Shard.parse(shard))
+    if part.empty:
+        typer.echo(
+            f"pgfence: shard {part.shard} has no work: the run has {part.units} unit(s)",
+            err=True,
+        )
+    return part
 
 
 def _fail_on(option: FailOn | None, cfg: Config) -> Severity:
@@ -360,6 +410,26 @@ SeverityOpt = Annotated[
         show_default=False,
     ),
 ]
+ProjectOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--project",
+        metavar="NAME",
+        help="One [[tool.pgfence.project]] of the configuration: its paths, format, schema, "
+        "pg and server options.",
+        show_default=False,
+    ),
+]
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        metavar="K/N",
+        help="Only the K-th of N even, contiguous parts of the work, the same on every "
+        "machine (for a CI matrix; `pgfence report merge` joins the parts' JSON).",
+        show_default=False,
+    ),
+]
 MaxLockTimeoutOpt = Annotated[
     str | None,
     typer.Option(
@@ -423,6 +493,8 @@ def analyze(
     disable: DisableOpt = None,
     severity: SeverityOpt = None,
     max_lock_timeout: MaxLockTimeoutOpt = None,
+    shard: ShardOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
     """Predict, without a database, the locks each statement takes and what they block."""
 
@@ -430,7 +502,7 @@ def analyze(
         from pgfence.analysis.analyze import build_report
 
         outputs = _outputs(output)
-        cfg = _load_config(config_file)
+        cfg = _project_config(config_file, project, paths)
         version = _check_pg(pg if pg is not None else cfg.pg)
         settings = _settings(cfg, disable, severity, max_lock_timeout)
         catalog = None
@@ -440,6 +512,11 @@ def analyze(
 
             catalog = catalog_from_dump(schema_file)
         migrations = _migrations(paths, cfg, max_file_size, migration_format, changed_since)
+        split = _split(shard, migrations)
+        if split is not None:
+            # The earlier shards' files are analysed too, for the schema they leave behind,
+            # and left out of the report; the later ones cannot change this shard's.
+            migrations = [*split.before, *split.mine]
         report = build_report(
             migrations,
             version=version,
@@ -447,6 +524,14 @@ def analyze(
             catalog=catalog,
             settings=settings,
         )
+        if split is not None:
+            from pgfence.shards import restrict
+
+            report = restrict(report, split)
+        if cfg.project is not None:
+            import dataclasses
+
+            report = dataclasses.replace(report, project=cfg.project)
         return report, fmt or cfg.format or "table", outputs
 
     report, chosen, outputs = _run(action)
@@ -689,6 +774,8 @@ def dryrun(
     seed_rows: SeedRowsOpt = None,
     seed_scale: SeedScaleOpt = None,
     seed_max_rows: SeedMaxRowsOpt = None,
+    shard: ShardOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
     """Run the migration on a real, throwaway Postgres and show the locks it really takes.
 
@@ -699,13 +786,14 @@ def dryrun(
 
     def action() -> tuple[Report | MatrixReport, str, list[tuple[str, str]]]:
         outputs = _outputs(output)
-        cfg = _load_config(config_file)
+        cfg = _project_config(config_file, project, paths)
         chosen = fmt or cfg.format or "table"
-        return _dry_run(cfg, chosen), chosen, outputs
+        return _named(_dry_run(cfg, chosen), cfg), chosen, outputs
 
     def _dry_run(cfg: Config, chosen: str) -> Report | MatrixReport:
         from pgfence.api import starting_schema
         from pgfence.dryrun.servers import ServerChoice, choose
+        from pgfence.shards import labelled
 
         start_schema = starting_schema(
             cfg, schema, schema_from, dsn, replay_before, isolate=isolate
@@ -716,6 +804,12 @@ def dryrun(
         if sizing.wanted and dsn:
             raise UsageError("--seed needs a server pgfence starts: not --dsn")
         sizing.check()
+        if shard is not None and (dsn or sizing.wanted):
+            raise UsageError(
+                "--shard needs a server pgfence starts and no --seed: the earlier shards' "
+                "migrations are applied first (on --dsn they would have to be rolled back "
+                "too; seeded, their tables would be filled)"
+            )
         majors = _majors(pg if pg is not None else None if cfg.pg is None else str(cfg.pg))
         name = backend.value if backend else cfg.backend
         choices = [
@@ -727,7 +821,7 @@ def dryrun(
                 "several --pg versions need servers pgfence starts: not --dsn or --pg-bin"
             )
 
-        def load() -> tuple[RuleSettings, list[Migration], list[Migration]]:
+        def load() -> tuple[RuleSettings, list[Migration], list[Migration], Split | None]:
             import pgfence.dryrun.runner  # noqa: F401 - the import is the point: see below
             from pgfence.sources import earlier_migrations
 
@@ -735,7 +829,7 @@ def dryrun(
             migrations = _migrations(paths, cfg, max_file_size, migration_format, changed_since)
             max_bytes = max_file_size * 1024 * 1024
             before = earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else []
-            return settings, migrations, before
+            return settings, migrations, before, _split(shard, migrations)
 
         # Importing the dry-run's modules and reading the migrations take about as long
         # as starting a server from the cached cluster: the two overlap (the server is
@@ -749,6 +843,7 @@ def dryrun(
         targets = list(paths or cfg.paths)
         early = (
             changed_since is None
+            and shard is None
             and len(choices) == 1
             and not sizing.wanted
             and bool(targets)
@@ -758,9 +853,16 @@ def dryrun(
         with server or contextlib.nullcontext():
             if server is not None and not server.throwaway:
                 _warn_rolled_back(chosen)
-            settings, migrations, before = loading.result()
-            if not migrations:  # nothing changed since --changed-since: no server, no stats read
-                return _nothing_to_run(majors, _fail_on(fail_on, cfg))
+            settings, migrations, before, part = loading.result()
+            if not migrations or (part is not None and part.empty):
+                # Nothing changed since --changed-since, or nothing for this shard: no
+                # server, no stats read.
+                empty = _nothing_to_run(majors, _fail_on(fail_on, cfg))
+                return empty if part is None else labelled(empty, part.info)
+            earlier_shards: list[Migration] = []
+            if part is not None:
+                migrations = list(part.mine)
+                earlier_shards = [] if isolate else list(part.before)
             from pgfence.api import dry_run_options
             from pgfence.dryrun.runner import dry_run
 
@@ -777,17 +879,21 @@ def dryrun(
                 settings=settings,
                 seed=sizing.request(),
                 keep_going=keep_going,
+                applied_before=earlier_shards,
             )
+            result: Report | MatrixReport
             if len(choices) > 1:
                 from pgfence.dryrun.matrix import run_matrix
 
-                return run_matrix(choices, migrations, options, progress=say)
-            if server is None:
+                result = run_matrix(choices, migrations, options, progress=say)
+            elif server is None:
                 with choose(choices[0], say) as late:
                     if not late.throwaway:
                         _warn_rolled_back(chosen)
-                    return dry_run(late, migrations, options, progress=say)
-            return dry_run(server, migrations, options, progress=say)
+                    result = dry_run(late, migrations, options, progress=say)
+            else:
+                result = dry_run(server, migrations, options, progress=say)
+            return result if part is None else labelled(result, part.info)
 
     result, chosen, outputs = _run(action)
     _emit(result, chosen, outputs)
@@ -807,14 +913,18 @@ def _seconds(option: str | None, name: str) -> float | None:
     return None if option is None else parse_duration(option, name, positive=True)
 
 
-def _nothing_to_run(majors: list[int | None], fail_on: Severity) -> Report:
-    return Report(
-        pgfence_version=__version__,
-        pg_version=majors[0] or _default_pg(),
-        statements=(),
-        fail_on=fail_on,
-        command="dryrun",
+def _nothing_to_run(majors: list[int | None], fail_on: Severity) -> Report | MatrixReport:
+    reports = tuple(
+        Report(
+            pgfence_version=__version__,
+            pg_version=major or _default_pg(),
+            statements=(),
+            fail_on=fail_on,
+            command="dryrun",
+        )
+        for major in majors
     )
+    return reports[0] if len(reports) == 1 else MatrixReport(reports, ())
 
 
 def _majors(pg: str | None) -> list[int | None]:
@@ -1080,6 +1190,114 @@ def servers_install(
         return "\n".join(lines) + "\n"
 
     _out(_run(action))
+
+
+report_app = typer.Typer(
+    help="Saved JSON reports: merge a CI matrix's shards into one, render one in any format.",
+    no_args_is_help=True,
+)
+app.add_typer(report_app, name="report")
+
+ReportFilesArg = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="REPORT.json...",
+        help="JSON reports (`--format json` or `-o json=PATH`) of the shards and majors "
+        "of one run.",
+        show_default=False,
+    ),
+]
+
+
+def _saved(path: str) -> Report | MatrixReport:
+    from pgfence.registry import all_checks
+    from pgfence.reporting.saved import load
+
+    all_checks()  # every check registered: SARIF describes each rule a finding names
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise UsageError(f"{path}: cannot read: {reason}") from None
+    return load(text, path)
+
+
+@report_app.command(
+    "merge",
+    epilog=(
+        "Examples:\n\n\b\n"
+        "  pgfence report merge shard-*.json -o merged.json\n"
+        "  pgfence report merge pg15-*.json pg16-*.json --format markdown "
+        "-o json=merged.json\n"
+    ),
+)
+def report_merge(
+    files: ReportFilesArg,
+    output: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE|FORMAT=PATH",
+            help="Write the merged report: FILE as JSON, FORMAT=PATH in that format (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Format on stdout (default: json without --output, else nothing).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Merge the JSON reports of a run's shards (and majors) into the unsharded run's.
+
+    Refuses reports of another pgfence version, of other migrations, from another server
+    version, and an incomplete or repeated set of shards. Exit 1 when the merged run
+    fails (findings at or above its --fail-on, or an under-predicted lock).
+    """
+
+    def action() -> tuple[Report | MatrixReport, list[tuple[str, str]]]:
+        from pgfence.merging import flatten, merge
+
+        outputs = _outputs([o if "=" in o else f"json={o}" for o in output or ()])
+        saved = [s for path in files for s in flatten(path, _saved(path))]
+        return merge(saved), outputs
+
+    merged, outputs = _run(action)
+    chosen = fmt.value if fmt else None if outputs else "json"
+    _emit(merged, chosen or "json", outputs, stdout=chosen is not None)
+    raise typer.Exit(EXIT_FINDINGS if merged.failed else EXIT_OK)
+
+
+@report_app.command(
+    "render",
+    epilog=(
+        "Examples:\n\n\b\n"
+        "  pgfence report render merged.json --format markdown > comment.md\n"
+        "  pgfence report render merged.json -f github -o sarif=pgfence.sarif\n"
+    ),
+)
+def report_render(
+    file: Annotated[
+        str, typer.Argument(metavar="REPORT.json", help="A JSON report.", show_default=False)
+    ],
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Render a saved JSON report in any format, as the run that wrote it would have."""
+
+    def action() -> tuple[Report | MatrixReport, list[tuple[str, str]]]:
+        return _saved(file), _outputs(output)
+
+    saved, outputs = _run(action)
+    _emit(saved, fmt.value if fmt else "table", outputs)
+    raise typer.Exit(EXIT_FINDINGS if saved.failed else EXIT_OK)
 
 
 @app.command(epilog="Example:\n\n\b\n  pgfence explain add-column-rewrite\n")

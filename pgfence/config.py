@@ -57,6 +57,28 @@ class Config:
     max_lock_timeout: float | None = None
     long_lock: float | None = None
     overrides: tuple[PathOverride, ...] = ()
+    # `[[tool.pgfence.project]]`: one database of the repository each, every key not set
+    # there taken from the top level; `project` is the name of the one this config is.
+    projects: tuple[Config, ...] = ()
+    project: str | None = None
+
+    # ---- several databases: [[tool.pgfence.project]] ------------------------------------
+
+    def for_project(self, name: str | None) -> Config:
+        """The configuration of project `name` (`--project`); without a name, this one."""
+        if name is None:
+            return self
+        names = [p.project for p in self.projects if p.project]
+        if name not in names:
+            if not names:
+                raise UsageError(
+                    f"--project {name}: the configuration has no [[tool.pgfence.project]]"
+                    + (f" ({self.file})" if self.file else "")
+                )
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise UsageError(f"--project {name}: no such project{hint} (one of {', '.join(names)})")
+        return next(p for p in self.projects if p.project == name)
 
     # ---- migrations: include / exclude -------------------------------------------------
 
@@ -180,9 +202,40 @@ def parse(table: Mapping[str, Any], *, file: str, prefix: str = "tool.pgfence") 
         if key == "overrides":
             values["overrides"] = _overrides(raw, file, name)
             continue
+        if key == "project":
+            continue  # below, once the top level they inherit from is known
         attr, convert = _TOP_LEVEL[key]
         values[attr] = convert(raw, _Where(file, name, root))
-    return Config(**values)
+    config = Config(**values)
+    if "project" in table:
+        key = f"{prefix}.project" if prefix else "project"
+        config = dataclasses.replace(config, projects=_projects(table["project"], config, key))
+    return config
+
+
+def _projects(raw: Any, base: Config, key: str) -> tuple[Config, ...]:
+    """Each [[project]] table: the top level's configuration with its own keys on top."""
+    file = base.file or ""
+    if not isinstance(raw, list):
+        raise UsageError(f"{key}: expected [[project]] tables", file=file)
+    out: list[Config] = []
+    for n, table in enumerate(raw):
+        where = f"{key}[{n}]"
+        _check_keys(table, {"name": None, **_PROJECT}, file, where)
+        name = table.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise UsageError(f'{where}: needs name = "…"', file=file)
+        if any(p.project == name for p in out):
+            raise UsageError(f"{where}: a second project named {name!r}", file=file)
+        if "paths" not in table:
+            raise UsageError(f'{where}: needs paths = ["…"] (project {name})', file=file)
+        values = {
+            attr: convert(table[k], _Where(file, f"{where}.{k}", base.root))
+            for k, (attr, convert) in _PROJECT.items()
+            if k in table
+        }
+        out.append(dataclasses.replace(base, project=name, projects=(), **values))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -347,6 +400,24 @@ _TOP_LEVEL: dict[str, tuple[str, Converter]] = {
     "max-lock-timeout": ("max_lock_timeout", _duration),
     "long-lock": ("long_lock", _duration),
     "overrides": ("overrides", lambda raw, where: raw),  # checked by _overrides
+    "project": ("projects", lambda raw, where: raw),  # checked by _projects
+}
+# What a [[project]] may set for itself (the rest is the top level's): its migrations,
+# their format, the database's schema and major, the server and its timeouts.
+_PROJECT: dict[str, tuple[str, Converter]] = {
+    k: _TOP_LEVEL[k]
+    for k in (
+        "paths",
+        "include",
+        "exclude",
+        "migration-format",
+        "schema",
+        "pg",
+        "backend",
+        "fail-on",
+        "statement-timeout",
+        "lock-timeout",
+    )
 }
 _OVERRIDE: dict[str, tuple[str, Converter]] = {
     "paths": ("paths", _strings),

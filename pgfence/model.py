@@ -39,6 +39,7 @@ __all__ = [
     "SeededTable",
     "ServerInfo",
     "Severity",
+    "ShardInfo",
     "Statement",
     "StatementError",
     "StatementReport",
@@ -490,6 +491,16 @@ class LockHold:
 
 
 @dataclass(frozen=True)
+class ShardInfo:
+    """Which part of the work a report covers (`--shard K/N`), for `pgfence report merge`."""
+
+    index: int  # K, 1-based
+    count: int  # N
+    units: int  # work units of the whole run (files, or files sharing a transaction)
+    inputs: str  # digest of every migration of the whole run: the shards must agree on it
+
+
+@dataclass(frozen=True)
 class StatementReport:
     statement: Statement
     prediction: Prediction
@@ -514,6 +525,8 @@ class Report:
     command: str = "analyze"
     seeding: SeedSummary | None = None  # --seed: the synthetic rows the run started from
     lock_holds: tuple[LockHold, ...] = ()  # --seed: per relation, how long it was locked
+    shard: ShardInfo | None = None  # --shard: the part of the run this report covers
+    project: str | None = None  # --project: the [[tool.pgfence.project]] it is about
 
     def all_findings(self) -> tuple[Finding, ...]:
         inner = tuple(f for s in self.statements for f in s.findings)

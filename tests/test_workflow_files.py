@@ -53,6 +53,34 @@ def test_action_yml_is_a_valid_composite_action():
         assert f"inputs.{name}" in used, name
 
 
+def action_step(name: str) -> dict:
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    return next(s for s in action["runs"]["steps"] if s["name"] == name)
+
+
+def test_the_sarif_upload_never_fails_the_job_and_skips_pull_requests_from_forks():
+    step = action_step("Upload SARIF to code scanning")
+    assert step["continue-on-error"] is True
+    condition = " ".join(step["if"].split())
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in condition
+    assert "github.event.pull_request == null ||" in condition  # pushes still upload
+    # The verdict comes last, after every report was written or uploaded.
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    names = [s["name"] for s in action["runs"]["steps"]]
+    assert names[-1] == "Fail on findings"
+    assert names.index("Comment on the pull request") < names.index("Fail on findings")
+
+
+def test_the_comment_step_runs_the_upsert_only_on_pull_requests_when_asked():
+    step = action_step("Comment on the pull request")
+    assert step["continue-on-error"] is True
+    condition = " ".join(step["if"].split())
+    assert "inputs.comment == 'true'" in condition
+    assert "github.event.pull_request != null" in condition
+    assert step["env"]["PR_NUMBER"] == "${{ github.event.pull_request.number }}"
+    assert step["run"] == 'python "$GITHUB_ACTION_PATH/action/comment.py"'
+
+
 def test_the_readme_workflow_is_a_valid_workflow_using_the_action():
     [workflow] = [b for b in readme_yaml_blocks() if isinstance(b, dict) and "jobs" in b]
     workflow["on"] = workflow.pop(True)  # YAML 1.1 reads the key `on` as true
@@ -230,3 +258,10 @@ def test_shell_completion_completes_formats():
         [str(BIN / "pgfence")], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.stdout.split() == ["table", "json", "sarif", "github", "markdown", "junit", "html"]
+
+
+def test_the_action_script_says_when_no_report_matches_the_merge_glob(tmp_path, repo):
+    done = run_action_script(tmp_path, repo, merge="reports/*/*.json")
+    assert done.returncode == 2
+    assert "merge: no report matches reports/*/*.json" in done.stderr
+    assert step_outputs(tmp_path)["exit-code"] == "2"

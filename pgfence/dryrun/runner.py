@@ -47,7 +47,7 @@ from pgfence.dryrun.probe import (
 )
 from pgfence.dryrun.servers.base import Server
 from pgfence.dryrun.servers.privileged import Privileged
-from pgfence.errors import ServerError, UsageError
+from pgfence.errors import BadInput, PgfenceError, ServerError, UsageError
 from pgfence.model import (
     Finding,
     LockOnRelation,
@@ -96,6 +96,19 @@ class DryRunOptions:
     seed: SeedRequest | None = None
     # After a migration fails, run the later ones anyway (a migration tool stops there).
     keep_going: bool = False
+    # --shard: the migrations of the shards before this one. They are applied without
+    # being observed, after the starting schema, and the prediction's catalog follows their
+    # statements as the unsharded run's would have (see `_apply_earlier_shards`).
+    applied_before: Sequence[Migration] = ()
+
+
+@dataclass
+class _Start:
+    """Where a run starts when earlier shards' migrations were applied before it."""
+
+    catalog: Catalog
+    statements: int  # statements those migrations had: the run's statement count goes on
+    recorded: dict[str, int]  # rows they wrote in their tool's table, per format
 
 
 # SQLSTATEs of a missing table, column, object, schema or function.
@@ -178,7 +191,9 @@ def _on_throwaway(
     once in a template database and every migration file runs in its own copy of it
     (CREATE DATABASE costs a fifth of a second, so copies are made only when needed).
     """
+    start = None
     if options.isolate:
+        # Each file starts from the starting schema alone: earlier shards change nothing.
         template = replay.create_template(server)
         prepare_schema(server, server.dsn(template), options, say)
         targets = [
@@ -190,11 +205,12 @@ def _on_throwaway(
             replay.create_database(server, options.database)
         dsn = server.dsn(options.database)
         prepare_schema(server, dsn, options, say)
+        start = _apply_earlier_shards(server, dsn, options, say)
         targets = [(dsn, list(migrations))]
     reports: list[StatementReport] = []
     findings: list[Finding] = []
     for dsn, group in targets:
-        group_reports, group_findings = run_in_database(server, dsn, group, options, say)
+        group_reports, group_findings = _observe(server, dsn, group, options, say, start)
         reports.extend(group_reports)
         findings.extend(group_findings)
     return reports, findings
@@ -220,6 +236,7 @@ def _observe(
     migrations: Sequence[Migration],
     options: DryRunOptions,
     say: Progress,
+    start: _Start | None = None,
 ) -> tuple[list[StatementReport], list[Finding]]:
     """Open the sessions, run every statement in order, judge; on an existing server all
     of it inside one transaction, rolled back whatever happens."""
@@ -235,6 +252,8 @@ def _observe(
             for table in bookkeeping.create(dsn, migrations):
                 say(f"created the migration tool's table {table}")
             recorder = bookkeeping.Recorder(sessions.migration)
+            if start is not None:
+                recorder.count.update(start.recorded)  # the earlier shards' rows come first
         if not server.throwaway:
             # One transaction, rolled back; caps set on the server side too (guard.py).
             guard = ExistingServerGuard(
@@ -243,7 +262,7 @@ def _observe(
             guard.begin()
         run = _Run(
             sessions,
-            load_catalog(sessions.migration),
+            load_catalog(sessions.migration) if start is None else start.catalog,
             server.major,
             options,
             throwaway=server.throwaway,
@@ -252,6 +271,7 @@ def _observe(
             privileged=privileged,
             recorder=recorder,
         )
+        run.index = start.statements if start is not None else 0
         for migration in migrations:
             say(f"dry-running {migration.path}{'' if server.throwaway else ' (rolled back)'}")
             run.migration(migration)
@@ -299,6 +319,53 @@ def prepare_schema(server: Server, dsn: str, options: DryRunOptions, say: Progre
         if dumped:
             with contextlib.suppress(OSError):
                 os.unlink(dumped)
+
+
+def _apply_earlier_shards(
+    server: Server, dsn: str, options: DryRunOptions, say: Progress
+) -> _Start | None:
+    """Apply the earlier shards' migrations, unobserved, on top of the starting schema.
+
+    The catalog is read before they run and then follows their statements, exactly as the
+    unsharded run's catalog followed them while it observed them: reading it after them
+    would know more (a column's real type where the unsharded run had only the statement)
+    and could predict differently. A migration of theirs that fails stops the shard: the
+    unsharded run would have gone on differently from there (exit 2, run it unsharded).
+    """
+    earlier = options.applied_before
+    if not earlier:
+        return None
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        catalog = load_catalog(conn)
+    index = 0
+    for migration in earlier:
+        for statement in migration.statements:
+            if statement.node is not None:
+                catalog.current_block = block_key(statement, index)
+                catalog.apply(statement.node)
+            index += 1
+    say(f"applying the {len(earlier)} migration(s) of the earlier shards without observing")
+    # The tool's own table first, as the unsharded run has it from the start (harbor's
+    # 0030 alters golang-migrate's), and their rows in it afterwards.
+    bookkeeping.create(dsn, earlier)
+    try:
+        replay.replay_migrations(
+            dsn,
+            earlier,
+            server_label=f" on PostgreSQL {server.version} ({server.backend})",
+            superuser_dsn=server.superuser_dsn(dsn),
+        )
+    except PgfenceError as exc:
+        raise BadInput(
+            f"--shard: a migration of an earlier shard does not apply cleanly ({exc}); "
+            "the unsharded run would go on differently from there: run this history unsharded"
+        ) from exc
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        recorder = bookkeeping.Recorder(conn)
+        for migration in earlier:
+            recorder.record(migration)
+        recorded = dict(recorder.count)
+    return _Start(catalog, index, recorded)
 
 
 class _Run:

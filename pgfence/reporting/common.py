@@ -66,9 +66,9 @@ def status(report: Report) -> tuple[bool, str]:
 
 
 def title(report: Report) -> str:
+    command = f"pgfence {report.command}"
+    if report.project is not None:
+        command += f" · project {report.project}"
     if report.server is not None:
-        return (
-            f"pgfence {report.command} · PostgreSQL {report.server.version} "
-            f"({report.server.backend})"
-        )
-    return f"pgfence {report.command} · prediction for PostgreSQL {report.pg_version}"
+        return f"{command} · PostgreSQL {report.server.version} ({report.server.backend})"
+    return f"{command} · prediction for PostgreSQL {report.pg_version}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pgfence.model import (
@@ -35,13 +37,26 @@ def to_dict(report: Report) -> dict[str, Any]:
         "command": report.command,
         "pg_version": report.pg_version,
     }
+    if report.project is not None:
+        out["project"] = report.project
     if report.server is not None:
         out["server"] = {
             "version": report.server.version,
             "major": report.server.major,
             "backend": report.server.backend,
         }
-    out["statements"] = [_statement(s) for s in report.statements]
+    if report.shard is not None:
+        shard = report.shard
+        out["shard"] = {
+            "index": shard.index,
+            "count": shard.count,
+            "units": shard.units,
+            "inputs": shard.inputs,
+        }
+    out["statements"] = [
+        _statement(s, names)
+        for s, names in zip(report.statements, toast_names(report.statements), strict=True)
+    ]
     out["findings"] = [_finding(f) for f in report.findings]
     if report.seeding is not None:
         out["seeding"] = sizes.seeding_json(report.seeding)
@@ -50,7 +65,27 @@ def to_dict(report: Report) -> dict[str, Any]:
     return out
 
 
-def _statement(s: StatementReport) -> dict[str, Any]:
+def toast_names(statements: Iterable[StatementReport]) -> Iterator[dict[str, str]]:
+    """For each statement, a stable name for each TOAST table (and its index) the dry-run
+    saw locked so far.
+
+    Postgres names a TOAST table after its table's OID (pg_toast.pg_toast_16995), and OIDs
+    differ between runs that did not create exactly the same objects in the same order (a
+    shard applies the earlier shards' files in one replay): the report names it after its
+    table as of that statement instead (a table renamed keeps its TOAST table),
+    pg_toast.public.schedule, and its index pg_toast.public.schedule_index.
+    """
+    names: dict[str, str] = {}
+    for s in statements:
+        for lock in s.observation.locks if s.observation else ():
+            if lock.table and lock.relation.startswith("pg_toast.pg_toast_"):
+                index = lock.relation.endswith("_index")
+                names[lock.relation] = f"pg_toast.{lock.table}" + ("_index" if index else "")
+        yield names
+
+
+def _statement(s: StatementReport, names: dict[str, str] | None = None) -> dict[str, Any]:
+    names = names or {}
     stmt = s.statement
     out: dict[str, Any] = {
         "file": stmt.location.file,
@@ -60,14 +95,14 @@ def _statement(s: StatementReport) -> dict[str, Any]:
         "transaction": stmt.transaction.scope.value,
         "transaction_block": stmt.transaction.block,
         "predicted": _prediction(s.prediction),
-        "findings": [_finding(f) for f in s.findings],
+        "findings": [_finding(f, names) for f in s.findings],
     }
     if stmt.origin:
         out["origin"] = stmt.origin
     if s.observation is not None:
-        out["observed"] = _observation(s.observation)
+        out["observed"] = _observation(s.observation, names)
     if s.verdict is not None:
-        out["verdict"] = _verdict(s.verdict)
+        out["verdict"] = _verdict(s.verdict, names)
     if s.estimate is not None:
         out["estimate"] = sizes.estimate_json(s.estimate)
     return out
@@ -98,12 +133,28 @@ def _prediction(p: Prediction) -> dict[str, Any]:
     }
 
 
-def _observation(o: Observation) -> dict[str, Any]:
+# A relation that lives only while a statement runs (the new heap of a rewrite) has no name
+# but its OID, which differs between runs: the report leaves the number out.
+_TRANSIENT = re.compile(r"\(transient relation \d+\)")
+
+
+def _name(relation: str, names: dict[str, str]) -> str:
+    return _TRANSIENT.sub("(transient relation)", names.get(relation, relation))
+
+
+def _renamed(text: str, names: dict[str, str]) -> str:
+    # The longest first: pg_toast.pg_toast_1_index is not pg_toast.pg_toast_1 + "_index".
+    for old in sorted((n for n in names if n in text), key=len, reverse=True):
+        text = text.replace(old, names[old])
+    return _TRANSIENT.sub("(transient relation)", text)
+
+
+def _observation(o: Observation, names: dict[str, str]) -> dict[str, Any]:
     return {
         "ran": o.ran,
         "locks": [
             {
-                "relation": lock.relation,
+                "relation": _name(lock.relation, names),
                 "mode": lock.mode.pg_name,
                 "granted": lock.granted,
                 "kind": lock.kind.value,
@@ -114,7 +165,8 @@ def _observation(o: Observation) -> dict[str, Any]:
             for lock in o.locks
         ],
         "held_before": len(o.held_before),
-        "rewritten": list(o.rewritten),
+        # Sorted: the server's order follows the relations' OIDs.
+        "rewritten": sorted(_name(r, names) for r in o.rewritten),
         "blocks_reads": o.blocks_reads,
         "blocks_writes": o.blocks_writes,
         "blocking_measured": o.blocking_measured,
@@ -142,27 +194,29 @@ def _observation(o: Observation) -> dict[str, Any]:
     }
 
 
-def _verdict(v: Verdict) -> dict[str, Any]:
+def _verdict(v: Verdict, names: dict[str, str]) -> dict[str, Any]:
+    relations = [
+        {
+            "relation": _name(r.relation, names),
+            "predicted": r.predicted.pg_name if r.predicted else None,
+            "observed": r.observed.pg_name if r.observed else None,
+            "kind": r.kind.value,
+        }
+        for r in v.relations
+    ]
     return {
         "kind": v.kind.value,
-        "relations": [
-            {
-                "relation": r.relation,
-                "predicted": r.predicted.pg_name if r.predicted else None,
-                "observed": r.observed.pg_name if r.observed else None,
-                "kind": r.kind.value,
-            }
-            for r in v.relations
-        ],
-        "reasons": list(v.reasons),
+        # In the order of the names the report shows (the verdict sorts by the server's).
+        "relations": sorted(relations, key=lambda r: str(r["relation"])),
+        "reasons": [_renamed(reason, names) for reason in v.reasons],
     }
 
 
-def _finding(f: Finding) -> dict[str, Any]:
+def _finding(f: Finding, names: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "rule": f.rule,
         "severity": str(f.severity),
-        "message": f.message,
+        "message": _renamed(f.message, names or {}),
         "file": f.location.file,
         "line": f.location.line,
         "column": f.location.column,

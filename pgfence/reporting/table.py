@@ -48,15 +48,18 @@ def render(report: Report, *, width: int | None = None, color: bool = False) -> 
 
 
 def _header(report: Report) -> str:
+    command = report.command
+    if report.project is not None:
+        command += f" · project {visible(report.project)}"
     if report.server is not None:
         head = (
-            f"pgfence {report.command} · PostgreSQL {report.server.version} "
+            f"pgfence {command} · PostgreSQL {report.server.version} "
             f"({report.server.backend} server) · prediction for PG {report.pg_version}"
         )
         if report.server.backend == "dsn":
             head += "\n" + fill(f"warning: {ROLLED_BACK_WARNING}", 100)
         return head
-    return f"pgfence {report.command} · prediction for PostgreSQL {report.pg_version}"
+    return f"pgfence {command} · prediction for PostgreSQL {report.pg_version}"
 
 
 def _by_file(statements: Iterable[StatementReport]) -> list[tuple[str, list[StatementReport]]]:

@@ -232,6 +232,46 @@ def test_github_annotations_below_fail_on_are_warnings(migration):
     assert commands == {"::warning"}
 
 
+def test_github_annotations_are_capped_at_ten_per_kind_most_severe_first(tmp_path):
+    """GitHub drops annotations past 10 errors and 10 warnings of a step without a word."""
+    sql = "".join(f"CREATE INDEX i{n} ON t{n} (c);\n" for n in range(12))  # high: errors
+    sql += "".join(f"DROP INDEX j{n};\n" for n in range(12))  # medium: warnings
+    sql += "".join(f"DROP TABLE d{n};\n" for n in range(3))  # critical, last in the file
+    path = tmp_path / "0001_many.sql"
+    path.write_text(sql)
+    report = analyze(path)
+    total = len(results_of(report))
+    lines = github.render(report).splitlines()
+    commands = [line.split(" ", 1)[0] for line in lines]
+    assert commands.count("::error") == 10 and commands.count("::warning") == 10
+    assert commands[:10] == ["::error"] * 10 and commands[10:20] == ["::warning"] * 10
+    # The critical ones come first although the file ends with them.
+    assert all("(critical)" in line for line in lines[:3])
+    assert "(high)" in lines[3]
+    assert commands[-1] == "::notice" and len(lines) == 21
+    assert lines[-1].startswith(f"::notice title=pgfence%3A {total - 20} more::")
+    assert f"{total - 20} more in the job summary" in lines[-1]
+    assert "0001_many.sql" in markdown.render(report)  # the summary lists them
+
+
+def test_github_annotations_under_the_cap_are_all_shown_without_a_count(migration):
+    report = analyze(migration)
+    lines = github.render(report).splitlines()
+    assert len(lines) == len(results_of(report))
+    assert not any("more in the job summary" in line for line in lines)
+
+
+def test_github_notices_give_their_last_place_to_the_count():
+    notices = [
+        github.Annotation("notice", Severity.INFO, f"::notice title=n{n}::x") for n in range(12)
+    ]
+    lines = github._capped(notices).splitlines()
+    assert lines[:9] == [f"::notice title=n{n}::x" for n in range(9)]
+    assert len(lines) == 10 and "3 more in the job summary" in lines[-1]
+    exactly_ten = github._capped(notices[:10]).splitlines()
+    assert exactly_ten == [f"::notice title=n{n}::x" for n in range(10)]
+
+
 def test_github_escapes_properties():
     assert github._property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
 
