@@ -16,7 +16,14 @@ from __future__ import annotations
 
 import html
 
-from pgfence.model import MatrixReport, Report, Severity, StatementReport, VerdictKind
+from pgfence.model import (
+    PGFENCE_WAIT_NOTE,
+    MatrixReport,
+    Report,
+    Severity,
+    StatementReport,
+    VerdictKind,
+)
 from pgfence.pg.locks import LockMode
 from pgfence.reporting import timeline as tl
 from pgfence.reporting.common import Result, fails, results, status, title
@@ -431,6 +438,8 @@ def _observed_cells(s: StatementReport) -> list[str]:
         notes.append("sampled while running")
     if o.waited_for_lock:
         notes.append("waited for other sessions")
+    if o.waited_for_pgfence:
+        notes.append(PGFENCE_WAIT_NOTE)
     if o.rewritten:
         notes.append("rewrote " + ", ".join(short_name(r) for r in o.rewritten))
     if notes:

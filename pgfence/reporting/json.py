@@ -123,6 +123,7 @@ def _observation(o: Observation) -> dict[str, Any]:
         "held_ms": None if o.held_ms is None else round(o.held_ms, 3),
         "sampled": o.sampled,
         "waited_for_lock": o.waited_for_lock,
+        "waited_for_pgfence": o.waited_for_pgfence,
         "not_run_reason": o.not_run_reason,
         "error": None
         if o.error is None

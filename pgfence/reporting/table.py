@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterable
 
 from pgfence.model import (
+    PGFENCE_WAIT_NOTE,
     ROLLED_BACK_WARNING,
     Finding,
     LockOnRelation,
@@ -39,7 +40,7 @@ def render(report: Report, *, width: int | None = None, color: bool = False) -> 
     findings = sorted(report.all_findings(), key=lambda f: (f.location, -f.severity))
     if findings:
         parts.append("\nFindings")
-        parts.extend(finding_text(f, width) for f in findings)
+        parts.extend(_grouped_text(group, width) for group in group_findings(findings))
     parts.append("\n" + _wrapped(_summary_line(report), width))
     # Every field above is shown `visible` already; this catches what any of them missed.
     text = visible_lines("\n".join(parts) + "\n")
@@ -232,6 +233,8 @@ def _observed_cells(s: StatementReport) -> tuple[list[str], str, list[str]]:
         observed.append("(sampled while running)")
     if o.waited_for_lock:
         observed.append("(waited for other sessions)")
+    if o.waited_for_pgfence:
+        observed.append(f"({PGFENCE_WAIT_NOTE})")
     if o.rewritten:
         observed.append(_rewrote(o.rewritten))
     if o.held_ms is not None and o.held_ms > o.duration_ms * 1.5 and o.held_ms >= 1:
@@ -277,6 +280,34 @@ def finding_text(f: Finding, width: int | None = None) -> str:
                 else:
                     out.extend(layout.sql_lines(shown, width, "        "))
     return visible_lines("\n".join(out))
+
+
+def group_findings(findings: Iterable[Finding]) -> list[list[Finding]]:
+    """Findings that say the same thing (check, severity and message) at several places,
+    together, in the order of the first of each."""
+    groups: dict[tuple[object, ...], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.rule, f.severity, f.message), []).append(f)
+    return list(groups.values())
+
+
+# How many of the other places of a repeated finding are named.
+_NAMED_PLACES = 5
+
+
+def _grouped_text(group: list[Finding], width: int) -> str:
+    """The first finding of a group in full, then "… and N more" with where they are."""
+    first, *rest = group
+    text = finding_text(first, width)
+    if not rest:
+        return text
+    places = ", ".join(visible(str(f.location)) for f in rest[:_NAMED_PLACES])
+    if len(rest) > _NAMED_PLACES:
+        places += ", …"
+    own = any(f.recipe != first.recipe for f in rest)
+    rewrites = " (each rewrite with its own names: --format json has them all)" if own else ""
+    more = f"… and {len(rest)} more{rewrites}: {places}"
+    return text + "\n" + visible_lines(fill(more, width, "      ", "        "))
 
 
 def _summary_line(report: Report) -> str:

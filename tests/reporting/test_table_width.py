@@ -128,3 +128,20 @@ def test_soft_wrap_breaks_lock_modes_and_plus_before_letters():
     ]
     assert layout.wrap_soft("reads+writes", 7) == ["reads+", "writes"]
     assert layout.wrap_soft("+1 idx", 10) == ["+1 idx"]
+
+
+def test_repeated_findings_are_grouped_with_their_places(tmp_path):
+    for n in range(1, 8):
+        (tmp_path / f"000{n}.sql").write_text(f"CREATE INDEX i{n} ON accounts (email);\n")
+    result = run("analyze", str(tmp_path), env=env_with_columns(100))
+    assert result.returncode == 1, result.stderr
+    out = result.stdout
+    # Each check once, in full, then where else it said the same.
+    assert out.count("  missing-lock-timeout") == 1
+    assert out.count("  create-index-blocks-writes") == 1
+    assert out.count("… and 6 more:") == 2  # missing-lock-timeout, missing-statement-timeout
+    # The index builds' rewrites name each index: the others are in the JSON report.
+    assert out.count("… and 6 more (each rewrite with its own names") == 1
+    assert "0002.sql:1:1," in out and "0006.sql:1:1, …" in out and "0007.sql:1:1," not in out
+    # The summary still counts them all.
+    assert "findings: 7 high, 7 medium, 7 low" in " ".join(out.split())
