@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 
@@ -49,6 +50,12 @@ class OutputFormat(StrEnum):
     markdown = "markdown"
     junit = "junit"
     html = "html"
+
+
+class ColorChoice(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
 
 
 class PreflightFormat(StrEnum):
@@ -158,14 +165,22 @@ def _main(
     _State.debug = debug
 
 
-def _emit(result: Report | MatrixReport, fmt: str, outputs: list[tuple[str, str]]) -> None:
-    """The report on stdout in `fmt`, and in each --output FORMAT=PATH file."""
+def _emit(
+    result: Report | MatrixReport,
+    fmt: str,
+    outputs: list[tuple[str, str]],
+    view: _View | None = None,
+) -> None:
+    """The report on stdout in `fmt`, and in each --output FORMAT=PATH file (a table file
+    holds every file's table)."""
     import shutil
 
     from pgfence.reporting.formats import RenderOptions, render
+    from pgfence.reporting.terminal import color_wanted
 
+    view = view or _View()
     for output_fmt, path in outputs:
-        text = render(output_fmt, result, RenderOptions(width=100))
+        text = render(output_fmt, result, RenderOptions(width=100, show_statements=True))
         try:
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(text)
@@ -174,9 +189,11 @@ def _emit(result: Report | MatrixReport, fmt: str, outputs: list[tuple[str, str]
             raise typer.Exit(EXIT_BAD_INPUT) from None
     tty = sys.stdout.isatty()
     options = RenderOptions(
-        color=tty and "NO_COLOR" not in os.environ,
+        color=color_wanted(view.color.value, tty, os.environ),
         width=shutil.get_terminal_size((100, 24)).columns,
         pretty=tty,
+        quiet=view.quiet,
+        show_statements=view.show_statements,
     )
     _out(render(fmt, result, options))
 
@@ -360,6 +377,36 @@ SeverityOpt = Annotated[
         show_default=False,
     ),
 ]
+ColorOpt = Annotated[
+    ColorChoice,
+    typer.Option(
+        "--color",
+        help="Colour the table: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; "
+        "FORCE_COLOR colours a pipe too), always or never.",
+    ),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print only the findings and the summary line."),
+]
+ShowStatementsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-statements",
+        help="Print the table of every file (by default, clean files get one line).",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class _View:
+    """How the table is shown on stdout: --color, --quiet, --show-statements."""
+
+    color: ColorChoice = ColorChoice.auto
+    quiet: bool = False
+    show_statements: bool = False
+
+
 MaxLockTimeoutOpt = Annotated[
     str | None,
     typer.Option(
@@ -423,6 +470,9 @@ def analyze(
     disable: DisableOpt = None,
     severity: SeverityOpt = None,
     max_lock_timeout: MaxLockTimeoutOpt = None,
+    color: ColorOpt = ColorChoice.auto,
+    quiet: QuietOpt = False,
+    show_statements: ShowStatementsOpt = False,
 ) -> None:
     """Predict, without a database, the locks each statement takes and what they block."""
 
@@ -450,7 +500,7 @@ def analyze(
         return report, fmt or cfg.format or "table", outputs
 
     report, chosen, outputs = _run(action)
-    _emit(report, chosen, outputs)
+    _emit(report, chosen, outputs, _View(color, quiet, show_statements))
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
 
 
@@ -619,7 +669,10 @@ def dryrun(
     backend: BackendOpt = None,
     image: ImageOpt = None,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Report how the server was found.")
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Report progress, and how the server was found (on stderr)."
+        ),
     ] = False,
     pg_bin: PgBinOpt = None,
     dsn: Annotated[
@@ -689,6 +742,9 @@ def dryrun(
     seed_rows: SeedRowsOpt = None,
     seed_scale: SeedScaleOpt = None,
     seed_max_rows: SeedMaxRowsOpt = None,
+    color: ColorOpt = ColorChoice.auto,
+    quiet: QuietOpt = False,
+    show_statements: ShowStatementsOpt = False,
 ) -> None:
     """Run the migration on a real, throwaway Postgres and show the locks it really takes.
 
@@ -742,7 +798,9 @@ def dryrun(
         # started from this thread, which it must follow if pgfence is killed).
         loading = _Background(load)
         _terminate_on_sigterm()
-        say = _progress(verbose)
+        say = None if quiet and not verbose else _progress(verbose)
+        # Every candidate directory tried is for -v only; progress is for a terminal.
+        trail = say if verbose else None
         # The server starts now unless it may turn out not to be needed (--changed-since,
         # no PATH, a PATH that is not there, or a glob) or the production sizes are read
         # first (an unreachable --stats-from fails fast).
@@ -754,7 +812,7 @@ def dryrun(
             and bool(targets)
             and all(os.path.exists(path) for path in targets)
         )
-        server = choose(choices[0], say) if early else None
+        server = choose(choices[0], trail) if early else None
         with server or contextlib.nullcontext():
             if server is not None and not server.throwaway:
                 _warn_rolled_back(chosen)
@@ -781,16 +839,16 @@ def dryrun(
             if len(choices) > 1:
                 from pgfence.dryrun.matrix import run_matrix
 
-                return run_matrix(choices, migrations, options, progress=say)
+                return run_matrix(choices, migrations, options, progress=say, trail=trail)
             if server is None:
-                with choose(choices[0], say) as late:
+                with choose(choices[0], trail) as late:
                     if not late.throwaway:
                         _warn_rolled_back(chosen)
                     return dry_run(late, migrations, options, progress=say)
             return dry_run(server, migrations, options, progress=say)
 
     result, chosen, outputs = _run(action)
-    _emit(result, chosen, outputs)
+    _emit(result, chosen, outputs, _View(color, quiet, show_statements))
     raise typer.Exit(EXIT_FINDINGS if result.failed else EXIT_OK)
 
 

@@ -26,7 +26,7 @@ from pgfence.model import (
 )
 from pgfence.pg.locks import LockMode
 from pgfence.reporting import timeline as tl
-from pgfence.reporting.common import Result, fails, results, status, title
+from pgfence.reporting.common import Result, assumptions, fails, results, status, title
 from pgfence.reporting.json import summary
 from pgfence.reporting.table import lock_lines, short_name, shorten_sql
 
@@ -151,7 +151,18 @@ def _report_section(report: Report, *, heading: bool) -> str:
         parts.append(_legend(timeline))
     parts.append(_statements(report))
     parts.append(_findings(report))
+    parts.append(_assumed(report))
     return "\n".join(parts)
+
+
+def _assumed(report: Report) -> str:
+    items = [
+        f"<li><code>{_e(f'{a.location.file}:{a.location.line}')}</code>: {_e(a.text)}</li>"
+        if a.location
+        else f"<li>{_e(a.text)}</li>"
+        for a in assumptions(report)
+    ]
+    return '<h3>Assumed</h3>\n<ul class="assumed">' + "".join(items) + "</ul>" if items else ""
 
 
 def _anchor_prefix(report: Report) -> str:

@@ -15,6 +15,7 @@ from pgfence.model import (
     Verdict,
 )
 from pgfence.reporting import sizes
+from pgfence.reporting.common import assumptions
 
 # 2: `observed.locks` lists what the statement acquired, no longer what its transaction
 # held before it (`observed.held_before` counts those); `verdict.relations` and
@@ -46,6 +47,14 @@ def to_dict(report: Report) -> dict[str, Any]:
     if report.seeding is not None:
         out["seeding"] = sizes.seeding_json(report.seeding)
         out["lock_holds"] = [sizes.lock_hold_json(h) for h in report.lock_holds]
+    out["assumptions"] = [
+        {
+            "text": a.text,
+            "file": a.location.file if a.location else None,
+            "line": a.location.line if a.location else None,
+        }
+        for a in assumptions(report)
+    ]
     out["summary"] = summary(report)
     return out
 

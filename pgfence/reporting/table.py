@@ -19,6 +19,7 @@ from pgfence.model import (
 )
 from pgfence.pg.locks import LockMode
 from pgfence.reporting import layout, sizes
+from pgfence.reporting.common import Assumption, assumptions
 from pgfence.reporting.json import summary
 from pgfence.reporting.layout import Column, Shrink
 from pgfence.reporting.terminal import cells, cut, fill, visible, visible_lines, wrap
@@ -26,25 +27,84 @@ from pgfence.reporting.terminal import cells, cut, fill, visible, visible_lines,
 _SHORT_MODE = {mode: mode.pg_name.removesuffix("Lock") for mode in LockMode}
 
 
-def render(report: Report, *, width: int | None = None, color: bool = False) -> str:
+def render(
+    report: Report,
+    *,
+    width: int | None = None,
+    color: bool = False,
+    quiet: bool = False,
+    show_statements: bool = False,
+) -> str:
+    """The report for a terminal: a table for each file with something to say (every file
+    with `show_statements`), one line for the clean ones, the findings, the summary line.
+    `quiet`: the findings and the summary line only."""
     width = width or shutil.get_terminal_size((100, 24)).columns
     width = max(width, 80)
-    dynamic = any(s.observation is not None for s in report.statements)
-    parts = ["\n".join(_wrapped(line, width) for line in _header(report).split("\n"))]
-    for file, statements in _by_file(report.statements):
-        parts.append(f"\n{_wrapped(visible(file), width)}")
-        parts.append(_table(statements, width, dynamic))
-    sizes_section = sizes.table_section(report, width)
-    if sizes_section:
-        parts.append(sizes_section)
+    parts = [] if quiet else _tables(report, width, show_statements)
     findings = sorted(report.all_findings(), key=lambda f: (f.location, -f.severity))
     if findings:
-        parts.append("\nFindings")
+        parts.append("Findings" if quiet else "\nFindings")
         parts.extend(_grouped_text(group, width) for group in group_findings(findings))
-    parts.append("\n" + _wrapped(_summary_line(report), width))
+    assumed = [a for a in assumptions(report) if a.location is not None]
+    if assumed and not quiet:
+        parts.append("\nAssumed")
+        parts.extend(_assumption_text(a, width) for a in assumed)
+    parts.append(("" if quiet and not findings else "\n") + _wrapped(_summary_line(report), width))
     # Every field above is shown `visible` already; this catches what any of them missed.
     text = visible_lines("\n".join(parts) + "\n")
     return _colorize(text) if color else text
+
+
+def _tables(report: Report, width: int, show_statements: bool) -> list[str]:
+    dynamic = any(s.observation is not None for s in report.statements)
+    parts = ["\n".join(_wrapped(line, width) for line in _header(report).split("\n"))]
+    # What the whole run assumed, under the header: it qualifies every time below.
+    parts.extend(
+        fill(f"assumed: {a.text}", width, "", "  ")
+        for a in assumptions(report)
+        if a.location is None
+    )
+    noted = {f.location.file for f in report.findings if f.severity > Severity.INFO}
+    clean: list[tuple[str, int]] = []
+    for file, statements in _by_file(report.statements):
+        if not show_statements and file not in noted and all(map(_is_clean, statements)):
+            clean.append((file, len(statements)))
+            continue
+        parts.append(f"\n{_wrapped(visible(file), width)}")
+        parts.append(_table(statements, width, dynamic))
+    if clean:
+        parts.append("\n" + _wrapped(_clean_line(clean, shown=len(parts) > 1), width))
+    sizes_section = sizes.table_section(report, width)
+    if sizes_section:
+        parts.append(sizes_section)
+    return parts
+
+
+def _assumption_text(a: Assumption, width: int) -> str:
+    assert a.location is not None
+    where = visible(f"{a.location.file}:{a.location.line}")
+    return "\n".join(
+        [*wrap(where, width, "  ", "  "), *wrap(visible(a.text), width, "      ", "      ")]
+    )
+
+
+def _is_clean(s: StatementReport) -> bool:
+    """Nothing to say about this statement: no finding above info, and (in a dry-run) the
+    server took what was predicted."""
+    if any(f.severity > Severity.INFO for f in s.findings):
+        return False
+    return s.verdict is None or s.verdict.kind is VerdictKind.CONFIRMED
+
+
+def _clean_line(clean: list[tuple[str, int]], *, shown: bool) -> str:
+    """One line for the files with nothing to say ("All checks passed!")."""
+    statements = sum(n for _, n in clean)
+    files = f"{len(clean)} file(s)" if len(clean) > 1 else visible(clean[0][0])
+    others = "the other " if shown and len(clean) > 1 else ""
+    return (
+        f"All checks passed for {others}{files} ({statements} statement(s)): "
+        "--show-statements shows their tables"
+    )
 
 
 def _header(report: Report) -> str:
@@ -153,7 +213,7 @@ _DYNAMIC = [
 ]
 # The statement gives way first, wrapped (then cut on its third line); then what wraps
 # between words; the locks last. Floors keep every column readable at 80 columns.
-_SHRINK_STATIC = [Shrink(1, 30), Shrink(2, 24), Shrink(3, 6), Shrink(1, 16, True)]
+_SHRINK_STATIC = [Shrink(1, 30), Shrink(3, 6), Shrink(2, 24), Shrink(1, 16, True)]
 _SHRINK_DYNAMIC = [
     Shrink(1, 30),
     Shrink(3, 6),
@@ -188,13 +248,15 @@ def _predicted(s: StatementReport) -> list[str]:
 
 def _static_row(s: StatementReport) -> list[list[str]]:
     p = s.prediction
-    flags = "rewrite" if p.rewrite else "scan" if p.table_scan else "-"
+    flags = ["rewrite" if p.rewrite else "scan" if p.table_scan else "-"]
+    if p.rewrite and any("assumed" in note for note in p.notes):
+        flags.append("(assumed)")  # said in full under "Assumed"
     return [
         [str(s.statement.location.line)],
         _statement_cell(s),
         _predicted(s),
         [_blocks(p.blocks_reads, p.blocks_writes)],
-        [flags],
+        flags,
         [_risk(s)],
     ]
 

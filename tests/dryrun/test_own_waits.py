@@ -39,6 +39,7 @@ def test_pgfence_own_snapshot_wait_is_a_note_not_a_finding(tmp_path):
         "dryrun",
         "--schema",
         str(schema),
+        "--show-statements",
         "-o",
         f"json={report}",
         str(folder),
