@@ -320,10 +320,11 @@ def _rewrote(relations: Iterable[str]) -> str:
 _CELL_WIDTH = 34
 
 
-def finding_text(f: Finding, width: int | None = None) -> str:
+def finding_text(f: Finding, width: int | None = None, mark: str = "") -> str:
     """A finding with its place, message and safe rewrite; with `width`, every line of it
-    fits in that many columns (the rewrite's SQL laid out one clause a line)."""
-    where, what = visible(str(f.location)), f"{f.severity}  {visible(f.rule)}"
+    fits in that many columns (the rewrite's SQL laid out one clause a line). `mark`
+    follows the check id ("(PG 15 only)")."""
+    where, what = visible(str(f.location)), f"{f.severity}  {visible(f.rule)}{mark}"
     head = f"  {where}  {what}"
     message = visible(f.message)
     if width is None:
