@@ -145,3 +145,23 @@ def test_repeated_findings_are_grouped_with_their_places(tmp_path):
     assert "0002.sql:1:1," in out and "0006.sql:1:1, …" in out and "0007.sql:1:1," not in out
     # The summary still counts them all.
     assert "findings: 7 high, 7 medium, 7 low" in " ".join(out.split())
+
+
+@pytest.mark.postgres
+def test_seeded_dryrun_sections_fit_80_columns(tmp_path):
+    migration = tmp_path / "0001_long.sql"
+    migration.write_text(DEMO.read_text() + LONG)
+    result = run(
+        "dryrun",
+        "--seed-rows",
+        "500",
+        "--schema",
+        str(SCHEMA),
+        str(migration),
+        env=env_with_columns(80),
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Durations at production size" in result.stdout
+    assert "Locks held, per relation" in result.stdout
+    assert widest(result.stdout) <= 80, result.stdout
