@@ -66,14 +66,16 @@ def _tables(report: Report, width: int, show_statements: bool) -> list[str]:
     )
     noted = {f.location.file for f in report.findings if f.severity > Severity.INFO}
     clean: list[tuple[str, int]] = []
+    shown = False
     for file, statements in _by_file(report.statements):
         if not show_statements and file not in noted and all(map(_is_clean, statements)):
             clean.append((file, len(statements)))
             continue
         parts.append(f"\n{_wrapped(visible(file), width)}")
         parts.append(_table(statements, width, dynamic))
+        shown = True
     if clean:
-        parts.append("\n" + _wrapped(_clean_line(clean, shown=len(parts) > 1), width))
+        parts.append("\n" + _wrapped(_clean_line(clean, shown=shown), width))
     sizes_section = sizes.table_section(report, width)
     if sizes_section:
         parts.append(sizes_section)

@@ -162,3 +162,18 @@ def test_the_usual_install_locations_are_this_platforms_own():
     mac = [str(d) for d in usual_bin_dirs(17, "darwin")]
     assert all(d.startswith(("/opt/homebrew", "/usr/local/opt", "/Applications")) for d in mac)
     assert len(mac) == 3
+
+
+@pytest.mark.postgres
+def test_a_clean_dry_run_is_the_header_what_it_assumed_and_two_lines(tmp_path):
+    schema = tmp_path / "schema.sql"
+    schema.write_text(SCHEMA)
+    result = run("dryrun", "--schema", str(schema), str(folder(tmp_path, risky=False)), env=WIDE)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line]
+    assert lines[0].startswith("pgfence dryrun · PostgreSQL")
+    assert lines[1].startswith("assumed: tables held only the starting schema's rows")
+    assert lines[2] == (
+        "All checks passed for 3 file(s) (9 statement(s)): --show-statements shows their tables"
+    )
+    assert lines[3].endswith("9 confirmed · no findings → passed") and len(lines) == 4
