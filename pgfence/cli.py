@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 
@@ -50,6 +51,12 @@ class OutputFormat(StrEnum):
     markdown = "markdown"
     junit = "junit"
     html = "html"
+
+
+class ColorChoice(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
 
 
 class PreflightFormat(StrEnum):
@@ -163,17 +170,20 @@ def _emit(
     result: Report | MatrixReport,
     fmt: str,
     outputs: list[tuple[str, str]],
+    view: _View | None = None,
     *,
     stdout: bool = True,
 ) -> None:
     """The report on stdout in `fmt` (unless not `stdout`), and in each --output FORMAT=PATH
-    file."""
+    file (a table file holds every file's table)."""
     import shutil
 
     from pgfence.reporting.formats import RenderOptions, render
+    from pgfence.reporting.terminal import color_wanted
 
+    view = view or _View()
     for output_fmt, path in outputs:
-        text = render(output_fmt, result, RenderOptions(width=100))
+        text = render(output_fmt, result, RenderOptions(width=100, show_statements=True))
         try:
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(text)
@@ -184,9 +194,11 @@ def _emit(
         return
     tty = sys.stdout.isatty()
     options = RenderOptions(
-        color=tty and "NO_COLOR" not in os.environ,
+        color=color_wanted(view.color.value, tty, os.environ),
         width=shutil.get_terminal_size((100, 24)).columns,
         pretty=tty,
+        quiet=view.quiet,
+        show_statements=view.show_statements,
     )
     _out(render(fmt, result, options))
 
@@ -430,6 +442,36 @@ ShardOpt = Annotated[
         show_default=False,
     ),
 ]
+ColorOpt = Annotated[
+    ColorChoice,
+    typer.Option(
+        "--color",
+        help="Colour the table: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; "
+        "FORCE_COLOR colours a pipe too), always or never.",
+    ),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print only the findings and the summary line."),
+]
+ShowStatementsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-statements",
+        help="Print the table of every file (by default, clean files get one line).",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class _View:
+    """How the table is shown on stdout: --color, --quiet, --show-statements."""
+
+    color: ColorChoice = ColorChoice.auto
+    quiet: bool = False
+    show_statements: bool = False
+
+
 MaxLockTimeoutOpt = Annotated[
     str | None,
     typer.Option(
@@ -495,6 +537,9 @@ def analyze(
     max_lock_timeout: MaxLockTimeoutOpt = None,
     shard: ShardOpt = None,
     project: ProjectOpt = None,
+    color: ColorOpt = ColorChoice.auto,
+    quiet: QuietOpt = False,
+    show_statements: ShowStatementsOpt = False,
 ) -> None:
     """Predict, without a database, the locks each statement takes and what they block."""
 
@@ -535,7 +580,7 @@ def analyze(
         return report, fmt or cfg.format or "table", outputs
 
     report, chosen, outputs = _run(action)
-    _emit(report, chosen, outputs)
+    _emit(report, chosen, outputs, _View(color, quiet, show_statements))
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
 
 
@@ -704,7 +749,10 @@ def dryrun(
     backend: BackendOpt = None,
     image: ImageOpt = None,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Report how the server was found.")
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Report progress, and how the server was found (on stderr)."
+        ),
     ] = False,
     pg_bin: PgBinOpt = None,
     dsn: Annotated[
@@ -776,6 +824,9 @@ def dryrun(
     seed_max_rows: SeedMaxRowsOpt = None,
     shard: ShardOpt = None,
     project: ProjectOpt = None,
+    color: ColorOpt = ColorChoice.auto,
+    quiet: QuietOpt = False,
+    show_statements: ShowStatementsOpt = False,
 ) -> None:
     """Run the migration on a real, throwaway Postgres and show the locks it really takes.
 
@@ -836,7 +887,9 @@ def dryrun(
         # started from this thread, which it must follow if pgfence is killed).
         loading = _Background(load)
         _terminate_on_sigterm()
-        say = _progress(verbose)
+        say = None if quiet and not verbose else _progress(verbose)
+        # Every candidate directory tried is for -v only; progress is for a terminal.
+        trail = say if verbose else None
         # The server starts now unless it may turn out not to be needed (--changed-since,
         # no PATH, a PATH that is not there, or a glob) or the production sizes are read
         # first (an unreachable --stats-from fails fast).
@@ -849,7 +902,7 @@ def dryrun(
             and bool(targets)
             and all(os.path.exists(path) for path in targets)
         )
-        server = choose(choices[0], say) if early else None
+        server = choose(choices[0], trail) if early else None
         with server or contextlib.nullcontext():
             if server is not None and not server.throwaway:
                 _warn_rolled_back(chosen)
@@ -885,9 +938,9 @@ def dryrun(
             if len(choices) > 1:
                 from pgfence.dryrun.matrix import run_matrix
 
-                result = run_matrix(choices, migrations, options, progress=say)
+                result = run_matrix(choices, migrations, options, progress=say, trail=trail)
             elif server is None:
-                with choose(choices[0], say) as late:
+                with choose(choices[0], trail) as late:
                     if not late.throwaway:
                         _warn_rolled_back(chosen)
                     result = dry_run(late, migrations, options, progress=say)
@@ -896,7 +949,7 @@ def dryrun(
             return result if part is None else labelled(result, part.info)
 
     result, chosen, outputs = _run(action)
-    _emit(result, chosen, outputs)
+    _emit(result, chosen, outputs, _View(color, quiet, show_statements))
     raise typer.Exit(EXIT_FINDINGS if result.failed else EXIT_OK)
 
 

@@ -339,6 +339,10 @@ class StatementError:
     location: Location | None = None  # Postgres's error position mapped back to the file
 
 
+# The note on a row whose statement waited for pgfence's own snapshot session.
+PGFENCE_WAIT_NOTE = "waited out an older transaction: pgfence's own"
+
+
 @dataclass(frozen=True)
 class Observation:
     # What the statement acquired or strengthened (a sampled statement: every lock seen).
@@ -358,7 +362,10 @@ class Observation:
     ran: bool = True
     error: StatementError | None = None
     not_run_reason: str | None = None
-    waited_for_lock: bool = False
+    waited_for_lock: bool = False  # for a session of someone else's
+    # For one of pgfence's own sessions: the snapshot it holds open for a moment to show a
+    # concurrent build's wait for older transactions. A note on the row, never a finding.
+    waited_for_pgfence: bool = False
     # How long each lock was held: ms from this statement until its transaction ended.
     held_ms: float | None = None
     # INVALID indexes a failed concurrent index build left on its table.

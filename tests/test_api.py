@@ -129,8 +129,9 @@ def test_a_timeout_that_is_not_above_zero_is_a_usage_error(migrations, timeout):
         dryrun(migrations, statement_timeout=timeout)
 
 
-# What only a command line has: output, progress, and git-based selection of the files.
-_CLI_ONLY = {"fmt", "output", "verbose", "changed_since"}
+# What only a command line has: output and how it is shown, progress, and git-based
+# selection of the files.
+_CLI_ONLY = {"fmt", "output", "verbose", "changed_since", "color", "quiet", "show_statements"}
 _RENAMED = {"config_file": "config", "max_file_size": "max_file_size_mb"}
 
 

@@ -236,8 +236,10 @@ class WaitedForLock(DryRunCheck):
 
     ## What it does
     Reports a statement that queued for a lock during the dry-run (on an existing
-    server: behind the server's own traffic), and a concurrent build's wait for the
-    transactions older than it (pgfence holds one open for a moment to show that phase).
+    server: behind the server's own traffic), and a concurrent build's wait for a
+    transaction older than it. A wait for pgfence's own sessions (it holds an older
+    transaction open for a moment to show that phase) is a note on the row, not this
+    finding: pgfence's safe recipe is not flagged for what pgfence did.
 
     ## Why is this bad?
     While a statement queues, every later query its lock conflicts with queues behind it.

@@ -182,11 +182,11 @@ def _waited(observation: Observation) -> str:
             "other DDL, VACUUM and ANALYZE of it wait"
         )
     if observation.sampled:
-        # pgfence's own session held a snapshot open to make this phase visible.
+        # A wait for pgfence's own snapshot session is a note (waited_for_pgfence): this
+        # one was for a transaction of someone else's.
         return (
-            "this statement waits for every transaction older than it to end (pgfence kept "
-            "one open for a moment to show it): on a busy server it lasts as long as the "
-            f"longest of them; {behind}"
+            "this statement waited for a transaction older than it, not pgfence's, to end: "
+            f"on a busy server it lasts as long as the longest of them; {behind}"
         )
     return f"this statement queued for a lock another session held: {behind}"
 

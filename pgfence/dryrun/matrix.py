@@ -23,6 +23,7 @@ def run_matrix(
     options: DryRunOptions,
     progress: Progress | None = None,
     parallel: int | None = None,
+    trail: Callable[[str], None] | None = None,
 ) -> MatrixReport:
     """Dry-run `migrations` on every server of `choices`, a few at a time.
 
@@ -35,7 +36,7 @@ def run_matrix(
     dumped: str | None = None
     try:
         for choice in choices:
-            server = choose(choice, say)
+            server = choose(choice, trail)  # the search for each server: -v only
             server.start()
             servers.append(server)
             say(f"started PostgreSQL {server.version} ({server.backend})")

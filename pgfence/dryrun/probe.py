@@ -19,7 +19,7 @@ import dataclasses
 import threading
 import time
 from collections import ChainMap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -632,11 +632,13 @@ class SampledObserver:
             )
 
         samples: dict[tuple[int, LockMode], bool] = {}
-        waited_on_others = False
+        waited_on_others = waited_on_pgfence = False
         blocking: Blocking | None = None
         gate = _Gate(self.sessions.dsn, gate_tables, {f.name: oid for oid, f in before.items()})
         try:
-            with _snapshot(self.sessions.dsn) as release_snapshot:
+            with _snapshot(self.sessions.dsn) as snapshot:
+                # pgfence's own sessions: a wait for one of them is pgfence's doing.
+                own = {snapshot.pid, probe.info.backend_pid, *gate.pids}
                 worker = threading.Thread(target=run, name="pgfence-statement", daemon=True)
                 started = time.monotonic()
                 worker.start()
@@ -652,11 +654,13 @@ class SampledObserver:
                     if not gate.closed:
                         if not gate.open_for(waiting_on) and elapsed > GATE_MAX_S:
                             gate.open_all()
-                    elif waiting and snapshot_open and elapsed > SNAPSHOT_HOLD_S:
-                        release_snapshot()
-                        snapshot_open = False
                     elif waiting:
-                        waited_on_others = True
+                        blockers = _blockers(probe, pid)
+                        waited_on_others = waited_on_others or bool(blockers - own)
+                        waited_on_pgfence = waited_on_pgfence or bool(blockers & own)
+                        if snapshot_open and elapsed > SNAPSHOT_HOLD_S:
+                            snapshot.release()
+                            snapshot_open = False
                     if gate.closed and blocking is None and any(lock.granted for lock in raw):
                         blocking = self._blocking_now(raw, before)
                     if gate.closed and not snapshot_open:
@@ -697,6 +701,7 @@ class SampledObserver:
                 sampled=True,
                 error=execution.error,
                 waited_for_lock=waited_on_others or execution.waited_for_lock,
+                waited_for_pgfence=waited_on_pgfence,
             ),
             execution,
         )
@@ -720,6 +725,11 @@ class SampledObserver:
 def _waiting(probe: psycopg.Connection, pid: int) -> bool:
     row = probe.execute(queries.BACKEND_WAITING, (pid,)).fetchone()
     return bool(row and row[0])
+
+
+def _blockers(probe: psycopg.Connection, pid: int) -> set[int]:
+    row = probe.execute(queries.BLOCKING_PIDS, (pid,)).fetchone()
+    return set(row[0]) if row and row[0] else set()
 
 
 GATE_MAX_TABLES = 8
@@ -753,6 +763,10 @@ class _Gate:
             self.sessions[oid] = conn
 
     @property
+    def pids(self) -> set[int]:
+        return {conn.info.backend_pid for conn in self.sessions.values()}
+
+    @property
     def closed(self) -> bool:
         """True once every gate is open (the name reads: the gating is over)."""
         return not self.sessions
@@ -775,19 +789,30 @@ class _Gate:
         conn.close()
 
 
+@dataclass
+class _Snapshot:
+    """The snapshot session: its backend pid, and how to end its transaction."""
+
+    conn: psycopg.Connection
+
+    @property
+    def pid(self) -> int:
+        return self.conn.info.backend_pid
+
+    def release(self) -> None:
+        with contextlib.suppress(psycopg.Error):
+            self.conn.execute("COMMIT")
+
+
 @contextlib.contextmanager
-def _snapshot(dsn: str) -> Iterator[Callable[[], None]]:
+def _snapshot(dsn: str) -> Iterator[_Snapshot]:
     """An older transaction with a snapshot, which concurrent builds must wait out."""
     conn = connect(dsn, application_name="pgfence snapshot")
     try:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         conn.execute("SELECT 1")
-
-        def release() -> None:
-            with contextlib.suppress(psycopg.Error):
-                conn.execute("COMMIT")
-
-        yield release
-        release()
+        snapshot = _Snapshot(conn)
+        yield snapshot
+        snapshot.release()
     finally:
         conn.close()

@@ -92,6 +92,8 @@ WHERE l.pid = %s AND l.locktype = 'relation' AND l.database = (
 
 # Is the backend waiting for a lock right now (any lock type)?
 BACKEND_WAITING = "SELECT count(*) > 0 FROM pg_locks WHERE pid = %s AND NOT granted"
+# The sessions a waiting backend waits for (a concurrent build: every older transaction).
+BLOCKING_PIDS = "SELECT pg_blocking_pids(%s)"
 
 # ---- the schema, for the static prediction ------------------------------------------------
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pgfence.checks import Hit, raised
 from pgfence.checks.dryrun import UnderPredictedLock
-from pgfence.model import Finding, Report, StatementReport, VerdictKind
+from pgfence.model import Finding, Location, Report, StatementReport, VerdictKind
 
 # The id an under-predicted lock is reported under: the dry-run check of that name.
 UNDER_PREDICTED = UnderPredictedLock.id
@@ -72,3 +72,36 @@ def title(report: Report) -> str:
     if report.server is not None:
         return f"{command} · PostgreSQL {report.server.version} ({report.server.backend})"
     return f"{command} · prediction for PostgreSQL {report.pg_version}"
+
+
+# ---- what a run assumed ----------------------------------------------------------------------
+
+UNSEEDED = (
+    "tables held only the starting schema's rows (none, unless it has data): times are of "
+    "those sizes, not production's; --seed or --stats-from measures real ones"
+)
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """Something a result rests on that pgfence did not know: said in every format, next
+    to the result (`location`: the statement it is about; None: the whole run)."""
+
+    text: str
+    location: Location | None = None
+
+
+def assumptions(report: Report) -> list[Assumption]:
+    """What the run assumed: a dry-run on unseeded throwaway tables (its times are of
+    them), and each prediction that assumed what it could not know (a column's type
+    without --schema: a rewrite)."""
+    out = []
+    if report.server is not None and report.server.backend != "dsn" and report.seeding is None:
+        out.append(Assumption(UNSEEDED))
+    for s in report.statements:
+        out.extend(
+            Assumption(note, s.statement.location)
+            for note in s.prediction.notes
+            if "assumed" in note  # the notes that state an assumption say so (predict/)
+        )
+    return out

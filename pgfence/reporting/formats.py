@@ -16,6 +16,8 @@ class RenderOptions:
     color: bool = False  # ANSI colours (table, on a terminal without NO_COLOR)
     width: int | None = None  # terminal width (table)
     pretty: bool = False  # indented JSON
+    quiet: bool = False  # table: the findings and the summary line only
+    show_statements: bool = False  # table: the tables of clean files too
 
 
 def _module(fmt: str) -> ModuleType:
@@ -26,7 +28,15 @@ def _module(fmt: str) -> ModuleType:
 def _render_report(fmt: str, report: Report, options: RenderOptions) -> str:
     module = _module(fmt)
     if fmt == "table":
-        return str(module.render(report, width=options.width, color=options.color))
+        return str(
+            module.render(
+                report,
+                width=options.width,
+                color=options.color,
+                quiet=options.quiet,
+                show_statements=options.show_statements,
+            )
+        )
     if fmt == "json":
         return str(module.render(report, pretty=options.pretty))
     return str(module.render(report))

@@ -15,11 +15,19 @@ the dry-run), and each column's top band is its verdict.
 from __future__ import annotations
 
 import html
+import re
 
-from pgfence.model import MatrixReport, Report, Severity, StatementReport, VerdictKind
+from pgfence.model import (
+    PGFENCE_WAIT_NOTE,
+    MatrixReport,
+    Report,
+    Severity,
+    StatementReport,
+    VerdictKind,
+)
 from pgfence.pg.locks import LockMode
 from pgfence.reporting import timeline as tl
-from pgfence.reporting.common import Result, fails, results, status, title
+from pgfence.reporting.common import Result, assumptions, fails, results, status, title
 from pgfence.reporting.json import summary
 from pgfence.reporting.table import lock_lines, short_name, shorten_sql
 
@@ -40,12 +48,14 @@ VERDICT_COLORS = {
     VerdictKind.NOT_RUN: "#9e9e9e",
 }
 _STATIC_COLOR = "#607d8b"
+# Reads or writes measured blocked: not the red of an under-predicted verdict.
+BLOCKED_COLOR = "#6a1b9a"
 
 # Timeline geometry, in SVG pixels.
 LABEL_W = 190
 MIN_COL = 64
 PLOT_W = 960
-HEAD_H = 44
+HEAD_H = 58  # the verdict band, line and time, and the file a statement starts
 LANE_H = 26
 BAR_H = 18
 
@@ -96,9 +106,12 @@ svg .axis { fill: #57606a; font-size: 10px; }
 .swatch { display: inline-block; width: 14px; height: 10px; border-radius: 2px;
           vertical-align: -1px; margin-right: 4px; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0; }
-th, td { border-bottom: 1px solid #d0d7de; padding: 5px 8px; text-align: left;
+th, td { border-bottom: 1px solid #d0d7de; padding: 5px 6px; text-align: left;
          vertical-align: top; }
 th { background: #f6f8fa; font-weight: 600; }
+/* The statements table fits the window: long names break at <wbr>, short words never. */
+td.where, td.locks { overflow-wrap: anywhere; }
+.risk { white-space: nowrap; }
 td.sql { max-width: 460px; white-space: pre-wrap; word-break: break-word; }
 td.locks { white-space: pre-line; } td.time { white-space: nowrap; }
 .verdict { font-weight: 600; }
@@ -144,7 +157,18 @@ def _report_section(report: Report, *, heading: bool) -> str:
         parts.append(_legend(timeline))
     parts.append(_statements(report))
     parts.append(_findings(report))
+    parts.append(_assumed(report))
     return "\n".join(parts)
+
+
+def _assumed(report: Report) -> str:
+    items = [
+        f"<li><code>{_e(f'{a.location.file}:{a.location.line}')}</code>: {_e(a.text)}</li>"
+        if a.location
+        else f"<li>{_e(a.text)}</li>"
+        for a in assumptions(report)
+    ]
+    return '<h3>Assumed</h3>\n<ul class="assumed">' + "".join(items) + "</ul>" if items else ""
 
 
 def _anchor_prefix(report: Report) -> str:
@@ -232,7 +256,7 @@ def _patterns() -> str:
 def _columns(
     timeline: tl.Timeline, xs: list[float], widths: list[float], height: int, anchor: str
 ) -> list[str]:
-    out = []
+    out = _file_boundaries(timeline, xs, height)
     for slot, x, w in zip(timeline.slots, xs, widths, strict=False):
         color = VERDICT_COLORS[slot.verdict] if slot.verdict else _STATIC_COLOR
         label = f"L{slot.line}"
@@ -254,6 +278,31 @@ def _columns(
             f"<title>{_e(tip)}</title></a>"
             f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 22}" stroke="#d0d7de"/>'
             "</g>"
+        )
+    return out
+
+
+def _file_boundaries(timeline: tl.Timeline, xs: list[float], height: int) -> list[str]:
+    """Where each migration file starts: a dark line and the file's name, as long as its
+    statements leave room for (the full path on hover)."""
+    starts = [
+        i
+        for i, slot in enumerate(timeline.slots)
+        if i == 0 or slot.file != timeline.slots[i - 1].file
+    ]
+    if len(starts) < 2:
+        return []
+    out = []
+    for n, i in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(timeline.slots)
+        x, room = xs[i], xs[end] - xs[i]
+        name = timeline.slots[i].file.replace("\\", "/").rsplit("/", 1)[-1]
+        out.append(
+            f'<g class="file-boundary" data-file="{_e(timeline.slots[i].file)}">'
+            f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 22}" stroke="#57606a" '
+            f'stroke-width="2"/><text class="axis" x="{x + 4:.1f}" y="{HEAD_H - 8}">'
+            f"{_e(_fit(name, max(1, int((room - 8) // 6))))}"
+            f"<title>{_e(timeline.slots[i].file)}</title></text></g>"
         )
     return out
 
@@ -320,7 +369,7 @@ def _blocked_rows(
             out.append(
                 f'<rect class="blocked" data-statement="{slot.index + 1}" x="{x + 2:.1f}" '
                 f'y="{y + 5}" width="{w - 4:.1f}" height="{LANE_H - 10}" rx="3" '
-                f'fill="#c62828" fill-opacity="0.8"><title>line {slot.line}: {what} '
+                f'fill="{BLOCKED_COLOR}" fill-opacity="0.8"><title>line {slot.line}: {what} '
                 f"{'were blocked' if timeline.observed else 'would be blocked'}</title></rect>"
             )
         out.append("</g>")
@@ -361,6 +410,13 @@ def _legend(timeline: tl.Timeline) -> str:
         '0 0/5px 5px"></span>dotted: blocks writes</span>'
     )
     items.append("<span>faded: a relation the transaction created (blocks nobody)</span>")
+    how = "blocked (measured)" if timeline.observed else "would block (predicted)"
+    items.append(
+        f'<span><span class="swatch" style="background:{BLOCKED_COLOR}"></span>'
+        f"reads / writes {how}</span>"
+    )
+    if len({slot.file for slot in timeline.slots}) > 1:
+        items.append("<span>a dark line: where a migration file starts</span>")
     if timeline.observed:
         items.extend(
             f'<span><span class="swatch" style="background:{VERDICT_COLORS[v]}"></span>'
@@ -386,9 +442,9 @@ def _statements(report: Report) -> str:
         predicted = "\n".join(lock_lines(p.locks)) if p.analysable else "unknown"
         cells = [
             str(i),
-            _e(f"{s.statement.location.file}:{s.statement.location.line}"),
+            _breakable(f"{s.statement.location.file}:{s.statement.location.line}"),
             _e(s.statement.sql),
-            _e(predicted),
+            _breakable(predicted),
             _blocks(p.blocks_reads, p.blocks_writes),
         ]
         if dynamic:
@@ -398,7 +454,9 @@ def _statements(report: Report) -> str:
         risk = str(s.risk) if s.risk is not None and s.risk > Severity.INFO else "-"
         cells.append(f'<span class="risk {risk}">{risk}</span>')
         classes = (
-            {2: "sql", 3: "locks", 5: "locks", 7: "time"} if dynamic else {2: "sql", 3: "locks"}
+            {1: "where", 2: "sql", 3: "locks", 5: "locks", 7: "time"}
+            if dynamic
+            else {1: "where", 2: "sql", 3: "locks"}
         )
         row = "".join(
             f'<td class="{classes[n]}">{c}</td>' if n in classes else f"<td>{c}</td>"
@@ -426,11 +484,13 @@ def _observed_cells(s: StatementReport) -> list[str]:
         return [_e(text), "-", _duration(o.duration_ms), verdict_cell]
     acquired = [lock for lock in o.locks if lock.acquired]
     observed = "\n".join(lock_lines(acquired)) if acquired else "-"
-    notes = []
+    notes: list[str] = []
     if o.sampled:
         notes.append("sampled while running")
     if o.waited_for_lock:
         notes.append("waited for other sessions")
+    if o.waited_for_pgfence:
+        notes.append(PGFENCE_WAIT_NOTE)
     if o.rewritten:
         notes.append("rewrote " + ", ".join(short_name(r) for r in o.rewritten))
     if notes:
@@ -438,14 +498,14 @@ def _observed_cells(s: StatementReport) -> list[str]:
     time = _duration(o.duration_ms)
     if o.held_ms is not None and o.held_ms > o.duration_ms * 1.5 and o.held_ms >= 1:
         time += f", held {_duration(o.held_ms)}"
-    return [_e(observed), _blocks(o.blocks_reads, o.blocks_writes), time, verdict_cell]
+    return [_breakable(observed), _blocks(o.blocks_reads, o.blocks_writes), time, verdict_cell]
 
 
 def _blocks(reads: bool | None, writes: bool | None) -> str:
     if reads is None and writes is None:
         return "?"
     if reads:
-        return "<b>reads+writes</b>"
+        return "<b>reads+<wbr>writes</b>"
     return "<b>writes</b>" if writes else "-"
 
 
@@ -504,6 +564,15 @@ def _differences(matrix: MatrixReport) -> str:
 
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
+
+
+# Where a long path or lock mode may break (after / _ . or , and between the humps of
+# ShareRowExclusive), so the statements table fits the window without breaking words.
+_BREAK_AT = re.compile(r"(?<=[/_.,])(?=[^\s/_.,])|(?<=[a-z])(?=[A-Z])")
+
+
+def _breakable(text: str) -> str:
+    return "<wbr>".join(_e(part) for part in _BREAK_AT.split(text))
 
 
 def _fit(text: str, limit: int) -> str:

@@ -17,6 +17,7 @@ from pgfence.model import (
     Verdict,
 )
 from pgfence.reporting import sizes
+from pgfence.reporting.common import assumptions
 
 # 2: `observed.locks` lists what the statement acquired, no longer what its transaction
 # held before it (`observed.held_before` counts those); `verdict.relations` and
@@ -61,6 +62,14 @@ def to_dict(report: Report) -> dict[str, Any]:
     if report.seeding is not None:
         out["seeding"] = sizes.seeding_json(report.seeding)
         out["lock_holds"] = [sizes.lock_hold_json(h) for h in report.lock_holds]
+    out["assumptions"] = [
+        {
+            "text": a.text,
+            "file": a.location.file if a.location else None,
+            "line": a.location.line if a.location else None,
+        }
+        for a in assumptions(report)
+    ]
     out["summary"] = summary(report)
     return out
 
@@ -175,6 +184,7 @@ def _observation(o: Observation, names: dict[str, str]) -> dict[str, Any]:
         "held_ms": None if o.held_ms is None else round(o.held_ms, 3),
         "sampled": o.sampled,
         "waited_for_lock": o.waited_for_lock,
+        "waited_for_pgfence": o.waited_for_pgfence,
         "not_run_reason": o.not_run_reason,
         "error": None
         if o.error is None

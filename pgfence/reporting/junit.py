@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from pgfence.model import Finding, MatrixReport, Report, StatementReport
-from pgfence.reporting.common import Result, fails, results
+from pgfence.reporting.common import Result, assumptions, fails, results
 from pgfence.reporting.table import shorten_sql
 
 # Characters XML 1.0 cannot hold, even escaped.
@@ -58,6 +58,10 @@ def _suites(root: ET.Element, report: Report, prefix: str) -> None:
         ET.SubElement(props, "property", name="fail_on", value=str(report.fail_on))
         if report.server is not None:
             ET.SubElement(props, "property", name="server", value=report.server.version)
+        for a in assumptions(report):
+            if a.location is None or a.location.file == file:
+                line = f"line {a.location.line}: " if a.location else ""
+                ET.SubElement(props, "property", name="assumed", value=_clean(line + a.text))
         about_file = [
             r for r in by_result if r.statement is None and r.finding.location.file == file
         ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 
 from pgfence.model import MatrixReport, Report, Severity, StatementReport, VerdictKind
-from pgfence.reporting.common import Result, fails, results, status, title
+from pgfence.reporting.common import Result, assumptions, fails, results, status, title
 from pgfence.reporting.json import summary
 from pgfence.reporting.table import lock_lines, shorten_sql
 from pgfence.reporting.terminal import visible, visible_lines
@@ -27,7 +27,7 @@ _SEVERITY_MARK = {
 
 
 def render(report: Report, *, heading: str = "###") -> str:
-    parts = [_verdict(report, heading), _table(report), _findings(report)]
+    parts = [_verdict(report, heading), _table(report), _findings(report), _assumed(report)]
     # A job summary is also read in the log, and a comment's source on a terminal.
     return visible_lines("\n\n".join(p for p in parts if p) + "\n")
 
@@ -147,6 +147,16 @@ def _blocks(reads: bool | None, writes: bool | None) -> str:
     if writes:
         return "**writes**"
     return "?" if reads is None and writes is None else "-"
+
+
+def _assumed(report: Report) -> str:
+    items = [
+        f"- {_code(f'{a.location.file}:{a.location.line}')}: {_cell(a.text)}"
+        if a.location
+        else f"- {_cell(a.text)}"
+        for a in assumptions(report)
+    ]
+    return "**Assumed**\n\n" + "\n".join(items) if items else ""
 
 
 def _findings(report: Report) -> str:

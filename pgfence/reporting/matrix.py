@@ -5,43 +5,45 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tabulate import tabulate
-
 from pgfence.model import Finding, MatrixReport
 from pgfence.reporting import json as json_report
-from pgfence.reporting import table
+from pgfence.reporting import layout, table
 from pgfence.reporting.json import summary
-from pgfence.reporting.terminal import visible, visible_lines, wrap
+from pgfence.reporting.layout import Column, Shrink
+from pgfence.reporting.terminal import fill, visible, visible_lines, wrap
 
 
 def render_table(matrix: MatrixReport, *, width: int = 100) -> str:
+    """The versions' differences and findings, no line wider than `width` (80 at least)."""
+    width = max(width, 80)
     versions = [f"{r.server.version} ({r.server.backend})" for r in matrix.reports if r.server]
-    parts = [f"pgfence dryrun · {len(matrix.reports)} versions: {', '.join(versions)}", ""]
+    head = f"pgfence dryrun · {len(matrix.reports)} versions: {', '.join(versions)}"
+    parts = [*wrap(head, width, "", "  "), ""]
     if not matrix.differences:
         parts.append("Every statement behaves the same on every version.")
     else:
         parts.append(f"{len(matrix.differences)} statement(s) behave differently:")
         majors = [r.pg_version for r in matrix.reports]
-        cell = max(16, (width - 34) // max(1, len(majors)))
         rows = []
         for diff in matrix.differences:
             by = dict(diff.by_version)
             rows.append(
                 [
-                    visible(f"{diff.location.file.rsplit('/', 1)[-1]}:{diff.location.line}"),
-                    "\n".join(wrap(table.shorten_sql(diff.sql, 60), 24)),
+                    [visible(f"{diff.location.file.rsplit('/', 1)[-1]}:{diff.location.line}")],
+                    [table.shorten_sql(diff.sql, 60)],
+                    *([visible(by.get(m, "-"))] for m in majors),
                 ]
-                + ["\n".join(wrap(visible(by.get(m, "-")), cell)) for m in majors]
             )
-        parts.append(
-            tabulate(
-                rows,
-                headers=["where", "statement", *[f"PG {m}" for m in majors]],
-                tablefmt="simple",
-                disable_numparse=True,
-            )
-        )
-    findings = _findings(matrix)
+        columns = [
+            Column("where"),
+            Column("statement", max_lines=3),
+            *(Column(f"PG {m}") for m in majors),
+        ]
+        # The statement gives way first, then every version's column alike.
+        shrink = [Shrink(1, 24), *(Shrink(2 + n, 16) for n in range(len(majors)))]
+        shrink += [Shrink(1, 12, True), *(Shrink(2 + n, 8, True) for n in range(len(majors)))]
+        parts.append(layout.table(columns, rows, width, shrink))
+    findings = _findings(matrix, width)
     if findings:
         parts.append("\nFindings")
         parts.extend(findings)
@@ -54,7 +56,9 @@ def render_table(matrix: MatrixReport, *, width: int = 100) -> str:
             f"PG {report.server.version}: {verdicts or 'nothing run'} → {table.outcome(report)}"
         )
         # A seeded run: how long each version kept reads or writes blocked.
-        parts.extend(f"    {hold.summary}" for hold in report.lock_holds)
+        parts.extend(
+            fill(visible(hold.summary), width, "    ", "      ") for hold in report.lock_holds
+        )
     seeded = any(r.seeding is not None for r in matrix.reports)
     parts.append(
         "Per-version detail (with each statement's duration estimate): --format json."
@@ -74,11 +78,8 @@ def _findings(matrix: MatrixReport, width: int = 100) -> list[str]:
             seen.setdefault(key, (f, []))[1].append(report.pg_version)
     out = []
     for f, versions in sorted(seen.values(), key=lambda fv: (fv[0].location, -fv[0].severity)):
-        text = table.finding_text(f, width)
-        if versions != majors:
-            head, _, rest = text.partition("\n")
-            text = f"{head}  (PG {', '.join(map(str, versions))} only)\n{rest}"
-        out.append(text)
+        mark = f"  (PG {', '.join(map(str, versions))} only)" if versions != majors else ""
+        out.append(table.finding_text(f, width, mark))
     return out
 
 

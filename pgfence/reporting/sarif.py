@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from pgfence.checks import registered
 from pgfence.model import Finding, Location, MatrixReport, Report, Severity
-from pgfence.reporting.common import results
+from pgfence.reporting.common import assumptions, results
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -57,12 +57,27 @@ def run(report: Report, *, category: str | None = None) -> dict[str, Any]:
             }
         },
         "columnKind": "unicodeCodePoints",
-        "invocations": [{"executionSuccessful": True}],
+        "invocations": [_invocation(report)],
         "results": [_result(f, sql, rule_ids.index(f.rule)) for f, sql in found],
         "properties": _run_properties(report),
     }
     if category is not None:
         out["automationDetails"] = {"id": category}
+    return out
+
+
+def _invocation(report: Report) -> dict[str, Any]:
+    """The run, with what it assumed as notes (SARIF's place for what a tool says about
+    its own run rather than about the code)."""
+    out: dict[str, Any] = {"executionSuccessful": True}
+    notes = []
+    for a in assumptions(report):
+        note: dict[str, Any] = {"level": "note", "message": {"text": a.text}}
+        if a.location is not None:
+            note["locations"] = [{"physicalLocation": _physical(a.location)}]
+        notes.append(note)
+    if notes:
+        out["toolExecutionNotifications"] = notes
     return out
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pgfence.durations import format_ms
 from pgfence.model import DurationEstimate, LockHold, Report, SeedSummary, StatementReport
-from pgfence.reporting.terminal import fill, visible
+from pgfence.reporting.terminal import cells, fill, visible
 
 
 def duration_note(s: StatementReport) -> str | None:
@@ -24,7 +24,7 @@ def table_section(report: Report, width: int) -> str | None:
     parts = []
     estimates = [s for s in report.statements if s.estimate is not None]
     if estimates:
-        parts.append(_heading(report.seeding))
+        parts.append("\n" + _wrap(_heading(report.seeding), width, "", "  "))
         for s in estimates:
             parts.extend(_estimate_lines(s, width))
     if report.lock_holds:
@@ -44,14 +44,16 @@ def _heading(seeding: SeedSummary) -> str:
         size = "seeded"
     smaller = ", ".join(f"{f:g}" for f in seeding.sizes if f < 1)
     also = f"; also run at {smaller} of that" if smaller else ""
-    return f"\nDurations at production size ({size}{also})"
+    return f"Durations at production size ({size}{also})"
 
 
 def _estimate_lines(s: StatementReport, width: int) -> list[str]:
     e = s.estimate
     assert e is not None
     where = visible(f"{s.statement.location.file}:{s.statement.location.line}")
-    lines = [f"  {where}  {e.work} of {_short(e.relation)}"]
+    first = f"  {where}  {e.work} of {_short(e.relation)}"
+    fits = cells(first) <= width - 2
+    lines = [first if fits else _wrap(first.strip(), width, "  ", "    ")]
     measured = " · ".join(f"{format_ms(ms)} at {rows:,} rows" for rows, ms in e.measured)
     lines.append(_wrap(f"measured {measured}: {e.scaling}", width, "      ", "      "))
     if e.expected_ms is not None and e.production_rows is not None:
@@ -59,8 +61,13 @@ def _estimate_lines(s: StatementReport, width: int) -> list[str]:
         if e.low_ms is not None and e.high_ms is not None:
             span = f" ({format_ms(e.low_ms)} – {format_ms(e.high_ms)})"
         lines.append(
-            f"      ≈ {format_ms(e.expected_ms)}{span} at {e.production_rows:,} rows, "
-            f"confidence {e.confidence}"
+            _wrap(
+                f"≈ {format_ms(e.expected_ms)}{span} at {e.production_rows:,} rows, "
+                f"confidence {e.confidence}",
+                width,
+                "      ",
+                "        ",
+            )
         )
     for why in e.basis:
         lines.append(_wrap(visible(why), width, "        ", "        "))
@@ -70,10 +77,10 @@ def _estimate_lines(s: StatementReport, width: int) -> list[str]:
 def _seeding_lines(seeding: SeedSummary, width: int) -> str:
     filled = [t for t in seeding.tables if t.filled]
     head = (
-        f"\nSeeded {len(filled)} of {len(seeding.tables)} tables: {seeding.rows:,} rows in "
+        f"Seeded {len(filled)} of {len(seeding.tables)} tables: {seeding.rows:,} rows in "
         f"{seeding.seconds:.1f} s ({seeding.rows_per_second:,.0f} rows/s)"
     )
-    lines = [head]
+    lines = ["\n" + _wrap(head, width, "", "  ")]
     for t in seeding.tables:
         if not t.filled:
             text = f"not filled: {visible(t.relation)}: {visible(t.note or '')}"

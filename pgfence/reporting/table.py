@@ -6,9 +6,8 @@ import re
 import shutil
 from collections.abc import Iterable
 
-from tabulate import tabulate
-
 from pgfence.model import (
+    PGFENCE_WAIT_NOTE,
     ROLLED_BACK_WARNING,
     Finding,
     LockOnRelation,
@@ -19,32 +18,95 @@ from pgfence.model import (
     VerdictKind,
 )
 from pgfence.pg.locks import LockMode
-from pgfence.reporting import sizes
+from pgfence.reporting import layout, sizes
+from pgfence.reporting.common import Assumption, assumptions
 from pgfence.reporting.json import summary
-from pgfence.reporting.terminal import cut, fill, visible, visible_lines, wrap
+from pgfence.reporting.layout import Column, Shrink
+from pgfence.reporting.terminal import cells, cut, fill, visible, visible_lines, wrap
 
 _SHORT_MODE = {mode: mode.pg_name.removesuffix("Lock") for mode in LockMode}
 
 
-def render(report: Report, *, width: int | None = None, color: bool = False) -> str:
+def render(
+    report: Report,
+    *,
+    width: int | None = None,
+    color: bool = False,
+    quiet: bool = False,
+    show_statements: bool = False,
+) -> str:
+    """The report for a terminal: a table for each file with something to say (every file
+    with `show_statements`), one line for the clean ones, the findings, the summary line.
+    `quiet`: the findings and the summary line only."""
     width = width or shutil.get_terminal_size((100, 24)).columns
     width = max(width, 80)
-    dynamic = any(s.observation is not None for s in report.statements)
-    parts = [_header(report)]
-    for file, statements in _by_file(report.statements):
-        parts.append(f"\n{visible(file)}")
-        parts.append(_table(statements, width, dynamic))
-    sizes_section = sizes.table_section(report, width)
-    if sizes_section:
-        parts.append(sizes_section)
+    parts = [] if quiet else _tables(report, width, show_statements)
     findings = sorted(report.all_findings(), key=lambda f: (f.location, -f.severity))
     if findings:
-        parts.append("\nFindings")
-        parts.extend(finding_text(f, width) for f in findings)
-    parts.append("\n" + _summary_line(report))
+        parts.append("Findings" if quiet else "\nFindings")
+        parts.extend(_grouped_text(group, width) for group in group_findings(findings))
+    assumed = [a for a in assumptions(report) if a.location is not None]
+    if assumed and not quiet:
+        parts.append("\nAssumed")
+        parts.extend(_assumption_text(a, width) for a in assumed)
+    parts.append(("" if quiet and not findings else "\n") + _wrapped(_summary_line(report), width))
     # Every field above is shown `visible` already; this catches what any of them missed.
     text = visible_lines("\n".join(parts) + "\n")
     return _colorize(text) if color else text
+
+
+def _tables(report: Report, width: int, show_statements: bool) -> list[str]:
+    dynamic = any(s.observation is not None for s in report.statements)
+    parts = ["\n".join(_wrapped(line, width) for line in _header(report).split("\n"))]
+    # What the whole run assumed, under the header: it qualifies every time below.
+    parts.extend(
+        fill(f"assumed: {a.text}", width, "", "  ")
+        for a in assumptions(report)
+        if a.location is None
+    )
+    noted = {f.location.file for f in report.findings if f.severity > Severity.INFO}
+    clean: list[tuple[str, int]] = []
+    shown = False
+    for file, statements in _by_file(report.statements):
+        if not show_statements and file not in noted and all(map(_is_clean, statements)):
+            clean.append((file, len(statements)))
+            continue
+        parts.append(f"\n{_wrapped(visible(file), width)}")
+        parts.append(_table(statements, width, dynamic))
+        shown = True
+    if clean:
+        parts.append("\n" + _wrapped(_clean_line(clean, shown=shown), width))
+    sizes_section = sizes.table_section(report, width)
+    if sizes_section:
+        parts.append(sizes_section)
+    return parts
+
+
+def _assumption_text(a: Assumption, width: int) -> str:
+    assert a.location is not None
+    where = visible(f"{a.location.file}:{a.location.line}")
+    return "\n".join(
+        [*wrap(where, width, "  ", "  "), *wrap(visible(a.text), width, "      ", "      ")]
+    )
+
+
+def _is_clean(s: StatementReport) -> bool:
+    """Nothing to say about this statement: no finding above info, and (in a dry-run) the
+    server took what was predicted."""
+    if any(f.severity > Severity.INFO for f in s.findings):
+        return False
+    return s.verdict is None or s.verdict.kind is VerdictKind.CONFIRMED
+
+
+def _clean_line(clean: list[tuple[str, int]], *, shown: bool) -> str:
+    """One line for the files with nothing to say ("All checks passed!")."""
+    statements = sum(n for _, n in clean)
+    files = f"{len(clean)} file(s)" if len(clean) > 1 else visible(clean[0][0])
+    others = "the other " if shown and len(clean) > 1 else ""
+    return (
+        f"All checks passed for {others}{files} ({statements} statement(s)): "
+        "--show-statements shows their tables"
+    )
 
 
 def _header(report: Report) -> str:
@@ -57,7 +119,7 @@ def _header(report: Report) -> str:
             f"({report.server.backend} server) · prediction for PG {report.pg_version}"
         )
         if report.server.backend == "dsn":
-            head += "\n" + fill(f"warning: {ROLLED_BACK_WARNING}", 100)
+            head += "\n" + f"warning: {ROLLED_BACK_WARNING}"
         return head
     return f"pgfence {command} · prediction for PostgreSQL {report.pg_version}"
 
@@ -137,106 +199,183 @@ def _blocks(reads: bool | None, writes: bool | None) -> str:
     return "writes" if writes else "-"
 
 
+_STATIC = [
+    Column("line"),
+    Column("statement", max_lines=3),
+    Column("locks"),
+    Column("blocks"),
+    Column("rewrite"),
+    Column("risk"),
+]
+_DYNAMIC = [
+    Column("line"),
+    Column("statement", max_lines=3),
+    Column("observed locks"),
+    Column("blocks"),
+    Column("time"),
+    Column("verdict"),
+    Column("risk"),
+]
+# The statement gives way first, wrapped (then cut on its third line); then what wraps
+# between words; the locks last. Floors keep every column readable at 80 columns.
+_SHRINK_STATIC = [Shrink(1, 30), Shrink(3, 6), Shrink(2, 24), Shrink(1, 16, True)]
+_SHRINK_DYNAMIC = [
+    Shrink(1, 30),
+    Shrink(3, 6),
+    Shrink(4, 6),
+    Shrink(5, 9),
+    Shrink(2, 24),
+    Shrink(1, 20, True),
+    Shrink(2, 16, True),
+    Shrink(1, 12, True),
+]
+
+
 def _table(statements: list[StatementReport], width: int, dynamic: bool) -> str:
-    rows: list[list[object]] = []
-    sqls: list[str] = []
-    for s in statements:
-        p = s.prediction
-        risk = str(s.risk) if s.risk is not None and s.risk > Severity.INFO else "-"
-        predicted = _cell(lock_lines(p.locks)) if p.analysable else "unknown"
-        sqls.append(s.statement.sql)
-        if not dynamic:
-            flags = "rewrite" if p.rewrite else "scan" if p.table_scan else "-"
-            rows.append(
-                [
-                    s.statement.location.line,
-                    predicted,
-                    _blocks(p.blocks_reads, p.blocks_writes),
-                    flags,
-                    risk,
-                ]
-            )
-            continue
-        observed, measured, duration = _observed_cells(s)
-        verdict = s.verdict.kind if s.verdict is not None else None
-        # Where the server agreed, the prediction is the observation: say so in one word.
-        if verdict is VerdictKind.CONFIRMED and p.analysable and p.locks:
-            predicted = "= observed"
-        rows.append(
-            [
-                s.statement.location.line,
-                predicted,
-                observed,
-                measured,
-                duration,
-                verdict.value if verdict else "-",
-                risk,
-            ]
-        )
-    headers = (
-        ["line", "predicted", "observed locks", "blocks", "time", "verdict", "risk"]
-        if dynamic
-        else ["line", "locks", "blocks", "rewrite", "risk"]
-    )
-    # The statement column gets whatever width the other columns leave.
-    # tabulate pads each header by two (MIN_PADDING) and puts two spaces between columns.
-    used = sum(
-        max(len(h) + 2, *(len(line) for r in rows for line in str(r[i]).splitlines() or [""]))
-        for i, h in enumerate(headers)
-    )
-    sql_width = max(20, width - used - 2 * len(headers))
-    for row, sql in zip(rows, sqls, strict=True):
-        row.insert(1, "\n".join(wrap(shorten_sql(sql, sql_width * 2), sql_width)) or "-")
-    headers.insert(1, "statement")
-    return str(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+    rows = [_dynamic_row(s) if dynamic else _static_row(s) for s in statements]
+    if dynamic:
+        return layout.table(_DYNAMIC, rows, width, _SHRINK_DYNAMIC)
+    return layout.table(_STATIC, rows, width, _SHRINK_STATIC)
 
 
-_CELL_WIDTH = 34
+def _risk(s: StatementReport) -> str:
+    return str(s.risk) if s.risk is not None and s.risk > Severity.INFO else "-"
 
 
-def _cell(lines: list[str]) -> str:
-    return "\n".join(cut(line, _CELL_WIDTH) for line in lines)
+def _statement_cell(s: StatementReport) -> list[str]:
+    return [visible(_SQL_BLANKS.sub(" ", s.statement.sql).strip()) or "-"]
 
 
-def _observed_cells(s: StatementReport) -> tuple[str, str, str]:
+def _predicted(s: StatementReport) -> list[str]:
+    p = s.prediction
+    return lock_lines(p.locks) if p.analysable else ["unknown"]
+
+
+def _static_row(s: StatementReport) -> list[list[str]]:
+    p = s.prediction
+    flags = ["rewrite" if p.rewrite else "scan" if p.table_scan else "-"]
+    if p.rewrite and any("assumed" in note for note in p.notes):
+        flags.append("(assumed)")  # said in full under "Assumed"
+    return [
+        [str(s.statement.location.line)],
+        _statement_cell(s),
+        _predicted(s),
+        [_blocks(p.blocks_reads, p.blocks_writes)],
+        flags,
+        [_risk(s)],
+    ]
+
+
+def _dynamic_row(s: StatementReport) -> list[list[str]]:
+    observed, measured, duration = _observed_cells(s)
+    verdict = s.verdict.kind if s.verdict is not None else None
+    # Where the server agreed, the prediction is the observation: it is shown once.
+    if verdict is not VerdictKind.CONFIRMED and (s.prediction.locks or not s.prediction.analysable):
+        observed = [*observed, *(f"predicted: {line}" for line in _predicted(s))]
+    return [
+        [str(s.statement.location.line)],
+        _statement_cell(s),
+        observed,
+        [measured],
+        duration,
+        [verdict.value if verdict else "-"],
+        [_risk(s)],
+    ]
+
+
+def _observed_cells(s: StatementReport) -> tuple[list[str], str, list[str]]:
     o = s.observation
     if o is None or not o.ran:
         reason = "not run" + (f": {visible(o.not_run_reason)}" if o and o.not_run_reason else "")
-        return "\n".join(wrap(reason, _CELL_WIDTH)), "-", "-"
-    duration = f"{o.duration_ms:.0f}ms" if o.duration_ms >= 1 else f"{o.duration_ms:.1f}ms"
+        return [reason], "-", ["-"]
+    duration = [f"{o.duration_ms:.0f}ms" if o.duration_ms >= 1 else f"{o.duration_ms:.1f}ms"]
     if o.error is not None:
         text = visible(f"ERROR {o.error.sqlstate or ''}: {o.error.message}")
-        return "\n".join(wrap(text, _CELL_WIDTH)[:3]), "-", duration
+        return [cut(text, 3 * _CELL_WIDTH)], "-", duration
     acquired = [lock for lock in o.locks if lock.acquired]
-    observed = _cell(lock_lines(acquired)) if acquired else "-"
+    observed = lock_lines(acquired) if acquired else ["-"]
     if o.held_before or len(acquired) < len(o.locks):
-        observed += "\n(+ locks held since earlier)"
+        observed.append("(+ locks held since earlier)")
     if o.sampled:
-        observed += "\n(sampled while running)"
+        observed.append("(sampled while running)")
     if o.waited_for_lock:
-        observed += "\n(waited for other sessions)"
+        observed.append("(waited for other sessions)")
+    if o.waited_for_pgfence:
+        observed.append(f"({PGFENCE_WAIT_NOTE})")
     if o.rewritten:
-        observed += "\n" + _cell(["rewrote " + ", ".join(short_name(r) for r in o.rewritten)])
+        observed.append(_rewrote(o.rewritten))
     if o.held_ms is not None and o.held_ms > o.duration_ms * 1.5 and o.held_ms >= 1:
-        duration += f"\nheld {o.held_ms:.0f}ms"
+        duration.append(f"held {o.held_ms:.0f}ms")
     at_production = sizes.duration_note(s)
     if at_production:
-        duration += "\n" + at_production
+        duration.append(at_production)
     blocks = _blocks(o.blocks_reads, o.blocks_writes) if o.locks or o.held_before else "-"
     return observed, blocks, duration
 
 
-def finding_text(f: Finding, width: int | None = None) -> str:
-    """A finding with its place, message and safe rewrite; the message wrapped to `width`."""
-    head = f"  {visible(str(f.location))}  {f.severity}  {visible(f.rule)}"
+def _rewrote(relations: Iterable[str]) -> str:
+    """The relations a statement rewrote, its TOAST tables left out (they go with their
+    table) and at most three named."""
+    names = [short_name(r) for r in relations if not r.startswith("pg_toast.")]
+    more = f" +{len(names) - 3} more" if len(names) > 3 else ""
+    return "rewrote " + ", ".join(names[:3]) + more
+
+
+# An error message is cut after about three lines of a narrow column.
+_CELL_WIDTH = 34
+
+
+def finding_text(f: Finding, width: int | None = None, mark: str = "") -> str:
+    """A finding with its place, message and safe rewrite; with `width`, every line of it
+    fits in that many columns (the rewrite's SQL laid out one clause a line). `mark`
+    follows the check id ("(PG 15 only)")."""
+    where, what = visible(str(f.location)), f"{f.severity}  {visible(f.rule)}{mark}"
+    head = f"  {where}  {what}"
     message = visible(f.message)
-    body = "      " + message if width is None else fill(message, width, "      ", "      ")
-    out = [head, body]
+    if width is None:
+        out = [head, "      " + message]
+    else:
+        # A long path goes on a line (or lines) of its own; severity and check id under it.
+        heads = [head] if cells(head) <= width else [*wrap(where, width, "  ", "  "), "    " + what]
+        out = [*heads, fill(message, width, "      ", "      ")]
     if f.recipe:
         out.append("      safe rewrite:")
         for step in f.recipe:
-            out.extend("        " + visible(line) for line in step.split("\n"))
+            for line in step.split("\n"):
+                shown = visible(line)
+                if width is None:
+                    out.append("        " + shown)
+                else:
+                    out.extend(layout.sql_lines(shown, width, "        "))
     return visible_lines("\n".join(out))
+
+
+def group_findings(findings: Iterable[Finding]) -> list[list[Finding]]:
+    """Findings that say the same thing (check, severity and message) at several places,
+    together, in the order of the first of each."""
+    groups: dict[tuple[object, ...], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.rule, f.severity, f.message), []).append(f)
+    return list(groups.values())
+
+
+# How many of the other places of a repeated finding are named.
+_NAMED_PLACES = 5
+
+
+def _grouped_text(group: list[Finding], width: int) -> str:
+    """The first finding of a group in full, then "… and N more" with where they are."""
+    first, *rest = group
+    text = finding_text(first, width)
+    if not rest:
+        return text
+    places = ", ".join(visible(str(f.location)) for f in rest[:_NAMED_PLACES])
+    if len(rest) > _NAMED_PLACES:
+        places += ", …"
+    own = any(f.recipe != first.recipe for f in rest)
+    rewrites = " (each rewrite with its own names: --format json has them all)" if own else ""
+    more = f"… and {len(rest)} more{rewrites}: {places}"
+    return text + "\n" + visible_lines(fill(more, width, "      ", "        "))
 
 
 def _summary_line(report: Report) -> str:
@@ -254,6 +393,11 @@ def _summary_line(report: Report) -> str:
         parts.append(", ".join(f"{n} {k}" for k, n in sorted(s["verdicts"].items())))
     findings = f"findings: {counts}" if counts else "no findings"
     return f"{' · '.join(parts)} · {findings} → {outcome(report)}"
+
+
+def _wrapped(text: str, width: int) -> str:
+    """A line of the report that may run long (a header, the summary), wrapped to `width`."""
+    return "\n".join(wrap(text, width, "", "  "))
 
 
 def outcome(report: Report) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 # Unicode bidirectional embeddings, overrides and isolates ("Trojan Source",
 # CVE-2021-42574), the implicit direction marks, and the line and paragraph separators
@@ -185,3 +185,19 @@ def wrap(text: str, width: int, initial: str = "", subsequent: str = "") -> list
 def fill(text: str, width: int, initial: str = "", subsequent: str = "") -> str:
     """`wrap`, as one string."""
     return "\n".join(wrap(text, width, initial, subsequent))
+
+
+# ---- colour ------------------------------------------------------------------------------
+
+
+def color_wanted(choice: str, isatty: bool, environ: Mapping[str, str]) -> bool:
+    """Whether to colour: `always` / `never` as said; `auto` colours a terminal unless
+    NO_COLOR is set (no-color.org) or TERM is dumb, and FORCE_COLOR colours a pipe too.
+    NO_COLOR wins over FORCE_COLOR; an empty value counts as unset."""
+    if choice != "auto":
+        return choice == "always"
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    return isatty and environ.get("TERM") != "dumb"

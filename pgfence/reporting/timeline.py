@@ -174,25 +174,64 @@ def _bars(i: int, s: StatementReport, last: int, observed: bool) -> list[Bar]:
         for relation, lock in strongest.items()
         if lock.kind not in _DEPENDENT or lock.table is None
     }
-    folded: dict[str, int] = {}
-    shown: list[LockOnRelation | ObservedLock] = []
+    # A transient relation (the heap a rewrite builds, gone when the statement ends) is
+    # drawn on the lane of the table the statement locked first.
+    tables = [r for r, lock in strongest.items() if lock.kind.is_table_like and not lock.new]
+    by_lane: dict[str, list[LockOnRelation | ObservedLock]] = {}
     for lock in strongest.values():
-        owner = lock.table
-        if lock.kind in _DEPENDENT and owner in own and lock.mode <= own[owner]:
-            folded[owner] = folded.get(owner, 0) + 1
-        else:
-            shown.append(lock)
+        lane = _lane(lock, own, tables[0] if tables else None, observed)
+        if lane is not None:
+            by_lane.setdefault(lane, []).append(lock)
+    shown: list[tuple[str, LockOnRelation | ObservedLock, int]] = []
+    for lane, members in by_lane.items():
+        # What the lane's relation holds decides, not a relation the statement created
+        # (a transient heap blocks nobody); among the rest the strongest, the lane's own
+        # relation on a tie.
+        members.sort(
+            key=lambda lock: (
+                lock.relation == lane or not lock.new,
+                lock.mode,
+                lock.relation == lane,
+            ),
+            reverse=True,
+        )
+        shown.append((lane, members[0], len(members) - 1))
     return [
         Bar(
-            lane=lock.relation,
+            lane=lane,
             relation=lock.relation,
             mode=lock.mode,
             first_slot=i,
             last_slot=last,
-            new=lock.new,
+            new=lock.new and lock.relation == lane,
             granted=getattr(lock, "granted", True),
-            folded=folded.get(lock.relation, 0),
+            folded=folded,
             held_ms=held,
         )
-        for lock in shown
+        for lane, lock, folded in shown
     ]
+
+
+def _lane(
+    lock: LockOnRelation | ObservedLock,
+    own: dict[str, LockMode],
+    first_table: str | None,
+    observed: bool,
+) -> str | None:
+    """The lane a lock is drawn on: its table's for a TOAST table (always), an index the
+    table holds as strongly, or a transient relation; its own otherwise (None: not drawn,
+    a transient relation of a statement that locked no table)."""
+    owner = lock.table
+    if owner is not None and lock.kind is RelKind.TOAST:
+        return owner
+    if owner is not None and lock.kind in _DEPENDENT and owner in own and lock.mode <= own[owner]:
+        return owner
+    if observed and _transient(lock):
+        return first_table
+    return lock.relation
+
+
+def _transient(lock: LockOnRelation | ObservedLock) -> bool:
+    """A relation the dry-run saw locked but could never name: created and dropped inside
+    the statement (introspect.observed_locks gives it no file, so no kind or table)."""
+    return lock.new and lock.kind is RelKind.UNKNOWN and lock.table is None

@@ -50,5 +50,6 @@ def test_what_a_statement_blocks_is_measured_on_a_table_whose_names_hold_dots(
         (True, True),
         (False, False),
     ]
-    # The gate held the table, so the build was seen asking for its lock.
-    assert observed[2].waited_for_lock
+    # The gate held the table, so the build was seen asking for its lock; then it waited
+    # out pgfence's older transaction.
+    assert observed[2].waited_for_pgfence

@@ -26,6 +26,7 @@ def test_json_contract(tmp_path):
         "pg_version",
         "statements",
         "findings",
+        "assumptions",
         "summary",
     }
     assert data["pg_version"] == 18

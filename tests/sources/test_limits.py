@@ -42,7 +42,7 @@ def analyze(*args: str, timeout: float = 120) -> tuple[subprocess.CompletedProce
         "sys.exit(r.returncode)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", parent, *PGFENCE, "analyze", *args],
+        [sys.executable, "-c", parent, *PGFENCE, "analyze", "--show-statements", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -1,9 +1,9 @@
 """Choosing the Postgres server a dry-run uses.
 
 Discovery order for `--pg N`: `--pg-bin DIR`; `PGFENCE_PG_BIN`; the directories of
-`PGFENCE_PG_DIRS`; `pg_config` on PATH; the usual install locations (Debian/Ubuntu,
-RHEL/PGDG, Homebrew, Postgres.app); the embedded wheel when it is that major; Docker
-(`--backend docker`). Each step is reported when asked (`-v`).
+`PGFENCE_PG_DIRS`; `pg_config` on PATH; the usual install locations (Debian/Ubuntu and
+RHEL/PGDG on Linux, Homebrew and Postgres.app on macOS); the embedded wheel when it is
+that major; Docker (`--backend docker`). Each step is reported when asked (`-v`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,14 +31,18 @@ class ServerChoice:
     image: str | None = None  # --backend docker: the image to run
 
 
-def usual_bin_dirs(major: int) -> list[Path]:
-    """Where installed Postgres binaries of one major version usually are."""
+def usual_bin_dirs(major: int, platform: str = sys.platform) -> list[Path]:
+    """Where installed Postgres binaries of one major version usually are, on this
+    platform (a macOS path is never looked for, or reported, on Linux)."""
+    if platform == "darwin":
+        return [
+            Path(f"/opt/homebrew/opt/postgresql@{major}/bin"),  # Homebrew, Apple silicon
+            Path(f"/usr/local/opt/postgresql@{major}/bin"),  # Homebrew, Intel
+            Path(f"/Applications/Postgres.app/Contents/Versions/{major}/bin"),
+        ]
     return [
         Path(f"/usr/lib/postgresql/{major}/bin"),  # Debian, Ubuntu
         Path(f"/usr/pgsql-{major}/bin"),  # RHEL, Fedora (PGDG)
-        Path(f"/opt/homebrew/opt/postgresql@{major}/bin"),  # Homebrew, Apple silicon
-        Path(f"/usr/local/opt/postgresql@{major}/bin"),  # Homebrew, Intel
-        Path(f"/Applications/Postgres.app/Contents/Versions/{major}/bin"),
     ]
 
 
