@@ -234,18 +234,23 @@ for n, chain in enumerate(
 for n, chain in enumerate(
     [
         "foreign('squad_id', 'people_squad_fk2').references('teams.id')",
-        "foreign(['mentor_id']).references(['id']).inTable('people').onDelete('CASCADE').onUpdate('RESTRICT')",
-        "foreign('team_id').references('teams.id').deferrable('deferred')",
+        "foreign(['indexed']).references(['id']).inTable('people').onDelete('CASCADE').onUpdate('RESTRICT')",
+        "foreign('indexed2').references('teams.id').deferrable('deferred')",
         "dropForeign('team_id')",
         "dropForeign([], 'people_squad_fk2')",
-        "check('?? > 0', ['age'], 'people_age_ck')",
+        "check('\"age\" > 0', [], 'people_age_ck')",
         "dropChecks(['people_age_ck'])",
-        "primary(['email'], { constraintName: 'people_email_pk2' })",
-        "dropPrimary('people_email_pk2')",
         "unique('email', { indexName: 'people_email_key2', useConstraint: true })",
     ]
 ):
     case(f"constraint_{n}", f"await knex.schema.alterTable('people', (t) => {{ t.{chain}; }});")
+case(
+    "primary_later",
+    """
+await knex.schema.createTable('plain', (t) => { t.integer('code').notNullable(); });
+await knex.schema.alterTable('plain', (t) => { t.primary(['code'], { constraintName: 'plain_pk' }); });
+await knex.schema.alterTable('plain', (t) => { t.dropPrimary('plain_pk'); });""",
+)
 
 # ---- tables -------------------------------------------------------------------------------
 case("rename_table", "await knex.schema.renameTable('logs', 'log_lines');")
@@ -360,6 +365,22 @@ for n, chain in enumerate(
     ]
 ):
     case(f"alter_extra{n}", f"await knex.schema.alterTable('people', (t) => {{ t.{chain}; }});")
+
+for n, body in enumerate(
+    [
+        "await knex.schema.alterTable('teams', (t) => { t.string('slug', 60).notNullable().defaultTo('').index(); });",
+        "await knex.schema.alterTable('teams', (t) => { t.boolean('archived').notNullable().defaultTo(false); });",
+        "await knex.schema.alterTable('teams', (t) => { t.integer('rank').unsigned().notNullable().defaultTo(0); });",
+        "await knex.schema.alterTable('teams', (t) => { t.index(['rank', 'archived'], 'teams_rank_archived'); });",
+        "await knex.schema.alterTable('teams', (t) => { t.dropIndex(['rank', 'archived'], 'teams_rank_archived'); });",
+        "await knex.schema.alterTable('teams', (t) => { t.renameColumn('slug', 'handle'); });",
+        "await knex.schema.alterTable('teams', (t) => { t.dropColumn('archived'); t.dropColumn('rank'); });",
+        "await knex.schema.table('teams', function (table) { table.text('about').nullable(); });",
+        "await knex.raw('ANALYZE teams');",
+        "await knex.schema.raw('CREATE INDEX CONCURRENTLY IF NOT EXISTS teams_about_c ON teams (about)');",
+    ]
+):
+    case(f"more_{n}", body)
 
 
 TEMPLATE = """/**
