@@ -74,6 +74,19 @@ def _identifier(value: Any) -> str:
     return ".".join('"' + part.replace('"', '""') + '"' for part in value.split("."))
 
 
+def _predicate(value: Any) -> str:
+    """An index predicate, `knex.whereNotNull('col')` and the like, as knex writes it."""
+    if isinstance(value, js.Ref) and value.args:
+        column = q(str(value.args[0]))
+        if value.last == "whereNotNull":
+            return f"where {column} is not null"
+        if value.last == "whereNull":
+            return f"where {column} is null"
+        if value.last == "where" and len(value.args) == 2:
+            return f"where {column} = {value_sql(value.args[1])}"
+    raise js.Unknown("an index predicate pgfence cannot read")
+
+
 def value_sql(value: Any, sql_type: str = "") -> str:
     if isinstance(value, js.Ref):
         if value.name.endswith("fn.now"):
@@ -118,6 +131,10 @@ class Column:
     alter: bool = False
     check: str | None = None
     statements: list[str] = field(default_factory=list)  # index/unique/foreign added by modifiers
+    explicit_null: bool = False  # .nullable(): knex writes ` null`
+    comment: str | None = None
+    alter_nullable: bool = True  # .alter({ alterNullable: false }) leaves NULL alone
+    alter_type: bool = True
 
     def ddl(self) -> str:
         text = f"{q(self.name)} {self.sql_type}"
@@ -125,6 +142,8 @@ class Column:
             text += f" check ({self.check})"
         if not self.nullable:
             text += " not null"
+        elif self.explicit_null:
+            text += " null"
         if self.default is not None:
             text += f" default {self.default}"
         if self.primary:
@@ -140,23 +159,43 @@ class TableBuilder:
         self.create = create
         self.columns: list[Column] = []
         self.statements: list[str] = []
+        self.before: list[str] = []  # knex's unshiftQuery: native enum types
+        self.comment: str | None = None  # the table's
+        self.primary_key: str | None = None  # `constraint … primary key (…)` of createTable
 
     def column_type(self, method: str, args: list[Any]) -> Column | None:
         name = str(args[0]) if args else ""
         if method in ("increments", "bigIncrements"):
+            options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
             return Column(
-                name or "id", "serial" if method == "increments" else "bigserial", primary=True
+                name or "id",
+                "serial" if method == "increments" else "bigserial",
+                primary=options.get("primaryKey", True) is not False,
             )
         if method == "string":
             return Column(name, f"varchar({args[1] if len(args) > 1 else 255})")
         if method in ("timestamp", "datetime"):
-            options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
-            return Column(name, "timestamp" if options.get("useTz") is False else "timestamptz")
+            second = args[1] if len(args) > 1 else False
+            if isinstance(second, dict):
+                use_tz, precision = second.get("useTz", True), second.get("precision")
+            else:
+                use_tz, precision = not second, args[2] if len(args) > 2 else None
+            sql_type = "timestamptz" if use_tz is not False else "timestamp"
+            return Column(name, sql_type + (f"({precision})" if precision is not None else ""))
         if method == "decimal":
             precision = args[1] if len(args) > 1 else 8
             scale = args[2] if len(args) > 2 else 2
             return Column(name, f"decimal({precision}, {scale})")
         if method in ("enu", "enum"):
+            options = args[2] if len(args) > 2 and isinstance(args[2], dict) else {}
+            if options.get("useNative"):
+                enum = f'"{options["enumName"]}"'
+                if options.get("schemaName"):
+                    enum = f'"{options["schemaName"]}".{enum}'
+                if not options.get("existingType"):
+                    labels = "', '".join(str(v) for v in args[1])
+                    self.before.insert(0, f"create type {enum} as enum ('{labels}')")
+                return Column(name, enum)
             values = ", ".join(value_sql(v) for v in args[1])
             return Column(name, "text", check=f"{q(name)} in ({values})")
         if method == "specificType":
@@ -170,12 +209,19 @@ class TableBuilder:
             column.nullable = False
         elif method == "nullable":
             column.nullable = True
+            column.explicit_null = True
         elif method == "defaultTo":
             column.default = value_sql(args[0], column.sql_type)
         elif method == "primary":
-            column.primary = True
+            if column.sql_type in ("serial", "bigserial"):
+                column.primary = True
+            else:  # a table-level constraint, `<table>_pkey`
+                self.table_method("primary", [[column.name], *args])
         elif method == "alter":
             column.alter = True
+            options = args[0] if args and isinstance(args[0], dict) else {}
+            column.alter_nullable = options.get("alterNullable", True) is not False
+            column.alter_type = options.get("alterType", True) is not False
         elif method == "unique":
             name = (
                 args[0]
@@ -193,7 +239,7 @@ class TableBuilder:
             )
             self.statements.append(f"create index {q(name)} on {q(self.table)} ({q(column.name)})")
         elif method == "references":
-            target = str(args[0])
+            target = str(args[0][0] if isinstance(args[0], list) else args[0])
             table, _, ref_column = target.rpartition(".")
             link.setdefault("column", column.name)
             link.update(ref_table=table or None, ref_column=ref_column)
@@ -202,15 +248,17 @@ class TableBuilder:
                 link["slot"] = len(self.statements) - 1
         elif method == "inTable":
             link["ref_table"] = str(args[0])
-        elif method in ("onDelete", "onUpdate"):
+        elif method in ("onDelete", "onUpdate", "deferrable"):
             link[method] = str(args[0])
-        elif method in ("comment", "unsigned", "collate", "first", "after", "checkPositive"):
+        elif method == "comment":
+            column.comment = str(args[0]) if args and args[0] else None
+        elif method in ("unsigned", "collate", "first", "after", "checkPositive"):
             return
         else:
             raise js.Unknown(f"the column modifier .{method}()")
 
     def foreign(self, link: dict[str, Any]) -> None:
-        name = f"{self.table}_{link['column']}_foreign"
+        name = link.get("name") or f"{self.table}_{link['column']}_foreign"
         text = (
             f"alter table {q(self.table)} add constraint {q(name)} "
             f"foreign key ({q(link['column'])}) "
@@ -220,6 +268,8 @@ class TableBuilder:
             text += f" on delete {link['onDelete']}"
         if link.get("onUpdate"):
             text += f" on update {link['onUpdate']}"
+        if link.get("deferrable"):
+            text += f" deferrable initially {link['deferrable']}"
         self.statements[link["slot"]] = text
 
     def table_method(self, method: str, args: list[Any]) -> None:
@@ -232,23 +282,39 @@ class TableBuilder:
             columns = cols(args[0])
             given = args[1] if len(args) > 1 else None
             options = given if isinstance(given, dict) else {}
+            if method == "index" and len(args) > 2:
+                third = args[2]
+                options = third if isinstance(third, dict) else {"storageEngineIndexType": third}
             name = given if isinstance(given, str) else options.get("indexName")
             quoted = ", ".join(q(c) for c in columns)
+            predicate = options.get("predicate")
+            where = f" {_predicate(predicate)}" if predicate is not None else ""
             if method == "unique":
                 name = name or f"{self.table}_{'_'.join(columns)}_unique"
-                self.statements.append(
-                    f"alter table {table} add constraint {q(name)} unique ({quoted})"
-                )
+                deferrable = options.get("deferrable")
+                use_constraint = options.get("useConstraint")
+                if use_constraint is None:
+                    use_constraint = bool(deferrable) or predicate is None
+                if use_constraint:
+                    later = f" deferrable initially {deferrable}" if deferrable else ""
+                    self.statements.append(
+                        f"alter table {table} add constraint {q(name)} unique ({quoted}){later}"
+                    )
+                else:
+                    self.statements.append(
+                        f"create unique index {q(name)} on {table} ({quoted}){where}"
+                    )
                 return
             name = name or f"{self.table}_{'_'.join(columns)}_index"
-            # knex 3 takes the index type from a string third argument, as written (an
-            # options object there is ignored by its pg compiler).
-            index_type = args[2] if len(args) > 2 and isinstance(args[2], str) else None
+            index_type = options.get("storageEngineIndexType")
             using = f" using {index_type}" if index_type else ""
-            self.statements.append(f"create index {q(name)} on {table}{using} ({quoted})")
+            unique = "unique " if str(options.get("indexType", "")).lower() == "unique" else ""
+            self.statements.append(
+                f"create {unique}index {q(name)} on {table}{using} ({quoted}){where}"
+            )
         elif method == "dropColumn" or method == "dropColumns":
-            for column in args:
-                self.statements.append(f"alter table {table} drop column {q(column)}")
+            dropped = ", ".join(f"drop column {q(column)}" for column in args)
+            self.statements.append(f"alter table {table} {dropped}")
         elif method == "renameColumn":
             self.statements.append(f"alter table {table} rename {q(args[0])} to {q(args[1])}")
         elif method in ("dropIndex", "dropUnique", "dropForeign"):
@@ -268,14 +334,23 @@ class TableBuilder:
             verb = "drop" if method == "setNullable" else "set"
             self.statements.append(f"alter table {table} alter column {q(args[0])} {verb} not null")
         elif method == "primary":
-            name = args[1] if len(args) > 1 and isinstance(args[1], str) else f"{self.table}_pkey"
+            given = args[1] if len(args) > 1 else None
+            options = given if isinstance(given, dict) else {}
+            name = given if isinstance(given, str) else options.get("constraintName")
+            name = name or f"{self.table.rsplit('.', 1)[-1]}_pkey"
+            deferrable = options.get("deferrable")
+            later = f" deferrable initially {deferrable}" if deferrable else ""
             quoted = ", ".join(q(c) for c in cols(args[0]))
-            self.statements.append(
-                f"alter table {table} add constraint {q(name)} primary key ({quoted})"
-            )
+            if self.create:
+                self.primary_key = f"constraint {q(name)} primary key ({quoted}){later}"
+            else:
+                self.statements.append(
+                    f"alter table {table} add constraint {q(name)} primary key ({quoted}){later}"
+                )
+        elif method == "comment":
+            self.comment = str(args[0])
         elif method == "timestamps":
-            use_tz = args[0] if args else False
-            sql_type = "timestamptz" if use_tz is not False else "timestamp"
+            sql_type = "timestamptz"  # knex's timestamp and datetime both, on PostgreSQL
             default_now = len(args) > 1 and bool(args[1])
             for name in ("created_at", "updated_at"):
                 column = Column(name, sql_type)
@@ -294,20 +369,33 @@ class TableBuilder:
         added = [c for c in self.columns if not c.alter]
         altered = [c for c in self.columns if c.alter]
         out = []
+        out = list(self.before)
         if self.create:
             exists = " if not exists" if if_not_exists else ""
-            out.append(f"create table{exists} {table} ({', '.join(c.ddl() for c in added)})")
+            body = ", ".join(c.ddl() for c in added)
+            if self.primary_key:
+                body += f", {self.primary_key}"
+            out.append(f"create table{exists} {table} ({body})")
+            if self.comment is not None:
+                out.append(f"comment on table {table} is {value_sql(self.comment)}")
         elif added:
             out.append(f"alter table {table} " + ", ".join(f"add column {c.ddl()}" for c in added))
+        out += [
+            f"comment on column {table}.{q(c.name)} is {value_sql(c.comment)}"
+            for c in added
+            if c.comment is not None
+        ]
         for column in altered:
             name = q(column.name)
             prefix = f"alter table {table} alter column {name}"
             out.append(f"{prefix} drop default")
-            out.append(f"{prefix} drop not null")
-            out.append(f"{prefix} type {column.sql_type} using ({name}::{column.sql_type})")
+            if column.alter_nullable:
+                out.append(f"{prefix} drop not null")
+            if column.alter_type:
+                out.append(f"{prefix} type {column.sql_type} using ({name}::{column.sql_type})")
             if column.default is not None:
                 out.append(f"{prefix} set default {column.default}")
-            if not column.nullable:
+            if not column.nullable and column.alter_nullable:
                 out.append(f"{prefix} set not null")
         return out + [s for s in self.statements if s]
 
@@ -394,7 +482,12 @@ class _Walker(js.Walker):
             first, *modifiers = links
             args = [self.scope.value(a) for a in js.arguments(first[1])]
             if first[0] == "foreign":
-                link: dict[str, Any] = {"column": str(args[0])}
+                local = args[0][0] if isinstance(args[0], list) and len(args[0]) == 1 else args[0]
+                if isinstance(local, list):
+                    raise js.Unknown("a foreign key of several columns")
+                link: dict[str, Any] = {"column": str(local)}
+                if len(args) > 1 and isinstance(args[1], str):
+                    link["name"] = args[1]
                 builder.statements.append("")
                 link["slot"] = len(builder.statements) - 1
                 for method, call in modifiers:
