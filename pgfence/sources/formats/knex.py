@@ -74,6 +74,22 @@ def _identifier(value: Any) -> str:
     return ".".join('"' + part.replace('"', '""') + '"' for part in value.split("."))
 
 
+def _between(column: str, args: list[Any]) -> str:
+    low, high = args[0]
+    return f"{column} between {low} and {high}"
+
+
+# Column check modifiers: the condition knex writes for each.
+_COLUMN_CHECKS: dict[str, Any] = {
+    "checkPositive": lambda c, args: f"{c} > 0",
+    "checkNegative": lambda c, args: f"{c} < 0",
+    "checkLength": lambda c, args: f"length({c}) {args[0]} {args[1]}",
+    "checkBetween": _between,
+    "checkIn": lambda c, args: f"{c} in ({','.join(value_sql(v) for v in args[0])})",
+    "checkNotIn": lambda c, args: f"{c} not in ({','.join(value_sql(v) for v in args[0])})",
+}
+
+
 def _predicate(value: Any) -> str:
     """An index predicate, `knex.whereNotNull('col')` and the like, as knex writes it."""
     if isinstance(value, js.Ref) and value.args:
@@ -135,6 +151,7 @@ class Column:
     comment: str | None = None
     alter_nullable: bool = True  # .alter({ alterNullable: false }) leaves NULL alone
     alter_type: bool = True
+    checks: list[str] = field(default_factory=list)  # .checkPositive() and the like
 
     def ddl(self) -> str:
         text = f"{q(self.name)} {self.sql_type}"
@@ -148,6 +165,7 @@ class Column:
             text += f" default {self.default}"
         if self.primary:
             text += " primary key"
+        text += "".join(f" check ({check})" for check in self.checks)
         return text
 
 
@@ -162,6 +180,7 @@ class TableBuilder:
         self.before: list[str] = []  # knex's unshiftQuery: native enum types
         self.comment: str | None = None  # the table's
         self.primary_key: str | None = None  # `constraint … primary key (…)` of createTable
+        self.checks: list[str] = []  # table.check() in createTable: inside it, last
 
     def column_type(self, method: str, args: list[Any]) -> Column | None:
         name = str(args[0]) if args else ""
@@ -252,7 +271,11 @@ class TableBuilder:
             link[method] = str(args[0])
         elif method == "comment":
             column.comment = str(args[0]) if args and args[0] else None
-        elif method in ("unsigned", "collate", "first", "after", "checkPositive"):
+        elif method.startswith("check") and method in _COLUMN_CHECKS:
+            if len(args) > (1 if method in ("checkPositive", "checkNegative") else 2):
+                raise js.Unknown(f"a named .{method}() (knex writes it apart)")
+            column.checks.append(_COLUMN_CHECKS[method](q(column.name), args))
+        elif method in ("unsigned", "collate", "first", "after"):
             return
         else:
             raise js.Unknown(f"the column modifier .{method}()")
@@ -349,6 +372,23 @@ class TableBuilder:
                 )
         elif method == "comment":
             self.comment = str(args[0])
+        elif method == "dropPrimary":
+            name = args[0] if args and isinstance(args[0], str) else f"{self.table}_pkey"
+            self.statements.append(f"alter table {table} drop constraint {q(name)}")
+        elif method == "check" and args and isinstance(args[0], str):
+            bindings = args[1] if len(args) > 1 else []
+            check = with_bindings(args[0], bindings) if bindings else args[0]
+            name = args[2] if len(args) > 2 and args[2] else None
+            if name is None:
+                raise js.Unknown("table.check() without a name (knex generates one)")
+            if self.create:
+                self.checks.append(f"constraint {name} check ({check})")
+            else:
+                self.statements.append(f"alter table {table} add constraint {name} check({check})")
+        elif method == "dropChecks" and args:
+            names = args[0] if isinstance(args[0], list) else list(args)
+            for name in names:
+                self.statements.append(f"alter table {table} drop constraint {name}")
         elif method == "timestamps":
             sql_type = "timestamptz"  # knex's timestamp and datetime both, on PostgreSQL
             default_now = len(args) > 1 and bool(args[1])
@@ -375,6 +415,7 @@ class TableBuilder:
             body = ", ".join(c.ddl() for c in added)
             if self.primary_key:
                 body += f", {self.primary_key}"
+            body += "".join(f", {check}" for check in self.checks)
             out.append(f"create table{exists} {table} ({body})")
             if self.comment is not None:
                 out.append(f"comment on table {table} is {value_sql(self.comment)}")
@@ -458,6 +499,15 @@ class _Walker(js.Walker):
                 ]
             elif method == "renameTable":
                 sql = [f"alter table {q(table)} rename to {q(self.scope.value(args_nodes[1]))}"]
+            elif method in ("createSchema", "createSchemaIfNotExists"):
+                exists = " if not exists" if method.endswith("IfNotExists") else ""
+                sql = [f"create schema{exists} {q(table)}"]
+            elif method in ("dropSchema", "dropSchemaIfExists"):
+                exists = " if exists" if method.endswith("IfExists") else ""
+                cascade = (
+                    " cascade" if len(args_nodes) > 1 and self.scope.value(args_nodes[1]) else ""
+                )
+                sql = [f"drop schema{exists} {q(table)}{cascade}"]
             elif method in ("hasTable", "hasColumn"):
                 raise js.Unknown(f"schema.{method}(): a condition known only at run time")
             else:
