@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
 
@@ -22,6 +23,7 @@ from pgfence.version import __version__
 if TYPE_CHECKING:
     from pgfence.checks import RuleSettings
     from pgfence.config import Config
+    from pgfence.fixes import FixResult
     from pgfence.model import PreflightReport
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
@@ -214,8 +216,10 @@ def _migrations(
     max_file_size: int,
     migration_format: MigrationFormat | None,
     changed_since: str | None,
+    texts: Mapping[str, str] | None = None,
 ) -> list[Migration]:
-    """The migrations to check: PATHs (or the config's), include/exclude, --changed-since."""
+    """The migrations to check: PATHs (or the config's), include/exclude, --changed-since.
+    `texts`: what to read instead of some files (by real path): `--fix`'s rewrites."""
     from pgfence.sources import load_migrations
 
     targets = list(paths or cfg.paths)
@@ -223,7 +227,7 @@ def _migrations(
         raise UsageError("no PATH given, and no `paths` in a configuration file")
     fmt = migration_format.value if migration_format else cfg.migration_format or "auto"
     migrations = cfg.select(
-        load_migrations(targets, max_bytes=max_file_size * 1024 * 1024, fmt=fmt)
+        load_migrations(targets, max_bytes=max_file_size * 1024 * 1024, fmt=fmt, texts=texts)
     )
     if changed_since is not None:
         from pgfence.sources.changed import changed_since as changed_files
@@ -423,10 +427,27 @@ def analyze(
     disable: DisableOpt = None,
     severity: SeverityOpt = None,
     max_lock_timeout: MaxLockTimeoutOpt = None,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix",
+            help="Rewrite SQL migrations in place where the safe form is certain "
+            "(CONCURRENTLY, NOT VALID + VALIDATE, lock and statement timeouts), then report "
+            "what is left.",
+        ),
+    ] = False,
+    diff: Annotated[
+        bool,
+        typer.Option(
+            "--diff",
+            help="Print --fix's changes as a unified diff instead of writing them "
+            "(exit 1 when there are any).",
+        ),
+    ] = False,
 ) -> None:
     """Predict, without a database, the locks each statement takes and what they block."""
 
-    def action() -> tuple[Report, str, list[tuple[str, str]]]:
+    def action() -> tuple[Report, str, list[tuple[str, str]], FixResult | None]:
         from pgfence.analysis.analyze import build_report
 
         outputs = _outputs(output)
@@ -439,17 +460,47 @@ def analyze(
             from pgfence.analysis.schema import catalog_from_dump
 
             catalog = catalog_from_dump(schema_file)
-        migrations = _migrations(paths, cfg, max_file_size, migration_format, changed_since)
-        report = build_report(
-            migrations,
-            version=version,
-            fail_on=_fail_on(fail_on, cfg),
-            catalog=catalog,
-            settings=settings,
-        )
-        return report, fmt or cfg.format or "table", outputs
 
-    report, chosen, outputs = _run(action)
+        def analyse(texts: Mapping[str, str]) -> tuple[list[Migration], Report]:
+            migrations = _migrations(
+                paths, cfg, max_file_size, migration_format, changed_since, texts
+            )
+            report = build_report(
+                migrations,
+                version=version,
+                fail_on=_fail_on(fail_on, cfg),
+                catalog=None if catalog is None else copy.deepcopy(catalog),
+                settings=settings,
+            )
+            return migrations, report
+
+        if fix or diff:
+            from pgfence.fixes import fix as fix_migrations
+            from pgfence.sources.files import read_text
+
+            result = fix_migrations(
+                analyse, lambda path: read_text(path, max_bytes=max_file_size * 1024 * 1024)
+            )
+            if not diff:
+                result.write()
+            return result.report, fmt or cfg.format or "table", outputs, result
+        return analyse({})[1], fmt or cfg.format or "table", outputs, None
+
+    report, chosen, outputs, fixed = _run(action)
+    if fixed is not None:
+        from pgfence.reporting.terminal import visible
+
+        for refusal in fixed.refusals:
+            typer.echo(f"pgfence: {visible(str(refusal))}", err=True)
+        if diff:
+            from pgfence.reporting.terminal import visible_lines
+
+            # Piped, the diff is exact (for `git apply`); on a terminal, shown, not obeyed.
+            _out(visible_lines(fixed.diff()) if sys.stdout.isatty() else fixed.diff())
+            raise typer.Exit(EXIT_FINDINGS if fixed.files else EXIT_OK)
+        problems = f"{fixed.fixed} problem{'s' if fixed.fixed != 1 else ''}"
+        files = f"{len(fixed.files)} file{'s' if len(fixed.files) != 1 else ''}"
+        typer.echo(f"pgfence: fixed {problems} in {files}", err=True)
     _emit(report, chosen, outputs)
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
 

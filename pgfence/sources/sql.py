@@ -286,8 +286,11 @@ def read_sql_file(
     runner_transaction: bool = False,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     fmt: str = "sql",
+    text: str | None = None,
 ) -> Migration:
-    text = read_text(path, max_bytes=max_bytes)
+    """`text`: the file's text, already read (else it is read here)."""
+    if text is None:
+        text = read_text(path, max_bytes=max_bytes)
     statements, findings = split_script(
         text, path, blocks=blocks, runner_transaction=runner_transaction
     )

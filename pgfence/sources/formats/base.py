@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,8 +64,15 @@ class Target:
 class LoadContext:
     blocks: BlockCounter
     max_bytes: int | None = DEFAULT_MAX_BYTES
+    # Texts to read instead of the files' own, by real path: `--fix` analyses a rewritten
+    # file before (or without) writing it.
+    texts: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def read(self, path: str) -> str:
+        if self.texts:
+            text = self.texts.get(os.path.realpath(path))
+            if text is not None:
+                return text
         return read_text(path, max_bytes=self.max_bytes)
 
     def runner_transaction(self) -> Transaction:
