@@ -275,9 +275,11 @@ def timeout_fix(
             raise Refused("the transaction it is in begins in an earlier file: set it there")
         first = _first_of_block(places, at)
         position = first.text.before_comments(first.start, floor(first.index))
-        return [Insertion(position, f"SET LOCAL {setting} = '{value}';\n", finding.rule)]
+        line = f"SET LOCAL {setting} = '{value}';{first.text.newline}"
+        return [Insertion(position, line, finding.rule)]
     position = place.text.before_comments(place.start, floor(place.index))
-    inserts = [Insertion(position, f"SET {setting} = '{value}';\n", finding.rule)]
+    newline = place.text.newline
+    inserts = [Insertion(position, f"SET {setting} = '{value}';{newline}", finding.rule)]
     for later in places[at + 1 :]:
         node = later.statement.node
         if later.statement.transaction.scope is not TxScope.AUTOCOMMIT:
@@ -286,7 +288,7 @@ def timeout_fix(
             break
         if node is not None and not runs_in_transaction(node):
             where = later.text.before_comments(later.start, floor(later.index))
-            inserts.append(Insertion(where, f"RESET {setting};\n", finding.rule))
+            inserts.append(Insertion(where, f"RESET {setting};{newline}", finding.rule))
             break
     return inserts
 

@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from pgfence.errors import BadInput
 from pgfence.fixes.inplace import (
     FIXABLE,
     SQL_FORMATS,
@@ -29,6 +30,8 @@ from pgfence.model import Finding, Location, Migration, Report, StatementReport
 
 # Analyse the migrations, reading these texts (by real path) instead of their files'.
 Analyse = Callable[[Mapping[str, str]], tuple[list[Migration], Report]]
+
+_BOM = b"\xef\xbb\xbf"
 
 # A fix that makes another fix needed is made in the next pass; each pass fixes at least
 # one finding, and no fix undoes another: a handful of passes is always enough.
@@ -82,8 +85,14 @@ class FixResult:
 
     def write(self) -> None:
         for file in self.files:
-            with open(file.path, "w", encoding="utf-8", newline="") as out:
-                out.write(file.fixed)
+            try:
+                with open(file.path, "rb") as original:
+                    bom = original.read(3) == _BOM  # read without it, kept when written
+                with open(file.path, "wb") as out:
+                    out.write((_BOM if bom else b"") + file.fixed.encode("utf-8"))
+            except OSError as exc:
+                problem = f"cannot write the fixed file: {exc.strerror}"
+                raise BadInput(problem, file=file.path) from None
 
 
 def fix(analyse: Analyse, read: Callable[[str], str]) -> FixResult:

@@ -39,6 +39,8 @@ class FileText:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        # What inserted lines end with: the file's own line ending.
+        self.newline = "\r\n" if "\r\n" in text else "\n"
         self._line_starts = [0]
         for i, char in enumerate(text):
             if char == "\n":
@@ -79,9 +81,11 @@ class FileText:
         that opens the new statement there."""
         newline = self.text.find("\n", position)
         line_end = len(self.text) if newline < 0 else newline
+        if line_end > position and self.text[line_end - 1] == "\r":
+            line_end -= 1
         rest = self.tokens(position, line_end)
         if all(t.name in _COMMENTS for t in rest):
-            return line_end, "\n"
+            return line_end, self.newline
         return position, " "
 
     def line_start(self, offset: int) -> int:

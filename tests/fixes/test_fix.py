@@ -287,3 +287,32 @@ def test_fixed_migration_builds_the_same_schema_and_dry_runs_clean(
     assert not [s for s in report.statements if s.verdict.kind is VerdictKind.UNDER_PREDICTED]
     static = {f.rule for f in report.all_findings() if not f.dynamic}
     assert not static & FIXED_RULES
+
+
+def test_crlf_line_endings_and_a_byte_order_mark_are_kept(tmp_path):
+    migration = (
+        "\ufeff-- fk\r\nALTER TABLE orders ADD CONSTRAINT orders_account_fk "
+        "FOREIGN KEY (account_id) REFERENCES accounts (id);\r\n"
+    )
+    path = _project(tmp_path, migration)
+    fix(path, schema=tmp_path / "schema.sql", write=True)
+    assert path.read_bytes().decode() == (
+        "\ufeffSET lock_timeout = '2s';\r\n-- fk\r\nALTER TABLE orders ADD CONSTRAINT "
+        "orders_account_fk FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID;\r\n"
+        "ALTER TABLE orders VALIDATE CONSTRAINT orders_account_fk;\r\n"
+    )
+
+
+def test_a_file_that_cannot_be_written_is_bad_input_naming_it(tmp_path):
+    from pgfence.errors import BadInput
+    from pgfence.fixes import FileFix, FixResult
+
+    path = _project(tmp_path, "CREATE INDEX accounts_email_idx ON accounts (email);\n")
+    result = fix(path, schema=tmp_path / "schema.sql")
+    [done] = result.files
+    gone = tmp_path / "gone" / "0001_change.sql"  # its folder removed before the write
+    moved = FixResult(
+        (FileFix(str(gone), done.original, done.fixed, done.rules),), (), result.report
+    )
+    with pytest.raises(BadInput, match="cannot write the fixed file: No such file or directory"):
+        moved.write()
