@@ -71,6 +71,7 @@ def fix(
     paths: Paths | None = None,
     *,
     write: bool = False,
+    split: bool = False,
     pg: int | None = None,
     schema: str | Path | None = None,
     fail_on: str | Severity | None = None,
@@ -82,7 +83,8 @@ def fix(
     max_lock_timeout: str | float | None = None,
 ) -> FixResult:
     """`pgfence analyze --fix`: the SQL migrations rewritten where the safe form is certain
-    (written back only with `write`), what was refused, and the report of the result."""
+    (written back only with `write`), what was refused, and the report of the result;
+    `split`: as --split, what needs several migrations cut into new files."""
     import copy
 
     from pgfence.analysis.analyze import build_report
@@ -114,7 +116,7 @@ def fix(
         return migrations, report
 
     result = fix_migrations(
-        analyse, lambda path: read_text(path, max_bytes=max_file_size_mb * 1024 * 1024)
+        analyse, lambda path: read_text(path, max_bytes=max_file_size_mb * 1024 * 1024), split=split
     )
     if write:
         result.write()

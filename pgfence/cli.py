@@ -444,6 +444,15 @@ def analyze(
             "(exit 1 when there are any).",
         ),
     ] = False,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split",
+            help="With --fix or --diff: cut what no edit can make safe (a NOT NULL, UNIQUE, "
+            "a foreign key or index build in a tool's transaction) into new migrations "
+            "next to the original, named as the tool names them.",
+        ),
+    ] = False,
 ) -> None:
     """Predict, without a database, the locks each statement takes and what they block."""
 
@@ -474,16 +483,23 @@ def analyze(
             )
             return migrations, report
 
+        if split and not (fix or diff):
+            raise UsageError("--split goes with --fix (or --diff)")
         if fix or diff:
             from pgfence.fixes import fix as fix_migrations
             from pgfence.sources.files import read_text
 
             result = fix_migrations(
-                analyse, lambda path: read_text(path, max_bytes=max_file_size * 1024 * 1024)
+                analyse,
+                lambda path: read_text(path, max_bytes=max_file_size * 1024 * 1024),
+                split=split,
             )
+            report = result.report
             if not diff:
                 result.write()
-            return result.report, fmt or cfg.format or "table", outputs, result
+                if result.created:  # the new migrations are read with the others
+                    report = analyse({})[1]
+            return report, fmt or cfg.format or "table", outputs, result
         return analyse({})[1], fmt or cfg.format or "table", outputs, None
 
     report, chosen, outputs, fixed = _run(action)
@@ -501,6 +517,8 @@ def analyze(
         problems = f"{fixed.fixed} problem{'s' if fixed.fixed != 1 else ''}"
         files = f"{len(fixed.files)} file{'s' if len(fixed.files) != 1 else ''}"
         typer.echo(f"pgfence: fixed {problems} in {files}", err=True)
+        for created in fixed.created:
+            typer.echo(f"pgfence: wrote {visible(created.path)}", err=True)
     _emit(report, chosen, outputs)
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
 

@@ -73,17 +73,24 @@ class Place:
         return self.end if found is None else found
 
 
-def statement_fix(place: Place, finding: Finding) -> list[Insertion]:
-    """The insertions that fix a statement's own finding (raises Refused)."""
+def statement_fix(
+    place: Place, finding: Finding, *, check_scope: bool = True, validate: bool = True
+) -> list[Insertion]:
+    """The insertions that fix a statement's own finding (raises Refused).
+
+    `check_scope=False`, `validate=False`: for `--split`, which moves the statement out
+    of its transaction, or puts the VALIDATE in the next migration itself.
+    """
     node = place.statement.node
     if finding.rule in INDEX_RULES:
-        _outside_transaction(place)
+        if check_scope:
+            _outside_transaction(place)
         if isinstance(node, ast.IndexStmt):
             return _index_build(place, node, finding.rule)
         if isinstance(node, ast.DropStmt):
             return _index_drop(place, node, finding.rule)
     if finding.rule in CONSTRAINT_RULES and isinstance(node, ast.AlterTableStmt):
-        return _not_valid(place, node, finding.rule)
+        return _not_valid(place, node, finding.rule, validate)
     raise Refused("pgfence has no in-place fix for this statement")
 
 
@@ -163,9 +170,10 @@ _KINDS = {
 }
 
 
-def _not_valid(place: Place, node: ast.AlterTableStmt, rule: str) -> list[Insertion]:
+def added_constraints(node: ast.AlterTableStmt, rule: str) -> list[ast.Constraint]:
+    """The constraints of `rule`'s kind the statement adds, to be validated at once."""
     wanted = _KINDS[rule]
-    added = [
+    return [
         cmd.def_
         for cmd in node.cmds or ()
         if cmd.subtype == AlterTableType.AT_AddConstraint
@@ -173,23 +181,32 @@ def _not_valid(place: Place, node: ast.AlterTableStmt, rule: str) -> list[Insert
         and cmd.def_.contype == wanted
         and not cmd.def_.skip_validation
     ]
+
+
+def validate_statement(node: ast.AlterTableStmt, con: ast.Constraint) -> str:
+    validate = ast.AlterTableStmt(
+        relation=node.relation,
+        cmds=(ast.AlterTableCmd(subtype=AlterTableType.AT_ValidateConstraint, name=con.conname),),
+        objtype=ObjectType.OBJECT_TABLE,
+        missing_ok=node.missing_ok,
+    )
+    return f"{RawStream()(validate)};"
+
+
+def _not_valid(
+    place: Place, node: ast.AlterTableStmt, rule: str, validate: bool = True
+) -> list[Insertion]:
+    added = added_constraints(node, rule)
     if not added:
         raise Refused("the constraint is part of a column definition: add it on its own")
     if any(not con.conname for con in added):
         raise Refused("name the constraint (ADD CONSTRAINT name …) so that VALIDATE can name it")
-    after = _validate_position(place)
     inserts = [Insertion(_constraint_end(place, con), " NOT VALID", rule) for con in added]
-    position, opening = place.text.after_line(after)
+    if not validate:
+        return inserts
+    position, opening = place.text.after_line(_validate_position(place))
     for con in added:
-        validate = ast.AlterTableStmt(
-            relation=node.relation,
-            cmds=(
-                ast.AlterTableCmd(subtype=AlterTableType.AT_ValidateConstraint, name=con.conname),
-            ),
-            objtype=ObjectType.OBJECT_TABLE,
-            missing_ok=node.missing_ok,
-        )
-        inserts.append(Insertion(position, f"{opening}{RawStream()(validate)};", rule))
+        inserts.append(Insertion(position, f"{opening}{validate_statement(node, con)}", rule))
     return inserts
 
 

@@ -25,6 +25,15 @@ from pgfence.fixes.inplace import (
     statement_fix,
     timeout_fix,
 )
+from pgfence.fixes.split import (
+    SPLIT_RULES,
+    Cut,
+    NewFile,
+    check_free,
+    cut_file,
+    cut_for,
+    new_files,
+)
 from pgfence.fixes.text import FileText, Insertion, apply
 from pgfence.model import Finding, Location, Migration, Report, StatementReport
 
@@ -74,16 +83,33 @@ class FileFix:
 class FixResult:
     files: tuple[FileFix, ...]
     refusals: tuple[Refusal, ...]
-    report: Report  # of the migrations as fixed
+    report: Report  # of the migrations as fixed (before --split's new files)
+    created: tuple[NewFile, ...] = ()  # --split: the new migrations
 
     @property
     def fixed(self) -> int:
         return sum(len(f.rules) for f in self.files)
 
     def diff(self) -> str:
-        return "".join(f.diff() for f in self.files)
+        new = (
+            "".join(
+                difflib.unified_diff(
+                    [], f.text.splitlines(keepends=True), fromfile="/dev/null", tofile=f.path
+                )
+            )
+            for f in self.created
+        )
+        return "".join(f.diff() for f in self.files) + "".join(new)
 
     def write(self) -> None:
+        for created in self.created:
+            try:
+                os.makedirs(os.path.dirname(created.path) or ".", exist_ok=True)
+                with open(created.path, "x", encoding="utf-8", newline="") as out:
+                    out.write(created.text)
+            except OSError as exc:
+                problem = f"cannot write the new migration: {exc.strerror}"
+                raise BadInput(problem, file=created.path) from None
         for file in self.files:
             try:
                 with open(file.path, "rb") as original:
@@ -95,8 +121,9 @@ class FixResult:
                 raise BadInput(problem, file=file.path) from None
 
 
-def fix(analyse: Analyse, read: Callable[[str], str]) -> FixResult:
-    """Fix what can be fixed in place; `read(path)` reads a file's original text."""
+def fix(analyse: Analyse, read: Callable[[str], str], *, split: bool = False) -> FixResult:
+    """Fix what can be fixed in place; `read(path)` reads a file's original text; with
+    `split`, cut what cannot into new migrations next to the original."""
     texts: dict[str, str] = {}
     originals: dict[str, tuple[str, str]] = {}  # real path -> (path as given, text)
     rules: dict[str, list[str]] = {}
@@ -119,12 +146,68 @@ def fix(analyse: Analyse, read: Callable[[str], str]) -> FixResult:
             break
         seen.add(state)
         migrations, report = fixed_migrations, fixed_report
+    created: list[NewFile] = []
+    if split:
+        refusals, created = _split(migrations, report, texts, read, originals, rules, refusals)
     files = tuple(
         FileFix(originals[key][0], originals[key][1], text, tuple(rules.get(key, ())))
         for key, text in texts.items()
         if text != originals[key][1]
     )
-    return FixResult(files, tuple(refusals), report)
+    return FixResult(files, tuple(refusals), report, tuple(created))
+
+
+def _split(
+    migrations: list[Migration],
+    report: Report,
+    texts: dict[str, str],
+    read: Callable[[str], str],
+    originals: dict[str, tuple[str, str]],
+    rules: dict[str, list[str]],
+    refusals: list[Refusal],
+) -> tuple[list[Refusal], list[NewFile]]:
+    """Cut each file at the findings no in-place fix could make safe."""
+    reports = {(s.statement.location, s.statement.sql): s for s in report.statements}
+    left: list[Refusal] = []
+    handled: set[tuple[Location, str]] = set()
+    created: list[NewFile] = []
+    for migration in migrations:
+        wanted = _wanted(migration, reports, SPLIT_RULES)
+        if not wanted or migration.format not in SQL_FORMATS:
+            continue
+        key = os.path.realpath(migration.path)
+        if key not in originals:
+            originals[key] = (migration.path, read(migration.path))
+        text = FileText(_current(key, texts, originals))
+        places = _places(migration, text, reports)
+        cuts: list[Cut] = []
+        for index, finding in wanted:
+            handled.add((finding.location, finding.rule))
+            try:
+                if index not in places:
+                    raise Refused("the file's text differs from what was analysed")
+                if any(c.index == index for c in cuts):
+                    raise Refused("another finding of this statement cut it already")
+                cuts.append(cut_for(places[index], finding, report.pg_version))
+            except Refused as exc:
+                left.append(Refusal(finding.location, finding.rule, f"not split: {exc}"))
+        if not cuts:
+            continue
+        ordered = [places[i] for i in sorted(places)]
+        try:
+            head, files = new_files(migration.path, migration.format, cut_file(ordered, cuts))
+            check_free(files)
+        except Refused as exc:
+            left.extend(
+                Refusal(migration.statements[c.index].location, c.rule, f"not split: {exc}")
+                for c in cuts
+            )
+            continue
+        texts[key] = head
+        created.extend(files)
+        rules.setdefault(key, []).extend(c.rule for c in cuts)
+    kept = [r for r in refusals if (r.location, r.rule) not in handled]
+    return kept + left, created
 
 
 def _unique(insertions: Iterable[Insertion]) -> list[Insertion]:
@@ -160,13 +243,12 @@ def _proposals(
     refusals: list[Refusal] = []
     earlier_blocks: set[int] = set()
     for migration in migrations:
-        wanted = [
-            (i, f)
-            for i, s in enumerate(migration.statements)
-            if (r := reports.get((s.location, s.sql))) is not None
-            for f in r.findings
-            if f.rule in FIXABLE
-        ]
+        wanted = _wanted(migration, reports, FIXABLE)
+        if migration.format in SQL_FORMATS:
+            refusals.extend(
+                Refusal(f.location, f.rule, "it needs more than one migration: --split cuts it")
+                for _, f in _wanted(migration, reports, SPLIT_RULES - FIXABLE)
+            )
         blocks = {s.transaction.block for s in migration.statements} - {None}
         if wanted and migration.format not in SQL_FORMATS:
             refusals.extend(
@@ -191,6 +273,35 @@ def _proposals(
     return by_file, refusals
 
 
+def _places(
+    migration: Migration, text: FileText, reports: Mapping[tuple[Location, str], StatementReport]
+) -> dict[int, Place]:
+    """Each statement of the migration that could be found in its text, by index."""
+    places: dict[int, Place] = {}
+    for i, statement in enumerate(migration.statements):
+        start = text.offset_of(statement)
+        found = reports.get((statement.location, statement.sql))
+        if start is not None and found is not None:
+            places[i] = Place(migration, i, found, start, text)
+    return places
+
+
+def _wanted(
+    migration: Migration,
+    reports: Mapping[tuple[Location, str], StatementReport],
+    rules: Iterable[str],
+) -> list[tuple[int, Finding]]:
+    """(statement index, finding) for the migration's findings of `rules`."""
+    chosen = frozenset(rules)
+    return [
+        (i, f)
+        for i, s in enumerate(migration.statements)
+        if (r := reports.get((s.location, s.sql))) is not None
+        for f in r.findings
+        if f.rule in chosen
+    ]
+
+
 def _fix_file(
     migration: Migration,
     text: FileText,
@@ -199,12 +310,7 @@ def _fix_file(
     earlier_blocks: frozenset[int],
 ) -> tuple[list[list[Insertion]], list[Refusal]]:
     """The fixes of one file (each the insertions of one finding), and what is refused."""
-    places: dict[int, Place] = {}
-    for i, statement in enumerate(migration.statements):
-        start = text.offset_of(statement)
-        found = reports.get((statement.location, statement.sql))
-        if start is not None and found is not None:
-            places[i] = Place(migration, i, found, start, text)
+    places = _places(migration, text, reports)
     ordered = [places[i] for i in sorted(places)]
     position = {p.index: n for n, p in enumerate(ordered)}
 
