@@ -40,6 +40,7 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -278,6 +279,7 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
+        case_sensitive=False,
         help="Output format on stdout (default: table, or `format` of the configuration).",
         show_default=False,
     ),
@@ -286,6 +288,7 @@ FailOnOpt = Annotated[
     FailOn | None,
     typer.Option(
         "--fail-on",
+        case_sensitive=False,
         help="Exit 1 when a finding is at least this severe (default: high).",
         show_default=False,
     ),
@@ -335,6 +338,7 @@ MigrationFormatOpt = Annotated[
     MigrationFormat | None,
     typer.Option(
         "--migration-format",
+        case_sensitive=False,
         help="The tool that wrote the migrations (default: detected from each PATH). "
         "Python and JS/TS migrations are read as source code, never imported or run.",
         show_default=False,
@@ -534,6 +538,7 @@ BackendOpt = Annotated[
     Backend | None,
     typer.Option(
         "--backend",
+        case_sensitive=False,
         help="Where the server comes from (default: embedded, or installed binaries of --pg N).",
         show_default=False,
     ),
@@ -1228,7 +1233,8 @@ def preflight(
         ),
     ] = "1s",
     fmt: Annotated[
-        PreflightFormat, typer.Option("--format", "-f", help="Output format on stdout.")
+        PreflightFormat,
+        typer.Option("--format", "-f", help="Output format on stdout.", case_sensitive=False),
     ] = PreflightFormat.table,
     max_file_size: MaxSizeOpt = 16,
     migration_format: MigrationFormatOpt = None,

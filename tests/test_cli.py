@@ -18,6 +18,20 @@ def test_version_and_help():
     assert "Examples:" in help_text and "pgfence analyze migrations/" in help_text
 
 
+def test_dash_h_is_help_and_choices_ignore_case(tmp_path):
+    for args in (["-h"], ["analyze", "-h"], ["servers", "-h"], ["dryrun", "-h"]):
+        out = run(*args)
+        assert out.returncode == 0 and out.stdout.startswith("Usage:"), args
+    path = tmp_path / "m.sql"
+    path.write_text("CREATE TABLE t (id bigint PRIMARY KEY);\n")
+    out = run(
+        "analyze", "--format", "JSON", "--fail-on", "High", "--migration-format", "SQL", str(path)
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["summary"]["fail_on"] == "high"
+    assert run("analyze", "--format", "xml", str(path)).returncode == 2
+
+
 def test_analyze_exit_codes(tmp_path):
     safe = tmp_path / "safe.sql"
     safe.write_text("CREATE TABLE t (id bigint PRIMARY KEY);\n")
