@@ -29,7 +29,9 @@ from pgfence.sources.files import DEFAULT_MAX_BYTES, read_text
 from pgfence.sources.limits import MAX_COMMENTS, Budget, LimitExceeded, measure
 from pgfence.sources.psql import LexError, MetaCommand, Piece, Scanner, copy_data_span
 
-_IGNORE = re.compile(r"pgfence(?:-ignore(?!-file)|:\s*ignore)\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
+_IGNORE = re.compile(r"pgfence(?:-ignore(?!-file)|:\s*ignore)\b\s*:?\s*([\w\-, ]*)", re.IGNORECASE)
+# A bare `-- pgfence-ignore` (no check named): every check of the statement is silenced.
+IGNORE_ALL = "*"
 _IGNORE_FILE = re.compile(r"pgfence-ignore-file\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
 # A comment, for file ignores: to the end of the line, or to the first `*/` (an ignore
 # after a nested comment's `*/`, inside the outer comment, is not seen).
@@ -95,7 +97,8 @@ def ignored_rules(comments: list[str]) -> frozenset[str]:
     rules: set[str] = set()
     for comment in comments:
         for m in _IGNORE.finditer(comment):
-            rules.update(r.strip().lower() for r in m.group(1).split(",") if r.strip())
+            named = [r.strip().lower() for r in m.group(1).split(",") if r.strip()]
+            rules.update(named or [IGNORE_ALL])
     return frozenset(rules)
 
 
