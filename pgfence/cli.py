@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
+# Where a command that reads a server (`stats`, `preflight`) finds it without --dsn. Not
+# `dryrun`: its --dsn switches from a throwaway server to the user's, only when asked.
+_DSN_ENV = ["PGFENCE_DSN", "DATABASE_URL"]
 
 app = typer.Typer(
     name="pgfence",
@@ -587,7 +590,7 @@ StatsOpt = Annotated[
     typer.Option(
         "--stats",
         metavar="FILE",
-        help="Production table sizes from a stats file (`pgfence stats --from DSN -o FILE`).",
+        help="Production table sizes from a stats file (`pgfence stats --dsn DSN -o FILE`).",
         show_default=False,
     ),
 ]
@@ -914,7 +917,7 @@ def _majors(pg: str | None) -> list[int | None]:
     name="stats",
     epilog=(
         "Examples:\n\n\b\n"
-        "  pgfence stats --from postgresql://readonly@prod-replica/app -o stats.json\n"
+        "  pgfence stats --dsn postgresql://readonly@prod-replica/app -o stats.json\n"
         "  pgfence dryrun --schema schema.sql --stats stats.json --seed-scale 0.01 migrations/\n"
     ),
 )
@@ -922,12 +925,16 @@ def stats_command(
     source: Annotated[
         str,
         typer.Option(
+            "--dsn",
             "--from",
-            metavar="DSN",
-            help="The server to read table sizes from (read-only).",
+            metavar="URL",
+            help="The server to read table sizes from (read-only; --from is the old name). "
+            "Default: PGFENCE_DSN, else DATABASE_URL.",
+            envvar=_DSN_ENV,
+            show_envvar=False,
             show_default=False,
         ),
-    ],
+    ] = "",
     output: Annotated[
         str | None,
         typer.Option(
@@ -948,7 +955,12 @@ def stats_command(
     from pgfence.dryrun import stats
 
     def action() -> stats.Stats:
-        return stats.read_from(source, option="--from")
+        if not source:
+            raise UsageError(
+                "stats needs --dsn URL (or PGFENCE_DSN / DATABASE_URL): the server to read "
+                "table sizes from"
+            )
+        return stats.read_from(source, option="--dsn")
 
     recorded = _run(action)
     if output is None:
@@ -1201,7 +1213,10 @@ def preflight(
         typer.Option(
             "--dsn",
             metavar="URL",
-            help="The server the migration is about to run on (only read).",
+            help="The server the migration is about to run on (only read). "
+            "Default: PGFENCE_DSN, else DATABASE_URL.",
+            envvar=_DSN_ENV,
+            show_envvar=False,
             show_default=False,
         ),
     ] = "",
@@ -1254,7 +1269,10 @@ def preflight(
         from pgfence.sources import load_migrations
 
         if not dsn:
-            raise UsageError("preflight needs --dsn URL: the server the migration will run on")
+            raise UsageError(
+                "preflight needs --dsn URL (or PGFENCE_DSN / DATABASE_URL): the server the "
+                "migration will run on"
+            )
         # The configuration's migration format and include/exclude apply; its `paths` do
         # not: preflight is about the migrations about to run, not every one there is.
         cfg = _load_config(config_file)

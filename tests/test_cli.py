@@ -210,3 +210,32 @@ def test_the_command_leaves_without_the_interpreters_teardown_but_with_its_outpu
     assert result.returncode == 1
     assert result.stdout.rstrip().endswith("→ FAILED (findings at or above high)")
     assert json.loads(out.read_text())["command"] == "analyze"
+
+
+@pytest.mark.postgres
+def test_commands_that_read_a_server_take_it_from_the_environment(pg, database_name):
+    from tests.support import database_with
+
+    dsn = database_with(pg, database_name, "CREATE TABLE accounts (id bigint PRIMARY KEY)")
+    env = {**os.environ, "DATABASE_URL": dsn}
+    env.pop("PGFENCE_DSN", None)
+    stats = run("stats", env=env)
+    assert stats.returncode == 0, stats.stderr
+    assert list(json.loads(stats.stdout)["tables"]) == ["public.accounts"]
+    # PGFENCE_DSN over DATABASE_URL; --dsn over both; --from is still --dsn.
+    env["PGFENCE_DSN"] = "postgresql://nobody@127.0.0.1:1/x?connect_timeout=2"
+    assert run("stats", env=env).returncode == 3
+    assert run("stats", "--dsn", dsn, env=env).returncode == 0
+    assert run("stats", "--from", dsn, env=env).returncode == 0
+    preflight = run("preflight", "--sample", "0", env={**env, "PGFENCE_DSN": dsn})
+    assert preflight.returncode == 0, preflight.stderr
+
+
+def test_stats_without_a_server_says_where_it_looks():
+    env = {k: v for k, v in os.environ.items() if k not in ("PGFENCE_DSN", "DATABASE_URL")}
+    result = run("stats", env=env)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "pgfence: error: stats needs --dsn URL (or PGFENCE_DSN / DATABASE_URL): the server "
+        "to read table sizes from\n"
+    )
