@@ -243,6 +243,30 @@ def _migrations(
     return migrations
 
 
+def _stdin(
+    paths: list[str] | None, name: str | None, max_file_size: int, writing: bool
+) -> tuple[list[str] | None, dict[str, str]]:
+    """PATH `-`: the migration read from standard input, as the file `name` (or `-`)."""
+    if not paths or "-" not in paths:
+        if name is not None:
+            raise UsageError("--stdin-filename goes with PATH `-` (standard input)")
+        return paths, {}
+    if paths.count("-") > 1:
+        raise UsageError("standard input (`-`) can be read once")
+    if writing:
+        raise UsageError("--fix writes files: for standard input use --diff")
+    from pgfence.errors import BadInput
+    from pgfence.sources.files import decode
+
+    shown = name or "-"
+    limit = max_file_size * 1024 * 1024
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise BadInput(f"larger than --max-file-size {max_file_size} MB", file=shown)
+    text = decode(data, shown)
+    return [shown if p == "-" else p for p in paths], {os.path.realpath(shown): text}
+
+
 def _fail_on(option: FailOn | None, cfg: Config) -> Severity:
     if option is not None:
         return Severity.parse(option.value)
@@ -451,6 +475,16 @@ def analyze(
             "(exit 1 when there are any).",
         ),
     ] = False,
+    stdin_filename: Annotated[
+        str | None,
+        typer.Option(
+            "--stdin-filename",
+            metavar="PATH",
+            help="With PATH `-` (the migration on standard input): the file it is, for its "
+            "format and the locations in the report.",
+            show_default=False,
+        ),
+    ] = None,
     split: Annotated[
         bool,
         typer.Option(
@@ -477,9 +511,11 @@ def analyze(
 
             catalog = catalog_from_dump(schema_file)
 
+        targets, given = _stdin(paths, stdin_filename, max_file_size, fix and not diff)
+
         def analyse(texts: Mapping[str, str]) -> tuple[list[Migration], Report]:
             migrations = _migrations(
-                paths, cfg, max_file_size, migration_format, changed_since, texts
+                targets, cfg, max_file_size, migration_format, changed_since, {**given, **texts}
             )
             report = build_report(
                 migrations,
@@ -496,11 +532,13 @@ def analyze(
             from pgfence.fixes import fix as fix_migrations
             from pgfence.sources.files import read_text
 
-            result = fix_migrations(
-                analyse,
-                lambda path: read_text(path, max_bytes=max_file_size * 1024 * 1024),
-                split=split,
-            )
+            def read(path: str) -> str:
+                text = given.get(os.path.realpath(path))
+                return (
+                    read_text(path, max_bytes=max_file_size * 1024 * 1024) if text is None else text
+                )
+
+            result = fix_migrations(analyse, read, split=split)
             report = result.report
             if not diff:
                 result.write()

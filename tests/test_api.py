@@ -130,8 +130,8 @@ def test_a_timeout_that_is_not_above_zero_is_a_usage_error(migrations, timeout):
 
 
 # What only a command line has: output, progress, and git-based selection of the files.
-# `--fix` and `--diff` are `pgfence.api.fix()`.
-_CLI_ONLY = {"fmt", "output", "verbose", "changed_since", "fix", "diff", "split"}
+# `--fix`, `--diff` and `--split` are `pgfence.api.fix()`; standard input is the CLI's.
+_CLI_ONLY = {"fmt", "output", "verbose", "changed_since", "fix", "diff", "split", "stdin_filename"}
 _RENAMED = {"config_file": "config", "max_file_size": "max_file_size_mb"}
 
 

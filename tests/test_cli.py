@@ -239,3 +239,54 @@ def test_stats_without_a_server_says_where_it_looks():
         "pgfence: error: stats needs --dsn URL (or PGFENCE_DSN / DATABASE_URL): the server "
         "to read table sizes from\n"
     )
+
+
+def _with_stdin(text: str, *args: str, cwd=None) -> subprocess.CompletedProcess[str]:
+    from pathlib import Path
+
+    import pgfence
+
+    source = str(Path(pgfence.__file__).resolve().parent.parent)
+    return subprocess.run(
+        [*PGFENCE, *args], input=text, capture_output=True, text=True, cwd=cwd, timeout=120,
+        env={**os.environ, "PYTHONPATH": source},
+    )  # fmt: skip
+
+
+def test_analyze_reads_standard_input_as_the_file_it_names(tmp_path):
+    index = "CREATE INDEX accounts_email_idx ON accounts (email);\n"
+    result = _with_stdin(index, "analyze", "-", "--format", "json")
+    assert result.returncode == 1
+    [statement] = json.loads(result.stdout)["statements"]
+    assert (statement["file"], statement["line"]) == ("-", 1)
+    # Named, it is read as that file: here a Flyway script (its format from the name).
+    (tmp_path / "db").mkdir()
+    named = _with_stdin(
+        "ALTER TABLE accounts ADD COLUMN n int;\n" + index,
+        "analyze", "-", "--stdin-filename", "db/V3__idx.sql", "--format", "json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    statements = json.loads(named.stdout)["statements"]
+    assert {s["file"] for s in statements} == {"db/V3__idx.sql"}
+    assert {s["transaction"] for s in statements} == {"runner"}
+    diff = _with_stdin(index, "analyze", "-", "--stdin-filename", "m.sql", "--diff", cwd=tmp_path)
+    assert diff.returncode == 1 and "+CREATE INDEX CONCURRENTLY IF NOT EXISTS" in diff.stdout
+    assert not (tmp_path / "m.sql").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-", "--fix"], "--fix writes files: for standard input use --diff"),
+        (["-", "-"], "standard input (`-`) can be read once"),
+        (
+            ["x.sql", "--stdin-filename", "y.sql"],
+            "--stdin-filename goes with PATH `-` (standard input)",
+        ),
+        (["-", "--max-file-size", "1"], "-: larger than --max-file-size 1 MB"),
+    ],
+)
+def test_standard_input_misuse_is_one_line_exit_2(args, message):
+    result = _with_stdin("x" * (1024 * 1024 + 1), "analyze", *args)
+    assert result.returncode == 2
+    assert result.stderr == f"pgfence: error: {message}\n"

@@ -80,8 +80,11 @@ class LoadContext:
         return Transaction(TxScope.RUNNER, self.blocks.next())
 
 
-def target_of(arg: str) -> Target:
-    """Expand one PATH; a missing path or an empty glob is bad input."""
+def target_of(arg: str, texts: Mapping[str, str] | None = None) -> Target:
+    """Expand one PATH; a missing path or an empty glob is bad input. A path `texts` holds
+    (by real path) is one file even when there is no such file: standard input."""
+    if texts and os.path.realpath(arg) in texts and not os.path.isdir(arg):
+        return Target(arg, None, (arg,))
     if not os.path.exists(arg) and _GLOB_CHARS.search(arg):
         return Target(arg, None, tuple(glob_files(arg)))
     path = Path(arg)
