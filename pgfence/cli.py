@@ -171,8 +171,12 @@ def _emit(result: Report | MatrixReport, fmt: str, outputs: list[tuple[str, str]
     from pgfence.reporting.formats import RenderOptions, render
 
     for output_fmt, path in outputs:
+        if path == "-":  # -o FORMAT=-: that format on stdout, in place of --format
+            fmt = output_fmt
+            continue
         text = render(output_fmt, result, RenderOptions(width=100))
         try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(text)
         except OSError as exc:
@@ -191,18 +195,26 @@ def _outputs(values: list[str] | None) -> list[tuple[str, str]]:
     """--output FORMAT=PATH, repeatable."""
     from pgfence.reporting.formats import FORMATS
 
-    out = []
+    out: list[tuple[str, str]] = []
     for value in values or ():
         fmt, sep, path = value.partition("=")
         if not sep or not path or fmt not in FORMATS:
             raise UsageError(
                 f"--output {value!r}: expected FORMAT=PATH, FORMAT one of {', '.join(FORMATS)}"
             )
-        # Checked now, not after a dry-run of minutes: a directory that is not there, or a
-        # path that is one. (Rights and a full disk still show when it is written.)
+        if path == "-":
+            if any(p == "-" for _, p in out):
+                raise UsageError(f"--output {value!r}: only one report can go to stdout (`-`)")
+            out.append((fmt, path))
+            continue
+        # Checked now, not after a dry-run of minutes: a path that is a directory, or below
+        # a file. Missing folders are made when it is written; rights and a full disk show
+        # then.
         parent = os.path.dirname(os.path.abspath(path))
+        while not os.path.exists(parent):
+            parent = os.path.dirname(parent)
         if os.path.isdir(path) or not os.path.isdir(parent):
-            problem = "is a directory" if os.path.isdir(path) else f"no directory {parent}"
+            problem = "is a directory" if os.path.isdir(path) else f"{parent} is not a directory"
             raise UsageError(f"--output {value!r}: cannot write {path}: {problem}")
         out.append((fmt, path))
     return out
@@ -326,8 +338,9 @@ OutputOpt = Annotated[
         "--output",
         "-o",
         metavar="FORMAT=PATH",
-        help="Also write the report in FORMAT to PATH (repeatable): "
-        "table, json, sarif, github, markdown, junit, html.",
+        help="Also write the report in FORMAT to PATH (repeatable; missing folders are made; "
+        "PATH `-`: stdout, in place of --format): table, json, sarif, github, markdown, "
+        "junit, html.",
         show_default=False,
     ),
 ]

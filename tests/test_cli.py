@@ -290,3 +290,16 @@ def test_standard_input_misuse_is_one_line_exit_2(args, message):
     result = _with_stdin("x" * (1024 * 1024 + 1), "analyze", *args)
     assert result.returncode == 2
     assert result.stderr == f"pgfence: error: {message}\n"
+
+
+def test_output_makes_missing_folders_and_dash_is_stdout(tmp_path):
+    path = tmp_path / "m.sql"
+    path.write_text("CREATE TABLE t (id bigint PRIMARY KEY);\n")
+    sarif = tmp_path / "out" / "reports" / "pgfence.sarif"
+    result = run("analyze", "-o", f"sarif={sarif}", "-o", "json=-", str(path))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["summary"]["statements"] == 1
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
+    twice = run("analyze", "-o", "json=-", "-o", "sarif=-", str(path))
+    assert twice.returncode == 2
+    assert "only one report can go to stdout" in twice.stderr
