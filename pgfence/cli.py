@@ -43,7 +43,7 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
 )
 
 
@@ -1353,6 +1353,26 @@ def preflight(
         width = shutil.get_terminal_size((100, 24)).columns
         _out(preflight_report.render_table(report, width=width))
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
+
+
+def _full_summaries(typer_app: typer.Typer) -> None:
+    """Each command's whole first paragraph as its line in --help (click cuts it at 45
+    characters, mid-sentence, with "...")."""
+    import inspect
+
+    for command in typer_app.registered_commands:
+        if command.short_help is None and command.callback is not None:
+            doc = inspect.getdoc(command.callback) or ""
+            command.short_help = " ".join(doc.split("\n\n")[0].split()) or None
+    for group in typer_app.registered_groups:
+        sub = group.typer_instance
+        if sub is not None:
+            help_text = sub.info.help if isinstance(sub.info.help, str) else ""
+            group.short_help = " ".join(help_text.split("\n\n")[0].split()) or None
+            _full_summaries(sub)
+
+
+_full_summaries(app)
 
 
 def main() -> None:

@@ -32,6 +32,23 @@ def test_dash_h_is_help_and_choices_ignore_case(tmp_path):
     assert run("analyze", "--format", "xml", str(path)).returncode == 2
 
 
+def test_help_gives_each_command_its_whole_summary():
+    out = run("--help", env={**os.environ, "COLUMNS": "200"})
+    commands = out.stdout.split("Commands:")[1]
+    assert "..." not in commands
+    assert (
+        "analyze    Predict, without a database, the locks each statement takes and what they block."
+        in commands
+    )
+    servers = run("servers", "-h", env={**os.environ, "COLUMNS": "200"}).stdout.split("Commands:")[
+        1
+    ]
+    assert (
+        "List the Postgres servers pgfence can start here: major, version, where from," in servers
+    )
+    assert "..." not in servers
+
+
 def test_analyze_exit_codes(tmp_path):
     safe = tmp_path / "safe.sql"
     safe.write_text("CREATE TABLE t (id bigint PRIMARY KEY);\n")
