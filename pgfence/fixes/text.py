@@ -7,6 +7,7 @@ statement come from Postgres's own lexer (pglast's scanner), never from a patter
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from pglast import parser
 from pgfence.model import Statement
 
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
+_NEWLINE = re.compile("\n")
 _SEMICOLON = "ASCII_59"
 
 
@@ -41,10 +43,7 @@ class FileText:
         self.text = text
         # What inserted lines end with: the file's own line ending.
         self.newline = "\r\n" if "\r\n" in text else "\n"
-        self._line_starts = [0]
-        for i, char in enumerate(text):
-            if char == "\n":
-                self._line_starts.append(i + 1)
+        self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
 
     def offset_of(self, statement: Statement) -> int | None:
         """Where `statement` starts in the text; None when the text there is not the
