@@ -10,9 +10,10 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import typer
+import typer.core
 
 from pgfence.dryrun.sizing import Sizing
 from pgfence.durations import parse_duration
@@ -31,6 +32,54 @@ EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
 # Where a command that reads a server (`stats`, `preflight`) finds it without --dsn. Not
 # `dryrun`: its --dsn switches from a throwaway server to the user's, only when asked.
 _DSN_ENV = ["PGFENCE_DSN", "DATABASE_URL"]
+
+# --help of `analyze` and `dryrun` lists options in these groups, in this order; an option
+# not named here is listed under "Options".
+_OPTION_GROUPS = {
+    "Input": ("--migration-format", "--changed-since", "--config", "--max-file-size",
+              "--stdin-filename"),
+    "Postgres": ("--pg", "--backend", "--pg-bin", "--image", "--dsn", "--verbose"),
+    "Schema": ("--schema", "--schema-from", "--replay-before", "--isolate",
+               "--skip-missing-extensions"),
+    "Run": ("--statement-timeout", "--lock-timeout", "--keep-going"),
+    "Seeding": ("--stats", "--stats-from", "--seed", "--seed-rows", "--seed-scale",
+                "--seed-max-rows"),
+    "Checks": ("--fail-on", "--disable", "--severity", "--max-lock-timeout"),
+    "Fixes": ("--fix", "--diff", "--split"),
+    "Output": ("--format", "--output"),
+}  # fmt: skip
+
+
+class _GroupedCommand(typer.core.TyperCommand):
+    """A command whose --help lists its options by group (_OPTION_GROUPS)."""
+
+    # typer vendors its own click: its Context and HelpFormatter, typed loosely here.
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments: list[tuple[str, str]] = []
+        other: list[tuple[str, str]] = []
+        grouped: dict[str, list[tuple[str, str]]] = {name: [] for name in _OPTION_GROUPS}
+        group_of = {opt: name for name, opts in _OPTION_GROUPS.items() for opt in opts}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append(record)
+                continue
+            names = [n for n in param.opts if n.startswith("--")]
+            group = group_of.get(names[0]) if names else None
+            (grouped[group] if group else other).append(record)
+        if arguments:
+            with formatter.section("Arguments"):
+                formatter.write_dl(arguments)
+        for name, records in grouped.items():
+            if records:
+                with formatter.section(f"{name} options"):
+                    formatter.write_dl(records)
+        if other:
+            with formatter.section("Options"):
+                formatter.write_dl(other)
+
 
 app = typer.Typer(
     name="pgfence",
@@ -446,6 +495,7 @@ def _settings(
 
 
 @app.command(
+    cls=_GroupedCommand,
     epilog=(
         "Examples:\n\n\b\n"
         "  pgfence analyze migrations/\n"
@@ -695,6 +745,7 @@ SeedMaxRowsOpt = Annotated[
 
 
 @app.command(
+    cls=_GroupedCommand,
     epilog=(
         "Examples:\n\n\b\n"
         "  pgfence dryrun migrations/0042_add_index.sql --schema schema.sql\n"

@@ -49,6 +49,24 @@ def test_help_gives_each_command_its_whole_summary():
     assert "..." not in servers
 
 
+def test_help_lists_options_by_group():
+    import re
+
+    from pgfence.cli import _OPTION_GROUPS
+
+    for command in ("analyze", "dryrun"):
+        text = run(command, "--help", env={**os.environ, "COLUMNS": "200"}).stdout
+        sections = re.findall(r"^([A-Z][a-z]+(?: options)?):$", text, re.MULTILINE)
+        assert sections[0] == "Arguments" and sections[-1] == "Options", sections
+        groups = [s.removesuffix(" options") for s in sections[1:-1]]
+        assert groups == [g for g in _OPTION_GROUPS if g in groups]  # in the groups' order
+        options = text.split("Options:")[-1]
+        assert re.findall(r"^  (-\w, --[-\w]+|--[-\w]+)", options, re.MULTILINE) == ["-h, --help"]
+    dryrun = run("dryrun", "--help", env={**os.environ, "COLUMNS": "200"}).stdout
+    seeding = dryrun.split("Seeding options:")[1].split("\n\n")[0]
+    assert "--seed-rows N" in seeding and "--schema" not in seeding
+
+
 def test_analyze_exit_codes(tmp_path):
     safe = tmp_path / "safe.sql"
     safe.write_text("CREATE TABLE t (id bigint PRIMARY KEY);\n")
