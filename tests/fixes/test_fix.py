@@ -38,6 +38,20 @@ CASES = [
         "CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_n_idx ON accounts (n);\n",
     ),
     (
+        "IF NOT EXISTS already there; DROP INDEX IF EXISTS",
+        "CREATE INDEX IF NOT EXISTS accounts_n_idx ON accounts (n);\n"
+        "DROP INDEX IF EXISTS orders_account_idx;\n",
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_n_idx ON accounts (n);\n"
+        "DROP INDEX CONCURRENTLY IF EXISTS orders_account_idx;\n",
+    ),
+    (
+        "VALIDATE between two statements of one line",
+        "ALTER TABLE orders ADD CONSTRAINT orders_account_fk FOREIGN KEY (account_id) REFERENCES accounts (id); SELECT 1;\n",
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE orders ADD CONSTRAINT orders_account_fk FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID; "
+        "ALTER TABLE orders VALIDATE CONSTRAINT orders_account_fk; SELECT 1;\n",
+    ),
+    (
         "index drop",
         "DROP INDEX orders_account_idx;\n",
         "DROP INDEX CONCURRENTLY IF EXISTS orders_account_idx;\n",
