@@ -35,12 +35,13 @@ from pgfence.fixes.split import (
     new_files,
 )
 from pgfence.fixes.text import FileText, Insertion, apply
-from pgfence.model import Finding, Location, Migration, Report, StatementReport
+from pgfence.model import Finding, Location, Migration, Report, StatementReport, TxScope
 
 # Analyse the migrations, reading these texts (by real path) instead of their files'.
 Analyse = Callable[[Mapping[str, str]], tuple[list[Migration], Report]]
 
 _BOM = b"\xef\xbb\xbf"
+_HELD = "lock-held-during-long-operation"
 
 # A fix that makes another fix needed is made in the next pass; each pass fixes at least
 # one finding, and no fix undoes another: a handful of passes is always enough.
@@ -181,12 +182,17 @@ def _split(
         text = FileText(_current(key, texts, originals))
         places = _places(migration, text, reports)
         cuts: list[Cut] = []
+        # A long statement's own cut (moved out, or no longer long) also ends the lock held
+        # over it: lock-held-during-long-operation is cut only when nothing else is.
+        wanted.sort(key=lambda w: (w[0], w[1].rule == _HELD))
         for index, finding in wanted:
             handled.add((finding.location, finding.rule))
             try:
                 if index not in places:
                     raise Refused("the file's text differs from what was analysed")
                 if any(c.index == index for c in cuts):
+                    if finding.rule == _HELD:
+                        continue
                     raise Refused("another finding of this statement cut it already")
                 cuts.append(cut_for(places[index], finding, report.pg_version))
             except Refused as exc:
@@ -247,7 +253,8 @@ def _proposals(
         if migration.format in SQL_FORMATS:
             refusals.extend(
                 Refusal(f.location, f.rule, "it needs more than one migration: --split cuts it")
-                for _, f in _wanted(migration, reports, SPLIT_RULES - FIXABLE)
+                for i, f in _wanted(migration, reports, SPLIT_RULES - FIXABLE)
+                if migration.statements[i].transaction.scope is not TxScope.EXPLICIT
             )
         blocks = {s.transaction.block for s in migration.statements} - {None}
         if wanted and migration.format not in SQL_FORMATS:

@@ -10,7 +10,9 @@ that must run outside any transaction gets a migration of its own between them:
   `ADD CONSTRAINT … UNIQUE USING INDEX` (catalog only) opens the next;
 - `ALTER COLUMN … SET NOT NULL`: a NOT VALID constraint (PostgreSQL 18: `NOT NULL …
   NOT VALID`; before: `CHECK (… IS NOT NULL) NOT VALID`), then `VALIDATE` — and before
-  18, `SET NOT NULL` (no scan: the check proves it) and the check dropped — next.
+  18, `SET NOT NULL` (no scan: the check proves it) and the check dropped — next;
+- a long statement (a backfill) after a lock that blocks traffic, in the tool's
+  transaction: it opens the next migration, so the lock is released before it runs.
 
 The new files are named the way the tool names its migrations, sorting right after
 the original and before the one that follows it; the timeouts in force at the cut are
@@ -44,7 +46,9 @@ from pgfence.fixes.text import Insertion, apply
 from pgfence.model import Finding, TxScope
 
 SPLIT_RULES = (
-    INDEX_RULES | CONSTRAINT_RULES | {"unique-constraint-builds-index", "set-not-null-scan"}
+    INDEX_RULES
+    | CONSTRAINT_RULES
+    | {"unique-constraint-builds-index", "set-not-null-scan", "lock-held-during-long-operation"}
 )
 _TIMEOUTS = ("lock_timeout", "statement_timeout")
 _MAX_IDENTIFIER = 63
@@ -88,6 +92,8 @@ def cut_for(place: Place, finding: Finding, pg_version: int) -> Cut:
         return _unique_cut(place, node, finding)
     if finding.rule == "set-not-null-scan" and isinstance(node, ast.AlterTableStmt):
         return _not_null_cut(place, node, finding, pg_version)
+    if finding.rule == "lock-held-during-long-operation":
+        return _backfill_cut(place, finding, original)
     raise Refused("pgfence has no split for this statement")
 
 
@@ -122,6 +128,15 @@ def _validate_cut(place: Place, finding: Finding, original: str) -> Cut:
     replacement = _rewritten(place, finding, original, validate=False)
     opening = "\n".join(validate_statement(node, c) for c in added_constraints(node, finding.rule))
     return Cut(place.index, replacement, None, opening, "", "validate", finding.rule)
+
+
+def _backfill_cut(place: Place, finding: Finding, original: str) -> Cut:
+    """The long statement starts the next migration: the locks taken before it are
+    released at the cut (expand), the long work runs after it (backfill)."""
+    if place.statement.transaction.scope is not TxScope.RUNNER:
+        raise Refused("pgfence has no split for this statement")
+    statement = original if original.rstrip().endswith(";") else original + ";"
+    return Cut(place.index, "", None, statement, "", "backfill", finding.rule)
 
 
 def _relation(node: ast.AlterTableStmt) -> ast.RangeVar:
@@ -214,11 +229,13 @@ def cut_file(places: Sequence[Place], cuts: Sequence[Cut]) -> list[Piece]:
             comments = text.before_comments(place.start, floor)
         current += text.text[pos:comments] + cut.replacement
         pieces.append(Piece(kind, _ended(current, nl), label))
+        moved = text.text[comments : place.start]
         if cut.alone is not None:
-            moved = text.text[comments : place.start]
             pieces.append(Piece("alone", _ended(moved + cut.alone, nl), cut.label))
+            moved = ""
         opened = bool(cut.opening)
-        opening = [*_timeouts_in_force(places, cut.index), *cut.opening.splitlines()]
+        opening = [*_timeouts_in_force(places, cut.index), *moved.splitlines()]
+        opening += cut.opening.splitlines()
         current = "".join(line + nl for line in opening if line)
         pos, kind, label = place.terminator(), "next", cut.next_label
         while text.text.startswith(("\r\n", "\n"), pos) and current:
