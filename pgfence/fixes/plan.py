@@ -262,8 +262,8 @@ def _proposals(
                 Refusal(
                     f.location,
                     f.rule,
-                    f"--fix edits SQL files; this is a {migration.format} migration (the "
-                    "finding's recipe says what to write)",
+                    f"--fix edits SQL files, not {migration.format} migrations: the finding's "
+                    "recipe says what to write",
                 )
                 for _, f in wanted
             )

@@ -222,7 +222,10 @@ def test_orm_migrations_are_not_edited_and_the_refusal_says_so(tmp_path):
     (versions / "a1_idx.py").write_text(source)
     result = fix(versions, schema=tmp_path / "schema.sql", write=True)
     assert (versions / "a1_idx.py").read_text() == source
-    assert any("this is a alembic migration" in r.reason for r in result.refusals)
+    [refused] = [r for r in result.refusals if r.rule == "create-index-blocks-writes"]
+    assert refused.reason == (
+        "--fix edits SQL files, not alembic migrations: the finding's recipe says what to write"
+    )
 
 
 def test_cli_diff_prints_the_change_and_writes_nothing(tmp_path):
