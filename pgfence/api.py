@@ -120,6 +120,10 @@ def fix(
     )
     if write:
         result.write()
+        if result.created:  # the new migrations are read with the others
+            import dataclasses
+
+            result = dataclasses.replace(result, report=analyse({})[1])
     return result
 
 

@@ -84,7 +84,8 @@ class FileFix:
 class FixResult:
     files: tuple[FileFix, ...]
     refusals: tuple[Refusal, ...]
-    report: Report  # of the migrations as fixed (before --split's new files)
+    # Of the migrations as fixed; --split's new files are in it once written (api.fix).
+    report: Report
     created: tuple[NewFile, ...] = ()  # --split: the new migrations
 
     @property

@@ -62,6 +62,7 @@ def test_prisma_migration_is_cut_into_folders_that_sort_after_it_and_analyse_cle
     result = fix(root, schema=tmp_path / "schema.sql", pg=18, split=True, write=True)
     assert _folders(root) == PRISMA_SPLIT
     assert result.refusals == ()
+    assert len({s.statement.location.file for s in result.report.statements}) == 7
     again = analyze(root, schema=tmp_path / "schema.sql", pg=18)
     assert [m for m in again.statements if m.findings] == []
     # Prisma applies folders in name order: the new ones right after the original.
