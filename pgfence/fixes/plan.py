@@ -26,6 +26,7 @@ from pgfence.fixes.inplace import (
     timeout_fix,
 )
 from pgfence.fixes.split import (
+    MIXED,
     SPLIT_RULES,
     Cut,
     NewFile,
@@ -174,7 +175,7 @@ def _split(
     handled: set[tuple[Location, str]] = set()
     created: list[NewFile] = []
     for migration in migrations:
-        wanted = _wanted(migration, reports, SPLIT_RULES)
+        wanted = _wanted(migration, reports, SPLIT_RULES) + _mixed(migration, report)
         if not wanted or migration.format not in SQL_FORMATS:
             continue
         key = os.path.realpath(migration.path)
@@ -279,6 +280,17 @@ def _proposals(
                 by_file[key] = fixes
         earlier_blocks |= {b for b in blocks if b is not None}
     return by_file, refusals
+
+
+def _mixed(migration: Migration, report: Report) -> list[tuple[int, Finding]]:
+    """Flyway's mixed script (a finding about the file, at its first statement that
+    cannot run in a transaction): that statement, to be cut into a script of its own."""
+    at = {s.location: i for i, s in enumerate(migration.statements)}
+    return [
+        (at[f.location], f)
+        for f in report.findings
+        if f.rule == MIXED and f.location.file == migration.path and f.location in at
+    ]
 
 
 def _places(

@@ -12,7 +12,9 @@ that must run outside any transaction gets a migration of its own between them:
   NOT VALID`; before: `CHECK (… IS NOT NULL) NOT VALID`), then `VALIDATE` — and before
   18, `SET NOT NULL` (no scan: the check proves it) and the check dropped — next;
 - a long statement (a backfill) after a lock that blocks traffic, in the tool's
-  transaction: it opens the next migration, so the lock is released before it runs.
+  transaction: it opens the next migration, so the lock is released before it runs;
+- a Flyway script mixing statements that cannot run in a transaction with others: the
+  first such statement moved into a script of its own.
 
 The new files are named the way the tool names its migrations, sorting right after
 the original and before the one that follows it; the timeouts in force at the cut are
@@ -44,12 +46,14 @@ from pgfence.fixes.inplace import (
 )
 from pgfence.fixes.text import Insertion, apply
 from pgfence.model import Finding, TxScope
+from pgfence.pg.transactions import runs_in_transaction
 
 SPLIT_RULES = (
     INDEX_RULES
     | CONSTRAINT_RULES
     | {"unique-constraint-builds-index", "set-not-null-scan", "lock-held-during-long-operation"}
 )
+MIXED = "flyway-mixed-transaction"
 _TIMEOUTS = ("lock_timeout", "statement_timeout")
 _MAX_IDENTIFIER = 63
 
@@ -94,6 +98,10 @@ def cut_for(place: Place, finding: Finding, pg_version: int) -> Cut:
         return _not_null_cut(place, node, finding, pg_version)
     if finding.rule == "lock-held-during-long-operation":
         return _backfill_cut(place, finding, original)
+    if finding.rule == MIXED and not runs_in_transaction(node):
+        statement = original if original.rstrip().endswith(";") else original + ";"
+        label = "index" if isinstance(node, ast.IndexStmt) else "alone"
+        return Cut(place.index, "", statement, "", label, "continued", finding.rule)
     raise Refused("pgfence has no split for this statement")
 
 

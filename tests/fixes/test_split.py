@@ -281,3 +281,26 @@ def test_expand_backfill_contract_builds_the_same_schema(pg, tmp_path, database_
     assert _run_in_order(pg, f"{database_name}_b", after) == _run_in_order(
         pg, f"{database_name}_a", [BACKFILL]
     )
+
+
+def test_a_mixed_flyway_script_gets_its_concurrent_build_moved_out(tmp_path):
+    (tmp_path / "schema.sql").write_text(SCHEMA)
+    folder = tmp_path / "db"
+    folder.mkdir()
+    (folder / "V10__mixed.sql").write_text(
+        "CREATE TABLE notes (id bigint);\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_n_idx ON accounts (n);\n"
+    )
+    before = analyze(folder, schema=tmp_path / "schema.sql")
+    assert "flyway-mixed-transaction" in {f.rule for f in before.all_findings()}
+    fix(folder, schema=tmp_path / "schema.sql", split=True, write=True)
+    assert (folder / "V10__mixed.sql").read_text() == "CREATE TABLE notes (id bigint);\n"
+    assert (folder / "V10.1__mixed_index.sql").read_text() == (
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_n_idx ON accounts (n);\n"
+    )
+    after = analyze(folder, schema=tmp_path / "schema.sql")
+    assert [f.rule for f in after.all_findings()] == []
+    assert {s.statement.transaction.scope.value for s in after.statements} == {
+        "runner",
+        "autocommit",
+    }
