@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pgfence.dryrun.runner import DryRunOptions
     from pgfence.dryrun.seed import SeedRequest
     from pgfence.dryrun.servers.base import Server
+    from pgfence.fixes import FixResult
     from pgfence.shards import Split
 
 Paths = str | Path | Sequence[str | Path]
@@ -85,6 +86,66 @@ def _split(shard: str | None, migrations: list[Migration]) -> Split | None:
     from pgfence.shards import Shard, split
 
     return split(migrations, Shard.parse(shard))
+
+
+def fix(
+    paths: Paths | None = None,
+    *,
+    write: bool = False,
+    split: bool = False,
+    pg: int | None = None,
+    schema: str | Path | None = None,
+    fail_on: str | Severity | None = None,
+    migration_format: str | None = None,
+    disable: Sequence[str] = (),
+    severity: Mapping[str, str | Severity] | None = None,
+    config: str | Path | Config | None = None,
+    max_file_size_mb: int = 16,
+    max_lock_timeout: str | float | None = None,
+) -> FixResult:
+    """`pgfence analyze --fix`: the SQL migrations rewritten where the safe form is certain
+    (written back only with `write`), what was refused, and the report of the result;
+    `split`: as --split, what needs several migrations cut into new files."""
+    import copy
+
+    from pgfence.analysis.analyze import build_report
+    from pgfence.fixes import fix as fix_migrations
+    from pgfence.pg.versions import NEWEST, OLDEST
+    from pgfence.sources.files import read_text
+
+    cfg = _config(config)
+    version = pg if pg is not None else cfg.pg if cfg.pg is not None else NEWEST
+    if not OLDEST <= version <= NEWEST:
+        raise UsageError(f"pg={version}: pgfence predicts for PostgreSQL {OLDEST} to {NEWEST}")
+    catalog = None
+    schema_file = str(schema) if schema is not None else cfg.schema
+    if schema_file is not None:
+        from pgfence.analysis.schema import catalog_from_dump
+
+        catalog = catalog_from_dump(schema_file)
+    settings = _settings(cfg, disable, severity, max_lock_timeout)
+
+    def analyse(texts: Mapping[str, str]) -> tuple[list[Migration], Report]:
+        migrations = _migrations(paths, cfg, migration_format, max_file_size_mb, texts)
+        report = build_report(
+            migrations,
+            version=version,
+            fail_on=_severity(fail_on, cfg),
+            catalog=None if catalog is None else copy.deepcopy(catalog),
+            settings=settings,
+        )
+        return migrations, report
+
+    result = fix_migrations(
+        analyse, lambda path: read_text(path, max_bytes=max_file_size_mb * 1024 * 1024), split=split
+    )
+    if write:
+        result.write()
+        if result.created:  # the new migrations are read with the others
+            import dataclasses
+
+            result = dataclasses.replace(result, report=analyse({})[1])
+    return result
 
 
 def dryrun(
@@ -303,7 +364,11 @@ def _config(config: str | Path | Config | None) -> Config:
 
 
 def _migrations(
-    paths: Paths | None, cfg: Config, fmt: str | None, max_file_size_mb: int
+    paths: Paths | None,
+    cfg: Config,
+    fmt: str | None,
+    max_file_size_mb: int,
+    texts: Mapping[str, str] | None = None,
 ) -> list[Migration]:
     from pgfence.sources import load_migrations
 
@@ -316,7 +381,10 @@ def _migrations(
     if not targets:
         raise UsageError("no paths given, and no `paths` in the configuration")
     loaded = load_migrations(
-        targets, max_bytes=max_file_size_mb * 1024 * 1024, fmt=fmt or cfg.migration_format or "auto"
+        targets,
+        max_bytes=max_file_size_mb * 1024 * 1024,
+        fmt=fmt or cfg.migration_format or "auto",
+        texts=texts,
     )
     return cfg.select(loaded)
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import typer
+import typer.core
 
 from pgfence.dryrun.sizing import Sizing
 from pgfence.durations import parse_duration
@@ -23,11 +25,63 @@ from pgfence.version import __version__
 if TYPE_CHECKING:
     from pgfence.checks import RuleSettings
     from pgfence.config import Config
+    from pgfence.fixes import FixResult
     from pgfence.model import PreflightReport
     from pgfence.shards import Split
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
+# Where a command that reads a server (`stats`, `preflight`) finds it without --dsn. Not
+# `dryrun`: its --dsn switches from a throwaway server to the user's, only when asked.
+_DSN_ENV = ["PGFENCE_DSN", "DATABASE_URL"]
+
+# --help of `analyze` and `dryrun` lists options in these groups, in this order; an option
+# not named here is listed under "Options".
+_OPTION_GROUPS = {
+    "Input": ("--migration-format", "--changed-since", "--config", "--max-file-size",
+              "--stdin-filename", "--project", "--shard"),
+    "Postgres": ("--pg", "--backend", "--pg-bin", "--image", "--dsn", "--verbose"),
+    "Schema": ("--schema", "--schema-from", "--replay-before", "--isolate",
+               "--skip-missing-extensions"),
+    "Run": ("--statement-timeout", "--lock-timeout", "--keep-going"),
+    "Seeding": ("--stats", "--stats-from", "--seed", "--seed-rows", "--seed-scale",
+                "--seed-max-rows"),
+    "Checks": ("--fail-on", "--disable", "--severity", "--max-lock-timeout"),
+    "Fixes": ("--fix", "--diff", "--split"),
+    "Output": ("--format", "--output", "--quiet", "--show-statements", "--color"),
+}  # fmt: skip
+
+
+class _GroupedCommand(typer.core.TyperCommand):
+    """A command whose --help lists its options by group (_OPTION_GROUPS)."""
+
+    # typer vendors its own click: its Context and HelpFormatter, typed loosely here.
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments: list[tuple[str, str]] = []
+        other: list[tuple[str, str]] = []
+        grouped: dict[str, list[tuple[str, str]]] = {name: [] for name in _OPTION_GROUPS}
+        group_of = {opt: name for name, opts in _OPTION_GROUPS.items() for opt in opts}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append(record)
+                continue
+            names = [n for n in param.opts if n.startswith("--")]
+            group = group_of.get(names[0]) if names else None
+            (grouped[group] if group else other).append(record)
+        if arguments:
+            with formatter.section("Arguments"):
+                formatter.write_dl(arguments)
+        for name, records in grouped.items():
+            if records:
+                with formatter.section(f"{name} options"):
+                    formatter.write_dl(records)
+        if other:
+            with formatter.section("Options"):
+                formatter.write_dl(other)
+
 
 app = typer.Typer(
     name="pgfence",
@@ -40,6 +94,7 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
 )
 
 
@@ -183,8 +238,12 @@ def _emit(
 
     view = view or _View()
     for output_fmt, path in outputs:
+        if path == "-":  # -o FORMAT=-: that format on stdout, in place of --format
+            fmt = output_fmt
+            continue
         text = render(output_fmt, result, RenderOptions(width=100, show_statements=True))
         try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(text)
         except OSError as exc:
@@ -207,18 +266,26 @@ def _outputs(values: list[str] | None) -> list[tuple[str, str]]:
     """--output FORMAT=PATH, repeatable."""
     from pgfence.reporting.formats import FORMATS
 
-    out = []
+    out: list[tuple[str, str]] = []
     for value in values or ():
         fmt, sep, path = value.partition("=")
         if not sep or not path or fmt not in FORMATS:
             raise UsageError(
                 f"--output {value!r}: expected FORMAT=PATH, FORMAT one of {', '.join(FORMATS)}"
             )
-        # Checked now, not after a dry-run of minutes: a directory that is not there, or a
-        # path that is one. (Rights and a full disk still show when it is written.)
+        if path == "-":
+            if any(p == "-" for _, p in out):
+                raise UsageError(f"--output {value!r}: only one report can go to stdout (`-`)")
+            out.append((fmt, path))
+            continue
+        # Checked now, not after a dry-run of minutes: a path that is a directory, or below
+        # a file. Missing folders are made when it is written; rights and a full disk show
+        # then.
         parent = os.path.dirname(os.path.abspath(path))
+        while not os.path.exists(parent):
+            parent = os.path.dirname(parent)
         if os.path.isdir(path) or not os.path.isdir(parent):
-            problem = "is a directory" if os.path.isdir(path) else f"no directory {parent}"
+            problem = "is a directory" if os.path.isdir(path) else f"{parent} is not a directory"
             raise UsageError(f"--output {value!r}: cannot write {path}: {problem}")
         out.append((fmt, path))
     return out
@@ -261,8 +328,10 @@ def _migrations(
     max_file_size: int,
     migration_format: MigrationFormat | None,
     changed_since: str | None,
+    texts: Mapping[str, str] | None = None,
 ) -> list[Migration]:
-    """The migrations to check: PATHs (or the config's), include/exclude, --changed-since."""
+    """The migrations to check: PATHs (or the config's), include/exclude, --changed-since.
+    `texts`: what to read instead of some files (by real path): `--fix`'s rewrites."""
     from pgfence.sources import load_migrations
 
     targets = list(paths or cfg.paths)
@@ -270,7 +339,7 @@ def _migrations(
         raise UsageError("no PATH given, and no `paths` in a configuration file")
     fmt = migration_format.value if migration_format else cfg.migration_format or "auto"
     migrations = cfg.select(
-        load_migrations(targets, max_bytes=max_file_size * 1024 * 1024, fmt=fmt)
+        load_migrations(targets, max_bytes=max_file_size * 1024 * 1024, fmt=fmt, texts=texts)
     )
     if changed_since is not None:
         from pgfence.sources.changed import changed_since as changed_files
@@ -295,6 +364,30 @@ def _split(shard: str | None, migrations: list[Migration]) -> Split | None:
             err=True,
         )
     return part
+
+
+def _stdin(
+    paths: list[str] | None, name: str | None, max_file_size: int, writing: bool
+) -> tuple[list[str] | None, dict[str, str]]:
+    """PATH `-`: the migration read from standard input, as the file `name` (or `-`)."""
+    if not paths or "-" not in paths:
+        if name is not None:
+            raise UsageError("--stdin-filename goes with PATH `-` (standard input)")
+        return paths, {}
+    if paths.count("-") > 1:
+        raise UsageError("standard input (`-`) can be read once")
+    if writing:
+        raise UsageError("--fix writes files: for standard input use --diff")
+    from pgfence.errors import BadInput
+    from pgfence.sources.files import decode
+
+    shown = name or "-"
+    limit = max_file_size * 1024 * 1024
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise BadInput(f"larger than --max-file-size {max_file_size} MB", file=shown)
+    text = decode(data, shown)
+    return [shown if p == "-" else p for p in paths], {os.path.realpath(shown): text}
 
 
 def _fail_on(option: FailOn | None, cfg: Config) -> Severity:
@@ -336,6 +429,7 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
+        case_sensitive=False,
         help="Output format on stdout (default: table, or `format` of the configuration).",
         show_default=False,
     ),
@@ -344,6 +438,7 @@ FailOnOpt = Annotated[
     FailOn | None,
     typer.Option(
         "--fail-on",
+        case_sensitive=False,
         help="Exit 1 when a finding is at least this severe (default: high).",
         show_default=False,
     ),
@@ -354,8 +449,9 @@ OutputOpt = Annotated[
         "--output",
         "-o",
         metavar="FORMAT=PATH",
-        help="Also write the report in FORMAT to PATH (repeatable): "
-        "table, json, sarif, github, markdown, junit, html.",
+        help="Also write the report in FORMAT to PATH (repeatable; missing folders are made; "
+        "PATH `-`: stdout, in place of --format): table, json, sarif, github, markdown, "
+        "junit, html.",
         show_default=False,
     ),
 ]
@@ -393,6 +489,7 @@ MigrationFormatOpt = Annotated[
     MigrationFormat | None,
     typer.Option(
         "--migration-format",
+        case_sensitive=False,
         help="The tool that wrote the migrations (default: detected from each PATH). "
         "Python and JS/TS migrations are read as source code, never imported or run.",
         show_default=False,
@@ -510,6 +607,7 @@ def _settings(
 
 
 @app.command(
+    cls=_GroupedCommand,
     epilog=(
         "Examples:\n\n\b\n"
         "  pgfence analyze migrations/\n"
@@ -540,10 +638,46 @@ def analyze(
     color: ColorOpt = ColorChoice.auto,
     quiet: QuietOpt = False,
     show_statements: ShowStatementsOpt = False,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix",
+            help="Rewrite SQL migrations in place where the safe form is certain "
+            "(CONCURRENTLY, NOT VALID + VALIDATE, lock and statement timeouts), then report "
+            "what is left.",
+        ),
+    ] = False,
+    diff: Annotated[
+        bool,
+        typer.Option(
+            "--diff",
+            help="Print --fix's changes as a unified diff instead of writing them "
+            "(exit 1 when there are any).",
+        ),
+    ] = False,
+    stdin_filename: Annotated[
+        str | None,
+        typer.Option(
+            "--stdin-filename",
+            metavar="PATH",
+            help="With PATH `-` (the migration on standard input): the file it is, for its "
+            "format and the locations in the report.",
+            show_default=False,
+        ),
+    ] = None,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split",
+            help="With --fix or --diff: cut what no edit can make safe (a NOT NULL, UNIQUE, "
+            "a foreign key or index build in a tool's transaction) into new migrations "
+            "next to the original, named as the tool names them.",
+        ),
+    ] = False,
 ) -> None:
     """Predict, without a database, the locks each statement takes and what they block."""
 
-    def action() -> tuple[Report, str, list[tuple[str, str]]]:
+    def action() -> tuple[Report, str, list[tuple[str, str]], FixResult | None]:
         from pgfence.analysis.analyze import build_report
 
         outputs = _outputs(output)
@@ -556,30 +690,75 @@ def analyze(
             from pgfence.analysis.schema import catalog_from_dump
 
             catalog = catalog_from_dump(schema_file)
-        migrations = _migrations(paths, cfg, max_file_size, migration_format, changed_since)
-        split = _split(shard, migrations)
-        if split is not None:
-            # The earlier shards' files are analysed too, for the schema they leave behind,
-            # and left out of the report; the later ones cannot change this shard's.
-            migrations = [*split.before, *split.mine]
-        report = build_report(
-            migrations,
-            version=version,
-            fail_on=_fail_on(fail_on, cfg),
-            catalog=catalog,
-            settings=settings,
-        )
-        if split is not None:
-            from pgfence.shards import restrict
 
-            report = restrict(report, split)
-        if cfg.project is not None:
-            import dataclasses
+        targets, given = _stdin(paths, stdin_filename, max_file_size, fix and not diff)
+        if shard is not None and (fix or diff):
+            raise UsageError("--shard does not go with --fix or --diff: fix the whole tree")
 
-            report = dataclasses.replace(report, project=cfg.project)
-        return report, fmt or cfg.format or "table", outputs
+        def analyse(texts: Mapping[str, str]) -> tuple[list[Migration], Report]:
+            migrations = _migrations(
+                targets, cfg, max_file_size, migration_format, changed_since, {**given, **texts}
+            )
+            part = _split(shard, migrations)
+            if part is not None:
+                # The earlier shards' files are analysed too, for the schema they leave
+                # behind, and left out of the report; the later ones cannot change this one's.
+                migrations = [*part.before, *part.mine]
+            report = build_report(
+                migrations,
+                version=version,
+                fail_on=_fail_on(fail_on, cfg),
+                catalog=None if catalog is None else copy.deepcopy(catalog),
+                settings=settings,
+            )
+            if part is not None:
+                from pgfence.shards import restrict
 
-    report, chosen, outputs = _run(action)
+                report = restrict(report, part)
+            if cfg.project is not None:
+                import dataclasses
+
+                report = dataclasses.replace(report, project=cfg.project)
+            return migrations, report
+
+        if split and not (fix or diff):
+            raise UsageError("--split goes with --fix (or --diff)")
+        if fix or diff:
+            from pgfence.fixes import fix as fix_migrations
+            from pgfence.sources.files import read_text
+
+            def read(path: str) -> str:
+                text = given.get(os.path.realpath(path))
+                return (
+                    read_text(path, max_bytes=max_file_size * 1024 * 1024) if text is None else text
+                )
+
+            result = fix_migrations(analyse, read, split=split)
+            report = result.report
+            if not diff:
+                result.write()
+                if result.created:  # the new migrations are read with the others
+                    report = analyse({})[1]
+            return report, fmt or cfg.format or "table", outputs, result
+        return analyse({})[1], fmt or cfg.format or "table", outputs, None
+
+    report, chosen, outputs, fixed = _run(action)
+    if fixed is not None:
+        from pgfence.reporting.terminal import visible
+
+        for refusal in fixed.refusals:
+            typer.echo(f"pgfence: {visible(str(refusal))}", err=True)
+        if diff:
+            from pgfence.reporting.terminal import visible_lines
+
+            # Piped, the diff is exact (for `git apply`); on a terminal, shown, not obeyed.
+            _out(visible_lines(fixed.diff()) if sys.stdout.isatty() else fixed.diff())
+            raise typer.Exit(EXIT_FINDINGS if fixed.files else EXIT_OK)
+        problems = f"{fixed.fixed} problem{'s' if fixed.fixed != 1 else ''}"
+        files = f"{len(fixed.files)} file{'s' if len(fixed.files) != 1 else ''}"
+        typer.echo(f"pgfence: fixed {problems} in {files}", err=True)
+        for created in fixed.created:
+            typer.echo(f"pgfence: wrote {visible(created.path)}", err=True)
     _emit(report, chosen, outputs, _View(color, quiet, show_statements))
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
 
@@ -595,6 +774,7 @@ BackendOpt = Annotated[
     Backend | None,
     typer.Option(
         "--backend",
+        case_sensitive=False,
         help="Where the server comes from (default: embedded, or installed binaries of --pg N).",
         show_default=False,
     ),
@@ -643,7 +823,7 @@ StatsOpt = Annotated[
     typer.Option(
         "--stats",
         metavar="FILE",
-        help="Production table sizes from a stats file (`pgfence stats --from DSN -o FILE`).",
+        help="Production table sizes from a stats file (`pgfence stats --dsn DSN -o FILE`).",
         show_default=False,
     ),
 ]
@@ -697,6 +877,7 @@ SeedMaxRowsOpt = Annotated[
 
 
 @app.command(
+    cls=_GroupedCommand,
     epilog=(
         "Examples:\n\n\b\n"
         "  pgfence dryrun migrations/0042_add_index.sql --schema schema.sql\n"
@@ -1003,7 +1184,7 @@ def _majors(pg: str | None) -> list[int | None]:
     name="stats",
     epilog=(
         "Examples:\n\n\b\n"
-        "  pgfence stats --from postgresql://readonly@prod-replica/app -o stats.json\n"
+        "  pgfence stats --dsn postgresql://readonly@prod-replica/app -o stats.json\n"
         "  pgfence dryrun --schema schema.sql --stats stats.json --seed-scale 0.01 migrations/\n"
     ),
 )
@@ -1011,12 +1192,16 @@ def stats_command(
     source: Annotated[
         str,
         typer.Option(
+            "--dsn",
             "--from",
-            metavar="DSN",
-            help="The server to read table sizes from (read-only).",
+            metavar="URL",
+            help="The server to read table sizes from (read-only; --from is the old name). "
+            "Default: PGFENCE_DSN, else DATABASE_URL.",
+            envvar=_DSN_ENV,
+            show_envvar=False,
             show_default=False,
         ),
-    ],
+    ] = "",
     output: Annotated[
         str | None,
         typer.Option(
@@ -1037,7 +1222,12 @@ def stats_command(
     from pgfence.dryrun import stats
 
     def action() -> stats.Stats:
-        return stats.read_from(source, option="--from")
+        if not source:
+            raise UsageError(
+                "stats needs --dsn URL (or PGFENCE_DSN / DATABASE_URL): the server to read "
+                "table sizes from"
+            )
+        return stats.read_from(source, option="--dsn")
 
     recorded = _run(action)
     if output is None:
@@ -1398,7 +1588,10 @@ def preflight(
         typer.Option(
             "--dsn",
             metavar="URL",
-            help="The server the migration is about to run on (only read).",
+            help="The server the migration is about to run on (only read). "
+            "Default: PGFENCE_DSN, else DATABASE_URL.",
+            envvar=_DSN_ENV,
+            show_envvar=False,
             show_default=False,
         ),
     ] = "",
@@ -1430,7 +1623,8 @@ def preflight(
         ),
     ] = "1s",
     fmt: Annotated[
-        PreflightFormat, typer.Option("--format", "-f", help="Output format on stdout.")
+        PreflightFormat,
+        typer.Option("--format", "-f", help="Output format on stdout.", case_sensitive=False),
     ] = PreflightFormat.table,
     max_file_size: MaxSizeOpt = 16,
     migration_format: MigrationFormatOpt = None,
@@ -1450,7 +1644,10 @@ def preflight(
         from pgfence.sources import load_migrations
 
         if not dsn:
-            raise UsageError("preflight needs --dsn URL: the server the migration will run on")
+            raise UsageError(
+                "preflight needs --dsn URL (or PGFENCE_DSN / DATABASE_URL): the server the "
+                "migration will run on"
+            )
         # The configuration's migration format and include/exclude apply; its `paths` do
         # not: preflight is about the migrations about to run, not every one there is.
         cfg = _load_config(config_file)
@@ -1480,6 +1677,26 @@ def preflight(
         width = shutil.get_terminal_size((100, 24)).columns
         _out(preflight_report.render_table(report, width=width))
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_OK)
+
+
+def _full_summaries(typer_app: typer.Typer) -> None:
+    """Each command's whole first paragraph as its line in --help (click cuts it at 45
+    characters, mid-sentence, with "...")."""
+    import inspect
+
+    for command in typer_app.registered_commands:
+        if command.short_help is None and command.callback is not None:
+            doc = inspect.getdoc(command.callback) or ""
+            command.short_help = " ".join(doc.split("\n\n")[0].split()) or None
+    for group in typer_app.registered_groups:
+        sub = group.typer_instance
+        if sub is not None:
+            help_text = sub.info.help if isinstance(sub.info.help, str) else ""
+            group.short_help = " ".join(help_text.split("\n\n")[0].split()) or None
+            _full_summaries(sub)
+
+
+_full_summaries(app)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Connection strings the user gives (--dsn, --schema-from, --stats-from, stats --from).
+"""Connection strings the user gives (--dsn, --schema-from, --stats-from, stats --dsn).
 
 Every message, report and progress line that names a server shows it through `redact`,
 and every error about one goes through `bad_dsn` or `connect`: none of them may carry a

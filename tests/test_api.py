@@ -130,8 +130,21 @@ def test_a_timeout_that_is_not_above_zero_is_a_usage_error(migrations, timeout):
 
 
 # What only a command line has: output and how it is shown, progress, and git-based
-# selection of the files.
-_CLI_ONLY = {"fmt", "output", "verbose", "changed_since", "color", "quiet", "show_statements"}
+# selection of the files. `--fix`, `--diff` and `--split` are `pgfence.api.fix()`;
+# standard input is the CLI's.
+_CLI_ONLY = {
+    "fmt",
+    "output",
+    "verbose",
+    "changed_since",
+    "color",
+    "quiet",
+    "show_statements",
+    "fix",
+    "diff",
+    "split",
+    "stdin_filename",
+}
 _RENAMED = {"config_file": "config", "max_file_size": "max_file_size_mb"}
 
 

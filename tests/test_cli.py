@@ -18,6 +18,55 @@ def test_version_and_help():
     assert "Examples:" in help_text and "pgfence analyze migrations/" in help_text
 
 
+def test_dash_h_is_help_and_choices_ignore_case(tmp_path):
+    for args in (["-h"], ["analyze", "-h"], ["servers", "-h"], ["dryrun", "-h"]):
+        out = run(*args)
+        assert out.returncode == 0 and out.stdout.startswith("Usage:"), args
+    path = tmp_path / "m.sql"
+    path.write_text("CREATE TABLE t (id bigint PRIMARY KEY);\n")
+    out = run(
+        "analyze", "--format", "JSON", "--fail-on", "High", "--migration-format", "SQL", str(path)
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["summary"]["fail_on"] == "high"
+    assert run("analyze", "--format", "xml", str(path)).returncode == 2
+
+
+def test_help_gives_each_command_its_whole_summary():
+    out = run("--help", env={**os.environ, "COLUMNS": "200"})
+    commands = out.stdout.split("Commands:")[1]
+    assert "..." not in commands
+    assert (
+        "analyze    Predict, without a database, the locks each statement takes and what they block."
+        in commands
+    )
+    servers = run("servers", "-h", env={**os.environ, "COLUMNS": "200"}).stdout.split("Commands:")[
+        1
+    ]
+    assert (
+        "List the Postgres servers pgfence can start here: major, version, where from," in servers
+    )
+    assert "..." not in servers
+
+
+def test_help_lists_options_by_group():
+    import re
+
+    from pgfence.cli import _OPTION_GROUPS
+
+    for command in ("analyze", "dryrun"):
+        text = run(command, "--help", env={**os.environ, "COLUMNS": "200"}).stdout
+        sections = re.findall(r"^([A-Z][a-z]+(?: options)?):$", text, re.MULTILINE)
+        assert sections[0] == "Arguments" and sections[-1] == "Options", sections
+        groups = [s.removesuffix(" options") for s in sections[1:-1]]
+        assert groups == [g for g in _OPTION_GROUPS if g in groups]  # in the groups' order
+        options = text.split("Options:")[-1]
+        assert re.findall(r"^  (-\w, --[-\w]+|--[-\w]+)", options, re.MULTILINE) == ["-h, --help"]
+    dryrun = run("dryrun", "--help", env={**os.environ, "COLUMNS": "200"}).stdout
+    seeding = dryrun.split("Seeding options:")[1].split("\n\n")[0]
+    assert "--seed-rows N" in seeding and "--schema" not in seeding
+
+
 def test_analyze_exit_codes(tmp_path):
     safe = tmp_path / "safe.sql"
     safe.write_text("CREATE TABLE t (id bigint PRIMARY KEY);\n")
@@ -196,3 +245,96 @@ def test_the_command_leaves_without_the_interpreters_teardown_but_with_its_outpu
     assert result.returncode == 1
     assert result.stdout.rstrip().endswith("→ FAILED (findings at or above high)")
     assert json.loads(out.read_text())["command"] == "analyze"
+
+
+@pytest.mark.postgres
+def test_commands_that_read_a_server_take_it_from_the_environment(pg, database_name):
+    from tests.support import database_with
+
+    dsn = database_with(pg, database_name, "CREATE TABLE accounts (id bigint PRIMARY KEY)")
+    env = {**os.environ, "DATABASE_URL": dsn}
+    env.pop("PGFENCE_DSN", None)
+    stats = run("stats", env=env)
+    assert stats.returncode == 0, stats.stderr
+    assert list(json.loads(stats.stdout)["tables"]) == ["public.accounts"]
+    # PGFENCE_DSN over DATABASE_URL; --dsn over both; --from is still --dsn.
+    env["PGFENCE_DSN"] = "postgresql://nobody@127.0.0.1:1/x?connect_timeout=2"
+    assert run("stats", env=env).returncode == 3
+    assert run("stats", "--dsn", dsn, env=env).returncode == 0
+    assert run("stats", "--from", dsn, env=env).returncode == 0
+    preflight = run("preflight", "--sample", "0", env={**env, "PGFENCE_DSN": dsn})
+    assert preflight.returncode == 0, preflight.stderr
+
+
+def test_stats_without_a_server_says_where_it_looks():
+    env = {k: v for k, v in os.environ.items() if k not in ("PGFENCE_DSN", "DATABASE_URL")}
+    result = run("stats", env=env)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "pgfence: error: stats needs --dsn URL (or PGFENCE_DSN / DATABASE_URL): the server "
+        "to read table sizes from\n"
+    )
+
+
+def _with_stdin(text: str, *args: str, cwd=None) -> subprocess.CompletedProcess[str]:
+    from pathlib import Path
+
+    import pgfence
+
+    source = str(Path(pgfence.__file__).resolve().parent.parent)
+    return subprocess.run(
+        [*PGFENCE, *args], input=text, capture_output=True, text=True, cwd=cwd, timeout=120,
+        env={**os.environ, "PYTHONPATH": source},
+    )  # fmt: skip
+
+
+def test_analyze_reads_standard_input_as_the_file_it_names(tmp_path):
+    index = "CREATE INDEX accounts_email_idx ON accounts (email);\n"
+    result = _with_stdin(index, "analyze", "-", "--format", "json")
+    assert result.returncode == 1
+    [statement] = json.loads(result.stdout)["statements"]
+    assert (statement["file"], statement["line"]) == ("-", 1)
+    # Named, it is read as that file: here a Flyway script (its format from the name).
+    (tmp_path / "db").mkdir()
+    named = _with_stdin(
+        "ALTER TABLE accounts ADD COLUMN n int;\n" + index,
+        "analyze", "-", "--stdin-filename", "db/V3__idx.sql", "--format", "json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    statements = json.loads(named.stdout)["statements"]
+    assert {s["file"] for s in statements} == {"db/V3__idx.sql"}
+    assert {s["transaction"] for s in statements} == {"runner"}
+    diff = _with_stdin(index, "analyze", "-", "--stdin-filename", "m.sql", "--diff", cwd=tmp_path)
+    assert diff.returncode == 1 and "+CREATE INDEX CONCURRENTLY IF NOT EXISTS" in diff.stdout
+    assert not (tmp_path / "m.sql").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-", "--fix"], "--fix writes files: for standard input use --diff"),
+        (["-", "-"], "standard input (`-`) can be read once"),
+        (
+            ["x.sql", "--stdin-filename", "y.sql"],
+            "--stdin-filename goes with PATH `-` (standard input)",
+        ),
+        (["-", "--max-file-size", "1"], "-: larger than --max-file-size 1 MB"),
+    ],
+)
+def test_standard_input_misuse_is_one_line_exit_2(args, message):
+    result = _with_stdin("x" * (1024 * 1024 + 1), "analyze", *args)
+    assert result.returncode == 2
+    assert result.stderr == f"pgfence: error: {message}\n"
+
+
+def test_output_makes_missing_folders_and_dash_is_stdout(tmp_path):
+    path = tmp_path / "m.sql"
+    path.write_text("CREATE TABLE t (id bigint PRIMARY KEY);\n")
+    sarif = tmp_path / "out" / "reports" / "pgfence.sarif"
+    result = run("analyze", "-o", f"sarif={sarif}", "-o", "json=-", str(path))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["summary"]["statements"] == 1
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
+    twice = run("analyze", "-o", "json=-", "-o", "sarif=-", str(path))
+    assert twice.returncode == 2
+    assert "only one report can go to stdout" in twice.stderr

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pgfence.analysis import ignores, policies, policy
+from pgfence.analysis import idioms, ignores, policies, policy
 from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.policy import StatementFacts
 from pgfence.analysis.predict import predict
@@ -131,8 +131,10 @@ def finish(
     Returns the reports and the findings about the files themselves (theirs, and those
     about ignore comments that silence nothing).
     """
+    migrations = list(migrations)
     with_policy = attach(reports, policies.check(reports, statement_facts, settings))
-    return ignores.apply(with_policy, migrations, settings)
+    judged, more = ignores.apply(with_policy, migrations, settings)
+    return idioms.apply(judged, migrations), more
 
 
 def attach(

@@ -15,6 +15,7 @@ from pgfence.checks import Hit, RuleSettings, raised, registered
 from pgfence.checks.inputs import UnusedIgnore
 from pgfence.model import Finding, Location, Migration, Statement, StatementReport
 from pgfence.sources import checks as _format_checks  # noqa: F401  (registers them)
+from pgfence.sources.sql import IGNORE_ALL
 
 UNUSED = UnusedIgnore.id
 
@@ -37,10 +38,11 @@ def apply(
         statement = report.statement
         in_file = file_ignores.get(statement.location.file, {})
         fired = {f.rule for f in report.findings}
+        everything = fired if IGNORE_ALL in statement.ignored_rules else set()
         used_in_file.setdefault(statement.location.file, set()).update(
-            fired & set(in_file) - statement.ignored_rules
+            fired & set(in_file) - statement.ignored_rules - everything
         )
-        silenced = statement.ignored_rules | set(in_file)
+        silenced = statement.ignored_rules | set(in_file) | everything
         raised = report.findings + tuple(_unused_on_statement(statement, fired, settings))
         kept = tuple(
             judged
@@ -78,11 +80,15 @@ def _unused_on_statement(
 ) -> list[Finding]:
     if not settings.enabled(UNUSED):
         return []
-    return [
+    unused = [
         _finding(rule, statement.location, file_level=False)
-        for rule in sorted(statement.ignored_rules - fired - {UNUSED})
+        for rule in sorted(statement.ignored_rules - fired - {UNUSED, IGNORE_ALL})
         if settings.enabled(rule) or rule not in _known()
     ]
+    if IGNORE_ALL in statement.ignored_rules and not fired - {UNUSED}:
+        hit = Hit("`pgfence-ignore` names no check and none fires on this statement: remove it")
+        unused.append(raised(UnusedIgnore, hit, statement.location))
+    return unused
 
 
 def _finding(rule: str, location: Location, *, file_level: bool) -> Finding:

@@ -1,6 +1,6 @@
 """Production sizes: how many rows and bytes each table has, read from a server or a file.
 
-`--stats-from DSN` and `pgfence stats --from DSN` read them from a live server, read-only
+`--stats-from DSN` and `pgfence stats --dsn DSN` read them from a live server, read-only
 (the session is `default_transaction_read_only`, with a short lock_timeout so it never
 queues behind a migration); `--stats FILE` reads a stats file written earlier, so a nightly
 job can reuse production sizes without reaching production. The file format is
@@ -178,7 +178,7 @@ def load(path: str) -> Stats:
     if type(format_) is not int or format_ != STATS_FORMAT:
         raise BadInput(
             f'not a stats file of format {STATS_FORMAT} (expected "pgfence_stats": '
-            f"{STATS_FORMAT}; write one with `pgfence stats --from DSN -o FILE`)",
+            f"{STATS_FORMAT}; write one with `pgfence stats --dsn DSN -o FILE`)",
             file=path,
         )
     entries = data.get("tables")

@@ -17,7 +17,18 @@ from pgfence.errors import UsageError
 def changed_since(ref: str, cwd: str | None = None) -> frozenset[str]:
     """Real paths of the files added, copied, modified or renamed since `ref`."""
     top = Path(_git(["rev-parse", "--show-toplevel"], cwd, ref).strip())
-    base = _git(["merge-base", ref, "HEAD"], cwd, ref).strip()
+    try:
+        base = _git(["merge-base", ref, "HEAD"], cwd, ref).strip()
+    except UsageError:
+        if _git(["rev-parse", "--is-shallow-repository"], cwd, ref).strip() == "true":
+            # A CI checkout with fetch-depth 1: the history that holds the merge base is
+            # not there, and git says nothing (or "not a valid object name").
+            raise UsageError(
+                f"--changed-since {ref}: this is a shallow clone, without the history that "
+                "joins it to HEAD: fetch it (actions/checkout with `fetch-depth: 0`, or "
+                "`git fetch --unshallow`)"
+            ) from None
+        raise
     changed = _git(["diff", "--name-only", "-z", "--diff-filter=ACMR", base], cwd, ref)
     # Both list paths from the top of the repository (ls-files when run there).
     untracked = _git(["ls-files", "--others", "--exclude-standard", "-z"], str(top), ref)

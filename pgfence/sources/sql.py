@@ -29,7 +29,9 @@ from pgfence.sources.files import DEFAULT_MAX_BYTES, read_text
 from pgfence.sources.limits import MAX_COMMENTS, Budget, LimitExceeded, measure
 from pgfence.sources.psql import LexError, MetaCommand, Piece, Scanner, copy_data_span
 
-_IGNORE = re.compile(r"pgfence(?:-ignore(?!-file)|:\s*ignore)\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
+_IGNORE = re.compile(r"pgfence(?:-ignore(?!-file)|:\s*ignore)\b\s*:?\s*([\w\-, ]*)", re.IGNORECASE)
+# A bare `-- pgfence-ignore` (no check named): every check of the statement is silenced.
+IGNORE_ALL = "*"
 _IGNORE_FILE = re.compile(r"pgfence-ignore-file\s*:?\s*([\w\-, ]+)", re.IGNORECASE)
 # A comment, for file ignores: to the end of the line, or to the first `*/` (an ignore
 # after a nested comment's `*/`, inside the outer comment, is not seen).
@@ -95,7 +97,8 @@ def ignored_rules(comments: list[str]) -> frozenset[str]:
     rules: set[str] = set()
     for comment in comments:
         for m in _IGNORE.finditer(comment):
-            rules.update(r.strip().lower() for r in m.group(1).split(",") if r.strip())
+            named = [r.strip().lower() for r in m.group(1).split(",") if r.strip()]
+            rules.update(named or [IGNORE_ALL])
     return frozenset(rules)
 
 
@@ -286,8 +289,11 @@ def read_sql_file(
     runner_transaction: bool = False,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     fmt: str = "sql",
+    text: str | None = None,
 ) -> Migration:
-    text = read_text(path, max_bytes=max_bytes)
+    """`text`: the file's text, already read (else it is read here)."""
+    if text is None:
+        text = read_text(path, max_bytes=max_bytes)
     statements, findings = split_script(
         text, path, blocks=blocks, runner_transaction=runner_transaction
     )

@@ -88,3 +88,21 @@ def test_file_level_ignore_silences_a_finding_about_the_file_itself():
     unignored = Migration("V1__x.sql", "flyway", tuple(statements), (mixed,))
     _, file_findings = analyse([unignored], version=18)
     assert [f.rule for f in file_findings] == ["flyway-mixed-transaction"]
+
+
+def test_a_bare_ignore_silences_every_check_of_its_statement_only():
+    sql = (
+        "-- pgfence-ignore\nCREATE INDEX i ON accounts (email);\n"
+        "DROP INDEX old_idx; -- pgfence: ignore\n"
+        "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\n"
+    )
+    rules, _ = _run(SAFE_PRELUDE + sql)
+    assert rules == [("set-not-null-scan", 6)]
+
+
+def test_a_bare_ignore_on_a_statement_nothing_fires_on_is_reported():
+    rules, found = _run(SAFE_PRELUDE + "-- pgfence-ignore\nCREATE TABLE t (id bigint);\n")
+    assert rules == [("unused-ignore", 4)]
+    assert found[0].message == (
+        "`pgfence-ignore` names no check and none fires on this statement: remove it"
+    )

@@ -192,10 +192,11 @@ def test_a_server_place_its_user_cannot_enter_is_one_clear_error(tmp_path):
 def test_an_output_path_that_cannot_be_written_fails_before_the_dry_run(tmp_path):
     migration = tmp_path / "m.sql"
     migration.write_text("SELECT 1;\n")
-    target = tmp_path / "no-such-dir" / "report.html"
+    (tmp_path / "a-file").write_text("")
+    target = tmp_path / "a-file" / "reports" / "report.html"  # missing folders below a file
     result = run("dryrun", "-v", "-o", f"html={target}", str(migration))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"pgfence: error: --output 'html={target}': cannot write {target}: "
-        f"no directory {target.parent}"
+        f"{tmp_path / 'a-file'} is not a directory"
     ]

@@ -78,11 +78,19 @@ def test_a_bad_output_option_is_a_usage_error(migration, value):
 
 
 def test_an_output_file_that_cannot_be_written_is_exit_2(migration, tmp_path):
+    (tmp_path / "a-file").write_text("")  # missing folders are made, but not below a file
     result = run(
-        "analyze", "--output", f"json={tmp_path / 'no' / 'such' / 'dir.json'}", str(migration)
+        "analyze", "--output", f"json={tmp_path / 'a-file' / 'such' / 'dir.json'}", str(migration)
     )
     assert result.returncode == 2
     assert "cannot write" in result.stderr
+
+
+def test_missing_folders_of_an_output_file_are_made(migration, tmp_path):
+    target = tmp_path / "no" / "such" / "dir.json"
+    result = run("analyze", "--output", f"json={target}", str(migration))
+    assert result.returncode == 1 and result.stderr == ""
+    assert json.loads(target.read_text())["command"] == "analyze"
 
 
 def test_table_has_no_colour_when_piped_even_with_findings(migration):

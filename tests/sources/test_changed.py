@@ -138,3 +138,31 @@ def test_an_unknown_ref_or_no_repository_is_a_usage_error(repo, tmp_path_factory
     )
     assert result.returncode == 2
     assert result.stderr.startswith("pgfence: error: --changed-since main: not a git repository")
+
+
+def test_a_shallow_clone_says_to_fetch_the_history(repo, tmp_path_factory):
+    import pgfence
+
+    clone = tmp_path_factory.mktemp("shallow") / "clone"
+    # The pgfence under test, whatever the working directory (it is the clone's).
+    source = str(Path(pgfence.__file__).resolve().parent.parent)
+    env = {**os.environ, **GIT_ENV, "PYTHONPATH": source}
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{repo}", str(clone)],
+        check=True,
+        env=env,
+    )
+    git(clone, "fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main")
+    result = subprocess.run(
+        [*PGFENCE, "analyze", "--changed-since", "origin/main", "db/migrations"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "pgfence: error: --changed-since origin/main: this is a shallow clone, without the "
+        "history that joins it to HEAD: fetch it (actions/checkout with `fetch-depth: 0`, or "
+        "`git fetch --unshallow`)\n"
+    )

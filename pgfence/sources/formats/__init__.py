@@ -75,7 +75,7 @@ def load(paths: Sequence[str], ctx: LoadContext, fmt: str = "auto") -> list[Migr
     out: list[Migration] = []
     seen: set[str] = set()
     for arg in paths:
-        target = target_of(arg)
+        target = target_of(arg, ctx.texts)
         name = detect(target) if fmt == "auto" else fmt
         for migration in module(name).load(target, ctx):
             key = os.path.realpath(migration.path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,8 +64,15 @@ class Target:
 class LoadContext:
     blocks: BlockCounter
     max_bytes: int | None = DEFAULT_MAX_BYTES
+    # Texts to read instead of the files' own, by real path: `--fix` analyses a rewritten
+    # file before (or without) writing it.
+    texts: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def read(self, path: str) -> str:
+        if self.texts:
+            text = self.texts.get(os.path.realpath(path))
+            if text is not None:
+                return text
         return read_text(path, max_bytes=self.max_bytes)
 
     def runner_transaction(self) -> Transaction:
@@ -73,8 +80,11 @@ class LoadContext:
         return Transaction(TxScope.RUNNER, self.blocks.next())
 
 
-def target_of(arg: str) -> Target:
-    """Expand one PATH; a missing path or an empty glob is bad input."""
+def target_of(arg: str, texts: Mapping[str, str] | None = None) -> Target:
+    """Expand one PATH; a missing path or an empty glob is bad input. A path `texts` holds
+    (by real path) is one file even when there is no such file: standard input."""
+    if texts and os.path.realpath(arg) in texts and not os.path.isdir(arg):
+        return Target(arg, None, (arg,))
     if not os.path.exists(arg) and _GLOB_CHARS.search(arg):
         return Target(arg, None, tuple(glob_files(arg)))
     path = Path(arg)

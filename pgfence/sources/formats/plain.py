@@ -26,6 +26,6 @@ def sql_files(target: Target) -> list[str]:
 
 def load(target: Target, ctx: LoadContext) -> list[Migration]:
     return [
-        read_sql_file(path, blocks=ctx.blocks, max_bytes=ctx.max_bytes)
+        read_sql_file(path, blocks=ctx.blocks, max_bytes=ctx.max_bytes, text=ctx.read(path))
         for path in sql_files(target)
     ]

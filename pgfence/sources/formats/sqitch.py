@@ -96,7 +96,13 @@ def load(target: Target, ctx: LoadContext) -> list[Migration]:
             )
             continue
         migrations.append(
-            read_sql_file(str(script), blocks=ctx.blocks, max_bytes=ctx.max_bytes, fmt=NAME)
+            read_sql_file(
+                str(script),
+                blocks=ctx.blocks,
+                max_bytes=ctx.max_bytes,
+                fmt=NAME,
+                text=ctx.read(str(script)),
+            )
         )
     if not migrations:
         raise BadInput("no deploy script of sqitch.plan is named here", file=target.arg)
