@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Protocol
 
 from pgfence.dryrun.proxy import wire
 
@@ -38,17 +39,96 @@ Observer = Callable[[Completion], None]
 
 
 @dataclass
+class Request:
+    """What a client sent between two ReadyForQuery: one Query message, or one batch of
+    the extended protocol up to its Sync; filled in as the server answers."""
+
+    connection: int
+    backend_pid: int | None
+    statements: list[str]  # the Query text, or the text of each Execute of the batch
+    transaction_status: str  # before it: "I", "T" or "E"
+    # Sent between a BEGIN and a COMMIT the proxy added: in an implicit transaction the
+    # locks would be gone before the client is told the statement completed.
+    wrapped: bool = False
+    completions: list[Completion] = field(default_factory=list)
+    error: tuple[str, str] | None = None  # the server's (SQLSTATE, message)
+    status_after: str = "I"
+
+
+class SessionQuery:
+    """Runs pgfence's own read-only queries on a client's backend, in its transaction,
+    while the client waits for ReadyForQuery: the rows, every value as text (None: NULL)
+    with the type OID of each column."""
+
+    def __init__(self, upstream: socket.socket, backend: _Backend) -> None:
+        self._upstream = upstream
+        self._backend = backend
+
+    def run(self, text: str) -> tuple[list[int], list[tuple[str | None, ...]]]:
+        with self._backend.send_lock:
+            self._upstream.sendall(wire.query_message(text))
+        types: list[int] = []
+        rows: list[tuple[str | None, ...]] = []
+        error: str | None = None
+        while True:
+            message = wire.read_message(self._upstream)
+            if message.kind == wire.ROW_DESCRIPTION:
+                types = wire.row_types(message)
+            elif message.kind == wire.DATA_ROW:
+                rows.append(wire.row_values(message))
+            elif message.kind == wire.ERROR_RESPONSE:
+                error = wire.error_fields(message)[1]
+            elif message.kind == wire.READY_FOR_QUERY:
+                self._backend.transaction_status = chr(message.body[0])
+                break
+        if error is not None:
+            raise SessionQueryError(error)
+        return types, rows
+
+
+class SessionQueryError(Exception):
+    """pgfence's own query on a client's backend failed (the server's message)."""
+
+
+class Watcher(Protocol):
+    """Follows every request of every connection (the runner mode of the dry-run)."""
+
+    def wrappable(self, statements: list[str]) -> bool:
+        """May these statements, sent in an implicit transaction, run in BEGIN … COMMIT?"""
+
+    def before(self, request: Request) -> None:
+        """Called before the request is sent to the server (on the client's thread)."""
+
+    def after(self, request: Request, session: SessionQuery) -> None:
+        """Called once the server answered it all and before the client is told (its
+        ReadyForQuery is held): a wrapped request's transaction is still open."""
+
+
+@dataclass
 class _Backend:
     """What the relay knows of one connection's backend."""
 
     number: int
     pid: int | None = None
     transaction_status: str = "I"
-    # Statements sent and not yet answered, in order: ("query"|"execute"|"sync", text).
+    # Statements sent and not yet answered, in order: ("query"|"execute"|"sync", text),
+    # and ("begin", None) for a BEGIN the proxy sent, whose answers the client never sees.
     pending: deque[tuple[str, str | None]] = field(default_factory=deque)
     statements: dict[str, str] = field(default_factory=dict)  # prepared name -> text
     portals: dict[str, str] = field(default_factory=dict)  # portal name -> text
     lock: threading.Lock = field(default_factory=threading.Lock)
+    send_lock: threading.Lock = field(default_factory=threading.Lock)
+    # With a watcher: the requests sent and not answered yet, in order (one at a time).
+    requests: deque[Request] = field(default_factory=deque)
+    # Set while no request is in flight: the next one waits, so that the proxy's own
+    # queries and COMMIT go to the server between two of the client's requests.
+    idle: threading.Event = field(default_factory=threading.Event)
+    # The extended-protocol batch being read from the client, before it is sent.
+    batch: list[wire.Message] | None = None
+    batch_sent: Request | None = None  # a batch sent at a Flush, waiting for its Sync
+
+    def __post_init__(self) -> None:
+        self.idle.set()
 
 
 def _connect(host: str, port: int) -> socket.socket:
@@ -70,9 +150,16 @@ class Proxy:
     """`with Proxy(host, port, observer) as proxy:` listens on `proxy.address` until the
     block ends; every connection and thread it made is closed on leaving."""
 
-    def __init__(self, host: str, port: int, observer: Observer | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        observer: Observer | None = None,
+        watcher: Watcher | None = None,
+    ) -> None:
         self._upstream = (host, port)
         self._observer = observer
+        self._watcher = watcher
         self._listener: socket.socket | None = None
         self._threads: list[threading.Thread] = []
         self._sockets: list[socket.socket] = []
@@ -168,8 +255,11 @@ class Proxy:
         try:
             while True:
                 message = wire.read_message(client)
-                self._note_sent(message, backend)
-                upstream.sendall(message.raw)
+                if self._watcher is not None:
+                    self._watched_send(message, upstream, backend, self._watcher)
+                else:
+                    self._note_sent(message, backend)
+                    upstream.sendall(message.raw)
                 if message.kind == wire.TERMINATE:
                     return
         except (wire.ConnectionClosed, OSError):
@@ -196,12 +286,128 @@ class Proxy:
             elif message.kind == b"S":
                 backend.pending.append(("sync", None))
 
+    # ---- with a watcher: one request at a time, implicit transactions made explicit ----
+
+    def _watched_send(
+        self, message: wire.Message, upstream: socket.socket, backend: _Backend, watcher: Watcher
+    ) -> None:
+        kind = message.kind
+        if kind == wire.QUERY:
+            self._wait_idle(backend)
+            self._send_request(
+                [message], [wire.statement_text(message) or ""], upstream, backend, watcher
+            )
+        elif kind in wire.EXTENDED:
+            if backend.batch_sent is not None:  # after a Flush: the batch is on its way
+                self._note_parse(message, backend)
+                with backend.lock:
+                    self._note_extended(message, backend)
+                if kind == wire.SYNC:
+                    backend.batch_sent = None
+                self._send(upstream, backend, message.raw)
+                return
+            if backend.batch is None and kind == wire.FLUSH:
+                # A Flush alone (psycopg's pipeline sends one after its Sync) asks for
+                # nothing to run: no request, and no ReadyForQuery will answer it.
+                self._send(upstream, backend, message.raw)
+                return
+            if backend.batch is None:
+                self._wait_idle(backend)
+                backend.batch = []
+            backend.batch.append(message)
+            self._note_parse(message, backend)
+            if kind in (wire.SYNC, wire.FLUSH):
+                batch, backend.batch = backend.batch, None
+                texts = self._batch_texts(batch, backend)
+                request = self._send_request(batch, texts, upstream, backend, watcher)
+                if kind == wire.FLUSH:
+                    backend.batch_sent = request
+        else:  # authentication, COPY data, Terminate: as they come
+            self._send(upstream, backend, message.raw)
+
+    def _wait_idle(self, backend: _Backend) -> None:
+        while not backend.idle.wait(0.2):
+            if self._closing.is_set():
+                raise wire.ConnectionClosed
+
+    def _note_parse(self, message: wire.Message, backend: _Backend) -> None:
+        """Keep prepared statements' texts as they come (a Bind of the same batch names them)."""
+        if message.kind == wire.PARSE:
+            name, _ = wire.c_string(message.body)
+            with backend.lock:
+                backend.statements[name] = wire.statement_text(message) or ""
+
+    def _batch_texts(self, batch: list[wire.Message], backend: _Backend) -> list[str]:
+        """The text of each statement the batch executes, in order."""
+        portals: dict[str, str] = {}
+        texts: list[str] = []
+        with backend.lock:
+            for message in batch:
+                if message.kind == wire.BIND:
+                    portal, after = wire.c_string(message.body)
+                    name, _ = wire.c_string(message.body, after)
+                    portals[portal] = backend.statements.get(name, "")
+                elif message.kind == wire.EXECUTE:
+                    portal, _ = wire.c_string(message.body)
+                    texts.append(portals.get(portal, backend.portals.get(portal, "")))
+        return texts
+
+    def _send_request(
+        self,
+        messages: list[wire.Message],
+        texts: list[str],
+        upstream: socket.socket,
+        backend: _Backend,
+        watcher: Watcher,
+    ) -> Request:
+        assert self._watcher is not None
+        with backend.lock:
+            status = backend.transaction_status
+        request = Request(backend.number, backend.pid, texts, status)
+        request.wrapped = status == "I" and bool(texts) and watcher.wrappable(texts)
+        watcher.before(request)
+        payload = b"".join(m.raw for m in messages)
+        with backend.lock:
+            backend.idle.clear()
+            if request.wrapped:
+                backend.pending.append(("begin", None))
+            for message in messages:
+                if message.kind == wire.QUERY:
+                    backend.pending.append(("query", wire.statement_text(message)))
+                else:
+                    self._note_extended(message, backend)
+            backend.requests.append(request)
+        if request.wrapped:
+            payload = wire.query_message("BEGIN") + payload
+        self._send(upstream, backend, payload)
+        return request
+
+    def _note_extended(self, message: wire.Message, backend: _Backend) -> None:
+        """As _note_sent, for a batch's message (the caller holds the backend's lock)."""
+        body = message.body
+        if message.kind == wire.BIND:
+            portal, after = wire.c_string(body)
+            name, _ = wire.c_string(body, after)
+            backend.portals[portal] = backend.statements.get(name, "")
+        elif message.kind == wire.EXECUTE:
+            portal, _ = wire.c_string(body)
+            backend.pending.append(("execute", backend.portals.get(portal)))
+        elif message.kind == wire.SYNC:
+            backend.pending.append(("sync", None))
+
+    def _send(self, upstream: socket.socket, backend: _Backend, payload: bytes) -> None:
+        with backend.send_lock:
+            upstream.sendall(payload)
+
     def _server_to_client(
         self, upstream: socket.socket, client: socket.socket, backend: _Backend
     ) -> None:
         try:
             while True:
                 message = wire.read_message(upstream)
+                if self._watcher is not None:
+                    self._watched_receive(message, upstream, client, backend, self._watcher)
+                    continue
                 completion = self._note_received(message, backend)
                 if completion is not None and self._observer is not None:
                     # The client has not seen the completion yet: the backend still holds
@@ -244,3 +450,50 @@ class Proxy:
                     if item in ("query", "sync"):
                         break
         return None
+
+    def _watched_receive(
+        self,
+        message: wire.Message,
+        upstream: socket.socket,
+        client: socket.socket,
+        backend: _Backend,
+        watcher: Watcher,
+    ) -> None:
+        kind = message.kind
+        with backend.lock:
+            injected = bool(backend.pending) and backend.pending[0][0] == "begin"
+        if injected:  # the answers to the proxy's own BEGIN: the client never sees them
+            if kind == wire.READY_FOR_QUERY:
+                with backend.lock:
+                    backend.pending.popleft()
+                    backend.transaction_status = chr(message.body[0])
+            return
+        request = backend.requests[0] if backend.requests else None
+        if kind == wire.ERROR_RESPONSE and request is not None:
+            request.error = request.error or wire.error_fields(message)
+        completion = self._note_received(message, backend)
+        if completion is not None and request is not None:
+            request.completions.append(completion)
+            if self._observer is not None:
+                self._observer(completion)
+        if kind != wire.READY_FOR_QUERY or request is None:
+            client.sendall(message.raw)
+            return
+        # The request is answered; the client waits for this ReadyForQuery.
+        with backend.lock:
+            backend.requests.popleft()
+        request.status_after = chr(message.body[0])
+        session = SessionQuery(upstream, backend)
+        try:
+            watcher.after(request, session)
+        finally:
+            if request.wrapped:
+                # The transaction the proxy opened: committed as the implicit one would
+                # have been (rolled back after an error), then the client is told "idle".
+                end = "COMMIT" if request.status_after == "T" else "ROLLBACK"
+                session.run(end)
+                message = wire.ready_for_query(backend.transaction_status)
+            client.sendall(message.raw)
+            with backend.lock:
+                if not backend.requests:
+                    backend.idle.set()

@@ -17,11 +17,20 @@ BACKEND_KEY_DATA = b"K"
 READY_FOR_QUERY = b"Z"
 COMMAND_COMPLETE = b"C"
 ERROR_RESPONSE = b"E"
+ROW_DESCRIPTION = b"T"
+DATA_ROW = b"D"
 
 # Frontend message types the proxy reads.
 QUERY = b"Q"
 PARSE = b"P"
+BIND = b"B"
+EXECUTE = b"E"
+SYNC = b"S"
+FLUSH = b"H"
 TERMINATE = b"X"
+# The extended protocol's messages, up to a Sync (or a Flush) one batch: Parse, Bind,
+# Describe, Execute, Close, Sync, Flush.
+EXTENDED = frozenset({b"P", b"B", b"D", b"E", b"C", b"S", b"H"})
 
 
 class ConnectionClosed(Exception):
@@ -95,3 +104,57 @@ def statement_text(message: Message) -> str | None:
         _name, after = c_string(message.body)
         return c_string(message.body, after)[0]
     return None
+
+
+def query_message(text: str) -> bytes:
+    """A simple-protocol Query message carrying `text`."""
+    body = text.encode() + b"\0"
+    return QUERY + struct.pack("!i", len(body) + 4) + body
+
+
+def ready_for_query(status: str) -> Message:
+    return Message(
+        kind=READY_FOR_QUERY, raw=READY_FOR_QUERY + struct.pack("!i", 5) + status.encode()
+    )
+
+
+def row_types(message: Message) -> list[int]:
+    """The type OID of each column of a RowDescription."""
+    body = message.body
+    (count,) = struct.unpack("!h", body[:2])
+    types: list[int] = []
+    at = 2
+    for _ in range(count):
+        _name, at = c_string(body, at)
+        (type_oid,) = struct.unpack("!i", body[at + 6 : at + 10])
+        types.append(type_oid)
+        at += 18
+    return types
+
+
+def row_values(message: Message) -> tuple[str | None, ...]:
+    """A DataRow's values as text (None for NULL)."""
+    body = message.body
+    (count,) = struct.unpack("!h", body[:2])
+    values: list[str | None] = []
+    at = 2
+    for _ in range(count):
+        (size,) = struct.unpack("!i", body[at : at + 4])
+        at += 4
+        if size < 0:
+            values.append(None)
+            continue
+        values.append(body[at : at + size].decode("utf-8", "replace"))
+        at += size
+    return tuple(values)
+
+
+def error_fields(message: Message) -> tuple[str, str]:
+    """An ErrorResponse's SQLSTATE and primary message."""
+    fields: dict[str, str] = {}
+    body, at = message.body, 0
+    while at < len(body) and body[at] != 0:
+        code = chr(body[at])
+        value, at = c_string(body, at + 1)
+        fields[code] = value
+    return fields.get("C", ""), fields.get("M", "")

@@ -11,7 +11,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pgfence.dryrun.introspect import backend_locks
-from pgfence.dryrun.proxy.relay import Completion, Proxy
+from pgfence.dryrun.proxy.relay import Completion, Proxy, Request, SessionQuery
 from pgfence.dryrun.servers.base import Server
 from pgfence.pg.locks import LockMode
 from tests.support import database_with
@@ -156,3 +156,77 @@ def test_leaving_the_block_closes_the_listener_and_live_connections(
         psycopg.connect(
             make_conninfo(dsn, host=address[0], port=str(address[1])), connect_timeout=2
         )
+
+
+class _Watcher:
+    """Wraps what it may, and records each request with its backend's locks and what the
+    backend's own session sees, while the client still waits."""
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self.requests: list[tuple[Request, set[tuple[str, LockMode]], str | None]] = []
+
+    def wrappable(self, statements: list[str]) -> bool:
+        return not any("CONCURRENTLY" in s for s in statements)
+
+    def before(self, request: Request) -> None:
+        pass
+
+    def after(self, request: Request, session: SessionQuery) -> None:
+        assert request.backend_pid is not None
+        with psycopg.connect(self._dsn, autocommit=True) as probe:
+            held = [lock for lock in backend_locks(probe, request.backend_pid) if lock.granted]
+            names = {
+                int(oid): str(name)
+                for oid, name in probe.execute(
+                    "SELECT oid::int, relname FROM pg_class WHERE oid = ANY(%s)",
+                    ([lock.oid for lock in held],),
+                )
+            }
+        seen = None
+        if request.status_after == "T":
+            _, rows = session.run(
+                "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'accounts'::regclass AND attnum > 0"
+            )
+            seen = rows[0][0]
+        locks = {(names.get(lock.oid, ""), lock.mode) for lock in held}
+        self.requests.append((request, locks, seen))
+
+
+def test_watcher_sees_implicit_statements_inside_a_transaction_the_proxy_adds(
+    pg: Server, database_name: str
+) -> None:
+    dsn = database_with(pg, database_name, "CREATE TABLE accounts (id int PRIMARY KEY)")
+    watcher = _Watcher(dsn)
+    with (
+        Proxy(*_upstream(dsn), watcher=watcher) as proxy,
+        psycopg.connect(_through(proxy, dsn), autocommit=True) as conn,
+    ):
+        conn.execute(b"ALTER TABLE accounts ADD COLUMN name text")  # simple protocol
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        conn.execute("ALTER TABLE accounts ADD COLUMN n int DEFAULT 1", binary=True)  # extended
+        with pytest.raises(psycopg.errors.DuplicateColumn):
+            conn.execute(b"ALTER TABLE accounts ADD COLUMN name text")
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        conn.execute(b"CREATE INDEX CONCURRENTLY accounts_name ON accounts (name)")
+        with conn.pipeline():
+            conn.execute("INSERT INTO accounts VALUES (%s)", (1,))
+            conn.execute("INSERT INTO accounts VALUES (%s)", (2,))
+        rows = conn.execute("SELECT count(*) FROM accounts").fetchone()
+    assert rows == (2,)
+    by_text: dict[str, tuple[Request, set[tuple[str, LockMode]], str | None]] = {}
+    for request, locks, seen in watcher.requests:
+        if request.statements:
+            by_text.setdefault(request.statements[0], (request, locks, seen))
+    simple, locks, seen = by_text["ALTER TABLE accounts ADD COLUMN name text"]
+    assert simple.wrapped and simple.transaction_status == "I" and simple.status_after == "T"
+    assert ("accounts", LockMode.ACCESS_EXCLUSIVE) in locks
+    assert seen == "id,name"  # the backend's own uncommitted view
+    extended, locks, seen = by_text["ALTER TABLE accounts ADD COLUMN n int DEFAULT 1"]
+    assert extended.wrapped and ("accounts", LockMode.ACCESS_EXCLUSIVE) in locks
+    assert seen == "id,name,n"
+    failed = [r for r, _, _ in watcher.requests if r.error is not None]
+    assert [r.error[0] for r in failed if r.error] == ["42701"]
+    concurrent, locks, seen = by_text["CREATE INDEX CONCURRENTLY accounts_name ON accounts (name)"]
+    assert not concurrent.wrapped and concurrent.status_after == "I" and seen is None
+    assert [c.tag for c in concurrent.completions] == ["CREATE INDEX"]
