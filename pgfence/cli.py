@@ -22,6 +22,7 @@ from pgfence.version import __version__
 if TYPE_CHECKING:
     from pgfence.checks import RuleSettings
     from pgfence.config import Config
+    from pgfence.dryrun.servers import ServerChoice
     from pgfence.model import PreflightReport
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
@@ -689,6 +690,34 @@ def dryrun(
     seed_rows: SeedRowsOpt = None,
     seed_scale: SeedScaleOpt = None,
     seed_max_rows: SeedMaxRowsOpt = None,
+    runner: Annotated[
+        str | None,
+        typer.Option(
+            "--runner",
+            metavar="CMD",
+            help="Run the project's own migration tool (a shell command) against the "
+            "throwaway server through pgfence's proxy, and observe every statement it sends.",
+            show_default=False,
+        ),
+    ] = None,
+    runner_timeout: Annotated[
+        str | None,
+        typer.Option(
+            "--runner-timeout",
+            metavar="DURATION",
+            help="With --runner: kill the tool's process group after this (default: 10m).",
+            show_default=False,
+        ),
+    ] = None,
+    migrations_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--migrations",
+            metavar="DIR",
+            help="With --runner: where the migration files are, to name each one's file.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the migration on a real, throwaway Postgres and show the locks it really takes.
 
@@ -707,6 +736,8 @@ def dryrun(
         from pgfence.api import starting_schema
         from pgfence.dryrun.servers import ServerChoice, choose
 
+        if runner is not None and dsn:  # a runner commits
+            raise UsageError("--runner runs only on a server pgfence starts: not with --dsn")
         start_schema = starting_schema(
             cfg, schema, schema_from, dsn, replay_before, isolate=isolate
         )
@@ -726,6 +757,10 @@ def dryrun(
             raise UsageError(
                 "several --pg versions need servers pgfence starts: not --dsn or --pg-bin"
             )
+        if runner is not None:
+            return _runner_dry_run(cfg, choices[0], len(choices), start_schema, sizing.wanted)
+        if runner_timeout is not None or migrations_dir is not None:
+            raise UsageError("--runner-timeout and --migrations go with --runner")
 
         def load() -> tuple[RuleSettings, list[Migration], list[Migration]]:
             import pgfence.dryrun.runner  # noqa: F401 - the import is the point: see below
@@ -788,6 +823,55 @@ def dryrun(
                         _warn_rolled_back(chosen)
                     return dry_run(late, migrations, options, progress=say)
             return dry_run(server, migrations, options, progress=say)
+
+    def _runner_dry_run(
+        cfg: Config, choice: ServerChoice, majors: int, start_schema: str | None, seeded: bool
+    ) -> Report:
+        from pgfence.api import dry_run_options
+        from pgfence.dryrun.proxy.command import (
+            DEFAULT_RUNNER_TIMEOUT_S,
+            RunnerRequest,
+            dry_run_runner,
+        )
+        from pgfence.dryrun.servers import choose
+
+        # A runner commits: only ever on a server pgfence starts.
+        if dsn:
+            raise UsageError("--runner runs only on a server pgfence starts: not with --dsn")
+        if paths:
+            raise UsageError("--runner takes no PATH: the tool finds its migrations itself")
+        if majors > 1 or isolate or seeded or replay_before:
+            raise UsageError(
+                "--runner runs on one server: not with several --pg, --isolate, --seed "
+                "or --replay-before"
+            )
+        from pathlib import Path
+
+        folder = None
+        if migrations_dir is not None:
+            folder = Path(migrations_dir)
+            if not folder.is_dir():
+                raise UsageError(f"--migrations {migrations_dir}: not a directory")
+        timeout_s = _seconds(runner_timeout, "--runner-timeout") or DEFAULT_RUNNER_TIMEOUT_S
+        assert runner is not None
+        request = RunnerRequest(runner, timeout_s, folder)
+        options = dry_run_options(
+            cfg,
+            statement_timeout_s=_seconds(statement_timeout, "--statement-timeout"),
+            lock_timeout_s=None,
+            fail_on=None if fail_on is None else Severity.parse(fail_on.value),
+            schema_file=start_schema,
+            schema_from=schema_from,
+            replay_before=[],
+            skip_missing_extensions=skip_missing_extensions,
+            isolate=False,
+            settings=_settings(cfg, disable, severity, max_lock_timeout),
+            seed=None,
+        )
+        _terminate_on_sigterm()
+        say = _progress(verbose)
+        with choose(choice, say) as server:
+            return dry_run_runner(server, request, options, progress=say)
 
     result, chosen, outputs = _run(action)
     _emit(result, chosen, outputs)

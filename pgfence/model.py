@@ -498,6 +498,40 @@ class StatementReport:
 
 
 @dataclass(frozen=True)
+class RunnerOutcome:
+    """`dryrun --runner CMD`: how the project's own migration tool ran against the
+    throwaway server, through pgfence's proxy."""
+
+    command: str
+    exit_code: int | None  # None: killed (timeout, interrupted)
+    timed_out: bool = False
+    connections: int = 0  # connections it opened to the proxy
+    output: str = ""  # its stdout and stderr, shortened (shown when it failed)
+    # Its own statements (bookkeeping, advisory locks, catalog queries, SET, BEGIN …):
+    # shown apart, never judged.
+    own_statements: tuple[str, ...] = ()
+    # The migrations named by its bookkeeping rows, in order.
+    migrations: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return self.exit_code != 0 or self.connections == 0
+
+    @property
+    def problem(self) -> str | None:
+        """Why the run failed because of the runner, in words (None: it did not)."""
+        if self.timed_out:
+            return "the runner was killed at --runner-timeout"
+        if self.exit_code is None:
+            return "the runner was stopped"
+        if self.exit_code != 0:
+            return f"the runner exited with code {self.exit_code}"
+        if self.connections == 0:
+            return "the runner never connected to the database pgfence gave it"
+        return None
+
+
+@dataclass(frozen=True)
 class Report:
     pgfence_version: str
     pg_version: int  # the Postgres major the prediction is for
@@ -508,6 +542,7 @@ class Report:
     command: str = "analyze"
     seeding: SeedSummary | None = None  # --seed: the synthetic rows the run started from
     lock_holds: tuple[LockHold, ...] = ()  # --seed: per relation, how long it was locked
+    runner: RunnerOutcome | None = None  # --runner: the migration tool's own run
 
     def all_findings(self) -> tuple[Finding, ...]:
         inner = tuple(f for s in self.statements for f in s.findings)
@@ -527,7 +562,8 @@ class Report:
 
     @property
     def failed(self) -> bool:
-        return bool(self.failing_findings or self.under_predicted)
+        runner_failed = self.runner is not None and self.runner.failed
+        return bool(self.failing_findings or self.under_predicted or runner_failed)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ completion" needs. A runner opens a handful of connections, so two threads each 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import socket
 import struct
 import threading
@@ -156,7 +157,12 @@ class Proxy:
         port: int,
         observer: Observer | None = None,
         watcher: Watcher | None = None,
+        password: str | None = None,
     ) -> None:
+        # `password`: the proxy asks each client for it before the server sees anything
+        # (the server behind it trusts its Unix socket; the proxy's port is on loopback,
+        # where any local user could reach it).
+        self._password = password
         self._upstream = (host, port)
         self._observer = observer
         self._watcher = watcher
@@ -236,6 +242,9 @@ class Proxy:
                     upstream.sendall(startup.raw)
                 client.close()
                 return
+            if self._password is not None and not self._authenticated(client):
+                client.close()
+                return
             upstream = self._track(_connect(*self._upstream))
         except (wire.ConnectionClosed, OSError):
             client.close()
@@ -248,6 +257,18 @@ class Proxy:
         upstream.sendall(startup.raw)
         self._spawn(self._client_to_server, client, upstream, backend)
         self._server_to_client(upstream, client, backend)
+
+    def _authenticated(self, client: socket.socket) -> bool:
+        """Ask the client for the password (in the clear: loopback only); a wrong one
+        gets the server's own error for it."""
+        assert self._password is not None
+        client.sendall(wire.AUTHENTICATION + struct.pack("!ii", 8, 3))
+        answer = wire.read_message(client)
+        given = answer.body.rstrip(b"\0")
+        if answer.kind == wire.PASSWORD and hmac.compare_digest(given, self._password.encode()):
+            return True
+        client.sendall(wire.error_response("FATAL", "28P01", "password authentication failed"))
+        return False
 
     def _client_to_server(
         self, client: socket.socket, upstream: socket.socket, backend: _Backend

@@ -18,6 +18,7 @@ READY_FOR_QUERY = b"Z"
 COMMAND_COMPLETE = b"C"
 ERROR_RESPONSE = b"E"
 ROW_DESCRIPTION = b"T"
+AUTHENTICATION = b"R"
 DATA_ROW = b"D"
 
 # Frontend message types the proxy reads.
@@ -28,6 +29,7 @@ EXECUTE = b"E"
 SYNC = b"S"
 FLUSH = b"H"
 TERMINATE = b"X"
+PASSWORD = b"p"
 # The extended protocol's messages, up to a Sync (or a Flush) one batch: Parse, Bind,
 # Describe, Execute, Close, Sync, Flush.
 EXTENDED = frozenset({b"P", b"B", b"D", b"E", b"C", b"S", b"H"})
@@ -158,3 +160,12 @@ def error_fields(message: Message) -> tuple[str, str]:
         value, at = c_string(body, at + 1)
         fields[code] = value
     return fields.get("C", ""), fields.get("M", "")
+
+
+def error_response(severity: str, sqlstate: str, message: str) -> bytes:
+    fields = b"".join(
+        code + value.encode() + b"\0"
+        for code, value in ((b"S", severity), (b"V", severity), (b"C", sqlstate), (b"M", message))
+    )
+    body = fields + b"\0"
+    return ERROR_RESPONSE + struct.pack("!i", len(body) + 4) + body
