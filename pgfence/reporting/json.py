@@ -10,6 +10,7 @@ from pgfence.model import (
     Observation,
     Prediction,
     Report,
+    RunnerOutcome,
     Severity,
     StatementReport,
     Verdict,
@@ -46,8 +47,24 @@ def to_dict(report: Report) -> dict[str, Any]:
     if report.seeding is not None:
         out["seeding"] = sizes.seeding_json(report.seeding)
         out["lock_holds"] = [sizes.lock_hold_json(h) for h in report.lock_holds]
+    if report.runner is not None:
+        out["runner"] = _runner(report.runner)
     out["summary"] = summary(report)
     return out
+
+
+def _runner(runner: RunnerOutcome) -> dict[str, Any]:
+    """`dryrun --runner`: how the migration tool ran, and its own statements (not judged)."""
+    return {
+        "command": runner.command,
+        "exit_code": runner.exit_code,
+        "timed_out": runner.timed_out,
+        "connections": runner.connections,
+        "problem": runner.problem,
+        "migrations": list(runner.migrations),
+        "own_statements": list(runner.own_statements),
+        "output": runner.output if runner.failed else "",
+    }
 
 
 def _statement(s: StatementReport) -> dict[str, Any]:

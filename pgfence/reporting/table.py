@@ -14,6 +14,7 @@ from pgfence.model import (
     LockOnRelation,
     ObservedLock,
     Report,
+    RunnerOutcome,
     Severity,
     StatementReport,
     VerdictKind,
@@ -41,10 +42,28 @@ def render(report: Report, *, width: int | None = None, color: bool = False) -> 
     if findings:
         parts.append("\nFindings")
         parts.extend(finding_text(f, width) for f in findings)
+    if report.runner is not None:
+        parts.append(_runner_section(report.runner))
     parts.append("\n" + _summary_line(report))
     # Every field above is shown `visible` already; this catches what any of them missed.
     text = visible_lines("\n".join(parts) + "\n")
     return _colorize(text) if color else text
+
+
+def _runner_section(runner: RunnerOutcome) -> str:
+    """`dryrun --runner`: the tool's run, its own statements counted (not judged), and its
+    output's end when it failed."""
+    lines = [f"\nRunner: {visible(runner.command)}"]
+    status = runner.problem or f"exited with code {runner.exit_code}"
+    lines.append(
+        f"  {status} · {runner.connections} connection(s) · "
+        f"{len(runner.migrations)} migration(s) recorded · "
+        f"{len(runner.own_statements)} statement(s) of its own, not judged"
+    )
+    if runner.failed and runner.output.strip():
+        lines.append("  its output (end):")
+        lines.extend(f"    {visible(line)}" for line in runner.output.strip().splitlines()[-20:])
+    return "\n".join(lines)
 
 
 def _header(report: Report) -> str:

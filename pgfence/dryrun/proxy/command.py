@@ -60,8 +60,9 @@ def dry_run_runner(
     say = progress or (lambda _message: None)
     if not server.throwaway:
         raise UsageError("--runner needs a server pgfence starts: not --dsn (a runner commits)")
-    replay.create_database(server, DATABASE)
-    dsn = server.dsn(DATABASE)
+    database = options.database or DATABASE
+    replay.create_database(server, database)
+    dsn = server.dsn(database)
     prepare_schema(server, dsn, options, say)
     with connect(dsn, application_name="pgfence catalog") as conn:
         catalog = load_catalog(conn)
@@ -83,7 +84,7 @@ def dry_run_runner(
     with Proxy(host, port, watcher=watcher, password=password) as proxy:
         listen_host, listen_port = proxy.address
         given = password if password is not None else str(params.get("password") or "")
-        env = _environment(listen_host, listen_port, user, DATABASE, given)
+        env = _environment(listen_host, listen_port, user, database, given)
         command = _substituted(runner.command, env)
         say(f"running the migration tool: {runner.command}")
         exit_code, timed_out, output = run_command(command, env, runner.timeout_s, runner.cwd)

@@ -44,6 +44,7 @@ from pgfence.dryrun.proxy.relay import Request, SessionQuery
 from pgfence.model import (
     AUTOCOMMIT,
     Location,
+    LockOnRelation,
     Observation,
     Prediction,
     Statement,
@@ -139,6 +140,9 @@ class _Connection:
     transactional: TransactionalObserver
     sampled: SampledObserver
     block: int | None = None  # the transaction number of its open transaction
+    # The locks predicted for the statements of its open transaction, each once (what the
+    # verdict counts as still held, as the plain dry-run's runner does).
+    carried: dict[LockOnRelation, None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,7 @@ class RunnerWatcher:
             if request.status_after == "I" or request.wrapped:
                 conn.transactional.end_transaction()
                 conn.block = None
+                conn.carried = {}
 
     def close(self) -> None:
         """Close the probe sessions (the proxy and its connections are gone by now)."""
@@ -341,7 +346,9 @@ class RunnerWatcher:
         tx = Transaction(TxScope.RUNNER, conn.block) if in_tx else AUTOCOMMIT
         predictions: list[Prediction] = []
         for position, statement in enumerate(statements):
-            statement = dataclasses.replace(statement, transaction=tx)
+            line = len(self.sent) - self._unnamed_from + 1  # its number in its migration
+            location = Location(RUNNER_FILE, line, 1)
+            statement = dataclasses.replace(statement, transaction=tx, location=location)
             analysis = self._predict(statement, len(self.sent))
             if statement.node is not None and observation.error is None:
                 self._catalog.current_block = block_key(statement, len(self.sent))
@@ -351,7 +358,9 @@ class RunnerWatcher:
             if last:
                 merged = _merged(predictions)
                 seen = observation
-                verdict = judge(merged, seen)
+                verdict = judge(merged, seen, tuple(conn.carried))
+                if in_tx:
+                    conn.carried.update(dict.fromkeys(merged.locks))
             else:
                 seen = Observation(
                     ran=False,

@@ -1,0 +1,181 @@
+"""`dryrun --runner CMD` with real runners on a real server: what the runner sent is what
+its own SQL says, and the locks observed are those a plain dry-run of that SQL observes."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from pgfence.dryrun.proxy.command import RunnerRequest, dry_run_runner
+from pgfence.dryrun.runner import DryRunOptions, dry_run
+from pgfence.dryrun.servers.base import Server
+from pgfence.model import Report, StatementReport
+from pgfence.pg.locks import LockMode
+from pgfence.sources.sql import read_sql_file
+from tests.support import pgfence
+
+pytestmark = pytest.mark.postgres
+
+SCHEMA = """
+CREATE TABLE accounts (id int PRIMARY KEY, name text);
+CREATE TABLE orders (id int PRIMARY KEY, account_id int);
+INSERT INTO accounts VALUES (1, 'a');
+INSERT INTO orders VALUES (1, 1);
+"""
+# Outside a transaction: the proxy wraps the first in BEGIN/COMMIT, samples the second;
+# inside psql's explicit one: observed as it stands.
+MIGRATION = """\
+ALTER TABLE accounts ADD COLUMN created timestamptz DEFAULT clock_timestamp();
+CREATE INDEX CONCURRENTLY orders_account ON orders (account_id);
+BEGIN;
+ALTER TABLE orders ADD CONSTRAINT orders_account_fk FOREIGN KEY (account_id) REFERENCES accounts (id);
+UPDATE orders SET account_id = 1;
+COMMIT;
+"""
+
+
+def _psql(server: Server) -> str:
+    psql = Path(server.bin_dir or "") / "psql"
+    if not psql.exists():
+        pytest.skip("this server ships no psql")
+    return str(psql)
+
+
+def _locks(report: StatementReport) -> set[tuple[str, LockMode]]:
+    """Locks taken, TOAST relations named without their OID (each database has its own)."""
+    assert report.observation is not None
+    return {
+        (re.sub(r"pg_toast_\d+", "pg_toast_N", lock.relation), lock.mode)
+        for lock in report.observation.locks
+        if not lock.new
+    }
+
+
+def _files(tmp_path: Path) -> tuple[Path, Path]:
+    schema = tmp_path / "schema.sql"
+    schema.write_text(SCHEMA)
+    migration = tmp_path / "0001_migration.sql"
+    migration.write_text(MIGRATION)
+    return schema, migration
+
+
+def _runner(server: Server, command: str, database: str, schema: Path, **extra: object) -> Report:
+    request = RunnerRequest(command, **extra)  # type: ignore[arg-type]
+    options = DryRunOptions(schema_file=str(schema), database=database)
+    return dry_run_runner(server, request, options)
+
+
+def test_psql_statements_and_locks_equal_a_plain_dry_run_of_its_file(
+    pg: Server, tmp_path: Path, database_name: str
+) -> None:
+    schema, migration = _files(tmp_path)
+    command = f"{_psql(pg)} -X -q -v ON_ERROR_STOP=1 -f {migration}"
+    observed = _runner(pg, command, database_name, schema)
+    plain = dry_run(
+        pg,
+        [read_sql_file(str(migration))],
+        DryRunOptions(schema_file=str(schema), database=database_name + "_plain"),
+    )
+    assert observed.runner is not None and observed.runner.exit_code == 0
+    assert observed.runner.connections == 1
+    sent = [s.statement.sql for s in observed.statements]
+    written = [s.statement.sql for s in plain.statements if not s.statement.sql.isalpha()]
+    assert sent == written  # BEGIN and COMMIT are psql's own: shown apart
+    assert observed.runner.own_statements == ("BEGIN", "COMMIT")
+    plain_by_sql = {s.statement.sql: s for s in plain.statements}
+    for report in observed.statements:
+        assert _locks(report) == _locks(plain_by_sql[report.statement.sql]), report.statement.sql
+        assert report.verdict is not None
+        assert report.verdict.kind == plain_by_sql[report.statement.sql].verdict.kind  # type: ignore[union-attr]
+    add_column, concurrent, fk, update = observed.statements
+    assert add_column.observation is not None
+    assert "public.accounts" in add_column.observation.rewritten  # seen in psql's own session
+    assert ("public.accounts", LockMode.ACCESS_EXCLUSIVE) in _locks(add_column)
+    assert concurrent.observation is not None and concurrent.observation.sampled
+    assert ("public.orders", LockMode.SHARE_UPDATE_EXCLUSIVE) in _locks(concurrent)
+    assert ("public.accounts", LockMode.SHARE_ROW_EXCLUSIVE) in _locks(fk)
+    assert fk.observation is not None and fk.observation.blocks_writes
+    assert update.statement.transaction.block == fk.statement.transaction.block
+
+
+def test_the_runner_sees_exactly_what_it_would_without_pgfence(
+    pg: Server, tmp_path: Path, database_name: str
+) -> None:
+    schema, _ = _files(tmp_path)
+    script = tmp_path / "check.sql"
+    # An implicit transaction wrapped by the proxy still reports idle; an error still fails.
+    script.write_text(
+        "ALTER TABLE accounts ADD COLUMN x int;\n"
+        "\\echo status :LAST_ERROR_SQLSTATE\n"
+        "ALTER TABLE accounts ADD COLUMN x int;\n"
+        "\\echo status :LAST_ERROR_SQLSTATE\n"
+        "SELECT count(*) AS n FROM accounts \\gset\n"
+        "\\echo rows :n\n"
+    )
+    command = f"{_psql(pg)} -X -q -f {script}; exit 3"
+    observed = _runner(pg, command, database_name, schema)
+    assert observed.runner is not None
+    assert observed.runner.exit_code == 3 and observed.failed  # the runner failed: so does the run
+    assert "status 00000" in observed.runner.output
+    assert "status 42701" in observed.runner.output
+    assert "rows 1" in observed.runner.output
+    first, second = observed.statements
+    assert first.verdict is not None and first.verdict.kind.value == "confirmed"
+    assert second.observation is not None and second.observation.error is not None
+    assert second.observation.error.sqlstate == "42701"
+
+
+def test_a_runner_that_never_connects_fails_the_run(
+    pg: Server, tmp_path: Path, database_name: str
+) -> None:
+    schema, _ = _files(tmp_path)
+    observed = _runner(pg, "echo nothing to do", database_name, schema)
+    assert observed.runner is not None and observed.runner.exit_code == 0
+    assert observed.failed
+    assert observed.runner.problem == "the runner never connected to the database pgfence gave it"
+
+
+def test_runner_timeout_kills_the_whole_process_group(
+    pg: Server, tmp_path: Path, database_name: str
+) -> None:
+    schema, _ = _files(tmp_path)
+    marker = tmp_path / "child.pid"
+    started = time.monotonic()
+    observed = _runner(
+        pg, f"sleep 60 & echo $! > {marker}; wait", database_name, schema, timeout_s=1.0
+    )
+    assert time.monotonic() - started < 20
+    assert observed.runner is not None and observed.runner.timed_out and observed.failed
+    child = int(marker.read_text())
+    time.sleep(0.2)
+    status = Path(f"/proc/{child}/status")
+    # Gone, or a zombie its new parent has not reaped yet: killed either way.
+    assert not status.exists() or "\nState:\tZ" in status.read_text()
+
+
+def test_placeholders_and_environment_point_at_the_proxy_with_a_password(
+    pg: Server, tmp_path: Path, database_name: str
+) -> None:
+    schema, _ = _files(tmp_path)
+    psql = _psql(pg)
+    command = (
+        f'{psql} -X -At -c "SELECT 1" "{{dsn}}" && '
+        f'{psql} -X -At -h {{host}} -p {{port}} -d {{database}} -c "SELECT 2" && '
+        f'test -n "$PGPASSWORD" && PGPASSWORD=wrong {psql} -X -At -c "SELECT 3"'
+    )
+    observed = _runner(pg, command, database_name, schema)
+    assert observed.runner is not None
+    assert observed.runner.connections == 2  # the wrong password never reached the server
+    assert observed.runner.exit_code != 0
+    assert "password authentication failed" in observed.runner.output
+    assert observed.runner.own_statements == ("SELECT 1", "SELECT 2")
+
+
+def test_runner_with_dsn_is_refused_in_one_line(tmp_path: Path) -> None:
+    result = pgfence("dryrun", "--runner", "true", "--dsn", "postgresql://nobody@127.0.0.1:1/none")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "--runner runs only on a server pgfence starts" in result.stderr
