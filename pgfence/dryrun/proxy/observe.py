@@ -414,9 +414,11 @@ class RunnerWatcher:
                 item.report.statement.location, file=path, line=i - self._unnamed_from + 1
             )
             statement = dataclasses.replace(item.report.statement, location=location)
-            self.sent[i] = dataclasses.replace(
-                item, report=dataclasses.replace(item.report, statement=statement)
+            findings = tuple(
+                dataclasses.replace(f, location=location) for f in item.report.findings
             )
+            report = dataclasses.replace(item.report, statement=statement, findings=findings)
+            self.sent[i] = dataclasses.replace(item, report=report)
         self._unnamed_from = len(self.sent)
 
     def _file_of(self, name: str) -> str:

@@ -3,7 +3,10 @@ its own SQL says, and the locks observed are those a plain dry-run of that SQL o
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -179,3 +182,68 @@ def test_runner_with_dsn_is_refused_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "--runner runs only on a server pgfence starts" in result.stderr
+
+
+PROJECTS = Path(__file__).parent / "projects"
+
+
+def _normal(sql: str) -> str:
+    return " ".join(sql.replace("(", " ( ").replace(")", " ) ").split()).rstrip(";").strip()
+
+
+def _tools_own(sql: str) -> bool:
+    return sql.upper() in ("BEGIN", "COMMIT") or "alembic_version" in sql
+
+
+def test_alembic_sends_what_its_offline_sql_says_with_the_locks_of_a_plain_dry_run(
+    pg: Server, tmp_path: Path, database_name: str
+) -> None:
+    alembic = pytest.importorskip("alembic")
+    assert alembic is not None
+    project = PROJECTS / "alembic"
+    command = f"{_venv_bin('alembic')} upgrade head"
+    request = RunnerRequest(command, migrations_dir=project / "versions", cwd=project)
+    observed = dry_run_runner(pg, request, DryRunOptions(database=database_name))
+    assert observed.runner is not None
+    assert observed.runner.exit_code != 0  # d4 fails: CONCURRENTLY in Alembic's transaction
+    assert observed.runner.migrations == ("a1", "b2", "c3")
+    # What Alembic says it would send (`alembic upgrade head --sql`), its own rows aside.
+    offline = subprocess.run(
+        [_venv_bin("alembic"), "upgrade", "head", "--sql"],
+        cwd=project,
+        env={**os.environ, "DATABASE_URL": "postgresql://x@localhost/x"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    script = tmp_path / "offline.sql"
+    script.write_text(offline)
+    written = [s for s in read_sql_file(str(script)).statements if not _tools_own(s.sql)]
+    sent = [s.statement.sql for s in observed.statements]
+    assert [_normal(s) for s in sent] == [_normal(s.sql) for s in written]
+    files = [Path(s.statement.location.file).name for s in observed.statements]
+    assert files[:7] == ["a1_create_tables.py"] * 4 + ["b2_volatile_default_and_fk.py"] * 2 + [
+        "c3_indexes.py"
+    ]
+    # The plain dry-run of that SQL observes the same locks, statement by statement.
+    plain = dry_run(pg, [read_sql_file(str(script))], DryRunOptions(database=database_name + "_p"))
+    plain_by_sql = {_normal(s.statement.sql): s for s in plain.statements}
+    for report in observed.statements:
+        twin = plain_by_sql[_normal(report.statement.sql)]
+        assert _locks(report) == _locks(twin), report.statement.sql
+        assert report.verdict is not None and twin.verdict is not None
+        assert report.verdict.kind == twin.verdict.kind, report.statement.sql
+    add_column = observed.statements[4]
+    assert add_column.observation is not None and add_column.observation.rewritten
+    concurrent = observed.statements[6]
+    assert concurrent.observation is not None and concurrent.observation.sampled
+    failed = observed.statements[7]
+    assert failed.observation is not None and failed.observation.error is not None
+    assert failed.observation.error.sqlstate == "25001"
+
+
+def _venv_bin(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        pytest.skip(f"no {name} installed beside this Python")
+    return str(path)
