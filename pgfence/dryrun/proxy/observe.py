@@ -194,6 +194,12 @@ class RunnerWatcher:
             for node in nodes
         )
 
+    def split(self, text: str) -> list[str]:
+        pieces = _split(text)
+        if len(pieces) < 2 or any(node is None for _, node in pieces):
+            return [text]
+        return [piece for piece, _ in pieces]
+
     def before(self, request: Request) -> None:
         self._started[id(request)] = time.perf_counter()
         nodes = [node for text in request.statements for node in _parse(text)]
@@ -251,7 +257,7 @@ class RunnerWatcher:
             if mine:
                 observation = self._observe(request, session, conn, duration_ms, ran)
                 self._report(mine, observation, request, conn)
-            if request.status_after == "I" or request.wrapped:
+            if request.status_after == "I" or (request.wrapped and request.more == 0):
                 conn.transactional.end_transaction()
                 conn.block = None
                 conn.carried = {}
@@ -319,7 +325,7 @@ class RunnerWatcher:
             observation = conn.transactional.observed(Execution(duration_ms=duration_ms))
         finally:
             conn.backend.session = None
-        if request.wrapped:
+        if request.wrapped and request.transaction_status == "I" and request.more == 0:
             observation = dataclasses.replace(observation, held_ms=observation.duration_ms)
         return observation
 
@@ -342,7 +348,7 @@ class RunnerWatcher:
     ) -> None:
         """One report per statement; several sent in one message are observed together,
         on the last (their predictions merged there), the others said so."""
-        in_tx = request.transaction_status != "I"
+        in_tx = request.transaction_status != "I" or request.more > 0
         tx = Transaction(TxScope.RUNNER, conn.block) if in_tx else AUTOCOMMIT
         predictions: list[Prediction] = []
         for position, statement in enumerate(statements):

@@ -54,6 +54,9 @@ class Request:
     completions: list[Completion] = field(default_factory=list)
     error: tuple[str, str] | None = None  # the server's (SQLSTATE, message)
     status_after: str = "I"
+    # A Query of several statements is sent one statement at a time (each observed while
+    # the server is idle between them): how many of its statements come after this one.
+    more: int = 0
 
 
 class SessionQuery:
@@ -62,17 +65,17 @@ class SessionQuery:
     with the type OID of each column."""
 
     def __init__(self, upstream: socket.socket, backend: _Backend) -> None:
-        self._upstream = upstream
+        self.upstream = upstream
         self._backend = backend
 
     def run(self, text: str) -> tuple[list[int], list[tuple[str | None, ...]]]:
         with self._backend.send_lock:
-            self._upstream.sendall(wire.query_message(text))
+            self.upstream.sendall(wire.query_message(text))
         types: list[int] = []
         rows: list[tuple[str | None, ...]] = []
         error: str | None = None
         while True:
-            message = wire.read_message(self._upstream)
+            message = wire.read_message(self.upstream)
             if message.kind == wire.ROW_DESCRIPTION:
                 types = wire.row_types(message)
             elif message.kind == wire.DATA_ROW:
@@ -96,6 +99,10 @@ class Watcher(Protocol):
 
     def wrappable(self, statements: list[str]) -> bool:
         """May these statements, sent in an implicit transaction, run in BEGIN … COMMIT?"""
+
+    def split(self, text: str) -> list[str]:
+        """The statements of a Query's text, each alone ([text] unless it surely holds
+        several: a text the parser refuses is sent whole, so the server refuses it whole)."""
 
     def before(self, request: Request) -> None:
         """Called before the request is sent to the server (on the client's thread)."""
@@ -127,6 +134,7 @@ class _Backend:
     # The extended-protocol batch being read from the client, before it is sent.
     batch: list[wire.Message] | None = None
     batch_sent: Request | None = None  # a batch sent at a Flush, waiting for its Sync
+    queued: deque[Request] = field(default_factory=deque)  # the rest of a split Query
 
     def __post_init__(self) -> None:
         self.idle.set()
@@ -315,9 +323,14 @@ class Proxy:
         kind = message.kind
         if kind == wire.QUERY:
             self._wait_idle(backend)
-            self._send_request(
-                [message], [wire.statement_text(message) or ""], upstream, backend, watcher
-            )
+            text = wire.statement_text(message) or ""
+            parts = watcher.split(text)
+            with backend.lock:
+                status = backend.transaction_status
+            if len(parts) > 1 and (status == "T" or (status == "I" and watcher.wrappable(parts))):
+                self._send_parts(parts, status, upstream, backend, watcher)
+            else:
+                self._send_request([message], [text], upstream, backend, watcher)
         elif kind in wire.EXTENDED:
             if backend.batch_sent is not None:  # after a Flush: the batch is on its way
                 self._note_parse(message, backend)
@@ -402,6 +415,56 @@ class Proxy:
             payload = wire.query_message("BEGIN") + payload
         self._send(upstream, backend, payload)
         return request
+
+    def _send_parts(
+        self,
+        parts: list[str],
+        status: str,
+        upstream: socket.socket,
+        backend: _Backend,
+        watcher: Watcher,
+    ) -> None:
+        """A Query of several statements in a transaction (or in the implicit one, made
+        explicit): one at a time, the server's ReadyForQuery between them kept from the
+        client; after an error the rest is dropped, as the server would skip it."""
+        wrapped = status == "I"
+        requests = [
+            Request(
+                backend.number,
+                backend.pid,
+                [part],
+                status if i == 0 else "T",
+                wrapped=wrapped,
+                more=len(parts) - 1 - i,
+            )
+            for i, part in enumerate(parts)
+        ]
+        with backend.lock:
+            backend.queued.extend(requests[1:])
+        self._dispatch(requests[0], upstream, backend, watcher, begin=wrapped)
+
+    def _dispatch(
+        self,
+        request: Request,
+        upstream: socket.socket,
+        backend: _Backend,
+        watcher: Watcher,
+        *,
+        begin: bool,
+    ) -> None:
+        """Send one statement of a split Query (`begin`: after the proxy's BEGIN)."""
+        watcher.before(request)
+        text = request.statements[0]
+        with backend.lock:
+            backend.idle.clear()
+            if begin:
+                backend.pending.append(("begin", None))
+            backend.pending.append(("query", text))
+            backend.requests.append(request)
+        payload = wire.query_message(text)
+        if begin:
+            payload = wire.query_message("BEGIN") + payload
+        self._send(upstream, backend, payload)
 
     def _note_extended(self, message: wire.Message, backend: _Backend) -> None:
         """As _note_sent, for a batch's message (the caller holds the backend's lock)."""
@@ -504,17 +567,39 @@ class Proxy:
         with backend.lock:
             backend.requests.popleft()
         request.status_after = chr(message.body[0])
+        with backend.lock:
+            following = backend.queued.popleft() if backend.queued else None
+            if request.status_after != "T":  # an error: the server would skip the rest
+                backend.queued.clear()
+                following = None
+                request.more = 0
         session = SessionQuery(upstream, backend)
         try:
             watcher.after(request, session)
         finally:
-            if request.wrapped:
-                # The transaction the proxy opened: committed as the implicit one would
-                # have been (rolled back after an error), then the client is told "idle".
-                end = "COMMIT" if request.status_after == "T" else "ROLLBACK"
-                session.run(end)
-                message = wire.ready_for_query(backend.transaction_status)
-            client.sendall(message.raw)
-            with backend.lock:
-                if not backend.requests:
-                    backend.idle.set()
+            self._answer(request, following, message, session, client, backend, watcher)
+
+    def _answer(
+        self,
+        request: Request,
+        following: Request | None,
+        ready: wire.Message,
+        session: SessionQuery,
+        client: socket.socket,
+        backend: _Backend,
+        watcher: Watcher,
+    ) -> None:
+        """After a request was observed: send the next statement of its Query, or end the
+        transaction the proxy opened and tell the client (ReadyForQuery)."""
+        if following is not None:  # the next statement of the same Query
+            self._dispatch(following, session.upstream, backend, watcher, begin=False)
+            return
+        if request.wrapped:
+            # The transaction the proxy opened: committed as the implicit one would
+            # have been (rolled back after an error), then the client is told "idle".
+            session.run("COMMIT" if request.status_after == "T" else "ROLLBACK")
+            ready = wire.ready_for_query(backend.transaction_status)
+        client.sendall(ready.raw)
+        with backend.lock:
+            if not backend.requests:
+                backend.idle.set()

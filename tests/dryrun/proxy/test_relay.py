@@ -169,6 +169,9 @@ class _Watcher:
     def wrappable(self, statements: list[str]) -> bool:
         return not any("CONCURRENTLY" in s for s in statements)
 
+    def split(self, text: str) -> list[str]:
+        return [text]
+
     def before(self, request: Request) -> None:
         pass
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from pgfence.dryrun.proxy.command import RunnerRequest, dry_run_runner
 from pgfence.dryrun.runner import DryRunOptions, dry_run
@@ -247,3 +248,88 @@ def _venv_bin(name: str) -> str:
     if not path.exists():
         pytest.skip(f"no {name} installed beside this Python")
     return str(path)
+
+
+def test_a_query_of_several_statements_is_observed_one_by_one_and_answered_as_one(
+    pg: Server, tmp_path: Path, database_name: str
+) -> None:
+    schema, _ = _files(tmp_path)
+    psql = _psql(pg)
+    both = "ALTER TABLE accounts ADD COLUMN a int; ALTER TABLE orders ADD COLUMN b int"
+    failing = "ALTER TABLE accounts ADD COLUMN c int; ALTER TABLE accounts ADD COLUMN a int"
+    command = (
+        f'{psql} -X -q -c "{both}" && ! {psql} -X -q -c "{failing}" && '
+        f"{psql} -X -At -c \"SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute "
+        "WHERE attrelid = 'accounts'::regclass AND attnum > 0\""
+    )
+    observed = _runner(pg, command, database_name, schema)
+    assert observed.runner is not None and observed.runner.exit_code == 0
+    # The failed Query's first statement was rolled back with it, as in one implicit transaction.
+    assert observed.runner.output.strip().splitlines()[-1] == "id,name,a"
+    a, b, c, again = observed.statements
+    assert ("public.accounts", LockMode.ACCESS_EXCLUSIVE) in _locks(a)
+    assert ("public.orders", LockMode.ACCESS_EXCLUSIVE) in _locks(b)
+    assert ("public.accounts", LockMode.ACCESS_EXCLUSIVE) not in _locks(b)  # a's, held before
+    assert a.statement.transaction.block == b.statement.transaction.block
+    assert c.verdict is not None and c.verdict.kind.value == "confirmed"
+    assert again.observation is not None and again.observation.error is not None
+
+
+def test_django_sends_what_sqlmigrate_says_with_the_locks_of_a_plain_dry_run(
+    pg: Server, tmp_path: Path, database_name: str
+) -> None:
+    pytest.importorskip("django")
+    project = PROJECTS / "django"
+    python = sys.executable
+    request = RunnerRequest(
+        f"{python} manage.py migrate shop", migrations_dir=project / "shop", cwd=project
+    )
+    observed = dry_run_runner(pg, request, DryRunOptions(database=database_name))
+    assert observed.runner is not None
+    assert observed.runner.exit_code != 0  # 0004: CONCURRENTLY in Django's transaction
+    assert observed.runner.migrations == (
+        "shop.0001_initial",
+        "shop.0002_volatile_default_and_foreign_key",
+        "shop.0003_index_concurrently",
+    )
+    # What Django says it sends (sqlmigrate, which needs a connection: the same server).
+    params = conninfo_to_dict(pg.dsn(database_name))
+    url = f"postgresql://{params['user']}@/{database_name}?host={params['host']}&port={params['port']}"
+    written: list[str] = []
+    scripts = []
+    for name in ("0001", "0002", "0003", "0004"):
+        sql = subprocess.run(
+            [python, "manage.py", "sqlmigrate", "shop", name],
+            cwd=project,
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        script = tmp_path / f"{name}.sql"
+        script.write_text(sql)
+        scripts.append(read_sql_file(str(script)))
+        written += [
+            s.sql for s in scripts[-1].statements if s.sql.upper() not in ("BEGIN", "COMMIT")
+        ]
+    sent = [s.statement.sql for s in observed.statements]
+    assert [_normal(s) for s in sent] == [_normal(s) for s in written]
+    files = {Path(s.statement.location.file).name for s in observed.statements}
+    assert "0002_volatile_default_and_foreign_key.py" in files
+    # The plain dry-run of that SQL observes the same locks, statement by statement.
+    plain = dry_run(pg, scripts, DryRunOptions(database=database_name + "_p"))
+    plain_by_sql = {_normal(s.statement.sql): s for s in plain.statements}
+    for report in observed.statements:
+        twin = plain_by_sql[_normal(report.statement.sql)]
+        assert _locks(report) == _locks(twin), report.statement.sql
+        assert report.verdict is not None and twin.verdict is not None
+        assert report.verdict.kind == twin.verdict.kind, report.statement.sql
+    add_created = next(s for s in observed.statements if '"created"' in s.statement.sql)
+    assert add_created.observation is not None and add_created.observation.rewritten
+    fk = next(s for s in observed.statements if "REFERENCES" in s.statement.sql)
+    assert ("public.shop_account", LockMode.SHARE_ROW_EXCLUSIVE) in _locks(fk)
+    concurrent = next(s for s in observed.statements if '"order_total"' in s.statement.sql)
+    assert concurrent.observation is not None and concurrent.observation.sampled
+    refused = observed.statements[-1]
+    assert refused.observation is not None and refused.observation.error is not None
+    assert refused.observation.error.sqlstate == "25001"
