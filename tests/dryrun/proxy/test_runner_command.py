@@ -3,13 +3,17 @@ its own SQL says, and the locks observed are those a plain dry-run of that SQL o
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
@@ -19,7 +23,7 @@ from pgfence.dryrun.servers.base import Server
 from pgfence.model import Report, StatementReport
 from pgfence.pg.locks import LockMode
 from pgfence.sources.sql import read_sql_file
-from tests.support import pgfence
+from tests.support import PGFENCE, pgfence
 
 pytestmark = pytest.mark.postgres
 
@@ -333,3 +337,76 @@ def test_django_sends_what_sqlmigrate_says_with_the_locks_of_a_plain_dry_run(
     refused = observed.statements[-1]
     assert refused.observation is not None and refused.observation.error is not None
     assert refused.observation.error.sqlstate == "25001"
+
+
+def test_cli_json_report_of_a_runner_validates_and_says_how_it_ran(
+    pg: Server, tmp_path: Path, report_validator: jsonschema.Draft202012Validator
+) -> None:
+    schema, migration = _files(tmp_path)
+    psql = _psql(pg)
+    result = pgfence(
+        "dryrun", "--schema", str(schema), "--format", "json",
+        "--runner", f"{psql} -X -q -v ON_ERROR_STOP=1 -f {migration}",
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr  # the volatile default is a high finding
+    report = json.loads(result.stdout)
+    report_validator.validate(report)
+    runner = report["runner"]
+    assert runner["exit_code"] == 0 and runner["connections"] == 1 and runner["problem"] is None
+    assert runner["own_statements"] == ["BEGIN", "COMMIT"]
+    assert [s["sql"].split()[0] for s in report["statements"]] == [
+        "ALTER",
+        "CREATE",
+        "ALTER",
+        "UPDATE",
+    ]
+
+
+def test_ctrl_c_stops_the_runner_and_leaves_nothing_behind(pg: Server, tmp_path: Path) -> None:
+    schema, _ = _files(tmp_path)
+    marker = tmp_path / "runner.pid"
+    psql = _psql(pg)
+    command = f'echo $$ > {marker}; {psql} -X -q -c "SELECT pg_sleep(60)"'
+    process = subprocess.Popen(
+        [*PGFENCE, "dryrun", "--schema", str(schema), "--runner", command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() or not marker.read_text().strip():
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.1)
+    time.sleep(1.0)  # psql is connected and waiting on pg_sleep through the proxy
+    servers = _children(process.pid, "postgres")
+    started = servers | {pid for server in servers for pid in _children(server, "postgres")}
+    assert len(started) > 1  # the run's server and the backend psql is connected to
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    shell = int(marker.read_text())
+    status = Path(f"/proc/{shell}/status")
+    assert not status.exists() or "\nState:\tZ" in status.read_text()
+    # No process of the server that run started (nor its backend) is left.
+    time.sleep(0.5)
+    assert {pid for pid in started if _alive(pid)} == set()
+
+
+def _children(parent: int, name: str) -> set[int]:
+    """Live child processes of `parent` called `name`."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _alive(int(entry.name)):
+            with contextlib.suppress(OSError):
+                status = (entry / "status").read_text()
+                if status.startswith(f"Name:\t{name}") and f"\nPPid:\t{parent}\n" in status:
+                    found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
