@@ -718,6 +718,16 @@ def dryrun(
             show_default=False,
         ),
     ] = None,
+    compare_static: Annotated[
+        str | None,
+        typer.Option(
+            "--compare-static",
+            metavar="DIR",
+            help="With --runner: list, with file and line, every difference between "
+            "pgfence's static reading of the migrations in DIR and what the tool sent.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the migration on a real, throwaway Postgres and show the locks it really takes.
 
@@ -759,8 +769,8 @@ def dryrun(
             )
         if runner is not None:
             return _runner_dry_run(cfg, choices[0], len(choices), start_schema, sizing.wanted)
-        if runner_timeout is not None or migrations_dir is not None:
-            raise UsageError("--runner-timeout and --migrations go with --runner")
+        if runner_timeout is not None or migrations_dir is not None or compare_static:
+            raise UsageError("--runner-timeout, --migrations and --compare-static go with --runner")
 
         def load() -> tuple[RuleSettings, list[Migration], list[Migration]]:
             import pgfence.dryrun.runner  # noqa: F401 - the import is the point: see below
@@ -852,9 +862,14 @@ def dryrun(
             folder = Path(migrations_dir)
             if not folder.is_dir():
                 raise UsageError(f"--migrations {migrations_dir}: not a directory")
+        compared = None
+        if compare_static is not None:
+            compared = Path(compare_static)
+            if not compared.is_dir():
+                raise UsageError(f"--compare-static {compare_static}: not a directory")
         timeout_s = _seconds(runner_timeout, "--runner-timeout") or DEFAULT_RUNNER_TIMEOUT_S
         assert runner is not None
-        request = RunnerRequest(runner, timeout_s, folder)
+        request = RunnerRequest(runner, timeout_s, folder, compare_static=compared)
         options = dry_run_options(
             cfg,
             statement_timeout_s=_seconds(statement_timeout, "--statement-timeout"),

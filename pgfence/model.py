@@ -498,6 +498,28 @@ class StatementReport:
 
 
 @dataclass(frozen=True)
+class ExtractionDifference:
+    """`dryrun --runner --compare-static DIR`: where pgfence's static reading of a
+    migration differs from what the migration tool really sent."""
+
+    file: str
+    line: int | None  # of the statement pgfence read (None: only the tool sent it)
+    kind: str  # "differs", "not-read" (sent, not read statically), "not-sent", "not-run"
+    static_sql: str | None = None
+    sent_sql: str | None = None
+
+    def describe(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        if self.kind == "differs":
+            return f"{where}: pgfence read {self.static_sql!r}; the tool sent {self.sent_sql!r}"
+        if self.kind == "not-read":
+            return f"{where}: the tool sent {self.sent_sql!r}, which pgfence did not read"
+        if self.kind == "not-sent":
+            return f"{where}: pgfence read {self.static_sql!r}, which the tool did not send"
+        return f"{where}: the tool recorded no run of this migration"
+
+
+@dataclass(frozen=True)
 class RunnerOutcome:
     """`dryrun --runner CMD`: how the project's own migration tool ran against the
     throwaway server, through pgfence's proxy."""
@@ -512,6 +534,8 @@ class RunnerOutcome:
     own_statements: tuple[str, ...] = ()
     # The migrations named by its bookkeeping rows, in order.
     migrations: tuple[str, ...] = ()
+    compared: bool = False  # --compare-static was given
+    differences: tuple[ExtractionDifference, ...] = ()
 
     @property
     def failed(self) -> bool:

@@ -64,6 +64,17 @@ def _runner(runner: RunnerOutcome) -> dict[str, Any]:
         "migrations": list(runner.migrations),
         "own_statements": list(runner.own_statements),
         "output": runner.output if runner.failed else "",
+        "compared_static": runner.compared,
+        "differences": [
+            {
+                "file": d.file,
+                "line": d.line,
+                "kind": d.kind,
+                "static_sql": d.static_sql,
+                "sent_sql": d.sent_sql,
+            }
+            for d in runner.differences
+        ],
     }
 
 

@@ -60,6 +60,9 @@ def _runner_section(runner: RunnerOutcome) -> str:
         f"{len(runner.migrations)} migration(s) recorded · "
         f"{len(runner.own_statements)} statement(s) of its own, not judged"
     )
+    if runner.compared:
+        lines.append(f"  static reading vs what it sent: {len(runner.differences)} difference(s)")
+        lines.extend(f"    {visible(d.describe())}" for d in runner.differences)
     if runner.failed and runner.output.strip():
         lines.append("  its output (end):")
         lines.extend(f"    {visible(line)}" for line in runner.output.strip().splitlines()[-20:])

@@ -27,12 +27,19 @@ from pgfence.dryrun import replay
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.introspect import load_catalog
 from pgfence.dryrun.probe import connect
+from pgfence.dryrun.proxy.compare import differences
 from pgfence.dryrun.proxy.observe import RunnerWatcher
 from pgfence.dryrun.proxy.relay import Proxy
 from pgfence.dryrun.runner import DryRunOptions, prepare_schema
 from pgfence.dryrun.servers.base import Server
 from pgfence.errors import UsageError
-from pgfence.model import Migration, Report, RunnerOutcome, StatementReport
+from pgfence.model import (
+    ExtractionDifference,
+    Migration,
+    Report,
+    RunnerOutcome,
+    StatementReport,
+)
 from pgfence.version import __version__
 
 Progress = Callable[[str], None]
@@ -48,6 +55,8 @@ class RunnerRequest:
     timeout_s: float = DEFAULT_RUNNER_TIMEOUT_S
     migrations_dir: Path | None = None
     cwd: Path | None = None
+    # --compare-static DIR: pgfence's static reading of the migrations there, compared.
+    compare_static: Path | None = None
 
 
 def dry_run_runner(
@@ -62,8 +71,19 @@ def dry_run_runner(
         raise UsageError("--runner needs a server pgfence starts: not --dsn (a runner commits)")
     database = options.database or DATABASE
     replay.create_database(server, database)
+    prepare_schema(server, server.dsn(database), options, say)
+    return observe_runner(server, database, runner, options, say)
+
+
+def observe_runner(
+    server: Server,
+    database: str,
+    runner: RunnerRequest,
+    options: DryRunOptions,
+    say: Progress,
+) -> Report:
+    """Run the command against `database` (its starting schema in place), observed."""
     dsn = server.dsn(database)
-    prepare_schema(server, dsn, options, say)
     with connect(dsn, application_name="pgfence catalog") as conn:
         catalog = load_catalog(conn)
     watcher = RunnerWatcher(
@@ -72,7 +92,7 @@ def dry_run_runner(
         server.major,
         options.settings,
         options.statement_timeout_s,
-        runner.migrations_dir,
+        runner.migrations_dir or runner.compare_static,
     )
     params = conninfo_to_dict(dsn)
     host = str(params.get("host") or "127.0.0.1")
@@ -202,6 +222,12 @@ def _report(
                 report.observation,
                 report.verdict,
             )
+    found: list[ExtractionDifference] = []
+    if runner.compare_static is not None:
+        from pgfence.sources import load_migrations
+
+        static = load_migrations([str(runner.compare_static)])
+        found = differences(static, [s.report for s in sent])
     outcome = RunnerOutcome(
         command=runner.command,
         exit_code=exit_code,
@@ -210,6 +236,8 @@ def _report(
         output=output,
         own_statements=tuple(watcher.own),
         migrations=tuple(watcher.migrations),
+        compared=runner.compare_static is not None,
+        differences=tuple(found),
     )
     return Report(
         pgfence_version=__version__,

@@ -382,29 +382,7 @@ class RunnerWatcher:
     # ---- the runner's own statements --------------------------------------------------------
 
     def _runners_own(self, statement: Statement) -> bool:
-        node = statement.node
-        if node is None:
-            return False
-        if isinstance(
-            node,
-            ast.TransactionStmt
-            | ast.VariableSetStmt
-            | ast.VariableShowStmt
-            | ast.SelectStmt
-            | ast.DiscardStmt
-            | ast.DeallocateStmt
-            | ast.PrepareStmt
-            | ast.ExecuteStmt,
-        ):
-            return True
-        try:
-            relations = referenced_relations(statement.sql)
-        except Exception:  # pglast walks what it parsed; a failure here means "not known"
-            return False
-        names = {r.lower().split(".")[-1].strip('"') for r in relations}
-        if names & set(BOOKKEEPING):
-            return True
-        return bool(relations) and all(r.startswith(_CATALOG_SCHEMAS) for r in relations)
+        return runners_own(statement)
 
     def _bookkeeping(self, statement: Statement) -> None:
         """An INSERT or UPDATE of a bookkeeping table names the migration that just ran:
@@ -522,3 +500,31 @@ def _constant(node: Any) -> str | None:
             if hasattr(value, attr):
                 return str(getattr(value, attr))
     return None
+
+
+def runners_own(statement: Statement) -> bool:
+    """A statement of the migration tool's own (never judged): transaction control,
+    settings, reads, prepared-statement plumbing, its bookkeeping table, the catalogs."""
+    node = statement.node
+    if node is None:
+        return False
+    if isinstance(
+        node,
+        ast.TransactionStmt
+        | ast.VariableSetStmt
+        | ast.VariableShowStmt
+        | ast.SelectStmt
+        | ast.DiscardStmt
+        | ast.DeallocateStmt
+        | ast.PrepareStmt
+        | ast.ExecuteStmt,
+    ):
+        return True
+    try:
+        relations = referenced_relations(statement.sql)
+    except Exception:  # pglast walks what it parsed; a failure here means "not known"
+        return False
+    names = {r.lower().split(".")[-1].strip('"') for r in relations}
+    if names & set(BOOKKEEPING):
+        return True
+    return bool(relations) and all(r.startswith(_CATALOG_SCHEMAS) for r in relations)

@@ -410,3 +410,48 @@ def _alive(pid: int) -> bool:
         return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return False
+
+
+def test_compare_static_lists_each_difference_with_file_and_line(
+    pg: Server, tmp_path: Path, database_name: str
+) -> None:
+    schema, _ = _files(tmp_path)
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_add.sql").write_text(
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE accounts ADD COLUMN a int;\n"
+        "ALTER TABLE accounts ADD COLUMN b int;\n"
+        "CREATE INDEX accounts_a ON accounts (a);\n"
+    )
+    sent = tmp_path / "really_sent.sql"  # what the tool makes of it, differently
+    sent.write_text(
+        "alter table ACCOUNTS add column a int;\n"  # the same to the parser
+        "ALTER TABLE accounts ADD COLUMN b bigint;\n"
+        "CREATE INDEX accounts_a ON accounts (a);\n"
+        "ANALYZE accounts;\n"
+    )
+    request = RunnerRequest(
+        f"{_psql(pg)} -X -q -v ON_ERROR_STOP=1 -f {sent}", compare_static=folder
+    )
+    observed = dry_run_runner(
+        pg, request, DryRunOptions(schema_file=str(schema), database=database_name)
+    )
+    assert observed.runner is not None and observed.runner.compared
+    found = [(d.kind, Path(d.file).name, d.line) for d in observed.runner.differences]
+    assert found == [("differs", "0001_add.sql", 3), ("not-read", "0001_add.sql", None)]
+    assert observed.runner.differences[0].sent_sql == "ALTER TABLE accounts ADD COLUMN b bigint"
+
+
+def test_compare_static_agrees_with_alembic_on_its_example(pg: Server, database_name: str) -> None:
+    pytest.importorskip("alembic")
+    project = PROJECTS / "alembic"
+    request = RunnerRequest(
+        f"{_venv_bin('alembic')} upgrade head",
+        cwd=project,
+        compare_static=project / "versions",
+    )
+    observed = dry_run_runner(pg, request, DryRunOptions(database=database_name))
+    assert observed.runner is not None and observed.runner.compared
+    # d4 failed, unrecorded: what was sent after c3 is compared with it, and agrees.
+    assert observed.runner.differences == ()
