@@ -535,11 +535,13 @@ class RunnerOutcome:
     # The migrations named by its bookkeeping rows, in order.
     migrations: tuple[str, ...] = ()
     compared: bool = False  # --compare-static was given
+    # What went wrong observing its statements (pgfence's fault: those went unobserved).
+    faults: tuple[str, ...] = ()
     differences: tuple[ExtractionDifference, ...] = ()
 
     @property
     def failed(self) -> bool:
-        return self.exit_code != 0 or self.connections == 0
+        return self.exit_code != 0 or self.connections == 0 or bool(self.faults)
 
     @property
     def problem(self) -> str | None:
@@ -552,6 +554,8 @@ class RunnerOutcome:
             return f"the runner exited with code {self.exit_code}"
         if self.connections == 0:
             return "the runner never connected to the database pgfence gave it"
+        if self.faults:
+            return f"pgfence could not observe {len(self.faults)} request(s): {self.faults[0]}"
         return None
 
 

@@ -65,6 +65,7 @@ def _runner(runner: RunnerOutcome) -> dict[str, Any]:
         "own_statements": list(runner.own_statements),
         "output": runner.output if runner.failed else "",
         "compared_static": runner.compared,
+        "faults": list(runner.faults),
         "differences": [
             {
                 "file": d.file,

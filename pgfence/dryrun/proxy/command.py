@@ -10,6 +10,7 @@ placeholders of the command line. Only ever on a server pgfence started: a runne
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import signal
@@ -109,8 +110,17 @@ def observe_runner(
         say(f"running the migration tool: {runner.command}")
         exit_code, timed_out, output = run_command(command, env, runner.timeout_s, runner.cwd)
         connections = proxy.connections
+        faults = tuple(proxy.watcher_errors)
     watcher.close()
-    return _report(server, runner, options, watcher, exit_code, timed_out, output, connections)
+    outcome = RunnerOutcome(
+        command=runner.command,
+        exit_code=exit_code,
+        timed_out=timed_out,
+        connections=connections,
+        output=output,
+        faults=faults,
+    )
+    return _report(server, runner, options, watcher, outcome)
 
 
 def _environment(host: str, port: int, user: str, database: str, password: str) -> dict[str, str]:
@@ -197,10 +207,7 @@ def _report(
     runner: RunnerRequest,
     options: DryRunOptions,
     watcher: RunnerWatcher,
-    exit_code: int | None,
-    timed_out: bool,
-    output: str,
-    connections: int,
+    ran: RunnerOutcome,
 ) -> Report:
     sent = watcher.sent
     reports: list[StatementReport] = [s.report for s in sent]
@@ -228,12 +235,8 @@ def _report(
 
         static = load_migrations([str(runner.compare_static)])
         found = differences(static, [s.report for s in sent])
-    outcome = RunnerOutcome(
-        command=runner.command,
-        exit_code=exit_code,
-        timed_out=timed_out,
-        connections=connections,
-        output=output,
+    outcome = dataclasses.replace(
+        ran,
         own_statements=tuple(watcher.own),
         migrations=tuple(watcher.migrations),
         compared=runner.compare_static is not None,

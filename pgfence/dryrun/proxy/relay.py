@@ -57,6 +57,7 @@ class Request:
     # A Query of several statements is sent one statement at a time (each observed while
     # the server is idle between them): how many of its statements come after this one.
     more: int = 0
+    watcher_error: str | None = None  # what went wrong observing it (the relay went on)
 
 
 class SessionQuery:
@@ -180,6 +181,7 @@ class Proxy:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self.connections = 0  # client connections accepted (not counting cancel requests)
+        self.watcher_errors: list[str] = []  # faults of the watcher's hooks, in order
 
     @property
     def address(self) -> tuple[str, int]:
@@ -359,6 +361,15 @@ class Proxy:
         else:  # authentication, COPY data, Terminate: as they come
             self._send(upstream, backend, message.raw)
 
+    def _call(self, hook: Callable[..., None], request: Request, *args: object) -> None:
+        """A watcher's hook: whatever goes wrong in it is kept on the request, and the
+        client's traffic goes on as it would without pgfence."""
+        try:
+            hook(request, *args)
+        except Exception as exc:  # the relay must outlive any fault of the observation
+            request.watcher_error = request.watcher_error or f"{type(exc).__name__}: {exc}"
+            self.watcher_errors.append(request.watcher_error)
+
     def _wait_idle(self, backend: _Backend) -> None:
         while not backend.idle.wait(0.2):
             if self._closing.is_set():
@@ -399,7 +410,7 @@ class Proxy:
             status = backend.transaction_status
         request = Request(backend.number, backend.pid, texts, status)
         request.wrapped = status == "I" and bool(texts) and watcher.wrappable(texts)
-        watcher.before(request)
+        self._call(watcher.before, request)
         payload = b"".join(m.raw for m in messages)
         with backend.lock:
             backend.idle.clear()
@@ -453,7 +464,7 @@ class Proxy:
         begin: bool,
     ) -> None:
         """Send one statement of a split Query (`begin`: after the proxy's BEGIN)."""
-        watcher.before(request)
+        self._call(watcher.before, request)
         text = request.statements[0]
         with backend.lock:
             backend.idle.clear()
@@ -575,7 +586,7 @@ class Proxy:
                 request.more = 0
         session = SessionQuery(upstream, backend)
         try:
-            watcher.after(request, session)
+            self._call(watcher.after, request, session)
         finally:
             self._answer(request, following, message, session, client, backend, watcher)
 

@@ -233,3 +233,25 @@ def test_watcher_sees_implicit_statements_inside_a_transaction_the_proxy_adds(
     concurrent, locks, seen = by_text["CREATE INDEX CONCURRENTLY accounts_name ON accounts (name)"]
     assert not concurrent.wrapped and concurrent.status_after == "I" and seen is None
     assert [c.tag for c in concurrent.completions] == ["CREATE INDEX"]
+
+
+class _FailingWatcher(_Watcher):
+    def after(self, request: Request, session: SessionQuery) -> None:
+        raise RuntimeError("the observation broke")
+
+
+def test_a_fault_of_the_watcher_is_kept_and_the_client_goes_on(
+    pg: Server, database_name: str
+) -> None:
+    dsn = database_with(pg, database_name, "CREATE TABLE accounts (id int)")
+    with (
+        Proxy(*_upstream(dsn), watcher=_FailingWatcher(dsn)) as proxy,
+        psycopg.connect(_through(proxy, dsn), autocommit=True) as conn,
+    ):
+        conn.execute(b"ALTER TABLE accounts ADD COLUMN a int")
+        assert conn.execute(b"SELECT count(*) FROM accounts").fetchone() == (0,)
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        faults = list(proxy.watcher_errors)
+    assert faults[0] == "RuntimeError: the observation broke"
+    with psycopg.connect(dsn) as check:  # the wrapped statement was committed all the same
+        assert check.execute(b"SELECT a FROM accounts").fetchall() == []
