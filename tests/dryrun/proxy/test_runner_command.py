@@ -455,3 +455,22 @@ def test_compare_static_agrees_with_alembic_on_its_example(pg: Server, database_
     assert observed.runner is not None and observed.runner.compared
     # d4 failed, unrecorded: what was sent after c3 is compared with it, and agrees.
     assert observed.runner.differences == ()
+
+
+def test_the_python_api_runs_a_runner_and_refuses_one_with_dsn(
+    pg: Server, tmp_path: Path, database_name: str
+) -> None:
+    import pgfence
+    from pgfence.errors import UsageError
+
+    schema, migration = _files(tmp_path)
+    report = pgfence.dryrun(
+        runner=f"{_psql(pg)} -X -q -v ON_ERROR_STOP=1 -f {migration}",
+        schema=schema,
+        server=pg,
+        database=database_name,
+    )
+    assert report.runner is not None and report.runner.exit_code == 0
+    assert len(report.statements) == 4
+    with pytest.raises(UsageError, match="not with dsn"):
+        pgfence.dryrun(runner="true", dsn="postgresql://nobody@127.0.0.1:1/none")
