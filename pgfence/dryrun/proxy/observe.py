@@ -241,19 +241,23 @@ class RunnerWatcher:
         if request.backend_pid is None:
             return
         conn = self._connection(request.backend_pid)
-        statements = [
-            _statement(piece, node) for text in request.statements for piece, node in _split(text)
+        bound = request.parameters or [() for _ in request.statements]
+        pairs = [
+            (_statement(piece, node), values)
+            for text, values in zip(request.statements, bound, strict=False)
+            for piece, node in _split(text)
         ]
+        statements = [statement for statement, _ in pairs]
         with self._lock:
             if request.transaction_status == "I" or conn.block is None:
                 self._blocks += 1
                 conn.block = self._blocks
             ran = len(request.completions)
             mine = [s for s in statements if not self._runners_own(s)]
-            for statement in statements:
+            for statement, values in pairs:
                 if self._runners_own(statement):
                     self.own.append(statement.sql)
-                    self._bookkeeping(statement)
+                    self._bookkeeping(statement, values)
             if mine:
                 observation = self._observe(request, session, conn, duration_ms, ran)
                 self._report(mine, observation, request, conn)
@@ -384,10 +388,10 @@ class RunnerWatcher:
     def _runners_own(self, statement: Statement) -> bool:
         return runners_own(statement)
 
-    def _bookkeeping(self, statement: Statement) -> None:
+    def _bookkeeping(self, statement: Statement, values: tuple[str | None, ...] = ()) -> None:
         """An INSERT or UPDATE of a bookkeeping table names the migration that just ran:
-        the statements since the previous one are its."""
-        name = _recorded_migration(statement.node)
+        the statements since the previous one are its (`values`: its bound parameters)."""
+        name = _recorded_migration(statement.node, values)
         if name is None:
             return
         self.migrations.append(name)
@@ -406,14 +410,28 @@ class RunnerWatcher:
         self._unnamed_from = len(self.sent)
 
     def _file_of(self, name: str) -> str:
-        """The file of migration `name` under --migrations DIR, else the name."""
+        """The file of migration `name` under --migrations DIR, else the name: the file
+        of that name (Knex, Sequelize), of that stem (Flyway), of the last part of a
+        Django "app.0001_initial", or whose name starts with it (an Alembic revision)."""
         if self._dir is None:
             return name
-        stem = name.split(".")[-1]  # Django's "app.0001_initial"
         with contextlib.suppress(OSError):
-            for path in sorted(self._dir.rglob("*")):
-                if path.is_file() and (path.stem == stem or path.stem.startswith(stem)):
-                    return str(path)
+            files = sorted(p for p in self._dir.rglob("*") if p.is_file())
+            last = name.rsplit(".", 1)[-1]
+
+            def named(p: Path) -> bool:
+                return p.name == name or p.stem == name
+
+            def django(p: Path) -> bool:
+                return "." in name and p.suffix == ".py" and p.stem == last
+
+            def prefixed(p: Path) -> bool:
+                return p.name.startswith((f"{name}_", f"{name}-", f"{name}."))
+
+            for test in (named, django, prefixed):
+                for path in files:
+                    if test(path):
+                        return str(path)
         return name
 
 
@@ -466,7 +484,7 @@ def _gate_tables(prediction: Prediction) -> list[str]:
     return gate_tables(StatementReport(_statement("", None), prediction))
 
 
-def _recorded_migration(node: Any) -> str | None:
+def _recorded_migration(node: Any, values: tuple[str | None, ...] = ()) -> str | None:
     """The migration an INSERT or UPDATE of a bookkeeping table records, if it says."""
     if isinstance(node, ast.InsertStmt):
         relation: Any = node.relation
@@ -476,8 +494,7 @@ def _recorded_migration(node: Any) -> str | None:
         if not column or select is None or not select.valuesLists:
             return None
         names = [str(c.name).lower() for c in node.cols or ()]
-        values = [_constant(v) for v in select.valuesLists[0]]
-        row = dict(zip(names, values, strict=False))
+        row = dict(zip(names, (_constant(v, values) for v in select.valuesLists[0]), strict=False))
         if table == "django_migrations" and row.get("app") and row.get("name"):
             return f"{row['app']}.{row['name']}"
         return row.get(column)
@@ -487,13 +504,17 @@ def _recorded_migration(node: Any) -> str | None:
         column = BOOKKEEPING.get(table)
         for target in node.targetList or ():
             if column and str(target.name).lower() == column:
-                return _constant(target.val)
+                return _constant(target.val, values)
     return None
 
 
-def _constant(node: Any) -> str | None:
+def _constant(node: Any, values: tuple[str | None, ...] = ()) -> str | None:
+    """A literal's value as text; a parameter ($n) as bound."""
     if isinstance(node, ast.TypeCast):
         node = node.arg
+    if isinstance(node, ast.ParamRef):
+        number = int(node.number or 0)
+        return values[number - 1] if 0 < number <= len(values) else None
     if isinstance(node, ast.A_Const) and not node.isnull and node.val is not None:
         value = node.val
         for attr in ("sval", "ival", "fval"):

@@ -58,6 +58,9 @@ class Request:
     # the server is idle between them): how many of its statements come after this one.
     more: int = 0
     watcher_error: str | None = None  # what went wrong observing it (the relay went on)
+    # Per statement, the parameters bound to it (extended protocol; as text, None: NULL
+    # or binary).
+    parameters: list[tuple[str | None, ...]] = field(default_factory=list)
 
 
 class SessionQuery:
@@ -354,8 +357,8 @@ class Proxy:
             self._note_parse(message, backend)
             if kind in (wire.SYNC, wire.FLUSH):
                 batch, backend.batch = backend.batch, None
-                texts = self._batch_texts(batch, backend)
-                request = self._send_request(batch, texts, upstream, backend, watcher)
+                texts, parameters = self._batch_texts(batch, backend)
+                request = self._send_request(batch, texts, upstream, backend, watcher, parameters)
                 if kind == wire.FLUSH:
                     backend.batch_sent = request
         else:  # authentication, COPY data, Terminate: as they come
@@ -382,20 +385,27 @@ class Proxy:
             with backend.lock:
                 backend.statements[name] = wire.statement_text(message) or ""
 
-    def _batch_texts(self, batch: list[wire.Message], backend: _Backend) -> list[str]:
-        """The text of each statement the batch executes, in order."""
-        portals: dict[str, str] = {}
+    def _batch_texts(
+        self, batch: list[wire.Message], backend: _Backend
+    ) -> tuple[list[str], list[tuple[str | None, ...]]]:
+        """The text of each statement the batch executes, in order, and the parameters
+        bound to it (as text; None for NULL or a binary value)."""
+        portals: dict[str, tuple[str, tuple[str | None, ...]]] = {}
         texts: list[str] = []
+        parameters: list[tuple[str | None, ...]] = []
         with backend.lock:
             for message in batch:
                 if message.kind == wire.BIND:
                     portal, after = wire.c_string(message.body)
-                    name, _ = wire.c_string(message.body, after)
-                    portals[portal] = backend.statements.get(name, "")
+                    name, after = wire.c_string(message.body, after)
+                    bound = wire.bind_parameters(message.body, after)
+                    portals[portal] = (backend.statements.get(name, ""), bound)
                 elif message.kind == wire.EXECUTE:
                     portal, _ = wire.c_string(message.body)
-                    texts.append(portals.get(portal, backend.portals.get(portal, "")))
-        return texts
+                    text, bound = portals.get(portal, (backend.portals.get(portal, ""), ()))
+                    texts.append(text)
+                    parameters.append(bound)
+        return texts, parameters
 
     def _send_request(
         self,
@@ -404,11 +414,13 @@ class Proxy:
         upstream: socket.socket,
         backend: _Backend,
         watcher: Watcher,
+        parameters: list[tuple[str | None, ...]] | None = None,
     ) -> Request:
         assert self._watcher is not None
         with backend.lock:
             status = backend.transaction_status
         request = Request(backend.number, backend.pid, texts, status)
+        request.parameters = parameters or [() for _ in texts]
         request.wrapped = status == "I" and bool(texts) and watcher.wrappable(texts)
         self._call(watcher.before, request)
         payload = b"".join(m.raw for m in messages)

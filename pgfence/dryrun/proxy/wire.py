@@ -169,3 +169,24 @@ def error_response(severity: str, sqlstate: str, message: str) -> bytes:
     )
     body = fields + b"\0"
     return ERROR_RESPONSE + struct.pack("!i", len(body) + 4) + body
+
+
+def bind_parameters(body: bytes, at: int) -> tuple[str | None, ...]:
+    """A Bind message's parameter values from `at` (after its portal and statement
+    names): text ones as text, NULL and binary ones as None."""
+    (count,) = struct.unpack("!h", body[at : at + 2])
+    codes = struct.unpack(f"!{count}h", body[at + 2 : at + 2 + 2 * count])
+    at += 2 + 2 * count
+    (values,) = struct.unpack("!h", body[at : at + 2])
+    at += 2
+    out: list[str | None] = []
+    for i in range(values):
+        (size,) = struct.unpack("!i", body[at : at + 4])
+        at += 4
+        binary = codes[i if count > 1 else 0] == 1 if count else False
+        if size < 0 or binary:
+            out.append(None)
+        else:
+            out.append(body[at : at + size].decode("utf-8", "replace"))
+        at += max(size, 0)
+    return tuple(out)

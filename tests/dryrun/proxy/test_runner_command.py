@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -474,3 +475,75 @@ def test_the_python_api_runs_a_runner_and_refuses_one_with_dsn(
     assert len(report.statements) == 4
     with pytest.raises(UsageError, match="not with dsn"):
         pgfence.dryrun(runner="true", dsn="postgresql://nobody@127.0.0.1:1/none")
+
+
+@pytest.fixture(scope="module")
+def knex_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Knex example beside knex and pg installed from the npm registry."""
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        pytest.skip("node and npm are needed to install knex")
+    directory = tmp_path_factory.mktemp("knex")
+    shutil.copytree(PROJECTS / "knex", directory, dirs_exist_ok=True)
+    (directory / "package.json").write_text('{"name": "pgfence-knex-example", "private": true}')
+    try:
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--silent", "knex@3", "pg@8"],
+            cwd=directory,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"npm install failed: {exc}")
+    return directory
+
+
+@pytest.mark.registry
+def test_knex_migrations_are_named_and_observed_as_a_plain_dry_run_of_what_it_sent(
+    pg: Server, tmp_path: Path, database_name: str, knex_project: Path
+) -> None:
+    request = RunnerRequest(
+        "npx knex migrate:latest",
+        cwd=knex_project,
+        migrations_dir=knex_project / "migrations",
+        compare_static=knex_project / "migrations",
+    )
+    observed = dry_run_runner(pg, request, DryRunOptions(database=database_name))
+    assert observed.runner is not None and observed.runner.exit_code != 0  # 0004 fails
+    # knex_migrations' rows are bound parameters ($1…): read from the Bind messages.
+    assert observed.runner.migrations == (
+        "20260101000001_create_tables.js",
+        "20260101000002_volatile_default_and_fk.js",
+        "20260101000003_index_concurrently.js",
+    )
+    # pgfence's static Knex reader agrees on every schema call; it does not read the
+    # query builder's data calls (knex("accounts").insert(…)), which the tool sent.
+    assert [(d.kind, d.sent_sql) for d in observed.runner.differences] == [
+        ("not-read", 'insert into "accounts" ("name") values ($1)'),
+        ("not-read", 'insert into "orders" ("account_id") values ($1)'),
+    ]
+    # The same SQL (without the bound inserts), in the same transactions, dry-run plainly.
+    script, sql_of = [], []
+    for file in dict.fromkeys(s.statement.location.file for s in observed.statements):
+        group = [s for s in observed.statements if s.statement.location.file == file]
+        group = [s for s in group if "$1" not in s.statement.sql]
+        in_tx = group[0].statement.transaction.scope.value == "runner"
+        script += ["BEGIN;"] if in_tx else []
+        script += [s.statement.sql + ";" for s in group]
+        script += ["COMMIT;"] if in_tx else []
+        sql_of += group
+    plain_file = tmp_path / "sent.sql"
+    plain_file.write_text("\n".join(script) + "\n")
+    plain = dry_run(
+        pg, [read_sql_file(str(plain_file))], DryRunOptions(database=database_name + "_p")
+    )
+    plain_by_sql = {s.statement.sql: s for s in plain.statements}
+    for report in sql_of:
+        twin = plain_by_sql[report.statement.sql]
+        assert _locks(report) == _locks(twin), report.statement.sql
+    default = next(s for s in observed.statements if "clock_timestamp" in s.statement.sql)
+    assert default.observation is not None and "public.accounts" in default.observation.rewritten
+    concurrent = next(
+        s for s in observed.statements if "CONCURRENTLY orders_account" in s.statement.sql
+    )
+    assert concurrent.observation is not None and concurrent.observation.sampled
