@@ -477,17 +477,18 @@ def test_the_python_api_runs_a_runner_and_refuses_one_with_dsn(
         pgfence.dryrun(runner="true", dsn="postgresql://nobody@127.0.0.1:1/none")
 
 
-@pytest.fixture(scope="module")
-def knex_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Knex example beside knex and pg installed from the npm registry."""
+def _npm_project(factory: pytest.TempPathFactory, name: str, packages: list[str]) -> Path:
+    """An example project beside its packages installed from the npm registry."""
     if shutil.which("npm") is None or shutil.which("node") is None:
-        pytest.skip("node and npm are needed to install knex")
-    directory = tmp_path_factory.mktemp("knex")
-    shutil.copytree(PROJECTS / "knex", directory, dirs_exist_ok=True)
-    (directory / "package.json").write_text('{"name": "pgfence-knex-example", "private": true}')
+        pytest.skip(f"node and npm are needed to install {name}")
+    directory = factory.mktemp(name)
+    shutil.copytree(PROJECTS / name, directory, dirs_exist_ok=True)
+    (directory / "package.json").write_text(
+        f'{{"name": "pgfence-{name}-example", "private": true}}'
+    )
     try:
         subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--silent", "knex@3", "pg@8"],
+            ["npm", "install", "--no-audit", "--no-fund", "--silent", *packages],
             cwd=directory,
             check=True,
             capture_output=True,
@@ -496,6 +497,37 @@ def knex_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         pytest.skip(f"npm install failed: {exc}")
     return directory
+
+
+@pytest.fixture(scope="module")
+def knex_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _npm_project(tmp_path_factory, "knex", ["knex@3", "pg@8"])
+
+
+@pytest.fixture(scope="module")
+def sequelize_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    packages = ["sequelize@6", "sequelize-cli@6", "pg@8", "pg-hstore@2"]
+    return _npm_project(tmp_path_factory, "sequelize", packages)
+
+
+def _plain_twin(
+    pg: Server, observed: Report, tmp_path: Path, database: str
+) -> tuple[list[StatementReport], dict[str, StatementReport]]:
+    """A plain dry-run of the SQL the tool sent (without statements of bound
+    parameters), in the same transactions; the reports compared, and the twins by SQL."""
+    script, compared = [], []
+    for file in dict.fromkeys(s.statement.location.file for s in observed.statements):
+        group = [s for s in observed.statements if s.statement.location.file == file]
+        group = [s for s in group if "$1" not in s.statement.sql]
+        in_tx = group[0].statement.transaction.scope.value == "runner"
+        script += ["BEGIN;"] if in_tx else []
+        script += [s.statement.sql + ";" for s in group]
+        script += ["COMMIT;"] if in_tx else []
+        compared += group
+    plain_file = tmp_path / "sent.sql"
+    plain_file.write_text("\n".join(script) + "\n")
+    plain = dry_run(pg, [read_sql_file(str(plain_file))], DryRunOptions(database=database))
+    return compared, {s.statement.sql: s for s in plain.statements}
 
 
 @pytest.mark.registry
@@ -523,22 +555,8 @@ def test_knex_migrations_are_named_and_observed_as_a_plain_dry_run_of_what_it_se
         ("not-read", 'insert into "orders" ("account_id") values ($1)'),
     ]
     # The same SQL (without the bound inserts), in the same transactions, dry-run plainly.
-    script, sql_of = [], []
-    for file in dict.fromkeys(s.statement.location.file for s in observed.statements):
-        group = [s for s in observed.statements if s.statement.location.file == file]
-        group = [s for s in group if "$1" not in s.statement.sql]
-        in_tx = group[0].statement.transaction.scope.value == "runner"
-        script += ["BEGIN;"] if in_tx else []
-        script += [s.statement.sql + ";" for s in group]
-        script += ["COMMIT;"] if in_tx else []
-        sql_of += group
-    plain_file = tmp_path / "sent.sql"
-    plain_file.write_text("\n".join(script) + "\n")
-    plain = dry_run(
-        pg, [read_sql_file(str(plain_file))], DryRunOptions(database=database_name + "_p")
-    )
-    plain_by_sql = {s.statement.sql: s for s in plain.statements}
-    for report in sql_of:
+    compared, plain_by_sql = _plain_twin(pg, observed, tmp_path, database_name + "_p")
+    for report in compared:
         twin = plain_by_sql[report.statement.sql]
         assert _locks(report) == _locks(twin), report.statement.sql
     default = next(s for s in observed.statements if "clock_timestamp" in s.statement.sql)
@@ -547,3 +565,34 @@ def test_knex_migrations_are_named_and_observed_as_a_plain_dry_run_of_what_it_se
         s for s in observed.statements if "CONCURRENTLY orders_account" in s.statement.sql
     )
     assert concurrent.observation is not None and concurrent.observation.sampled
+
+
+@pytest.mark.registry
+def test_sequelize_migrations_are_named_and_agree_with_the_static_reading(
+    pg: Server, tmp_path: Path, database_name: str, sequelize_project: Path
+) -> None:
+    request = RunnerRequest(
+        "npx sequelize-cli db:migrate",
+        cwd=sequelize_project,
+        compare_static=sequelize_project / "migrations",
+    )
+    observed = dry_run_runner(pg, request, DryRunOptions(database=database_name))
+    assert observed.runner is not None and observed.runner.exit_code != 0  # 0004 fails
+    assert observed.runner.migrations == (
+        "20260101000001-create-tables.js",
+        "20260101000002-volatile-default-and-fk.js",
+        "20260101000003-index-concurrently.js",
+    )
+    assert observed.runner.differences == ()
+    compared, plain_by_sql = _plain_twin(pg, observed, tmp_path, database_name + "_p")
+    assert len(compared) == len(observed.statements)
+    for report in compared:
+        twin = plain_by_sql[report.statement.sql]
+        assert _locks(report) == _locks(twin), report.statement.sql
+        assert report.verdict is not None and twin.verdict is not None
+        assert report.verdict.kind == twin.verdict.kind, report.statement.sql
+    concurrent = next(s for s in observed.statements if '"orders_account"' in s.statement.sql)
+    assert concurrent.observation is not None and concurrent.observation.sampled
+    failed = observed.statements[-1]
+    assert failed.observation is not None and failed.observation.error is not None
+    assert failed.observation.error.sqlstate == "25001"
