@@ -74,7 +74,7 @@ class SessionQuery:
 
     def run(self, text: str) -> tuple[list[int], list[tuple[str | None, ...]]]:
         with self._backend.send_lock:
-            self.upstream.sendall(wire.query_message(text))
+            self.upstream.sendall(wire.own_query(text))
         types: list[int] = []
         rows: list[tuple[str | None, ...]] = []
         error: str | None = None
@@ -435,7 +435,7 @@ class Proxy:
                     self._note_extended(message, backend)
             backend.requests.append(request)
         if request.wrapped:
-            payload = wire.query_message("BEGIN") + payload
+            payload = wire.own_query("BEGIN") + payload
         self._send(upstream, backend, payload)
         return request
 
@@ -486,7 +486,7 @@ class Proxy:
             backend.requests.append(request)
         payload = wire.query_message(text)
         if begin:
-            payload = wire.query_message("BEGIN") + payload
+            payload = wire.own_query("BEGIN") + payload
         self._send(upstream, backend, payload)
 
     def _note_extended(self, message: wire.Message, backend: _Backend) -> None:

@@ -190,3 +190,25 @@ def bind_parameters(body: bytes, at: int) -> tuple[str | None, ...]:
             out.append(body[at : at + size].decode("utf-8", "replace"))
         at += max(size, 0)
     return tuple(out)
+
+
+# The name of pgfence's own statement and portal on a client's connection.
+OWN_NAME = b"pgfence_proxy"
+
+
+def own_query(text: str) -> bytes:
+    """pgfence's own query, sent between two of the client's requests through the
+    extended protocol with a statement and a portal of its own name, both closed after:
+    a simple Query would drop the client's unnamed prepared statement and portal, which
+    a client may still use (lib/pq binds its unnamed statement in a later batch)."""
+    name = OWN_NAME + b"\0"
+    messages = [
+        (b"P", name + text.encode() + b"\0" + struct.pack("!h", 0)),
+        (b"B", name + name + struct.pack("!hhh", 0, 0, 0)),
+        (b"D", b"P" + name),
+        (b"E", name + struct.pack("!i", 0)),
+        (b"C", b"S" + name),
+        (b"C", b"P" + name),
+        (b"S", b""),
+    ]
+    return b"".join(kind + struct.pack("!i", len(body) + 4) + body for kind, body in messages)

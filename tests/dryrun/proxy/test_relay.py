@@ -255,3 +255,23 @@ def test_a_fault_of_the_watcher_is_kept_and_the_client_goes_on(
     assert faults[0] == "RuntimeError: the observation broke"
     with psycopg.connect(dsn) as check:  # the wrapped statement was committed all the same
         assert check.execute(b"SELECT a FROM accounts").fetchall() == []
+
+
+def test_the_proxys_own_queries_leave_the_clients_unnamed_statement_alone(
+    pg: Server, database_name: str
+) -> None:
+    """lib/pq (dbmate, golang-migrate) parses an unnamed statement in one batch and binds
+    it in the next: the BEGIN the proxy adds in between must not drop it."""
+    dsn = database_with(pg, database_name, "CREATE TABLE accounts (id int)")
+    watcher = _Watcher(dsn)
+    with (
+        Proxy(*_upstream(dsn), watcher=watcher) as proxy,
+        psycopg.connect(_through(proxy, dsn), autocommit=True) as conn,
+    ):
+        pgconn = conn.pgconn
+        prepared = pgconn.prepare(b"", b"ALTER TABLE accounts ADD COLUMN a int")
+        assert prepared.status == psycopg.pq.ExecStatus.COMMAND_OK, prepared.error_message
+        executed = pgconn.exec_prepared(b"", [])
+        assert executed.status == psycopg.pq.ExecStatus.COMMAND_OK, executed.error_message
+    wrapped = [r for r, _, _ in watcher.requests if r.wrapped]
+    assert [r.statements for r in wrapped] == [["ALTER TABLE accounts ADD COLUMN a int"]]

@@ -596,3 +596,36 @@ def test_sequelize_migrations_are_named_and_agree_with_the_static_reading(
     failed = observed.statements[-1]
     assert failed.observation is not None and failed.observation.error is not None
     assert failed.observation.error.sqlstate == "25001"
+
+
+@pytest.fixture(scope="module")
+def dbmate_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _npm_project(tmp_path_factory, "dbmate", ["dbmate@2"])
+
+
+@pytest.mark.registry
+def test_dbmate_migrations_are_named_and_observed_as_a_plain_dry_run_of_its_files(
+    pg: Server, tmp_path: Path, database_name: str, dbmate_project: Path
+) -> None:
+    migrations = dbmate_project / "db" / "migrations"
+    request = RunnerRequest(
+        "npx dbmate --no-dump-schema migrate", cwd=dbmate_project, compare_static=migrations
+    )
+    observed = dry_run_runner(pg, request, DryRunOptions(database=database_name))
+    assert observed.runner is not None and observed.runner.exit_code != 0  # 0004 fails
+    assert observed.runner.migrations == ("20260101000001", "20260101000002", "20260101000003")
+    assert observed.runner.differences == ()  # pgfence's dbmate reader agrees
+    # The plain dry-run of the same files (pgfence wraps them as dbmate does).
+    files = sorted(migrations.glob("*.sql"))
+    from pgfence.sources import load_migrations
+
+    plain = dry_run(
+        pg, load_migrations([str(migrations)]), DryRunOptions(database=database_name + "_p")
+    )
+    assert len(files) == 4
+    plain_by_sql = {_normal(s.statement.sql): s for s in plain.statements}
+    for report in observed.statements:
+        twin = plain_by_sql[_normal(report.statement.sql)]
+        assert _locks(report) == _locks(twin), report.statement.sql
+        assert report.verdict is not None and twin.verdict is not None
+        assert report.verdict.kind == twin.verdict.kind, report.statement.sql
