@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -66,6 +67,8 @@ BOOKKEEPING = {
     "flyway_schema_history": "script",
     "schema_migrations": "version",
     "_prisma_migrations": "migration_name",
+    # TypeORM's default name: a project's own table of that name is taken for it.
+    "migrations": "name",
 }
 _CATALOG_SCHEMAS = ("pg_catalog.", "information_schema.")
 RUNNER_FILE = "(runner)"  # the file of statements no bookkeeping row named
@@ -412,7 +415,8 @@ class RunnerWatcher:
     def _file_of(self, name: str) -> str:
         """The file of migration `name` under --migrations DIR, else the name: the file
         of that name (Knex, Sequelize), of that stem (Flyway), of the last part of a
-        Django "app.0001_initial", or whose name starts with it (an Alembic revision)."""
+        Django "app.0001_initial", whose name starts with it (an Alembic revision), or
+        with the timestamp that ends it (a TypeORM class name)."""
         if self._dir is None:
             return name
         with contextlib.suppress(OSError):
@@ -428,7 +432,12 @@ class RunnerWatcher:
             def prefixed(p: Path) -> bool:
                 return p.name.startswith((f"{name}_", f"{name}-", f"{name}."))
 
-            for test in (named, django, prefixed):
+            stamp = re.search(r"(\d{10,})$", name)
+
+            def typeorm(p: Path) -> bool:  # class CreateTables1700…: file 1700…-CreateTables.js
+                return stamp is not None and p.name.startswith(stamp.group(1))
+
+            for test in (named, django, prefixed, typeorm):
                 for path in files:
                     if test(path):
                         return str(path)

@@ -629,3 +629,41 @@ def test_dbmate_migrations_are_named_and_observed_as_a_plain_dry_run_of_its_file
         assert _locks(report) == _locks(twin), report.statement.sql
         assert report.verdict is not None and twin.verdict is not None
         assert report.verdict.kind == twin.verdict.kind, report.statement.sql
+
+
+@pytest.fixture(scope="module")
+def typeorm_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _npm_project(tmp_path_factory, "typeorm", ["typeorm@0.3", "pg@8", "reflect-metadata"])
+
+
+@pytest.mark.registry
+def test_typeorm_migrations_are_named_and_observed_as_a_plain_dry_run_of_what_it_sent(
+    pg: Server, tmp_path: Path, database_name: str, typeorm_project: Path
+) -> None:
+    migrations = typeorm_project / "migrations"
+    request = RunnerRequest(
+        "npx typeorm migration:run -d data-source.js",
+        cwd=typeorm_project,
+        compare_static=migrations,
+    )
+    observed = dry_run_runner(pg, request, DryRunOptions(database=database_name))
+    assert observed.runner is not None and observed.runner.exit_code != 0  # 0004 fails
+    assert observed.runner.migrations == (
+        "CreateTables1767225600001",
+        "VolatileDefaultAndFk1767225600002",
+        "IndexConcurrently1767225600003",
+    )
+    assert (
+        Path(observed.statements[0].statement.location.file).name == "1767225600001-CreateTables.js"
+    )
+    assert observed.runner.differences == ()  # pgfence's TypeORM reader agrees
+    compared, plain_by_sql = _plain_twin(pg, observed, tmp_path, database_name + "_p")
+    assert len(compared) == len(observed.statements)
+    for report in compared:
+        twin = plain_by_sql[report.statement.sql]
+        assert _locks(report) == _locks(twin), report.statement.sql
+        assert report.verdict is not None and twin.verdict is not None
+        assert report.verdict.kind == twin.verdict.kind, report.statement.sql
+    failed = observed.statements[-1]
+    assert failed.observation is not None and failed.observation.error is not None
+    assert failed.observation.error.sqlstate == "25001"
