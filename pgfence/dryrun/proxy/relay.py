@@ -66,18 +66,42 @@ class Request:
 class SessionQuery:
     """Runs pgfence's own read-only queries on a client's backend, in its transaction,
     while the client waits for ReadyForQuery: the rows, every value as text (None: NULL)
-    with the type OID of each column."""
+    with the type OID of each column.
+
+    Inside a transaction each query runs under a savepoint of its own, rolled back to if
+    it fails: a failed query of pgfence's must not abort the client's transaction (nor
+    the one the proxy opened, which would then lose the client's statement)."""
 
     def __init__(self, upstream: socket.socket, backend: _Backend) -> None:
         self.upstream = upstream
         self._backend = backend
 
     def run(self, text: str) -> tuple[list[int], list[tuple[str | None, ...]]]:
+        guarded = self._backend.transaction_status == "T"
+        if guarded:
+            self._exchange("SAVEPOINT pgfence_proxy")
+        types, rows, error = self._exchange(text)
+        if guarded:
+            if error is not None:
+                self._exchange("ROLLBACK TO SAVEPOINT pgfence_proxy")
+            self._exchange("RELEASE SAVEPOINT pgfence_proxy")
+        if error is not None:
+            raise SessionQueryError(wire.error_fields(error)[1])
+        return types, rows
+
+    def end(self, text: str) -> wire.Message | None:
+        """COMMIT or ROLLBACK the transaction the proxy opened: the server's
+        ErrorResponse if it failed (a deferred constraint), for the client to see."""
+        return self._exchange(text)[2]
+
+    def _exchange(
+        self, text: str
+    ) -> tuple[list[int], list[tuple[str | None, ...]], wire.Message | None]:
         with self._backend.send_lock:
             self.upstream.sendall(wire.own_query(text))
         types: list[int] = []
         rows: list[tuple[str | None, ...]] = []
-        error: str | None = None
+        error: wire.Message | None = None
         while True:
             message = wire.read_message(self.upstream)
             if message.kind == wire.ROW_DESCRIPTION:
@@ -85,13 +109,10 @@ class SessionQuery:
             elif message.kind == wire.DATA_ROW:
                 rows.append(wire.row_values(message))
             elif message.kind == wire.ERROR_RESPONSE:
-                error = wire.error_fields(message)[1]
+                error = error or message
             elif message.kind == wire.READY_FOR_QUERY:
                 self._backend.transaction_status = chr(message.body[0])
-                break
-        if error is not None:
-            raise SessionQueryError(error)
-        return types, rows
+                return types, rows, error
 
 
 class SessionQueryError(Exception):
@@ -619,8 +640,12 @@ class Proxy:
             return
         if request.wrapped:
             # The transaction the proxy opened: committed as the implicit one would
-            # have been (rolled back after an error), then the client is told "idle".
-            session.run("COMMIT" if request.status_after == "T" else "ROLLBACK")
+            # have been (rolled back after an error), then the client is told "idle";
+            # a COMMIT that fails (a deferred constraint) fails the statement, as the
+            # implicit transaction's would.
+            failed = session.end("COMMIT" if request.status_after == "T" else "ROLLBACK")
+            if failed is not None:
+                client.sendall(failed.raw)
             ready = wire.ready_for_query(backend.transaction_status)
         client.sendall(ready.raw)
         with backend.lock:

@@ -203,6 +203,9 @@ def own_query(text: str) -> bytes:
     a client may still use (lib/pq binds its unnamed statement in a later batch)."""
     name = OWN_NAME + b"\0"
     messages = [
+        # Closed first too: after an error the server skipped the Closes of last time.
+        (b"C", b"S" + name),
+        (b"C", b"P" + name),
         (b"P", name + text.encode() + b"\0" + struct.pack("!h", 0)),
         (b"B", name + name + struct.pack("!hhh", 0, 0, 0)),
         (b"D", b"P" + name),

@@ -11,7 +11,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pgfence.dryrun.introspect import backend_locks
-from pgfence.dryrun.proxy.relay import Completion, Proxy, Request, SessionQuery
+from pgfence.dryrun.proxy.relay import Completion, Proxy, Request, SessionQuery, SessionQueryError
 from pgfence.dryrun.servers.base import Server
 from pgfence.pg.locks import LockMode
 from tests.support import database_with
@@ -275,3 +275,56 @@ def test_the_proxys_own_queries_leave_the_clients_unnamed_statement_alone(
         assert executed.status == psycopg.pq.ExecStatus.COMMAND_OK, executed.error_message
     wrapped = [r for r, _, _ in watcher.requests if r.wrapped]
     assert [r.statements for r in wrapped] == [["ALTER TABLE accounts ADD COLUMN a int"]]
+
+
+class _ClumsyWatcher(_Watcher):
+    """Its own query on the client's backend fails each time."""
+
+    failures: list[str]
+
+    def after(self, request: Request, session: SessionQuery) -> None:
+        try:
+            session.run("SELECT * FROM no_such_table")
+        except SessionQueryError as exc:
+            self.failures.append(str(exc))
+        super().after(request, session)
+
+
+def test_a_failed_query_of_the_proxys_leaves_the_clients_transaction_alive(
+    pg: Server, database_name: str
+) -> None:
+    dsn = database_with(pg, database_name, "CREATE TABLE accounts (id int PRIMARY KEY)")
+    watcher = _ClumsyWatcher(dsn)
+    watcher.failures = []
+    with (
+        Proxy(*_upstream(dsn), watcher=watcher) as proxy,
+        psycopg.connect(_through(proxy, dsn)) as conn,  # psycopg opens a transaction
+    ):
+        conn.execute("INSERT INTO accounts VALUES (1)")
+        conn.execute("ALTER TABLE accounts ADD COLUMN name text")
+        conn.commit()
+        conn.autocommit = True
+        conn.execute(b"INSERT INTO accounts VALUES (2)")  # wrapped by the proxy
+    assert watcher.failures and set(watcher.failures) == {'relation "no_such_table" does not exist'}
+    assert proxy.watcher_errors == []
+    with psycopg.connect(dsn) as check:
+        assert check.execute("SELECT id FROM accounts ORDER BY id").fetchall() == [(1,), (2,)]
+
+
+def test_a_deferred_constraint_failing_at_the_proxys_commit_fails_the_statement(
+    pg: Server, database_name: str
+) -> None:
+    dsn = database_with(
+        pg,
+        database_name,
+        "CREATE TABLE parent (id int PRIMARY KEY)",
+        "CREATE TABLE child (parent_id int REFERENCES parent DEFERRABLE INITIALLY DEFERRED)",
+    )
+    with (
+        Proxy(*_upstream(dsn), watcher=_Watcher(dsn)) as proxy,
+        psycopg.connect(_through(proxy, dsn), autocommit=True) as conn,
+    ):
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute(b"INSERT INTO child VALUES (1)")
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert conn.execute(b"SELECT count(*) FROM child").fetchone() == (0,)
