@@ -667,3 +667,20 @@ def test_typeorm_migrations_are_named_and_observed_as_a_plain_dry_run_of_what_it
     failed = observed.statements[-1]
     assert failed.observation is not None and failed.observation.error is not None
     assert failed.observation.error.sqlstate == "25001"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--runner", "true", "some.sql"], "--runner takes no PATH"),
+        (["--migrations", "x", "some.sql"], "go with --runner"),
+        (["--runner", "true", "--migrations", "/nonexistent"], "not a directory"),
+        (["--runner", "true", "--pg", "14,18"], "--runner runs on one server"),
+        (["--runner", "true", "--runner-timeout", "soon"], "--runner-timeout"),
+    ],
+)
+def test_runner_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = pgfence("dryrun", *args)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert message in result.stderr
