@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import re
 import threading
 import time
@@ -256,9 +257,10 @@ class RunnerWatcher:
                 self._blocks += 1
                 conn.block = self._blocks
             ran = len(request.completions)
-            mine = [s for s in statements if not self._runners_own(s)]
-            for statement, values in pairs:
-                if self._runners_own(statement):
+            own = [runners_own(statement) for statement in statements]
+            mine = [s for s, is_own in zip(statements, own, strict=True) if not is_own]
+            for (statement, values), is_own in zip(pairs, own, strict=True):
+                if is_own:
                     self.own.append(statement.sql)
                     self._bookkeeping(statement, values)
             if mine:
@@ -388,9 +390,6 @@ class RunnerWatcher:
 
     # ---- the runner's own statements --------------------------------------------------------
 
-    def _runners_own(self, statement: Statement) -> bool:
-        return runners_own(statement)
-
     def _bookkeeping(self, statement: Statement, values: tuple[str | None, ...] = ()) -> None:
         """An INSERT or UPDATE of a bookkeeping table names the migration that just ran:
         the statements since the previous one are its (`values`: its bound parameters)."""
@@ -446,25 +445,25 @@ class RunnerWatcher:
 
 def _parse(text: str) -> list[Any]:
     """The statements of a text the runner sent (None for one that does not parse)."""
-    try:
-        return [raw.stmt for raw in pglast.parse_sql(text)]
-    except pglast.parser.ParseError:
-        return [None]
+    return [node for _, node in _split(text)]
 
 
-def _split(text: str) -> list[tuple[str, Any]]:
-    """Each statement's own text and tree."""
+@functools.lru_cache(maxsize=64)
+def _split(text: str) -> tuple[tuple[str, Any], ...]:
+    """Each statement's own text and tree (kept for the few texts seen last: the proxy
+    asks about each text three times, before and after it runs)."""
     try:
         raws = pglast.parse_sql(text)
     except pglast.parser.ParseError:
-        return [(text.strip(), None)]
+        return ((text.strip(), None),)
     out = []
+    encoded = text.encode()
     for raw in raws:
         start = raw.stmt_location or 0
-        end = start + raw.stmt_len if raw.stmt_len else len(text.encode())
-        piece = text.encode()[start:end].decode("utf-8", "replace").strip()
+        end = start + raw.stmt_len if raw.stmt_len else len(encoded)
+        piece = encoded[start:end].decode("utf-8", "replace").strip()
         out.append((piece, raw.stmt))
-    return out
+    return tuple(out)
 
 
 def _statement(text: str, node: Any) -> Statement:
@@ -551,7 +550,7 @@ def runners_own(statement: Statement) -> bool:
     ):
         return True
     try:
-        relations = referenced_relations(statement.sql)
+        relations = referenced_relations(node)
     except Exception:  # pglast walks what it parsed; a failure here means "not known"
         return False
     names = {r.lower().split(".")[-1].strip('"') for r in relations}
