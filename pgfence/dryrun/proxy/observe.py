@@ -72,6 +72,7 @@ BOOKKEEPING = {
     "migrations": "name",
 }
 _CATALOG_SCHEMAS = ("pg_catalog.", "information_schema.")
+_CATALOG_NAMES = frozenset({"pg_catalog", "information_schema"})
 RUNNER_FILE = "(runner)"  # the file of statements no bookkeeping row named
 _INT_TYPES = frozenset({20, 21, 23, 26, 28})  # int8, int2, int4, oid, xid
 _BOOL = 16
@@ -549,6 +550,12 @@ def runners_own(statement: Statement) -> bool:
         | ast.ExecuteStmt,
     ):
         return True
+    target = getattr(node, "relation", None)
+    if isinstance(target, ast.RangeVar) and not isinstance(node, ast.InsertStmt | ast.CopyStmt):
+        # DDL and UPDATE/DELETE name their one table: no walk of the whole tree (a
+        # millisecond a statement); an INSERT … SELECT or COPY may read others.
+        schema = str(target.schemaname or "")
+        return str(target.relname).lower() in BOOKKEEPING or schema in _CATALOG_NAMES
     try:
         relations = referenced_relations(node)
     except Exception:  # pglast walks what it parsed; a failure here means "not known"
