@@ -148,6 +148,8 @@ class _Connection:
     # The locks predicted for the statements of its open transaction, each once (what the
     # verdict counts as still held, as the plain dry-run's runner does).
     carried: dict[LockOnRelation, None] = field(default_factory=dict)
+    # Indexes in `sent` of the statements of its open transaction.
+    open_reports: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,7 @@ class RunnerWatcher:
         self.own: list[str] = []
         self.migrations: list[str] = []
         self._unnamed_from = 0  # index in `sent` of the first statement no row named yet
+        self._last_of: dict[int, int] = {}  # request -> index in `sent` of its last statement
 
     # ---- the proxy's questions ------------------------------------------------------------
 
@@ -267,10 +270,50 @@ class RunnerWatcher:
             if mine:
                 observation = self._observe(request, session, conn, duration_ms, ran)
                 self._report(mine, observation, request, conn)
+            elif request.error is not None and any(
+                isinstance(s.node, ast.TransactionStmt) for s in statements
+            ):
+                # The tool's COMMIT failed (a deferred constraint): its transaction's
+                # last statement that ran fails, as in the plain dry-run.
+                self._commit_failed(conn, *request.error)
             if request.status_after == "I" or (request.wrapped and request.more == 0):
-                conn.transactional.end_transaction()
-                conn.block = None
-                conn.carried = {}
+                self._transaction_ended(conn)
+
+    def ended(self, request: Request, error: tuple[str, str] | None) -> None:
+        """The proxy ended the transaction it opened for `request`; `error`: its COMMIT
+        failed (a deferred constraint fired), which fails the statement."""
+        with self._lock:
+            last = self._last_of.pop(id(request), None)
+        if error is None or request.backend_pid is None or last is None:
+            return
+        conn = self._connection(request.backend_pid)
+        with self._lock:
+            self._commit_failed(conn, *error, last=last)
+
+    def _commit_failed(
+        self, conn: _Connection, sqlstate: str, message: str, last: int | None = None
+    ) -> None:
+        candidates = [last] if last is not None else reversed(conn.open_reports)
+        for i in candidates:
+            item = self.sent[i]
+            observation = item.report.observation
+            if observation is None or not observation.ran or observation.error is not None:
+                continue
+            error = StatementError(
+                sqlstate, f"{message} (raised at COMMIT, after this statement)", None
+            )
+            failed = dataclasses.replace(observation, error=error)
+            report = dataclasses.replace(
+                item.report, observation=failed, verdict=judge(item.report.prediction, failed)
+            )
+            self.sent[i] = dataclasses.replace(item, report=report)
+            return
+
+    def _transaction_ended(self, conn: _Connection) -> None:
+        conn.transactional.end_transaction()
+        conn.block = None
+        conn.carried = {}
+        conn.open_reports = []
 
     def close(self) -> None:
         """Close the probe sessions (the proxy and its connections are gone by now)."""
@@ -388,6 +431,9 @@ class RunnerWatcher:
                 statement, analysis.prediction, analysis.findings, seen, verdict
             )
             self.sent.append(Sent(report, analysis.facts))
+            conn.open_reports.append(len(self.sent) - 1)
+            if request.wrapped:
+                self._last_of[id(request)] = len(self.sent) - 1
 
     # ---- the runner's own statements --------------------------------------------------------
 

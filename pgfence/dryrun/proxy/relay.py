@@ -146,6 +146,10 @@ class Watcher(Protocol):
         """Called once the server answered it all and before the client is told (its
         ReadyForQuery is held): a wrapped request's transaction is still open."""
 
+    def ended(self, request: Request, error: tuple[str, str] | None) -> None:
+        """The transaction the proxy opened for a wrapped request is over: `error` if
+        its COMMIT failed (the client is then told the statement failed)."""
+
 
 @dataclass
 class _Backend:
@@ -656,6 +660,9 @@ class Proxy:
             failed = session.end("COMMIT" if request.status_after == "T" else "ROLLBACK")
             if failed is not None:
                 client.sendall(failed.raw)
+            if request.more == 0:
+                error = wire.error_fields(failed) if failed is not None else None
+                self._call(watcher.ended, request, error)
             ready = wire.ready_for_query(backend.transaction_status)
         client.sendall(ready.raw)
         with backend.lock:

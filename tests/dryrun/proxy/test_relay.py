@@ -175,6 +175,9 @@ class _Watcher:
     def before(self, request: Request) -> None:
         pass
 
+    def ended(self, request: Request, error: tuple[str, str] | None) -> None:
+        self.ended_with = error
+
     def after(self, request: Request, session: SessionQuery) -> None:
         assert request.backend_pid is not None
         with psycopg.connect(self._dsn, autocommit=True) as probe:

@@ -684,3 +684,28 @@ def test_runner_usage_errors_are_one_line_and_exit_2(args: list[str], message: s
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().count("\n") == 0
     assert message in result.stderr
+
+
+def test_a_deferred_constraint_failing_at_commit_fails_the_statement_before_it(
+    pg: Server, tmp_path: Path, database_name: str
+) -> None:
+    schema = tmp_path / "schema.sql"
+    schema.write_text(
+        "CREATE TABLE parent (id int PRIMARY KEY);\n"
+        "CREATE TABLE child (parent_id int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);\n"
+    )
+    script = tmp_path / "m.sql"
+    script.write_text(
+        "INSERT INTO child VALUES (1);\n"  # committed by the proxy's COMMIT
+        "BEGIN;\nINSERT INTO child VALUES (2);\nCOMMIT;\n"  # by the tool's own
+        "INSERT INTO parent VALUES (3);\n"
+    )
+    observed = _runner(pg, f"{_psql(pg)} -X -q -f {script}", database_name, schema)
+    assert observed.runner is not None
+    first, second, third = observed.statements
+    for failed in (first, second):
+        assert failed.observation is not None and failed.observation.error is not None
+        assert failed.observation.error.sqlstate == "23503"
+        assert "raised at COMMIT" in failed.observation.error.message
+    assert third.observation is not None and third.observation.error is None
+    assert "violates foreign key constraint" in observed.runner.output  # psql was told
