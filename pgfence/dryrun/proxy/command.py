@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from pgfence.analysis.analyze import finish
-from pgfence.dryrun import replay
+from pgfence.dryrun import queries, replay
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.introspect import load_catalog
 from pgfence.dryrun.probe import connect
@@ -111,7 +112,9 @@ def observe_runner(
         exit_code, timed_out, output = run_command(command, env, runner.timeout_s, runner.cwd)
         connections = proxy.connections
         faults = tuple(proxy.watcher_errors)
+        backends = list(proxy.backend_pids)
     watcher.close()
+    _terminate(dsn, backends)
     outcome = RunnerOutcome(
         command=runner.command,
         exit_code=exit_code,
@@ -121,6 +124,16 @@ def observe_runner(
         faults=faults,
     )
     return _report(server, runner, options, watcher, outcome)
+
+
+def _terminate(dsn: str, pids: list[int]) -> None:
+    """End the runner's sessions still on the server: a killed runner's connection is
+    closed, but its backend goes on until its statement ends (a pg_sleep, a concurrent
+    build waiting for older transactions)."""
+    if not pids:
+        return
+    with contextlib.suppress(psycopg.Error), connect(dsn, application_name="pgfence") as conn:
+        conn.execute(queries.TERMINATE_BACKENDS, (pids,))
 
 
 def _environment(host: str, port: int, user: str, database: str, password: str) -> dict[str, str]:

@@ -316,7 +316,16 @@ class RunnerWatcher:
         conn.open_reports = []
 
     def close(self) -> None:
-        """Close the probe sessions (the proxy and its connections are gone by now)."""
+        """Close the probe sessions (the proxy and its connections are gone by now), and
+        end the sampling of a statement the runner never saw complete (it was killed)."""
+        for sampling in list(self._sampling.values()):
+            sampling.execution = Execution(
+                error=StatementError("57014", "the runner stopped before it completed", None)
+            )
+            sampling.done.set()
+            if sampling.thread is not None:
+                sampling.thread.join(5)
+        self._sampling.clear()
         for conn in self._connections.values():
             with contextlib.suppress(Exception):
                 conn.probe.close()

@@ -220,6 +220,7 @@ class Proxy:
         self._closing = threading.Event()
         self.connections = 0  # client connections accepted (not counting cancel requests)
         self.watcher_errors: list[str] = []  # faults of the watcher's hooks, in order
+        self.backend_pids: list[int] = []  # of every connection, as BackendKeyData said
 
     @property
     def address(self) -> tuple[str, int]:
@@ -568,6 +569,7 @@ class Proxy:
             pending = backend.pending
             if kind == wire.BACKEND_KEY_DATA:
                 (backend.pid,) = struct.unpack("!i", message.body[:4])
+                self.backend_pids.append(backend.pid)
             elif kind == wire.COMMAND_COMPLETE:
                 head = pending[0] if pending else ("query", None)
                 if head[0] == "execute":

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import jsonschema
+import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
@@ -709,3 +710,26 @@ def test_a_deferred_constraint_failing_at_commit_fails_the_statement_before_it(
         assert "raised at COMMIT" in failed.observation.error.message
     assert third.observation is not None and third.observation.error is None
     assert "violates foreign key constraint" in observed.runner.output  # psql was told
+
+
+def test_a_runner_killed_in_a_sampled_statement_leaves_no_session_behind(
+    pg: Server, tmp_path: Path, database_name: str
+) -> None:
+    schema, _ = _files(tmp_path)
+    psql = _psql(pg)
+    # An older transaction the concurrent build must wait out, then the build: killed.
+    command = (
+        f'{psql} -X -q -c "BEGIN; SELECT count(*) FROM orders; SELECT pg_sleep(30)" & '
+        f"sleep 1; {psql} -X -q -c 'CREATE INDEX CONCURRENTLY orders_account ON orders (account_id)'"
+    )
+    started = time.monotonic()
+    observed = _runner(pg, command, database_name, schema, timeout_s=4.0)
+    assert time.monotonic() - started < 30
+    assert observed.runner is not None and observed.runner.timed_out
+    with psycopg.connect(pg.dsn(database_name), autocommit=True) as conn:
+        time.sleep(0.5)
+        left = conn.execute(
+            "SELECT application_name FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database_name,),
+        ).fetchall()
+    assert left == []
