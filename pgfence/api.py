@@ -182,6 +182,10 @@ def dryrun(
     seed_max_rows: int | None = None,
     shard: str | None = None,
     project: str | None = None,
+    runner: str | None = None,
+    runner_timeout: str | float | None = None,
+    migrations_dir: str | Path | None = None,
+    compare_static: str | Path | None = None,
 ) -> Report:
     """Run the migrations on a real, throwaway Postgres (or `dsn`, rolled back) and
     observe the locks each statement takes.
@@ -189,6 +193,11 @@ def dryrun(
     `shard` ("K/N"): only that part of the work, the earlier shards' migrations applied
     first without observing (not with `dsn` or seeding); `project`: one
     `[[tool.pgfence.project]]` of the configuration.
+
+    `runner`: instead of reading `paths`, run this shell command (the project's own
+    migration tool) against the throwaway server through pgfence's proxy and observe
+    every statement it sends (`runner_timeout`, `migrations_dir`, `compare_static`: as
+    --runner-timeout, --migrations, --compare-static).
 
     `seed`, `seed_rows`, `seed_scale` (with `stats` / `stats_from`), `seed_max_rows`: as
     --seed and its options, a seeded run with durations estimated at production size.
@@ -203,6 +212,17 @@ def dryrun(
     from pgfence.sources import earlier_migrations
 
     cfg = _config(config).for_project(project)
+    if runner is not None:
+        if shard is not None:
+            raise UsageError("--shard does not go with --runner: the tool runs its whole history")
+        return _dryrun_runner(
+            cfg, runner, runner_timeout, migrations_dir, compare_static, dsn=dsn,
+            schema=schema, schema_from=schema_from, pg=pg, backend=backend, pg_bin=pg_bin,
+            image=image, statement_timeout=statement_timeout, fail_on=fail_on,
+            skip_missing_extensions=skip_missing_extensions, disable=disable,
+            severity=severity, max_lock_timeout=max_lock_timeout, progress=progress,
+            server=server, database=database,
+        )  # fmt: skip
     sizing = Sizing(
         str(stats) if stats is not None else None,
         stats_from,
@@ -273,6 +293,73 @@ def dryrun(
     with choose(choice, progress) as server:
         report = dry_run(server, migrations, options, progress=progress)
         return dataclasses.replace(report, shard=shard_info, project=cfg.project)
+
+
+def _dryrun_runner(
+    cfg: Config,
+    runner: str,
+    runner_timeout: str | float | None,
+    migrations_dir: str | Path | None,
+    compare_static: str | Path | None,
+    *,
+    dsn: str | None,
+    schema: str | Path | None,
+    schema_from: str | None,
+    pg: int | None,
+    backend: str | None,
+    pg_bin: str | Path | None,
+    image: str | None,
+    statement_timeout: str | float | None,
+    fail_on: str | Severity | None,
+    skip_missing_extensions: bool,
+    disable: Sequence[str],
+    severity: Mapping[str, str | Severity] | None,
+    max_lock_timeout: str | float | None,
+    progress: Callable[[str], None] | None,
+    server: Server | None,
+    database: str | None,
+) -> Report:
+    from pgfence.dryrun.proxy.command import (
+        DEFAULT_RUNNER_TIMEOUT_S,
+        RunnerRequest,
+        dry_run_runner,
+    )
+    from pgfence.dryrun.servers import ServerChoice, choose
+
+    if dsn:  # a runner commits
+        raise UsageError("runner runs only on a server pgfence starts: not with dsn")
+    request = RunnerRequest(
+        runner,
+        _seconds(runner_timeout) or DEFAULT_RUNNER_TIMEOUT_S,
+        Path(migrations_dir) if migrations_dir is not None else None,
+        compare_static=Path(compare_static) if compare_static is not None else None,
+    )
+    options = dry_run_options(
+        cfg,
+        statement_timeout_s=_seconds(statement_timeout),
+        lock_timeout_s=None,
+        fail_on=None if fail_on is None else _severity(fail_on, cfg),
+        schema_file=starting_schema(
+            cfg, None if schema is None else str(schema), schema_from, None, False, isolate=False
+        ),
+        schema_from=schema_from,
+        replay_before=[],
+        skip_missing_extensions=skip_missing_extensions,
+        isolate=False,
+        settings=_settings(cfg, disable, severity, max_lock_timeout),
+        seed=None,
+        database=database,
+    )
+    if server is not None:
+        return dry_run_runner(server, request, options, progress)
+    choice = ServerChoice(
+        backend=backend or cfg.backend,
+        pg=pg if pg is not None else cfg.pg,
+        pg_bin=str(pg_bin) if pg_bin is not None else None,
+        image=image,
+    )
+    with choose(choice, progress) as started:
+        return dry_run_runner(started, request, options, progress)
 
 
 def dry_run_options(

@@ -25,6 +25,7 @@ from pgfence.version import __version__
 if TYPE_CHECKING:
     from pgfence.checks import RuleSettings
     from pgfence.config import Config
+    from pgfence.dryrun.servers import ServerChoice
     from pgfence.fixes import FixResult
     from pgfence.model import PreflightReport
     from pgfence.shards import Split
@@ -43,7 +44,8 @@ _OPTION_GROUPS = {
     "Postgres": ("--pg", "--backend", "--pg-bin", "--image", "--dsn", "--verbose"),
     "Schema": ("--schema", "--schema-from", "--replay-before", "--isolate",
                "--skip-missing-extensions"),
-    "Run": ("--statement-timeout", "--lock-timeout", "--keep-going"),
+    "Run": ("--statement-timeout", "--lock-timeout", "--keep-going", "--runner",
+            "--runner-timeout", "--migrations", "--compare-static"),
     "Seeding": ("--stats", "--stats-from", "--seed", "--seed-rows", "--seed-scale",
                 "--seed-max-rows"),
     "Checks": ("--fail-on", "--disable", "--severity", "--max-lock-timeout"),
@@ -1008,6 +1010,44 @@ def dryrun(
     color: ColorOpt = ColorChoice.auto,
     quiet: QuietOpt = False,
     show_statements: ShowStatementsOpt = False,
+    runner: Annotated[
+        str | None,
+        typer.Option(
+            "--runner",
+            metavar="CMD",
+            help="Run the project's own migration tool (a shell command) against the "
+            "throwaway server through pgfence's proxy, and observe every statement it sends.",
+            show_default=False,
+        ),
+    ] = None,
+    runner_timeout: Annotated[
+        str | None,
+        typer.Option(
+            "--runner-timeout",
+            metavar="DURATION",
+            help="With --runner: kill the tool's process group after this (default: 10m).",
+            show_default=False,
+        ),
+    ] = None,
+    migrations_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--migrations",
+            metavar="DIR",
+            help="With --runner: where the migration files are, to name each one's file.",
+            show_default=False,
+        ),
+    ] = None,
+    compare_static: Annotated[
+        str | None,
+        typer.Option(
+            "--compare-static",
+            metavar="DIR",
+            help="With --runner: list, with file and line, every difference between "
+            "pgfence's static reading of the migrations in DIR and what the tool sent.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the migration on a real, throwaway Postgres and show the locks it really takes.
 
@@ -1027,6 +1067,8 @@ def dryrun(
         from pgfence.dryrun.servers import ServerChoice, choose
         from pgfence.shards import labelled
 
+        if runner is not None and dsn:  # a runner commits
+            raise UsageError("--runner runs only on a server pgfence starts: not with --dsn")
         start_schema = starting_schema(
             cfg, schema, schema_from, dsn, replay_before, isolate=isolate
         )
@@ -1052,6 +1094,10 @@ def dryrun(
             raise UsageError(
                 "several --pg versions need servers pgfence starts: not --dsn or --pg-bin"
             )
+        if runner is not None:
+            return _runner_dry_run(cfg, choices[0], len(choices), start_schema, sizing.wanted)
+        if runner_timeout is not None or migrations_dir is not None or compare_static:
+            raise UsageError("--runner-timeout, --migrations and --compare-static go with --runner")
 
         def load() -> tuple[RuleSettings, list[Migration], list[Migration], Split | None]:
             import pgfence.dryrun.runner  # noqa: F401 - the import is the point: see below
@@ -1128,6 +1174,60 @@ def dryrun(
             else:
                 result = dry_run(server, migrations, options, progress=say)
             return result if part is None else labelled(result, part.info)
+
+    def _runner_dry_run(
+        cfg: Config, choice: ServerChoice, majors: int, start_schema: str | None, seeded: bool
+    ) -> Report:
+        from pgfence.api import dry_run_options
+        from pgfence.dryrun.proxy.command import (
+            DEFAULT_RUNNER_TIMEOUT_S,
+            RunnerRequest,
+            dry_run_runner,
+        )
+        from pgfence.dryrun.servers import choose
+
+        # A runner commits: only ever on a server pgfence starts.
+        if dsn:
+            raise UsageError("--runner runs only on a server pgfence starts: not with --dsn")
+        if paths:
+            raise UsageError("--runner takes no PATH: the tool finds its migrations itself")
+        if majors > 1 or isolate or seeded or replay_before:
+            raise UsageError(
+                "--runner runs on one server: not with several --pg, --isolate, --seed "
+                "or --replay-before"
+            )
+        from pathlib import Path
+
+        folder = None
+        if migrations_dir is not None:
+            folder = Path(migrations_dir)
+            if not folder.is_dir():
+                raise UsageError(f"--migrations {migrations_dir}: not a directory")
+        compared = None
+        if compare_static is not None:
+            compared = Path(compare_static)
+            if not compared.is_dir():
+                raise UsageError(f"--compare-static {compare_static}: not a directory")
+        timeout_s = _seconds(runner_timeout, "--runner-timeout") or DEFAULT_RUNNER_TIMEOUT_S
+        assert runner is not None
+        request = RunnerRequest(runner, timeout_s, folder, compare_static=compared)
+        options = dry_run_options(
+            cfg,
+            statement_timeout_s=_seconds(statement_timeout, "--statement-timeout"),
+            lock_timeout_s=None,
+            fail_on=None if fail_on is None else Severity.parse(fail_on.value),
+            schema_file=start_schema,
+            schema_from=schema_from,
+            replay_before=[],
+            skip_missing_extensions=skip_missing_extensions,
+            isolate=False,
+            settings=_settings(cfg, disable, severity, max_lock_timeout),
+            seed=None,
+        )
+        _terminate_on_sigterm()
+        say = _progress(verbose)
+        with choose(choice, say) as server:
+            return dry_run_runner(server, request, options, progress=say)
 
     result, chosen, outputs = _run(action)
     _emit(result, chosen, outputs, _View(color, quiet, show_statements))

@@ -522,6 +522,68 @@ class StatementReport:
 
 
 @dataclass(frozen=True)
+class ExtractionDifference:
+    """`dryrun --runner --compare-static DIR`: where pgfence's static reading of a
+    migration differs from what the migration tool really sent."""
+
+    file: str
+    line: int | None  # of the statement pgfence read (None: only the tool sent it)
+    kind: str  # "differs", "not-read" (sent, not read statically), "not-sent", "not-run"
+    static_sql: str | None = None
+    sent_sql: str | None = None
+
+    def describe(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        if self.kind == "differs":
+            return f"{where}: pgfence read {self.static_sql!r}; the tool sent {self.sent_sql!r}"
+        if self.kind == "not-read":
+            return f"{where}: the tool sent {self.sent_sql!r}, which pgfence did not read"
+        if self.kind == "not-sent":
+            return f"{where}: pgfence read {self.static_sql!r}, which the tool did not send"
+        return f"{where}: the tool recorded no run of this migration"
+
+
+@dataclass(frozen=True)
+class RunnerOutcome:
+    """`dryrun --runner CMD`: how the project's own migration tool ran against the
+    throwaway server, through pgfence's proxy."""
+
+    command: str
+    exit_code: int | None  # None: killed (timeout, interrupted)
+    timed_out: bool = False
+    connections: int = 0  # connections it opened to the proxy
+    output: str = ""  # its stdout and stderr, shortened (shown when it failed)
+    # Its own statements (bookkeeping, advisory locks, catalog queries, SET, BEGIN …):
+    # shown apart, never judged.
+    own_statements: tuple[str, ...] = ()
+    # The migrations named by its bookkeeping rows, in order.
+    migrations: tuple[str, ...] = ()
+    compared: bool = False  # --compare-static was given
+    # What went wrong observing its statements (pgfence's fault: those went unobserved).
+    faults: tuple[str, ...] = ()
+    differences: tuple[ExtractionDifference, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return self.exit_code != 0 or self.connections == 0 or bool(self.faults)
+
+    @property
+    def problem(self) -> str | None:
+        """Why the run failed because of the runner, in words (None: it did not)."""
+        if self.timed_out:
+            return "the runner was killed at --runner-timeout"
+        if self.exit_code is None:
+            return "the runner was stopped"
+        if self.exit_code != 0:
+            return f"the runner exited with code {self.exit_code}"
+        if self.connections == 0:
+            return "the runner never connected to the database pgfence gave it"
+        if self.faults:
+            return f"pgfence could not observe {len(self.faults)} request(s): {self.faults[0]}"
+        return None
+
+
+@dataclass(frozen=True)
 class Report:
     pgfence_version: str
     pg_version: int  # the Postgres major the prediction is for
@@ -534,6 +596,7 @@ class Report:
     lock_holds: tuple[LockHold, ...] = ()  # --seed: per relation, how long it was locked
     shard: ShardInfo | None = None  # --shard: the part of the run this report covers
     project: str | None = None  # --project: the [[tool.pgfence.project]] it is about
+    runner: RunnerOutcome | None = None  # --runner: the migration tool's own run
 
     def all_findings(self) -> tuple[Finding, ...]:
         inner = tuple(f for s in self.statements for f in s.findings)
@@ -553,7 +616,8 @@ class Report:
 
     @property
     def failed(self) -> bool:
-        return bool(self.failing_findings or self.under_predicted)
+        runner_failed = self.runner is not None and self.runner.failed
+        return bool(self.failing_findings or self.under_predicted or runner_failed)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import dataclasses
 import threading
 import time
 from collections import ChainMap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -486,16 +486,20 @@ class TransactionalObserver:
     tx: _Transaction = field(default_factory=_Transaction)
 
     def observe(self, statement: Statement) -> tuple[Observation, Execution]:
-        migration, probe = self.sessions.migration, self.sessions.probe
+        migration = self.sessions.migration
         execution = execute(migration, statement, self.timeout_s, self.sessions.watchdog, self.cap)
+        return self.observed(execution), execution
+
+    def observed(self, execution: Execution) -> Observation:
+        """What the statement that just ran in the migration's session (as `execution`
+        says) took, while its transaction is still open. The runner mode (`--runner`)
+        calls this for statements a migration tool ran itself."""
+        migration, probe = self.sessions.migration, self.sessions.probe
         if execution.error is not None:
-            return (
-                Observation(
-                    duration_ms=execution.duration_ms,
-                    error=execution.error,
-                    waited_for_lock=execution.waited_for_lock,
-                ),
-                execution,
+            return Observation(
+                duration_ms=execution.duration_ms,
+                error=execution.error,
+                waited_for_lock=execution.waited_for_lock,
             )
         tx = self.tx
         taken = backend_lock_keys(probe, self.sessions.migration_pid)
@@ -525,17 +529,14 @@ class TransactionalObserver:
         # under its new name by the statements after (they name it so).
         tx.log.alias(renamed)
         blocking = tx.blocking.measure(probe, locks)
-        return (
-            Observation(
-                locks=tuple(locks),
-                held_before=held_before,
-                rewritten=tuple(dict.fromkeys(r.name for r in rewritten(baseline, now))),
-                blocks_reads=blocking.reads,
-                blocks_writes=blocking.writes,
-                select_blocked=blocking.select_blocked,
-                duration_ms=execution.duration_ms,
-            ),
-            execution,
+        return Observation(
+            locks=tuple(locks),
+            held_before=held_before,
+            rewritten=tuple(dict.fromkeys(r.name for r in rewritten(baseline, now))),
+            blocks_reads=blocking.reads,
+            blocks_writes=blocking.writes,
+            select_blocked=blocking.select_blocked,
+            duration_ms=execution.duration_ms,
         )
 
     def _baseline(
@@ -618,18 +619,26 @@ class SampledObserver:
     def observe(
         self, statement: Statement, gate_tables: list[str]
     ) -> tuple[Observation, Execution]:
-        migration, probe, pid = (
-            self.sessions.migration,
-            self.sessions.probe,
-            self.sessions.migration_pid,
-        )
-        before = relation_files(migration)
+        migration = self.sessions.migration
+
+        def run() -> Execution:
+            return execute(migration, statement, self.timeout_s, self.sessions.watchdog)
+
+        return self.sample(run, gate_tables)
+
+    def sample(
+        self, run: Callable[[], Execution], gate_tables: list[str]
+    ) -> tuple[Observation, Execution]:
+        """Sample the migration backend's locks while `run` (on a thread of its own) runs
+        the statement and returns how it went: pgfence's own execution, or, in the runner
+        mode, waiting for the migration tool's statement to complete. Autocommit: every
+        session sees the same relations, so the probe reads them."""
+        probe, pid = self.sessions.probe, self.sessions.migration_pid
+        before = relation_files(probe)
         result: dict[str, Execution] = {}
 
-        def run() -> None:
-            result["execution"] = execute(
-                migration, statement, self.timeout_s, self.sessions.watchdog
-            )
+        def worker_run() -> None:
+            result["execution"] = run()
 
         samples: dict[tuple[int, LockMode], bool] = {}
         waited_on_others = waited_on_pgfence = False
@@ -639,7 +648,7 @@ class SampledObserver:
             with _snapshot(self.sessions.dsn) as snapshot:
                 # pgfence's own sessions: a wait for one of them is pgfence's doing.
                 own = {snapshot.pid, probe.info.backend_pid, *gate.pids}
-                worker = threading.Thread(target=run, name="pgfence-statement", daemon=True)
+                worker = threading.Thread(target=worker_run, name="pgfence-statement", daemon=True)
                 started = time.monotonic()
                 worker.start()
                 snapshot_open = True
@@ -671,7 +680,7 @@ class SampledObserver:
         finally:
             gate.open_all()
         execution = result["execution"]
-        after = relation_files(migration)
+        after = relation_files(probe)
         raw_all = [RawLock(oid, mode, granted) for (oid, mode), granted in samples.items()]
         locks = observed_locks(raw_all, after, before, set())
         # A lock only ever seen waiting was granted later (or the statement failed).

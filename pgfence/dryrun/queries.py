@@ -575,3 +575,11 @@ SELECT {_ROUTINE}
 JOIN pg_event_trigger e ON e.evtfoid = p.oid
 WHERE e.evtenabled <> 'D'
 """
+
+
+# dryrun --runner: the sessions a runner left on the server when it stopped.
+TERMINATE_BACKENDS = """
+SELECT pg_terminate_backend(a.pid)
+FROM pg_stat_activity a
+WHERE a.pid = ANY(%s::int[]) AND a.pid <> pg_backend_pid()
+"""

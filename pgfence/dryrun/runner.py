@@ -552,7 +552,7 @@ class _Run:
                     not_run_reason="cannot run inside a transaction: pgfence only runs it on "
                     "servers it started (the --dsn run is one transaction, rolled back)",
                 )
-            observation, _ = self.sampled.observe(statement, _gate_tables(report))
+            observation, _ = self.sampled.observe(statement, gate_tables(report))
             if observation.error is not None and builds_index_concurrently(node):
                 observation = dataclasses.replace(
                     observation, invalid_indexes=self._invalid_indexes(report)
@@ -626,7 +626,7 @@ class _Run:
     def _invalid_indexes(self, report: StatementReport) -> tuple[str, ...]:
         """INVALID indexes on the tables a failed concurrent build worked on."""
         found: list[str] = []
-        for table in _gate_tables(report):
+        for table in gate_tables(report):
             with contextlib.suppress(psycopg.Error):
                 rows = self.sessions.probe.execute(queries.INVALID_INDEXES, (table,)).fetchall()
                 found.extend(str(row[0]) for row in rows)
@@ -795,7 +795,7 @@ def _duration(observation: Observation | None) -> float:
 _GATED_ROLES = ("target", "index-table", "target-partitions", "partition")
 
 
-def _gate_tables(report: StatementReport) -> list[str]:
+def gate_tables(report: StatementReport) -> list[str]:
     return sorted(
         {
             lock.relation

@@ -12,6 +12,7 @@ from pgfence.model import (
     Observation,
     Prediction,
     Report,
+    RunnerOutcome,
     Severity,
     StatementReport,
     Verdict,
@@ -70,6 +71,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         }
         for a in assumptions(report)
     ]
+    if report.runner is not None:
+        out["runner"] = _runner(report.runner)
     out["summary"] = summary(report)
     return out
 
@@ -91,6 +94,32 @@ def toast_names(statements: Iterable[StatementReport]) -> Iterator[dict[str, str
                 index = lock.relation.endswith("_index")
                 names[lock.relation] = f"pg_toast.{lock.table}" + ("_index" if index else "")
         yield names
+
+
+def _runner(runner: RunnerOutcome) -> dict[str, Any]:
+    """`dryrun --runner`: how the migration tool ran, and its own statements (not judged)."""
+    return {
+        "command": runner.command,
+        "exit_code": runner.exit_code,
+        "timed_out": runner.timed_out,
+        "connections": runner.connections,
+        "problem": runner.problem,
+        "migrations": list(runner.migrations),
+        "own_statements": list(runner.own_statements),
+        "output": runner.output if runner.failed else "",
+        "compared_static": runner.compared,
+        "faults": list(runner.faults),
+        "differences": [
+            {
+                "file": d.file,
+                "line": d.line,
+                "kind": d.kind,
+                "static_sql": d.static_sql,
+                "sent_sql": d.sent_sql,
+            }
+            for d in runner.differences
+        ],
+    }
 
 
 def _statement(s: StatementReport, names: dict[str, str] | None = None) -> dict[str, Any]:

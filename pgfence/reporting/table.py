@@ -13,6 +13,7 @@ from pgfence.model import (
     LockOnRelation,
     ObservedLock,
     Report,
+    RunnerOutcome,
     Severity,
     StatementReport,
     VerdictKind,
@@ -49,6 +50,8 @@ def render(
     if assumed and not quiet:
         parts.append("\nAssumed")
         parts.extend(_assumption_text(a, width) for a in assumed)
+    if report.runner is not None:
+        parts.append(_runner_section(report.runner))
     parts.append(("" if quiet and not findings else "\n") + _wrapped(_summary_line(report), width))
     # Every field above is shown `visible` already; this catches what any of them missed.
     text = visible_lines("\n".join(parts) + "\n")
@@ -107,6 +110,25 @@ def _clean_line(clean: list[tuple[str, int]], *, shown: bool) -> str:
         f"All checks passed for {others}{files} ({statements} statement(s)): "
         "--show-statements shows their tables"
     )
+
+
+def _runner_section(runner: RunnerOutcome) -> str:
+    """`dryrun --runner`: the tool's run, its own statements counted (not judged), and its
+    output's end when it failed."""
+    lines = [f"\nRunner: {visible(runner.command)}"]
+    status = runner.problem or f"exited with code {runner.exit_code}"
+    lines.append(
+        f"  {status} · {runner.connections} connection(s) · "
+        f"{len(runner.migrations)} migration(s) recorded · "
+        f"{len(runner.own_statements)} statement(s) of its own, not judged"
+    )
+    if runner.compared:
+        lines.append(f"  static reading vs what it sent: {len(runner.differences)} difference(s)")
+        lines.extend(f"    {visible(d.describe())}" for d in runner.differences)
+    if runner.failed and runner.output.strip():
+        lines.append("  its output (end):")
+        lines.extend(f"    {visible(line)}" for line in runner.output.strip().splitlines()[-20:])
+    return "\n".join(lines)
 
 
 def _header(report: Report) -> str:

@@ -17,11 +17,22 @@ BACKEND_KEY_DATA = b"K"
 READY_FOR_QUERY = b"Z"
 COMMAND_COMPLETE = b"C"
 ERROR_RESPONSE = b"E"
+ROW_DESCRIPTION = b"T"
+AUTHENTICATION = b"R"
+DATA_ROW = b"D"
 
 # Frontend message types the proxy reads.
 QUERY = b"Q"
 PARSE = b"P"
+BIND = b"B"
+EXECUTE = b"E"
+SYNC = b"S"
+FLUSH = b"H"
 TERMINATE = b"X"
+PASSWORD = b"p"
+# The extended protocol's messages, up to a Sync (or a Flush) one batch: Parse, Bind,
+# Describe, Execute, Close, Sync, Flush.
+EXTENDED = frozenset({b"P", b"B", b"D", b"E", b"C", b"S", b"H"})
 
 
 class ConnectionClosed(Exception):
@@ -95,3 +106,112 @@ def statement_text(message: Message) -> str | None:
         _name, after = c_string(message.body)
         return c_string(message.body, after)[0]
     return None
+
+
+def query_message(text: str) -> bytes:
+    """A simple-protocol Query message carrying `text`."""
+    body = text.encode() + b"\0"
+    return QUERY + struct.pack("!i", len(body) + 4) + body
+
+
+def ready_for_query(status: str) -> Message:
+    return Message(
+        kind=READY_FOR_QUERY, raw=READY_FOR_QUERY + struct.pack("!i", 5) + status.encode()
+    )
+
+
+def row_types(message: Message) -> list[int]:
+    """The type OID of each column of a RowDescription."""
+    body = message.body
+    (count,) = struct.unpack("!h", body[:2])
+    types: list[int] = []
+    at = 2
+    for _ in range(count):
+        _name, at = c_string(body, at)
+        (type_oid,) = struct.unpack("!i", body[at + 6 : at + 10])
+        types.append(type_oid)
+        at += 18
+    return types
+
+
+def row_values(message: Message) -> tuple[str | None, ...]:
+    """A DataRow's values as text (None for NULL)."""
+    body = message.body
+    (count,) = struct.unpack("!h", body[:2])
+    values: list[str | None] = []
+    at = 2
+    for _ in range(count):
+        (size,) = struct.unpack("!i", body[at : at + 4])
+        at += 4
+        if size < 0:
+            values.append(None)
+            continue
+        values.append(body[at : at + size].decode("utf-8", "replace"))
+        at += size
+    return tuple(values)
+
+
+def error_fields(message: Message) -> tuple[str, str]:
+    """An ErrorResponse's SQLSTATE and primary message."""
+    fields: dict[str, str] = {}
+    body, at = message.body, 0
+    while at < len(body) and body[at] != 0:
+        code = chr(body[at])
+        value, at = c_string(body, at + 1)
+        fields[code] = value
+    return fields.get("C", ""), fields.get("M", "")
+
+
+def error_response(severity: str, sqlstate: str, message: str) -> bytes:
+    fields = b"".join(
+        code + value.encode() + b"\0"
+        for code, value in ((b"S", severity), (b"V", severity), (b"C", sqlstate), (b"M", message))
+    )
+    body = fields + b"\0"
+    return ERROR_RESPONSE + struct.pack("!i", len(body) + 4) + body
+
+
+def bind_parameters(body: bytes, at: int) -> tuple[str | None, ...]:
+    """A Bind message's parameter values from `at` (after its portal and statement
+    names): text ones as text, NULL and binary ones as None."""
+    (count,) = struct.unpack("!h", body[at : at + 2])
+    codes = struct.unpack(f"!{count}h", body[at + 2 : at + 2 + 2 * count])
+    at += 2 + 2 * count
+    (values,) = struct.unpack("!h", body[at : at + 2])
+    at += 2
+    out: list[str | None] = []
+    for i in range(values):
+        (size,) = struct.unpack("!i", body[at : at + 4])
+        at += 4
+        binary = codes[i if count > 1 else 0] == 1 if count else False
+        if size < 0 or binary:
+            out.append(None)
+        else:
+            out.append(body[at : at + size].decode("utf-8", "replace"))
+        at += max(size, 0)
+    return tuple(out)
+
+
+# The name of pgfence's own statement and portal on a client's connection.
+OWN_NAME = b"pgfence_proxy"
+
+
+def own_query(text: str) -> bytes:
+    """pgfence's own query, sent between two of the client's requests through the
+    extended protocol with a statement and a portal of its own name, both closed after:
+    a simple Query would drop the client's unnamed prepared statement and portal, which
+    a client may still use (lib/pq binds its unnamed statement in a later batch)."""
+    name = OWN_NAME + b"\0"
+    messages = [
+        # Closed first too: after an error the server skipped the Closes of last time.
+        (b"C", b"S" + name),
+        (b"C", b"P" + name),
+        (b"P", name + text.encode() + b"\0" + struct.pack("!h", 0)),
+        (b"B", name + name + struct.pack("!hhh", 0, 0, 0)),
+        (b"D", b"P" + name),
+        (b"E", name + struct.pack("!i", 0)),
+        (b"C", b"S" + name),
+        (b"C", b"P" + name),
+        (b"S", b""),
+    ]
+    return b"".join(kind + struct.pack("!i", len(body) + 4) + body for kind, body in messages)

@@ -1,0 +1,4 @@
+-- migrate:up
+CREATE INDEX CONCURRENTLY accounts_name ON accounts (name);
+
+-- migrate:down
