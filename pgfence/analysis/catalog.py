@@ -36,6 +36,8 @@ class Column:
     type: TypeRef | None
     not_null: bool = False
     sequence: str | None = None  # the sequence its default draws from (serial, identity)
+    identity: bool = False  # GENERATED … AS IDENTITY: ALTER TYPE changes its sequence too
+    generated: str = ""  # "s" stored, "v" virtual (PG 18) generated column
 
 
 @dataclass
@@ -67,6 +69,14 @@ class Constraint:
     # For CHECK (col IS NOT NULL): the column it proves not null.
     proves_not_null: str | None = None
     referenced_table: str | None = None
+    # A foreign key's ON DELETE / ON UPDATE action, as pg_constraint spells it:
+    # a no action, r restrict, c cascade, n set null, d set default.
+    on_delete: str = "a"
+    on_update: str = "a"
+
+    def cascades(self, event: str) -> bool:
+        """Does a DELETE (or UPDATE) of a referenced row write rows of this table?"""
+        return (self.on_delete if event == "delete" else self.on_update) in ("c", "n", "d")
 
 
 @dataclass
@@ -115,6 +125,14 @@ class Catalog:
     # The transaction the statement being applied runs in: relations it creates are
     # invisible to other sessions until that transaction commits.
     current_block: object = None
+    # What a DROP … CASCADE takes along: object key -> relations depending on it. Keys are
+    # a relation's name, "column:<table>.<column>", "function:<schema>.<name>",
+    # "type:<schema>.<name>" (pg_depend's normal dependencies, between relations).
+    dependents: dict[str, set[str]] = field(default_factory=dict)
+    # Publication name -> the tables it publishes.
+    publications: dict[str, set[str]] = field(default_factory=dict)
+    # Domain "schema.name" -> (its base type, whether it has constraints).
+    domains: dict[str, tuple[TypeRef | None, bool]] = field(default_factory=dict)
 
     # ---- names ----------------------------------------------------------------------
 
@@ -147,6 +165,9 @@ class Catalog:
         if relation in self.tables:
             return self.tables[relation].kind
         if relation in self.indexes:
+            owner = self.tables.get(self.indexes[relation].table)
+            if owner is not None and owner.kind is RelKind.PARTITIONED_TABLE:
+                return RelKind.PARTITIONED_INDEX
             return RelKind.INDEX
         if relation in self.sequences:
             return RelKind.SEQUENCE
@@ -204,6 +225,73 @@ class Catalog:
             for c in found.columns.values()
             if c.sequence and (columns is None or c.name in columns)
         )
+
+    def domain(self, type_: TypeRef) -> tuple[TypeRef | None, bool] | None:
+        """The base type and constrainedness of `type_`, if it is a known domain."""
+        if type_.array:
+            return None
+        if type_.schema is not None:
+            return self.domains.get(f"{type_.schema}.{type_.name}")
+        for schema in self.search_path:
+            found = self.domains.get(f"{schema}.{type_.name}")
+            if found is not None:
+                return found
+        return None
+
+    def add_dependent(self, key: str, relation: str) -> None:
+        if relation != key:
+            self.dependents.setdefault(key, set()).add(relation)
+
+    def cascade_from(self, keys: list[str], exclude: set[str] | None = None) -> list[str]:
+        """Relations a DROP … CASCADE of the objects `keys` drops or changes, transitively
+        (a view on a dropped view is dropped too), leaving out `exclude`."""
+        done = set(exclude or ())
+        found: list[str] = []
+        stack = list(keys)
+        seen_keys: set[str] = set()
+        while stack:
+            key = stack.pop()
+            if key in seen_keys:
+                continue
+            seen_keys.add(key)
+            for relation in sorted(self.dependents.get(key, ())):
+                if relation in done:
+                    continue
+                done.add(relation)
+                found.append(relation)
+                # Only views go on to drop what depends on them; a table loses a column,
+                # a default, a trigger or a constraint, and stays.
+                if relation in self.views or self.kind_of(relation) is RelKind.MATERIALIZED_VIEW:
+                    stack.extend(self.relation_keys(relation))
+        return sorted(found)
+
+    def relation_keys(self, relation: str) -> list[str]:
+        """The dependency keys of a relation and of its columns."""
+        prefix = f"column:{relation}."
+        return [relation, *(k for k in self.dependents if k.startswith(prefix))]
+
+    def cascading_referencers(self, table: str, event: str) -> list[str]:
+        """Tables whose rows a DELETE (or key UPDATE) of `table` writes through ON DELETE
+        / ON UPDATE CASCADE, SET NULL or SET DEFAULT, transitively for cascades."""
+        found: list[str] = []
+        stack = [table]
+        while stack:
+            current = stack.pop()
+            for other in self.tables.values():
+                for c in other.constraints.values():
+                    if (
+                        c.kind == "f"
+                        and c.referenced_table == current
+                        and c.cascades(event)
+                        and other.name not in found
+                        and other.name != table
+                    ):
+                        found.append(other.name)
+                        # SET NULL / SET DEFAULT update rows: their own keys do not
+                        # change unless they are the key; CASCADE deletes go on.
+                        if (c.on_delete if event == "delete" else c.on_update) == "c":
+                            stack.append(other.name)
+        return sorted(found)
 
     def referencing_tables(self, table: str) -> list[str]:
         """Tables with a foreign key that references `table`."""
@@ -281,7 +369,12 @@ def column_from_def(col: ast.ColumnDef, table: str | None = None) -> Column:
         sequence = f"{schema}.{short}_{col.colname}_seq"
         not_null = True
     type_ = type_ref(col.typeName) if col.typeName else None
-    return Column(col.colname, type_, not_null, sequence)
+    generated = next(
+        (c.generated_kind for c in constraints if c.contype == ConstrType.CONSTR_GENERATED), ""
+    )
+    return Column(
+        col.colname, type_, not_null, sequence, identity, "v" if generated == "v" else generated
+    )
 
 
 def proves_not_null(expr: object) -> str | None:
@@ -346,7 +439,16 @@ def _add_constraint(
     elif con.contype == ConstrType.CONSTR_FOREIGN:
         name = con.conname or f"{short}_{'_'.join(columns)}_fkey"
         ref = catalog.rangevar(con.pktable) if con.pktable else None
-        table.constraints[name] = Constraint(name, "f", columns, not con.skip_validation, None, ref)
+        table.constraints[name] = Constraint(
+            name,
+            "f",
+            columns,
+            not con.skip_validation,
+            None,
+            ref,
+            on_delete=con.fk_del_action or "a",
+            on_update=con.fk_upd_action or "a",
+        )
     elif con.contype in (
         ConstrType.CONSTR_PRIMARY,
         ConstrType.CONSTR_UNIQUE,
@@ -546,7 +648,20 @@ def _apply_rename(catalog: Catalog, node: ast.RenameStmt) -> None:
                 owner.indexes = [renamed.name if i == old else i for i in owner.indexes]
 
 
+UTC_NAMES = frozenset({"UTC", "ETC/UTC", "GMT", "UCT", "ZULU", "ETC/GMT", "ETC/UCT", "ETC/ZULU"})
+
+
 def _apply_set(catalog: Catalog, node: ast.VariableSetStmt) -> None:
+    if (node.name or "").lower() == "timezone":
+        # A timestamp <-> timestamptz change rewrites unless the session is in UTC.
+        # SET LOCAL lasts to the end of the transaction; taken as lasting (rarely matters).
+        if node.kind == VariableSetKind.VAR_SET_VALUE and node.args:
+            value = getattr(node.args[0], "val", None)
+            text = getattr(value, "sval", None)
+            catalog.utc_session = str(text).upper() in UTC_NAMES if text is not None else None
+        else:
+            catalog.utc_session = None
+        return
     if (node.name or "").lower() != "search_path":
         return
     if node.kind == VariableSetKind.VAR_SET_VALUE:

@@ -14,7 +14,8 @@ from pgfence.analysis.predict import alter_table, ddl, dml, objects  # noqa: F40
 from pgfence.analysis.predict.core import Context, Match, classifies, classify
 from pgfence.model import LockOnRelation, Prediction, RelKind, Statement
 from pgfence.pg.locks import LockMode, conflicts
-from pgfence.pg.locktable import row_for
+from pgfence.pg.locktable import LockRow, row_for
+from pgfence.pg.rows import Row
 from pgfence.pg.versions import NEWEST
 
 __all__ = [
@@ -66,11 +67,19 @@ def build_prediction(
         transactional = transactional and row.transactional
         for role, mode in row.locks:
             for relation in match.roles.get(role, []):
+                if role == "target-indexes" and _skipped_partitioned_index(
+                    row, relation, catalog, version
+                ):
+                    continue
                 chosen = match.mode if match.mode is not None and role == "target" else mode
                 lock = _lock(relation, chosen, role, catalog, block)
                 locks.setdefault((relation, chosen), lock)
         for role in row.rewrite:
-            rewrites.extend(r for r in match.roles.get(role, []) if r not in rewrites)
+            rewrites.extend(
+                r
+                for r in match.roles.get(role, [])
+                if r not in rewrites and r not in match.unchanged and not _no_storage(r, catalog)
+            )
         for role in row.scan:
             scans.extend(r for r in match.roles.get(role, []) if r not in scans)
     return Prediction(
@@ -83,6 +92,30 @@ def build_prediction(
         transactional=transactional,
         unavailable=tuple(dict.fromkeys(unavailable)),
     )
+
+
+_NO_STORAGE = (RelKind.PARTITIONED_TABLE, RelKind.PARTITIONED_INDEX, RelKind.VIEW)
+
+
+def _no_storage(relation: str, catalog: Catalog) -> bool:
+    """A partitioned table or index has no files to rewrite: its partitions' are (measured
+    on 14-18: ALTER TYPE, TRUNCATE, ADD COLUMN with a volatile default)."""
+    return catalog.kind_of(relation) in _NO_STORAGE
+
+
+_PLANNED = frozenset({Row.SELECT, Row.SELECT__FOR_UPDATE, Row.UPDATE, Row.DELETE, Row.MERGE})
+
+
+def _skipped_partitioned_index(row: LockRow, relation: str, catalog: Catalog, version: int) -> bool:
+    """Rows that rewrite, or only read, the target leave a partitioned index alone (the
+    partitions' indexes are rebuilt or read instead); dropping the table drops it. The
+    planner opens a partitioned table's own indexes from PG 16 on (measured: 14 and 15
+    lock only the partitions' indexes)."""
+    if catalog.kind_of(relation) is not RelKind.PARTITIONED_INDEX:
+        return False
+    if row.key in _PLANNED:
+        return version < 16
+    return "target-indexes" in row.rewrite or row.key == Row.ANALYZE
 
 
 def _lock(
