@@ -444,3 +444,32 @@ def test_a_sample_of_reindex_concurrently_dropping_the_old_index_is_predicted():
         sampled=True,
     )
     assert judge(prediction, observation).kind is VerdictKind.CONFIRMED
+
+
+def test_a_relation_missing_from_the_schema_is_predicted_unknown_not_guessed():
+    statements, _ = split_script("DELETE FROM teams WHERE id > 90;", "m.sql")
+    prediction = predict(statements[0], Catalog(), 18)
+    assert prediction.unknown == ("public.teams",)
+    note = next(n for n in prediction.notes if n.startswith("public.teams"))
+    assert "ON DELETE / ON UPDATE" in note and "give --schema" in note
+    known = predict(_statements("DELETE FROM accounts")[0], _catalog(), 18)
+    assert known.unknown == ()
+
+
+def test_on_delete_cascade_writes_the_referencing_table_transitively():
+    catalog = _catalog()
+    for sql in (
+        "CREATE TABLE teams (id int PRIMARY KEY)",
+        "CREATE TABLE members (id int PRIMARY KEY, team_id int REFERENCES teams ON DELETE CASCADE)",
+        "CREATE TABLE notes2 (id int, member_id int REFERENCES members ON DELETE SET NULL)",
+    ):
+        catalog.apply(_statements(sql)[0].node)
+    catalog.settle()
+    prediction = predict(_statements("DELETE FROM teams")[0], catalog, 18)
+    modes = {lock.relation: lock.mode.pg_name for lock in prediction.locks}
+    assert modes["public.members"] == RE and modes["public.notes2"] == RE
+
+
+def _statements(sql):
+    statements, _ = split_script(sql, "m.sql")
+    return statements

@@ -50,6 +50,7 @@ def build_prediction(
     rows: list[str] = []
     notes: list[str] = []
     unavailable: list[str] = []
+    unknown: list[str] = []
     analysable = True
     transactional = True
     for match in matches:
@@ -65,6 +66,13 @@ def build_prediction(
             continue
         rows.append(row.key)
         transactional = transactional and row.transactional
+        for relation, missing in _unknown_roles(row, match, catalog):
+            if relation not in unknown:
+                unknown.append(relation)
+            notes.append(
+                f"{relation} is not in the known schema: {', '.join(missing)} unknown "
+                "(give --schema)"
+            )
         for role, mode in row.locks:
             for relation in match.roles.get(role, []):
                 if role == "target-indexes" and _skipped_partitioned_index(
@@ -82,16 +90,57 @@ def build_prediction(
             )
         for role in row.scan:
             scans.extend(r for r in match.roles.get(role, []) if r not in scans)
+    kinds = {lock.relation: lock.kind for lock in locks.values()}
     return Prediction(
         locks=_dominant(locks.values()),
         rewrites=tuple(rewrites),
+        rebuilds=tuple(r for r in rewrites if _is_index(r, kinds, catalog)),
         scans=tuple(scans),
         rows=tuple(dict.fromkeys(rows)),
         analysable=analysable,
         notes=tuple(dict.fromkeys(notes)),
         transactional=transactional,
         unavailable=tuple(dict.fromkeys(unavailable)),
+        unknown=tuple(unknown),
     )
+
+
+# Roles filled from the schema with relations other than the one named, whose readers or
+# writers the statement may block: unknown when the named relation is not in the catalog.
+_SCHEMA_ROLES = {
+    "target-partitions": "its partitions",
+    "default-partition": "its DEFAULT partition",
+    "referencing": "the tables whose foreign keys reference it",
+    "referenced-partitions": "the partitions of the table it references",
+    "cascaded": "the tables its foreign keys' ON DELETE / ON UPDATE actions write",
+    "dependents": "what CASCADE drops with it",
+}
+
+
+def _unknown_roles(row: LockRow, match: Match, catalog: Catalog) -> list[tuple[str, list[str]]]:
+    """(relation, what of it is unknown) for the relations the statement names that the
+    catalog does not know: pgfence says so rather than guess that nothing else is locked."""
+    if catalog.complete:
+        return []
+    wanted = list(dict.fromkeys(role for role, _ in row.locks if role in _SCHEMA_ROLES))
+    if not wanted:
+        return []
+    out = []
+    for relation in match.roles.get("target", []) + match.roles.get("parent", []):
+        if relation.startswith("(") or catalog.kind_of(relation) is not RelKind.UNKNOWN:
+            continue
+        missing = [_SCHEMA_ROLES[role] for role in wanted if not match.roles.get(role)]
+        if missing:
+            out.append((relation, missing))
+    return out
+
+
+def _is_index(relation: str, kinds: dict[str, RelKind], catalog: Catalog) -> bool:
+    kind = kinds.get(relation) or catalog.kind_of(relation)
+    if kind is RelKind.UNKNOWN:
+        # A TOAST table's index is named after the table's OID: pg_toast.pg_toast_N_index.
+        return relation.startswith("pg_toast.") and relation.endswith("_index")
+    return kind in (RelKind.INDEX, RelKind.PARTITIONED_INDEX)
 
 
 _NO_STORAGE = (RelKind.PARTITIONED_TABLE, RelKind.PARTITIONED_INDEX, RelKind.VIEW)
