@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from pglast import ast
 from pglast.enums import (
+    AlterPublicationAction,
     AlterTableType,
     ConstrType,
     NullTestType,
@@ -23,7 +24,7 @@ from pglast.enums import (
 )
 from pglast.stream import RawStream
 
-from pgfence.analysis.expressions import column_names
+from pgfence.analysis.expressions import column_names, function_calls, nodes
 from pgfence.analysis.types import TypeRef
 from pgfence.model import RelKind
 
@@ -409,6 +410,7 @@ def _apply_create(catalog: Catalog, node: ast.CreateStmt) -> None:
     for element in node.tableElts or ():
         if isinstance(element, ast.ColumnDef):
             table.columns[element.colname] = column_from_def(element, name)
+            _column_dependencies(catalog, name, element)
             for con in element.constraints or ():
                 _add_constraint(catalog, table, con, (element.colname,))
         elif isinstance(element, ast.Constraint):
@@ -436,6 +438,7 @@ def _add_constraint(
         table.constraints[name] = Constraint(
             name, "c", columns, not con.skip_validation, proves_not_null(con.raw_expr)
         )
+        _uses(catalog, con.raw_expr, table.name)
     elif con.contype == ConstrType.CONSTR_FOREIGN:
         name = con.conname or f"{short}_{'_'.join(columns)}_fkey"
         ref = catalog.rangevar(con.pktable) if con.pktable else None
@@ -449,6 +452,8 @@ def _add_constraint(
             on_delete=con.fk_del_action or "a",
             on_update=con.fk_upd_action or "a",
         )
+        if ref is not None:
+            _key_dependencies(catalog, table.name, ref, con)
     elif con.contype in (
         ConstrType.CONSTR_PRIMARY,
         ConstrType.CONSTR_UNIQUE,
@@ -539,8 +544,11 @@ def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> 
     sub = cmd.subtype
     if sub == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
         table.columns[cmd.def_.colname] = column_from_def(cmd.def_, table.name)
+        _column_dependencies(catalog, table.name, cmd.def_)
         for con in cmd.def_.constraints or ():
             _add_constraint(catalog, table, con, (cmd.def_.colname,))
+    elif sub == AlterTableType.AT_ColumnDefault and cmd.def_ is not None:
+        _uses(catalog, cmd.def_, table.name)
     elif sub == AlterTableType.AT_DropColumn and cmd.name:
         table.columns.pop(cmd.name, None)
     elif (
@@ -678,13 +686,109 @@ def _apply_set(catalog: Catalog, node: ast.VariableSetStmt) -> None:
 
 
 def _apply_view(catalog: Catalog, node: ast.ViewStmt) -> None:
-    catalog.views[catalog.rangevar(node.view)] = RelKind.VIEW
+    view = catalog.rangevar(node.view)
+    catalog.views[view] = RelKind.VIEW
+    _reads(catalog, node.query, view)
+
+
+def _reads(catalog: Catalog, query: object, dependent: str) -> None:
+    """A view (or materialized view) depends on every relation its query reads: DROP …
+    CASCADE of one of them drops it (CTE names are taken as relations: harmless)."""
+    read = [catalog.rangevar(f) for f in nodes(query) if isinstance(f, ast.RangeVar) and f.relname]
+    named: set[str] = set()
+    star = False
+    for found in nodes(query):
+        if isinstance(found, ast.ColumnRef):
+            last = found.fields[-1] if found.fields else None
+            if isinstance(last, ast.String):
+                named.add(last.sval)
+            elif isinstance(last, ast.A_Star):
+                star = True
+    for relation in read:
+        catalog.add_dependent(relation, dependent)
+        # Its columns too, by name (DROP COLUMN … CASCADE drops the view); a view of `*`
+        # uses every column. Names are not told apart by table: a little too many.
+        table = catalog.tables.get(relation)
+        columns = set(table.columns) if table is not None and star else named
+        for column in sorted(columns):
+            catalog.add_dependent(f"column:{relation}.{column}", dependent)
+
+
+def _uses(catalog: Catalog, expr: object, dependent: str) -> None:
+    """A default or CHECK expression depends on the functions it calls and the sequences
+    its nextval() draws from (what DROP FUNCTION / SEQUENCE … CASCADE removes)."""
+    for name, args in function_calls(expr):
+        if name in ("nextval", "setval", "currval") and args and isinstance(args[0], str):
+            parts = args[0].split(".")
+            catalog.add_dependent(
+                catalog.qualify(parts[-1], parts[-2] if len(parts) > 1 else None), dependent
+            )
+        else:
+            catalog.add_dependent(f"function:{catalog.search_path[0]}.{name}", dependent)
+
+
+def _column_dependencies(catalog: Catalog, table: str, col: ast.ColumnDef) -> None:
+    if col.typeName is not None:
+        names = [n.sval for n in col.typeName.names]
+        schema = names[-2] if len(names) > 1 else catalog.search_path[0]
+        if schema != "pg_catalog":
+            catalog.add_dependent(f"type:{schema}.{names[-1].lower()}", table)
+    for con in col.constraints or ():
+        if isinstance(con, ast.Constraint) and con.contype in (
+            ConstrType.CONSTR_DEFAULT,
+            ConstrType.CONSTR_CHECK,
+        ):
+            _uses(catalog, con.raw_expr, table)
+
+
+def _key_dependencies(catalog: Catalog, table: str, ref: str, con: ast.Constraint) -> None:
+    """A foreign key depends on the referenced key's columns and its unique index: DROP
+    COLUMN / CONSTRAINT … CASCADE of them drops the foreign key (and locks this table)."""
+    referenced = catalog.tables.get(ref)
+    columns = tuple(k.sval for k in con.pk_attrs or ())
+    if referenced is None:
+        return
+    for key in referenced.constraints.values():
+        if key.kind == "p" if not columns else key.kind in ("p", "u") and key.columns == columns:
+            catalog.add_dependent(f"{ref.split('.', 1)[0]}.{key.name}", table)
+            columns = columns or key.columns
+            break
+    for column in columns:
+        catalog.add_dependent(f"column:{ref}.{column}", table)
+
+
+def _apply_publication(
+    catalog: Catalog, node: ast.CreatePublicationStmt | ast.AlterPublicationStmt
+) -> None:
+    tables = {
+        catalog.rangevar(obj.pubtable.relation)
+        for obj in node.pubobjects or ()
+        if isinstance(obj, ast.PublicationObjSpec) and obj.pubtable is not None
+    }
+    current = catalog.publications.setdefault(node.pubname, set())
+    action = getattr(node, "action", None)
+    if action == AlterPublicationAction.AP_DropObjects:
+        current -= tables
+    elif action == AlterPublicationAction.AP_SetObjects:
+        catalog.publications[node.pubname] = tables
+    else:
+        current |= tables
+
+
+def _apply_trigger(catalog: Catalog, node: ast.CreateTrigStmt) -> None:
+    table = catalog.rangevar(node.relation)
+    names = [n.sval for n in node.funcname or ()]
+    if names:
+        schema = names[-2] if len(names) > 1 else catalog.search_path[0]
+        catalog.add_dependent(f"function:{schema}.{names[-1].lower()}", table)
 
 
 def _apply_create_as(catalog: Catalog, node: ast.CreateTableAsStmt) -> None:
     name = catalog.rangevar(node.into.rel)
     kind = RelKind.MATERIALIZED_VIEW if node.objtype == ObjectType.OBJECT_MATVIEW else RelKind.TABLE
     catalog.add_table(Table(name=name, kind=kind, new=True, rows_written=True))
+    if kind is RelKind.MATERIALIZED_VIEW:
+        _reads(catalog, node.query, name)
 
 
 def _apply_sequence(catalog: Catalog, node: ast.CreateSeqStmt) -> None:
@@ -726,6 +830,9 @@ _APPLY = {
     ast.RenameStmt: _apply_rename,
     ast.VariableSetStmt: _apply_set,
     ast.ViewStmt: _apply_view,
+    ast.CreateTrigStmt: _apply_trigger,
+    ast.CreatePublicationStmt: _apply_publication,
+    ast.AlterPublicationStmt: _apply_publication,
     ast.CreateTableAsStmt: _apply_create_as,
     ast.CreateSeqStmt: _apply_sequence,
     ast.InsertStmt: _mark_written,

@@ -221,6 +221,7 @@ def _drop_schema(node: ast.DropStmt, ctx: Context) -> Match:
     match = Match(Row.DROP_TABLE).bind("target", *inside)
     for relation in inside:
         match.bind("target-indexes", *catalog.indexes_of(relation))
+        match.bind("sequence", *catalog.sequences_of(relation))
         table = catalog.table(relation)
         if table is not None:
             match.bind("referenced", *(r for r in table.referenced_tables() if r not in inside))
