@@ -209,6 +209,11 @@ class Prediction:
     # Relations the statement names that the known schema lacks, so that what else it
     # locks through them (partitions, referencing tables, cascades) is unknown.
     unknown: tuple[str, ...] = ()
+    # The tables (and views) whose readers / writers its locks keep out: an index's lock
+    # counts for its table, a partition's for its ancestors (a query of the parent reads
+    # it). An ATTACH PARTITION keeps out the partition's readers, not the parent's.
+    reads_blocked_on: tuple[str, ...] = ()
+    writes_blocked_on: tuple[str, ...] = ()
 
     @property
     def rewrite(self) -> bool:
@@ -228,27 +233,6 @@ class Prediction:
     @property
     def blocks_writes(self) -> bool:
         return self._blocks(LockMode.ROW_EXCLUSIVE)
-
-    def _blocked_on(self, wanted: LockMode) -> tuple[str, ...]:
-        return tuple(
-            sorted(
-                {
-                    lock.relation
-                    for lock in self.locks
-                    if not lock.blocks_nobody and wanted in conflicts(lock.mode)
-                }
-            )
-        )
-
-    @property
-    def reads_blocked_on(self) -> tuple[str, ...]:
-        """The relations whose readers this statement's locks keep out (an ATTACH
-        PARTITION keeps out the partition's readers, not the parent's)."""
-        return self._blocked_on(LockMode.ACCESS_SHARE)
-
-    @property
-    def writes_blocked_on(self) -> tuple[str, ...]:
-        return self._blocked_on(LockMode.ROW_EXCLUSIVE)
 
 
 @dataclass(frozen=True)
