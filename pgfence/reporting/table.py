@@ -37,6 +37,10 @@ def render(report: Report, *, width: int | None = None, color: bool = False) -> 
     sizes_section = sizes.table_section(report, width)
     if sizes_section:
         parts.append(sizes_section)
+    unknown = _unknown_lines(report, width)
+    if unknown:
+        parts.append("\nUnknown without the schema (give --schema)")
+        parts.extend(unknown)
     findings = sorted(report.all_findings(), key=lambda f: (f.location, -f.severity))
     if findings:
         parts.append("\nFindings")
@@ -45,6 +49,25 @@ def render(report: Report, *, width: int | None = None, color: bool = False) -> 
     # Every field above is shown `visible` already; this catches what any of them missed.
     text = visible_lines("\n".join(parts) + "\n")
     return _colorize(text) if color else text
+
+
+def _unknown_lines(report: Report, width: int) -> list[str]:
+    """The relations statements name that the known schema lacks, with what is unknown:
+    one line per relation and what is unknown of it, with the lines that need it."""
+    found: dict[tuple[str, str], list[int]] = {}
+    for s in report.statements:
+        if not s.prediction.unknown:
+            continue
+        for note in s.prediction.notes:
+            if note.endswith("(give --schema)"):
+                lines = found.setdefault((s.statement.location.file, note), [])
+                lines.append(s.statement.location.line)
+    out = []
+    for (file, note), lines in found.items():
+        where = f"{file}:{','.join(str(n) for n in lines)}"
+        text = f"{where}  {note.removesuffix(' (give --schema)')}"
+        out.append(fill(visible(text), width - 2, "  ", "      "))
+    return out
 
 
 def _header(report: Report) -> str:
@@ -126,12 +149,30 @@ def _strongest_per_relation(
     return list(best.values())
 
 
-def _blocks(reads: bool | None, writes: bool | None) -> str:
+def _blocks(
+    reads: bool | None,
+    writes: bool | None,
+    reads_of: tuple[str, ...] = (),
+    writes_of: tuple[str, ...] = (),
+    locked: frozenset[str] = frozenset(),
+) -> str:
+    """What is blocked, and of which tables when the statement locks several (an ATTACH
+    PARTITION blocks the partition's readers, not the parent's)."""
     if reads is None and writes is None:
         return "?"
-    if reads:
-        return "reads+writes"
-    return "writes" if writes else "-"
+    text = "reads+writes" if reads else "writes" if writes else "-"
+    named = writes_of or reads_of
+    if text == "-" or not named or set(reads_of) | set(writes_of) >= locked:
+        return text  # every table it locks: nothing to tell apart
+    if reads and set(reads_of) != set(writes_of):
+        lines = [f"reads of {', '.join(short_name(r) for r in reads_of)}"]
+        lines.append(f"writes of {', '.join(short_name(r) for r in writes_of)}")
+        return _cell(lines)
+    return _cell([text, "of " + ", ".join(short_name(r) for r in named)])
+
+
+def _locked_tables(locks: Iterable[LockOnRelation | ObservedLock]) -> frozenset[str]:
+    return frozenset(lock.relation for lock in locks if not lock.new and lock.kind.is_table_like)
 
 
 def _table(statements: list[StatementReport], width: int, dynamic: bool) -> str:
@@ -148,7 +189,13 @@ def _table(statements: list[StatementReport], width: int, dynamic: bool) -> str:
                 [
                     s.statement.location.line,
                     predicted,
-                    _blocks(p.blocks_reads, p.blocks_writes),
+                    _blocks(
+                        p.blocks_reads,
+                        p.blocks_writes,
+                        p.reads_blocked_on,
+                        p.writes_blocked_on,
+                        _locked_tables(p.locks),
+                    ),
                     flags,
                     risk,
                 ]
@@ -219,7 +266,17 @@ def _observed_cells(s: StatementReport) -> tuple[str, str, str]:
     at_production = sizes.duration_note(s)
     if at_production:
         duration += "\n" + at_production
-    blocks = _blocks(o.blocks_reads, o.blocks_writes) if o.locks or o.held_before else "-"
+    blocks = (
+        _blocks(
+            o.blocks_reads,
+            o.blocks_writes,
+            o.reads_blocked_on,
+            o.writes_blocked_on,
+            _locked_tables(o.locks),
+        )
+        if o.locks or o.held_before
+        else "-"
+    )
     return observed, blocks, duration
 
 

@@ -103,3 +103,21 @@ def test_blocking_is_said_per_relation_attach_partition_blocks_only_the_partitio
     assert by_relation["public.events"]["blocks_reads"] is False
     assert by_relation["public.events"]["blocks_writes"] is False
     assert by_relation["public.events_2025"]["blocks_reads"] is True
+
+
+def test_the_table_says_whose_readers_are_blocked_and_what_the_schema_would_tell(tmp_path):
+    report = _report(
+        tmp_path,
+        "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\n"
+        "CREATE TABLE events_2025 (id int, at date);\n"
+        "COMMIT;\n"
+        "ALTER TABLE events ATTACH PARTITION events_2025"
+        " FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n"
+        "DELETE FROM teams;\n",
+    )
+    text = table.render(report, width=100)
+    assert "of events_2025" in text
+    unknown = text.split("Unknown without the schema (give --schema)")[1].split("Findings")[0]
+    unknown = " ".join(unknown.split())  # as one line, however it wrapped
+    assert "0001_x.sql:5" in unknown and "public.teams is not in the known schema" in unknown
+    assert "events" not in unknown  # created by the migration: known
