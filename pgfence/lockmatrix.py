@@ -105,7 +105,11 @@ def _cell(statement: dict[str, Any]) -> str:
     locks = ", ".join(shown) or "none"
     if statement.get("sampled"):
         locks += " *(sampled)*"
-    rewrites = ", ".join(r.removeprefix("public.") for r in statement.get("rewritten", [])) or "—"
+    rewrites = ", ".join(r.removeprefix("public.") for r in statement.get("rewritten", []))
+    rebuilt = ", ".join(r.removeprefix("public.") for r in statement.get("rebuilt", []))
+    if rebuilt:
+        rewrites = f"{rewrites}; rebuilt: {rebuilt}" if rewrites else f"rebuilt: {rebuilt}"
+    rewrites = rewrites or "—"
     reads, writes = statement.get("blocks_reads"), statement.get("blocks_writes")
     if statement.get("sampled"):
         blocks = "—"

@@ -195,6 +195,7 @@ class LockOnRelation:
 class Prediction:
     locks: tuple[LockOnRelation, ...] = ()
     rewrites: tuple[str, ...] = ()  # relations whose data files are rewritten
+    rebuilds: tuple[str, ...] = ()  # the indexes among them (REINDEX rebuilds, not rewrites)
     scans: tuple[str, ...] = ()  # tables read in full while the lock is held
     # The rows of the lock table (pg/locktable.py) this prediction came from.
     rows: tuple[str, ...] = ()
@@ -206,6 +207,14 @@ class Prediction:
     # Rows of the lock table the statement needs that the predicted major does not have
     # (the statement is refused there): data for the rules, where `notes` are for people.
     unavailable: tuple[str, ...] = ()
+    # Relations the statement names that the known schema lacks, so that what else it
+    # locks through them (partitions, referencing tables, cascades) is unknown.
+    unknown: tuple[str, ...] = ()
+    # The tables (and views) whose readers / writers its locks keep out: an index's lock
+    # counts for its table, a partition's for its ancestors (a query of the parent reads
+    # it). An ATTACH PARTITION keeps out the partition's readers, not the parent's.
+    reads_blocked_on: tuple[str, ...] = ()
+    writes_blocked_on: tuple[str, ...] = ()
 
     @property
     def rewrite(self) -> bool:
@@ -349,7 +358,8 @@ class Observation:
     locks: tuple[ObservedLock, ...] = ()
     # What earlier statements of its transaction took and still held when it ran.
     held_before: HeldLocks = NOTHING_HELD
-    rewritten: tuple[str, ...] = ()
+    rewritten: tuple[str, ...] = ()  # every relation that got a new file, indexes included
+    rebuilt: tuple[str, ...] = ()  # the indexes among them: rebuilt, not rewritten tables
     # Measured by trying a conflicting lock from another session (None: not measured).
     blocks_reads: bool | None = None
     blocks_writes: bool | None = None
@@ -357,6 +367,10 @@ class Observation:
     blocking_measured: bool = True
     # Relations a real `SELECT … LIMIT 1` could not read (planner locks indexes too).
     select_blocked: tuple[str, ...] = ()
+    # Per relation: the tables whose readers / writers were kept out (measured, or from
+    # the sampled modes), so that "blocks reads" says of which relation.
+    reads_blocked_on: tuple[str, ...] = ()
+    writes_blocked_on: tuple[str, ...] = ()
     duration_ms: float = 0.0
     sampled: bool = False  # locks sampled while the statement ran outside a transaction
     ran: bool = True

@@ -123,7 +123,11 @@ def _statement(s: StatementReport) -> dict[str, Any]:
         return out
     out["locks"] = _locks(o)
     # TOAST tables are rewritten with their table and named after OIDs: leave them out.
-    out["rewritten"] = sorted(r for r in o.rewritten if not r.startswith("pg_toast."))
+    out["rewritten"] = sorted(
+        r for r in o.rewritten if not r.startswith("pg_toast.") and r not in o.rebuilt
+    )
+    # Indexes rebuilt (REINDEX, a rewrite's indexes) are told apart from rewritten tables.
+    out["rebuilt"] = sorted(r for r in o.rebuilt if not r.startswith("pg_toast."))
     if o.sampled:
         # Measured only if the probe caught the statement holding its locks.
         out["sampled"] = True

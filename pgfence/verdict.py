@@ -15,15 +15,18 @@ keeps everyone out who would use the index.
 
 from __future__ import annotations
 
+import dataclasses
+
 from pgfence.model import (
     LockOnRelation,
     Observation,
     Prediction,
     RelationVerdict,
+    RelKind,
     Verdict,
     VerdictKind,
 )
-from pgfence.pg.locks import LockMode, conflict_union
+from pgfence.pg.locks import LockMode, conflict_union, conflicts
 
 
 def judge(
@@ -64,10 +67,13 @@ def judge(
             owner[seen.relation] = seen.table
     # What earlier statements of the transaction hold counts as held, on the relations the
     # prediction names or the statement rewrote: on any other it cannot change the verdict.
+    renamed: dict[str, str] = {}  # held under the name it had when taken -> the name now
     for relation in set(predicted) | set(observation.rewritten):
         for seen in observation.held_before.on(relation):
             if seen.new:
                 continue
+            if seen.relation != relation:
+                renamed[seen.relation] = relation
             held.setdefault(relation, set()).add(seen.mode)
             if seen.kind.is_index_or_toast:
                 owner[relation] = seen.table
@@ -120,6 +126,30 @@ def judge(
     blocked: list[str] = []
     _compare_blocking("reads", reads, observation.blocks_reads, blocked, lenient)
     _compare_blocking("writes", writes, observation.blocks_writes, blocked, lenient)
+    if not sampled and not blocked:
+        # Per relation: whose readers and writers were kept out (measured table by table).
+        if observation.blocks_reads is not None:
+            _compare_relations(
+                "reads",
+                prediction,
+                carried,
+                prediction.reads_blocked_on,
+                observation.reads_blocked_on,
+                blocked,
+                lenient,
+                renamed,
+            )
+        if observation.blocks_writes is not None:
+            _compare_relations(
+                "writes",
+                prediction,
+                carried,
+                prediction.writes_blocked_on,
+                observation.writes_blocked_on,
+                blocked,
+                lenient,
+                renamed,
+            )
     if under or rewrites or blocked:
         rewritten = [f"{r}: rewritten, not predicted" for r in rewrites]
         return Verdict(
@@ -155,6 +185,43 @@ def _unpredicted_rewrites(
         if not relation.startswith("("):
             over.append(f"{relation}: predicted a rewrite, none happened")
     return unpredicted
+
+
+_UNMEASURABLE = (RelKind.MATERIALIZED_VIEW, RelKind.FOREIGN_TABLE, RelKind.UNKNOWN)
+
+
+def _compare_relations(
+    what: str,
+    prediction: Prediction,
+    carried: tuple[LockOnRelation, ...],
+    said: tuple[str, ...],
+    seen: tuple[str, ...],
+    under: list[str],
+    over: list[str],
+    renamed: dict[str, str],
+) -> None:
+    """The tables whose readers (writers) were kept out against those predicted; what an
+    earlier statement of the transaction holds counts as predicted. LOCK TABLE, which
+    measures it, refuses materialized views and foreign tables: they are not judged.
+    `renamed`: tables an earlier statement of the transaction renamed (the name other
+    sessions still see -> the name the statement uses): both name the same table."""
+    seen = tuple(renamed.get(r, r) for r in seen)
+    carried = tuple(
+        dataclasses.replace(lock, relation=renamed.get(lock.relation, lock.relation))
+        for lock in carried
+    )
+    wanted = LockMode.ACCESS_SHARE if what == "reads" else LockMode.ROW_EXCLUSIVE
+    expected = set(said) | {
+        lock.table if lock.kind.is_index_or_toast and lock.table else lock.relation
+        for lock in carried
+        if not lock.blocks_nobody and wanted in conflicts(lock.mode)
+    }
+    for relation in sorted(set(seen) - expected):
+        under.append(f"{what} of {relation} were blocked, not predicted")
+    kinds = {lock.relation: lock.kind for lock in prediction.locks}
+    for relation in sorted(set(said) - set(seen)):
+        if kinds.get(relation, RelKind.TABLE) not in _UNMEASURABLE:
+            over.append(f"{what} of {relation} were predicted blocked, but got through")
 
 
 def _compare_blocking(

@@ -61,3 +61,42 @@ def test_scenario_schemas_start_from_the_same_base():
         if path.parent.name != "demo" and not path.read_text().startswith(base)
     ]
     assert drifted == []
+
+
+def test_the_static_prediction_from_the_schema_file_covers_what_each_server_took():
+    """`pgfence analyze --schema schema.sql` (no server) must predict, for every relation a
+    recorded run locked beyond ACCESS SHARE, a mode at least as strong: the relations
+    beyond the named one (partitions, cascades, CASCADE's dependents) included. TOAST
+    indexes are named after OIDs a schema file cannot know; the dry-run predicts them."""
+    import json
+
+    from pgfence.analysis.analyze import build_report
+    from pgfence.analysis.schema import catalog_from_dump
+    from pgfence.pg.locks import LockMode, conflict_union
+    from pgfence.sources.sql import read_sql_file
+
+    by_name = {mode.pg_name: mode for mode in LockMode}
+    missed = []
+    for scenario in SCENARIOS:
+        for major in (14, 18):
+            path = scenario.expected_file(major)
+            if not scenario.applies_to(major) or not path.exists():
+                continue
+            recorded = json.loads(path.read_text())["statements"]
+            report = build_report(
+                [read_sql_file(str(scenario.migration))],
+                version=major,
+                catalog=catalog_from_dump(str(scenario.schema)),
+            )
+            for statement, seen in zip(report.statements, recorded, strict=True):
+                predicted: dict[str, set[LockMode]] = {}
+                for lock in statement.prediction.locks:
+                    predicted.setdefault(lock.relation, set()).add(lock.mode)
+                for relation, mode_name, _, table in seen.get("locks", []):
+                    mode = by_name[mode_name]
+                    if mode is LockMode.ACCESS_SHARE or relation.endswith("(toast index)"):
+                        continue
+                    said = predicted.get(relation, set()) | predicted.get(table, set())
+                    if not conflict_union({mode}) <= conflict_union(said):
+                        missed.append(f"{scenario.name} pg{major}: {relation} {mode_name}")
+    assert missed == []

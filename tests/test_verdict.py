@@ -169,3 +169,38 @@ def test_what_made_it_under_predicted_is_kept_apart_for_the_findings():
         f"{ACC}: rewritten, not predicted",
         *v.unpredicted[1:],
     )
+
+
+def test_blocking_is_judged_per_relation_a_blocked_table_not_named_is_under_predicted():
+    parent, part = "public.events", "public.events_2025"
+    prediction = Prediction(
+        locks=(
+            LockOnRelation(parent, M.SHARE_UPDATE_EXCLUSIVE),
+            LockOnRelation(part, M.ACCESS_EXCLUSIVE),
+        ),
+        reads_blocked_on=(part,),
+        writes_blocked_on=(part,),
+    )
+    locks = (
+        ObservedLock(parent, M.SHARE_UPDATE_EXCLUSIVE),
+        ObservedLock(part, M.ACCESS_EXCLUSIVE),
+    )
+    right = Observation(
+        locks=locks,
+        blocks_reads=True,
+        blocks_writes=True,
+        reads_blocked_on=(part,),
+        writes_blocked_on=(part,),
+    )
+    assert judge(prediction, right).kind is VerdictKind.CONFIRMED
+    # The same statement-level flags, but the parent's readers were kept out as well.
+    wrong = Observation(
+        locks=locks,
+        blocks_reads=True,
+        blocks_writes=True,
+        reads_blocked_on=(parent, part),
+        writes_blocked_on=(part,),
+    )
+    verdict = judge(prediction, wrong)
+    assert verdict.kind is VerdictKind.UNDER_PREDICTED
+    assert "reads of public.events were blocked, not predicted" in verdict.reasons

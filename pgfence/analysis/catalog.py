@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from pglast import ast
 from pglast.enums import (
+    AlterPublicationAction,
     AlterTableType,
     ConstrType,
     NullTestType,
@@ -23,7 +24,7 @@ from pglast.enums import (
 )
 from pglast.stream import RawStream
 
-from pgfence.analysis.expressions import column_names
+from pgfence.analysis.expressions import column_names, function_calls, nodes
 from pgfence.analysis.types import TypeRef
 from pgfence.model import RelKind
 
@@ -36,6 +37,8 @@ class Column:
     type: TypeRef | None
     not_null: bool = False
     sequence: str | None = None  # the sequence its default draws from (serial, identity)
+    identity: bool = False  # GENERATED … AS IDENTITY: ALTER TYPE changes its sequence too
+    generated: str = ""  # "s" stored, "v" virtual (PG 18) generated column
 
 
 @dataclass
@@ -67,6 +70,14 @@ class Constraint:
     # For CHECK (col IS NOT NULL): the column it proves not null.
     proves_not_null: str | None = None
     referenced_table: str | None = None
+    # A foreign key's ON DELETE / ON UPDATE action, as pg_constraint spells it:
+    # a no action, r restrict, c cascade, n set null, d set default.
+    on_delete: str = "a"
+    on_update: str = "a"
+
+    def cascades(self, event: str) -> bool:
+        """Does a DELETE (or UPDATE) of a referenced row write rows of this table?"""
+        return (self.on_delete if event == "delete" else self.on_update) in ("c", "n", "d")
 
 
 @dataclass
@@ -115,6 +126,14 @@ class Catalog:
     # The transaction the statement being applied runs in: relations it creates are
     # invisible to other sessions until that transaction commits.
     current_block: object = None
+    # What a DROP … CASCADE takes along: object key -> relations depending on it. Keys are
+    # a relation's name, "column:<table>.<column>", "function:<schema>.<name>",
+    # "type:<schema>.<name>" (pg_depend's normal dependencies, between relations).
+    dependents: dict[str, set[str]] = field(default_factory=dict)
+    # Publication name -> the tables it publishes.
+    publications: dict[str, set[str]] = field(default_factory=dict)
+    # Domain "schema.name" -> (its base type, whether it has constraints).
+    domains: dict[str, tuple[TypeRef | None, bool]] = field(default_factory=dict)
 
     # ---- names ----------------------------------------------------------------------
 
@@ -147,6 +166,9 @@ class Catalog:
         if relation in self.tables:
             return self.tables[relation].kind
         if relation in self.indexes:
+            owner = self.tables.get(self.indexes[relation].table)
+            if owner is not None and owner.kind is RelKind.PARTITIONED_TABLE:
+                return RelKind.PARTITIONED_INDEX
             return RelKind.INDEX
         if relation in self.sequences:
             return RelKind.SEQUENCE
@@ -224,6 +246,73 @@ class Catalog:
             if c.sequence and (columns is None or c.name in columns)
         )
 
+    def domain(self, type_: TypeRef) -> tuple[TypeRef | None, bool] | None:
+        """The base type and constrainedness of `type_`, if it is a known domain."""
+        if type_.array:
+            return None
+        if type_.schema is not None:
+            return self.domains.get(f"{type_.schema}.{type_.name}")
+        for schema in self.search_path:
+            found = self.domains.get(f"{schema}.{type_.name}")
+            if found is not None:
+                return found
+        return None
+
+    def add_dependent(self, key: str, relation: str) -> None:
+        if relation != key:
+            self.dependents.setdefault(key, set()).add(relation)
+
+    def cascade_from(self, keys: list[str], exclude: set[str] | None = None) -> list[str]:
+        """Relations a DROP … CASCADE of the objects `keys` drops or changes, transitively
+        (a view on a dropped view is dropped too), leaving out `exclude`."""
+        done = set(exclude or ())
+        found: list[str] = []
+        stack = list(keys)
+        seen_keys: set[str] = set()
+        while stack:
+            key = stack.pop()
+            if key in seen_keys:
+                continue
+            seen_keys.add(key)
+            for relation in sorted(self.dependents.get(key, ())):
+                if relation in done:
+                    continue
+                done.add(relation)
+                found.append(relation)
+                # Only views go on to drop what depends on them; a table loses a column,
+                # a default, a trigger or a constraint, and stays.
+                if relation in self.views or self.kind_of(relation) is RelKind.MATERIALIZED_VIEW:
+                    stack.extend(self.relation_keys(relation))
+        return sorted(found)
+
+    def relation_keys(self, relation: str) -> list[str]:
+        """The dependency keys of a relation and of its columns."""
+        prefix = f"column:{relation}."
+        return [relation, *(k for k in self.dependents if k.startswith(prefix))]
+
+    def cascading_referencers(self, table: str, event: str) -> list[str]:
+        """Tables whose rows a DELETE (or key UPDATE) of `table` writes through ON DELETE
+        / ON UPDATE CASCADE, SET NULL or SET DEFAULT, transitively for cascades."""
+        found: list[str] = []
+        stack = [table]
+        while stack:
+            current = stack.pop()
+            for other in self.tables.values():
+                for c in other.constraints.values():
+                    if (
+                        c.kind == "f"
+                        and c.referenced_table == current
+                        and c.cascades(event)
+                        and other.name not in found
+                        and other.name != table
+                    ):
+                        found.append(other.name)
+                        # SET NULL / SET DEFAULT update rows: their own keys do not
+                        # change unless they are the key; CASCADE deletes go on.
+                        if (c.on_delete if event == "delete" else c.on_update) == "c":
+                            stack.append(other.name)
+        return sorted(found)
+
     def referencing_tables(self, table: str) -> list[str]:
         """Tables with a foreign key that references `table`."""
         return sorted(
@@ -300,7 +389,12 @@ def column_from_def(col: ast.ColumnDef, table: str | None = None) -> Column:
         sequence = f"{schema}.{short}_{col.colname}_seq"
         not_null = True
     type_ = type_ref(col.typeName) if col.typeName else None
-    return Column(col.colname, type_, not_null, sequence)
+    generated = next(
+        (c.generated_kind for c in constraints if c.contype == ConstrType.CONSTR_GENERATED), ""
+    )
+    return Column(
+        col.colname, type_, not_null, sequence, identity, "v" if generated == "v" else generated
+    )
 
 
 def proves_not_null(expr: object) -> str | None:
@@ -335,6 +429,7 @@ def _apply_create(catalog: Catalog, node: ast.CreateStmt) -> None:
     for element in node.tableElts or ():
         if isinstance(element, ast.ColumnDef):
             table.columns[element.colname] = column_from_def(element, name)
+            _column_dependencies(catalog, name, element)
             for con in element.constraints or ():
                 _add_constraint(catalog, table, con, (element.colname,))
         elif isinstance(element, ast.Constraint):
@@ -362,10 +457,22 @@ def _add_constraint(
         table.constraints[name] = Constraint(
             name, "c", columns, not con.skip_validation, proves_not_null(con.raw_expr)
         )
+        _uses(catalog, con.raw_expr, table.name)
     elif con.contype == ConstrType.CONSTR_FOREIGN:
         name = con.conname or f"{short}_{'_'.join(columns)}_fkey"
         ref = catalog.rangevar(con.pktable) if con.pktable else None
-        table.constraints[name] = Constraint(name, "f", columns, not con.skip_validation, None, ref)
+        table.constraints[name] = Constraint(
+            name,
+            "f",
+            columns,
+            not con.skip_validation,
+            None,
+            ref,
+            on_delete=con.fk_del_action or "a",
+            on_update=con.fk_upd_action or "a",
+        )
+        if ref is not None:
+            _key_dependencies(catalog, table.name, ref, con)
     elif con.contype in (
         ConstrType.CONSTR_PRIMARY,
         ConstrType.CONSTR_UNIQUE,
@@ -456,8 +563,11 @@ def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> 
     sub = cmd.subtype
     if sub == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
         table.columns[cmd.def_.colname] = column_from_def(cmd.def_, table.name)
+        _column_dependencies(catalog, table.name, cmd.def_)
         for con in cmd.def_.constraints or ():
             _add_constraint(catalog, table, con, (cmd.def_.colname,))
+    elif sub == AlterTableType.AT_ColumnDefault and cmd.def_ is not None:
+        _uses(catalog, cmd.def_, table.name)
     elif sub == AlterTableType.AT_DropColumn and cmd.name:
         table.columns.pop(cmd.name, None)
         # Postgres drops the indexes that use the column with it.
@@ -570,7 +680,20 @@ def _apply_rename(catalog: Catalog, node: ast.RenameStmt) -> None:
                 owner.indexes = [renamed.name if i == old else i for i in owner.indexes]
 
 
+UTC_NAMES = frozenset({"UTC", "ETC/UTC", "GMT", "UCT", "ZULU", "ETC/GMT", "ETC/UCT", "ETC/ZULU"})
+
+
 def _apply_set(catalog: Catalog, node: ast.VariableSetStmt) -> None:
+    if (node.name or "").lower() == "timezone":
+        # A timestamp <-> timestamptz change rewrites unless the session is in UTC.
+        # SET LOCAL lasts to the end of the transaction; taken as lasting (rarely matters).
+        if node.kind == VariableSetKind.VAR_SET_VALUE and node.args:
+            value = getattr(node.args[0], "val", None)
+            text = getattr(value, "sval", None)
+            catalog.utc_session = str(text).upper() in UTC_NAMES if text is not None else None
+        else:
+            catalog.utc_session = None
+        return
     if (node.name or "").lower() != "search_path":
         return
     if node.kind == VariableSetKind.VAR_SET_VALUE:
@@ -587,13 +710,109 @@ def _apply_set(catalog: Catalog, node: ast.VariableSetStmt) -> None:
 
 
 def _apply_view(catalog: Catalog, node: ast.ViewStmt) -> None:
-    catalog.views[catalog.rangevar(node.view)] = RelKind.VIEW
+    view = catalog.rangevar(node.view)
+    catalog.views[view] = RelKind.VIEW
+    _reads(catalog, node.query, view)
+
+
+def _reads(catalog: Catalog, query: object, dependent: str) -> None:
+    """A view (or materialized view) depends on every relation its query reads: DROP …
+    CASCADE of one of them drops it (CTE names are taken as relations: harmless)."""
+    read = [catalog.rangevar(f) for f in nodes(query) if isinstance(f, ast.RangeVar) and f.relname]
+    named: set[str] = set()
+    star = False
+    for found in nodes(query):
+        if isinstance(found, ast.ColumnRef):
+            last = found.fields[-1] if found.fields else None
+            if isinstance(last, ast.String):
+                named.add(last.sval)
+            elif isinstance(last, ast.A_Star):
+                star = True
+    for relation in read:
+        catalog.add_dependent(relation, dependent)
+        # Its columns too, by name (DROP COLUMN … CASCADE drops the view); a view of `*`
+        # uses every column. Names are not told apart by table: a little too many.
+        table = catalog.tables.get(relation)
+        columns = set(table.columns) if table is not None and star else named
+        for column in sorted(columns):
+            catalog.add_dependent(f"column:{relation}.{column}", dependent)
+
+
+def _uses(catalog: Catalog, expr: object, dependent: str) -> None:
+    """A default or CHECK expression depends on the functions it calls and the sequences
+    its nextval() draws from (what DROP FUNCTION / SEQUENCE … CASCADE removes)."""
+    for name, args in function_calls(expr):
+        if name in ("nextval", "setval", "currval") and args and isinstance(args[0], str):
+            parts = args[0].split(".")
+            catalog.add_dependent(
+                catalog.qualify(parts[-1], parts[-2] if len(parts) > 1 else None), dependent
+            )
+        else:
+            catalog.add_dependent(f"function:{catalog.search_path[0]}.{name}", dependent)
+
+
+def _column_dependencies(catalog: Catalog, table: str, col: ast.ColumnDef) -> None:
+    if col.typeName is not None:
+        names = [n.sval for n in col.typeName.names]
+        schema = names[-2] if len(names) > 1 else catalog.search_path[0]
+        if schema != "pg_catalog":
+            catalog.add_dependent(f"type:{schema}.{names[-1].lower()}", table)
+    for con in col.constraints or ():
+        if isinstance(con, ast.Constraint) and con.contype in (
+            ConstrType.CONSTR_DEFAULT,
+            ConstrType.CONSTR_CHECK,
+        ):
+            _uses(catalog, con.raw_expr, table)
+
+
+def _key_dependencies(catalog: Catalog, table: str, ref: str, con: ast.Constraint) -> None:
+    """A foreign key depends on the referenced key's columns and its unique index: DROP
+    COLUMN / CONSTRAINT … CASCADE of them drops the foreign key (and locks this table)."""
+    referenced = catalog.tables.get(ref)
+    columns = tuple(k.sval for k in con.pk_attrs or ())
+    if referenced is None:
+        return
+    for key in referenced.constraints.values():
+        if key.kind == "p" if not columns else key.kind in ("p", "u") and key.columns == columns:
+            catalog.add_dependent(f"{ref.split('.', 1)[0]}.{key.name}", table)
+            columns = columns or key.columns
+            break
+    for column in columns:
+        catalog.add_dependent(f"column:{ref}.{column}", table)
+
+
+def _apply_publication(
+    catalog: Catalog, node: ast.CreatePublicationStmt | ast.AlterPublicationStmt
+) -> None:
+    tables = {
+        catalog.rangevar(obj.pubtable.relation)
+        for obj in node.pubobjects or ()
+        if isinstance(obj, ast.PublicationObjSpec) and obj.pubtable is not None
+    }
+    current = catalog.publications.setdefault(node.pubname, set())
+    action = getattr(node, "action", None)
+    if action == AlterPublicationAction.AP_DropObjects:
+        current -= tables
+    elif action == AlterPublicationAction.AP_SetObjects:
+        catalog.publications[node.pubname] = tables
+    else:
+        current |= tables
+
+
+def _apply_trigger(catalog: Catalog, node: ast.CreateTrigStmt) -> None:
+    table = catalog.rangevar(node.relation)
+    names = [n.sval for n in node.funcname or ()]
+    if names:
+        schema = names[-2] if len(names) > 1 else catalog.search_path[0]
+        catalog.add_dependent(f"function:{schema}.{names[-1].lower()}", table)
 
 
 def _apply_create_as(catalog: Catalog, node: ast.CreateTableAsStmt) -> None:
     name = catalog.rangevar(node.into.rel)
     kind = RelKind.MATERIALIZED_VIEW if node.objtype == ObjectType.OBJECT_MATVIEW else RelKind.TABLE
     catalog.add_table(Table(name=name, kind=kind, new=True, rows_written=True))
+    if kind is RelKind.MATERIALIZED_VIEW:
+        _reads(catalog, node.query, name)
 
 
 def _apply_sequence(catalog: Catalog, node: ast.CreateSeqStmt) -> None:
@@ -635,6 +854,9 @@ _APPLY = {
     ast.RenameStmt: _apply_rename,
     ast.VariableSetStmt: _apply_set,
     ast.ViewStmt: _apply_view,
+    ast.CreateTrigStmt: _apply_trigger,
+    ast.CreatePublicationStmt: _apply_publication,
+    ast.AlterPublicationStmt: _apply_publication,
     ast.CreateTableAsStmt: _apply_create_as,
     ast.CreateSeqStmt: _apply_sequence,
     ast.InsertStmt: _mark_written,

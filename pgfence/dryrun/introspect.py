@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from pgfence.analysis.catalog import Catalog, Column, Constraint, Index, Table
+from pgfence.analysis.catalog import UTC_NAMES, Catalog, Column, Constraint, Index, Table
 from pgfence.analysis.types import TypeRef, decode_typmod
 from pgfence.dryrun import queries
 from pgfence.model import ObservedLock, RelKind
@@ -32,13 +32,23 @@ def load_catalog(conn: psycopg.Connection) -> Catalog:
             catalog.tables[parent].partitions.append(name)
             if is_default:
                 catalog.tables[parent].default_partition = name
-    for table, column, typname, typmod, not_null, is_array, type_schema in conn.execute(
-        queries.CATALOG_COLUMNS
-    ):
+    for (
+        table,
+        column,
+        typname,
+        typmod,
+        not_null,
+        is_array,
+        type_schema,
+        identity,
+        generated,
+    ) in conn.execute(queries.CATALOG_COLUMNS):
         if table in catalog.tables:
             schema = None if type_schema == "pg_catalog" else type_schema
             type_ref = TypeRef.of(typname, decode_typmod(typname, typmod), is_array, schema)
-            catalog.tables[table].columns[column] = Column(column, type_ref, not_null)
+            catalog.tables[table].columns[column] = Column(
+                column, type_ref, not_null, identity=identity, generated=generated or ""
+            )
     for (
         index,
         table,
@@ -60,14 +70,36 @@ def load_catalog(conn: psycopg.Connection) -> Catalog:
                 partial_or_expression=partial_or_expression,
             )
         )
-    for table, name, kind, columns, validated, is_not_null_check, referenced in conn.execute(
-        queries.CATALOG_CONSTRAINTS
-    ):
+    for (
+        table,
+        name,
+        kind,
+        columns,
+        validated,
+        is_not_null_check,
+        referenced,
+        on_delete,
+        on_update,
+    ) in conn.execute(queries.CATALOG_CONSTRAINTS):
         if table in catalog.tables:
             proves = columns[0] if is_not_null_check and len(columns) == 1 else None
             catalog.tables[table].constraints[name] = Constraint(
-                name, kind, tuple(columns), validated, proves, referenced
+                name,
+                kind,
+                tuple(columns),
+                validated,
+                proves,
+                referenced,
+                on_delete=(on_delete or "a").strip() or "a",
+                on_update=(on_update or "a").strip() or "a",
             )
+    for key, key_kind, dependent in conn.execute(queries.CATALOG_DEPENDENTS):
+        prefix = "" if key_kind == "relation" else f"{key_kind}:"
+        catalog.add_dependent(prefix + key, dependent)
+    for domain, base, typmod, constrained in conn.execute(queries.CATALOG_DOMAINS):
+        catalog.domains[domain] = (TypeRef.of(base, decode_typmod(base, typmod)), constrained)
+    for publication, table in conn.execute(queries.CATALOG_PUBLICATIONS):
+        catalog.publications.setdefault(publication, set()).add(table)
     for table, sequence, column in conn.execute(queries.OWNED_SEQUENCES):
         if table in catalog.tables:
             catalog.tables[table].sequences.append(sequence)
@@ -77,7 +109,7 @@ def load_catalog(conn: psycopg.Connection) -> Catalog:
     if row is not None:
         schemas, timezone = row
         catalog.search_path = tuple(s for s in schemas if s != "pg_catalog") or ("public",)
-        catalog.utc_session = str(timezone).upper() in ("UTC", "ETC/UTC", "GMT", "UCT", "ZULU")
+        catalog.utc_session = str(timezone).upper() in UTC_NAMES
     catalog.settle()
     return catalog
 

@@ -308,6 +308,9 @@ class Blocking:
     reads: bool | None
     writes: bool | None
     select_blocked: tuple[str, ...] = ()
+    # The tables a reader / a writer of which was kept out (per-relation blocking).
+    reads_blocked_on: tuple[str, ...] = ()
+    writes_blocked_on: tuple[str, ...] = ()
 
 
 def measure_blocking(probe: psycopg.Connection, locks: list[ObservedLock]) -> Blocking:
@@ -356,7 +359,13 @@ class BlockingMeasure:
         writes = bool(self.writes_blocked) or any(m.blocks_writes for m in self.sequence_modes)
         if self.unknown and not (reads or writes):
             return Blocking(None, None)
-        return Blocking(reads, writes, tuple(select_blocked))
+        return Blocking(
+            reads,
+            writes,
+            tuple(select_blocked),
+            tuple(sorted(self.reads_blocked)),
+            tuple(sorted(self.writes_blocked)),
+        )
 
     def _try_table(self, probe: psycopg.Connection, table: str) -> bool:
         """Try a reader and a writer of `table`; True if a SELECT could not read it."""
@@ -529,13 +538,17 @@ class TransactionalObserver:
         # under its new name by the statements after (they name it so).
         tx.log.alias(renamed)
         blocking = tx.blocking.measure(probe, locks)
+        new_files = rewritten(baseline, now)
         return Observation(
             locks=tuple(locks),
             held_before=held_before,
-            rewritten=tuple(dict.fromkeys(r.name for r in rewritten(baseline, now))),
+            rewritten=tuple(dict.fromkeys(r.name for r in new_files)),
+            rebuilt=_indexes(new_files),
             blocks_reads=blocking.reads,
             blocks_writes=blocking.writes,
             select_blocked=blocking.select_blocked,
+            reads_blocked_on=blocking.reads_blocked_on,
+            writes_blocked_on=blocking.writes_blocked_on,
             duration_ms=execution.duration_ms,
         )
 
@@ -692,8 +705,16 @@ class SampledObserver:
         ]
         if blocking is None:
             held = {lock.mode for lock in locks if not lock.new}
+            seen = [lock for lock in locks if not lock.new]
             blocking = Blocking(
-                any(m.blocks_reads for m in held), any(m.blocks_writes for m in held)
+                any(m.blocks_reads for m in held),
+                any(m.blocks_writes for m in held),
+                reads_blocked_on=tuple(
+                    sorted({lk.relation for lk in seen if lk.mode.blocks_reads})
+                ),
+                writes_blocked_on=tuple(
+                    sorted({lk.relation for lk in seen if lk.mode.blocks_writes})
+                ),
             )
             measured = False
         else:
@@ -702,9 +723,12 @@ class SampledObserver:
             Observation(
                 locks=tuple(locks),
                 rewritten=tuple(r.name for r in rewritten(before, after)),
+                rebuilt=_indexes(rewritten(before, after)),
                 blocks_reads=blocking.reads,
                 blocks_writes=blocking.writes,
                 select_blocked=blocking.select_blocked,
+                reads_blocked_on=blocking.reads_blocked_on,
+                writes_blocked_on=blocking.writes_blocked_on,
                 blocking_measured=measured,
                 duration_ms=execution.duration_ms,
                 sampled=True,
@@ -729,6 +753,11 @@ class SampledObserver:
         if not all((lock.oid, lock.mode) in still for lock in granted):
             return None  # it finished (or moved on) while we probed: the answer may be stale
         return blocking
+
+
+def _indexes(files: list[RelationFile]) -> tuple[str, ...]:
+    """The indexes among relations that got a new file: rebuilt, not rewritten tables."""
+    return tuple(dict.fromkeys(f.name for f in files if f.relkind in ("i", "I")))
 
 
 def _waiting(probe: psycopg.Connection, pid: int) -> bool:

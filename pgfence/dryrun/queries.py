@@ -119,7 +119,7 @@ WHERE c.relkind IN ('r', 'p', 'm', 'v', 'f', 'S')
 
 CATALOG_COLUMNS = """
 SELECT n.nspname || '.' || c.relname, a.attname, t.typname, a.atttypmod, a.attnotnull,
-       t0.typcategory = 'A', tn.nspname
+       t0.typcategory = 'A', tn.nspname, a.attidentity <> '', a.attgenerated::text
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -164,7 +164,8 @@ SELECT n.nspname || '.' || c.relname, k.conname, k.contype::text,
        -- CHECK (col IS NOT NULL), from the stored expression: a NullTest (IS NOT NULL is 1)
        -- of a plain column reference
        k.contype = 'c' AND k.conbin::text ~ '^[{]NULLTEST :arg [{]VAR [^{}]*[}] :nulltesttype 1 ',
-       CASE WHEN k.contype = 'f' THEN fn.nspname || '.' || f.relname END
+       CASE WHEN k.contype = 'f' THEN fn.nspname || '.' || f.relname END,
+       k.confdeltype::text, k.confupdtype::text
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -185,6 +186,64 @@ JOIN pg_namespace tn ON tn.oid = t.relnamespace
 WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
   AND d.deptype IN ('a', 'i')
   AND tn.nspname NOT IN ('pg_catalog', 'information_schema')
+"""
+
+# What DROP … CASCADE takes along (dependency.c follows pg_depend's normal entries): for
+# each object a relation, a column, a function or a type, the relations whose view rule,
+# trigger, default, constraint or column depends on it.
+CATALOG_DEPENDENTS = """
+SELECT CASE d.refclassid
+         WHEN 'pg_class'::regclass THEN
+           rn.nspname || '.' || rc.relname
+           || CASE WHEN d.refobjsubid > 0 THEN '.' || ra.attname ELSE '' END
+         WHEN 'pg_proc'::regclass THEN pn.nspname || '.' || p.proname
+         ELSE tn.nspname || '.' || t.typname END,
+       CASE d.refclassid WHEN 'pg_class'::regclass THEN
+            CASE WHEN d.refobjsubid > 0 THEN 'column' ELSE 'relation' END
+         WHEN 'pg_proc'::regclass THEN 'function' ELSE 'type' END,
+       dn.nspname || '.' || dc.relname
+FROM pg_depend d
+LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+LEFT JOIN pg_trigger g ON d.classid = 'pg_trigger'::regclass AND g.oid = d.objid
+LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
+LEFT JOIN pg_constraint k ON d.classid = 'pg_constraint'::regclass AND k.oid = d.objid
+JOIN pg_class dc ON dc.oid = CASE d.classid
+       WHEN 'pg_rewrite'::regclass THEN r.ev_class
+       WHEN 'pg_trigger'::regclass THEN g.tgrelid
+       WHEN 'pg_attrdef'::regclass THEN ad.adrelid
+       WHEN 'pg_constraint'::regclass THEN k.conrelid
+       WHEN 'pg_class'::regclass THEN d.objid END
+JOIN pg_namespace dn ON dn.oid = dc.relnamespace
+LEFT JOIN pg_class rc ON d.refclassid = 'pg_class'::regclass AND rc.oid = d.refobjid
+LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+LEFT JOIN pg_attribute ra ON ra.attrelid = rc.oid AND ra.attnum = d.refobjsubid
+LEFT JOIN pg_proc p ON d.refclassid = 'pg_proc'::regclass AND p.oid = d.refobjid
+LEFT JOIN pg_namespace pn ON pn.oid = p.pronamespace
+LEFT JOIN pg_type t ON d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid
+LEFT JOIN pg_namespace tn ON tn.oid = t.typnamespace
+WHERE d.deptype = 'n'
+  AND d.classid IN ('pg_rewrite'::regclass, 'pg_trigger'::regclass, 'pg_attrdef'::regclass,
+                    'pg_constraint'::regclass, 'pg_class'::regclass)
+  AND d.refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass)
+  AND dn.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  AND coalesce(rn.nspname, pn.nspname, tn.nspname) NOT IN ('pg_catalog', 'information_schema')
+"""
+
+CATALOG_DOMAINS = """
+SELECT n.nspname || '.' || t.typname, b.typname, t.typtypmod,
+       EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contypid = t.oid) OR t.typnotnull
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_type b ON b.oid = t.typbasetype
+WHERE t.typtype = 'd' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+"""
+
+CATALOG_PUBLICATIONS = """
+SELECT p.pubname, n.nspname || '.' || c.relname
+FROM pg_publication_rel pr
+JOIN pg_publication p ON p.oid = pr.prpubid
+JOIN pg_class c ON c.oid = pr.prrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
 """
 
 SEARCH_PATH = "SELECT current_schemas(false)::text[], current_setting('TimeZone')"

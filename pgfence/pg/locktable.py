@@ -23,6 +23,15 @@ scenarios). Roles name the relations a row locks:
   sequence           a sequence the statement names or uses
   toast-index        the index of the target's TOAST table (REINDEX TABLE rebuilds it)
   partition-indexes  the indexes of the target's partitions
+  rebuilt-index      an index rebuilt (a new file) while its table is not rewritten
+  referenced-partitions  the partitions of a partitioned table a foreign key references
+  dependents         objects a CASCADE drops with the target (views, columns, triggers, …)
+  cascaded           tables whose rows ON DELETE / ON UPDATE CASCADE, SET NULL or SET
+                     DEFAULT write (RI_FKey_cascade_del and friends run a DELETE / UPDATE)
+
+A partitioned table or index has no storage: where a row rewrites the target, Postgres
+rewrites its partitions (and their indexes) instead; predict.py drops the partitioned
+relations themselves from the rewrite (measured on 14-18).
 """
 
 from __future__ import annotations
@@ -61,6 +70,9 @@ ROLES = (
     "toast-index",
     "partition-indexes",
     "rebuilt-index",
+    "referenced-partitions",
+    "dependents",
+    "cascaded",
 )
 
 
@@ -97,7 +109,7 @@ ROWS: tuple[LockRow, ...] = (
          (T, AE), (TP, AE),
          note="Since PG 11 a constant or stable default is stored in the catalog: no rewrite."),
     _row(Row.ALTER_TABLE__ADD_COLUMN__VOLATILE_DEFAULT, "ADD COLUMN with a volatile default",
-         (T, AE), (TI, AE), (TP, AE), rewrite=(T, TI), scan=(T,),
+         (T, AE), (TI, AE), (TP, AE), rewrite=(T, TI, TP), scan=(T,),
          note="random(), gen_random_uuid(), clock_timestamp(), nextval() … are computed per row."),
     _row(Row.ALTER_TABLE__ADD_COLUMN__SERIAL, "ADD COLUMN serial / bigserial",
          (T, AE), (TI, AE), (TP, AE), ("new", AE), rewrite=(T, TI), scan=(T,),
@@ -122,15 +134,16 @@ ROWS: tuple[LockRow, ...] = (
          (T, AE), (TP, AE), ("new", AE), scan=(T,),
          note="Builds a unique index on the new column while holding ACCESS EXCLUSIVE."),
     _row(Row.ALTER_TABLE__DROP_COLUMN, "DROP COLUMN",
-         (T, AE), (TP, AE), ("index", AE), ("referenced", AE), ("sequence", AE),
+         (T, AE), (TP, AE), ("index", AE), ("referenced", AE), ("sequence", AE), ("dependents", AE),
          note="Marks the column dropped; no rewrite. Indexes on the column are dropped too, and "
               "a foreign key on it, which locks the referenced table, and the sequence a "
               "serial or identity column owns."),
     _row(Row.ALTER_TABLE__ALTER_COLUMN_TYPE, "ALTER COLUMN … TYPE (needs a rewrite)",
-         (T, AE), (TI, AE), (TP, AE), ("referenced", AE), ("referencing", AE),
-         rewrite=(T, TI), scan=(T,),
+         (T, AE), (TI, AE), (TP, AE), ("referenced", AE), ("referencing", AE), ("sequence", SRE),
+         rewrite=(T, TI, TP, "sequence"), scan=(T,),
          note="A foreign key on the column (either side) is dropped and added again: the other "
-              "table is locked and checked too."),
+              "table is locked and checked too. An identity column's sequence changes type "
+              "with it (ALTER SEQUENCE: a new file)."),
     _row(Row.ALTER_TABLE__ALTER_COLUMN_TYPE__NO_REWRITE, "ALTER COLUMN … TYPE (binary-coercible)",
          (T, AE), (TP, AE), ("index", AE), ("referenced", AE), ("referencing", AE),
          note="varchar(n) -> varchar(m>n), varchar -> text, numeric(p,s) -> numeric(p'>p,s): "
@@ -154,23 +167,39 @@ ROWS: tuple[LockRow, ...] = (
          (T, SUE), (TP, SUE)),
     _row(Row.ALTER_TABLE__SET_STORAGE, "ALTER COLUMN … SET STORAGE", (T, AE), (TP, AE)),
     _row(Row.ALTER_TABLE__SET_COMPRESSION, "ALTER COLUMN … SET COMPRESSION", (T, AE), (TP, AE)),
-    _row(Row.ALTER_TABLE__IDENTITY, "ALTER COLUMN … ADD / SET / DROP IDENTITY",
+    _row(Row.ALTER_TABLE__IDENTITY, "ALTER COLUMN … ADD / DROP IDENTITY",
          (T, AE), (TP, AE), ("sequence", AE)),
+    _row(Row.ALTER_TABLE__IDENTITY__SEQUENCE_OPTIONS,
+         "ALTER COLUMN … SET GENERATED / SET sequence options / RESTART",
+         (T, AE), (TP, AE), ("sequence", SRE), rewrite=("sequence",),
+         note="Runs ALTER SEQUENCE on the identity sequence (SHARE ROW EXCLUSIVE); RESTART, "
+              "INCREMENT and the other options give it a new file (SET GENERATED alone does "
+              "not: predict.py leaves the rewrite out)."),
     _row(Row.ALTER_TABLE__DROP_EXPRESSION, "ALTER COLUMN … DROP EXPRESSION", (T, AE), (TP, AE)),
     _row(Row.ALTER_TABLE__SET_EXPRESSION, "ALTER COLUMN … SET EXPRESSION AS (…)",
-         (T, AE), (TI, AE), (TP, AE), rewrite=(T, TI), scan=(T,), since=17),
+         (T, AE), (TI, AE), (TP, AE), rewrite=(T, TI, TP), scan=(T,), since=17),
+    _row(Row.ALTER_TABLE__SET_EXPRESSION__VIRTUAL, "ALTER COLUMN … SET EXPRESSION of a virtual column",
+         (T, AE), (TP, AE), since=18,
+         note="PG 18: a virtual column is computed on read: nothing is rewritten."),
     # ---- ALTER TABLE: constraints --------------------------------------------------------
     _row(Row.ALTER_TABLE__ADD_CHECK, "ADD CONSTRAINT … CHECK", (T, AE), (TP, AE), scan=(T, TP)),
     _row(Row.ALTER_TABLE__ADD_CHECK__NOT_VALID, "ADD CONSTRAINT … CHECK … NOT VALID",
          (T, AE), (TP, AE)),
     _row(Row.ALTER_TABLE__ADD_FOREIGN_KEY, "ADD CONSTRAINT … FOREIGN KEY",
-         (T, SRE), (TP, SRE), ("referenced", SRE), scan=(T,),
+         (T, SRE), (TP, SRE), ("referenced", SRE), ("referenced-partitions", SRE), scan=(T,),
          note="Both tables: SHARE ROW EXCLUSIVE blocks their writes during the validation scan."),
-    _row(Row.ALTER_TABLE__ADD_FOREIGN_KEY__NOT_VALID, "ADD CONSTRAINT … FOREIGN KEY … NOT VALID",
-         (T, SRE), (TP, SRE), ("referenced", SRE)),
+    _row(Row.ALTER_TABLE__ADD_FOREIGN_KEY__NOT_VALID,
+         "ADD CONSTRAINT … FOREIGN KEY … NOT VALID / NOT ENFORCED",
+         (T, SRE), (TP, SRE), ("referenced", SRE), ("referenced-partitions", SRE),
+         note="PG 18's NOT ENFORCED checks nothing either, and never will."),
     _row(Row.ALTER_TABLE__ADD_UNIQUE, "ADD CONSTRAINT … UNIQUE / PRIMARY KEY",
-         (T, AE), (TP, AE), ("new", AE), scan=(T,),
-         note="Builds the index under ACCESS EXCLUSIVE: reads and writes wait for the build."),
+         (T, AE), (TP, S), ("new", AE), scan=(T,), until=17,
+         note="Builds the index under ACCESS EXCLUSIVE: reads and writes wait for the build. "
+              "On a partitioned table each partition's index is built under SHARE."),
+    _row(Row.ALTER_TABLE__ADD_UNIQUE, "ADD CONSTRAINT … UNIQUE / PRIMARY KEY",
+         (T, AE), (TP, AE), ("new", AE), scan=(T,), since=18,
+         note="Builds the index under ACCESS EXCLUSIVE: reads and writes wait for the build. "
+              "PG 18 takes ACCESS EXCLUSIVE on the partitions too."),
     _row(Row.ALTER_TABLE__ADD_UNIQUE_USING_INDEX, "ADD CONSTRAINT … UNIQUE / PRIMARY KEY USING INDEX",
          (T, AE), ("index", AS),
          note="Reuses an index built beforehand (CONCURRENTLY): catalog only."),
@@ -188,11 +217,19 @@ ROWS: tuple[LockRow, ...] = (
          note="SHARE UPDATE EXCLUSIVE: reads and writes go on during the scan."),
     _row(Row.ALTER_TABLE__VALIDATE_FOREIGN_KEY, "VALIDATE CONSTRAINT (foreign key)",
          (T, SUE), (TP, SUE), ("referenced", RS), scan=(T,)),
-    _row(Row.ALTER_TABLE__DROP_CONSTRAINT, "DROP CONSTRAINT", (T, AE), (TP, AE)),
+    _row(Row.ALTER_TABLE__DROP_CONSTRAINT, "DROP CONSTRAINT", (T, AE), (TP, AE), ("dependents", AE),
+         note="… CASCADE of a primary key or unique constraint drops the foreign keys that "
+              "reference it: their tables are locked too."),
     _row(Row.ALTER_TABLE__DROP_FOREIGN_KEY, "DROP CONSTRAINT (foreign key)",
          (T, AE), (TP, AE), ("referenced", AE),
          note="Removing the foreign key's triggers locks the referenced table too."),
     _row(Row.ALTER_TABLE__ALTER_CONSTRAINT, "ALTER CONSTRAINT … [NOT] DEFERRABLE", (T, AE)),
+    _row(Row.ALTER_TABLE__ALTER_CONSTRAINT__NOT_ENFORCED, "ALTER CONSTRAINT … NOT ENFORCED (foreign key)",
+         (T, AE), ("referenced", AE), since=18,
+         note="Drops the foreign key's triggers, on the referenced table too."),
+    _row(Row.ALTER_TABLE__ALTER_CONSTRAINT__ENFORCED, "ALTER CONSTRAINT … ENFORCED (foreign key)",
+         (T, AE), ("referenced", SRE), scan=(T,), since=18,
+         note="Creates the triggers again and checks every row against the referenced table."),
     # ---- ALTER TABLE: table-wide ----------------------------------------------------------
     _row(Row.ALTER_TABLE__SET_LOGGED, "SET LOGGED / SET UNLOGGED",
          (T, AE), (TI, AE), rewrite=(T, TI), scan=(T,)),
@@ -210,7 +247,8 @@ ROWS: tuple[LockRow, ...] = (
          (T, AE)),
     _row(Row.ALTER_TABLE__CLUSTER_ON, "CLUSTER ON / SET WITHOUT CLUSTER", (T, SUE), ("index", SUE)),
     _row(Row.ALTER_TABLE__OWNER, "OWNER TO", (T, AE), (TI, AE), ("sequence", AE)),
-    _row(Row.ALTER_TABLE__TRIGGER_TOGGLE, "ENABLE / DISABLE TRIGGER", (T, SRE)),
+    _row(Row.ALTER_TABLE__TRIGGER_TOGGLE, "ENABLE / DISABLE TRIGGER", (T, SRE), (TP, SRE),
+         note="On a partitioned table the partitions' clones are switched too."),
     _row(Row.ALTER_TABLE__RULE_TOGGLE, "ENABLE / DISABLE RULE", (T, AE)),
     _row(Row.ALTER_TABLE__ROW_SECURITY, "ENABLE / DISABLE / FORCE ROW LEVEL SECURITY", (T, AE)),
     _row(Row.ALTER_TABLE__REPLICA_IDENTITY, "REPLICA IDENTITY", (T, AE), ("index", S)),
@@ -244,7 +282,9 @@ ROWS: tuple[LockRow, ...] = (
          note="PG 12+ renames an index under SHARE UPDATE EXCLUSIVE."),
     _row(Row.RENAME__VIEW, "ALTER VIEW / MATERIALIZED VIEW … RENAME", (T, AE)),
     _row(Row.RENAME__SEQUENCE, "ALTER SEQUENCE … RENAME", (T, AE)),
-    _row(Row.RENAME__TRIGGER, "ALTER TRIGGER … RENAME", (T, AE)),
+    _row(Row.RENAME__TRIGGER, "ALTER TRIGGER … RENAME", (T, AE), until=14),
+    _row(Row.RENAME__TRIGGER, "ALTER TRIGGER … RENAME", (T, AE), (TP, AE), since=15,
+         note="PG 15+ renames the clones on the partitions too."),
     # ---- tables ---------------------------------------------------------------------------
     _row(Row.CREATE_TABLE, "CREATE TABLE", ("new", AE)),
     _row(Row.CREATE_TABLE__REFERENCES, "CREATE TABLE with foreign keys",
@@ -257,13 +297,21 @@ ROWS: tuple[LockRow, ...] = (
          ("new", AE), ("sources", AS), scan=("sources",)),
     _row(Row.DROP_TABLE, "DROP TABLE",
          (T, AE), (TI, AE), (TP, AE), ("referenced", AE), ("referencing", AE), ("parent", AE),
-         ("default-partition", AE), ("sequence", AE),
+         ("default-partition", AE), ("sequence", AE), ("dependents", AE),
          note="Dropping its foreign keys' triggers locks the tables on the other side too; "
               "dropping a partition locks its parent."),
-    _row(Row.TRUNCATE, "TRUNCATE", (T, AE), (TI, AE), (TP, AE), rewrite=(T, TI, TP),
-         note="New, empty files for the table and its indexes."),
+    _row(Row.TRUNCATE, "TRUNCATE", (T, AE), (TI, AE), (TP, AE), ("sequence", AE),
+         rewrite=(T, TI, TP, "sequence"),
+         note="New, empty files for the table and its indexes; RESTART IDENTITY gives its "
+              "sequences new files too."),
     _row(Row.TRUNCATE__CASCADE, "TRUNCATE … CASCADE",
-         (T, AE), (TI, AE), (TP, AE), ("referencing", AE), rewrite=(T, TI, TP, "referencing")),
+         (T, AE), (TI, AE), (TP, AE), ("referencing", AE), ("sequence", AE),
+         rewrite=(T, TI, TP, "referencing", "sequence")),
+    _row(Row.DROP_OBJECT__CASCADE, "DROP FUNCTION / TYPE / DOMAIN / SEQUENCE / SCHEMA … CASCADE",
+         ("target", AE), ("dependents", AE),
+         note="Every relation whose trigger, default, constraint, column or view the object "
+              "takes with it is locked ACCESS EXCLUSIVE (dependency.c locks each object it "
+              "drops)."),
     # ---- indexes --------------------------------------------------------------------------
     _row(Row.CREATE_INDEX, "CREATE INDEX", (T, S), (TP, S), ("new", AE), scan=(T, TP),
          note="SHARE blocks writes (not reads) for the whole build."),
@@ -285,6 +333,16 @@ ROWS: tuple[LockRow, ...] = (
          note="Builds a new copy of each index and swaps it in; at the very end it drops the "
               "old copy as DROP INDEX CONCURRENTLY does, with ACCESS EXCLUSIVE on it, briefly "
               "(measured: a sample catches it now and then)."),
+    _row(Row.REINDEX__SCHEMA, "REINDEX SCHEMA / DATABASE",
+         (T, S), (TI, AE), ("toast-index", AE), rewrite=(TI, "toast-index"), scan=(T,),
+         transactional=False,
+         note="Each table in a transaction of its own: SHARE on it, ACCESS EXCLUSIVE on its "
+              "indexes, rebuilt one table after the other."),
+    _row(Row.REINDEX__SCHEMA__CONCURRENTLY, "REINDEX SCHEMA / DATABASE … CONCURRENTLY",
+         (T, SUE), (TI, SUE), (TI, AE), ("toast-index", AE), rewrite=(TI, "toast-index"),
+         transactional=False,
+         note="Each table as REINDEX TABLE CONCURRENTLY does it, the index of its TOAST table "
+              "too (sampled on 14 and 15: seen now and then, it is brief)."),
     _row(Row.REINDEX__PARTITIONED, "REINDEX TABLE of a partitioned table",
          (T, S), (TP, S), ("partition-indexes", AE), ("toast-index", AE),
          rewrite=("partition-indexes", "toast-index"), transactional=False,
@@ -307,20 +365,34 @@ ROWS: tuple[LockRow, ...] = (
     # ---- views and materialized views ------------------------------------------------------
     _row(Row.CREATE_VIEW, "CREATE VIEW", ("new", AE), ("sources", AS)),
     _row(Row.CREATE_VIEW__REPLACE, "CREATE OR REPLACE VIEW", (T, AE), ("sources", AS)),
-    _row(Row.DROP_VIEW, "DROP VIEW / MATERIALIZED VIEW / SEQUENCE", (T, AE)),
+    _row(Row.DROP_VIEW, "DROP VIEW / MATERIALIZED VIEW / SEQUENCE", (T, AE), ("dependents", AE),
+         note="… CASCADE drops the views built on it and the defaults that use the sequence: "
+              "their relations are locked too."),
     _row(Row.REFRESH_MATVIEW, "REFRESH MATERIALIZED VIEW", (T, AE), (TI, AE), ("sources", AS),
          rewrite=(T, TI), scan=("sources",)),
     _row(Row.REFRESH_MATVIEW__CONCURRENTLY, "REFRESH MATERIALIZED VIEW CONCURRENTLY",
          (T, E), (TI, RE), ("sources", AS), scan=("sources",),
          note="EXCLUSIVE: reads go on; other refreshes wait."),
     # ---- maintenance ----------------------------------------------------------------------
-    _row(Row.VACUUM, "VACUUM", (T, SUE), scan=(T,), transactional=False,
+    _row(Row.VACUUM__TRUNCATE, "VACUUM that may truncate the table's end",
+         (T, SUE), (T, AE), (TP, SUE), scan=(T,), transactional=False,
+         note="vacuumlazy.c: when the last pages are empty, lazy_truncate_heap() tries "
+              "ConditionalLockRelation(AccessExclusiveLock) for up to 5 s and truncates "
+              "them; too brief to sample reliably (a sample catches it now and then), so "
+              "no scenario records it; VACUUM (TRUNCATE false) never takes it."),
+    _row(Row.VACUUM, "VACUUM (TRUNCATE false)", (T, SUE), (TP, SUE), scan=(T,), transactional=False,
          note="May briefly take ACCESS EXCLUSIVE to truncate empty pages at the end of the table "
               "(VACUUM (TRUNCATE false) never does)."),
     _row(Row.VACUUM__FULL, "VACUUM FULL", (T, AE), (TI, AE), rewrite=(T, TI), scan=(T,),
          transactional=False),
-    _row(Row.ANALYZE, "ANALYZE", (T, SUE), (TI, AS)),
+    _row(Row.ANALYZE, "ANALYZE", (T, SUE), (TI, AS), (TP, SUE),
+         note="A partitioned table's partitions are sampled and analyzed with it."),
     _row(Row.CLUSTER, "CLUSTER", (T, AE), (TI, AE), rewrite=(T, TI), scan=(T,)),
+    _row(Row.CLUSTER__PARTITIONED, "CLUSTER of a partitioned table",
+         (T, AE), (TP, AE), ("partition-indexes", AE), rewrite=(TP, "partition-indexes"),
+         scan=(TP,), since=15, transactional=False,
+         note="PG 15+: ACCESS EXCLUSIVE on the parent, then each partition in a transaction "
+              "of its own, rewritten under ACCESS EXCLUSIVE."),
     _row(Row.LOCK_TABLE, "LOCK TABLE", (T, AE),
          note="The mode the statement names (ACCESS EXCLUSIVE by default)."),
     # ---- data -----------------------------------------------------------------------------
@@ -330,16 +402,18 @@ ROWS: tuple[LockRow, ...] = (
     _row(Row.INSERT__ON_CONFLICT, "INSERT … ON CONFLICT", (T, RE), (TI, RE), ("referenced", RS),
          ("sources", AS), ("sequence", RE)),
     _row(Row.UPDATE, "UPDATE", (T, RE), (TI, RE), (TP, RE), ("referenced", RS),
-         ("referencing", RS), ("sources", AS), scan=(T,)),
-    _row(Row.DELETE, "DELETE", (T, RE), (TI, RE), (TP, RE), ("referencing", RS), ("sources", AS),
-         scan=(T,),
+         ("referencing", RS), ("cascaded", RE), ("sources", AS), scan=(T,)),
+    _row(Row.DELETE, "DELETE", (T, RE), (TI, RE), (TP, RE), ("referencing", RS), ("cascaded", RE),
+         ("sources", AS), scan=(T,),
          note="ON DELETE CASCADE / SET NULL take ROW EXCLUSIVE on the referencing tables."),
     _row(Row.MERGE, "MERGE", (T, RE), (TI, RE), ("sources", AS), scan=(T,)),
     _row(Row.COPY_FROM, "COPY … FROM", (T, RE), ("referenced", RS), ("sequence", RE)),
     _row(Row.COPY_TO, "COPY … TO", (T, AS)),
     # ---- other objects --------------------------------------------------------------------
-    _row(Row.CREATE_TRIGGER, "CREATE TRIGGER", (T, SRE)),
-    _row(Row.DROP_TRIGGER, "DROP TRIGGER", (T, AE)),
+    _row(Row.CREATE_TRIGGER, "CREATE TRIGGER", (T, SRE), (TP, SRE),
+         note="A row-level trigger on a partitioned table is cloned on every partition."),
+    _row(Row.DROP_TRIGGER, "DROP TRIGGER", (T, AE), (TP, AE),
+         note="Its clones on the partitions are dropped with it."),
     _row(Row.CREATE_POLICY, "CREATE / ALTER / DROP POLICY", (T, AE)),
     _row(Row.CREATE_RULE, "CREATE RULE", (T, AE)),
     _row(Row.COMMENT, "COMMENT ON TABLE / COLUMN / INDEX …", (T, SUE)),
@@ -350,6 +424,13 @@ ROWS: tuple[LockRow, ...] = (
     _row(Row.CREATE_SEQUENCE, "CREATE SEQUENCE", ("new", AE)),
     _row(Row.ALTER_SEQUENCE, "ALTER SEQUENCE", ("sequence", SRE), rewrite=("sequence",),
          note="The sequence gets a new file; nextval() in other sessions waits meanwhile."),
+    _row(Row.ALTER_SEQUENCE__NO_REWRITE, "ALTER SEQUENCE … OWNED BY / OWNER TO / SET LOGGED",
+         ("sequence", SRE), ("sources", AS),
+         note="Catalog only (OWNED BY reads the owning table); SET [UN]LOGGED gives a new "
+              "file (predict.py says so)."),
+    _row(Row.PUBLICATION, "CREATE / ALTER PUBLICATION … TABLE", ("target", SUE),
+         note="publicationcmds.c opens each table added or dropped with SHARE UPDATE "
+              "EXCLUSIVE; FOR ALL TABLES and TABLES IN SCHEMA lock none."),
     _row(Row.SEQUENCE_USE, "nextval() / setval()", ("sequence", RE)),
     _row(Row.CREATE_STATISTICS, "CREATE STATISTICS", (T, SUE)),
     _row(Row.ALTER_DOMAIN__ADD_CONSTRAINT, "ALTER DOMAIN … ADD CONSTRAINT / VALIDATE / SET NOT NULL",

@@ -10,6 +10,7 @@ from typing import Any
 from pgfence.model import (
     Finding,
     Observation,
+    ObservedLock,
     Prediction,
     Report,
     RunnerOutcome,
@@ -23,7 +24,13 @@ from pgfence.reporting.common import assumptions
 # 2: `observed.locks` lists what the statement acquired, no longer what its transaction
 # held before it (`observed.held_before` counts those); `verdict.relations` and
 # `observed.select_blocked` follow.
-SCHEMA_VERSION = 2
+# 3: per-relation blocking: every predicted and observed lock says whether it blocks reads
+# and writes of its relation (`blocks_reads`, `blocks_writes`), and `predicted` and
+# `observed` name the relations whose readers and writers are kept out
+# (`blocks_reads_of`, `blocks_writes_of`); `predicted.unknown` lists the named relations
+# the known schema lacks (what else they lock is unknown: give --schema); `rewritten` lists
+# the tables (and other relations) that get new files, `rebuilt` the indexes, apart.
+SCHEMA_VERSION = 3
 
 
 def render(report: Report, *, pretty: bool = False) -> str:
@@ -156,18 +163,24 @@ def _prediction(p: Prediction) -> dict[str, Any]:
                 "role": lock.role,
                 **({"table": lock.table} if lock.table else {}),
                 "new": lock.new,
+                "blocks_reads": not lock.blocks_nobody and lock.mode.blocks_reads,
+                "blocks_writes": not lock.blocks_nobody and lock.mode.blocks_writes,
             }
             for lock in p.locks
         ],
         "rewrite": p.rewrite,
-        "rewritten": list(p.rewrites),
+        "rewritten": [r for r in p.rewrites if r not in p.rebuilds],
+        "rebuilt": list(p.rebuilds),
         "table_scan": p.table_scan,
         "scanned": list(p.scans),
         "blocks_reads": p.blocks_reads,
         "blocks_writes": p.blocks_writes,
+        "blocks_reads_of": list(p.reads_blocked_on),
+        "blocks_writes_of": list(p.writes_blocked_on),
         "analysable": p.analysable,
         "rows": list(p.rows),
         "notes": list(p.notes),
+        "unknown": list(p.unknown),
     }
 
 
@@ -187,6 +200,11 @@ def _renamed(text: str, names: dict[str, str]) -> str:
     return _TRANSIENT.sub("(transient relation)", text)
 
 
+def _held(lock: ObservedLock) -> bool:
+    """A lock others can run into: granted, on a relation they can see."""
+    return lock.granted and not lock.new
+
+
 def _observation(o: Observation, names: dict[str, str]) -> dict[str, Any]:
     return {
         "ran": o.ran,
@@ -199,14 +217,19 @@ def _observation(o: Observation, names: dict[str, str]) -> dict[str, Any]:
                 **({"table": lock.table} if lock.table else {}),
                 "new": lock.new,
                 "acquired": lock.acquired,
+                "blocks_reads": _held(lock) and lock.mode.blocks_reads,
+                "blocks_writes": _held(lock) and lock.mode.blocks_writes,
             }
             for lock in o.locks
         ],
         "held_before": len(o.held_before),
         # Sorted: the server's order follows the relations' OIDs.
-        "rewritten": sorted(_name(r, names) for r in o.rewritten),
+        "rewritten": sorted(_name(r, names) for r in o.rewritten if r not in o.rebuilt),
+        "rebuilt": sorted(_name(r, names) for r in o.rebuilt),
         "blocks_reads": o.blocks_reads,
         "blocks_writes": o.blocks_writes,
+        "blocks_reads_of": list(o.reads_blocked_on),
+        "blocks_writes_of": list(o.writes_blocked_on),
         "blocking_measured": o.blocking_measured,
         "select_blocked": list(o.select_blocked),
         "duration_ms": round(o.duration_ms, 3),

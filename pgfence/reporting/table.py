@@ -82,6 +82,10 @@ def _tables(report: Report, width: int, show_statements: bool) -> list[str]:
     sizes_section = sizes.table_section(report, width)
     if sizes_section:
         parts.append(sizes_section)
+    unknown = _unknown_lines(report, width)
+    if unknown:
+        parts.append("\nUnknown without the schema (give --schema)")
+        parts.extend(unknown)
     return parts
 
 
@@ -129,6 +133,25 @@ def _runner_section(runner: RunnerOutcome) -> str:
         lines.append("  its output (end):")
         lines.extend(f"    {visible(line)}" for line in runner.output.strip().splitlines()[-20:])
     return "\n".join(lines)
+
+
+def _unknown_lines(report: Report, width: int) -> list[str]:
+    """The relations statements name that the known schema lacks, with what is unknown:
+    one line per relation and what is unknown of it, with the lines that need it."""
+    found: dict[tuple[str, str], list[int]] = {}
+    for s in report.statements:
+        if not s.prediction.unknown:
+            continue
+        for note in s.prediction.notes:
+            if note.endswith("(give --schema)"):
+                lines = found.setdefault((s.statement.location.file, note), [])
+                lines.append(s.statement.location.line)
+    out = []
+    for (file, note), lines in found.items():
+        where = f"{file}:{','.join(str(n) for n in lines)}"
+        text = f"{where}  {note.removesuffix(' (give --schema)')}"
+        out.append(fill(visible(text), width - 2, "  ", "      "))
+    return out
 
 
 def _header(report: Report) -> str:
@@ -213,12 +236,30 @@ def _strongest_per_relation(
     return list(best.values())
 
 
-def _blocks(reads: bool | None, writes: bool | None) -> str:
+def _blocks(
+    reads: bool | None,
+    writes: bool | None,
+    reads_of: tuple[str, ...] = (),
+    writes_of: tuple[str, ...] = (),
+    locked: frozenset[str] = frozenset(),
+) -> str:
+    """What is blocked, and of which tables when the statement locks several (an ATTACH
+    PARTITION blocks the partition's readers, not the parent's)."""
     if reads is None and writes is None:
         return "?"
-    if reads:
-        return "reads+writes"
-    return "writes" if writes else "-"
+    text = "reads+writes" if reads else "writes" if writes else "-"
+    named = writes_of or reads_of
+    if text == "-" or not named or set(reads_of) | set(writes_of) >= locked:
+        return text  # every table it locks: nothing to tell apart
+    if reads and set(reads_of) != set(writes_of):
+        lines = [f"reads of {', '.join(short_name(r) for r in reads_of)}"]
+        lines.append(f"writes of {', '.join(short_name(r) for r in writes_of)}")
+        return "\n".join(lines)
+    return "\n".join([text, "of " + ", ".join(short_name(r) for r in named)])
+
+
+def _locked_tables(locks: Iterable[LockOnRelation | ObservedLock]) -> frozenset[str]:
+    return frozenset(lock.relation for lock in locks if not lock.new and lock.kind.is_table_like)
 
 
 _STATIC = [
@@ -282,7 +323,13 @@ def _static_row(s: StatementReport) -> list[list[str]]:
         [str(s.statement.location.line)],
         _statement_cell(s),
         _predicted(s),
-        [_blocks(p.blocks_reads, p.blocks_writes)],
+        _blocks(
+            p.blocks_reads,
+            p.blocks_writes,
+            p.reads_blocked_on,
+            p.writes_blocked_on,
+            _locked_tables(p.locks),
+        ).split("\n"),
         flags,
         [_risk(s)],
     ]
@@ -298,7 +345,7 @@ def _dynamic_row(s: StatementReport) -> list[list[str]]:
         [str(s.statement.location.line)],
         _statement_cell(s),
         observed,
-        [measured],
+        measured.split("\n"),
         duration,
         [verdict.value if verdict else "-"],
         [_risk(s)],
@@ -331,7 +378,17 @@ def _observed_cells(s: StatementReport) -> tuple[list[str], str, list[str]]:
     at_production = sizes.duration_note(s)
     if at_production:
         duration.append(at_production)
-    blocks = _blocks(o.blocks_reads, o.blocks_writes) if o.locks or o.held_before else "-"
+    blocks = (
+        _blocks(
+            o.blocks_reads,
+            o.blocks_writes,
+            o.reads_blocked_on,
+            o.writes_blocked_on,
+            _locked_tables(o.locks),
+        )
+        if o.locks or o.held_before
+        else "-"
+    )
     return observed, blocks, duration
 
 

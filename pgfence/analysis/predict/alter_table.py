@@ -6,10 +6,11 @@ from pglast import ast
 from pglast.enums import (
     AlterTableType,
     ConstrType,
+    DropBehavior,
     ObjectType,
 )
 
-from pgfence.analysis.catalog import type_ref
+from pgfence.analysis.catalog import Column, Constraint, type_ref
 from pgfence.analysis.expressions import Volatility, volatility
 from pgfence.analysis.predict.core import (
     Context,
@@ -87,8 +88,6 @@ _SIMPLE_SUBCOMMANDS = {
     AlterTableType.AT_SetStorage: Row.ALTER_TABLE__SET_STORAGE,
     AlterTableType.AT_SetCompression: Row.ALTER_TABLE__SET_COMPRESSION,
     AlterTableType.AT_DropExpression: Row.ALTER_TABLE__DROP_EXPRESSION,
-    AlterTableType.AT_SetExpression: Row.ALTER_TABLE__SET_EXPRESSION,
-    AlterTableType.AT_AlterConstraint: Row.ALTER_TABLE__ALTER_CONSTRAINT,
     AlterTableType.AT_SetLogged: Row.ALTER_TABLE__SET_LOGGED,
     AlterTableType.AT_SetUnLogged: Row.ALTER_TABLE__SET_LOGGED,
     AlterTableType.AT_DropCluster: Row.ALTER_TABLE__CLUSTER_ON,
@@ -127,6 +126,13 @@ def _alter_table_cmd(
 
     if sub in _SIMPLE_SUBCOMMANDS:
         return [base(_SIMPLE_SUBCOMMANDS[sub])]
+    if sub == AlterTableType.AT_SetExpression:
+        virtual = _column(ctx, relation, cmd.name)
+        if virtual is not None and virtual.generated == "v":
+            return [base(Row.ALTER_TABLE__SET_EXPRESSION__VIRTUAL)]
+        return [base(Row.ALTER_TABLE__SET_EXPRESSION)]
+    if sub == AlterTableType.AT_AlterConstraint:
+        return [_alter_constraint(cmd, relation, ctx)]
     if sub == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
         return _add_column(cmd.def_, relation, recurse, ctx)
     if sub == AlterTableType.AT_DropColumn:
@@ -135,6 +141,11 @@ def _alter_table_cmd(
         match.bind("referenced", *_referenced_through(ctx, relation, cmd.name))
         if cmd.name:
             match.bind("sequence", *ctx.catalog.sequences_of(relation, {cmd.name}))
+        if cmd.behavior == DropBehavior.DROP_CASCADE and cmd.name:
+            keys = [
+                f"column:{p}.{cmd.name}" for p in [relation, *all_partitions(ctx.catalog, relation)]
+            ]
+            match.bind("dependents", *ctx.catalog.cascade_from(keys, {relation}))
         return [match]
     if sub == AlterTableType.AT_AlterColumnType and isinstance(cmd.def_, ast.ColumnDef):
         return [_alter_column_type(cmd, relation, recurse, ctx)]
@@ -179,6 +190,11 @@ def _alter_table_cmd(
         if constraint is not None and constraint.kind in ("p", "u", "x"):
             schema = relation.split(".", 1)[0]
             match.bind("target-indexes", f"{schema}.{cmd.name}")
+            if cmd.behavior == DropBehavior.DROP_CASCADE:
+                # The foreign keys that need its index go with it.
+                match.bind(
+                    "dependents", *ctx.catalog.cascade_from([f"{schema}.{cmd.name}"], {relation})
+                )
         return [match]
     if sub in (AlterTableType.AT_SetRelOptions, AlterTableType.AT_ResetRelOptions):
         names = {d.defname.lower() for d in cmd.def_ or () if isinstance(d, ast.DefElem)}
@@ -232,7 +248,11 @@ def _alter_table_cmd(
         AlterTableType.AT_SetIdentity,
         AlterTableType.AT_DropIdentity,
     ):
-        match = base(Row.ALTER_TABLE__IDENTITY)
+        match = base(
+            Row.ALTER_TABLE__IDENTITY__SEQUENCE_OPTIONS
+            if sub == AlterTableType.AT_SetIdentity
+            else Row.ALTER_TABLE__IDENTITY
+        )
         short = relation.split(".", 1)[1]
         column = (
             ctx.catalog.tables[relation].columns.get(cmd.name)
@@ -244,6 +264,10 @@ def _alter_table_cmd(
             match.bind("new", f"{schema}.{short}_{cmd.name}_seq")
         else:
             match.bind("sequence", sequence or f"{schema}.{short}_{cmd.name}_seq")
+        options = {d.defname for d in cmd.def_ or () if isinstance(d, ast.DefElem)}
+        if sub == AlterTableType.AT_SetIdentity and options <= {"generated"}:
+            # SET GENERATED alone changes the column, not the sequence's parameters.
+            match.unchanged.extend(match.roles.get("sequence", []))
         return [match]
     if sub == AlterTableType.AT_AttachPartition and isinstance(cmd.def_, ast.PartitionCmd):
         return [_attach_partition(cmd.def_, relation, ctx)]
@@ -270,7 +294,33 @@ def _alter_table_cmd(
     return [match]
 
 
-def _constraint(ctx: Context, relation: str, name: str | None) -> object:
+def _column(ctx: Context, relation: str, name: str | None) -> Column | None:
+    table = ctx.catalog.table(relation)
+    return table.columns.get(name or "") if table is not None else None
+
+
+def _alter_constraint(cmd: ast.AlterTableCmd, relation: str, ctx: Context) -> Match:
+    """ALTER CONSTRAINT: deferrability, and PG 18's [NOT] ENFORCED of a foreign key."""
+    change = cmd.def_
+    constraint = _constraint(ctx, relation, getattr(change, "conname", None))
+    referenced = constraint.referenced_table if constraint is not None else None
+    if isinstance(change, ast.ATAlterConstraint) and change.alterEnforceability:
+        key = (
+            Row.ALTER_TABLE__ALTER_CONSTRAINT__ENFORCED
+            if change.is_enforced
+            else Row.ALTER_TABLE__ALTER_CONSTRAINT__NOT_ENFORCED
+        )
+        match = Match(key).bind("target", relation).bind("referenced", referenced)
+        if constraint is None:
+            match.notes.append(
+                f"constraint {getattr(change, 'conname', '?')} is not in the known schema: the "
+                "table it references is locked too (unknown: give --schema)"
+            )
+        return match
+    return Match(Row.ALTER_TABLE__ALTER_CONSTRAINT).bind("target", relation)
+
+
+def _constraint(ctx: Context, relation: str, name: str | None) -> Constraint | None:
     table = ctx.catalog.table(relation)
     if table is None or name is None:
         return None
@@ -361,8 +411,22 @@ def _alter_column_type(cmd: ast.AlterTableCmd, relation: str, recurse: bool, ctx
     rewrites = rewrites_on_type_change(
         old_type, new_type, has_using=has_using, utc_session=ctx.catalog.utc_session
     )
+    domain = ctx.catalog.domain(new_type)
+    if domain is not None and not has_using and old_type is not None:
+        # To a domain over the same type: no rewrite without constraints; with them,
+        # every value is checked by rewriting (ATColumnChangeRequiresRewrite).
+        base, constrained = domain
+        same = base is not None and (base.name, base.modifiers) == (
+            old_type.name,
+            old_type.modifiers,
+        )
+        rewrites = constrained or not same
     indexes = _indexes_on(ctx, relation, cmd.name)
     rebuilt = [i for i in indexes if ctx.catalog.indexes[i].partial_or_expression]
+    if col.collClause is not None and rewrites is False:
+        # A new collation keeps the values but not their order: every index on the column
+        # is rebuilt (CheckIndexCompatible compares collations).
+        rebuilt = indexes
     key = Row.ALTER_TABLE__ALTER_COLUMN_TYPE
     if rewrites is False:
         key = (
@@ -370,7 +434,13 @@ def _alter_column_type(cmd: ast.AlterTableCmd, relation: str, recurse: bool, ctx
             if rebuilt
             else Row.ALTER_TABLE__ALTER_COLUMN_TYPE__NO_REWRITE
         )
+    column = _column(ctx, relation, cmd.name)
+    if column is not None and column.generated == "v":
+        # PG 18: a virtual column has no stored values to convert.
+        key = Row.ALTER_TABLE__ALTER_COLUMN_TYPE__NO_REWRITE
     match = target_roles(Match(key), ctx, relation, recurse=recurse)
+    if column is not None and column.identity and column.sequence:
+        match.bind("sequence", column.sequence)  # ALTER SEQUENCE … AS the new type
     # Indexes on the column are checked (and kept) even without a rewrite, but partial and
     # expression ones are rebuilt; foreign keys on the column, on either side, are dropped
     # and added again.
@@ -444,7 +514,7 @@ def _add_constraint(con: ast.Constraint, relation: str, recurse: bool, ctx: Cont
         return target_roles(Match(key), ctx, relation, recurse=recurse)
 
     schema, short = relation.split(".", 1)
-    not_valid = bool(con.skip_validation)
+    not_valid = bool(con.skip_validation)  # NOT ENFORCED (PG 18) sets it too
     if con.contype == ConstrType.CONSTR_CHECK:
         return base(
             Row.ALTER_TABLE__ADD_CHECK__NOT_VALID if not_valid else Row.ALTER_TABLE__ADD_CHECK
@@ -455,7 +525,10 @@ def _add_constraint(con: ast.Constraint, relation: str, recurse: bool, ctx: Cont
             if not_valid
             else Row.ALTER_TABLE__ADD_FOREIGN_KEY
         )
-        return match.bind("referenced", ctx.catalog.rangevar(con.pktable))
+        referenced = ctx.catalog.rangevar(con.pktable)
+        match.bind("referenced", referenced)
+        # A partitioned referenced table: the foreign key's triggers go on every partition.
+        return match.bind("referenced-partitions", *all_partitions(ctx.catalog, referenced))
     if con.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
         if con.indexname:
             # The index takes the constraint's name: a different name means a rename.
@@ -530,7 +603,7 @@ def _rename(node: ast.RenameStmt, ctx: Context) -> list[Match]:
         ObjectType.OBJECT_RULE: Row.CREATE_RULE,
     }.get(rt, Row.RENAME__TABLE)
     match = Match(key).bind("target", relation)
-    if key == Row.RENAME__COLUMN and node.relation.inh:
+    if key in (Row.RENAME__COLUMN, Row.RENAME__TRIGGER) and node.relation.inh:
         match.bind("target-partitions", *all_partitions(ctx.catalog, relation))
     if key == Row.RENAME__CONSTRAINT:
         constraint = (

@@ -23,6 +23,8 @@ class Match:
     notes: list[str] = field(default_factory=list)
     # Rows the statement needs that ctx.version lacks, though a fallback row was matched.
     unavailable: list[str] = field(default_factory=list)
+    # Relations a rewriting row leaves in their files here (SET GENERATED of an identity).
+    unchanged: list[str] = field(default_factory=list)
 
     def bind(self, role: str, *relations: str | None) -> Match:
         for relation in relations:

@@ -123,6 +123,9 @@ def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
                     match.bind("default-partition", parent.default_partition)
             if cascade:
                 match.bind("referencing", *ctx.catalog.referencing_tables(relation))
+                match.bind(
+                    "dependents", *_cascade(ctx, [relation, *all_partitions(ctx.catalog, relation)])
+                )
             matches.append(match)
         return matches or [Match(Row.NO_RELATION_LOCK)]
     if kind == ObjectType.OBJECT_INDEX:
@@ -136,30 +139,99 @@ def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
             )
         return matches or [Match(Row.NO_RELATION_LOCK)]
     if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SEQUENCE):
-        return [Match(Row.DROP_VIEW).bind("target", ctx.catalog.names(o)) for o in objects]
+        for obj in objects:
+            relation = ctx.catalog.names(obj)
+            match = Match(Row.DROP_VIEW).bind("target", relation)
+            if cascade:
+                match.bind("dependents", *_cascade(ctx, [relation]))
+            matches.append(match)
+        return matches
     if kind in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE):
         key = {
             ObjectType.OBJECT_TRIGGER: Row.DROP_TRIGGER,
             ObjectType.OBJECT_POLICY: Row.CREATE_POLICY,
         }.get(kind, Row.CREATE_RULE)
-        return [
-            Match(key).bind("target", ctx.catalog.names(list(o)[:-1]))
-            for o in objects
-            if len(o) > 1
-        ]
+        for o in objects:
+            if len(o) < 2:
+                continue
+            owner = ctx.catalog.names(list(o)[:-1])
+            match = Match(key).bind("target", owner)
+            if key == Row.DROP_TRIGGER:
+                # A row-level trigger's clones on the partitions are dropped with it.
+                match.bind("target-partitions", *all_partitions(ctx.catalog, owner))
+            matches.append(match)
+        return matches
     if kind == ObjectType.OBJECT_SCHEMA and cascade:
-        schemas = {getattr(o, "sval", None) for o in node.objects or ()}
-        tables = [t for t in ctx.catalog.tables if t.split(".", 1)[0] in schemas]
-        return (
-            [Match(Row.DROP_TABLE).bind("target", *tables)]
-            if tables
-            else [Match(Row.NO_RELATION_LOCK)]
-        )
-    if kind == ObjectType.OBJECT_TYPE and cascade:
-        return [
-            Match(Row.NO_RELATION_LOCK, notes=["DROP TYPE … CASCADE drops the columns using it"])
-        ]
+        return [_drop_schema(node, ctx)]
+    if kind in _CASCADING_OBJECTS and cascade:
+        return [_drop_object_cascade(kind, objects, node, ctx)]
     return [Match(Row.NO_RELATION_LOCK)]
+
+
+_CASCADING_OBJECTS = {
+    ObjectType.OBJECT_FUNCTION: "function",
+    ObjectType.OBJECT_PROCEDURE: "function",
+    ObjectType.OBJECT_ROUTINE: "function",
+    ObjectType.OBJECT_TYPE: "type",
+    ObjectType.OBJECT_DOMAIN: "type",
+}
+
+
+def _cascade(ctx: Context, relations: list[str]) -> list[str]:
+    """What DROP … CASCADE of `relations` takes along besides them (views on them, …)."""
+    keys = [key for relation in relations for key in ctx.catalog.relation_keys(relation)]
+    return ctx.catalog.cascade_from(keys, set(relations))
+
+
+def _drop_object_cascade(
+    kind: ObjectType, objects: list[list[object]], node: ast.DropStmt, ctx: Context
+) -> Match:
+    """DROP FUNCTION / TYPE / DOMAIN … CASCADE: the relations whose triggers, defaults,
+    constraints or columns use it are changed under ACCESS EXCLUSIVE."""
+    prefix = _CASCADING_OBJECTS[kind]
+    keys = []
+    for obj in node.objects or ():
+        parts = obj.objname if isinstance(obj, ast.ObjectWithArgs) else obj
+        if isinstance(parts, ast.TypeName):
+            parts = parts.names
+        names = [p.sval for p in parts or () if isinstance(p, ast.String)]
+        if not names:
+            continue
+        schema = names[-2] if len(names) > 1 else ctx.catalog.search_path[0]
+        keys.append(f"{prefix}:{schema}.{names[-1].lower()}")
+    match = Match(Row.DROP_OBJECT__CASCADE).bind("dependents", *ctx.catalog.cascade_from(keys))
+    if not ctx.catalog.complete and not match.roles.get("dependents"):
+        match.notes.append(
+            "unknown: give --schema — CASCADE locks every table whose trigger, default, "
+            "constraint or column uses it"
+        )
+    return match
+
+
+def _drop_schema(node: ast.DropStmt, ctx: Context) -> Match:
+    """DROP SCHEMA … CASCADE: every relation in it, what its foreign keys reference (their
+    triggers are dropped) and what depends on its relations elsewhere."""
+    schemas = {getattr(o, "sval", None) for o in node.objects or ()}
+    catalog = ctx.catalog
+    inside = sorted(
+        r
+        for r in [*catalog.tables, *catalog.views, *catalog.sequences]
+        if r.split(".", 1)[0] in schemas and not r.startswith("pg_toast.")
+    )
+    match = Match(Row.DROP_TABLE).bind("target", *inside)
+    for relation in inside:
+        match.bind("target-indexes", *catalog.indexes_of(relation))
+        match.bind("sequence", *catalog.sequences_of(relation))
+        table = catalog.table(relation)
+        if table is not None:
+            match.bind("referenced", *(r for r in table.referenced_tables() if r not in inside))
+    match.bind("dependents", *_cascade(ctx, inside))
+    if not catalog.complete:
+        match.notes.append(
+            "unknown: give --schema — every relation in the schema is dropped, and what "
+            "references or depends on them is locked"
+        )
+    return match
 
 
 @classifies(ast.TruncateStmt)
@@ -171,6 +243,8 @@ def _truncate(node: ast.TruncateStmt, ctx: Context) -> list[Match]:
         match = target_roles(
             Match(Row.TRUNCATE__CASCADE if cascade else Row.TRUNCATE), ctx, relation
         )
+        if node.restart_seqs:
+            match.bind("sequence", *ctx.catalog.sequences_of(relation))
         if cascade:
             match.bind("referencing", *ctx.catalog.referencing_tables(relation))
         matches.append(match)
@@ -207,12 +281,7 @@ def _create_index(node: ast.IndexStmt, ctx: Context) -> list[Match]:
 def _reindex(node: ast.ReindexStmt, ctx: Context) -> list[Match]:
     concurrently = builds_index_concurrently(node)
     if node.relation is None:
-        return [
-            Match(
-                Row.NO_RELATION_LOCK,
-                notes=["REINDEX SCHEMA / DATABASE / SYSTEM locks every table in turn"],
-            )
-        ]
+        return [_reindex_many(node, concurrently, ctx)]
     relation = ctx.catalog.rangevar(node.relation)
     if node.kind == ReindexObjectType.REINDEX_OBJECT_INDEX:
         table = index_table(relation, ctx)
@@ -248,6 +317,30 @@ def _reindex(node: ast.ReindexStmt, ctx: Context) -> list[Match]:
     if info is not None and info.toast and not concurrently:
         match.bind("toast-index", f"{info.toast}_index")
     return [match]
+
+
+def _reindex_many(node: ast.ReindexStmt, concurrently: bool, ctx: Context) -> Match:
+    """REINDEX SCHEMA / DATABASE: every table in it, each in a transaction of its own."""
+    key = Row.REINDEX__SCHEMA__CONCURRENTLY if concurrently else Row.REINDEX__SCHEMA
+    if node.kind == ReindexObjectType.REINDEX_OBJECT_SYSTEM:
+        return Match(Row.NO_RELATION_LOCK, notes=["REINDEX SYSTEM locks the system catalogs"])
+    if node.kind == ReindexObjectType.REINDEX_OBJECT_SCHEMA:
+        tables = [t for t in ctx.catalog.tables if t.split(".", 1)[0] == node.name]
+    else:
+        tables = list(ctx.catalog.tables)
+    match = Match(key)
+    for table in sorted(tables):
+        info = ctx.catalog.tables[table]
+        if info.kind is RelKind.PARTITIONED_TABLE or info.kind is RelKind.FOREIGN_TABLE:
+            continue
+        match.bind("target", table).bind("target-indexes", *ctx.catalog.indexes_of(table))
+        if info.toast:
+            match.bind("toast-index", f"{info.toast}_index")
+    if node.kind != ReindexObjectType.REINDEX_OBJECT_SCHEMA:
+        match.notes.append("the system catalogs are reindexed too before PostgreSQL 16")
+    if not ctx.catalog.complete:
+        match.notes.append("unknown: give --schema — every table in it is reindexed in turn")
+    return match
 
 
 def _reindex_partitioned_index(index: str, table: str, ctx: Context) -> Match:
@@ -298,7 +391,13 @@ def _refresh(node: ast.RefreshMatViewStmt, ctx: Context) -> list[Match]:
 @classifies(ast.VacuumStmt)
 def _vacuum(node: ast.VacuumStmt, ctx: Context) -> list[Match]:
     options = {d.defname for d in node.options or () if isinstance(d, ast.DefElem)}
-    key = Row.VACUUM__FULL if "full" in options else Row.VACUUM
+    key = Row.VACUUM__FULL if "full" in options else Row.VACUUM__TRUNCATE
+    truncate = next(
+        (d for d in node.options or () if isinstance(d, ast.DefElem) and d.defname == "truncate"),
+        None,
+    )
+    if key == Row.VACUUM__TRUNCATE and truncate is not None and not _true(truncate.arg):
+        key = Row.VACUUM
     if not node.is_vacuumcmd:
         key = Row.ANALYZE
     relations = [
@@ -308,18 +407,41 @@ def _vacuum(node: ast.VacuumStmt, ctx: Context) -> list[Match]:
     ]
     if not relations:
         relations = sorted(t for t, info in ctx.catalog.tables.items() if not info.new)
-    return [target_roles(Match(key), ctx, r, recurse=False) for r in relations] or [
+    # A partitioned table is processed through its partitions (VACUUM FULL aside, each
+    # with the same lock, in a transaction of its own).
+    recurse = key != Row.VACUUM__FULL
+    return [target_roles(Match(key), ctx, r, recurse=recurse) for r in relations] or [
         Match(key, notes=["every table of the database, one at a time"])
     ]
+
+
+def _true(value: object) -> bool:
+    """An option's value: VACUUM (TRUNCATE) is on, (TRUNCATE false / off / 0) off."""
+    if value is None:
+        return True
+    text = getattr(value, "sval", None)
+    if text is not None:
+        return str(text).lower() not in ("false", "off", "0", "no")
+    number = getattr(value, "ival", None)
+    if number is not None:
+        return bool(number)
+    boolean = getattr(value, "boolval", None)
+    return bool(boolean) if boolean is not None else True
 
 
 @classifies(ast.ClusterStmt)
 def _cluster(node: ast.ClusterStmt, ctx: Context) -> list[Match]:
     if node.relation is None:
         return [Match(Row.CLUSTER, notes=["every previously clustered table, one at a time"])]
-    return [
-        target_roles(Match(Row.CLUSTER), ctx, ctx.catalog.rangevar(node.relation), recurse=False)
-    ]
+    relation = ctx.catalog.rangevar(node.relation)
+    info = ctx.catalog.table(relation)
+    if info is not None and info.kind is RelKind.PARTITIONED_TABLE:
+        match = Match(Row.CLUSTER__PARTITIONED).bind("target", relation)
+        for partition in all_partitions(ctx.catalog, relation):
+            match.bind("target-partitions", partition)
+            match.bind("partition-indexes", *ctx.catalog.indexes_of(partition))
+        return [match]
+    return [target_roles(Match(Row.CLUSTER), ctx, relation, recurse=False)]
 
 
 @classifies(ast.LockStmt)

@@ -103,6 +103,7 @@ def _update(node: ast.UpdateStmt, ctx: Context) -> list[Match]:
         }
         if updated & key_columns:
             match.bind("referencing", *ctx.catalog.referencing_tables(relation))
+            match.bind("cascaded", *ctx.catalog.cascading_referencers(relation, "update"))
     extra = [n for n in (node.fromClause, node.whereClause) if n]
     match.bind("sources", *(s for e in extra for s in read_relations(e, ctx, exclude=[relation])))
     return [match]
@@ -113,6 +114,8 @@ def _delete(node: ast.DeleteStmt, ctx: Context) -> list[Match]:
     relation = ctx.catalog.rangevar(node.relation)
     match = target_roles(Match(Row.DELETE), ctx, relation, recurse=node.relation.inh)
     match.bind("referencing", *ctx.catalog.referencing_tables(relation))
+    # ON DELETE CASCADE / SET NULL / SET DEFAULT delete or update the referencing rows.
+    match.bind("cascaded", *ctx.catalog.cascading_referencers(relation, "delete"))
     extra = [n for n in (node.usingClause, node.whereClause) if n]
     match.bind("sources", *(s for e in extra for s in read_relations(e, ctx, exclude=[relation])))
     return [match]

@@ -7,12 +7,14 @@ import json
 import pglast
 from pglast import ast
 from pglast.enums import (
+    AlterPublicationAction,
     ObjectType,
 )
 
 from pgfence.analysis.predict.core import (
     Context,
     Match,
+    all_partitions,
     classifies,
     classify,
 )
@@ -23,7 +25,41 @@ from pgfence.pg.rows import Row
 
 @classifies(ast.CreateTrigStmt)
 def _create_trigger(node: ast.CreateTrigStmt, ctx: Context) -> list[Match]:
-    return [Match(Row.CREATE_TRIGGER).bind("target", ctx.catalog.rangevar(node.relation))]
+    relation = ctx.catalog.rangevar(node.relation)
+    match = Match(Row.CREATE_TRIGGER).bind("target", relation)
+    if node.row and node.relation.inh:
+        # A row-level trigger on a partitioned table is cloned on every partition.
+        match.bind("target-partitions", *all_partitions(ctx.catalog, relation))
+    return [match]
+
+
+@classifies(ast.CreatePublicationStmt, ast.AlterPublicationStmt)
+def _publication(node: ast.CreatePublicationStmt, ctx: Context) -> list[Match]:
+    """Tables added to or dropped from a publication: SHARE UPDATE EXCLUSIVE on each
+    (publicationcmds.c); FOR ALL TABLES and TABLES IN SCHEMA open none."""
+    named = [
+        ctx.catalog.rangevar(obj.pubtable.relation)
+        for obj in node.pubobjects or ()
+        if isinstance(obj, ast.PublicationObjSpec) and obj.pubtable is not None
+    ]
+    tables = list(named)
+    if (
+        isinstance(node, ast.AlterPublicationStmt)
+        and node.action == AlterPublicationAction.AP_SetObjects
+    ):
+        # SET TABLE drops the tables it no longer lists, each under the same lock.
+        known = ctx.catalog.publications.get(node.pubname)
+        tables.extend(sorted((known or set()) - set(named)))
+        if known is None and not ctx.catalog.complete:
+            return [
+                Match(
+                    Row.PUBLICATION,
+                    notes=["unknown: give --schema — SET TABLE also locks the tables it drops"],
+                ).bind("target", *tables)
+            ]
+    if not tables:
+        return [Match(Row.NO_RELATION_LOCK)]
+    return [Match(Row.PUBLICATION).bind("target", *tables)]
 
 
 @classifies(ast.CreatePolicyStmt, ast.AlterPolicyStmt)
@@ -79,9 +115,24 @@ def _create_sequence(node: ast.CreateSeqStmt, ctx: Context) -> list[Match]:
     return [Match(Row.CREATE_SEQUENCE).bind("new", ctx.catalog.rangevar(node.sequence))]
 
 
+# ALTER SEQUENCE options that leave the sequence's file alone (sequence.c: init_params sets
+# need_seq_rewrite for everything else).
+_CATALOG_ONLY_SEQUENCE_OPTIONS = frozenset({"owned_by", "as"})
+
+
 @classifies(ast.AlterSeqStmt)
 def _alter_sequence(node: ast.AlterSeqStmt, ctx: Context) -> list[Match]:
-    return [Match(Row.ALTER_SEQUENCE).bind("sequence", ctx.catalog.rangevar(node.sequence))]
+    sequence = ctx.catalog.rangevar(node.sequence)
+    options = {d.defname for d in node.options or () if isinstance(d, ast.DefElem)}
+    if options and options <= _CATALOG_ONLY_SEQUENCE_OPTIONS:
+        match = Match(Row.ALTER_SEQUENCE__NO_REWRITE).bind("sequence", sequence)
+        for option in node.options or ():
+            owner = option.arg if option.defname == "owned_by" else None
+            names = [n for n in owner or () if isinstance(n, ast.String)]
+            if len(names) >= 2:
+                match.bind("sources", ctx.catalog.names(names[:-1]))
+        return [match]
+    return [Match(Row.ALTER_SEQUENCE).bind("sequence", sequence)]
 
 
 @classifies(ast.CreateStatsStmt)

@@ -1,0 +1,1 @@
+ALTER TABLE accounts ADD CONSTRAINT accounts_n_ck CHECK (n > 0) NOT ENFORCED;

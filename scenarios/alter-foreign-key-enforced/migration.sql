@@ -1,0 +1,1 @@
+ALTER TABLE payments ALTER CONSTRAINT payments_account_fk ENFORCED;

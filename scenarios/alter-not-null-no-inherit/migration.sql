@@ -1,0 +1,1 @@
+ALTER TABLE accounts ALTER CONSTRAINT accounts_n_nn NO INHERIT;

@@ -1,0 +1,1 @@
+ALTER PUBLICATION pay_pub ADD TABLE payments;

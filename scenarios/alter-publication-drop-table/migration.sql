@@ -1,0 +1,1 @@
+ALTER PUBLICATION pay_pub DROP TABLE payments;

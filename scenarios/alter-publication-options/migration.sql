@@ -1,0 +1,1 @@
+ALTER PUBLICATION pay_pub SET (publish = 'insert');

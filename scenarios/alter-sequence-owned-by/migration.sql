@@ -1,0 +1,1 @@
+ALTER SEQUENCE payment_numbers OWNED BY payments.id;

@@ -1,0 +1,1 @@
+ALTER SEQUENCE invoice_numbers OWNER TO pgfence_seq_owner;

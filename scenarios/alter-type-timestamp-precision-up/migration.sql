@@ -1,0 +1,1 @@
+ALTER TABLE readings ALTER COLUMN at TYPE timestamp(6);

@@ -1,0 +1,2 @@
+SET TimeZone = 'Europe/Paris';
+ALTER TABLE accounts ALTER COLUMN created TYPE timestamptz;

@@ -1,0 +1,2 @@
+SET TimeZone = 'UTC';
+ALTER TABLE notes ALTER COLUMN at TYPE timestamp;

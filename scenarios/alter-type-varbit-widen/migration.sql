@@ -1,0 +1,1 @@
+ALTER TABLE flags ALTER COLUMN f TYPE varbit(16);

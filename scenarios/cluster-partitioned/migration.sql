@@ -1,0 +1,1 @@
+CLUSTER events USING events_at_idx;

@@ -1,0 +1,1 @@
+CREATE PUBLICATION col_pub FOR TABLE payments (id, amount);

@@ -1,0 +1,1 @@
+CREATE PUBLICATION big_pub FOR TABLE payments WHERE (amount > 100);

@@ -1,0 +1,1 @@
+CREATE PUBLICATION pay_pub FOR TABLE payments;

@@ -1,0 +1,1 @@
+CREATE SEQUENCE payment_numbers OWNED BY payments.id;

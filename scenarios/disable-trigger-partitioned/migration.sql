@@ -1,0 +1,1 @@
+ALTER TABLE events DISABLE TRIGGER events_touch;

@@ -1,0 +1,1 @@
+DROP SEQUENCE note_numbers CASCADE;

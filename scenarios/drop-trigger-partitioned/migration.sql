@@ -1,0 +1,1 @@
+DROP TRIGGER events_touch ON events;

@@ -1,0 +1,1 @@
+INSERT INTO tickets (title) VALUES ('new');

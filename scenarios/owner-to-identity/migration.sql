@@ -1,0 +1,1 @@
+ALTER TABLE tickets OWNER TO pgfence_ticket_owner;

@@ -1,0 +1,1 @@
+ALTER TABLE events OWNER TO pgfence_events_owner;

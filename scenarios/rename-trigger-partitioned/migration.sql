@@ -1,0 +1,1 @@
+ALTER TRIGGER events_touch ON events RENAME TO events_touched;

@@ -1,0 +1,1 @@
+UPDATE teams SET id = id + 1000 WHERE id > 90;

@@ -1,0 +1,1 @@
+UPDATE teams SET name = 'renamed' WHERE id > 90;

@@ -1,0 +1,1 @@
+VACUUM (TRUNCATE false) events;
