@@ -102,7 +102,7 @@ def test_merge_refuses_what_is_not_one_run(tmp_path):
     pg15.write_text(run("analyze", "-f", "json", "--pg", "15", target).stdout)
     assert "only dry-runs make a version matrix" in refused(str(whole), str(pg15))
     assert "schema_version 1" in refused(rewrite(b, lambda d: d.update(schema_version=1)), a, c)
-    (tmp_path / "x.json").write_text('{"schema_version": 2}')
+    (tmp_path / "x.json").write_text('{"schema_version": 3}')
     assert "not a pgfence JSON report" in refused(str(tmp_path / "x.json"))
     (tmp_path / "y.json").write_text("[1,")
     assert f"{tmp_path / 'y.json'}:1: not JSON" in refused(str(tmp_path / "y.json"))

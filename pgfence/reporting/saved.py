@@ -144,11 +144,15 @@ def _prediction(data: dict[str, Any]) -> Prediction:
             )
             for lock in data["locks"]
         ),
-        rewrites=tuple(data["rewritten"]),
+        rewrites=tuple(dict.fromkeys([*data["rewritten"], *data.get("rebuilt", [])])),
+        rebuilds=tuple(data.get("rebuilt", [])),
         scans=tuple(data["scanned"]),
         rows=tuple(data["rows"]),
         analysable=data["analysable"],
         notes=tuple(data["notes"]),
+        unknown=tuple(data.get("unknown", [])),
+        reads_blocked_on=tuple(data.get("blocks_reads_of", [])),
+        writes_blocked_on=tuple(data.get("blocks_writes_of", [])),
     )
 
 
@@ -171,9 +175,13 @@ def _observation(
     return Observation(
         locks=locks,
         held_before=_held_before(data["held_before"], locks, statement, logs),
-        rewritten=tuple(data["rewritten"]),
+        rewritten=tuple(dict.fromkeys([*data["rewritten"], *data.get("rebuilt", [])])),
+        rebuilt=tuple(data.get("rebuilt", [])),
         blocks_reads=data["blocks_reads"],
         blocks_writes=data["blocks_writes"],
+        reads_blocked_on=tuple(data.get("blocks_reads_of", [])),
+        writes_blocked_on=tuple(data.get("blocks_writes_of", [])),
+        waited_for_pgfence=data.get("waited_for_pgfence", False),
         blocking_measured=data["blocking_measured"],
         select_blocked=tuple(data["select_blocked"]),
         duration_ms=float(data["duration_ms"]),
