@@ -11,15 +11,18 @@ No configuration file is read unless `config` is given: a path, or a `Config`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pgfence.config import Config
 from pgfence.durations import parse_duration
 from pgfence.errors import UsageError
-from pgfence.model import Migration, Report, Severity
+from pgfence.model import MatrixReport, Migration, Report, Severity
 
 if TYPE_CHECKING:
     from pgfence.checks import RuleSettings
@@ -27,9 +30,12 @@ if TYPE_CHECKING:
     from pgfence.dryrun.seed import SeedRequest
     from pgfence.dryrun.servers.base import Server
     from pgfence.fixes import FixResult
+    from pgfence.model import ShardInfo
     from pgfence.shards import Split
 
 Paths = str | Path | Sequence[str | Path]
+T = TypeVar("T")
+R = TypeVar("R", bound=Report | MatrixReport)
 
 
 def analyze(
@@ -52,10 +58,10 @@ def analyze(
     `shard` ("K/N"): only that part of the work (pgfence/shards.py); `project`: one
     `[[tool.pgfence.project]]` of the configuration."""
     from pgfence.analysis.analyze import build_report
-    from pgfence.pg.versions import NEWEST, OLDEST
+    from pgfence.pg.versions import NEWEST, OLDEST, default_major
 
     cfg = _config(config).for_project(project)
-    version = pg if pg is not None else cfg.pg if cfg.pg is not None else NEWEST
+    version = pg if pg is not None else cfg.pg if cfg.pg is not None else default_major()
     if not OLDEST <= version <= NEWEST:
         raise UsageError(f"pg={version}: pgfence predicts for PostgreSQL {OLDEST} to {NEWEST}")
     catalog = None
@@ -80,12 +86,18 @@ def analyze(
     return dataclasses.replace(report, project=cfg.project)
 
 
-def _split(shard: str | None, migrations: list[Migration]) -> Split | None:
+def _split(
+    shard: str | None, migrations: list[Migration], note: Callable[[str], None] | None = None
+) -> Split | None:
+    """`shard` ("K/N"): this shard's part of `migrations` (None without one)."""
     if shard is None:
         return None
     from pgfence.shards import Shard, split
 
-    return split(migrations, Shard.parse(shard))
+    part = split(migrations, Shard.parse(shard))
+    if part.empty and note is not None:
+        note(f"shard {part.shard} has no work: the run has {part.units} unit(s)")
+    return part
 
 
 def fix(
@@ -110,11 +122,11 @@ def fix(
 
     from pgfence.analysis.analyze import build_report
     from pgfence.fixes import fix as fix_migrations
-    from pgfence.pg.versions import NEWEST, OLDEST
+    from pgfence.pg.versions import NEWEST, OLDEST, default_major
     from pgfence.sources.files import read_text
 
     cfg = _config(config)
-    version = pg if pg is not None else cfg.pg if cfg.pg is not None else NEWEST
+    version = pg if pg is not None else cfg.pg if cfg.pg is not None else default_major()
     if not OLDEST <= version <= NEWEST:
         raise UsageError(f"pg={version}: pgfence predicts for PostgreSQL {OLDEST} to {NEWEST}")
     catalog = None
@@ -154,7 +166,7 @@ def dryrun(
     schema: str | Path | None = None,
     schema_from: str | None = None,
     replay_before: bool = False,
-    pg: int | None = None,
+    pg: int | str | Sequence[int] | None = None,
     backend: str | None = None,
     pg_bin: str | Path | None = None,
     image: str | None = None,
@@ -172,6 +184,9 @@ def dryrun(
     config: str | Path | Config | None = None,
     max_file_size_mb: int = 16,
     progress: Callable[[str], None] | None = None,
+    trail: Callable[[str], None] | None = None,
+    note: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
     server: Server | None = None,
     database: str | None = None,
     stats: str | Path | None = None,
@@ -182,17 +197,23 @@ def dryrun(
     seed_max_rows: int | None = None,
     shard: str | None = None,
     project: str | None = None,
+    changed_since: str | None = None,
     runner: str | None = None,
     runner_timeout: str | float | None = None,
     migrations_dir: str | Path | None = None,
     compare_static: str | Path | None = None,
-) -> Report:
+) -> Report | MatrixReport:
     """Run the migrations on a real, throwaway Postgres (or `dsn`, rolled back) and
-    observe the locks each statement takes.
+    observe the locks each statement takes. `pgfence dryrun` is this function.
+
+    `pg`: one major (15), several (`[14, 18]` or "14,18": each on its own server, in
+    parallel, giving a `MatrixReport` with the differences) or "all-available"; default:
+    the configuration's, else `DEFAULT_MAJOR` (the embedded server's).
 
     `shard` ("K/N"): only that part of the work, the earlier shards' migrations applied
     first without observing (not with `dsn` or seeding); `project`: one
-    `[[tool.pgfence.project]]` of the configuration.
+    `[[tool.pgfence.project]]` of the configuration; `changed_since` (a git ref): only
+    the migrations changed since.
 
     `runner`: instead of reading `paths`, run this shell command (the project's own
     migration tool) against the throwaway server through pgfence's proxy and observe
@@ -202,97 +223,210 @@ def dryrun(
     `seed`, `seed_rows`, `seed_scale` (with `stats` / `stats_from`), `seed_max_rows`: as
     --seed and its options, a seeded run with durations estimated at production size.
 
+    `progress` hears the run's progress, `trail` every step of finding the server,
+    `note` one-line notes (nothing changed, an empty shard), `warn` the warning that a
+    `dsn` server is reached (before anything runs there).
+
     `server`: a server already started (pgfence.dryrun.servers.choose) to run on instead
     of starting one, e.g. shared by a test session; then `database` names a fresh
     database to run in, so that runs on the same server do not see each other.
     """
-    from pgfence.dryrun.runner import dry_run
     from pgfence.dryrun.servers import ServerChoice, choose
+    from pgfence.dryrun.servers.existing import ROLLED_BACK_WARNING
     from pgfence.dryrun.sizing import Sizing
-    from pgfence.sources import earlier_migrations
 
     cfg = _config(config).for_project(project)
     if runner is not None:
         if shard is not None:
             raise UsageError("--shard does not go with --runner: the tool runs its whole history")
-        return _dryrun_runner(
-            cfg, runner, runner_timeout, migrations_dir, compare_static, dsn=dsn,
-            schema=schema, schema_from=schema_from, pg=pg, backend=backend, pg_bin=pg_bin,
-            image=image, statement_timeout=statement_timeout, fail_on=fail_on,
-            skip_missing_extensions=skip_missing_extensions, disable=disable,
-            severity=severity, max_lock_timeout=max_lock_timeout, progress=progress,
-            server=server, database=database,
+        if paths:
+            raise UsageError("--runner takes no PATH: the tool finds its migrations itself")
+        if dsn:  # a runner commits
+            raise UsageError("--runner runs only on a server pgfence starts: not with --dsn")
+        majors_asked = majors(pg if pg is not None else cfg.pg)
+        if len(majors_asked) > 1 or isolate or replay_before or seed or seed_rows or seed_scale:
+            raise UsageError(
+                "--runner runs on one server: not with several --pg, --isolate, --seed "
+                "or --replay-before"
+            )
+        report = _dryrun_runner(
+            cfg, runner, runner_timeout, migrations_dir, compare_static,
+            schema=schema, schema_from=schema_from, pg=majors_asked[0], backend=backend,
+            pg_bin=pg_bin, image=image, statement_timeout=statement_timeout,
+            fail_on=fail_on, skip_missing_extensions=skip_missing_extensions,
+            disable=disable, severity=severity, max_lock_timeout=max_lock_timeout,
+            progress=progress, server=server, database=database,
         )  # fmt: skip
-    sizing = Sizing(
-        str(stats) if stats is not None else None,
-        stats_from,
-        seed,
-        seed_rows,
-        seed_scale,
-        seed_max_rows,
-    )
+        return _named(report, cfg)
+    if runner_timeout is not None or migrations_dir is not None or compare_static is not None:
+        raise UsageError("--runner-timeout, --migrations and --compare-static go with --runner")
+    start_schema = starting_schema(
+        cfg, None if schema is None else str(schema), schema_from, dsn, replay_before,
+        isolate=isolate,
+    )  # fmt: skip
+    statement_timeout_s = _seconds(statement_timeout, "--statement-timeout")
+    lock_timeout_s = _seconds(lock_timeout, "--lock-timeout")
+    stats_file = None if stats is None else str(stats)
+    sizing = Sizing(stats_file, stats_from, seed, seed_rows, seed_scale, seed_max_rows)
     if sizing.wanted and dsn:
-        raise UsageError("seeding needs a server pgfence starts: not dsn")
+        raise UsageError("--seed needs a server pgfence starts: not --dsn")
     sizing.check()
     if shard is not None and (dsn or sizing.wanted):
-        raise UsageError("shard needs a server pgfence starts and no seeding")
-    schema_file = starting_schema(
-        cfg,
-        None if schema is None else str(schema),
-        schema_from,
-        dsn,
-        replay_before,
-        isolate=isolate,
-    )
-    migrations = _migrations(paths, cfg, migration_format, max_file_size_mb)
-    max_bytes = max_file_size_mb * 1024 * 1024
-    before = earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else []
-    part = _split(shard, migrations)
-    if part is not None:
-        migrations = list(part.mine)
-    shard_info = None if part is None else part.info
-    if part is not None and part.empty:
-        from pgfence.pg.versions import NEWEST
-        from pgfence.version import __version__
-
-        return Report(
-            pgfence_version=__version__,
-            pg_version=pg or cfg.pg or NEWEST,
-            statements=(),
-            fail_on=_severity(fail_on, cfg),
-            command="dryrun",
-            shard=shard_info,
-            project=cfg.project,
+        raise UsageError(
+            "--shard needs a server pgfence starts and no --seed: the earlier shards' "
+            "migrations are applied first (on --dsn they would have to be rolled back "
+            "too; seeded, their tables would be filled)"
         )
-    options = dry_run_options(
-        cfg,
-        statement_timeout_s=_seconds(statement_timeout),
-        lock_timeout_s=_seconds(lock_timeout),
-        fail_on=None if fail_on is None else _severity(fail_on, cfg),
-        schema_file=schema_file,
-        schema_from=schema_from,
-        replay_before=before,
-        skip_missing_extensions=skip_missing_extensions,
-        isolate=isolate,
-        settings=_settings(cfg, disable, severity, max_lock_timeout),
-        database=database,
-        seed=sizing.request(),
-        keep_going=keep_going,
-        applied_before=() if part is None or isolate else part.before,
+    versions = majors(pg if pg is not None else cfg.pg)
+    choices = [
+        ServerChoice(
+            backend=backend or cfg.backend,
+            pg=major,
+            pg_bin=None if pg_bin is None else str(pg_bin),
+            dsn=dsn,
+            image=image,
+        )
+        for major in versions
+    ]
+    if len(choices) > 1 and (dsn or pg_bin or server is not None):
+        raise UsageError("several --pg versions need servers pgfence starts: not --dsn or --pg-bin")
+    fail_level = None if fail_on is None else _severity(fail_on, cfg)
+
+    def load() -> tuple[RuleSettings, list[Migration], list[Migration], Split | None]:
+        import pgfence.dryrun.runner  # noqa: F401 - imported here, beside the server's start
+        from pgfence.sources import earlier_migrations
+
+        settings = _settings(cfg, disable, severity, max_lock_timeout)
+        migrations = _migrations(
+            paths, cfg, migration_format, max_file_size_mb, changed_since=changed_since,
+            note=note,
+        )  # fmt: skip
+        max_bytes = max_file_size_mb * 1024 * 1024
+        before = earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else []
+        return settings, migrations, before, _split(shard, migrations, note)
+
+    # Importing the dry-run's modules and reading the migrations take about as long as
+    # starting a server from the cached cluster: the two overlap (the server is started
+    # from this thread, which it must follow if the process is killed).
+    loading = Background(load)
+    # The server starts now unless it may turn out not to be needed (changed_since, no
+    # path, a path that is not there, or a glob) or the production sizes are read first
+    # (an unreachable stats_from fails fast).
+    targets = _targets(paths, cfg)
+    early = (
+        server is None
+        and changed_since is None
+        and shard is None
+        and len(choices) == 1
+        and not sizing.wanted
+        and bool(targets)
+        and all(os.path.exists(path) for path in targets)
     )
-    if server is not None:
-        report = dry_run(server, migrations, options, progress=progress)
-        return dataclasses.replace(report, shard=shard_info, project=cfg.project)
-    choice = ServerChoice(
-        backend=backend or cfg.backend,
-        pg=pg if pg is not None else cfg.pg,
-        pg_bin=str(pg_bin) if pg_bin is not None else None,
-        dsn=dsn,
-        image=image,
+    started = choose(choices[0], trail) if early else None
+
+    def reached(chosen: Server) -> Server:
+        if not chosen.throwaway and warn is not None:
+            warn(ROLLED_BACK_WARNING)
+        return chosen
+
+    with started or contextlib.nullcontext():
+        if started is not None:
+            reached(started)
+        settings, migrations, before, part = loading.result()
+        shard_info = None if part is None else part.info
+        if not migrations or (part is not None and part.empty):
+            # Nothing changed since changed_since, or nothing for this shard: no server,
+            # no stats read.
+            return _named(_nothing_to_run(versions, _severity(fail_on, cfg), shard_info), cfg)
+        if part is not None:
+            migrations = list(part.mine)
+        options = dry_run_options(
+            cfg,
+            statement_timeout_s=statement_timeout_s,
+            lock_timeout_s=lock_timeout_s,
+            fail_on=fail_level,
+            schema_file=start_schema,
+            schema_from=schema_from,
+            replay_before=before,
+            skip_missing_extensions=skip_missing_extensions,
+            isolate=isolate,
+            settings=settings,
+            database=database,
+            seed=sizing.request(),
+            keep_going=keep_going,
+            applied_before=() if part is None or isolate else part.before,
+        )
+        from pgfence.dryrun.runner import dry_run
+
+        result: Report | MatrixReport
+        if len(choices) > 1:
+            from pgfence.dryrun.matrix import run_matrix
+
+            result = run_matrix(choices, migrations, options, progress=progress, trail=trail)
+        elif started is not None or server is not None:
+            on = started or server
+            assert on is not None
+            result = dry_run(on, migrations, options, progress=progress)
+        else:
+            with choose(choices[0], trail) as late:
+                result = dry_run(reached(late), migrations, options, progress=progress)
+        if part is not None:
+            from pgfence.shards import labelled
+
+            result = labelled(result, part.info)
+        return _named(result, cfg)
+
+
+def majors(pg: int | str | Sequence[int] | None) -> list[int | None]:
+    """The majors a dry-run is asked for: none named (None: the default), one, several
+    (a list, or "14,15,16") or "all-available" (every major this machine can start)."""
+    if pg is None:
+        return [None]
+    if isinstance(pg, int):
+        return [pg]
+    if isinstance(pg, str):
+        if pg.strip() == "all-available":
+            from pgfence.dryrun.servers import available
+
+            return list(available())
+        parts = pg.split(",")
+        if not all(part.strip().isdigit() for part in parts):
+            raise UsageError(
+                f"--pg {pg!r}: expected a major version such as 15, a list such "
+                "as 14,15,16, or all-available"
+            )
+        return list(dict.fromkeys(int(part) for part in parts))
+    return list(dict.fromkeys(int(major) for major in pg))
+
+
+def _nothing_to_run(
+    versions: Sequence[int | None], fail_on: Severity, shard: ShardInfo | None
+) -> Report | MatrixReport:
+    from pgfence.pg.versions import default_major
+    from pgfence.version import __version__
+
+    reports = tuple(
+        Report(
+            pgfence_version=__version__,
+            pg_version=major or default_major(),
+            statements=(),
+            fail_on=fail_on,
+            command="dryrun",
+            shard=shard,
+        )
+        for major in versions
     )
-    with choose(choice, progress) as server:
-        report = dry_run(server, migrations, options, progress=progress)
-        return dataclasses.replace(report, shard=shard_info, project=cfg.project)
+    return reports[0] if len(reports) == 1 else MatrixReport(reports, ())
+
+
+def _named(result: R, cfg: Config) -> R:
+    """The report (each version's, for several) marked with its project, when it is one's."""
+    if cfg.project is None:
+        return result
+    if isinstance(result, MatrixReport):
+        reports = tuple(dataclasses.replace(r, project=cfg.project) for r in result.reports)
+        return dataclasses.replace(result, reports=reports)
+    return dataclasses.replace(result, project=cfg.project)
 
 
 def _dryrun_runner(
@@ -302,7 +436,6 @@ def _dryrun_runner(
     migrations_dir: str | Path | None,
     compare_static: str | Path | None,
     *,
-    dsn: str | None,
     schema: str | Path | None,
     schema_from: str | None,
     pg: int | None,
@@ -326,17 +459,21 @@ def _dryrun_runner(
     )
     from pgfence.dryrun.servers import ServerChoice, choose
 
-    if dsn:  # a runner commits
-        raise UsageError("runner runs only on a server pgfence starts: not with dsn")
+    folder = None if migrations_dir is None else Path(migrations_dir)
+    if folder is not None and not folder.is_dir():
+        raise UsageError(f"--migrations {migrations_dir}: not a directory")
+    compared = None if compare_static is None else Path(compare_static)
+    if compared is not None and not compared.is_dir():
+        raise UsageError(f"--compare-static {compare_static}: not a directory")
     request = RunnerRequest(
         runner,
-        _seconds(runner_timeout) or DEFAULT_RUNNER_TIMEOUT_S,
-        Path(migrations_dir) if migrations_dir is not None else None,
-        compare_static=Path(compare_static) if compare_static is not None else None,
+        _seconds(runner_timeout, "--runner-timeout") or DEFAULT_RUNNER_TIMEOUT_S,
+        folder,
+        compare_static=compared,
     )
     options = dry_run_options(
         cfg,
-        statement_timeout_s=_seconds(statement_timeout),
+        statement_timeout_s=_seconds(statement_timeout, "--statement-timeout"),
         lock_timeout_s=None,
         fail_on=None if fail_on is None else _severity(fail_on, cfg),
         schema_file=starting_schema(
@@ -354,7 +491,7 @@ def _dryrun_runner(
         return dry_run_runner(server, request, options, progress)
     choice = ServerChoice(
         backend=backend or cfg.backend,
-        pg=pg if pg is not None else cfg.pg,
+        pg=pg,
         pg_bin=str(pg_bin) if pg_bin is not None else None,
         image=image,
     )
@@ -450,21 +587,30 @@ def _config(config: str | Path | Config | None) -> Config:
     return config_module.load(str(config))
 
 
+def _targets(paths: Paths | None, cfg: Config) -> list[str]:
+    """The paths asked for, else the configuration's."""
+    if not paths:
+        return list(cfg.paths)
+    if isinstance(paths, str | Path):
+        return [str(paths)]
+    return [str(p) for p in paths]
+
+
 def _migrations(
     paths: Paths | None,
     cfg: Config,
     fmt: str | None,
     max_file_size_mb: int,
     texts: Mapping[str, str] | None = None,
+    *,
+    changed_since: str | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> list[Migration]:
+    """The migrations to check: the paths (or the configuration's), include/exclude,
+    `changed_since`. `texts`: what to read instead of some files (by real path)."""
     from pgfence.sources import load_migrations
 
-    if paths is None:
-        targets = list(cfg.paths)
-    elif isinstance(paths, str | Path):
-        targets = [str(paths)]
-    else:
-        targets = [str(p) for p in paths]
+    targets = _targets(paths, cfg)
     if not targets:
         raise UsageError("no paths given, and no `paths` in the configuration")
     loaded = load_migrations(
@@ -473,7 +619,39 @@ def _migrations(
         fmt=fmt or cfg.migration_format or "auto",
         texts=texts,
     )
-    return cfg.select(loaded)
+    migrations = cfg.select(loaded)
+    if changed_since is not None:
+        from pgfence.sources.changed import changed_since as changed_files
+
+        changed = changed_files(changed_since)
+        migrations = [m for m in migrations if os.path.realpath(m.path) in changed]
+        if not migrations and note is not None:
+            note(f"no migration changed since {changed_since}")
+    return migrations
+
+
+class Background(Generic[T]):
+    """`work` run in a thread now; `result()` waits for it and returns (or raises) its
+    outcome."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+        self._outcome: tuple[T] | BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="pgfence-load", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._outcome = (self._work(),)
+        except BaseException as exc:  # handed to the thread that asks for the result
+            self._outcome = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None
+        return self._outcome[0]
 
 
 def _severity(value: str | Severity | None, cfg: Config) -> Severity:

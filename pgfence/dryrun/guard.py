@@ -30,6 +30,7 @@ from psycopg.pq import TransactionStatus
 from pgfence.dryrun.lasting import CatalogLookup, lasting_effect
 from pgfence.dryrun.probe import LockCap, Sessions
 from pgfence.model import Statement
+from pgfence.pg.features import CLIENT_CONNECTION_CHECK_INTERVAL
 
 # How long the migration's session may sit idle inside its transaction (between two of
 # its statements pgfence only reads pg_locks): past this, a pgfence that died leaves no
@@ -79,7 +80,7 @@ class ExistingServerGuard:
         """Open the one transaction of the run, with the caps set on the server."""
         conn = self.sessions.migration
         conn.execute("BEGIN")
-        if self.major >= 14:
+        if CLIENT_CONNECTION_CHECK_INTERVAL.on(self.major):
             conn.execute(
                 "SELECT set_config('client_connection_check_interval', %s, true)",
                 (f"{int(CONNECTION_CHECK_S * 1000)}ms",),

@@ -46,6 +46,7 @@ from pgfence.fixes.inplace import (
 )
 from pgfence.fixes.text import Insertion, apply
 from pgfence.model import Finding, TxScope
+from pgfence.pg.features import NOT_NULL_NOT_VALID
 from pgfence.pg.transactions import runs_in_transaction
 
 SPLIT_RULES = (
@@ -191,8 +192,7 @@ def _not_null_cut(place: Place, node: ast.AlterTableStmt, finding: Finding, pg_v
     if len(name.encode()) > _MAX_IDENTIFIER:
         raise Refused(f"the constraint name {name} would be longer than 63 bytes")
     table, c, n = str(RawStream()(relation)), _name(column), _name(name)
-    if pg_version >= 18:
-        # PostgreSQL 18 names the constraint of SET NOT NULL <table>_<column>_not_null too.
+    if NOT_NULL_NOT_VALID.on(pg_version):
         add = f"ALTER TABLE {table} ADD CONSTRAINT {n} NOT NULL {c} NOT VALID;"
         after = f"ALTER TABLE {table} VALIDATE CONSTRAINT {n};"
     else:

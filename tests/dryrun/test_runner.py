@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -618,10 +619,15 @@ def test_a_statement_that_does_not_parse_fails_on_the_server_and_stops_the_file(
 def test_an_extension_the_server_lacks_stops_the_run_with_one_line(tmp_path):
     from tests.support import pgfence
 
-    migration = tmp_path / "20240101_a" / "migration.sql"
-    migration.parent.mkdir()
+    migration = tmp_path / "migrations" / "20240101_a" / "migration.sql"
+    migration.parent.mkdir(parents=True)
     migration.write_text('SELECT 1;\nCREATE EXTENSION IF NOT EXISTS "pgcrypto";\n')
-    result = pgfence("dryrun", str(tmp_path), "--migration-format", "prisma")
+    # A cache of its own: a server `pgfence servers install` put in the user's cache has
+    # contrib, and would be used instead (tests/dryrun/test_servers_install.py).
+    env = {**os.environ, "PGFENCE_CACHE_DIR": str(tmp_path / "cache")}
+    result = pgfence(
+        "dryrun", str(migration.parent.parent), "--migration-format", "prisma", env=env
+    )
     assert result.returncode == 3, result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"pgfence: error: {migration}:2: the migrations create extension ")

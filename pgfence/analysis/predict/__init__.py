@@ -14,6 +14,7 @@ from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.predict import alter_table, ddl, dml, objects  # noqa: F401 - registration
 from pgfence.analysis.predict.core import Context, Match, classifies, classify
 from pgfence.model import LockOnRelation, Prediction, RelKind, Statement
+from pgfence.pg.features import PLANNER_LOCKS_PARTITIONED_INDEXES
 from pgfence.pg.locks import LockMode, conflicts
 from pgfence.pg.locktable import LockRow, row_for
 from pgfence.pg.rows import Row
@@ -215,7 +216,7 @@ def _skipped_partitioned_index(row: LockRow, relation: str, catalog: Catalog, ve
     if catalog.kind_of(relation) is not RelKind.PARTITIONED_INDEX:
         return False
     if row.key in _PLANNED:
-        return version < 16
+        return not PLANNER_LOCKS_PARTITIONED_INDEXES.on(version)
     return "target-indexes" in row.rewrite or row.key == Row.ANALYZE
 
 

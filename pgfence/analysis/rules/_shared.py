@@ -9,6 +9,7 @@ from pglast.enums import AlterTableType, ConstrType
 from pglast.stream import RawStream
 
 from pgfence.analysis.rule import RuleContext, display, quote_ident
+from pgfence.pg.features import NOT_NULL_NOT_VALID
 
 OUTSIDE_TRANSACTION = "-- outside any transaction block (a migration of its own):"
 SEPARATE_TRANSACTION = "-- in a separate transaction, later:"
@@ -95,8 +96,7 @@ def not_null_steps(ctx: RuleContext, table: str, column: str) -> tuple[str, ...]
     """Make a filled column NOT NULL without a long ACCESS EXCLUSIVE scan, per version."""
     t, c = display(table), quote_ident(column)
     name = quote_ident(f"{short(table)}_{column}_not_null")
-    if ctx.version >= 18:
-        # PG 18: a NOT NULL constraint can be added NOT VALID and validated online.
+    if NOT_NULL_NOT_VALID.on(ctx.version):
         return (
             f"ALTER TABLE {t} ADD CONSTRAINT {name} NOT NULL {c} NOT VALID;",
             SEPARATE_TRANSACTION,

@@ -18,6 +18,7 @@ from pgfence.analysis.rules._shared import (
     type_sql,
 )
 from pgfence.model import Severity
+from pgfence.pg.features import VIRTUAL_GENERATED_COLUMNS
 from pgfence.pg.rows import Row
 
 _REWRITING_ROWS = {
@@ -87,8 +88,8 @@ def _recipe(ctx: RuleContext, table: str, col: ast.ColumnDef) -> tuple[str, ...]
     generated = column_constraints(col, ConstrType.CONSTR_GENERATED)
     if generated:
         expr = sql(generated[0].raw_expr)
-        if ctx.version >= 18:
-            # PG 18 computes virtual generated columns when read: nothing to rewrite.
+        if VIRTUAL_GENERATED_COLUMNS.on(ctx.version):
+            # Computed when read: nothing to rewrite.
             return (
                 f"ALTER TABLE {t} ADD COLUMN {c} {type_} GENERATED ALWAYS AS ({expr}) VIRTUAL;",
             )

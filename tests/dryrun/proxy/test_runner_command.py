@@ -474,7 +474,7 @@ def test_the_python_api_runs_a_runner_and_refuses_one_with_dsn(
     )
     assert report.runner is not None and report.runner.exit_code == 0
     assert len(report.statements) == 4
-    with pytest.raises(UsageError, match="not with dsn"):
+    with pytest.raises(UsageError, match="not with --dsn"):
         pgfence.dryrun(runner="true", dsn="postgresql://nobody@127.0.0.1:1/none")
 
 
