@@ -657,14 +657,22 @@ class Background(Generic[T]):
 def _severity(value: str | Severity | None, cfg: Config) -> Severity:
     if value is None:
         return cfg.fail_on or Severity.HIGH
-    return value if isinstance(value, Severity) else Severity.parse(value)
+    return value if isinstance(value, Severity) else _parsed_severity(value, "fail_on")
 
 
 def _levels(levels: Mapping[str, str | Severity] | None) -> dict[str, Severity]:
     return {
-        check: level if isinstance(level, Severity) else Severity.parse(level)
+        check: level if isinstance(level, Severity) else _parsed_severity(level, check)
         for check, level in (levels or {}).items()
     }
+
+
+def _parsed_severity(text: str, what: str) -> Severity:
+    """A severity given to the API by name; a wrong one is a usage error, not a crash."""
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"{what}: {exc}") from None
 
 
 def _seconds(value: str | float | None, name: str = "timeout") -> float | None:

@@ -1166,7 +1166,7 @@ def verify(
         typer.Option(
             "--scenarios",
             metavar="DIR",
-            help="Where the scenarios are (default: scenarios/ of the source tree).",
+            help="Where the scenarios are (default: the ones installed with pgfence).",
             show_default=False,
         ),
     ] = None,

@@ -24,8 +24,11 @@ own.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,23 +90,41 @@ def pgfence_server(pgfence_config: Config) -> Iterator[_ServerPool]:
     pool.stop()
 
 
+# Options of the API that name files: relative ones are read from pytest's rootdir.
+_PATH_OPTIONS = ("schema", "stats", "pg_bin")
+
+
 class PgfenceFixture:
     """What a test gets as `pgfence`."""
 
     def __init__(
-        self, pool: _ServerPool, cfg: Config, paths: tuple[str, ...], options: dict[str, Any]
+        self,
+        pool: _ServerPool,
+        cfg: Config,
+        paths: tuple[str, ...],
+        options: dict[str, Any],
+        rootdir: Path,
     ) -> None:
         self._pool = pool
         self._cfg = cfg
         self._paths = paths
         self._options = options
+        self._rootdir = rootdir
 
     def _arguments(self, paths: tuple[str, ...], options: dict[str, Any]) -> dict[str, Any]:
+        """The API's arguments: paths (the marker's, the call's) are relative to the rootdir
+        wherever pytest was started from, as the configuration's are to its file."""
         merged = {**self._options, **options}
         targets = paths or self._paths
-        merged["paths"] = list(targets) if targets else None
+        merged["paths"] = [self._from_rootdir(p) for p in targets] if targets else None
+        for name in _PATH_OPTIONS:
+            if merged.get(name) is not None:
+                merged[name] = self._from_rootdir(merged[name])
         merged.setdefault("config", self._cfg)
         return merged
+
+    def _from_rootdir(self, path: str | Path) -> str:
+        return str(self._rootdir / path)  # an absolute path stays itself
 
     def analyze(self, *paths: str, **options: Any) -> Report:
         """The static prediction (no server); dry-run-only options of the marker are left out."""
@@ -113,7 +134,8 @@ class PgfenceFixture:
 
         accepted = inspect.signature(analyze).parameters
         arguments = self._arguments(paths, options)
-        return analyze(**{k: v for k, v in arguments.items() if k in accepted})
+        with self._errors_fail_the_test():
+            return analyze(**{k: v for k, v in arguments.items() if k in accepted})
 
     def dryrun(self, *paths: str, **options: Any) -> Report:
         """A dry-run on the session's server, in a fresh database."""
@@ -121,11 +143,12 @@ class PgfenceFixture:
         from pgfence.model import Report
 
         arguments = self._arguments(paths, options)
-        if "dsn" not in arguments:
-            pg, backend = arguments.pop("pg", None), arguments.pop("backend", None)
-            arguments["server"] = self._pool.get(pg, backend)
-            arguments["database"] = self._pool.database()
-        report = dryrun(**arguments)
+        with self._errors_fail_the_test():
+            if "dsn" not in arguments:
+                pg, backend = arguments.pop("pg", None), arguments.pop("backend", None)
+                arguments["server"] = self._pool.get(pg, backend)
+                arguments["database"] = self._pool.database()
+            report = dryrun(**arguments)
         assert isinstance(report, Report)  # one server: one major
         return report
 
@@ -133,8 +156,23 @@ class PgfenceFixture:
         """Dry-run (or, with dynamic=False, analyze) and fail the test if the report fails."""
         report = self.dryrun(*paths, **options) if dynamic else self.analyze(*paths, **options)
         if report.failed:
-            pytest.fail(failure_message(report), pytrace=False)
+            pytest.fail(failure_message(report, self._rootdir), pytrace=False)
         return report
+
+    @contextlib.contextmanager
+    def _errors_fail_the_test(self) -> Iterator[None]:
+        """pgfence's own errors (a missing file, a server that does not start) fail the test
+        with their one line, as the CLI prints them, not with a traceback into pgfence."""
+        from pgfence.errors import PgfenceError
+
+        try:
+            yield
+        except PgfenceError as exc:
+            if exc.file is not None:
+                exc.file = relative_to(exc.file, self._rootdir)
+            # pytest.fail's own exception, raised `from None`: the report shows the one
+            # line, not pgfence's error as the context it happened in.
+            raise pytest.fail.Exception(f"pgfence: error: {exc}", pytrace=False) from None
 
 
 @pytest.fixture
@@ -145,14 +183,25 @@ def pgfence(
     marker = request.node.get_closest_marker("pgfence")
     paths: tuple[str, ...] = tuple(str(p) for p in marker.args) if marker else ()
     options = dict(marker.kwargs) if marker else {}
-    return PgfenceFixture(pgfence_server, pgfence_config, paths, options)
+    rootdir = Path(request.config.rootpath)
+    return PgfenceFixture(pgfence_server, pgfence_config, paths, options, rootdir)
 
 
-def failure_message(report: Report) -> str:
+def relative_to(path: str, rootdir: Path) -> str:
+    """`path` as the test report names it: from pytest's rootdir when it is under it."""
+    absolute, root = Path(os.path.realpath(path)), Path(os.path.realpath(rootdir))
+    return str(absolute.relative_to(root)) if absolute.is_relative_to(root) else path
+
+
+def failure_message(report: Report, rootdir: Path) -> str:
     from pgfence.reporting.common import fails, results, status
     from pgfence.reporting.table import finding_text
 
     _, why = status(report)
     lines = [f"pgfence {report.command}: {why}"]
-    lines.extend(finding_text(r.finding) for r in results(report) if fails(r.finding, report))
+    for result in results(report):
+        if fails(result.finding, report):
+            finding = result.finding
+            where = replace(finding.location, file=relative_to(finding.location.file, rootdir))
+            lines.append(finding_text(replace(finding, location=where)))
     return "\n".join(lines)

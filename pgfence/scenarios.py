@@ -20,9 +20,11 @@ from pgfence.dryrun.servers.base import Server
 from pgfence.errors import BadInput
 from pgfence.model import Observation, RelKind, Report, StatementReport, VerdictKind
 from pgfence.pg.locks import LockMode
+from pgfence.shipped import data_dir
 from pgfence.sources.sql import read_sql_file
 
-SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+# An installed pgfence's copy (the wheel's pgfence/_data/scenarios), else the tree's.
+SCENARIOS_DIR = data_dir("scenarios")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ that has pgfence installed (the entry point registers the `pgfence` fixture)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -112,3 +113,51 @@ def test_the_project_configuration_applies(tmp_path):
     )
     done = pytest_in(root)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+FROM_A_SUBDIRECTORY = """
+import pytest
+
+def test_configured_paths(pgfence):
+    pgfence.check(dynamic=False)
+
+@pytest.mark.pgfence("db/migrations", schema="db/schema.sql")
+def test_marker_paths_dry_run(pgfence):
+    pgfence.check()
+
+@pytest.mark.pgfence("db/nope")
+def test_a_missing_path(pgfence):
+    pgfence.check(dynamic=False)
+
+def test_a_wrong_option(pgfence):
+    pgfence.analyze(fail_on="bogus")
+"""
+
+
+def test_paths_are_relative_to_the_rootdir_and_errors_are_one_line(tmp_path):
+    """pytest started in tests/ of the project: the marker's paths are read from the
+    rootdir, findings name files from it, and pgfence's errors fail the test with their
+    one line instead of a traceback into pgfence."""
+    root = project(tmp_path, "CREATE INDEX accounts_email_idx ON accounts (email);\n", "")
+    (root / "test_migrations.py").unlink()
+    (root / "tests").mkdir()
+    (root / "tests" / "test_db.py").write_text(FROM_A_SUBDIRECTORY)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=root / "tests",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = done.stdout
+    assert done.returncode == 1, out + done.stderr
+    assert "4 failed" in out
+    assert out.count("db/migrations/0001_x.sql:1:1  high  create-index-blocks-writes") == 2
+    assert str(tmp_path) not in out  # no absolute path anywhere
+    blocks = dict(re.findall(r"_{3,} (test_\w+) _{3,}\n(.*?)(?=\n_{3,} |\n=+ short)", out, re.S))
+    assert blocks["test_a_missing_path"] == "pgfence: error: db/nope: no such file or directory"
+    assert blocks["test_a_wrong_option"] == (
+        "pgfence: error: fail_on: unknown severity 'bogus' "
+        "(one of: info, low, medium, high, critical)"
+    )
+    assert "Traceback" not in out and "pgfence/" not in out.replace("pgfence/pytest", "")

@@ -196,6 +196,48 @@ def test_pre_commit_accepts_the_hook_manifest():
     assert config["repos"][0]["hooks"][0]["id"] == "pgfence"
 
 
+MIGRATION_PATHS = [
+    "db/migrations/0001_x.sql",
+    "app/migrations/0001_initial.py",  # Django
+    "app/migrations/__init__.py",  # passed, then skipped as not a migration
+    "alembic/versions/3f2a_add_email.py",
+    "migrations/versions/3f2a_add_email.py",  # Flask-Migrate's Alembic
+    "prisma/migrations/20240101000000_init/migration.sql",
+    "drizzle/0000_init.sql",
+    "db/migrate/20240101_x.sql",
+    "src/main/resources/db/migration/V1__init.sql",  # Flyway's default folder
+    "sql/V2_1__add_column.sql",  # Flyway anywhere
+    "sql/R__views.sql",
+    "deploy/add_users.sql",  # Sqitch
+    "src/migrations/1700000000000-AddIndex.ts",  # TypeORM
+    "migrations/20240101_add.js",  # Knex, Sequelize
+]
+OTHER_PATHS = [
+    "app/models.py",
+    "src/db.sql",
+    "README.md",
+    "migrations/README.md",
+    "drizzle/meta/_journal.json",
+    "db/migrate/20240101_add_users.rb",  # Rails: Ruby, not for pgfence
+    "src/migrations/types.d.ts",
+    "sql/Vendor__notes.sql",
+]
+
+
+def test_the_hook_matches_migration_folders_by_default():
+    from pre_commit.clientlib import load_manifest
+
+    [hook] = load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
+    files, exclude = re.compile(hook["files"]), re.compile(hook["exclude"])
+
+    def picked(path: str) -> bool:  # how pre-commit filters: search, files then exclude
+        return bool(files.search(path)) and not exclude.search(path)
+
+    assert [p for p in MIGRATION_PATHS if not picked(p)] == []
+    assert [p for p in OTHER_PATHS if picked(p)] == []
+    assert hook["types"] == ["file"] and hook["types_or"] == []  # .py and .ts too
+
+
 @pytest.mark.registry
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_the_hook_runs_through_pre_commit(tmp_path):
@@ -209,7 +251,17 @@ def test_the_hook_runs_through_pre_commit(tmp_path):
         "CREATE INDEX accounts_email_idx ON accounts (email);\n"
     )
     (user / "db" / "migrations" / "0002_table.sql").write_text("CREATE TABLE t (id bigint);\n")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(ROOT / ".cache" / "pre-commit")}
+    # With the hook's default `files:`: a Django app's migrations folder, its __init__.py
+    # and a helper (skipped, not read as SQL); files outside the folders are not passed.
+    app = user / "app" / "migrations"
+    app.mkdir(parents=True)
+    (app / "__init__.py").write_text("")
+    (app / "helpers.py").write_text("import os\n\ndef main():\n    print(os.getcwd())\n")
+    django = ROOT / "tests" / "sources" / "fixtures" / "django" / "shop" / "migrations"
+    (app / "0001_initial.py").write_text((django / "0001_initial.py").read_text())
+    (user / "app" / "models.py").write_text("import os\n")
+    (user / "notes.sql").write_text("this is no SQL\n")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
     subprocess.run(["git", "init", "-q"], cwd=user, check=True)
     subprocess.run(["git", "add", "."], cwd=user, check=True)
     done = subprocess.run(
@@ -225,7 +277,11 @@ def test_the_hook_runs_through_pre_commit(tmp_path):
     assert done.returncode == 1, done.stdout[-3000:]
     assert re.search(r"pgfence analyze\.+Failed", done.stdout)
     assert "db/migrations/0001_index.sql:1:1  high  create-index-blocks-writes" in done.stdout
-    assert "2 statements in 2 file(s)" in done.stdout
+    assert "app/migrations/__init__.py:1:1  info  not-a-migration" in done.stdout
+    assert "… and 1 more: app/migrations/helpers.py:1:1" in done.stdout  # the same note
+    assert "parse-error" not in done.stdout and "models.py" not in done.stdout
+    assert "notes.sql" not in done.stdout
+    assert "7 statements in 3 file(s)" in done.stdout  # 2 SQL files, the Django migration
 
 
 # ---- Docker, completion ------------------------------------------------------------------------

@@ -88,11 +88,27 @@ def dry_run_at_sizes(
     runs = []
     try:
         runner.prepare_schema(server, server.dsn(template), options, say)
+        request = options.seed
         for n, fraction in enumerate(SIZES):
             say(f"seeding at {fraction:.3g} of the size asked for")
-            runs.append(
-                _run_at(server, template, f"{base}_size{n}", migrations, options, fraction, say)
-            )
+            while True:
+                run = _run_at(
+                    server,
+                    template,
+                    f"{base}_size{n}",
+                    migrations,
+                    options,
+                    request.at(fraction),
+                    say,
+                )
+                refused = _refused_rows(run, dict(request.left_empty))
+                if not refused:
+                    break
+                # pgfence's own rows made a statement fail: a note, and the file is run
+                # again (from a fresh copy) with those tables left empty.
+                say(f"synthetic rows refused: leaving {', '.join(refused)} empty")
+                request = replace(request, left_empty=request.left_empty + tuple(refused.items()))
+            runs.append(run)
     finally:
         _drop(server, template)
     final = runs[-1]
@@ -131,20 +147,43 @@ def _on_synthetic_rows(report: StatementReport) -> tuple[Finding, ...]:
     )
 
 
+def _refused_rows(run: SizedRun, already: dict[str, str]) -> dict[str, str]:
+    """The seeded tables whose synthetic rows a statement refused (a data error while it
+    scanned or rewrote them), each with the note that says so; a statement that fails on
+    tables already left empty failed on its own."""
+    filled = {t.relation for t in run.seeding.tables if t.filled and t.rows > 0}
+    refused: dict[str, str] = {}
+    for report in run.reports:
+        error = report.observation.error if report.observation else None
+        if error is None or not (error.sqlstate or "").startswith(_DATA_ERRORS):
+            continue
+        read = (*report.prediction.scans, *report.prediction.rewrites)
+        tables = [t for t in dict.fromkeys(read) if t in filled and t not in already]
+        where = report.statement.location
+        reason = error.message.splitlines()[0] if error.message else error.sqlstate
+        for table in tables:
+            refused[table] = (
+                f"left empty: its synthetic rows made {where.file}:{where.line} fail "
+                f"({reason}), which then ran on the empty table; check it on real data"
+            )
+        if tables:
+            break  # the statements after it ran on a schema that differs: run again
+    return refused
+
+
 def _run_at(
     server: Server,
     template: str,
     name: str,
     migrations: Sequence[Migration],
     options: runner.DryRunOptions,
-    fraction: float,
+    request: SeedRequest,
     say: Progress,
 ) -> SizedRun:
-    assert options.seed is not None
     dsn = replay.clone(server, template, name)
     copies = [f"{name}_{n}" for n in range(len(migrations))] if options.isolate else []
     try:
-        seeding = seed(dsn, options.seed.at(fraction), say)
+        seeding = seed(dsn, request, say)
         if options.isolate:
             groups = [
                 (replay.clone(server, name, copy), [m])
@@ -158,7 +197,7 @@ def _run_at(
             more, found = runner.run_in_database(server, group_dsn, group, options, say)
             reports.extend(more)
             findings.extend(found)
-        return SizedRun(fraction, seeding, reports, findings)
+        return SizedRun(request.fraction, seeding, reports, findings)
     finally:
         for copy in copies:
             _drop(server, copy)

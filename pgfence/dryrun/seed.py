@@ -69,12 +69,18 @@ class SeedRequest:
     max_rows: int = DEFAULT_MAX_ROWS
     stats: Stats | None = None
     fraction: float = 1.0  # a smaller size measured for the estimates
+    # Tables a statement of the migration refused the synthetic rows of (scaling.py): left
+    # empty, with why, so that the rest of the file runs.
+    left_empty: tuple[tuple[str, str], ...] = ()
 
     def at(self, fraction: float) -> SeedRequest:
         return replace(self, fraction=fraction)
 
     def target(self, relation: str) -> tuple[int | None, str | None]:
         """Rows to write into `relation`, or None and the reason it stays empty."""
+        refused = dict(self.left_empty).get(relation)
+        if refused is not None:
+            return None, refused
         production = self.production_rows(relation)
         if self.rows is not None:
             wanted: float = self.rows

@@ -144,6 +144,34 @@ class DjangoAssumption(_FormatNote):
 
 
 @register
+class NotAMigration(_FormatNote):
+    """A Python or JavaScript file that no migration format claims: skipped.
+
+    ## What it does
+    Notes a `.py` file that is neither an Alembic revision nor a Django migration (or a
+    JavaScript/TypeScript file that is no Knex, Sequelize or TypeORM migration) named on
+    the command line, as pre-commit does with every file of a migrations folder. The
+    file is skipped: it is never read as SQL.
+
+    ## Why is this bad?
+    Usually nothing: a package's `__init__.py` or a helper module lives next to the
+    migrations. A migration that pgfence does not recognise is not analysed, though.
+
+    ## Example
+    ```text
+    app/migrations/__init__.py  (not a migration)
+    ```
+
+    ## Use instead
+    Nothing to change; for a migration that should be read, name its format with
+    `--format` (or `format` in [tool.pgfence]).
+    """
+
+    id = "not-a-migration"
+    summary = "a Python or JavaScript file no migration format claims is skipped"
+
+
+@register
 class NotInJournal(_FormatNote):
     """A Drizzle migration file its journal does not list.
 

@@ -229,17 +229,81 @@ def test_nothing_changed_reads_no_stats_and_starts_no_server(tmp_path):
     assert "PostgreSQL" not in result.stderr, result.stderr  # no server picked (-v)
 
 
-def test_a_failure_on_synthetic_rows_says_so(pg, tmp_path, database_name):
+def _seeded_run(pg, tmp_path, database_name, schema_sql: str, migration_sql: str):
     schema = tmp_path / "schema.sql"
-    schema.write_text("CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL);\n")
-    migration = tmp_path / "0001_check.sql"
-    migration.write_text("ALTER TABLE t ADD CONSTRAINT t_n_small CHECK (n < 10);\n")
+    schema.write_text(schema_sql)
+    migration = tmp_path / "0001_constraint.sql"
+    migration.write_text(migration_sql)
     options = DryRunOptions(
         schema_file=str(schema), database=f"{database_name}_run", seed=SeedRequest(rows=100)
     )
     report = dry_run(pg, [read_sql_file(str(migration))], options)
-    [finding] = [f for f in report.statements[0].findings if f.rule == "statement-failed"]
-    assert finding.message.endswith("(on pgfence's synthetic rows: check it on real data)")
+    notes = {t.relation: t for t in report.seeding.tables}
+    return report, notes
+
+
+def test_a_check_the_synthetic_rows_break_is_a_note_and_the_file_runs_on(
+    pg, tmp_path, database_name
+):
+    report, tables = _seeded_run(
+        pg,
+        tmp_path,
+        database_name,
+        "CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL);\n"
+        "CREATE TABLE other (id int PRIMARY KEY);\n",
+        "ALTER TABLE t ADD CONSTRAINT t_n_small CHECK (n < 10);\n"
+        "ALTER TABLE t ADD COLUMN note text;\n",
+    )
+    rules = {f.rule for s in report.statements for f in s.findings}
+    assert "statement-failed" not in rules and "check-constraint-validation" in rules
+    assert [(s.observation.ran, s.observation.error) for s in report.statements] == [
+        (True, None),
+        (True, None),
+    ]
+    second = report.statements[1].observation
+    assert ("public.t", LockMode.ACCESS_EXCLUSIVE) in [(k.relation, k.mode) for k in second.locks]
+    assert not tables["public.t"].filled and tables["public.t"].rows == 0
+    assert tables["public.t"].note.startswith(
+        f"left empty: its synthetic rows made {tmp_path}/0001_constraint.sql:1 fail "
+        '(check constraint "t_n_small" of relation "t" is violated by some row)'
+    )
+    assert tables["public.other"].filled and tables["public.other"].rows == 100
+    # nothing critical: the worst is the static check-constraint-validation (high)
+    assert max(f.severity for s in report.statements for f in s.findings).name == "HIGH"
+
+
+def test_a_foreign_key_the_synthetic_rows_break_empties_the_referencing_table_only(
+    pg, tmp_path, database_name
+):
+    report, tables = _seeded_run(
+        pg,
+        tmp_path,
+        database_name,
+        # accounts' ids are modelled past every orders.account_id the seeder writes
+        "CREATE TABLE accounts (id bigint PRIMARY KEY CHECK (id > 1000000000000));\n"
+        "CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint NOT NULL);\n",
+        "ALTER TABLE orders ADD CONSTRAINT orders_account_fk\n"
+        "  FOREIGN KEY (account_id) REFERENCES accounts (id);\n",
+    )
+    [statement] = report.statements
+    assert statement.observation.error is None
+    assert "statement-failed" not in {f.rule for f in statement.findings}
+    assert tables["public.accounts"].rows == 100
+    orders = tables["public.orders"]
+    assert orders.rows == 0 and "violates foreign key constraint" in orders.note
+
+
+def test_a_statement_that_fails_whatever_the_rows_stays_critical(pg, tmp_path, database_name):
+    report, tables = _seeded_run(
+        pg,
+        tmp_path,
+        database_name,
+        "CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL);\n",
+        "ALTER TABLE t ADD CONSTRAINT t_n_small CHECK (n < 10);\nINSERT INTO t VALUES (-1, 100);\n",
+    )
+    [failed] = [f for f in report.statements[1].findings if f.rule == "statement-failed"]
+    assert failed.severity.name == "CRITICAL" and "t_n_small" in failed.message
+    assert tables["public.t"].note.startswith("left empty")  # line 1's rows, not line 2's
 
 
 def _databases_of(pg, base: str) -> set[str]:

@@ -34,3 +34,41 @@ def test_broken_python_migration_fails_the_run_without_a_traceback(tmp_path):
     result = run("analyze", "--migration-format", "alembic", str(path))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "parse-error" in result.stdout
+
+
+def test_python_and_js_files_that_are_no_migrations_are_skipped_never_read_as_sql(tmp_path):
+    """pre-commit passes every file of a migrations folder one by one: `__init__.py`, a
+    helper module, a JS config are each skipped with a note; the migrations are read."""
+    migrations = tmp_path / "app" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "__init__.py").write_text("")
+    (migrations / "helpers.py").write_text("import os\n\ndef main():\n    print(os.getcwd())\n")
+    (migrations / "knexfile.js").write_text("module.exports = { client: 'pg' };\n")
+    django = FIXTURES / "django" / "shop" / "migrations" / "0003_item_name_idx.py"
+    (migrations / "0003_item_name_idx.py").write_text(django.read_text())
+    (migrations / "0004_index.sql").write_text("CREATE INDEX items_name_idx ON items (name);\n")
+    names = ["__init__.py", "helpers.py", "knexfile.js", "0003_item_name_idx.py", "0004_index.sql"]
+    result = run("analyze", "-f", "json", *(str(migrations / n) for n in names))
+    data = json.loads(result.stdout)
+    skipped = {Path(f["file"]).name: f for f in data["findings"] if f["rule"] == "not-a-migration"}
+    assert sorted(skipped) == ["__init__.py", "helpers.py", "knexfile.js"]
+    assert skipped["helpers.py"]["severity"] == "info"
+    assert skipped["helpers.py"]["message"] == (
+        "not a migration (neither an Alembic revision nor a Django migration): skipped"
+    )
+    rules = {f["rule"] for s in data["statements"] for f in s["findings"]}
+    assert "parse-error" not in rules and "create-index-blocks-writes" in rules
+    files = [Path(s["file"]).name for s in data["statements"]]
+    assert files == ["0003_item_name_idx.py"] * 2 + ["0004_index.sql"]
+    assert result.returncode == 1  # the SQL file's index build still fails the run
+    table = run("analyze", "app/migrations/helpers.py", cwd=tmp_path)
+    assert table.returncode == 0, table.stdout
+    assert "app/migrations/helpers.py:1:1  info  not-a-migration" in table.stdout
+
+
+def test_a_forced_format_still_reads_a_python_file_it_is_told_to(tmp_path):
+    path = tmp_path / "helpers.py"
+    path.write_text("import os\n")
+    result = run("analyze", "-f", "json", "--migration-format", "sql", str(path))
+    [statement] = json.loads(result.stdout)["statements"]
+    assert [f["rule"] for f in statement["findings"]] == ["parse-error"]

@@ -118,7 +118,9 @@ def choose(choice: ServerChoice, say: Callable[[str], None] | None = None) -> Se
     if backend == "dsn":
         raise UsageError("--backend dsn needs --dsn URL")
     if backend == "docker":
-        from pgfence.dryrun.servers.docker import DockerServer
+        from pgfence.dryrun.servers.docker import DockerServer, require_testcontainers
+
+        require_testcontainers()
 
         if choice.pg is None and choice.image is None:
             raise UsageError("--backend docker needs --pg N or --image NAME")

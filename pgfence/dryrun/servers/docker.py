@@ -21,9 +21,17 @@ from pgfence.dryrun.servers import roles
 from pgfence.dryrun.servers.base import Server
 from pgfence.dryrun.servers.existing import first_line
 from pgfence.dryrun.servers.local import THROWAWAY_SETTINGS
-from pgfence.errors import ServerError
+from pgfence.errors import ServerError, UsageError
 
 STARTUP_TIMEOUT = 120.0
+
+
+def require_testcontainers() -> None:
+    """testcontainers is pgfence's `docker` extra, not installed with pgfence itself."""
+    import importlib.util
+
+    if importlib.util.find_spec("testcontainers") is None:
+        raise UsageError("--backend docker needs the docker extra: pip install 'pgfence[docker]'")
 
 
 def free_port() -> int:
@@ -63,10 +71,9 @@ class DockerServer(Server):
         )
 
     def start(self) -> None:
-        try:
-            from testcontainers.core.container import DockerContainer
-        except ImportError as exc:  # pragma: no cover - a dependency of pgfence
-            raise ServerError(f"testcontainers is not installed: {exc}") from None
+        require_testcontainers()
+        from testcontainers.core.container import DockerContainer
+
         self._port = free_port()
         settings = {**THROWAWAY_SETTINGS, "listen_addresses": "127.0.0.1", "port": str(self._port)}
         command = ["postgres"] + [arg for k, v in settings.items() for arg in ("-c", f"{k}={v}")]

@@ -34,6 +34,8 @@ MODULES = {
     "sql": "plain",
 }
 DETECTION_ORDER = tuple(MODULES)
+# The format of a file named on the command line that no format claims (skipped).
+NOT_A_MIGRATION = "none"
 FORMATS = ("auto", *sorted(MODULES))
 
 # Formats that only ever detect files with these suffixes: a PATH without any is not
@@ -77,9 +79,54 @@ def load(paths: Sequence[str], ctx: LoadContext, fmt: str = "auto") -> list[Migr
     for arg in paths:
         target = target_of(arg, ctx.texts)
         name = detect(target) if fmt == "auto" else fmt
+        if name == "sql" and fmt == "auto":
+            target, skipped = _program_files_apart(target)
+            out.extend(m for m in skipped if os.path.realpath(m.path) not in seen)
+            seen.update(os.path.realpath(m.path) for m in skipped)
+            if not target.files:
+                continue
         for migration in module(name).load(target, ctx):
             key = os.path.realpath(migration.path)
             if key not in seen:
                 seen.add(key)
                 out.append(migration)
     return out
+
+
+_PROGRAM_SUFFIXES = (".py", *JS_SUFFIXES)
+_NOT_CLAIMED = {
+    True: "neither an Alembic revision nor a Django migration",
+    False: "no Knex, Sequelize or TypeORM migration",
+}
+
+
+def _program_files_apart(target: Target) -> tuple[Target, list[Migration]]:
+    """Python and JavaScript files named one by one that no format claimed (pre-commit
+    passes every file of a migrations folder: `__init__.py`, helpers): each is skipped
+    with a note, never read as SQL. A directory's walk reads only its .sql files anyway."""
+    if target.directory is not None:
+        return target, []
+    programs = target.with_suffix(*_PROGRAM_SUFFIXES)
+    if not programs:
+        return target, []
+    from pgfence.model import Location
+    from pgfence.sources import checks
+    from pgfence.sources.formats.base import info
+
+    skipped = [
+        Migration(
+            path,
+            NOT_A_MIGRATION,
+            (),
+            (
+                info(
+                    checks.NotAMigration,
+                    Location(path, 1, 1),
+                    f"not a migration ({_NOT_CLAIMED[path.endswith('.py')]}): skipped",
+                ),
+            ),
+        )
+        for path in programs
+    ]
+    rest = tuple(f for f in target.files if f not in programs)
+    return Target(target.arg, None, rest), skipped
