@@ -83,7 +83,7 @@ def load(paths: Sequence[str], ctx: LoadContext, fmt: str = "auto") -> list[Migr
             target, skipped = _program_files_apart(target)
             out.extend(m for m in skipped if os.path.realpath(m.path) not in seen)
             seen.update(os.path.realpath(m.path) for m in skipped)
-            if not target.files:
+            if skipped and not target.files:  # nothing but files no format claims
                 continue
         for migration in module(name).load(target, ctx):
             key = os.path.realpath(migration.path)
