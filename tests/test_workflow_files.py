@@ -321,3 +321,39 @@ def test_the_action_script_says_when_no_report_matches_the_merge_glob(tmp_path, 
     assert done.returncode == 2
     assert "merge: no report matches reports/*/*.json" in done.stderr
     assert step_outputs(tmp_path)["exit-code"] == "2"
+
+
+# ---- the README's "Adopt it in ten minutes" -----------------------------------------------
+
+
+@pytest.mark.postgres
+def test_the_ten_minute_adoption_commands_work_as_the_readme_says(tmp_path):
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Adopt it in ten minutes", 1)[1].split("\n## ", 1)[0]
+    [block] = re.findall(r"```sh\n(.*?)```", section, re.S)
+    commands = [line.split("#", 1)[0].split() for line in block.splitlines()]
+    steps = [c for c in commands if c and c[0] == "pgfence"]
+    assert [c[1] for c in steps] == ["analyze", "analyze", "analyze", "dryrun"]
+    assert 'comment: "true"' in section and "[pre-commit](#pre-commit)" in section
+    (tmp_path / "db" / "migrations").mkdir(parents=True)
+    (tmp_path / "db" / "schema.sql").write_text(
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n"
+    )
+    migration = tmp_path / "db" / "migrations" / "0001_index.sql"
+    migration.write_text("CREATE INDEX accounts_email_idx ON accounts (email);\n")
+    codes = []
+    for step in steps:
+        done = subprocess.run(
+            [str(BIN / "pgfence"), *step[1:]],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert "Traceback" not in done.stderr
+        codes.append(done.returncode)
+    # risky, then the diff of the fix (still risky until written), fixed, and observed clean
+    assert codes == [1, 1, 0, 0]
+    assert migration.read_text() == (
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_idx ON accounts (email);\n"
+    )
