@@ -41,6 +41,7 @@ _DSN_ENV = ["PGFENCE_DSN", "DATABASE_URL"]
 _OPTION_GROUPS = {
     "Input": ("--migration-format", "--changed-since", "--config", "--max-file-size",
               "--stdin-filename", "--project", "--shard"),
+    "Speed": ("--jobs", "--no-cache"),
     "Postgres": ("--pg", "--backend", "--pg-bin", "--image", "--dsn", "--verbose"),
     "Schema": ("--schema", "--schema-from", "--replay-before", "--isolate",
                "--skip-missing-extensions"),
@@ -676,8 +677,17 @@ def analyze(
             "next to the original, named as the tool names them.",
         ),
     ] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Neither replay nor record this run in the cache (a second run over "
+            "unchanged files is replayed from $PGFENCE_CACHE_DIR, else ~/.cache/pgfence).",
+        ),
+    ] = False,
 ) -> None:
     """Predict, without a database, the locks each statement takes and what they block."""
+    del no_cache  # decided before the command runs (pgfence/cache.py)
 
     def action() -> tuple[Report, str, list[tuple[str, str]], FixResult | None]:
         from pgfence.analysis.analyze import build_report
@@ -1832,16 +1842,11 @@ def entry() -> None:
     Tearing down psycopg, pglast and the checks' modules costs 60 ms, an eighth of a warm
     dry-run (bench/dryrun.py), and does nothing pgfence needs: its servers are stopped and
     its files closed before main() returns. Where testcontainers ran, its exit hooks do.
+    An `analyze` run goes through the whole-run cache (pgfence/cache.py).
     """
-    try:
-        main()
-        code = EXIT_OK
-    except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            code = exc.code or EXIT_OK
-        else:
-            sys.stderr.write(f"{exc.code}\n")
-            code = EXIT_FINDINGS
+    from pgfence import cache
+
+    code = cache.run(sys.argv[1:], _main_status)
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -1855,6 +1860,18 @@ def entry() -> None:
     if "testcontainers" in sys.modules:
         sys.exit(code)
     os._exit(code)
+
+
+def _main_status() -> int:
+    """main(), as the exit status it ends with."""
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or EXIT_OK
+        sys.stderr.write(f"{exc.code}\n")
+        return EXIT_FINDINGS
+    return EXIT_OK
 
 
 def _out(text: str) -> None:
