@@ -354,6 +354,27 @@ def _migrations(
     return migrations
 
 
+def _changed_after_earlier(
+    migrations: list[Migration], ref: str
+) -> tuple[list[Migration], list[int]]:
+    """The migrations up to the last one changed since `ref`, and the numbers of those
+    changed: the earlier ones are read for the schema they build, and said so."""
+    from pgfence.sources.changed import changed_since as changed_files
+
+    changed = changed_files(ref)
+    numbers = [n for n, m in enumerate(migrations) if os.path.realpath(m.path) in changed]
+    if not numbers:
+        typer.echo(f"pgfence: no migration changed since {ref}", err=True)
+        return [], []
+    earlier = numbers[-1] + 1 - len(numbers)
+    typer.echo(
+        f"pgfence: analysed {len(numbers)} changed file(s); {earlier} earlier file(s) read "
+        "for their schema only",
+        err=True,
+    )
+    return migrations[: numbers[-1] + 1], numbers
+
+
 def _split(shard: str | None, migrations: list[Migration]) -> Split | None:
     """--shard K/N: this shard's part of `migrations` (None without --shard)."""
     if shard is None:
@@ -677,6 +698,18 @@ def analyze(
             "next to the original, named as the tool names them.",
         ),
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            metavar="N",
+            min=1,
+            help="Analyse in N processes (default: every core from 3,000 statements, else "
+            "1). The report is the same.",
+            show_default=False,
+        ),
+    ] = None,
     no_cache: Annotated[
         bool,
         typer.Option(
@@ -690,7 +723,7 @@ def analyze(
     del no_cache  # decided before the command runs (pgfence/cache.py)
 
     def action() -> tuple[Report, str, list[tuple[str, str]], FixResult | None]:
-        from pgfence.analysis.analyze import build_report
+        from pgfence.analysis.analyze import build_report, default_jobs
 
         outputs = _outputs(output)
         cfg = _project_config(config_file, project, paths)
@@ -708,9 +741,20 @@ def analyze(
             raise UsageError("--shard does not go with --fix or --diff: fix the whole tree")
 
         def analyse(texts: Mapping[str, str]) -> tuple[list[Migration], Report]:
+            # --changed-since without --shard: the earlier files are read for their schema.
+            earlier = changed_since is not None and shard is None
             migrations = _migrations(
-                targets, cfg, max_file_size, migration_format, changed_since, {**given, **texts}
+                targets,
+                cfg,
+                max_file_size,
+                migration_format,
+                None if earlier else changed_since,
+                {**given, **texts},
             )
+            analysed = None
+            if earlier:
+                assert changed_since is not None
+                migrations, analysed = _changed_after_earlier(migrations, changed_since)
             part = _split(shard, migrations)
             if part is not None:
                 # The earlier shards' files are analysed too, for the schema they leave
@@ -722,6 +766,10 @@ def analyze(
                 fail_on=_fail_on(fail_on, cfg),
                 catalog=None if catalog is None else copy.deepcopy(catalog),
                 settings=settings,
+                jobs=jobs
+                or default_jobs([migrations[n] for n in analysed or range(len(migrations))]),
+                analysed=analysed,
+                deployed=analysed[0] if analysed else 0,
             )
             if part is not None:
                 from pgfence.shards import restrict

@@ -160,3 +160,39 @@ def test_the_cache_looks_for_the_configuration_files_the_configuration_reads():
     from pgfence import config
 
     assert cache.CONFIG_NAMES == config.FILE_NAMES
+
+
+def test_jobs_give_the_same_json_on_the_whole_scenarios_corpus(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    migrations = sorted(str(p) for p in (root / "scenarios").glob("*/migration.sql"))
+    assert len(migrations) > 200
+
+    def run(*args: str) -> bytes:
+        result = analyze("-f", "json", "--migration-format", "sql", *args, *migrations, cwd=root)
+        assert result.returncode in (0, 1), result.stderr
+        return result.stdout
+
+    one = run("--no-cache", "-j", "1")
+    assert one.count(b'"sql": ') > 300
+    assert run("--no-cache", "-j", "3") == one  # more parts than cores: a walk before each
+    assert run("-j", "2") == run("-j", "2") == one  # recorded, then replayed
+
+
+def test_changed_since_analyses_the_changed_files_with_the_schema_of_the_earlier_ones(project):
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=project, check=True, capture_output=True)
+
+    folder = project / "migrations"
+    (folder / "V1__add_note.sql").write_text("CREATE TABLE accounts (id bigint, email int);\n")
+    git("init", "-q", "-b", "main")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+    (folder / "V2__retype.sql").write_text("ALTER TABLE accounts ALTER COLUMN email TYPE text;\n")
+    result = analyze("-f", "json", "--changed-since", "main", "migrations", cwd=project)
+    assert result.stderr.decode().splitlines() == [
+        "pgfence: analysed 1 changed file(s); 1 earlier file(s) read for their schema only"
+    ]
+    assert b"V1__add_note" not in result.stdout and b"V2__retype" in result.stdout
+    # The earlier file's table is known: its column's type, so the rewrite is certain.
+    assert b"is not in the known schema" not in result.stdout
+    assert b"the current type of" not in result.stdout
