@@ -1,12 +1,18 @@
-"""Benchmark: `pgfence analyze` as a whole process on 200 files x 6 statements.
+"""Benchmark: `pgfence analyze` as a whole process, side by side with its peers, one run.
 
-Prints wall time (best and median of several runs) and statements per second. The
-peers on a corpus of this size on a 2-core machine (from the issue): pgfence/Node
-about 0.85 s, Squawk/Rust about 0.04 s.
+Prints the median of 5 (wall time, whole process) for: 200 files x 6 statements without
+the cache, the cached second run, one small file (with bytecode written and without, as
+under PYTHONDONTWRITEBYTECODE=1), the npm pgfence (`@flvmnt/pgfence`, installed with npm
+into .cache/bench/npm when npm is there) and Squawk (`squawk-cli` from PyPI into
+.cache/bench/venv when it installs); statements per second and the ratios against the
+issue's targets; then 5,000 files at -j1 and at every core, with peak RSS.
 """
 
 from __future__ import annotations
 
+import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -14,7 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-FILES, RUNS = 200, 7
+RUNS = 5
+ROOT = Path(__file__).resolve().parent.parent
+SETUP = ROOT / ".cache" / "bench"
 STATEMENTS = [
     "ALTER TABLE accounts_{i} ADD COLUMN note_{i} text DEFAULT 'x';",
     "CREATE INDEX accounts_{i}_email_idx ON accounts_{i} (email);",
@@ -24,42 +32,113 @@ STATEMENTS = [
     "UPDATE accounts_{i} SET note_{i} = 'y' WHERE id < 100;",
     "ALTER TABLE accounts_{i} ALTER COLUMN name TYPE varchar(200);",
 ]
+PGFENCE = [sys.executable, "-m", "pgfence.launch", "analyze", "--format", "json"]
 
 
-def build(root: Path) -> None:
-    for i in range(FILES):
+def build(root: Path, files: int) -> Path:
+    root.mkdir(parents=True)
+    for i in range(files):
         body = "\n".join(s.format(i=i) for s in STATEMENTS)
         (root / f"V{i + 1}__migration_{i}.sql").write_text(f"-- migration {i}\n{body}\n")
+    return root
+
+
+def timed(command: list[str], env: dict[str, str] | None = None, runs: int = RUNS) -> float:
+    """Median wall time of `runs` runs (after one to warm the page cache)."""
+    subprocess.run(command, capture_output=True, env=env, check=False)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, env=env, check=False)
+        times.append(time.perf_counter() - start)
+        if done.returncode not in (0, 1):
+            sys.exit(f"{command[0]} failed: {done.stderr.decode()[-500:]}")
+    return statistics.median(times)
+
+
+def npm_pgfence() -> list[str] | None:
+    """The npm pgfence's command, installed into the bench's set-up folder once."""
+    prefix = SETUP / "npm"
+    binary = prefix / "node_modules" / ".bin" / "pgfence"
+    if not binary.exists() and shutil.which("npm"):
+        prefix.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
+             "@flvmnt/pgfence"],
+            capture_output=True, check=False,
+        )  # fmt: skip
+    return [str(binary), "analyze"] if binary.exists() else None
+
+
+def squawk() -> list[str] | None:
+    venv = SETUP / "venv"
+    binary = venv / "bin" / "squawk"
+    if not binary.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", "squawk-cli"], capture_output=True
+        )
+    return [str(binary)] if binary.exists() else None
+
+
+def line(name: str, seconds: float | None, statements: int, note: str = "") -> None:
+    if seconds is None:
+        print(f"  {name:<44} not available{note}")
+        return
+    rate = statements / seconds
+    print(f"  {name:<44} {seconds:7.3f} s  {rate:>9,.0f} statements/s{note}")
 
 
 def main() -> None:
+    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f} (shared, noisy)")
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        build(root)
-        command = [sys.executable, "-m", "pgfence.cli", "analyze", "--format", "json", str(root)]
-        subprocess.run(command, capture_output=True, check=False)  # warm the page cache
-        times = []
-        for _ in range(RUNS):
+        base = Path(tmp)
+        corpus = build(base / "c200", 200)
+        one = build(base / "c1", 1)
+        total = 200 * len(STATEMENTS)
+        cache_env = {**os.environ, "PGFENCE_CACHE_DIR": str(base / "cache")}
+        bytecode = {**cache_env, "PYTHONPYCACHEPREFIX": str(base / "pycache")}
+        bytecode.pop("PYTHONDONTWRITEBYTECODE", None)
+        no_bytecode = {**cache_env, "PYTHONDONTWRITEBYTECODE": "1"}
+        no_bytecode.pop("PYTHONPYCACHEPREFIX", None)
+
+        uncached = timed([*PGFENCE, "--no-cache", str(corpus)], bytecode)
+        cached = timed([*PGFENCE, str(corpus)], bytecode)
+        small = timed([*PGFENCE, "--no-cache", str(one)], bytecode)
+        small_compiled = timed([*PGFENCE, "--no-cache", str(one)], no_bytecode)
+        files = sorted(str(p) for p in corpus.glob("*.sql"))
+        node_cmd = npm_pgfence()  # takes files, not a folder
+        node = timed([*node_cmd, *files]) if node_cmd else None
+        squawk_cmd = squawk()
+        rust = timed([*squawk_cmd, *files]) if squawk_cmd else None
+
+        print(f"200 files x {len(STATEMENTS)} statements = {total} statements, median of {RUNS}:")
+        line("pgfence, no cache", uncached, total)
+        line("pgfence, second run (cache)", cached, total)
+        line("npm pgfence (Node)", node, total)
+        line("Squawk (Rust)", rust, total)
+        print(f"one small file ({len(STATEMENTS)} statements):")
+        line("pgfence, bytecode cached", small, len(STATEMENTS))
+        line("pgfence, PYTHONDONTWRITEBYTECODE=1", small_compiled, len(STATEMENTS))
+        print("targets:")
+        if node:
+            print(f"  no cache / npm pgfence: {uncached / node:.2f}x (target <= 0.5x)")
+        print(f"  cached 200 files: {cached:.3f} s (target <= 0.1 s)")
+        print(f"  one small file: {small:.3f} s (target <= 0.15 s)")
+
+        big = build(base / "c5000", 5000)
+        big_total = 5000 * len(STATEMENTS)
+        print(f"5,000 files = {big_total:,} statements, one run each:")
+        for jobs in (1, os.cpu_count() or 1):
             start = time.perf_counter()
-            result = subprocess.run(command, capture_output=True, check=False)
-            times.append(time.perf_counter() - start)
-            if result.returncode not in (0, 1):
-                sys.exit(f"pgfence failed: {result.stderr.decode()}")
-        startup = []
-        for _ in range(RUNS):
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "pgfence.cli", "--version"], capture_output=True)
-            startup.append(time.perf_counter() - start)
-    total = FILES * len(STATEMENTS)
-    best, median = min(times), statistics.median(times)
-    print(f"corpus: {FILES} files x {len(STATEMENTS)} statements = {total} statements")
-    print(
-        f"pgfence analyze (whole process): best {best:.3f} s, "
-        f"median {median:.3f} s over {RUNS} runs"
-    )
-    print(f"statements per second (best run): {total / best:,.0f}")
-    print(f"process start-up alone (pgfence --version): best {min(startup):.3f} s")
-    print("peers on this size (2 cores, from the issue): pgfence/Node 0.85 s, Squawk 0.04 s")
+            subprocess.run(
+                [*PGFENCE, "--no-cache", "-j", str(jobs), str(big)],
+                capture_output=True, env=bytecode, check=False,
+            )  # fmt: skip
+            took = time.perf_counter() - start
+            # The largest process so far (the bench itself and every run are children).
+            rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            line(f"pgfence -j{jobs}", took, big_total, f"  peak RSS {rss:.0f} MB (< 500)")
 
 
 if __name__ == "__main__":

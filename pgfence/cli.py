@@ -40,6 +40,7 @@ _DSN_ENV = ["PGFENCE_DSN", "DATABASE_URL"]
 _OPTION_GROUPS = {
     "Input": ("--migration-format", "--changed-since", "--config", "--max-file-size",
               "--stdin-filename", "--project", "--shard"),
+    "Speed": ("--jobs", "--no-cache"),
     "Postgres": ("--pg", "--backend", "--pg-bin", "--image", "--dsn", "--verbose"),
     "Schema": ("--schema", "--schema-from", "--replay-before", "--isolate",
                "--skip-missing-extensions"),
@@ -288,6 +289,27 @@ def _migrations(
         if not migrations:
             typer.echo(f"pgfence: no migration changed since {changed_since}", err=True)
     return migrations
+
+
+def _changed_after_earlier(
+    migrations: list[Migration], ref: str
+) -> tuple[list[Migration], list[int]]:
+    """The migrations up to the last one changed since `ref`, and the numbers of those
+    changed: the earlier ones are read for the schema they build, and said so."""
+    from pgfence.sources.changed import changed_since as changed_files
+
+    changed = changed_files(ref)
+    numbers = [n for n, m in enumerate(migrations) if os.path.realpath(m.path) in changed]
+    if not numbers:
+        typer.echo(f"pgfence: no migration changed since {ref}", err=True)
+        return [], []
+    earlier = numbers[-1] + 1 - len(numbers)
+    typer.echo(
+        f"pgfence: analysed {len(numbers)} changed file(s); {earlier} earlier file(s) read "
+        "for their schema only",
+        err=True,
+    )
+    return migrations[: numbers[-1] + 1], numbers
 
 
 def _split(shard: str | None, migrations: list[Migration]) -> Split | None:
@@ -631,11 +653,32 @@ def analyze(
             "next to the original, named as the tool names them.",
         ),
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            metavar="N",
+            min=1,
+            help="Analyse in N processes (default: every core from 3,000 statements, else "
+            "1). The report is the same.",
+            show_default=False,
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Neither replay nor record this run in the cache (a second run over "
+            "unchanged files is replayed from $PGFENCE_CACHE_DIR, else ~/.cache/pgfence).",
+        ),
+    ] = False,
 ) -> None:
     """Predict, without a database, the locks each statement takes and what they block."""
+    del no_cache  # decided before the command runs (pgfence/cache.py)
 
     def action() -> tuple[Report, str, list[tuple[str, str]], FixResult | None]:
-        from pgfence.analysis.analyze import build_report
+        from pgfence.analysis.analyze import build_report, default_jobs
 
         outputs = _outputs(output)
         cfg = _project_config(config_file, project, paths)
@@ -653,9 +696,20 @@ def analyze(
             raise UsageError("--shard does not go with --fix or --diff: fix the whole tree")
 
         def analyse(texts: Mapping[str, str]) -> tuple[list[Migration], Report]:
+            # --changed-since without --shard: the earlier files are read for their schema.
+            earlier = changed_since is not None and shard is None
             migrations = _migrations(
-                targets, cfg, max_file_size, migration_format, changed_since, {**given, **texts}
+                targets,
+                cfg,
+                max_file_size,
+                migration_format,
+                None if earlier else changed_since,
+                {**given, **texts},
             )
+            analysed = None
+            if earlier:
+                assert changed_since is not None
+                migrations, analysed = _changed_after_earlier(migrations, changed_since)
             part = _split(shard, migrations)
             if part is not None:
                 # The earlier shards' files are analysed too, for the schema they leave
@@ -667,6 +721,10 @@ def analyze(
                 fail_on=_fail_on(fail_on, cfg),
                 catalog=None if catalog is None else copy.deepcopy(catalog),
                 settings=settings,
+                jobs=jobs
+                or default_jobs([migrations[n] for n in analysed or range(len(migrations))]),
+                analysed=analysed,
+                deployed=analysed[0] if analysed else 0,
             )
             if part is not None:
                 from pgfence.shards import restrict
@@ -1623,16 +1681,11 @@ def entry() -> None:
     Tearing down psycopg, pglast and the checks' modules costs 60 ms, an eighth of a warm
     dry-run (bench/dryrun.py), and does nothing pgfence needs: its servers are stopped and
     its files closed before main() returns. Where testcontainers ran, its exit hooks do.
+    An `analyze` run goes through the whole-run cache (pgfence/cache.py).
     """
-    try:
-        main()
-        code = EXIT_OK
-    except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            code = exc.code or EXIT_OK
-        else:
-            sys.stderr.write(f"{exc.code}\n")
-            code = EXIT_FINDINGS
+    from pgfence import cache
+
+    code = cache.run(sys.argv[1:], _main_status)
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -1646,6 +1699,18 @@ def entry() -> None:
     if "testcontainers" in sys.modules:
         sys.exit(code)
     os._exit(code)
+
+
+def _main_status() -> int:
+    """main(), as the exit status it ends with."""
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or EXIT_OK
+        sys.stderr.write(f"{exc.code}\n")
+        return EXIT_FINDINGS
+    return EXIT_OK
 
 
 def _out(text: str) -> None:

@@ -50,6 +50,12 @@ class Servers:
             server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test's `pgfence analyze` runs cache into a folder of its own, never the user's."""
+    monkeypatch.setenv("PGFENCE_ANALYZE_CACHE_DIR", str(tmp_path_factory.mktemp("pgfence-cache")))
+
+
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     pool = Servers()

@@ -130,9 +130,10 @@ def test_a_timeout_that_is_not_above_zero_is_a_usage_error(migrations, timeout):
 
 
 # What only a command line has: output and how it is shown, progress, and git-based
-# selection of the files. `--fix`, `--diff` and `--split` are `pgfence.api.fix()`;
-# standard input is the CLI's.
+# selection of the files, the whole-run cache. `--fix`, `--diff` and `--split` are
+# `pgfence.api.fix()`; standard input is the CLI's.
 _CLI_ONLY = {
+    "no_cache",
     "fmt",
     "output",
     "verbose",

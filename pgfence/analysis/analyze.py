@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from pgfence.analysis import idioms, ignores, policies, policy
@@ -79,45 +80,147 @@ def analyse_statement(
     )
 
 
+# From this many statements a run uses every core by default (below it, starting the
+# processes costs more than they save; bench/analyze.py).
+PARALLEL_FROM = 3000
+
+
+def default_jobs(migrations: Sequence[Migration]) -> int:
+    """Every core for a large tree, else one."""
+    statements = sum(len(m.statements) for m in migrations)
+    return (os.cpu_count() or 1) if statements >= PARALLEL_FROM else 1
+
+
 def analyse(
     migrations: Iterable[Migration],
     *,
     version: int,
     catalog: Catalog | None = None,
     settings: RuleSettings | None = None,
+    jobs: int = 1,
+    analysed: Collection[int] | None = None,
+    deployed: int = 0,
 ) -> tuple[list[StatementReport], list[Finding]]:
-    """Predict and check every statement of every migration, in order."""
+    """Predict and check every statement of the migrations (of those numbered `analysed`:
+    the others are read for the schema they build only, and left out), in order. What
+    the first `deployed` files create is taken to exist before the migration, in use.
+
+    With `jobs` above 1 the files are cut into that many consecutive parts, each analysed
+    in a forked process that first walks the earlier files for the schema they build (no
+    prediction, no rule): the same analyses, in the same order, as one process makes.
+    """
     migrations = list(migrations)
     settings = settings or RuleSettings()
     catalog = catalog if catalog is not None else Catalog()
+    wanted = sorted(set(range(len(migrations)) if analysed is None else analysed))
+    parts = _parts([(n, len(migrations[n].statements)) for n in wanted], jobs)
+    if len(parts) > 1:
+        analyses = _in_processes(migrations, parts, version, catalog, settings, deployed)
+    else:
+        analyses = _walk(migrations, frozenset(wanted), version, catalog, settings, deployed)
+    chosen = [migrations[n] for n in wanted]
+    statements = [s for m in chosen for s in m.statements]
+    reports = [
+        StatementReport(s, a.prediction, a.findings)
+        for s, a in zip(statements, analyses, strict=True)
+    ]
+    return finish(reports, [a.facts for a in analyses], chosen, settings)
+
+
+def _walk(
+    migrations: Sequence[Migration],
+    part: frozenset[int],
+    version: int,
+    catalog: Catalog,
+    settings: RuleSettings,
+    deployed: int = 0,
+) -> list[StatementAnalysis]:
+    """The analyses of the statements of the migrations numbered in `part`, each with the
+    schema (and the open transactions) the migrations before it leave behind."""
     rules = settings.active(all_rules())
-    reports: list[StatementReport] = []
-    statement_facts: list[StatementFacts] = []
+    analyses: list[StatementAnalysis] = []
     index = 0
     open_tx: dict[object, Statements] = {}
-    for migration in migrations:
+    for number, migration in enumerate(migrations[: max(part, default=-1) + 1]):
+        if number == deployed and deployed:
+            catalog.settle(complete=False)
         in_file = Statements(migration.statements)
         for position, statement in enumerate(migration.statements):
             block = block_key(statement, index)
-            analysis = analyse_statement(
-                statement,
-                catalog,
-                version,
-                block,
-                rules,
-                settings,
-                open_tx.setdefault(block, Statements()).window(),
-                in_file.window(position + 1),
-            )
-            reports.append(StatementReport(statement, analysis.prediction, analysis.findings))
-            statement_facts.append(analysis.facts)
-            open_tx[block].append(statement)
+            if number in part:
+                analyses.append(
+                    analyse_statement(
+                        statement,
+                        catalog,
+                        version,
+                        block,
+                        rules,
+                        settings,
+                        open_tx.setdefault(block, Statements()).window(),
+                        in_file.window(position + 1),
+                    )
+                )
+            open_tx.setdefault(block, Statements()).append(statement)
             if statement.node is not None:
                 catalog.current_block = block
                 catalog.apply(statement.node)
             index += 1
-    reports, more = finish(reports, statement_facts, migrations, settings)
-    return reports, more
+    return analyses
+
+
+def _parts(sizes: Sequence[tuple[int, int]], jobs: int) -> list[frozenset[int]]:
+    """The files (number, statements) cut into `jobs` consecutive parts with about as many
+    statements each."""
+    total = sum(size for _, size in sizes)
+    jobs = max(1, min(jobs, len(sizes)))
+    if jobs == 1 or total == 0:
+        return [frozenset(n for n, _ in sizes)]
+    parts: list[frozenset[int]] = []
+    current: list[int] = []
+    seen = 0
+    for number, size in sizes:
+        current.append(number)
+        seen += size
+        if seen * jobs >= total * (len(parts) + 1) and len(parts) < jobs - 1:
+            parts.append(frozenset(current))
+            current = []
+    if current:
+        parts.append(frozenset(current))
+    return parts
+
+
+# What the forked workers read: set before the fork, inherited, never sent.
+_SHARED: tuple[Sequence[Migration], int, Catalog, RuleSettings, int] | None = None
+
+
+def _part(part: frozenset[int]) -> list[StatementAnalysis]:
+    assert _SHARED is not None
+    migrations, version, catalog, settings, deployed = _SHARED
+    return _walk(migrations, part, version, catalog, settings, deployed)
+
+
+def _in_processes(
+    migrations: Sequence[Migration],
+    parts: list[frozenset[int]],
+    version: int,
+    catalog: Catalog,
+    settings: RuleSettings,
+    deployed: int,
+) -> list[StatementAnalysis]:
+    """Each part in a process of its own (parsing and prediction are CPU-bound: threads
+    would share one core). Forked, so the parsed files are not sent to them."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _SHARED
+    _SHARED = (migrations, version, catalog, settings, deployed)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
+            results = list(pool.map(_part, parts))
+    finally:
+        _SHARED = None
+    return [analysis for part in results for analysis in part]
 
 
 def finish(
@@ -156,8 +259,19 @@ def build_report(
     fail_on: Severity = Severity.HIGH,
     catalog: Catalog | None = None,
     settings: RuleSettings | None = None,
+    jobs: int = 1,
+    analysed: Collection[int] | None = None,
+    deployed: int = 0,
 ) -> Report:
-    statements, findings = analyse(migrations, version=version, catalog=catalog, settings=settings)
+    statements, findings = analyse(
+        migrations,
+        version=version,
+        catalog=catalog,
+        settings=settings,
+        jobs=jobs,
+        analysed=analysed,
+        deployed=deployed,
+    )
     return Report(
         pgfence_version=__version__,
         pg_version=version,

@@ -218,8 +218,9 @@ class Catalog:
             None,
         )
 
-    def settle(self) -> None:
-        """Everything known so far exists before the migration (after loading a schema)."""
+    def settle(self, complete: bool = True) -> None:
+        """Everything known so far exists before the migration (after loading a schema,
+        or the files already deployed); `complete`: and nothing else does."""
         for table in self.tables.values():
             table.new = False
             table.created_block = None
@@ -227,7 +228,7 @@ class Catalog:
         for index in self.indexes.values():
             index.new = False
             index.created_block = None
-        self.complete = True
+        self.complete = self.complete or complete
 
     def column_type(self, table: str, column: str) -> TypeRef | None:
         found = self.tables.get(table)
