@@ -53,41 +53,141 @@ def analyze(
     shard: str | None = None,
     project: str | None = None,
     jobs: int | None = None,
+    changed_since: str | None = None,
+    texts: Mapping[str, str] | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> Report:
     """Predict, without a database, the locks of every statement of the migrations.
+    `pgfence analyze` is this function.
 
     `shard` ("K/N"): only that part of the work (pgfence/shards.py); `project`: one
     `[[tool.pgfence.project]]` of the configuration; `jobs`: processes (default: every
-    core from 3,000 statements, else one; the report is the same)."""
-    from pgfence.analysis.analyze import build_report, default_jobs
-    from pgfence.pg.versions import NEWEST, OLDEST, default_major
+    core from 3,000 statements, else one; the report is the same); `changed_since` (a git
+    ref): only the migrations changed since, the earlier ones read for the schema they
+    build; `texts`: what to read instead of some files (by real path, e.g. standard
+    input); `note` hears one-line notes (what was read for its schema only, nothing
+    changed, an empty shard)."""
+    cfg = _project(_config(config), project, paths)
+    analyser = _Analyser(
+        paths, cfg, pg=pg, schema=schema, fail_on=fail_on,
+        migration_format=migration_format, disable=disable, severity=severity,
+        max_file_size_mb=max_file_size_mb, max_lock_timeout=max_lock_timeout,
+        shard=shard, jobs=jobs, changed_since=changed_since, texts=texts, note=note,
+    )  # fmt: skip
+    return analyser({})[1]
 
-    cfg = _config(config).for_project(project)
-    version = pg if pg is not None else cfg.pg if cfg.pg is not None else default_major()
-    if not OLDEST <= version <= NEWEST:
-        raise UsageError(f"pg={version}: pgfence predicts for PostgreSQL {OLDEST} to {NEWEST}")
-    catalog = None
-    schema_file = str(schema) if schema is not None else cfg.schema
-    if schema_file is not None:
-        from pgfence.analysis.schema import catalog_from_dump
 
-        catalog = catalog_from_dump(schema_file)
-    migrations = _migrations(paths, cfg, migration_format, max_file_size_mb)
-    part = _split(shard, migrations)
-    chosen = migrations if part is None else [*part.before, *part.mine]
-    report = build_report(
-        chosen,
-        version=version,
-        fail_on=_severity(fail_on, cfg),
-        catalog=catalog,
-        settings=_settings(cfg, disable, severity, max_lock_timeout),
-        jobs=default_jobs(chosen) if jobs is None else jobs,
+class _Analyser:
+    """One analysis of the migrations, as analyze() and fix() run it: the options checked
+    and the schema read once, then `__call__(texts)` (the files' texts replaced by
+    `texts`, e.g. --fix's rewrites) gives the migrations and their report."""
+
+    def __init__(
+        self,
+        paths: Paths | None,
+        cfg: Config,
+        *,
+        pg: int | None,
+        schema: str | Path | None,
+        fail_on: str | Severity | None,
+        migration_format: str | None,
+        disable: Sequence[str],
+        severity: Mapping[str, str | Severity] | None,
+        max_file_size_mb: int,
+        max_lock_timeout: str | float | None,
+        shard: str | None = None,
+        jobs: int | None = None,
+        changed_since: str | None = None,
+        texts: Mapping[str, str] | None = None,
+        note: Callable[[str], None] | None = None,
+    ) -> None:
+        from pgfence.pg.versions import NEWEST, OLDEST, default_major
+
+        self.paths, self.cfg = paths, cfg
+        self.version = pg if pg is not None else cfg.pg if cfg.pg is not None else default_major()
+        if not OLDEST <= self.version <= NEWEST:
+            raise UsageError(
+                f"--pg {self.version}: pgfence predicts for PostgreSQL {OLDEST} to {NEWEST}"
+            )
+        self.settings = _settings(cfg, disable, severity, max_lock_timeout)
+        self.fail_on = _severity(fail_on, cfg)
+        self.catalog = None
+        schema_file = str(schema) if schema is not None else cfg.schema
+        if schema_file is not None:
+            from pgfence.analysis.schema import catalog_from_dump
+
+            self.catalog = catalog_from_dump(schema_file)
+        self.migration_format, self.max_file_size_mb = migration_format, max_file_size_mb
+        self.shard, self.jobs, self.changed_since = shard, jobs, changed_since
+        self.texts, self.note = dict(texts or {}), note
+
+    def read(self, path: str) -> str:
+        """A migration's text: as given in `texts`, else the file's."""
+        from pgfence.sources.files import read_text
+
+        text = self.texts.get(os.path.realpath(path))
+        if text is not None:
+            return text
+        return read_text(path, max_bytes=self.max_file_size_mb * 1024 * 1024)
+
+    def __call__(self, texts: Mapping[str, str]) -> tuple[list[Migration], Report]:
+        import copy
+
+        from pgfence.analysis.analyze import build_report, default_jobs
+
+        # changed_since without a shard: the earlier files are read for their schema.
+        earlier = self.changed_since is not None and self.shard is None
+        migrations = _migrations(
+            self.paths, self.cfg, self.migration_format, self.max_file_size_mb,
+            {**self.texts, **texts}, changed_since=None if earlier else self.changed_since,
+            note=self.note,
+        )  # fmt: skip
+        analysed = None
+        if earlier:
+            assert self.changed_since is not None
+            migrations, analysed = _changed_after_earlier(migrations, self.changed_since, self.note)
+        part = _split(self.shard, migrations, self.note)
+        if part is not None:
+            # The earlier shards' files are analysed too, for the schema they leave
+            # behind, and left out of the report; the later ones cannot change this one's.
+            migrations = [*part.before, *part.mine]
+        counted = [migrations[n] for n in analysed or range(len(migrations))]
+        report = build_report(
+            migrations,
+            version=self.version,
+            fail_on=self.fail_on,
+            catalog=None if self.catalog is None else copy.deepcopy(self.catalog),
+            settings=self.settings,
+            jobs=self.jobs or default_jobs(counted),
+            analysed=analysed,
+            deployed=analysed[0] if analysed else 0,
+        )
+        if part is not None:
+            from pgfence.shards import restrict
+
+            report = restrict(report, part)
+        return migrations, _named(report, self.cfg)
+
+
+def _changed_after_earlier(
+    migrations: list[Migration], ref: str, note: Callable[[str], None] | None
+) -> tuple[list[Migration], list[int]]:
+    """The migrations up to the last one changed since `ref`, and the numbers of those
+    changed: the earlier ones are read for the schema they build, and said so."""
+    from pgfence.sources.changed import changed_since as changed_files
+
+    say = note or (lambda _message: None)
+    changed = changed_files(ref)
+    numbers = [n for n, m in enumerate(migrations) if os.path.realpath(m.path) in changed]
+    if not numbers:
+        say(f"no migration changed since {ref}")
+        return [], []
+    earlier = numbers[-1] + 1 - len(numbers)
+    say(
+        f"analysed {len(numbers)} changed file(s); {earlier} earlier file(s) read "
+        "for their schema only"
     )
-    if part is not None:
-        from pgfence.shards import restrict
-
-        report = restrict(report, part)
-    return dataclasses.replace(report, project=cfg.project)
+    return migrations[: numbers[-1] + 1], numbers
 
 
 def _split(
@@ -118,49 +218,30 @@ def fix(
     config: str | Path | Config | None = None,
     max_file_size_mb: int = 16,
     max_lock_timeout: str | float | None = None,
+    project: str | None = None,
+    jobs: int | None = None,
+    changed_since: str | None = None,
+    texts: Mapping[str, str] | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> FixResult:
     """`pgfence analyze --fix`: the SQL migrations rewritten where the safe form is certain
-    (written back only with `write`), what was refused, and the report of the result;
-    `split`: as --split, what needs several migrations cut into new files."""
-    import copy
-
-    from pgfence.analysis.analyze import build_report
+    (written back only with `write`; `--diff` is `write=False`), what was refused, and the
+    report of the result; `split`: as --split, what needs several migrations cut into new
+    files. The other options as analyze()'s."""
     from pgfence.fixes import fix as fix_migrations
-    from pgfence.pg.versions import NEWEST, OLDEST, default_major
-    from pgfence.sources.files import read_text
 
-    cfg = _config(config)
-    version = pg if pg is not None else cfg.pg if cfg.pg is not None else default_major()
-    if not OLDEST <= version <= NEWEST:
-        raise UsageError(f"pg={version}: pgfence predicts for PostgreSQL {OLDEST} to {NEWEST}")
-    catalog = None
-    schema_file = str(schema) if schema is not None else cfg.schema
-    if schema_file is not None:
-        from pgfence.analysis.schema import catalog_from_dump
-
-        catalog = catalog_from_dump(schema_file)
-    settings = _settings(cfg, disable, severity, max_lock_timeout)
-
-    def analyse(texts: Mapping[str, str]) -> tuple[list[Migration], Report]:
-        migrations = _migrations(paths, cfg, migration_format, max_file_size_mb, texts)
-        report = build_report(
-            migrations,
-            version=version,
-            fail_on=_severity(fail_on, cfg),
-            catalog=None if catalog is None else copy.deepcopy(catalog),
-            settings=settings,
-        )
-        return migrations, report
-
-    result = fix_migrations(
-        analyse, lambda path: read_text(path, max_bytes=max_file_size_mb * 1024 * 1024), split=split
-    )
+    cfg = _project(_config(config), project, paths)
+    analyser = _Analyser(
+        paths, cfg, pg=pg, schema=schema, fail_on=fail_on,
+        migration_format=migration_format, disable=disable, severity=severity,
+        max_file_size_mb=max_file_size_mb, max_lock_timeout=max_lock_timeout,
+        jobs=jobs, changed_since=changed_since, texts=texts, note=note,
+    )  # fmt: skip
+    result = fix_migrations(analyser, analyser.read, split=split)
     if write:
         result.write()
         if result.created:  # the new migrations are read with the others
-            import dataclasses
-
-            result = dataclasses.replace(result, report=analyse({})[1])
+            result = dataclasses.replace(result, report=analyser({})[1])
     return result
 
 
@@ -239,7 +320,7 @@ def dryrun(
     from pgfence.dryrun.servers.existing import ROLLED_BACK_WARNING
     from pgfence.dryrun.sizing import Sizing
 
-    cfg = _config(config).for_project(project)
+    cfg = _project(_config(config), project, paths)
     if runner is not None:
         if shard is not None:
             raise UsageError("--shard does not go with --runner: the tool runs its whole history")
@@ -581,6 +662,18 @@ def starting_schema(
     return schema
 
 
+def _project(cfg: Config, project: str | None, paths: Paths | None) -> Config:
+    """The configuration, or that of its project `project`. A configuration with projects
+    and no paths given needs the choice: which database's migrations, else?"""
+    if project is None and cfg.projects and not paths:
+        names = ", ".join(p.project or "" for p in cfg.projects)
+        raise UsageError(
+            f"the configuration has several projects ({names}): choose one with --project "
+            "NAME (a CI matrix runs one job per project)"
+        )
+    return cfg.for_project(project)
+
+
 def _config(config: str | Path | Config | None) -> Config:
     from pgfence import config as config_module
 
@@ -616,7 +709,7 @@ def _migrations(
 
     targets = _targets(paths, cfg)
     if not targets:
-        raise UsageError("no paths given, and no `paths` in the configuration")
+        raise UsageError("no PATH given, and no `paths` in a configuration file")
     loaded = load_migrations(
         targets,
         max_bytes=max_file_size_mb * 1024 * 1024,

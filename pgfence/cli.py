@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import errno
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -17,17 +16,15 @@ import typer.core
 
 from pgfence.durations import parse_duration
 from pgfence.errors import PgfenceError, UsageError, connection_lost
-from pgfence.model import MatrixReport, Migration, Report, Severity
+from pgfence.model import MatrixReport, Report, Severity
 from pgfence.reporting.formats import FORMATS as OUTPUT_FORMATS
 from pgfence.sources.formats import FORMATS as MIGRATION_FORMATS
 from pgfence.version import __version__
 
 if TYPE_CHECKING:
-    from pgfence.checks import RuleSettings
     from pgfence.config import Config
     from pgfence.fixes import FixResult
     from pgfence.model import PreflightReport
-    from pgfence.shards import Split
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
@@ -249,84 +246,6 @@ def _load_config(path: str | None) -> Config:
     return config.load(path)
 
 
-def _project_config(path: str | None, project: str | None, paths: list[str] | None) -> Config:
-    """The configuration, or that of its project `--project NAME`. A configuration with
-    projects and no PATH given needs the choice: which database's migrations, else?"""
-    loaded = _load_config(path)
-    if project is None and loaded.projects and not paths:
-        names = ", ".join(p.project or "" for p in loaded.projects)
-        raise UsageError(
-            f"the configuration has several projects ({names}): choose one with --project "
-            "NAME (a CI matrix runs one job per project)"
-        )
-    return loaded.for_project(project)
-
-
-def _migrations(
-    paths: list[str] | None,
-    cfg: Config,
-    max_file_size: int,
-    migration_format: MigrationFormat | None,
-    changed_since: str | None,
-    texts: Mapping[str, str] | None = None,
-) -> list[Migration]:
-    """The migrations to check: PATHs (or the config's), include/exclude, --changed-since.
-    `texts`: what to read instead of some files (by real path): `--fix`'s rewrites."""
-    from pgfence.sources import load_migrations
-
-    targets = list(paths or cfg.paths)
-    if not targets:
-        raise UsageError("no PATH given, and no `paths` in a configuration file")
-    fmt = migration_format.value if migration_format else cfg.migration_format or "auto"
-    migrations = cfg.select(
-        load_migrations(targets, max_bytes=max_file_size * 1024 * 1024, fmt=fmt, texts=texts)
-    )
-    if changed_since is not None:
-        from pgfence.sources.changed import changed_since as changed_files
-
-        changed = changed_files(changed_since)
-        migrations = [m for m in migrations if os.path.realpath(m.path) in changed]
-        if not migrations:
-            typer.echo(f"pgfence: no migration changed since {changed_since}", err=True)
-    return migrations
-
-
-def _changed_after_earlier(
-    migrations: list[Migration], ref: str
-) -> tuple[list[Migration], list[int]]:
-    """The migrations up to the last one changed since `ref`, and the numbers of those
-    changed: the earlier ones are read for the schema they build, and said so."""
-    from pgfence.sources.changed import changed_since as changed_files
-
-    changed = changed_files(ref)
-    numbers = [n for n, m in enumerate(migrations) if os.path.realpath(m.path) in changed]
-    if not numbers:
-        typer.echo(f"pgfence: no migration changed since {ref}", err=True)
-        return [], []
-    earlier = numbers[-1] + 1 - len(numbers)
-    typer.echo(
-        f"pgfence: analysed {len(numbers)} changed file(s); {earlier} earlier file(s) read "
-        "for their schema only",
-        err=True,
-    )
-    return migrations[: numbers[-1] + 1], numbers
-
-
-def _split(shard: str | None, migrations: list[Migration]) -> Split | None:
-    """--shard K/N: this shard's part of `migrations` (None without --shard)."""
-    if shard is None:
-        return None
-    from pgfence.shards import Shard, split
-
-    part = split(migrations, Shard.parse(shard))
-    if part.empty:
-        typer.echo(
-            f"pgfence: shard {part.shard} has no work: the run has {part.units} unit(s)",
-            err=True,
-        )
-    return part
-
-
 def _stdin(
     paths: list[str] | None, name: str | None, max_file_size: int, writing: bool
 ) -> tuple[list[str] | None, dict[str, str]]:
@@ -349,21 +268,6 @@ def _stdin(
         raise BadInput(f"larger than --max-file-size {max_file_size} MB", file=shown)
     text = decode(data, shown)
     return [shown if p == "-" else p for p in paths], {os.path.realpath(shown): text}
-
-
-def _fail_on(option: FailOn | None, cfg: Config) -> Severity:
-    if option is not None:
-        return Severity.parse(option.value)
-    return cfg.fail_on or Severity.HIGH
-
-
-def _check_pg(pg: int | None) -> int:
-    from pgfence.pg.versions import NEWEST, OLDEST, default_major
-
-    version = pg if pg is not None else default_major()
-    if not OLDEST <= version <= NEWEST:
-        raise UsageError(f"--pg {version}: pgfence predicts for PostgreSQL {OLDEST} to {NEWEST}")
-    return version
 
 
 PathsArg = Annotated[
@@ -559,24 +463,6 @@ def _levels(severity: list[str] | None) -> dict[str, Severity]:
     return levels
 
 
-def _settings(
-    cfg: Config,
-    disable: list[str] | None,
-    severity: list[str] | None,
-    max_lock_timeout: str | None,
-) -> RuleSettings:
-    """The config file's rule settings with --disable / --severity / --max-lock-timeout on
-    top (an unknown check id is exit 2)."""
-    ceiling = (
-        None
-        if max_lock_timeout is None
-        else parse_duration(max_lock_timeout, "--max-lock-timeout", positive=True) * 1000
-    )
-    return cfg.rule_settings(
-        disable=set(_listed(disable)), severity=_levels(severity), max_lock_timeout_ms=ceiling
-    )
-
-
 def _note(message: str) -> None:
     typer.echo(f"pgfence: {message}", err=True)
 
@@ -678,84 +564,36 @@ def analyze(
     del no_cache  # decided before the command runs (pgfence/cache.py)
 
     def action() -> tuple[Report, str, list[tuple[str, str]], FixResult | None]:
-        from pgfence.analysis.analyze import build_report, default_jobs
+        from pgfence import api
 
         outputs = _outputs(output)
-        cfg = _project_config(config_file, project, paths)
-        version = _check_pg(pg if pg is not None else cfg.pg)
-        settings = _settings(cfg, disable, severity, max_lock_timeout)
-        catalog = None
-        schema_file = schema or cfg.schema
-        if schema_file is not None:
-            from pgfence.analysis.schema import catalog_from_dump
-
-            catalog = catalog_from_dump(schema_file)
-
-        targets, given = _stdin(paths, stdin_filename, max_file_size, fix and not diff)
+        cfg = _load_config(config_file)
+        chosen = fmt or cfg.format or "table"
         if shard is not None and (fix or diff):
             raise UsageError("--shard does not go with --fix or --diff: fix the whole tree")
-
-        def analyse(texts: Mapping[str, str]) -> tuple[list[Migration], Report]:
-            # --changed-since without --shard: the earlier files are read for their schema.
-            earlier = changed_since is not None and shard is None
-            migrations = _migrations(
-                targets,
-                cfg,
-                max_file_size,
-                migration_format,
-                None if earlier else changed_since,
-                {**given, **texts},
-            )
-            analysed = None
-            if earlier:
-                assert changed_since is not None
-                migrations, analysed = _changed_after_earlier(migrations, changed_since)
-            part = _split(shard, migrations)
-            if part is not None:
-                # The earlier shards' files are analysed too, for the schema they leave
-                # behind, and left out of the report; the later ones cannot change this one's.
-                migrations = [*part.before, *part.mine]
-            report = build_report(
-                migrations,
-                version=version,
-                fail_on=_fail_on(fail_on, cfg),
-                catalog=None if catalog is None else copy.deepcopy(catalog),
-                settings=settings,
-                jobs=jobs
-                or default_jobs([migrations[n] for n in analysed or range(len(migrations))]),
-                analysed=analysed,
-                deployed=analysed[0] if analysed else 0,
-            )
-            if part is not None:
-                from pgfence.shards import restrict
-
-                report = restrict(report, part)
-            if cfg.project is not None:
-                import dataclasses
-
-                report = dataclasses.replace(report, project=cfg.project)
-            return migrations, report
-
         if split and not (fix or diff):
             raise UsageError("--split goes with --fix (or --diff)")
+        targets, given = _stdin(paths, stdin_filename, max_file_size, fix and not diff)
+        options: dict[str, Any] = dict(
+            config=cfg,
+            project=project,
+            pg=pg,
+            schema=schema,
+            fail_on=None if fail_on is None else fail_on.value,
+            migration_format=migration_format.value if migration_format else None,
+            disable=_listed(disable),
+            severity=_levels(severity),
+            max_file_size_mb=max_file_size,
+            max_lock_timeout=max_lock_timeout,
+            jobs=jobs,
+            changed_since=changed_since,
+            texts=given,
+            note=_note,
+        )
         if fix or diff:
-            from pgfence.fixes import fix as fix_migrations
-            from pgfence.sources.files import read_text
-
-            def read(path: str) -> str:
-                text = given.get(os.path.realpath(path))
-                return (
-                    read_text(path, max_bytes=max_file_size * 1024 * 1024) if text is None else text
-                )
-
-            result = fix_migrations(analyse, read, split=split)
-            report = result.report
-            if not diff:
-                result.write()
-                if result.created:  # the new migrations are read with the others
-                    report = analyse({})[1]
-            return report, fmt or cfg.format or "table", outputs, result
-        return analyse({})[1], fmt or cfg.format or "table", outputs, None
+            result = api.fix(targets, write=not diff, split=split, **options)
+            return result.report, chosen, outputs, result
+        return api.analyze(targets, shard=shard, **options), chosen, outputs, None
 
     report, chosen, outputs, fixed = _run(action)
     if fixed is not None:
@@ -1073,13 +911,14 @@ def dryrun(
         from pgfence.api import dryrun as run_dry
 
         outputs = _outputs(output)
-        cfg = _project_config(config_file, project, paths)
+        cfg = _load_config(config_file)
         chosen = fmt or cfg.format or "table"
         _terminate_on_sigterm()
         say = None if quiet and not verbose else _progress(verbose)
         result = run_dry(
             paths,
             config=cfg,
+            project=project,
             schema=schema,
             schema_from=schema_from,
             replay_before=replay_before,

@@ -63,9 +63,9 @@ def test_analyze_reads_a_configuration_only_when_asked(migrations, tmp_path):
 def test_bad_input_raises_the_pgfence_errors(tmp_path):
     with pytest.raises(BadInput, match="no such file or directory"):
         analyze(tmp_path / "nope.sql")
-    with pytest.raises(UsageError, match="no paths given"):
+    with pytest.raises(UsageError, match="no PATH given"):
         analyze()
-    with pytest.raises(UsageError, match="pg=12"):
+    with pytest.raises(UsageError, match="--pg 12"):
         analyze(tmp_path, pg=12)
 
 
