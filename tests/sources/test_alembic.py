@@ -129,7 +129,7 @@ def test_f_string_sql_and_unknown_ops_are_unanalysable(tmp_path):
         "def upgrade():\n"
         "    name = compute()\n"
         "    op.execute(f'DROP TABLE {name}')\n"
-        "    op.create_entity(PGFunction('public', 'f()', 'returns int as $$ select 1 $$'))\n"
+        "    op.run_async(PGFunction('public', 'f()', 'returns int as $$ select 1 $$'))\n"
         "    op.drop_column('t', 'c')\n"
     )
     [migration] = load_migrations([str(tmp_path)])

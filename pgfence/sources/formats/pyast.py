@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 import textwrap
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -111,8 +112,8 @@ class Scope:
             if isinstance(text, SqlText) and not node.args:
                 values = {k.arg: self.value(k.value) for k in node.keywords if k.arg}
                 return SqlText(_bind_params(text.sql, values))
-        if name == "f" and node.args:  # op.f("ix_name"): a name already final
-            return self.value(node.args[0])
+        if name == "f" and node.args:  # op.f("ix_name"): a name no naming convention changes
+            return truncated_name(self.string(node.args[0]))
         if name == "dedent" and node.args:
             return textwrap.dedent(self.string(node.args[0]))
         if (
@@ -130,6 +131,16 @@ class Scope:
         if not isinstance(value, str):
             raise Unknown(f"`{ast.unparse(node)}` is not a string")
         return value
+
+
+def truncated_name(name: str, limit: int = 63) -> str:
+    """An op.f() name (SQLAlchemy's `conv`, a truncated label) longer than PostgreSQL's 63
+    characters, cut as SQLAlchemy cuts it: its first `limit - 8` characters, `_`, and the
+    last 4 hex digits of its md5 (where PostgreSQL itself would just cut it at 63)."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
+    return f"{name[: limit - 8]}_{digest[-4:]}"
 
 
 # SQLAlchemy's text(): `:name` is a bound parameter unless a colon or word character comes
