@@ -250,3 +250,55 @@ def test_sequelize_files_are_umzug_s_top_level_files_in_string_order(tmp_path):
         (folder / name).write_text(body.format(n=n))
     names = [Path(m.path).name for m in load_migrations([str(tmp_path)], fmt="sequelize")]
     assert names == ["10-first.js", "2-second.js"]
+
+
+def test_knex_branches_on_the_database_dialect_run_their_postgresql_branch(tmp_path):
+    # wiki.js 2.x's pattern: one history for several databases, branching on the dialect
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "20240101000000_dialects.js").write_text(
+        """
+exports.up = async knex => {
+  const dbCompat = {
+    blobLength: (WIKI.config.db.type === `mysql` || WIKI.config.db.type === `mariadb`),
+  }
+  switch (WIKI.config.db.type) {
+    case 'mssql':
+      await knex.raw('ALTER TABLE t ADD x NVARCHAR(10)')
+      break
+    case 'postgres':
+    case 'sqlite':
+      await knex.raw('ALTER TABLE t ADD x text')
+      break
+  }
+  await knex.schema.createTable('assets', table => {
+    if (dbCompat.blobLength) {
+      table.specificType('data', 'LONGBLOB').notNullable()
+    } else {
+      table.binary('data').notNullable()
+    }
+    if (WIKI.config.db.type !== 'postgres') { table.charset('utf8mb4') }
+  })
+}
+"""
+    )
+    [migration] = load_migrations([str(folder)], fmt="knex")
+    assert [s.sql for s in migration.statements] == [
+        "ALTER TABLE t ADD x text",
+        'create table "assets" ("data" bytea not null)',
+    ]
+    assert [f.rule for f in migration.findings] == []
+    assert (migration.calls_seen, migration.calls_extracted) == (2, 2)
+
+
+def test_a_condition_not_on_the_dialect_is_still_every_branch_with_a_finding(tmp_path):
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "20240101000000_flag.js").write_text(
+        "exports.up = async knex => {\n"
+        "  if (process.env.BIG === 'mysql-like') { await knex.raw('SELECT 1') }\n"
+        "}\n"
+    )
+    [migration] = load_migrations([str(folder)], fmt="knex")
+    assert [f.rule for f in migration.findings] == ["unanalysable"]
+    assert [s.sql for s in migration.statements] == ["SELECT 1"]
