@@ -302,3 +302,30 @@ def test_a_condition_not_on_the_dialect_is_still_every_branch_with_a_finding(tmp
     [migration] = load_migrations([str(folder)], fmt="knex")
     assert [f.rule for f in migration.findings] == ["unanalysable"]
     assert [s.sql for s in migration.statements] == ["SELECT 1"]
+
+
+def test_a_variable_assigned_before_a_query_is_written_in(tmp_path):
+    # outline's pattern: `let tableName; tableName = "…";` then `${tableName}` in the SQL;
+    # and a query whose result is assigned still runs
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "20240101000000-cascades.js").write_text(
+        "module.exports = {\n"
+        "  up: async (queryInterface) => {\n"
+        "    let tableName;\n"
+        '    tableName = "shares";\n'
+        '    await queryInterface.sequelize.query(`alter table "${tableName}" drop constraint "c"`);\n'
+        '    tableName = "stars";\n'
+        '    await queryInterface.sequelize.query(`alter table "${tableName}" drop constraint "c"`);\n'
+        "    let rows;\n"
+        '    [rows] = await queryInterface.sequelize.query(`update "stars" set "n" = 0`);\n'
+        "  },\n"
+        "};\n"
+    )
+    [migration] = load_migrations([str(folder)], fmt="sequelize")
+    assert [s.sql for s in migration.statements] == [
+        'alter table "shares" drop constraint "c"',
+        'alter table "stars" drop constraint "c"',
+        'update "stars" set "n" = 0',
+    ]
+    assert [f.rule for f in migration.findings] == []

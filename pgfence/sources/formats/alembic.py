@@ -798,6 +798,10 @@ class _Walker:
                 "runs and were not analysed",
             )
             return
+        if isinstance(node, ast.If) and (truth := pyast.on_postgres(node.test)) is not None:
+            # `if url.startswith("mysql"):`: on PostgreSQL only the other branch runs
+            self.body(node.body if truth else node.orelse, batch)
+            return
         if isinstance(node, ast.If | ast.Try):
             self.out.gap(
                 where,

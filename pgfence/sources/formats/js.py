@@ -657,6 +657,17 @@ class Walker:
         self.expression(unwrap(node))
 
     def expression(self, node: Node) -> None:
+        if node.type == "assignment_expression":
+            # `tableName = "users";` (a `let` given its value later), or
+            # `[rows] = await queryInterface.sequelize.query(...)`: the call still runs
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left.type == "identifier":
+                try:
+                    self.scope.constants[text(left)] = self.scope.value(right)
+                except Unknown:
+                    self.scope.constants.pop(text(left), None)
+            self.expression(unwrap(right))
+            return
         if node.type == "call_expression":
             name = dotted(node.child_by_field_name("function"))
             if name in ("Promise.all", "Promise.allSettled") and arguments(node):
