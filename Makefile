@@ -53,13 +53,14 @@ docs: $(STAMP)
 	$(BIN)/pgfence rules --markdown > docs/rules.md
 
 # Regenerate tests/sources/differential/*_expected.json from the ORMs themselves: Django's own
-# sqlmigrate, Sequelize's and knex's logged queries, Alembic's offline --sql (installs the pinned versions into the user cache; needs
+# sqlmigrate, Sequelize's, knex's and TypeORM's logged queries, Alembic's offline --sql (installs the pinned versions into the user cache; needs
 # a registry, and node for Sequelize). The suite reads the committed files and installs nothing.
 differential: $(STAMP)
 	$(BIN)/python tools/django_differential.py
 	$(BIN)/python tools/sequelize_differential.py
 	$(BIN)/python tools/alembic_differential.py
 	$(BIN)/python tools/knex_differential.py
+	$(BIN)/python tools/typeorm_differential.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache

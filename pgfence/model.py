@@ -256,6 +256,9 @@ class Migration:
     findings: tuple[Finding, ...] = ()  # about the file: skipped meta-commands, gaps
     # `-- pgfence-ignore-file: rule` comments: (rule id, line of the comment).
     ignored_in_file: tuple[tuple[str, int], ...] = ()
+    # ORM formats: the migration calls read, and those turned into SQL (0, 0 for SQL files).
+    calls_seen: int = 0
+    calls_extracted: int = 0
 
 
 # ---- dry-run side ---------------------------------------------------------------------

@@ -26,6 +26,7 @@ from tests.sources.differential import alembic_cases  # noqa: E402
 
 ALEMBIC = "1.18.4"
 SQLALCHEMY = "2.0.46"
+ALEMBIC_UTILS = "0.8.8"  # op.create_entity / replace_entity / drop_entity
 EXPECTED = ROOT / "tests" / "sources" / "differential" / "alembic_expected.json"
 
 ENV = """
@@ -64,8 +65,12 @@ print(json.dumps(out))
 
 
 def install() -> Path:
-    target = cache_dir() / "differential" / f"alembic-{ALEMBIC}-sqlalchemy-{SQLALCHEMY}"
-    if not (target / "alembic").is_dir():
+    target = (
+        cache_dir()
+        / "differential"
+        / f"alembic-{ALEMBIC}-sqlalchemy-{SQLALCHEMY}-alembic_utils-{ALEMBIC_UTILS}"
+    )
+    if not (target / "alembic_utils").is_dir():
         subprocess.run(
             [
                 sys.executable,
@@ -77,6 +82,7 @@ def install() -> Path:
                 str(target),
                 f"alembic=={ALEMBIC}",
                 f"sqlalchemy=={SQLALCHEMY}",
+                f"alembic_utils=={ALEMBIC_UTILS}",
             ],
             check=True,
         )
@@ -101,7 +107,15 @@ def main() -> int:
             return 1
         rendered = json.loads(result.stdout)
     EXPECTED.write_text(
-        json.dumps({"alembic": ALEMBIC, "sqlalchemy": SQLALCHEMY, "revisions": rendered}, indent=1)
+        json.dumps(
+            {
+                "alembic": ALEMBIC,
+                "sqlalchemy": SQLALCHEMY,
+                "alembic_utils": ALEMBIC_UTILS,
+                "revisions": rendered,
+            },
+            indent=1,
+        )
         + "\n"
     )
     failed = [r for r, e in rendered.items() if e["error"]]

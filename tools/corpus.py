@@ -54,6 +54,12 @@ class Figures:
     psql_s: float | None = None
     psql_errors: list[str] = field(default_factory=list)
     error: str | None = None
+    calls: int = 0  # ORM migration calls read, and those turned into SQL (extraction coverage)
+    calls_extracted: int = 0
+
+    @property
+    def coverage(self) -> float | None:
+        return self.calls_extracted / self.calls if self.calls else None
 
     @property
     def ratio(self) -> float | None:
@@ -104,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     _summary(results)
     if args.json:
         args.json.write_text(
-            json.dumps([asdict(f) | {"ratio": f.ratio} for f in results], indent=2) + "\n"
+            json.dumps(
+                [asdict(f) | {"ratio": f.ratio, "coverage": f.coverage} for f in results],
+                indent=2,
+            ) + "\n"
         )
     return 0
 
@@ -132,6 +141,7 @@ def run_project(
             figures.error = f"cannot extract {project['path']}@{project['commit'][:12]}: {e.stderr.decode(errors='replace').strip()}"
             return figures
         target = root / project["path"]
+        _coverage(target, project["format"], figures)
         common = [str(target), "--migration-format", project["format"], "-f", "json"]
         start = time.perf_counter()
         analyzed = _run([*pgfence, "analyze", *common], timeout)
@@ -159,6 +169,16 @@ def run_project(
         _dryrun_figures(report, figures)
         _psql_figures(report, Path(tmp), figures, timeout)
     return figures
+
+
+def _coverage(target: Path, fmt: str, figures: Figures) -> None:
+    """How many of the history's ORM migration calls pgfence turned into SQL."""
+    sys.path.insert(0, str(HERE.parent))
+    from pgfence.sources import load_migrations
+
+    for migration in load_migrations([str(target)], fmt=fmt):
+        figures.calls += migration.calls_seen
+        figures.calls_extracted += migration.calls_extracted
 
 
 def _extract(git_dir: Path, commit: str, pathspecs: list[str], into: Path) -> None:
@@ -276,6 +296,11 @@ def _print(f: Figures) -> None:
         f"   analyze: {f.files} files, {f.statements} statements, {f.analyze_s:.2f} s, "
         f"exit {f.analyze_exit}, findings {f.findings or 'none'}"
     )
+    if f.coverage is not None:
+        print(
+            f"   extraction: {f.calls_extracted}/{f.calls} migration calls turned into SQL "
+            f"({100 * f.coverage:.1f}%)"
+        )
     if f.dryrun_s is None:
         return
     print(

@@ -242,3 +242,31 @@ class TypeormTransactionFalse(_FormatNote):
 
     id = "typeorm-transaction-false"
     summary = "a TypeORM migration runs without a transaction (needs transactionMode each/none)"
+
+
+@register
+class TypeormAssumption(_FormatNote):
+    """An assumption made to translate a TypeORM QueryRunner call.
+
+    ## What it does
+    Notes what pgfence assumed to turn a TypeORM builder call into SQL: TypeORM reads the
+    live table first for some calls (`dropColumn` also drops the index, unique and check
+    constraints it finds on the column; `renameTable` renames the table's constraints,
+    indexes and sequences; `changeColumn` with the old column given by name compares
+    with what it reads), and names the database it writes its metadata to.
+
+    ## Why is this bad?
+    pgfence never connects for a static analysis: it translates the call as if the table
+    held only what the call names. If the table holds more, TypeORM sends more.
+
+    ## Example
+    ```typescript
+    await queryRunner.dropColumn("user", "email");
+    ```
+
+    ## Use instead
+    Write the statements with `queryRunner.query()`, or dry-run the migration.
+    """
+
+    id = "typeorm-assumption"
+    summary = "an assumption made to translate a TypeORM QueryRunner call into SQL"

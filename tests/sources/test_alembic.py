@@ -129,7 +129,7 @@ def test_f_string_sql_and_unknown_ops_are_unanalysable(tmp_path):
         "def upgrade():\n"
         "    name = compute()\n"
         "    op.execute(f'DROP TABLE {name}')\n"
-        "    op.create_entity(PGFunction('public', 'f()', 'returns int as $$ select 1 $$'))\n"
+        "    op.run_async(PGFunction('public', 'f()', 'returns int as $$ select 1 $$'))\n"
         "    op.drop_column('t', 'c')\n"
     )
     [migration] = load_migrations([str(tmp_path)])
@@ -204,3 +204,29 @@ def test_text_with_bindparams_is_written_as_the_database_gets_it(tmp_path):
         "UPDATE accounts SET email = 'it''s', at = now()::date WHERE id = 3 AND note <> 'a:b'"
     ]
     assert [f.rule for f in migration.findings if f.rule == "unanalysable"] == ["unanalysable"]
+
+
+def test_branches_on_the_dialect_run_the_postgresql_branch_only(tmp_path):
+    # CTFd's pattern: `url = str(bind.engine.url)` then `if url.startswith("mysql"):`
+    path = tmp_path / "abcd_dialect.py"
+    path.write_text(
+        "from alembic import op\nimport sqlalchemy as sa\n"
+        "revision = 'abcd'\ndown_revision = None\n\n"
+        "def upgrade():\n"
+        "    bind = op.get_bind()\n"
+        "    url = str(bind.engine.url)\n"
+        "    if url.startswith('mysql'):\n"
+        "        op.drop_constraint('awards_ibfk_1', 'awards', type_='foreignkey')\n"
+        "    if url.startswith('sqlite') is False:\n"
+        "        op.create_foreign_key('fk_c', 'teams', 'users', ['captain_id'], ['id'])\n"
+        "    if bind.dialect.name in ('postgresql', 'cockroachdb'):\n"
+        "        op.execute('SELECT 1')\n"
+        "    else:\n"
+        "        op.execute('SELECT 2')\n"
+    )
+    [migration] = load_migrations([str(tmp_path)])
+    assert [s.sql for s in migration.statements] == [
+        "ALTER TABLE teams ADD CONSTRAINT fk_c FOREIGN KEY(captain_id) REFERENCES users (id)",
+        "SELECT 1",
+    ]
+    assert [f.rule for f in migration.findings] == []

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
 from pgfence.sources.files import natural_key
-from pgfence.sources.formats import pyast
+from pgfence.sources.formats import alembic_entities, pyast
 from pgfence.sources.formats.base import (
     Extraction,
     LoadContext,
@@ -296,6 +296,9 @@ def names(node: ast.AST, scope: pyast.Scope) -> list[str]:
 # Parameters of each op, table first where the op has one. `batch_op.*` calls leave the
 # table out (the batch names it): BATCH_TABLE_PARAM says where it goes.
 SIGNATURES = {
+    "create_entity": ["target"],
+    "replace_entity": ["target"],
+    "drop_entity": ["target", "cascade"],
     "add_column": ["table_name", "column"],
     "drop_column": ["table_name", "column_name"],
     "alter_column": ["table_name", "column_name"],
@@ -347,13 +350,19 @@ class Translator:
             "create_table_comment": self.create_table_comment,
             "drop_table_comment": self.drop_table_comment,
             "create_exclude_constraint": self.create_exclude_constraint,
+            "create_entity": self.entity,
+            "replace_entity": self.entity,
+            "drop_entity": self.entity,
         }
+        self.entities: dict[str, ast.Call] = {}  # variables bound to alembic_utils entities
+        self.method = ""
 
     def translate(
         self, name: str, call: ast.Call, batch: tuple[str, str | None] | None
     ) -> list[str]:
         if name not in self.handlers:
             raise Unknown(f"op.{name} is not translated by pgfence")
+        self.method = name
         params = SIGNATURES[name]
         if batch is not None:
             table_param = _TABLE_PARAM.get(name, "table_name")
@@ -603,6 +612,29 @@ class Translator:
         name = self.v(inner, "name")
         return (f"CONSTRAINT {quote(str(name))} " if name else "") + body
 
+    def learn_entities(self, body: list[ast.stmt]) -> None:
+        """`name = PGFunction(...)` (and the other alembic_utils entities) in `body`."""
+        for node in body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and alembic_entities.is_entity(node.value):
+                    assert isinstance(node.value, ast.Call)
+                    self.entities[target.id] = node.value
+
+    def entity(self, bound: dict[str, ast.AST]) -> list[str]:
+        """alembic_utils' op.create_entity / replace_entity / drop_entity."""
+        node = bound.get("target")
+        if isinstance(node, ast.Name):
+            node = self.entities.get(node.id, node)
+        if not (isinstance(node, ast.Call) and alembic_entities.is_entity(node)):
+            raise Unknown("an alembic_utils entity that is not constructed in this revision")
+        entity = alembic_entities.read(node, self.scope)
+        if self.method == "create_entity":
+            return alembic_entities.create(entity)
+        if self.method == "replace_entity":
+            return alembic_entities.replace(entity)
+        return alembic_entities.drop(entity, bool(self.v(bound, "cascade", False)))
+
     def create_table_comment(self, bound: dict[str, ast.AST]) -> list[str]:
         return [comment_on(self.table(bound), None, str(self.v(bound, "comment")))]
 
@@ -733,6 +765,8 @@ class _Walker:
             return self.out
         self.tx.start_file()
         self.scope.learn(upgrade.body)
+        self.translator.learn_entities(tree.body)
+        self.translator.learn_entities(upgrade.body)
         self.body(upgrade.body, batch=None)
         return self.out
 
@@ -763,6 +797,10 @@ class _Walker:
                 f"a loop: the {inside} call(s) inside it depend on values known only when it "
                 "runs and were not analysed",
             )
+            return
+        if isinstance(node, ast.If) and (truth := pyast.on_postgres(node.test)) is not None:
+            # `if url.startswith("mysql"):`: on PostgreSQL only the other branch runs
+            self.body(node.body if truth else node.orelse, batch)
             return
         if isinstance(node, ast.If | ast.Try):
             self.out.gap(

@@ -292,7 +292,14 @@ class Extraction:
                 )
             )
         findings.sort(key=lambda f: (f.location.line, f.location.column))
-        return Migration(self.path, fmt, tuple(self.statements), tuple(findings))
+        return Migration(
+            self.path,
+            fmt,
+            tuple(self.statements),
+            tuple(findings),
+            calls_seen=self.calls_seen,
+            calls_extracted=self.calls_extracted,
+        )
 
 
 JS_SUFFIXES = (".ts", ".js", ".cjs", ".mjs", ".mts", ".cts")

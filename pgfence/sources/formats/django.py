@@ -368,6 +368,7 @@ class FieldReader:
         project = self.resolve(pyast.dotted(node.func)) if kind is None and self.resolve else None
         if project is not None:
             kind = project.kind
+            kwargs |= dict(project.forced)
             if project.computed_type:
                 self.notes.append(
                     f"`{name}` is a {written} whose db_type() computes the column type: "
@@ -614,6 +615,8 @@ class FieldClass:
     kind: str | None  # the Django field class it derives from, if one is known
     db_type: str | None  # what its db_type() returns, when that is a constant
     computed_type: bool = False  # a db_type() that computes its answer: not known
+    # `kwargs["base_field"] = ArrayField(...)` in its __init__: arguments it always passes
+    forced: tuple[tuple[str, ast.expr], ...] = ()
 
 
 class FieldClasses:
@@ -643,10 +646,11 @@ class FieldClasses:
             isinstance(n, ast.FunctionDef) and n.name == "db_type" for n in cls.body
         )
         imports = _imports(module, module_name)
+        forced = _forced_kwargs(cls)
         for base in cls.bases:
             name = last_name(base)
             if name in _TYPES or name in _RELATIONS or name == "ArrayField":
-                return FieldClass(name, db_type, computed)
+                return FieldClass(name, db_type, computed, forced)
             written = pyast.dotted(base)
             target = imports.get(written.split(".")[0])
             full = (
@@ -656,8 +660,10 @@ class FieldClasses:
             )
             found = self.resolve(full, migration_path, depth + 1)
             if found is not None:
-                if db_type or computed:
-                    return FieldClass(found.kind, db_type, computed)
+                if db_type or computed or forced:
+                    return FieldClass(
+                        found.kind, db_type or found.db_type, computed, found.forced + forced
+                    )
                 return found
         return FieldClass(None, db_type, computed) if db_type or computed else None
 
@@ -678,6 +684,26 @@ class FieldClasses:
                         self.modules[name] = ast.parse(self.ctx.read(str(candidate)))
                     return self.modules[name]
         return None
+
+
+def _forced_kwargs(cls: ast.ClassDef) -> tuple[tuple[str, ast.expr], ...]:
+    """`kwargs["name"] = <expression>` directly in the class's __init__ (netbox's
+    ChoiceSetField sets its ArrayField's base_field so)."""
+    out = []
+    for node in cls.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+            for statement in node.body:
+                if (
+                    isinstance(statement, ast.Assign)
+                    and len(statement.targets) == 1
+                    and isinstance(target := statement.targets[0], ast.Subscript)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "kwargs"
+                    and isinstance(target.slice, ast.Constant)
+                    and isinstance(target.slice.value, str)
+                ):
+                    out.append((target.slice.value, statement.value))
+    return tuple(out)
 
 
 def _constant_return(cls: ast.ClassDef, method: str) -> str | None:
@@ -864,6 +890,7 @@ _SIGNATURES = {
     "AddConstraint": ["model_name", "constraint"],
     "AddConstraintNotValid": ["model_name", "constraint"],
     "RemoveConstraint": ["model_name", "name"],
+    "AlterConstraint": ["model_name", "name", "constraint"],
     "ValidateConstraint": ["model_name", "name"],
     "AlterUniqueTogether": ["name", "unique_together"],
     "CreateExtension": ["name"],
@@ -1600,6 +1627,12 @@ class Translator:
             model.index_constraints.discard(name)
             return Output([f"DROP INDEX IF EXISTS {q(name)}"])
         return Output([f"ALTER TABLE {q(model.table)} DROP CONSTRAINT {q(name)}"])
+
+    def op_AlterConstraint(self, bound: dict[str, ast.AST]) -> Output:
+        # Django 5.2: makemigrations writes it when only attributes the database does not
+        # hold change (violation_error_message, …); its database_forwards sends nothing.
+        self.model(bound)
+        return Output()
 
     def op_ValidateConstraint(self, bound: dict[str, ast.AST]) -> Output:
         table = q(self.model(bound).table)

@@ -421,6 +421,140 @@ def branches(node: Node) -> list[Node]:
     return [branch for branch in out if branch is not None]
 
 
+# Database dialect names as projects compare them (`config.db.type === 'mysql'`, a knex
+# client, a Sequelize dialect, a TypeORM driver type): code that branches on them runs the
+# PostgreSQL branch under pgfence's analysis.
+POSTGRES_DIALECTS = frozenset({"postgres", "postgresql", "pg", "pgsql"})
+DIALECTS = POSTGRES_DIALECTS | {
+    "mysql",
+    "mysql2",
+    "mariadb",
+    "mssql",
+    "sqlite",
+    "sqlite3",
+    "better-sqlite3",
+    "oracle",
+    "oracledb",
+    "cockroachdb",
+    "sqlserver",
+    "tedious",
+}
+
+
+def _literal(node: Node) -> str | None:
+    if node.type == "string":
+        return unescape(text(node)[1:-1])
+    if node.type == "template_string" and not any(
+        c.type == "template_substitution" for c in node.named_children
+    ):
+        return text(node)[1:-1]
+    return None
+
+
+def declarations(body: Node) -> dict[str, Node]:
+    """`const name = <expression>` directly in `body`: name -> the expression's node."""
+    out: dict[str, Node] = {}
+    for statement in body.named_children:
+        if statement.type in ("lexical_declaration", "variable_declaration"):
+            for declarator in statement.named_children:
+                name = declarator.child_by_field_name("name")
+                value = declarator.child_by_field_name("value")
+                if name is not None and value is not None and name.type == "identifier":
+                    out[text(name)] = value
+    return out
+
+
+def on_postgres(node: Node, declared: dict[str, Node], depth: int = 0) -> bool | None:
+    """What a condition on the database dialect is on PostgreSQL; None: not such a condition."""
+    if depth > 8:
+        return None
+    kind = node.type
+    if kind == "parenthesized_expression" and node.named_children:
+        return on_postgres(node.named_children[0], declared, depth + 1)
+    if kind == "unary_expression" and text(node).startswith("!") and node.named_children:
+        inner = on_postgres(node.named_children[0], declared, depth + 1)
+        return None if inner is None else not inner
+    if kind == "binary_expression":
+        operator = node.child_by_field_name("operator").type
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if operator in ("||", "&&"):
+            a = on_postgres(left, declared, depth + 1)
+            b = on_postgres(right, declared, depth + 1)
+            if operator == "||":
+                return True if True in (a, b) else (None if None in (a, b) else False)
+            return False if False in (a, b) else (None if None in (a, b) else True)
+        if operator in ("===", "==", "!==", "!="):
+            value = _literal(right) if _literal(right) is not None else _literal(left)
+            if value is None or value.lower() not in DIALECTS:
+                return None
+            equal = value.lower() in POSTGRES_DIALECTS
+            return equal if operator in ("===", "==") else not equal
+        return None
+    if kind == "identifier" and text(node) in declared:
+        return on_postgres(declared[text(node)], declared, depth + 1)
+    if kind == "member_expression":
+        owner = node.child_by_field_name("object")
+        prop = text(node.child_by_field_name("property"))
+        value = declared.get(text(owner)) if owner.type == "identifier" else None
+        if value is not None and value.type == "object":
+            for pair in value.named_children:
+                key = pair.child_by_field_name("key") if pair.type == "pair" else None
+                if key is not None and text(key).strip("'\"`") == prop:
+                    return on_postgres(pair.child_by_field_name("value"), declared, depth + 1)
+    return None
+
+
+def postgres_branch(node: Node, declared: dict[str, Node]) -> list[Node] | None:
+    """The statements an `if` / `switch` on the database dialect runs on PostgreSQL (it may
+    be none), or None when `node` does not branch on the dialect."""
+    if node.type == "if_statement":
+        truth = on_postgres(node.child_by_field_name("condition"), declared)
+        if truth is None:
+            return None
+        if truth:
+            return [node.child_by_field_name("consequence")]
+        alternative = node.child_by_field_name("alternative")
+        out: list[Node] = []
+        for child in alternative.named_children if alternative is not None else []:
+            if child.type == "if_statement":
+                inner = postgres_branch(child, declared)
+                if inner is None:
+                    return None
+                out.extend(inner)
+            elif child.type != "comment":
+                out.append(child)
+        return out
+    if node.type == "switch_statement":
+        cases = [
+            c
+            for c in node.child_by_field_name("body").named_children
+            if c.type in ("switch_case", "switch_default")
+        ]
+        labels = [
+            _literal(c.child_by_field_name("value")) for c in cases if c.type == "switch_case"
+        ]
+        if not labels or None in labels or not any(str(v).lower() in DIALECTS for v in labels):
+            return None
+        start = next(
+            (
+                i
+                for i, c in enumerate(cases)
+                if c.type == "switch_case"
+                and str(_literal(c.child_by_field_name("value"))).lower() in POSTGRES_DIALECTS
+            ),
+            next((i for i, c in enumerate(cases) if c.type == "switch_default"), None),
+        )
+        chosen: list[Node] = []
+        for case in cases[start:] if start is not None else []:  # falls through to a break
+            for statement in case.children_by_field_name("body"):
+                if statement.type == "break_statement":
+                    return chosen
+                if statement.type != "comment":
+                    chosen.append(statement)
+        return chosen
+    return None
+
+
 class Walker:
     """Walks a migration function body; formats say which calls are theirs (`call`)."""
 
@@ -428,12 +562,16 @@ class Walker:
         self.source = source
         self.out = extraction
         self.scope = Scope()
+        self.declared: dict[str, Node] = {}  # for conditions on the database dialect
 
     def walk_up(self, root: Node, up: Node) -> None:
         """Walk the body of up(), knowing the names the file defines."""
         self.scope.learn(root)
+        self.declared.update(declarations(root))
         body = up.child_by_field_name("body")
         if body is not None:
+            if body.type == "statement_block":
+                self.declared.update(declarations(body))
             self.body(body)
 
     def extract(self, node: Node, origin: str, translate: Callable[[Location], None]) -> bool:
@@ -493,6 +631,11 @@ class Walker:
                 "only when it runs and were not analysed",
             )
             return
+        chosen = postgres_branch(node, self.declared)
+        if chosen is not None:  # `if (db.type === 'mysql')`: the PostgreSQL branch runs
+            for branch in chosen:
+                self.statement(branch)
+            return
         if kind in ("if_statement", "try_statement", "switch_statement"):
             self.out.gap(
                 where,
@@ -514,6 +657,17 @@ class Walker:
         self.expression(unwrap(node))
 
     def expression(self, node: Node) -> None:
+        if node.type == "assignment_expression":
+            # `tableName = "users";` (a `let` given its value later), or
+            # `[rows] = await queryInterface.sequelize.query(...)`: the call still runs
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left.type == "identifier":
+                try:
+                    self.scope.constants[text(left)] = self.scope.value(right)
+                except Unknown:
+                    self.scope.constants.pop(text(left), None)
+            self.expression(unwrap(right))
+            return
         if node.type == "call_expression":
             name = dotted(node.child_by_field_name("function"))
             if name in ("Promise.all", "Promise.allSettled") and arguments(node):

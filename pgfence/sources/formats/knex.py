@@ -522,7 +522,19 @@ class _Walker(js.Walker):
     def callback(self, builder: TableBuilder, function: js.Node) -> None:
         param = js.first_param(function) or "table"
         body = function.child_by_field_name("body")
-        for statement in js.statements_of(body):
+        self.table_statements(builder, param, js.statements_of(body))
+
+    def table_statements(
+        self, builder: TableBuilder, param: str, statements: list[js.Node]
+    ) -> None:
+        for statement in statements:
+            if statement.type == "statement_block":
+                self.table_statements(builder, param, js.statements_of(statement))
+                continue
+            chosen = js.postgres_branch(statement, self.declared)
+            if chosen is not None:  # `if (db.type === 'mysql') {…} else {…}` in the callback
+                self.table_statements(builder, param, chosen)
+                continue
             node = js.unwrap(statement)
             if node.type != "call_expression":
                 raise js.Unknown(f"`{js.text(node)[:40]}` in a table callback")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 import textwrap
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -111,8 +112,8 @@ class Scope:
             if isinstance(text, SqlText) and not node.args:
                 values = {k.arg: self.value(k.value) for k in node.keywords if k.arg}
                 return SqlText(_bind_params(text.sql, values))
-        if name == "f" and node.args:  # op.f("ix_name"): a name already final
-            return self.value(node.args[0])
+        if name == "f" and node.args:  # op.f("ix_name"): a name no naming convention changes
+            return truncated_name(self.string(node.args[0]))
         if name == "dedent" and node.args:
             return textwrap.dedent(self.string(node.args[0]))
         if (
@@ -130,6 +131,81 @@ class Scope:
         if not isinstance(value, str):
             raise Unknown(f"`{ast.unparse(node)}` is not a string")
         return value
+
+
+def truncated_name(name: str, limit: int = 63) -> str:
+    """An op.f() name (SQLAlchemy's `conv`, a truncated label) longer than PostgreSQL's 63
+    characters, cut as SQLAlchemy cuts it: its first `limit - 8` characters, `_`, and the
+    last 4 hex digits of its md5 (where PostgreSQL itself would just cut it at 63)."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
+    return f"{name[: limit - 8]}_{digest[-4:]}"
+
+
+# Database dialect names as revisions compare them (`bind.dialect.name == "mysql"`,
+# `str(bind.engine.url).startswith("sqlite")`): pgfence reads the PostgreSQL branch.
+POSTGRES_DIALECTS = frozenset({"postgresql", "postgres", "pg", "psycopg", "psycopg2"})
+DIALECTS = POSTGRES_DIALECTS | {
+    "mysql",
+    "mariadb",
+    "sqlite",
+    "mssql",
+    "oracle",
+    "cockroachdb",
+}
+
+
+def _dialect(value: object) -> bool | None:
+    """A constant naming a dialect (or a URL scheme): is it PostgreSQL? None: not one."""
+    if not isinstance(value, str):
+        return None
+    name = value.lower().split("+", 1)[0].split(":", 1)[0]
+    return name in POSTGRES_DIALECTS if name in DIALECTS else None
+
+
+def on_postgres(node: ast.AST) -> bool | None:
+    """What a condition on the database dialect is on PostgreSQL; None: not such a condition."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = on_postgres(node.operand)
+        return None if inner is None else not inner
+    if isinstance(node, ast.BoolOp):
+        values = [on_postgres(v) for v in node.values]
+        if isinstance(node.op, ast.Or):
+            return True if True in values else (None if None in values else False)
+        return False if False in values else (None if None in values else True)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "startswith" and len(node.args) == 1:
+            prefix = node.args[0]
+            if isinstance(prefix, ast.Constant) and isinstance(prefix.value, str):
+                name = prefix.value.lower()
+                if name in DIALECTS or any(d.startswith(name) for d in DIALECTS if len(name) > 4):
+                    return any(d.startswith(name) for d in POSTGRES_DIALECTS)
+        return None
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        left, op, right = node.left, node.ops[0], node.comparators[0]
+        if (
+            isinstance(op, ast.Is | ast.IsNot | ast.Eq | ast.NotEq)
+            and isinstance(right, ast.Constant)
+            and isinstance(right.value, bool)
+        ):  # `url.startswith("sqlite") is False`
+            inner = on_postgres(left)
+            if inner is None:
+                return None
+            same = isinstance(op, ast.Is | ast.Eq)
+            return inner == right.value if same else inner != right.value
+        if isinstance(op, ast.Eq | ast.NotEq):
+            for side in (left, right):
+                if isinstance(side, ast.Constant) and (known := _dialect(side.value)) is not None:
+                    return known if isinstance(op, ast.Eq) else not known
+        if isinstance(op, ast.In | ast.NotIn) and isinstance(right, ast.Tuple | ast.List | ast.Set):
+            names = [e.value for e in right.elts if isinstance(e, ast.Constant)]
+            if len(names) == len(right.elts) and names:
+                kinds = [_dialect(n) for n in names]
+                if None not in kinds:
+                    inside = any(kinds)
+                    return inside if isinstance(op, ast.In) else not inside
+    return None
 
 
 # SQLAlchemy's text(): `:name` is a bound parameter unless a colon or word character comes

@@ -15,7 +15,7 @@ HEADER = """\
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-
+{prelude}
 revision = {revision!r}
 down_revision = {down!r}
 branch_labels = None
@@ -30,11 +30,12 @@ def downgrade():
     pass
 """
 
-CASES: list[tuple[str, str]] = []
+CASES: list[tuple[str, str, str]] = []
 
 
-def case(name: str, body: str) -> None:
-    CASES.append((name, body.strip()))
+def case(name: str, body: str, prelude: str = "") -> None:
+    """`prelude`: module-level code before the revision identifiers (imports, entities)."""
+    CASES.append((name, body.strip(), prelude.strip()))
 
 
 def column(name: str, definition: str, **options: str) -> None:
@@ -428,17 +429,148 @@ for n, name in enumerate(["extra9", "extra10", "extra14"]):
     case(f"drop_extra{n}", f"op.drop_column('accounts', {name!r})")
 
 
+# ---- alembic_utils' replaceable entities: op.create_entity / replace_entity / drop_entity --
+ENTITIES = {
+    "ext": "PGExtension(schema='public', signature='pg_trgm')",
+    "ext_q": "PGExtension(schema='public', signature='\"uuid-ossp\"')",
+    "fn": """PGFunction(
+    schema='public',
+    signature='to_upper(some_text text)',
+    definition=\"\"\"
+    returns text
+    as
+    $$ select upper(some_text) || 'abc'::text $$ language SQL;
+    \"\"\",
+)""",
+    "fn_default": """PGFunction(
+    schema='public',
+    signature='add_some(a integer, b integer default 1)',
+    definition="returns integer as $$ select a + b $$ language sql immutable",
+)""",
+    "fn_plpgsql": """PGFunction(
+    schema='public',
+    signature='touch_updated()',
+    definition=\"\"\"returns trigger as $$
+begin
+    new.updated := now();
+    return new;
+end;
+$$ language plpgsql\"\"\",
+)""",
+    "view": """PGView(
+    schema='public',
+    signature='active_accounts',
+    definition="select id, email from accounts where email is not null",
+)""",
+    "mview": """PGMaterializedView(
+    schema='public',
+    signature='account_count',
+    definition='select count(*) as n from accounts;',
+    with_data=True,
+)""",
+    "mview_nodata": """PGMaterializedView(
+    schema='public',
+    signature='account_ids',
+    definition='select id from accounts',
+    with_data=False,
+)""",
+    "trigger": """PGTrigger(
+    schema='public',
+    signature='accounts_touch',
+    on_entity='public.accounts',
+    definition='BEFORE UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION public.touch_updated()',
+)""",
+    "ctrigger": """PGTrigger(
+    schema='public',
+    signature='accounts_check',
+    on_entity='public.accounts',
+    is_constraint=True,
+    definition='AFTER INSERT ON accounts INITIALLY DEFERRED FOR EACH ROW EXECUTE PROCEDURE public.touch_updated()',
+)""",
+    "policy": """PGPolicy(
+    schema='public',
+    signature='allow_read',
+    on_entity='public.accounts',
+    definition="AS PERMISSIVE FOR SELECT TO public USING (id > 0)",
+)""",
+    "grant": """PGGrantTable(
+    schema='public',
+    table='accounts',
+    columns=['id', 'email'],
+    role='reporting',
+    grant='SELECT',
+    with_grant_option=False,
+)""",
+    "grant_all": """PGGrantTable(
+    schema='public',
+    table='accounts',
+    role='reporting',
+    grant='DELETE',
+    with_grant_option=True,
+)""",
+}
+IMPORTS = """from alembic_utils.pg_extension import PGExtension
+from alembic_utils.pg_function import PGFunction
+from alembic_utils.pg_grant_table import PGGrantTable
+from alembic_utils.pg_materialized_view import PGMaterializedView
+from alembic_utils.pg_policy import PGPolicy
+from alembic_utils.pg_trigger import PGTrigger
+from alembic_utils.pg_view import PGView
+"""
+
+
+def entity(name: str, call: str, key: str) -> None:
+    case(name, call.format(e=key), prelude=f"{IMPORTS}\n{key} = {ENTITIES[key]}\n")
+
+
+for key in ENTITIES:
+    entity(f"create_entity_{key}", "op.create_entity({e})", key)
+for key in ("fn", "fn_default", "view", "mview", "trigger", "policy", "grant"):
+    entity(f"replace_entity_{key}", "op.replace_entity({e})", key)
+for key in ENTITIES:
+    entity(f"drop_entity_{key}", "op.drop_entity({e})", key)
+for key in ("ext", "fn", "view", "mview"):
+    entity(f"drop_entity_cascade_{key}", "op.drop_entity({e}, cascade=True)", key)
+case(
+    "create_entity_inline",
+    "op.create_entity(PGView(schema='public', signature='emails', definition='select email from accounts'))",
+    prelude="from alembic_utils.pg_view import PGView",
+)
+
+# ---- names over PostgreSQL's 63 characters: op.f() names are truncated as SQLAlchemy does --
+LONG = "ix_accounts_a_very_long_index_name_that_goes_on_and_on_past_sixty_three_chars"
+case("long_index_name", f"op.create_index(op.f({LONG!r}), 'accounts', ['email'])")
+case("long_index_drop", f"op.drop_index(op.f({LONG!r}), table_name='accounts')")
+case(
+    "long_unique_name",
+    "op.create_unique_constraint(op.f('uq_accounts_email_and_a_name_long_enough_to_be_cut_by_sqlalchemy_x'), 'accounts', ['email'])",
+)
+case(
+    "long_fk_name",
+    "op.create_foreign_key(op.f('fk_accounts_id_accounts_a_name_long_enough_to_be_cut_by_sqlalchemy_x'), 'accounts', 'accounts', ['id'], ['id'])",
+)
+case(
+    "long_check_name",
+    "op.create_check_constraint(op.f('ck_accounts_id_positive_and_a_name_long_enough_to_be_cut_by_sqlalchemy'), 'accounts', 'id > 0')",
+)
+case(
+    "long_constraint_drop",
+    "op.drop_constraint(op.f('uq_accounts_email_and_a_name_long_enough_to_be_cut_by_sqlalchemy_x'), 'accounts')",
+)
+
+
 def write(root: Path) -> list[str]:
     """The corpus as `root/versions/*.py`; the revisions, in order."""
     folder = root / "versions"
     folder.mkdir(parents=True, exist_ok=True)
     revisions = []
     down = None
-    for index, (name, body) in enumerate(CASES, 1):
+    for index, (name, body, prelude) in enumerate(CASES, 1):
         revision = f"r{index:04d}"
         text = HEADER.format(
             revision=revision,
             down=down,
+            prelude=f"{prelude}\n" if prelude else "",
             body="\n".join("    " + line for line in body.splitlines()),
         )
         (folder / f"{revision}_{name}.py").write_text(text)
