@@ -193,3 +193,33 @@ def test_what_a_renamed_table_holds_is_found_under_its_new_name(pg, tmp_path, da
     verdicts = {s.statement.sql: (s.verdict.kind, s.verdict.reasons) for s in report.statements}
     renamed = "ALTER TABLE links RENAME CONSTRAINT old_links_pk TO links_pk"
     assert verdicts[renamed] == (VerdictKind.CONFIRMED, ())
+
+
+@pytest.mark.parametrize("major", [14, 18])
+def test_alter_sequence_as_bigint_gives_the_sequence_a_new_file(
+    servers, major, tmp_path, database_name
+):
+    # harbor (ALTER SEQUENCE … AS BIGINT, 4 times) and Django's AlterField of an integer
+    # key to bigint (ALTER SEQUENCE IF EXISTS … AS bigint): once "rewritten, not predicted".
+    report = _history(
+        servers.get(major),
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": "CREATE TABLE q (id serial PRIMARY KEY);\n",
+            "V2__widen.sql": (
+                "ALTER TABLE q ALTER COLUMN id TYPE bigint;\n"
+                "ALTER SEQUENCE q_id_seq AS BIGINT;\n"
+                "ALTER SEQUENCE IF EXISTS q_id_seq AS bigint;\n"
+                "ALTER SEQUENCE q_id_seq OWNED BY q.id;\n"
+            ),
+        },
+    )
+    assert _under(report) == []
+    by_sql = {s.statement.sql: s for s in report.statements}
+    for sql in ("ALTER SEQUENCE q_id_seq AS BIGINT", "ALTER SEQUENCE IF EXISTS q_id_seq AS bigint"):
+        assert by_sql[sql].observation is not None
+        assert "public.q_id_seq" in by_sql[sql].observation.rewritten
+        assert "public.q_id_seq" in by_sql[sql].prediction.rewrites
+    assert by_sql["ALTER SEQUENCE q_id_seq OWNED BY q.id"].prediction.rewrites == ()
