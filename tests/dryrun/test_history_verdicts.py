@@ -223,3 +223,83 @@ def test_alter_sequence_as_bigint_gives_the_sequence_a_new_file(
         assert "public.q_id_seq" in by_sql[sql].observation.rewritten
         assert "public.q_id_seq" in by_sql[sql].prediction.rewrites
     assert by_sql["ALTER SEQUENCE q_id_seq OWNED BY q.id"].prediction.rewrites == ()
+
+
+def test_a_key_dropped_and_added_again_in_one_alter_table_is_not_a_rewrite(
+    pg, tmp_path, database_name
+):
+    # documenso (Prisma): DROP CONSTRAINT "UserProfile_pkey", …, ADD CONSTRAINT
+    # "UserProfile_pkey" PRIMARY KEY in one ALTER TABLE; once "rewritten, not predicted".
+    report = _history(
+        pg,
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": "CREATE TABLE p (user_id int CONSTRAINT p_pkey PRIMARY KEY, bio text);\n",
+            "V2__rekey.sql": (
+                "ALTER TABLE p DROP CONSTRAINT p_pkey, ADD COLUMN id int NOT NULL,"
+                " ADD CONSTRAINT p_pkey PRIMARY KEY (id);\n"
+            ),
+        },
+    )
+    rekey = report.statements[-1]
+    assert rekey.observation is not None and "public.p_pkey" in rekey.observation.rewritten
+    assert _under(report) == []
+
+
+def test_a_renamed_foreign_key_is_known_by_its_new_name(pg, tmp_path, database_name):
+    # outline (Sequelize): RENAME CONSTRAINT of inline foreign keys, then DROP CONSTRAINT
+    # by the new name; the referenced table's ACCESS EXCLUSIVE was once "predicted
+    # nothing", and every later statement of the transaction under-predicted with it.
+    report = _history(
+        pg,
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": (
+                "CREATE TABLE owners (id int PRIMARY KEY);\n"
+                "CREATE TABLE grants (owner_id int REFERENCES owners (id), n int,"
+                " CONSTRAINT grants_n_key UNIQUE (n));\n"
+            ),
+            "V2__rename.sql": (
+                "ALTER TABLE ONLY grants RENAME CONSTRAINT grants_owner_id_fkey TO perms_owner_fk;\n"
+                "ALTER TABLE grants RENAME CONSTRAINT grants_n_key TO perms_n_key;\n"
+                "ALTER TABLE grants DROP CONSTRAINT perms_owner_fk;\n"
+                "ALTER TABLE grants ADD CONSTRAINT perms_owner_fk FOREIGN KEY (owner_id)"
+                " REFERENCES owners (id) ON DELETE SET NULL;\n"
+                "ALTER INDEX perms_n_key SET (fillfactor = 90);\n"
+            ),
+        },
+    )
+    assert _under(report) == []
+    drop = next(s for s in report.statements if "DROP CONSTRAINT" in s.statement.sql)
+    assert "public.owners" in {lock.relation for lock in drop.prediction.locks}
+
+
+@pytest.mark.parametrize("major", [14, 18])
+def test_changing_an_array_column_s_element_type_rewrites(servers, major, tmp_path, database_name):
+    # outline: varchar(255)[] -> varchar(1024)[] once "rewritten, not predicted": each
+    # element is coerced (ArrayCoerceExpr) even where the same change of a plain column
+    # is free; dropping the modifier alone is a relabel.
+    report = _history(
+        servers.get(major),
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": "CREATE TABLE c (u varchar(255)[], v varchar(10)[], w varchar[]);\n",
+            "V2__widen.sql": (
+                "ALTER TABLE c ALTER COLUMN u TYPE varchar(1024)[];\n"
+                "ALTER TABLE c ALTER COLUMN v TYPE varchar[];\n"
+                "ALTER TABLE c ALTER COLUMN w TYPE text[];\n"
+            ),
+        },
+    )
+    assert _under(report) == []
+    rewrites = {
+        s.statement.sql.split(" COLUMN ")[1][0]: s.prediction.rewrites
+        for s in report.statements[1:]
+    }
+    assert rewrites == {"u": ("public.c",), "v": (), "w": ("public.c",)}
