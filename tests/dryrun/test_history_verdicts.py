@@ -330,3 +330,34 @@ def test_an_identity_column_altered_to_its_own_type_alters_its_sequence(
     assert _under(report) == []
     alter = report.statements[-1]
     assert alter.prediction.rewrites == ("public.auth_user_id_seq",)
+
+
+def test_data_modifying_ctes_lock_what_they_write(pg, tmp_path, database_name):
+    # dokploy (Drizzle): WITH inserted_users AS (INSERT …), inserted_orgs AS (INSERT …)
+    # INSERT INTO member … JOIN inserted_orgs: the CTE was once predicted as a table read,
+    # and the tables the CTEs wrote were not predicted at all.
+    report = _history(
+        pg,
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": (
+                "CREATE TABLE admin (id int PRIMARY KEY);\n"
+                "CREATE TABLE org (id serial PRIMARY KEY, owner int);\n"
+                "CREATE TABLE member (org int, who int);\n"
+                "INSERT INTO admin VALUES (1), (2);\n"
+            ),
+            "V2__b.sql": (
+                "WITH inserted_orgs AS (INSERT INTO org (owner) SELECT id FROM admin RETURNING *)\n"
+                "INSERT INTO member SELECT o.id, a.id FROM admin a"
+                " JOIN inserted_orgs o ON o.owner = a.id;\n"
+            ),
+        },
+    )
+    assert _under(report) == []
+    insert = report.statements[-1]
+    assert insert.verdict is not None and insert.verdict.kind is VerdictKind.CONFIRMED
+    predicted = {lock.relation: lock.mode.name for lock in insert.prediction.locks}
+    assert "public.inserted_orgs" not in predicted
+    assert predicted["public.org"] == "ROW_EXCLUSIVE"
