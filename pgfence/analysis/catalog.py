@@ -671,14 +671,28 @@ def _apply_rename(catalog: Catalog, node: ast.RenameStmt) -> None:
                     index.columns = follow(index.columns)
             table.partition_key = follow(table.partition_key)
     elif node.renameType == ObjectType.OBJECT_INDEX and node.relation is not None:
-        old = catalog.rangevar(node.relation)
-        renamed = catalog.indexes.pop(old, None)
-        if renamed is not None:
-            renamed.name = f"{old.split('.', 1)[0]}.{node.newname}"
-            catalog.indexes[renamed.name] = renamed
-            owner = catalog.tables.get(renamed.table)
-            if owner is not None:
-                owner.indexes = [renamed.name if i == old else i for i in owner.indexes]
+        _rename_index(catalog, catalog.rangevar(node.relation), str(node.newname))
+    elif node.renameType == ObjectType.OBJECT_TABCONSTRAINT and node.relation is not None:
+        table = catalog.tables.get(catalog.rangevar(node.relation))
+        if table is None or node.subname not in table.constraints:
+            return
+        con = table.constraints.pop(str(node.subname))
+        con.name = str(node.newname)
+        table.constraints[con.name] = con
+        if con.kind in ("p", "u", "x"):
+            # The constraint's index takes the new name with it (RenameConstraintById).
+            schema = table.name.split(".", 1)[0]
+            _rename_index(catalog, f"{schema}.{node.subname}", con.name)
+
+
+def _rename_index(catalog: Catalog, old: str, new_name: str) -> None:
+    renamed = catalog.indexes.pop(old, None)
+    if renamed is not None:
+        renamed.name = f"{old.split('.', 1)[0]}.{new_name}"
+        catalog.indexes[renamed.name] = renamed
+        owner = catalog.tables.get(renamed.table)
+        if owner is not None:
+            owner.indexes = [renamed.name if i == old else i for i in owner.indexes]
 
 
 UTC_NAMES = frozenset({"UTC", "ETC/UTC", "GMT", "UCT", "ZULU", "ETC/GMT", "ETC/UCT", "ETC/ZULU"})

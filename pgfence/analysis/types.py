@@ -111,6 +111,12 @@ def rewrites_on_type_change(
         return None
     if old.array != new.array:
         return True
+    if old.array:
+        # An array's elements are coerced one by one (ArrayCoerceExpr), which is a rewrite
+        # even where the element's own change is not (varchar(255)[] -> varchar(1024)[],
+        # varchar[] -> text[]); only dropping the modifier is a relabel. Measured on 14, 18.
+        same = old.name == new.name and old.schema == new.schema
+        return not (same and (old.modifiers == new.modifiers or not new.modifiers))
     if old.name == new.name and old.schema == new.schema:
         return _typmod_change_rewrites(old, new)
     pair = {old.name, new.name}

@@ -146,12 +146,16 @@ ROWS: tuple[LockRow, ...] = (
               "with it (ALTER SEQUENCE: a new file)."),
     _row(Row.ALTER_TABLE__ALTER_COLUMN_TYPE__NO_REWRITE, "ALTER COLUMN … TYPE (binary-coercible)",
          (T, AE), (TP, AE), ("index", AE), ("referenced", AE), ("referencing", AE),
+         ("sequence", SRE), rewrite=("sequence",),
          note="varchar(n) -> varchar(m>n), varchar -> text, numeric(p,s) -> numeric(p'>p,s): "
-              "catalog only, but the ACCESS EXCLUSIVE lock is still taken."),
+              "catalog only, but the ACCESS EXCLUSIVE lock is still taken. An identity "
+              "column's sequence is altered even to the same type (ALTER SEQUENCE … AS: a "
+              "new file; measured on 14 and 18)."),
     _row(Row.ALTER_TABLE__ALTER_COLUMN_TYPE__REBUILDS_INDEX,
          "ALTER COLUMN … TYPE (binary-coercible) with a partial or expression index on it",
          (T, AE), (TP, AE), ("index", AE), ("rebuilt-index", AE), ("referenced", AE),
-         ("referencing", AE), rewrite=("rebuilt-index",), scan=(T,),
+         ("referencing", AE), ("sequence", SRE), rewrite=("rebuilt-index", "sequence"),
+         scan=(T,),
          note="The table is not rewritten, but Postgres rebuilds every partial or expression "
               "index on the column (it does not compare predicates or expressions), reading "
               "the whole table under ACCESS EXCLUSIVE."),

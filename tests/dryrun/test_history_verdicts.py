@@ -193,3 +193,171 @@ def test_what_a_renamed_table_holds_is_found_under_its_new_name(pg, tmp_path, da
     verdicts = {s.statement.sql: (s.verdict.kind, s.verdict.reasons) for s in report.statements}
     renamed = "ALTER TABLE links RENAME CONSTRAINT old_links_pk TO links_pk"
     assert verdicts[renamed] == (VerdictKind.CONFIRMED, ())
+
+
+@pytest.mark.parametrize("major", [14, 18])
+def test_alter_sequence_as_bigint_gives_the_sequence_a_new_file(
+    servers, major, tmp_path, database_name
+):
+    # harbor (ALTER SEQUENCE … AS BIGINT, 4 times) and Django's AlterField of an integer
+    # key to bigint (ALTER SEQUENCE IF EXISTS … AS bigint): once "rewritten, not predicted".
+    report = _history(
+        servers.get(major),
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": "CREATE TABLE q (id serial PRIMARY KEY);\n",
+            "V2__widen.sql": (
+                "ALTER TABLE q ALTER COLUMN id TYPE bigint;\n"
+                "ALTER SEQUENCE q_id_seq AS BIGINT;\n"
+                "ALTER SEQUENCE IF EXISTS q_id_seq AS bigint;\n"
+                "ALTER SEQUENCE q_id_seq OWNED BY q.id;\n"
+            ),
+        },
+    )
+    assert _under(report) == []
+    by_sql = {s.statement.sql: s for s in report.statements}
+    for sql in ("ALTER SEQUENCE q_id_seq AS BIGINT", "ALTER SEQUENCE IF EXISTS q_id_seq AS bigint"):
+        assert by_sql[sql].observation is not None
+        assert "public.q_id_seq" in by_sql[sql].observation.rewritten
+        assert "public.q_id_seq" in by_sql[sql].prediction.rewrites
+    assert by_sql["ALTER SEQUENCE q_id_seq OWNED BY q.id"].prediction.rewrites == ()
+
+
+def test_a_key_dropped_and_added_again_in_one_alter_table_is_not_a_rewrite(
+    pg, tmp_path, database_name
+):
+    # documenso (Prisma): DROP CONSTRAINT "UserProfile_pkey", …, ADD CONSTRAINT
+    # "UserProfile_pkey" PRIMARY KEY in one ALTER TABLE; once "rewritten, not predicted".
+    report = _history(
+        pg,
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": "CREATE TABLE p (user_id int CONSTRAINT p_pkey PRIMARY KEY, bio text);\n",
+            "V2__rekey.sql": (
+                "ALTER TABLE p DROP CONSTRAINT p_pkey, ADD COLUMN id int NOT NULL,"
+                " ADD CONSTRAINT p_pkey PRIMARY KEY (id);\n"
+            ),
+        },
+    )
+    rekey = report.statements[-1]
+    assert rekey.observation is not None and "public.p_pkey" in rekey.observation.rewritten
+    assert _under(report) == []
+
+
+def test_a_renamed_foreign_key_is_known_by_its_new_name(pg, tmp_path, database_name):
+    # outline (Sequelize): RENAME CONSTRAINT of inline foreign keys, then DROP CONSTRAINT
+    # by the new name; the referenced table's ACCESS EXCLUSIVE was once "predicted
+    # nothing", and every later statement of the transaction under-predicted with it.
+    report = _history(
+        pg,
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": (
+                "CREATE TABLE owners (id int PRIMARY KEY);\n"
+                "CREATE TABLE grants (owner_id int REFERENCES owners (id), n int,"
+                " CONSTRAINT grants_n_key UNIQUE (n));\n"
+            ),
+            "V2__rename.sql": (
+                "ALTER TABLE ONLY grants RENAME CONSTRAINT grants_owner_id_fkey TO perms_owner_fk;\n"
+                "ALTER TABLE grants RENAME CONSTRAINT grants_n_key TO perms_n_key;\n"
+                "ALTER TABLE grants DROP CONSTRAINT perms_owner_fk;\n"
+                "ALTER TABLE grants ADD CONSTRAINT perms_owner_fk FOREIGN KEY (owner_id)"
+                " REFERENCES owners (id) ON DELETE SET NULL;\n"
+                "ALTER INDEX perms_n_key SET (fillfactor = 90);\n"
+            ),
+        },
+    )
+    assert _under(report) == []
+    drop = next(s for s in report.statements if "DROP CONSTRAINT" in s.statement.sql)
+    assert "public.owners" in {lock.relation for lock in drop.prediction.locks}
+
+
+@pytest.mark.parametrize("major", [14, 18])
+def test_changing_an_array_column_s_element_type_rewrites(servers, major, tmp_path, database_name):
+    # outline: varchar(255)[] -> varchar(1024)[] once "rewritten, not predicted": each
+    # element is coerced (ArrayCoerceExpr) even where the same change of a plain column
+    # is free; dropping the modifier alone is a relabel.
+    report = _history(
+        servers.get(major),
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": "CREATE TABLE c (u varchar(255)[], v varchar(10)[], w varchar[]);\n",
+            "V2__widen.sql": (
+                "ALTER TABLE c ALTER COLUMN u TYPE varchar(1024)[];\n"
+                "ALTER TABLE c ALTER COLUMN v TYPE varchar[];\n"
+                "ALTER TABLE c ALTER COLUMN w TYPE text[];\n"
+            ),
+        },
+    )
+    assert _under(report) == []
+    rewrites = {
+        s.statement.sql.split(" COLUMN ")[1][0]: s.prediction.rewrites
+        for s in report.statements[1:]
+    }
+    assert rewrites == {"u": ("public.c",), "v": (), "w": ("public.c",)}
+
+
+@pytest.mark.parametrize("major", [14, 18])
+def test_an_identity_column_altered_to_its_own_type_alters_its_sequence(
+    servers, major, tmp_path, database_name
+):
+    # netbox (users 0005): auth_user renamed to users_user, then RunSQL ALTER COLUMN id TYPE
+    # bigint of its bigint identity column: no table rewrite, but the sequence (still
+    # auth_user_id_seq) is altered: once "took ShareRowExclusiveLock, predicted nothing".
+    report = _history(
+        servers.get(major),
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": (
+                "CREATE TABLE auth_user (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY);\n"
+            ),
+            "V2__b.sql": (
+                "ALTER TABLE auth_user RENAME TO users_user;\n"
+                "ALTER TABLE users_user ALTER COLUMN id TYPE bigint;\n"
+            ),
+        },
+    )
+    assert _under(report) == []
+    alter = report.statements[-1]
+    assert alter.prediction.rewrites == ("public.auth_user_id_seq",)
+
+
+def test_data_modifying_ctes_lock_what_they_write(pg, tmp_path, database_name):
+    # dokploy (Drizzle): WITH inserted_users AS (INSERT …), inserted_orgs AS (INSERT …)
+    # INSERT INTO member … JOIN inserted_orgs: the CTE was once predicted as a table read,
+    # and the tables the CTEs wrote were not predicted at all.
+    report = _history(
+        pg,
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": (
+                "CREATE TABLE admin (id int PRIMARY KEY);\n"
+                "CREATE TABLE org (id serial PRIMARY KEY, owner int);\n"
+                "CREATE TABLE member (org int, who int);\n"
+                "INSERT INTO admin VALUES (1), (2);\n"
+            ),
+            "V2__b.sql": (
+                "WITH inserted_orgs AS (INSERT INTO org (owner) SELECT id FROM admin RETURNING *)\n"
+                "INSERT INTO member SELECT o.id, a.id FROM admin a"
+                " JOIN inserted_orgs o ON o.owner = a.id;\n"
+            ),
+        },
+    )
+    assert _under(report) == []
+    insert = report.statements[-1]
+    assert insert.verdict is not None and insert.verdict.kind is VerdictKind.CONFIRMED
+    predicted = {lock.relation: lock.mode.name for lock in insert.prediction.locks}
+    assert "public.inserted_orgs" not in predicted
+    assert predicted["public.org"] == "ROW_EXCLUSIVE"

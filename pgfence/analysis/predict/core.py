@@ -57,7 +57,37 @@ def classify(node: object, catalog: Catalog, version: int = NEWEST) -> list[Matc
     fn = _CLASSIFIERS.get(type(node))
     if fn is None:
         return None
-    return fn(node, Context(catalog, version))
+    matches = fn(node, Context(catalog, version))
+    with_clause = node.withClause if isinstance(node, _WITH) else None
+    if with_clause is not None:
+        matches = _with_ctes(node, matches, with_clause, catalog, version)
+    return matches
+
+
+_DATA_MODIFYING = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+
+
+def _with_ctes(
+    node: Any, matches: list[Match], with_clause: ast.WithClause, catalog: Catalog, version: int
+) -> list[Match]:
+    """A WITH's data-modifying CTEs lock what they write as their own statements would
+    (dokploy: WITH inserted_users AS (INSERT …), inserted_orgs AS (INSERT …) INSERT …), and
+    an unqualified name of a CTE that a classifier read as a table is the CTE."""
+    names = {cte.ctename for cte in with_clause.ctes or ()}
+    named: set[str] | None = None
+    for match in matches:
+        sources = match.roles.get("sources")
+        if not sources or not any(s.split(".", 1)[-1] in names for s in sources):
+            continue
+        if named is None:  # the tables the statement names, CTE scopes respected
+            named = {catalog.qualify(n, schema) for schema, n in referenced_relations(node)}
+        match.roles["sources"] = [
+            s for s in sources if s in named or s.split(".", 1)[-1] not in names
+        ]
+    for cte in with_clause.ctes or ():
+        if isinstance(cte.ctequery, _DATA_MODIFYING):
+            matches.extend(classify(cte.ctequery, catalog, version) or ())
+    return matches
 
 
 # ---- helpers ------------------------------------------------------------------------------------
