@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from pgfence.dryrun.seed import SeedRequest
     from pgfence.dryrun.servers.base import Server
     from pgfence.fixes import FixResult
-    from pgfence.model import ShardInfo
+    from pgfence.model import PreflightReport, ShardInfo
+    from pgfence.scenarios import ScenarioResult, Verification
     from pgfence.shards import Split
 
 Paths = str | Path | Sequence[str | Path]
@@ -584,6 +585,84 @@ def _dryrun_runner(
         return dry_run_runner(started, request, options, progress)
 
 
+def preflight(
+    paths: Paths | None = None,
+    *,
+    dsn: str,
+    config: str | Path | Config | None = None,
+    migration_format: str | None = None,
+    max_file_size_mb: int = 16,
+    lock_timeout: str | float | None = None,
+    long_transaction: str | float = 60.0,
+    sample: str | float = 1.0,
+) -> PreflightReport:
+    """`pgfence preflight`: who holds, on the live server at `dsn` (only read), the locks
+    the migrations at `paths` need, and what would queue behind them. Without paths, only
+    long transactions. The configuration's format and include/exclude apply; its `paths`
+    do not: preflight is about the migrations about to run, not every one there is."""
+    from pgfence.preflight import PreflightOptions
+    from pgfence.preflight import preflight as check
+    from pgfence.sources import load_migrations
+
+    if not dsn:
+        raise UsageError(
+            "preflight needs --dsn URL (or PGFENCE_DSN / DATABASE_URL): the server the "
+            "migration will run on"
+        )
+    cfg = _config(config)
+    targets = _targets(paths, Config()) if paths else []
+    fmt = migration_format or cfg.migration_format or "auto"
+    max_bytes = max_file_size_mb * 1024 * 1024
+    migrations = (
+        cfg.select(load_migrations(targets, max_bytes=max_bytes, fmt=fmt)) if targets else []
+    )
+    timeout_s = _seconds(lock_timeout, "--lock-timeout", zero=True)
+    options = PreflightOptions(
+        lock_timeout_ms=None if timeout_s is None else timeout_s * 1000,
+        long_transaction_s=_seconds(long_transaction, "--long-transaction", zero=True) or 0.0,
+        sample_s=_seconds(sample, "--sample", zero=True) or 0.0,
+    )
+    return check(dsn, migrations, options)
+
+
+def verify(
+    names: Sequence[str] = (),
+    *,
+    scenarios_dir: str | Path | None = None,
+    pg: int | None = None,
+    backend: str | None = None,
+    pg_bin: str | Path | None = None,
+    image: str | None = None,
+    record: bool = False,
+    progress: Callable[[str], None] | None = None,
+    on_server: Callable[[Server], None] | None = None,
+    on_result: Callable[[ScenarioResult], None] | None = None,
+) -> Verification:
+    """`pgfence verify`: run the scenarios (`names`, default all) on a server of major `pg`
+    and check pgfence's lock table against what it does; `record` writes what it did as
+    their recording instead (for maintainers). `on_server` hears the server once started,
+    `on_result` each scenario's result as it comes."""
+    from pgfence import scenarios
+    from pgfence.dryrun.servers import ServerChoice, choose
+
+    directory = Path(scenarios_dir) if scenarios_dir else scenarios.SCENARIOS_DIR
+    chosen = scenarios.load_all(directory)
+    if names:
+        unknown = sorted(set(names) - {sc.name for sc in chosen})
+        if unknown:
+            raise UsageError(f"no such scenario: {', '.join(unknown)}")
+        chosen = [sc for sc in chosen if sc.name in names]
+    choice = ServerChoice(
+        backend=backend, pg=pg, pg_bin=None if pg_bin is None else str(pg_bin), image=image
+    )
+    with choose(choice) as server:
+        if on_server is not None:
+            on_server(server)
+        return scenarios.verify_all(
+            chosen, server, record_results=record, progress=progress, on_result=on_result
+        )
+
+
 def dry_run_options(
     cfg: Config,
     *,
@@ -772,12 +851,16 @@ def _parsed_severity(text: str, what: str) -> Severity:
         raise UsageError(f"{what}: {exc}") from None
 
 
-def _seconds(value: str | float | None, name: str = "timeout") -> float | None:
+def _seconds(
+    value: str | float | None, name: str = "timeout", *, zero: bool = False
+) -> float | None:
+    """A duration option in seconds: a string as "2s" or "500ms", or a number of seconds;
+    more than 0 unless `zero`."""
     if value is None:
         return None
     if isinstance(value, str):
-        return parse_duration(value, name, positive=True)
-    if value <= 0:
+        return parse_duration(value, name, positive=not zero)
+    if value < 0 or (value == 0 and not zero):
         raise UsageError(f"{name} {value!r}: a timeout must be longer than 0")
     return float(value)
 

@@ -23,8 +23,10 @@ from pgfence.version import __version__
 
 if TYPE_CHECKING:
     from pgfence.config import Config
+    from pgfence.dryrun.servers.base import Server
     from pgfence.fixes import FixResult
     from pgfence.model import PreflightReport
+    from pgfence.scenarios import ScenarioResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_SERVER = 0, 1, 2, 3
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
@@ -1082,50 +1084,35 @@ def verify(
     server still behaves as recorded for its major version, and whether the static
     prediction agrees with what the server did. Exit 1 on any disagreement.
     """
-    from pathlib import Path
 
     def action() -> int:
-        from pgfence import scenarios
-        from pgfence.dryrun.servers import ServerChoice, choose
+        from pgfence import api
 
-        directory = Path(scenarios_dir) if scenarios_dir else scenarios.SCENARIOS_DIR
-        chosen = scenarios.load_all(directory)
-        if names:
-            unknown = sorted(set(names) - {sc.name for sc in chosen})
-            if unknown:
-                raise UsageError(f"no such scenario: {', '.join(unknown)}")
-            chosen = [sc for sc in chosen if sc.name in names]
-        choice = ServerChoice(
-            backend=backend.value if backend else None, pg=pg, pg_bin=pg_bin, image=image
-        )
-        _terminate_on_sigterm()
-        failures = 0
-        with choose(choice) as server:
-            say = _progress()
+        def heading(server: Server) -> None:
             typer.echo(f"pgfence verify · PostgreSQL {server.version} ({server.backend})")
-            for scenario in chosen:
-                if not scenario.applies_to(server.major):
-                    continue
-                lacking = scenarios.missing_extensions(scenario, server)
-                if lacking:
-                    typer.echo(f"  {'skipped':8} {scenario.name} (no {', '.join(lacking)} here)")
-                    continue
-                if say:
-                    say(f"scenario {scenario.name}")
-                report = scenarios.run(scenario, server)
-                outcome = scenarios.check(scenario, report)
-                problems = list(outcome.disagreements)
-                if record:
-                    scenarios.record(scenario, report)
-                else:
-                    problems += list(outcome.differences)
-                    if not outcome.recorded:
-                        problems.append(f"nothing recorded for PostgreSQL {server.major}")
-                status = "ok" if not problems else "DIFFERS"
-                typer.echo(f"  {status:8} {scenario.name}")
-                for problem in problems:
-                    typer.echo(f"             {problem}")
-                failures += bool(problems)
+
+        def line(result: ScenarioResult) -> None:
+            if result.status == "skipped":
+                typer.echo(f"  {'skipped':8} {result.name} ({result.why})")
+                return
+            typer.echo(f"  {'ok' if result.status == 'ok' else 'DIFFERS':8} {result.name}")
+            for problem in result.problems:
+                typer.echo(f"             {problem}")
+
+        _terminate_on_sigterm()
+        verification = api.verify(
+            names or (),
+            scenarios_dir=scenarios_dir,
+            pg=pg,
+            backend=backend.value if backend else None,
+            pg_bin=pg_bin,
+            image=image,
+            record=record,
+            progress=_progress(),
+            on_server=heading,
+            on_result=line,
+        )
+        failures = verification.failures
         typer.echo(
             f"{failures} scenario(s) with differences" if failures else "all scenarios agree"
         )
@@ -1425,34 +1412,20 @@ def preflight(
     migration will ask for (from its static prediction), and what would queue behind it.
     Exit 1 when it would wait longer than its lock_timeout.
     """
-    from pgfence.preflight import PreflightOptions
-    from pgfence.preflight import preflight as check
 
     def action() -> PreflightReport:
-        from pgfence.sources import load_migrations
+        from pgfence import api
 
-        if not dsn:
-            raise UsageError(
-                "preflight needs --dsn URL (or PGFENCE_DSN / DATABASE_URL): the server the "
-                "migration will run on"
-            )
-        # The configuration's migration format and include/exclude apply; its `paths` do
-        # not: preflight is about the migrations about to run, not every one there is.
-        cfg = _load_config(config_file)
-        fmt = migration_format.value if migration_format else cfg.migration_format or "auto"
-        migrations = (
-            cfg.select(load_migrations(paths, max_bytes=max_file_size * 1024 * 1024, fmt=fmt))
-            if paths
-            else []
+        return api.preflight(
+            paths,
+            dsn=dsn,
+            config=_load_config(config_file),
+            migration_format=migration_format.value if migration_format else None,
+            max_file_size_mb=max_file_size,
+            lock_timeout=lock_timeout,
+            long_transaction=long_transaction,
+            sample=sample,
         )
-        options = PreflightOptions(
-            lock_timeout_ms=None
-            if lock_timeout is None
-            else parse_duration(lock_timeout, "--lock-timeout") * 1000,
-            long_transaction_s=parse_duration(long_transaction, "--long-transaction"),
-            sample_s=parse_duration(sample, "--sample"),
-        )
-        return check(dsn, migrations, options)
 
     report = _run(action)
     from pgfence.reporting import preflight as preflight_report

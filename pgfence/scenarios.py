@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,3 +247,64 @@ def record(scenario: Scenario, report: Report) -> Path:
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(observed(report), indent=2) + "\n")
     return path
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """One scenario of `pgfence verify`: "ok", "differs" (with the problems) or "skipped"
+    (with why)."""
+
+    name: str
+    status: str
+    problems: tuple[str, ...] = ()
+    why: str | None = None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """`pgfence verify` on one server: what each scenario that applies to it gave."""
+
+    server_version: str
+    backend: str
+    results: tuple[ScenarioResult, ...]
+
+    @property
+    def failures(self) -> int:
+        return sum(r.status == "differs" for r in self.results)
+
+
+def verify_all(
+    chosen: Sequence[Scenario],
+    server: Server,
+    *,
+    record_results: bool = False,
+    progress: Callable[[str], None] | None = None,
+    on_result: Callable[[ScenarioResult], None] | None = None,
+) -> Verification:
+    """Run each scenario that applies to this server's major and check it: against what
+    is recorded for the major, and the prediction against what the server did. With
+    `record_results`, what the server did is written as the recording instead."""
+    results = []
+    for scenario in chosen:
+        if not scenario.applies_to(server.major):
+            continue
+        lacking = missing_extensions(scenario, server)
+        if lacking:
+            result = ScenarioResult(scenario.name, "skipped", why=f"no {', '.join(lacking)} here")
+        else:
+            if progress is not None:
+                progress(f"scenario {scenario.name}")
+            report = run(scenario, server)
+            outcome = check(scenario, report)
+            problems = list(outcome.disagreements)
+            if record_results:
+                record(scenario, report)
+            else:
+                problems += list(outcome.differences)
+                if not outcome.recorded:
+                    problems.append(f"nothing recorded for PostgreSQL {server.major}")
+            result = ScenarioResult(scenario.name, "differs" if problems else "ok", tuple(problems))
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return Verification(server.version, server.backend, tuple(results))

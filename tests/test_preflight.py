@@ -13,7 +13,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pgfence.analysis.statements import parse_duration_ms
-from pgfence.errors import ServerError
+from pgfence.errors import ServerError, UsageError
 from pgfence.model import LockMode, PreflightReport
 from pgfence.preflight import PreflightOptions, preflight
 from pgfence.sources import load_migrations
@@ -413,3 +413,23 @@ def test_an_unreachable_server_is_exit_3_without_the_password():
 )
 def test_postgres_durations(text, ms):
     assert parse_duration_ms(text) == ms
+
+
+def test_the_api_preflight_is_the_command_s(live, tmp_path):
+    """pgfence.api.preflight(): the same report as the command, its options as durations."""
+    from pgfence import api
+
+    path = tmp_path / "0042_change.sql"
+    path.write_text("ALTER TABLE accounts ADD COLUMN note text;\n")
+    holder = psycopg.connect(live, autocommit=False)
+    try:
+        holder.execute("SELECT count(*) FROM accounts")  # holds ACCESS SHARE, open
+        report = api.preflight([str(path)], dsn=live, sample="0s", long_transaction="1h")
+        assert isinstance(report, PreflightReport)
+        assert any(b.session.pid == holder.info.backend_pid for b in report.blockers)
+        with pytest.raises(UsageError, match="preflight needs --dsn"):
+            api.preflight([str(path)], dsn="")
+        with pytest.raises(UsageError, match="--sample"):
+            api.preflight([str(path)], dsn=live, sample="soon")
+    finally:
+        holder.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from pgfence import scenarios
+from pgfence.errors import UsageError
 from tests.conftest import MAJORS, Servers
 
 SCENARIOS = scenarios.load_all()
@@ -100,3 +101,19 @@ def test_the_static_prediction_from_the_schema_file_covers_what_each_server_took
                     if not conflict_union({mode}) <= conflict_union(said):
                         missed.append(f"{scenario.name} pg{major}: {relation} {mode_name}")
     assert missed == []
+
+
+@pytest.mark.postgres
+def test_the_api_verify_is_the_command_s():
+    """pgfence.api.verify(): each scenario's result as it comes, then all of them."""
+    from pgfence import api
+
+    heard: list[str] = []
+    verification = api.verify(
+        ["add-check", "create-index"], on_result=lambda result: heard.append(result.name)
+    )
+    assert heard == ["add-check", "create-index"]
+    assert [r.status for r in verification.results] == ["ok", "ok"]
+    assert verification.failures == 0 and verification.server_version.startswith("18")
+    with pytest.raises(UsageError, match="no such scenario: nope"):
+        api.verify(["nope"])
