@@ -196,8 +196,10 @@ def sql_lines(line: str, width: int, indent: str = "") -> list[str]:
     """One line of a safe rewrite in lines of at most `width` columns (`indent` included):
     one statement a line; a statement that does not fit, one clause a line (continued
     clauses indented by two); a clause that still does not fit, wrapped between words.
-    A comment is wrapped as comments. The text itself is never changed."""
+    A comment is wrapped as comments. The text itself is never changed, nor its own
+    indentation (the body of a Python class in a Django or Alembic rewrite)."""
     stripped = line.strip()
+    indent += line[: len(line) - len(line.lstrip())]
     if stripped.startswith("--"):
         body = stripped.removeprefix("--").strip()
         return wrap(body, width, indent + "-- ", indent + "-- ")

@@ -165,3 +165,19 @@ def test_seeded_dryrun_sections_fit_80_columns(tmp_path):
     assert "Durations at production size" in result.stdout
     assert "Locks held, per relation" in result.stdout
     assert widest(result.stdout) <= 80, result.stdout
+
+
+def test_a_rewrite_keeps_its_own_indentation_under_the_finding():
+    """A Django rewrite is Python: the class body stays indented under `class Migration`."""
+    from tests.support import pgfence
+
+    result = pgfence(
+        "analyze",
+        "--no-cache",
+        "tests/sources/fixtures/django/shop/migrations/0003_item_name_idx.py",
+        env={**os.environ, "COLUMNS": "100"},
+    )
+    lines = result.stdout.splitlines()
+    at = lines.index("        class Migration(migrations.Migration):")
+    assert lines[at + 1] == "            atomic = False"
+    assert lines[at + 2].startswith("            operations = [")
