@@ -450,6 +450,44 @@ case(
     "await knex('rows').where('key', 'a').update({ key: process.env.PGFENCE_KEY || 'a' });",
 )
 
+# loops over values in the file are read once per value; over query results, flagged
+case(
+    "rows_loop_literal",
+    """
+for (const key of ['l1', 'l2']) {
+  await knex('rows').insert({ key, n: 1 });
+}""",
+)
+case(
+    "rows_loop_constant",
+    """
+const renames = [['l1', 'm1'], ['l2', 'm2']];
+for (const [from, to] of renames) {
+  await knex('rows').where('key', from).update({ key: to });
+}""",
+)
+case(
+    "rows_loop_object_keys",
+    """
+const flags = { k1: true, k2: false };
+for (const key in flags) {
+  await knex.raw(`insert into rows (key) values ('${key}')`);
+}""",
+)
+case(
+    "rows_map_literal",
+    "await Promise.all(['p1', 'p2'].map((key) => knex('rows').insert({ key })));",
+)
+case(
+    "rows_loop_run_time",
+    """
+const all = await knex('rows').whereNotNull('n');
+const keys = all.map((r) => r.key);
+for (const key of keys) {
+  await knex('rows').where('key', key).update({ n: 2 });
+}""",
+)
+
 
 TEMPLATE = """/**
  * @param {{ import("knex").Knex }} knex
