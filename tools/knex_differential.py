@@ -35,8 +35,11 @@ const [configJson, folder, namesJson] = process.argv.slice(2);
 const knex = require('knex')({ client: 'pg', connection: JSON.parse(configJson) });
 let current = null;
 knex.on('query', (q) => {
-  // The SQL as the server gets it: pg's $n placeholders with knex's own escaping of values.
-  const bindings = q.bindings || [];
+  // The SQL as the server gets it: pg's $n placeholders with knex's own escaping of values;
+  // a plain object is sent as its JSON text, as node-postgres's prepareValue sends it.
+  const bindings = (q.bindings || []).map((v) =>
+    v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v)
+      ? JSON.stringify(v) : v);
   if (current) current.push(q.sql.replace(/\$(\d+)/g, (m, i) => knex.client._escapeBinding(bindings[i - 1])));
 });
 async function main() {

@@ -738,6 +738,9 @@ class _Transactions:
         self.current = None  # Alembic opens a new transaction for what follows
 
 
+MAX_UNROLLED = 1000  # values of a literal tuple or list a loop over it is unrolled for
+
+
 class _Walker:
     """Walks `upgrade()` and turns each op call into Statements."""
 
@@ -777,6 +780,40 @@ class _Walker:
         for statement in statements:
             self.statement(statement, batch)
 
+    def unrolled(self, node: ast.For, batch: tuple[str, str | None] | None) -> bool:
+        """`for name in ("a", "b"):` / over a constant of the revision: the body read once
+        per value, the loop variable bound to it (then the scope as it was)."""
+        try:
+            values = self.scope.value(node.iter)
+        except Unknown:
+            return False
+        if isinstance(values, dict):
+            values = list(values)
+        if not isinstance(values, list) or len(values) > MAX_UNROLLED:
+            return False
+        target = node.target
+        if isinstance(target, ast.Name):
+            names = [target.id]
+        elif isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+            names = [e.id for e in target.elts if isinstance(e, ast.Name)]
+        else:
+            return False
+        if len(names) > 1 and not all(
+            isinstance(value, list) and len(value) == len(names) for value in values
+        ):
+            return False
+        saved = {n: self.scope.constants[n] for n in names if n in self.scope.constants}
+        try:
+            for value in values:
+                bound = [value] if len(names) == 1 else value
+                self.scope.constants.update(zip(names, bound, strict=True))
+                self.body(node.body, batch)
+        finally:
+            for name in names:
+                self.scope.constants.pop(name, None)
+            self.scope.constants.update(saved)
+        return True
+
     def statement(self, node: ast.stmt, batch: tuple[str, str | None] | None) -> None:
         where = pyast.location(self.path, node)
         if isinstance(node, ast.Expr):
@@ -788,6 +825,8 @@ class _Walker:
             return
         if isinstance(node, ast.With):
             self.with_block(node, batch)
+            return
+        if isinstance(node, ast.For) and not node.orelse and self.unrolled(node, batch):
             return
         if isinstance(node, ast.For | ast.While | ast.AsyncFor):
             inside = pyast.calls_in(node.body)

@@ -2087,7 +2087,8 @@ class _Walker:
         def translate() -> None:
             if kind == "RunPython":
                 raise Unknown(
-                    "RunPython runs Python code (a data migration?) that pgfence does not run"
+                    "RunPython: a data migration in Python, whose SQL depends on the rows it "
+                    "reads when it runs; pgfence does not run it"
                 )
             if kind == "RunSQL":
                 self.run_sql(node, where, origin, emit)

@@ -6,9 +6,10 @@ is downloaded at run time.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -555,6 +556,11 @@ def postgres_branch(node: Node, declared: dict[str, Node]) -> list[Node] | None:
     return None
 
 
+# Array methods that call their callback once per element.
+_ITERATING = frozenset({"forEach", "map", "flatMap", "filter", "some", "every", "find"})
+MAX_UNROLLED = 1000  # elements of a literal array a loop over it is unrolled for
+
+
 class Walker:
     """Walks a migration function body; formats say which calls are theirs (`call`)."""
 
@@ -611,6 +617,97 @@ class Walker:
                 "analysed with placeholders in its place",
             )
 
+    def run_time_loop(self, node: Node, where: Location, what: str) -> None:
+        """A loop pgfence cannot unroll: one call seen, not turned into SQL (a loop whose
+        body calls nothing sends nothing, and is not counted)."""
+        inside = sum(1 for n in walk(node) if n.type == "call_expression")
+        if not inside:
+            return
+        self.out.calls_seen += 1
+        self.out.gap(
+            where,
+            f"{what}: the {inside} call(s) inside it depend on values known "
+            "only when it runs and were not analysed",
+        )
+
+    def unrolled(self, node: Node) -> bool:
+        """`for (const x of [ … ])` / `for (const k in { … })` over values in the file: its
+        body read once per value, with the loop variable bound to it."""
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        operator = node.child_by_field_name("operator")
+        try:
+            values = self.scope.value(right)
+        except Unknown:
+            return False
+        if operator is not None and text(operator) == "in" and isinstance(values, dict):
+            values = list(values)
+        if not isinstance(values, list) or len(values) > MAX_UNROLLED:
+            return False
+        body = node.child_by_field_name("body")
+        for value in values:
+            with self.bound(left, value):
+                self.statement(body)
+        return True
+
+    def iterated(self, node: Node) -> bool:
+        """`VALUES.forEach((x) => …)` / `.map(…)`: unrolled over values in the file; over
+        values known only at run time, a loop that is not analysed; with a callback that
+        calls nothing (`rows.map((r) => r.id)`), no SQL at all. False: not such a call."""
+        function = node.child_by_field_name("function")
+        if function.type != "member_expression":
+            return False
+        method = text(function.child_by_field_name("property"))
+        args = arguments(node)
+        if method not in _ITERATING or not args or args[0].type not in _FUNCTIONS[:2]:
+            return False
+        callback = args[0]
+        if not any(n.type in ("call_expression", "new_expression") for n in walk(callback)):
+            return True  # `rows.map((r) => r.id)`: plain JavaScript, no query
+        owner = function.child_by_field_name("object")
+        try:
+            values = self.scope.value(owner)
+        except Unknown:
+            values = None
+        if not isinstance(values, list) or len(values) > MAX_UNROLLED:
+            self.run_time_loop(
+                callback, self.source.location(node), f"`{text(owner)[:40]}.{method}()`"
+            )
+            return True
+        params = callback.child_by_field_name("parameters") or callback.child_by_field_name(
+            "parameter"
+        )
+        param = params if params is None or params.type == "identifier" else None
+        if params is not None and param is None:
+            named = [p for p in params.named_children]
+            param = named[0] if named else None
+            if param is not None and param.type != "identifier":
+                param = param.child_by_field_name("pattern") or param
+        body = callback.child_by_field_name("body")
+        for value in values:
+            with self.bound(param, value):
+                self.body(body) if body.type == "statement_block" else self.statement(body)
+        return True
+
+    @contextlib.contextmanager
+    def bound(self, target: Node | None, value: Any) -> Iterator[None]:
+        """The loop variable (`const x`, `const [a, b]`) bound to one value while its body
+        is read, then the scope as it was."""
+        names: dict[str, Any] = {}
+        if target is not None and target.type == "identifier":
+            names[text(target)] = value
+        elif target is not None and target.type == "array_pattern" and isinstance(value, list):
+            for index, element in enumerate(target.named_children):
+                if element.type == "identifier" and index < len(value):
+                    names[text(element)] = value[index]
+        saved = {name: self.scope.constants[name] for name in names if name in self.scope.constants}
+        self.scope.constants.update(names)
+        try:
+            yield
+        finally:
+            for name in names:
+                self.scope.constants.pop(name, None)
+            self.scope.constants.update(saved)
+
     def call(self, node: Node) -> bool:  # pragma: no cover - formats override
         raise NotImplementedError
 
@@ -622,14 +719,10 @@ class Walker:
     def statement(self, node: Node) -> None:
         where = self.source.location(node)
         kind = node.type
+        if kind == "for_in_statement" and self.unrolled(node):
+            return
         if kind in ("for_statement", "for_in_statement", "while_statement", "do_statement"):
-            inside = sum(1 for n in walk(node) if n.type == "call_expression")
-            self.out.calls_seen += 1
-            self.out.gap(
-                where,
-                f"a loop: the {inside} call(s) inside it depend on values known "
-                "only when it runs and were not analysed",
-            )
+            self.run_time_loop(node, where, "a loop")
             return
         chosen = postgres_branch(node, self.declared)
         if chosen is not None:  # `if (db.type === 'mysql')`: the PostgreSQL branch runs
@@ -671,9 +764,14 @@ class Walker:
         if node.type == "call_expression":
             name = dotted(node.child_by_field_name("function"))
             if name in ("Promise.all", "Promise.allSettled") and arguments(node):
-                array = arguments(node)[0]
-                for element in array.named_children if array.type == "array" else []:
+                array = unwrap(arguments(node)[0])
+                if array.type != "array":  # Promise.all(names.map(async (n) => …))
+                    self.expression(array)
+                    return
+                for element in array.named_children:
                     self.expression(unwrap(element))
+                return
+            if self.iterated(node):
                 return
             if name.startswith(("console.", "logger.", "log.")):
                 return

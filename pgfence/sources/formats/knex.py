@@ -8,6 +8,7 @@ knex runs each migration in its own transaction unless the file exports
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -462,9 +463,37 @@ class _Walker(js.Walker):
             elif links[0][0] == "schema":
                 self.schema(links[1:], where, origin, ignored)
             else:
-                raise js.Unknown("a data query (knex('table')…): pgfence does not translate it")
+                self.data(links, where, origin, ignored)
 
+        if not links[0][0]:
+            origin = f"{self.knex}({js.text(links[0][1].child_by_field_name('arguments'))[1:-1]})"
+            origin += "".join(f".{name}()" for name, _ in links[1:])
         return self.extract(node, origin, translate)
+
+    def data(
+        self,
+        links: list[tuple[str, js.Node]],
+        where: Location,
+        origin: str,
+        ignored: frozenset[str],
+    ) -> None:
+        """`knex('t').where(…).update(…)` and the like, when every value is in the file."""
+        builder = QueryBuilder()
+        for method, call in links:
+            try:
+                args = [self.scope.value(a) for a in js.arguments(call)]
+            except js.Unknown as exc:
+                raise js.Unknown(
+                    f"a data query on a value known only at run time ({exc.args[0]})"
+                ) from None
+            if not method:
+                builder.table = str(args[0]) if args else None
+            else:
+                builder.apply(method, args)
+        statement = generated(
+            builder.sql(), where, self.transaction, origin, ignored, self.out.budget
+        )
+        self.out.add([statement])
 
     def raw(self, call: js.Node, where: Location, origin: str, ignored: frozenset[str]) -> None:
         args = js.arguments(call)
@@ -599,3 +628,240 @@ def read(path: str, ctx: LoadContext) -> Migration:
 def load(target: Target, ctx: LoadContext) -> list[Migration]:
     found = js_migration_files(target, _MARKERS, "Knex", "<timestamp>_<name>.js with up(knex)")
     return [read(path, ctx) for path in found]
+
+
+# ---- data queries: knex('table')… -------------------------------------------------------
+
+
+def binding_sql(value: Any) -> str:
+    """A value bound to a knex query as the SQL literal of knex's pg `_escapeBinding`."""
+    if isinstance(value, js.Ref):
+        if value.name.endswith("fn.now"):
+            return "CURRENT_TIMESTAMP"
+        if value.last == "raw" and value.args and isinstance(value.args[0], str):
+            raw = value.args[0]
+            return with_bindings(raw, value.args[1]) if len(value.args) > 1 else raw
+        raise js.Unknown(f"the value `{value.name}`, known only at run time")
+    if isinstance(value, js.Dynamic):
+        raise js.Unknown(f"a value built at run time (${{{value.substitutions[0]}}})")
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # JavaScript prints 1.0 as 1
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return _escape_string(_array_string(value))
+    if isinstance(value, dict):
+        return _escape_string(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+    return _escape_string(str(value))
+
+
+def _escape_string(text: str) -> str:
+    # knex doubles quotes and backslashes, and marks a string with a backslash E'…'
+    escaped = "'" + text.replace("'", "''").replace("\\", "\\\\") + "'"
+    return "E" + escaped if "\\" in text else escaped
+
+
+def _array_string(values: list[Any]) -> str:
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif isinstance(value, list):
+            parts.append(_array_string(value))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            parts.append(binding_sql(value))
+        elif isinstance(value, str):
+            parts.append(json.dumps(value, ensure_ascii=False))
+        else:
+            raise js.Unknown("an array value of a kind pgfence does not write")
+    return "{" + ",".join(parts) + "}"
+
+
+def _wrap(name: Any) -> str:
+    """A column or table as knex wraps it: `t.a` -> "t"."a", `a as b` -> "a" as "b", `*`."""
+    if isinstance(name, js.Ref) and name.last == "raw" and name.args:
+        return binding_sql(name)
+    if isinstance(name, int) and not isinstance(name, bool):
+        return str(name)
+    if not isinstance(name, str):
+        raise js.Unknown("a column name that is not a string")
+    alias = re.split(r"\s+as\s+", name.strip(), maxsplit=1, flags=re.I)
+    if len(alias) == 2:
+        return f"{_wrap(alias[0])} as {_wrap(alias[1])}"
+    return ".".join(
+        "*" if part == "*" else '"' + part.replace('"', '""') + '"' for part in name.split(".")
+    )
+
+
+def _names(args: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for arg in args:
+        out.extend(arg if isinstance(arg, list) else [arg])
+    return out
+
+
+_WHERES = ("where", "andWhere", "orWhere", "whereNot", "andWhereNot", "orWhereNot")
+# whereIn, orWhereNotNull, andWhereBetween, whereRaw, …: (and/or, negated, kind)
+_CONDITIONS = {
+    f"{prefix}{'Not' if negated else ''}{kind}": (join, negated, kind)
+    for join, prefix in (("and", "where"), ("and", "andWhere"), ("or", "orWhere"))
+    for negated in (False, True)
+    for kind in ("In", "Null", "Between", "Raw")
+    if not (negated and kind == "Raw")
+}
+
+
+@dataclass
+class QueryBuilder:
+    """A knex query builder chain, method by method, compiled as knex's pg dialect does."""
+
+    table: str | None = None
+    schema: str | None = None
+    method: str = "select"
+    columns: list[str] = field(default_factory=list)
+    distinct: bool = False
+    wheres: list[tuple[str, str]] = field(default_factory=list)  # (and/or, condition)
+    orders: list[str] = field(default_factory=list)
+    limit: Any = None
+    offset: Any = None
+    data: Any = None
+    returning: list[str] = field(default_factory=list)
+    conflict: str = ""
+
+    def apply(self, method: str, args: list[Any]) -> None:
+        if method in ("table", "from", "into"):
+            self.table = str(args[0])
+        elif method == "withSchema":
+            self.schema = str(args[0])
+        elif method in ("select", "column", "columns"):
+            self.columns += [_wrap(c) for c in _names(args)]
+        elif method == "distinct":
+            self.distinct = True
+            self.columns += [_wrap(c) for c in _names(args)]
+        elif method == "first":
+            self.columns += [_wrap(c) for c in _names(args)]
+            self.limit = 1
+        elif method in _WHERES:
+            self.where(method, args)
+        elif method in _CONDITIONS:
+            self.condition(*_CONDITIONS[method], args)
+        elif method == "orderBy":
+            direction = str(args[1]).lower() if len(args) > 1 else "asc"
+            self.orders.append(f"{_wrap(args[0])} {direction}")
+        elif method == "limit":
+            self.limit = args[0]
+        elif method == "offset":
+            self.offset = args[0]
+        elif method in ("insert", "update"):
+            self.method = method
+            if method == "update" and args and isinstance(args[0], str):  # .update('c', v)
+                args = [{args[0]: args[1] if len(args) > 1 else None}, *args[2:]]
+            self.data = args[0]
+            if len(args) > 1:
+                self.returning = [_wrap(c) for c in _names(args[1:2])]
+        elif method in ("del", "delete"):
+            self.method = "del"
+            if args:
+                self.returning = [_wrap(c) for c in _names(args[:1])]
+        elif method == "returning":
+            self.returning = [_wrap(c) for c in _names(args[:1])]
+        elif method == "onConflict":
+            self.conflict = " on conflict (" + ", ".join(_wrap(c) for c in _names(args)) + ")"
+        elif method == "ignore" and self.conflict:
+            self.conflict += " do nothing"
+        else:
+            raise js.Unknown(f"the query builder method .{method}() is not translated by pgfence")
+
+    def where(self, method: str, args: list[Any]) -> None:
+        join = "or" if method.startswith("or") else "and"
+        negated = method.endswith("Not")
+        if len(args) == 1 and isinstance(args[0], dict):
+            for column, value in args[0].items():
+                self.where(method, [column, value])
+            return
+        if len(args) == 1 and isinstance(args[0], bool):  # knex's where(true): 1 = 1
+            args = [1, "=", int(args[0])]
+        if len(args) == 2:
+            if args[1] is None:
+                self.condition(join, negated, "Null", args[:1])
+                return
+            args = [args[0], "=", args[1]]
+        if len(args) != 3:
+            raise js.Unknown(f"a .{method}() pgfence cannot read")
+        column, operator, value = args
+        if str(operator).lower().strip() in ("in", "not in"):
+            self.condition(join, str(operator).lower().strip() != "in", "In", [column, value])
+            return
+        text = f"{_wrap(column)} {operator} {binding_sql(value)}"
+        self.wheres.append((join, f"not {text}" if negated else text))
+
+    def condition(self, join: str, negated: bool, kind: str, args: list[Any]) -> None:
+        """whereIn / whereNotIn / whereNull / whereNotNull / whereBetween / whereRaw."""
+        if kind == "Raw":
+            raw = args[0]
+            if isinstance(raw, js.Dynamic | js.Ref):
+                raise js.Unknown("a .whereRaw() built at run time")
+            self.wheres.append((join, with_bindings(raw, args[1]) if len(args) > 1 else raw))
+            return
+        column = _wrap(args[0])
+        if kind == "In":
+            values = args[1]
+            if not isinstance(values, list):
+                raise js.Unknown("a .whereIn() list known only at run time")
+            if not values:  # knex writes an always-false (for not in: true) condition
+                self.wheres.append((join, f"1 = {int(negated)}"))
+                return
+            listed = ", ".join(binding_sql(v) for v in values)
+            self.wheres.append((join, f"{column} {'not in' if negated else 'in'} ({listed})"))
+        elif kind == "Null":
+            self.wheres.append((join, f"{column} is {'not ' if negated else ''}null"))
+        else:
+            low, high = args[1]
+            verb = "not between" if negated else "between"
+            self.wheres.append(
+                (join, f"{column} {verb} {binding_sql(low)} and {binding_sql(high)}")
+            )
+
+    def sql(self) -> str:
+        if not self.table:
+            raise js.Unknown("a data query without a table")
+        table = _wrap(f"{self.schema}.{self.table}" if self.schema else self.table)
+        where = ""
+        for index, (join, condition) in enumerate(self.wheres):
+            where += f" where {condition}" if index == 0 else f" {join} {condition}"
+        returning = f" returning {', '.join(self.returning)}" if self.returning else ""
+        if self.method == "insert":
+            return f"insert into {table} {self.insert_body()}{self.conflict}{returning}"
+        if self.method == "update":
+            if not isinstance(self.data, dict) or not self.data:
+                raise js.Unknown("an .update() whose values are not an object literal")
+            sets = ", ".join(f"{_wrap(k)} = {binding_sql(v)}" for k, v in self.data.items())
+            return f"update {table} set {sets}{where}{returning}"
+        if self.method == "del":
+            return f"delete from {table}{where}{returning}"
+        columns = ", ".join(self.columns) or "*"
+        text = f"select {'distinct ' if self.distinct else ''}{columns} from {table}{where}"
+        if self.orders:
+            text += " order by " + ", ".join(self.orders)
+        if self.limit is not None:
+            text += f" limit {binding_sql(self.limit)}"
+        if self.offset:
+            text += f" offset {binding_sql(self.offset)}"
+        return text
+
+    def insert_body(self) -> str:
+        rows = self.data if isinstance(self.data, list) else [self.data]
+        if not rows or not all(isinstance(row, dict) for row in rows):
+            raise js.Unknown("an .insert() whose rows are not object literals")
+        columns = sorted({key for row in rows for key in row})  # knex sorts the keys
+        if not columns:
+            return "default values"
+        values = "), (".join(
+            ", ".join(binding_sql(row[c]) if c in row else "DEFAULT" for c in columns)
+            for row in rows
+        )
+        return f"({', '.join(_wrap(c) for c in columns)}) values ({values})"

@@ -93,10 +93,33 @@ class Scope:
             if isinstance(left, str) and isinstance(right, str):
                 return left + right
         if isinstance(node, ast.JoinedStr):
-            raise Unknown("an f-string (SQL built at run time)")
+            return self._f_string(node)
         if isinstance(node, ast.Call):
             return self._call(node)
         raise Unknown(f"`{ast.unparse(node)}`")
+
+    def _f_string(self, node: ast.JoinedStr) -> str:
+        """An f-string whose every `{…}` is a constant of the file (a loop variable over a
+        literal tuple, a module constant): its text, as Python formats it."""
+        parts = []
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                parts.append(str(part.value))
+                continue
+            assert isinstance(part, ast.FormattedValue)
+            try:
+                value = self.value(part.value)
+            except Unknown:
+                raise Unknown("an f-string (SQL built at run time)") from None
+            if (
+                part.conversion != -1
+                or part.format_spec is not None
+                or not isinstance(value, str | int)
+                or isinstance(value, bool)
+            ):
+                raise Unknown("an f-string (SQL built at run time)")
+            parts.append(str(value))
+        return "".join(parts)
 
     def _call(self, node: ast.Call) -> Any:
         name = last_name(node.func)

@@ -383,6 +383,112 @@ for n, body in enumerate(
     case(f"more_{n}", body)
 
 
+# ---- data queries with values in the file (query builder) ----------------------------------
+case(
+    "create_rows",
+    """
+await knex.schema.createTable('rows', (t) => {
+  t.increments('id');
+  t.string('key', 40).notNullable();
+  t.integer('n');
+  t.boolean('on').notNullable().defaultTo(false);
+  t.jsonb('doc');
+  t.specificType('tags', 'text[]');
+  t.timestamp('at');
+});""",
+)
+for n, call in enumerate(
+    [
+        "knex('rows').insert({ key: 'a', n: 1, on: true })",
+        "knex('rows').insert([{ key: 'b', n: 2 }, { key: 'c', on: true }])",
+        "knex('rows').insert({ key: 'd', doc: { a: 1, b: [true, null] } })",
+        "knex('rows').insert({ key: 'e', tags: ['x', 'y z'] })",
+        "knex('rows').insert({ key: \"it's\", n: -3 })",
+        "knex('rows').insert({ key: 'back\\\\slash' })",
+        "knex('rows').insert({ key: 'f', at: knex.fn.now() })",
+        "knex('rows').insert({ key: 'g', n: knex.raw('? * 2', [3]) })",
+        "knex('rows').insert({ key: 'h' }).returning('id')",
+        "knex('rows').insert({ key: 'i' }, ['id', 'key'])",
+        "knex('rows').insert({ key: 'a' }).onConflict('id').ignore()",
+        "knex.insert({ key: 'j' }).into('rows')",
+        "knex('rows').where('key', 'a').update({ n: 10, on: false })",
+        "knex('rows').where({ key: 'b', n: 2 }).update({ doc: { x: 'y' } })",
+        "knex('rows').where('n', '>', 1).andWhere('on', true).update('n', 0)",
+        "knex('rows').where('n', '<', 5).orWhere('key', 'c').update({ on: true })",
+        "knex('rows').whereNull('doc').update({ doc: knex.raw(\"'{}'::jsonb\") })",
+        "knex('rows').whereNotNull('at').update({ at: null })",
+        "knex('rows').whereIn('key', ['a', 'b']).andWhereNot('n', 10).update({ n: 11 })",
+        "knex('rows').update({ key: knex.raw('upper(??)', ['key']) })",
+        "knex('rows').where('key', 'like', 'x%').update({ n: 1 })",
+        "knex('rows').whereBetween('n', [1, 5]).update({ n: 2 })",
+        "knex('rows').whereRaw('n > ?', [100]).del()",
+        "knex('rows').whereNotIn('key', ['a']).andWhere('n', null).del()",
+        "knex('rows').whereIn('key', []).del()",
+        "knex('rows').whereNotIn('key', []).where('key', 'zz').delete()",
+        "knex('rows').where('key', 'e').del().returning('*')",
+        "knex('rows').where('key', 'local').first()",
+        "knex('rows').where('on', false)",
+        "knex('rows')",
+        "knex('rows').select('id', 'key').where('n', 1).orderBy('id', 'desc').limit(5)",
+        "knex('rows').distinct('key').whereIn('n', [1, 2])",
+        "knex.select('key as k').from('rows').whereNotNull('n').offset(2)",
+        "knex('rows').first('id')",
+        "knex.withSchema('public').table('rows').where('id', 1).update({ n: 3 })",
+    ]
+):
+    case(f"rows_{n}", f"await {call};")
+
+# values read while the migration runs: flagged, never guessed
+case(
+    "rows_read_then_delete",
+    """
+const found = await knex('rows').where('on', true);
+await knex('rows').whereIn('key', found.map((r) => r.key)).del();""",
+)
+case(
+    "rows_update_from_env",
+    "await knex('rows').where('key', 'a').update({ key: process.env.PGFENCE_KEY || 'a' });",
+)
+
+# loops over values in the file are read once per value; over query results, flagged
+case(
+    "rows_loop_literal",
+    """
+for (const key of ['l1', 'l2']) {
+  await knex('rows').insert({ key, n: 1 });
+}""",
+)
+case(
+    "rows_loop_constant",
+    """
+const renames = [['l1', 'm1'], ['l2', 'm2']];
+for (const [from, to] of renames) {
+  await knex('rows').where('key', from).update({ key: to });
+}""",
+)
+case(
+    "rows_loop_object_keys",
+    """
+const flags = { k1: true, k2: false };
+for (const key in flags) {
+  await knex.raw(`insert into rows (key) values ('${key}')`);
+}""",
+)
+case(
+    "rows_map_literal",
+    "await Promise.all(['p1', 'p2'].map((key) => knex('rows').insert({ key })));",
+)
+case(
+    "rows_loop_run_time",
+    """
+const all = await knex('rows').whereNotNull('n');
+const keys = all.map((r) => r.key);
+for (const key of keys) {
+  await knex('rows').where('key', key).update({ n: 2 });
+}""",
+)
+
+
 TEMPLATE = """/**
  * @param {{ import("knex").Knex }} knex
  */
