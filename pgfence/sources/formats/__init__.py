@@ -9,6 +9,7 @@ last. No format runs the user's code.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -80,7 +81,7 @@ def load(paths: Sequence[str], ctx: LoadContext, fmt: str = "auto") -> list[Migr
         target = target_of(arg, ctx.texts)
         name = detect(target) if fmt == "auto" else fmt
         if name == "sql" and fmt == "auto":
-            target, skipped = _program_files_apart(target)
+            target, skipped = _program_files_apart(target, ctx)
             out.extend(m for m in skipped if os.path.realpath(m.path) not in seen)
             seen.update(os.path.realpath(m.path) for m in skipped)
             if skipped and not target.files:  # nothing but files no format claims
@@ -100,15 +101,23 @@ _NOT_CLAIMED = {
 }
 
 
-def _program_files_apart(target: Target) -> tuple[Target, list[Migration]]:
+def _program_files_apart(target: Target, ctx: LoadContext) -> tuple[Target, list[Migration]]:
     """Python and JavaScript files named one by one that no format claimed (pre-commit
     passes every file of a migrations folder: `__init__.py`, helpers): each is skipped
-    with a note, never read as SQL. A directory's walk reads only its .sql files anyway."""
+    with a note, never read as SQL. A directory's walk reads only its .sql files anyway.
+    What is no text at all (binary, not UTF-8, too large) is still bad input."""
     if target.directory is not None:
         return target, []
     programs = target.with_suffix(*_PROGRAM_SUFFIXES)
     if not programs:
         return target, []
+    from pgfence.sources.files import decode, read_bytes
+
+    for path in programs:  # raises BadInput, with the file, for what is no text
+        if os.path.realpath(path) not in ctx.texts:
+            data = read_bytes(path, max_bytes=ctx.max_bytes)
+            if data.strip():  # an empty `__init__.py` is a file no format claims, too
+                decode(data, path)
     from pgfence.model import Location
     from pgfence.sources import checks
     from pgfence.sources.formats.base import info
