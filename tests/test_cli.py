@@ -338,3 +338,28 @@ def test_output_makes_missing_folders_and_dash_is_stdout(tmp_path):
     twice = run("analyze", "-o", "json=-", "-o", "sarif=-", str(path))
     assert twice.returncode == 2
     assert "only one report can go to stdout" in twice.stderr
+
+
+def test_a_command_run_alone_behaves_as_in_the_whole_app(tmp_path):
+    """main() builds only the command named first; its help, its errors and its run are
+    those of the whole app, and anything else gets the whole app."""
+    from typer.testing import CliRunner
+
+    from pgfence.cli import _app_for, app
+
+    path = tmp_path / "m.sql"
+    path.write_text("ALTER TABLE t ADD COLUMN c int;\n")
+    runner = CliRunner()
+    for args in (
+        ["analyze", "--help"],
+        ["analyze", "--bogus"],
+        ["analyze", "--no-cache", "--format", "json", str(path)],
+        ["servers", "--help"],
+        ["report", "--help"],
+    ):
+        alone, whole = runner.invoke(_app_for(args), args), runner.invoke(app, args)
+        assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output), args
+    assert [c.callback.__name__ for c in _app_for(["analyze"]).registered_commands] == ["analyze"]
+    assert _app_for(["analyze"]).registered_groups == []
+    for args in ([], ["--help"], ["--debug", "analyze"], ["analyz"]):
+        assert _app_for(args) is app, args
