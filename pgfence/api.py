@@ -57,8 +57,8 @@ def analyze(
     """Predict, without a database, the locks of every statement of the migrations.
 
     `shard` ("K/N"): only that part of the work (pgfence/shards.py); `project`: one
-    `[[tool.pgfence.project]]` of the configuration; `jobs`: processes (default: every
-    core from 3,000 statements, else one; the report is the same)."""
+    `[[tool.pgfence.project]]` of the configuration; `jobs`: processes (default: one;
+    the report is the same)."""
     from pgfence.analysis.analyze import build_report, default_jobs
     from pgfence.pg.versions import NEWEST, OLDEST, default_major
 
