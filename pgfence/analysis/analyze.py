@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -80,15 +79,16 @@ def analyse_statement(
     )
 
 
-# From this many statements a run uses every core by default (below it, starting the
-# processes costs more than they save; bench/analyze.py).
-PARALLEL_FROM = 3000
-
-
 def default_jobs(migrations: Sequence[Migration]) -> int:
-    """Every core for a large tree, else one."""
-    statements = sum(len(m.statements) for m in migrations)
-    return (os.cpu_count() or 1) if statements >= PARALLEL_FROM else 1
+    """One process, whatever the tree: `--jobs N` asks for more.
+
+    Measured (bench/analyze.py, 5,000 files, 30,000 statements, a shared 2-core machine):
+    -j2 took longer than -j1. Half of a run stays in the parent (reading and parsing the
+    files before the fork, the policies, the ignore comments and the report after it),
+    and the workers cost 15 % more CPU in all than one process, so two cores that other
+    work also uses do not pay for them.
+    """
+    return 1
 
 
 def analyse(
@@ -209,16 +209,21 @@ def _in_processes(
 ) -> list[StatementAnalysis]:
     """Each part in a process of its own (parsing and prediction are CPU-bound: threads
     would share one core). Forked, so the parsed files are not sent to them."""
+    import gc
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     global _SHARED
     _SHARED = (migrations, version, catalog, settings, deployed)
+    # The parsed files are most of the heap: frozen, the workers' garbage collections do
+    # not walk them (nor touch, and so copy, their pages) again and again.
+    gc.freeze()
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
             results = list(pool.map(_part, parts))
     finally:
+        gc.unfreeze()
         _SHARED = None
     return [analysis for part in results for analysis in part]
 
