@@ -175,12 +175,8 @@ def _unpredicted_rewrites(
     predicted = set(prediction.rewrites)
     observed = set(observation.rewritten)
     toast_tables = {r for r in observed if r.startswith("pg_toast.")}
-    # A relation the statement itself creates, under the name of one it dropped (ALTER
-    # TABLE … DROP CONSTRAINT t_pkey, ADD CONSTRAINT t_pkey PRIMARY KEY …): the probe
-    # sees the name's file change, and the prediction already says it is built anew.
-    created = {lock.relation for lock in prediction.locks if lock.role == "new"}
     unpredicted = []
-    for relation in sorted(observed - predicted - toast_tables - created):
+    for relation in sorted(observed - predicted - toast_tables):
         table = owner.get(relation)
         if table is not None and table in predicted:
             continue  # an index rebuilt with its table

@@ -240,12 +240,15 @@ def test_a_key_dropped_and_added_again_in_one_alter_table_is_not_a_rewrite(
             "V2__rekey.sql": (
                 "ALTER TABLE p DROP CONSTRAINT p_pkey, ADD COLUMN id int NOT NULL,"
                 " ADD CONSTRAINT p_pkey PRIMARY KEY (id);\n"
+                "ALTER TABLE p DROP CONSTRAINT p_pkey, ALTER COLUMN id SET DATA TYPE text,"
+                " ADD CONSTRAINT p_pkey PRIMARY KEY (id);\n"
             ),
         },
     )
-    rekey = report.statements[-1]
-    assert rekey.observation is not None and "public.p_pkey" in rekey.observation.rewritten
     assert _under(report) == []
+    for rekey in report.statements[1:]:
+        assert rekey.observation is not None and "public.p_pkey" in rekey.observation.rewritten
+        assert "public.p_pkey" in rekey.prediction.rebuilds
 
 
 def test_a_renamed_foreign_key_is_known_by_its_new_name(pg, tmp_path, database_name):

@@ -55,6 +55,7 @@ def _alter_table(node: ast.AlterTableStmt, ctx: Context) -> list[Match]:
     matches: list[Match] = []
     for cmd in node.cmds or ():
         matches.extend(_alter_table_cmd(cmd, relation, recurse, ctx))
+    _replaced_keys(node, matches, relation)
     # Postgres takes one lock on the target for the whole ALTER TABLE, the strongest any
     # sub-command needs (AlterTableGetLockLevel); _dominant() keeps just that one.
     return matches
@@ -114,6 +115,21 @@ _SIMPLE_SUBCOMMANDS = {
     AlterTableType.AT_AlterColumnGenericOptions: Row.ALTER_TABLE__GENERIC_OPTIONS,
     AlterTableType.AT_DetachPartitionFinalize: Row.ALTER_TABLE__DETACH_PARTITION__CONCURRENTLY,
 }
+
+
+def _replaced_keys(node: ast.AlterTableStmt, matches: list[Match], relation: str) -> None:
+    """A key dropped and added again under its name in one ALTER TABLE (documenso: DROP
+    CONSTRAINT "UserProfile_pkey", …, ADD CONSTRAINT "UserProfile_pkey" PRIMARY KEY): the
+    name's index is built anew, a new file under the old name, as a rebuild looks."""
+    schema = relation.split(".", 1)[0]
+    dropped = {
+        f"{schema}.{cmd.name}"
+        for cmd in node.cmds or ()
+        if cmd.subtype == AlterTableType.AT_DropConstraint and cmd.name
+    }
+    for match in matches:
+        if match.key in (Row.ALTER_TABLE__ADD_UNIQUE, Row.ALTER_TABLE__ADD_EXCLUSION):
+            match.bind("rebuilt-index", *(n for n in match.roles.get("new", ()) if n in dropped))
 
 
 def _alter_table_cmd(
