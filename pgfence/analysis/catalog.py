@@ -74,6 +74,9 @@ class Constraint:
     # a no action, r restrict, c cascade, n set null, d set default.
     on_delete: str = "a"
     on_update: str = "a"
+    # The referenced table's columns a foreign key names; None when not known (read from a
+    # live schema): every key of the referenced table may be the one.
+    referenced_columns: tuple[str, ...] | None = None
 
     def cascades(self, event: str) -> bool:
         """Does a DELETE (or UPDATE) of a referenced row write rows of this table?"""
@@ -470,6 +473,7 @@ def _add_constraint(
             ref,
             on_delete=con.fk_del_action or "a",
             on_update=con.fk_upd_action or "a",
+            referenced_columns=_referenced_columns(catalog, table, ref, con),
         )
         if ref is not None:
             _key_dependencies(catalog, table.name, ref, con)
@@ -514,6 +518,21 @@ def _add_constraint(
             table.constraints[con.conname] = Constraint(
                 con.conname, "n", columns, not con.skip_validation, columns[0] if columns else None
             )
+
+
+def _referenced_columns(
+    catalog: Catalog, table: Table, ref: str | None, con: ast.Constraint
+) -> tuple[str, ...] | None:
+    """The columns a foreign key references: those it names, or the referenced table's
+    primary key (None when that is not known)."""
+    named = tuple(a.sval for a in con.pk_attrs or () if isinstance(a, ast.String))
+    if named:
+        return named
+    referenced = table if ref == table.name else catalog.tables.get(ref or "")
+    if referenced is None:
+        return None
+    keys = [c.columns for c in referenced.constraints.values() if c.kind == "p"]
+    return keys[0] if keys else None
 
 
 def _apply_index(catalog: Catalog, node: ast.IndexStmt) -> None:
@@ -669,6 +688,10 @@ def _apply_rename(catalog: Catalog, node: ast.RenameStmt) -> None:
                     index = catalog.indexes[index_name]
                     index.columns = follow(index.columns)
             table.partition_key = follow(table.partition_key)
+            for other in catalog.tables.values():
+                for con in other.constraints.values():
+                    if con.referenced_table == table.name and con.referenced_columns:
+                        con.referenced_columns = follow(con.referenced_columns)
     elif node.renameType == ObjectType.OBJECT_INDEX and node.relation is not None:
         _rename_index(catalog, catalog.rangevar(node.relation), str(node.newname))
     elif node.renameType == ObjectType.OBJECT_TABCONSTRAINT and node.relation is not None:
