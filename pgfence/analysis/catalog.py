@@ -525,7 +525,7 @@ def _referenced_columns(
 ) -> tuple[str, ...] | None:
     """The columns a foreign key references: those it names, or the referenced table's
     primary key (None when that is not known)."""
-    named = tuple(a.sval for a in con.pk_attrs or () if isinstance(a, ast.String))
+    named = tuple(str(a.sval) for a in con.pk_attrs or () if isinstance(a, ast.String))
     if named:
         return named
     referenced = table if ref == table.name else catalog.tables.get(ref or "")
