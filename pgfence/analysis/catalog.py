@@ -208,6 +208,13 @@ class Catalog:
         )
         return found is not None and found.created_block == block
 
+    def knows(self, relation: str) -> bool:
+        """Is `relation` in the known schema (a table, index, sequence, owned sequence or
+        view)?"""
+        return self.kind_of(relation) is not RelKind.UNKNOWN or (
+            self._owner_of_sequence(relation) is not None
+        )
+
     def _owner_of_sequence(self, sequence: str) -> Table | None:
         # Owned sequences are named `<table>_<column>_seq`: only those are looked for.
         if not sequence.endswith("_seq") or sequence in self.tables or sequence in self.indexes:

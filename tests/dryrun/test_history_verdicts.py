@@ -403,3 +403,40 @@ def test_a_type_change_locks_only_the_tables_whose_keys_reference_the_column(
         if "TYPE" in sql
     }
     assert locked == {"position": set(), "code": {"public.bay"}, "serial": {"public.bay"}}
+
+
+def test_if_exists_of_what_is_not_there_predicts_no_lock(pg, tmp_path, database_name):
+    # netbox, outline, harbor: DROP SEQUENCE / VIEW / TRIGGER IF EXISTS, ALTER INDEX IF
+    # EXISTS … RENAME of objects the history never made (or already dropped): no-ops
+    # predicted to block reads and writes (over-predicted). What is there is still locked.
+    report = _history(
+        pg,
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": "CREATE TABLE t (id serial PRIMARY KEY);\nCREATE VIEW v AS SELECT id FROM t;\n",
+            "V2__b.sql": (
+                "DROP SEQUENCE IF EXISTS admin_log_id_seq;\n"
+                "DROP VIEW IF EXISTS group_permissions;\n"
+                "DROP TRIGGER IF EXISTS trg ON img_scan_overview;\n"
+                "ALTER INDEX IF EXISTS rackgroup_pkey RENAME TO location_pkey;\n"
+                "ALTER TABLE IF EXISTS gone ADD COLUMN x int;\n"
+                "ALTER SEQUENCE IF EXISTS gone_id_seq AS bigint;\n"
+                "DROP VIEW IF EXISTS v;\n"
+                "ALTER SEQUENCE IF EXISTS t_id_seq RESTART;\n"
+            ),
+        },
+    )
+    for s in report.statements[2:]:
+        assert s.verdict is not None and s.verdict.kind is VerdictKind.CONFIRMED, (
+            s.statement.sql,
+            s.verdict,
+        )
+    locks = {
+        s.statement.sql: {lock.relation for lock in s.prediction.locks} for s in report.statements
+    }
+    assert locks["DROP SEQUENCE IF EXISTS admin_log_id_seq"] == set()
+    assert locks["ALTER INDEX IF EXISTS rackgroup_pkey RENAME TO location_pkey"] == set()
+    assert locks["DROP VIEW IF EXISTS v"] == {"public.v"}
+    assert locks["ALTER SEQUENCE IF EXISTS t_id_seq RESTART"] == {"public.t_id_seq"}

@@ -15,6 +15,7 @@ from pgfence.analysis.expressions import Volatility, volatility
 from pgfence.analysis.predict.core import (
     Context,
     Match,
+    absent,
     all_partitions,
     classifies,
     index_table,
@@ -50,6 +51,8 @@ _EXCLUSIVE_RELOPTIONS = frozenset(
 def _alter_table(node: ast.AlterTableStmt, ctx: Context) -> list[Match]:
     relation = ctx.catalog.rangevar(node.relation)
     recurse = bool(node.relation.inh)
+    if absent(ctx, relation, node.missing_ok):
+        return [Match(Row.NO_RELATION_LOCK)]
     if node.objtype == ObjectType.OBJECT_INDEX:
         return [_alter_index_cmd(cmd, relation, ctx) for cmd in node.cmds or ()]
     matches: list[Match] = []
@@ -619,6 +622,8 @@ def _rename(node: ast.RenameStmt, ctx: Context) -> list[Match]:
     if node.relation is None:
         return [Match(Row.NO_RELATION_LOCK)]
     relation = ctx.catalog.rangevar(node.relation)
+    if absent(ctx, relation, node.missing_ok):
+        return [Match(Row.NO_RELATION_LOCK)]
     if rt == ObjectType.OBJECT_INDEX:
         return [Match(Row.RENAME__INDEX).bind("index", relation)]
     key = {

@@ -171,5 +171,11 @@ def referenced_relations(node: object) -> set[tuple[str | None, str]]:
     return found
 
 
+def absent(ctx: Context, relation: str, missing_ok: bool) -> bool:
+    """… IF EXISTS of a relation that is not there: a no-op that locks nothing. Only said
+    when the known schema is the whole database (a dry-run reads it from the server)."""
+    return missing_ok and ctx.catalog.complete and not ctx.catalog.knows(relation)
+
+
 def index_table(index: str, ctx: Context) -> str:
     return ctx.catalog.table_of_index(index) or f"(table of {index})"
