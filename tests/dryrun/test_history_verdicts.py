@@ -352,7 +352,9 @@ def test_data_modifying_ctes_lock_what_they_write(pg, tmp_path, database_name):
                 "INSERT INTO admin VALUES (1), (2);\n"
             ),
             "V2__b.sql": (
-                "WITH inserted_orgs AS (INSERT INTO org (owner) SELECT id FROM admin RETURNING *)\n"
+                "WITH inserted_orgs AS (INSERT INTO org (owner) SELECT id FROM admin RETURNING *),\n"
+                " owners AS (INSERT INTO member SELECT o.id, o.owner FROM inserted_orgs o"
+                " RETURNING *)\n"
                 "INSERT INTO member SELECT o.id, a.id FROM admin a"
                 " JOIN inserted_orgs o ON o.owner = a.id;\n"
             ),
