@@ -175,7 +175,12 @@ class Catalog:
             return RelKind.INDEX
         if relation in self.sequences:
             return RelKind.SEQUENCE
-        return self.views.get(relation, RelKind.UNKNOWN)
+        kind = self.views.get(relation, RelKind.UNKNOWN)
+        if kind is RelKind.UNKNOWN and self._owner_of_sequence(relation) is not None:
+            # A serial or identity column's sequence (netbox: ALTER TABLE …_id_seq RENAME
+            # TO …, once predicted to block the "table"'s readers and writers).
+            return RelKind.SEQUENCE
+        return kind
 
     def table(self, relation: str) -> Table | None:
         return self.tables.get(relation)

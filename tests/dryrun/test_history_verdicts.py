@@ -442,3 +442,26 @@ def test_if_exists_of_what_is_not_there_predicts_no_lock(pg, tmp_path, database_
     assert locks["ALTER INDEX IF EXISTS rackgroup_pkey RENAME TO location_pkey"] == set()
     assert locks["DROP VIEW IF EXISTS v"] == {"public.v"}
     assert locks["ALTER SEQUENCE IF EXISTS t_id_seq RESTART"] == {"public.t_id_seq"}
+
+
+def test_an_owned_sequence_is_known_as_a_sequence(pg, tmp_path, database_name):
+    # netbox (ALTER TABLE auth_user_id_seq RENAME TO users_user_id_seq, 16 times) and
+    # documenso (DROP SEQUENCE "Webhook_id_seq"): a serial column's sequence was taken
+    # for a table whose readers and writers the statement blocks (over-predicted).
+    report = _history(
+        pg,
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": "CREATE TABLE w (id serial PRIMARY KEY, n serial);\n",
+            "V2__b.sql": (
+                "ALTER TABLE w_id_seq RENAME TO hooks_id_seq;\n"
+                "ALTER TABLE w ALTER COLUMN n DROP DEFAULT;\n"
+                "DROP SEQUENCE w_n_seq;\n"
+            ),
+        },
+    )
+    for s in report.statements[1:]:
+        assert s.verdict is not None and s.verdict.kind is VerdictKind.CONFIRMED, s.verdict
+        assert not s.prediction.reads_blocked_on or s.statement.sql.startswith("ALTER TABLE w ")
