@@ -616,12 +616,19 @@ def test_a_statement_that_does_not_parse_fails_on_the_server_and_stops_the_file(
 
 
 def test_an_extension_the_server_lacks_stops_the_run_with_one_line(tmp_path):
+    import os
+
     from tests.support import pgfence
 
-    migration = tmp_path / "20240101_a" / "migration.sql"
-    migration.parent.mkdir()
+    migration = tmp_path / "m" / "20240101_a" / "migration.sql"
+    migration.parent.mkdir(parents=True)
     migration.write_text('SELECT 1;\nCREATE EXTENSION IF NOT EXISTS "pgcrypto";\n')
-    result = pgfence("dryrun", str(tmp_path), "--migration-format", "prisma")
+    # A cache of its own: an 18 with contrib that `pgfence servers install 18` put in the
+    # user's cache would ship the extension.
+    env = os.environ | {"PGFENCE_CACHE_DIR": str(tmp_path / "cache")}
+    result = pgfence(
+        "dryrun", str(migration.parent.parent), "--migration-format", "prisma", env=env
+    )
     assert result.returncode == 3, result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"pgfence: error: {migration}:2: the migrations create extension ")
