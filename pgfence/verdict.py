@@ -15,8 +15,6 @@ keeps everyone out who would use the index.
 
 from __future__ import annotations
 
-import dataclasses
-
 from pgfence.model import (
     LockOnRelation,
     Observation,
@@ -175,12 +173,8 @@ def _unpredicted_rewrites(
     predicted = set(prediction.rewrites)
     observed = set(observation.rewritten)
     toast_tables = {r for r in observed if r.startswith("pg_toast.")}
-    # A relation the statement itself creates, under the name of one it dropped (ALTER
-    # TABLE … DROP CONSTRAINT t_pkey, ADD CONSTRAINT t_pkey PRIMARY KEY …): the probe
-    # sees the name's file change, and the prediction already says it is built anew.
-    created = {lock.relation for lock in prediction.locks if lock.role == "new"}
     unpredicted = []
-    for relation in sorted(observed - predicted - toast_tables - created):
+    for relation in sorted(observed - predicted - toast_tables):
         table = owner.get(relation)
         if table is not None and table in predicted:
             continue  # an index rebuilt with its table
@@ -210,13 +204,13 @@ def _compare_relations(
     `renamed`: tables an earlier statement of the transaction renamed (the name other
     sessions still see -> the name the statement uses): both name the same table."""
     seen = tuple(renamed.get(r, r) for r in seen)
-    carried = tuple(
-        dataclasses.replace(lock, relation=renamed.get(lock.relation, lock.relation))
-        for lock in carried
-    )
     wanted = LockMode.ACCESS_SHARE if what == "reads" else LockMode.ROW_EXCLUSIVE
+    # Once per statement over every lock its transaction holds: no copies of them (a
+    # 500-statement transaction spent 3.7 s of 23 copying them with their new names).
     expected = set(said) | {
-        lock.table if lock.kind.is_index_or_toast and lock.table else lock.relation
+        lock.table
+        if lock.kind.is_index_or_toast and lock.table
+        else renamed.get(lock.relation, lock.relation)
         for lock in carried
         if not lock.blocks_nobody and wanted in conflicts(lock.mode)
     }

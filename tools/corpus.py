@@ -167,7 +167,7 @@ def run_project(
         if report is None:
             return figures
         _dryrun_figures(report, figures)
-        _psql_figures(report, Path(tmp), figures, timeout)
+        _psql_figures(report, Path(tmp), figures, timeout, target, project["format"])
     return figures
 
 
@@ -264,15 +264,42 @@ def _dryrun_figures(report: dict, figures: Figures) -> None:
     )
 
 
-def _psql_figures(report: dict, tmp: Path, figures: Figures, timeout: float) -> None:
-    """psql applying the statements pgfence sent, in its order, on a fresh server."""
+def _same_server(report: dict):  # type: ignore[no-untyped-def]
+    """A fresh server of the binaries the dry-run used (the one with the extensions a
+    history creates is not always the default one)."""
+    from pgfence.dryrun.servers import candidate_bin_dirs
     from pgfence.dryrun.servers.embedded import embedded_server
+    from pgfence.dryrun.servers.install import installed_bin_dirs
+    from pgfence.dryrun.servers.local import LocalServer, binary_version
+
+    wanted = (report.get("server") or {}).get("version")
+    if (report.get("server") or {}).get("backend") != "embedded":
+        dirs = [d for d, _ in candidate_bin_dirs()] + [d for _, d in installed_bin_dirs()]
+        for bin_dir in dirs:
+            if binary_version(bin_dir) == wanted:
+                return LocalServer(bin_dir)
+    return embedded_server()
+
+
+def _psql_figures(
+    report: dict, tmp: Path, figures: Figures, timeout: float, target: Path, fmt: str
+) -> None:
+    """psql applying the statements pgfence sent, in its order, on a fresh server of the
+    same binaries, after the tool's own tables are created as the dry-run creates them."""
+    from pgfence.dryrun import bookkeeping
+    from pgfence.sources import load_migrations
 
     script = tmp / "history.sql"
     script.write_text("".join(s["sql"].rstrip().rstrip(";") + ";\n" for s in report["statements"]))
+    migrations = load_migrations([str(target)], fmt=fmt)
     start = time.perf_counter()
-    with embedded_server() as server:
+    with _same_server(report) as server:
+        bookkeeping.create(server.dsn(), migrations)
         psql = Path(server.bin_dir) / "psql"
+        if not psql.exists():  # a server-only build (`pgfence servers install`): any client
+            from pgfence.dryrun.servers.embedded import embedded_bin_dir
+
+            psql = Path(embedded_bin_dir() or "") / "psql"
         p = subprocess.run(
             [str(psql), "-q", "-X", "-d", server.dsn(), "-f", str(script)],
             capture_output=True,

@@ -74,6 +74,9 @@ class Constraint:
     # a no action, r restrict, c cascade, n set null, d set default.
     on_delete: str = "a"
     on_update: str = "a"
+    # The referenced table's columns a foreign key names; None when not known (read from a
+    # live schema): every key of the referenced table may be the one.
+    referenced_columns: tuple[str, ...] | None = None
 
     def cascades(self, event: str) -> bool:
         """Does a DELETE (or UPDATE) of a referenced row write rows of this table?"""
@@ -172,7 +175,12 @@ class Catalog:
             return RelKind.INDEX
         if relation in self.sequences:
             return RelKind.SEQUENCE
-        return self.views.get(relation, RelKind.UNKNOWN)
+        kind = self.views.get(relation, RelKind.UNKNOWN)
+        if kind is RelKind.UNKNOWN and self._owner_of_sequence(relation) is not None:
+            # A serial or identity column's sequence (netbox: ALTER TABLE …_id_seq RENAME
+            # TO …, once predicted to block the "table"'s readers and writers).
+            return RelKind.SEQUENCE
+        return kind
 
     def table(self, relation: str) -> Table | None:
         return self.tables.get(relation)
@@ -204,6 +212,13 @@ class Catalog:
             or self._owner_of_sequence(relation)
         )
         return found is not None and found.created_block == block
+
+    def knows(self, relation: str) -> bool:
+        """Is `relation` in the known schema (a table, index, sequence, owned sequence or
+        view)?"""
+        return self.kind_of(relation) is not RelKind.UNKNOWN or (
+            self._owner_of_sequence(relation) is not None
+        )
 
     def _owner_of_sequence(self, sequence: str) -> Table | None:
         # Owned sequences are named `<table>_<column>_seq`: only those are looked for.
@@ -471,6 +486,7 @@ def _add_constraint(
             ref,
             on_delete=con.fk_del_action or "a",
             on_update=con.fk_upd_action or "a",
+            referenced_columns=_referenced_columns(catalog, table, ref, con),
         )
         if ref is not None:
             _key_dependencies(catalog, table.name, ref, con)
@@ -515,6 +531,21 @@ def _add_constraint(
             table.constraints[con.conname] = Constraint(
                 con.conname, "n", columns, not con.skip_validation, columns[0] if columns else None
             )
+
+
+def _referenced_columns(
+    catalog: Catalog, table: Table, ref: str | None, con: ast.Constraint
+) -> tuple[str, ...] | None:
+    """The columns a foreign key references: those it names, or the referenced table's
+    primary key (None when that is not known)."""
+    named = tuple(str(a.sval) for a in con.pk_attrs or () if isinstance(a, ast.String))
+    if named:
+        return named
+    referenced = table if ref == table.name else catalog.tables.get(ref or "")
+    if referenced is None:
+        return None
+    keys = [c.columns for c in referenced.constraints.values() if c.kind == "p"]
+    return keys[0] if keys else None
 
 
 def _apply_index(catalog: Catalog, node: ast.IndexStmt) -> None:
@@ -670,6 +701,10 @@ def _apply_rename(catalog: Catalog, node: ast.RenameStmt) -> None:
                     index = catalog.indexes[index_name]
                     index.columns = follow(index.columns)
             table.partition_key = follow(table.partition_key)
+            for other in catalog.tables.values():
+                for con in other.constraints.values():
+                    if con.referenced_table == table.name and con.referenced_columns:
+                        con.referenced_columns = follow(con.referenced_columns)
     elif node.renameType == ObjectType.OBJECT_INDEX and node.relation is not None:
         _rename_index(catalog, catalog.rangevar(node.relation), str(node.newname))
     elif node.renameType == ObjectType.OBJECT_TABCONSTRAINT and node.relation is not None:

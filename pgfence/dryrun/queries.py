@@ -79,13 +79,17 @@ WHERE l.pid = %s AND l.locktype = 'relation' AND l.database = (
 """
 
 # The same, with each relation as the asking (probe) session sees it: one round trip.
+# OFFSET 0 keeps the LATERAL subquery a subquery, looked up by each lock's OID: pulled up
+# into a join, the generic plan of this prepared query (made while the schema was small)
+# scanned every user relation per lock, owners computed, before matching the OID: 0.24 s a
+# call at 100 locks in documenso's history (23 s of its 29), under 1 ms now.
 BACKEND_RELATION_LOCKS_WITH_FILES = f"""
 SELECT l.relation::bigint, l.mode, l.granted, f.filenode, f.name, f.relkind, f.owner
 FROM pg_locks l
 LEFT JOIN LATERAL (
     SELECT {_RELATION_FILE}
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.oid = l.relation AND {_USER_RELATIONS}) f ON true
+    WHERE c.oid = l.relation AND {_USER_RELATIONS} OFFSET 0) f ON true
 WHERE l.pid = %s AND l.locktype = 'relation' AND l.database = (
     SELECT oid FROM pg_database WHERE datname = current_database())
 """

@@ -467,9 +467,8 @@ class _Run:
             self._end_transaction(commit=False)
         ran_through = failed is None and not self.broken
         if ran_through and self.recorder is not None and self.recorder.record(migration):
-            # The tool's locks on its table are now held: read again what is held, or
-            # the next statement would be said to have taken them.
-            self.transactional.rolled_back_to_savepoint()
+            # The tool's locks on its table are now held: taken by no statement of its.
+            self.transactional.absorb()
 
     def finish(self) -> None:
         if self.throwaway and self.runner_block is not None:

@@ -240,12 +240,15 @@ def test_a_key_dropped_and_added_again_in_one_alter_table_is_not_a_rewrite(
             "V2__rekey.sql": (
                 "ALTER TABLE p DROP CONSTRAINT p_pkey, ADD COLUMN id int NOT NULL,"
                 " ADD CONSTRAINT p_pkey PRIMARY KEY (id);\n"
+                "ALTER TABLE p DROP CONSTRAINT p_pkey, ALTER COLUMN id SET DATA TYPE text,"
+                " ADD CONSTRAINT p_pkey PRIMARY KEY (id);\n"
             ),
         },
     )
-    rekey = report.statements[-1]
-    assert rekey.observation is not None and "public.p_pkey" in rekey.observation.rewritten
     assert _under(report) == []
+    for rekey in report.statements[1:]:
+        assert rekey.observation is not None and "public.p_pkey" in rekey.observation.rewritten
+        assert "public.p_pkey" in rekey.prediction.rebuilds
 
 
 def test_a_renamed_foreign_key_is_known_by_its_new_name(pg, tmp_path, database_name):
@@ -349,7 +352,9 @@ def test_data_modifying_ctes_lock_what_they_write(pg, tmp_path, database_name):
                 "INSERT INTO admin VALUES (1), (2);\n"
             ),
             "V2__b.sql": (
-                "WITH inserted_orgs AS (INSERT INTO org (owner) SELECT id FROM admin RETURNING *)\n"
+                "WITH inserted_orgs AS (INSERT INTO org (owner) SELECT id FROM admin RETURNING *),\n"
+                " owners AS (INSERT INTO member SELECT o.id, o.owner FROM inserted_orgs o"
+                " RETURNING *)\n"
                 "INSERT INTO member SELECT o.id, a.id FROM admin a"
                 " JOIN inserted_orgs o ON o.owner = a.id;\n"
             ),
@@ -361,3 +366,102 @@ def test_data_modifying_ctes_lock_what_they_write(pg, tmp_path, database_name):
     predicted = {lock.relation: lock.mode.name for lock in insert.prediction.locks}
     assert "public.inserted_orgs" not in predicted
     assert predicted["public.org"] == "ROW_EXCLUSIVE"
+
+
+def test_a_type_change_locks_only_the_tables_whose_keys_reference_the_column(
+    pg, tmp_path, database_name
+):
+    # netbox: dcim_device.position is in a unique constraint; 13 tables reference
+    # dcim_device.id. ALTER COLUMN position TYPE was predicted to lock all 13 (they took
+    # nothing: over-predicted, 21 times); a key column that is referenced does lock them.
+    report = _history(
+        pg,
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": (
+                "CREATE TABLE device (id int PRIMARY KEY, code int, position smallint,"
+                " CONSTRAINT device_pos UNIQUE (code, position), CONSTRAINT device_code UNIQUE (code));\n"
+                "CREATE TABLE port (device_id int REFERENCES device);\n"
+                "CREATE TABLE bay (code int REFERENCES device (code));\n"
+            ),
+            "V2__b.sql": (
+                "ALTER TABLE device ALTER COLUMN position TYPE numeric(4, 1);\n"
+                "ALTER TABLE device ALTER COLUMN code TYPE bigint;\n"
+                "ALTER TABLE device RENAME COLUMN code TO serial;\n"
+                "ALTER TABLE device ALTER COLUMN serial TYPE numeric;\n"
+            ),
+        },
+    )
+    verdicts = {s.statement.sql: s for s in report.statements}
+    for s in report.statements[3:]:
+        assert s.verdict is not None and s.verdict.kind is VerdictKind.CONFIRMED, s.verdict
+    locked = {
+        sql.split(" COLUMN ")[1].split()[0]: {
+            lock.relation for lock in s.prediction.locks if lock.role == "referencing"
+        }
+        for sql, s in verdicts.items()
+        if "TYPE" in sql
+    }
+    assert locked == {"position": set(), "code": {"public.bay"}, "serial": {"public.bay"}}
+
+
+def test_if_exists_of_what_is_not_there_predicts_no_lock(pg, tmp_path, database_name):
+    # netbox, outline, harbor: DROP SEQUENCE / VIEW / TRIGGER IF EXISTS, ALTER INDEX IF
+    # EXISTS … RENAME of objects the history never made (or already dropped): no-ops
+    # predicted to block reads and writes (over-predicted). What is there is still locked.
+    report = _history(
+        pg,
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": "CREATE TABLE t (id serial PRIMARY KEY);\nCREATE VIEW v AS SELECT id FROM t;\n",
+            "V2__b.sql": (
+                "DROP SEQUENCE IF EXISTS admin_log_id_seq;\n"
+                "DROP VIEW IF EXISTS group_permissions;\n"
+                "DROP TRIGGER IF EXISTS trg ON img_scan_overview;\n"
+                "ALTER INDEX IF EXISTS rackgroup_pkey RENAME TO location_pkey;\n"
+                "ALTER TABLE IF EXISTS gone ADD COLUMN x int;\n"
+                "ALTER SEQUENCE IF EXISTS gone_id_seq AS bigint;\n"
+                "DROP VIEW IF EXISTS v;\n"
+                "ALTER SEQUENCE IF EXISTS t_id_seq RESTART;\n"
+            ),
+        },
+    )
+    for s in report.statements[2:]:
+        assert s.verdict is not None and s.verdict.kind is VerdictKind.CONFIRMED, (
+            s.statement.sql,
+            s.verdict,
+        )
+    locks = {
+        s.statement.sql: {lock.relation for lock in s.prediction.locks} for s in report.statements
+    }
+    assert locks["DROP SEQUENCE IF EXISTS admin_log_id_seq"] == set()
+    assert locks["ALTER INDEX IF EXISTS rackgroup_pkey RENAME TO location_pkey"] == set()
+    assert locks["DROP VIEW IF EXISTS v"] == {"public.v"}
+    assert locks["ALTER SEQUENCE IF EXISTS t_id_seq RESTART"] == {"public.t_id_seq"}
+
+
+def test_an_owned_sequence_is_known_as_a_sequence(pg, tmp_path, database_name):
+    # netbox (ALTER TABLE auth_user_id_seq RENAME TO users_user_id_seq, 16 times) and
+    # documenso (DROP SEQUENCE "Webhook_id_seq"): a serial column's sequence was taken
+    # for a table whose readers and writers the statement blocks (over-predicted).
+    report = _history(
+        pg,
+        tmp_path / "flyway",
+        "flyway",
+        database_name,
+        {
+            "V1__a.sql": "CREATE TABLE w (id serial PRIMARY KEY, n serial);\n",
+            "V2__b.sql": (
+                "ALTER TABLE w_id_seq RENAME TO hooks_id_seq;\n"
+                "ALTER TABLE w ALTER COLUMN n DROP DEFAULT;\n"
+                "DROP SEQUENCE w_n_seq;\n"
+            ),
+        },
+    )
+    for s in report.statements[1:]:
+        assert s.verdict is not None and s.verdict.kind is VerdictKind.CONFIRMED, s.verdict
+        assert not s.prediction.reads_blocked_on or s.statement.sql.startswith("ALTER TABLE w ")

@@ -73,6 +73,10 @@ def _with_ctes(
     """A WITH's data-modifying CTEs lock what they write as their own statements would
     (dokploy: WITH inserted_users AS (INSERT …), inserted_orgs AS (INSERT …) INSERT …), and
     an unqualified name of a CTE that a classifier read as a table is the CTE."""
+    for cte in with_clause.ctes or ():
+        if isinstance(cte.ctequery, _DATA_MODIFYING):
+            matches.extend(classify(cte.ctequery, catalog, version) or ())
+    # After the CTEs' own: a later CTE's body reads an earlier CTE too.
     names = {cte.ctename for cte in with_clause.ctes or ()}
     named: set[str] | None = None
     for match in matches:
@@ -84,9 +88,6 @@ def _with_ctes(
         match.roles["sources"] = [
             s for s in sources if s in named or s.split(".", 1)[-1] not in names
         ]
-    for cte in with_clause.ctes or ():
-        if isinstance(cte.ctequery, _DATA_MODIFYING):
-            matches.extend(classify(cte.ctequery, catalog, version) or ())
     return matches
 
 
@@ -169,6 +170,12 @@ def referenced_relations(node: object) -> set[tuple[str | None, str]]:
             if isinstance(value, (ast.Node, list, tuple)):
                 stack.append((value, ctes))
     return found
+
+
+def absent(ctx: Context, relation: str, missing_ok: bool) -> bool:
+    """… IF EXISTS of a relation that is not there: a no-op that locks nothing. Only said
+    when the known schema is the whole database (a dry-run reads it from the server)."""
+    return missing_ok and ctx.catalog.complete and not ctx.catalog.knows(relation)
 
 
 def index_table(index: str, ctx: Context) -> str:

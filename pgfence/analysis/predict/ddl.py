@@ -13,6 +13,7 @@ from pglast.enums import (
 from pgfence.analysis.predict.core import (
     Context,
     Match,
+    absent,
     all_partitions,
     classifies,
     index_table,
@@ -141,11 +142,13 @@ def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
     if kind in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_SEQUENCE):
         for obj in objects:
             relation = ctx.catalog.names(obj)
+            if absent(ctx, relation, node.missing_ok):
+                continue
             match = Match(Row.DROP_VIEW).bind("target", relation)
             if cascade:
                 match.bind("dependents", *_cascade(ctx, [relation]))
             matches.append(match)
-        return matches
+        return matches or [Match(Row.NO_RELATION_LOCK)]
     if kind in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE):
         key = {
             ObjectType.OBJECT_TRIGGER: Row.DROP_TRIGGER,
@@ -155,12 +158,14 @@ def _drop(node: ast.DropStmt, ctx: Context) -> list[Match]:
             if len(o) < 2:
                 continue
             owner = ctx.catalog.names(list(o)[:-1])
+            if absent(ctx, owner, node.missing_ok):
+                continue  # the table is not there: nothing is looked up under a lock
             match = Match(key).bind("target", owner)
             if key == Row.DROP_TRIGGER:
                 # A row-level trigger's clones on the partitions are dropped with it.
                 match.bind("target-partitions", *all_partitions(ctx.catalog, owner))
             matches.append(match)
-        return matches
+        return matches or [Match(Row.NO_RELATION_LOCK)]
     if kind == ObjectType.OBJECT_SCHEMA and cascade:
         return [_drop_schema(node, ctx)]
     if kind in _CASCADING_OBJECTS and cascade:

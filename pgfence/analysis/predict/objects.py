@@ -14,6 +14,7 @@ from pglast.enums import (
 from pgfence.analysis.predict.core import (
     Context,
     Match,
+    absent,
     all_partitions,
     classifies,
     classify,
@@ -124,6 +125,8 @@ _CATALOG_ONLY_SEQUENCE_OPTIONS = frozenset({"owned_by"})
 @classifies(ast.AlterSeqStmt)
 def _alter_sequence(node: ast.AlterSeqStmt, ctx: Context) -> list[Match]:
     sequence = ctx.catalog.rangevar(node.sequence)
+    if absent(ctx, sequence, node.missing_ok):
+        return [Match(Row.NO_RELATION_LOCK)]
     options = {d.defname for d in node.options or () if isinstance(d, ast.DefElem)}
     if options and options <= _CATALOG_ONLY_SEQUENCE_OPTIONS:
         match = Match(Row.ALTER_SEQUENCE__NO_REWRITE).bind("sequence", sequence)
