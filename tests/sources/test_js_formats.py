@@ -365,4 +365,6 @@ def test_sequelize_unmanaged_transaction_holds_its_calls_until_commit(tmp_path):
     first, second = migration.statements[:2]
     assert first.transaction == second.transaction
     [gap] = [f.message for f in migration.findings if f.rule == "unanalysable"]
-    assert "the default is the environment variable LANG_DEFAULT, read when the migration runs" in gap
+    assert (
+        "the default is the environment variable LANG_DEFAULT, read when the migration runs" in gap
+    )
