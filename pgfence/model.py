@@ -117,6 +117,9 @@ class Statement:
     # A '…' literal in it holds a backslash: it means what pgfence read only while the
     # server has standard_conforming_strings on.
     needs_standard_strings: bool = False
+    # The values bound to its $1, $2, … as text (None: NULL or a binary value), for a
+    # statement a migration tool sent through the extended protocol (`--runner`).
+    parameters: tuple[str | None, ...] = ()
     # The pglast RawStmt.stmt node; parsed once by the source stage.
     node: Any = field(default=None, compare=False, repr=False, hash=False)
 

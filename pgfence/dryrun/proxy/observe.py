@@ -251,7 +251,8 @@ class RunnerWatcher:
         conn = self._connection(request.backend_pid)
         bound = request.parameters or [() for _ in request.statements]
         pairs = [
-            (_statement(piece, node), values)
+            # Parameters belong to a text of one statement (the extended protocol's rule).
+            (_statement(piece, node, values if len(_split(text)) == 1 else ()), values)
             for text, values in zip(request.statements, bound, strict=False)
             for piece, node in _split(text)
         ]
@@ -522,11 +523,12 @@ def _split(text: str) -> tuple[tuple[str, Any], ...]:
     return tuple(out)
 
 
-def _statement(text: str, node: Any) -> Statement:
+def _statement(text: str, node: Any, parameters: tuple[str | None, ...] = ()) -> Statement:
     return Statement(
         sql=text,
         location=Location(RUNNER_FILE, 1, 1),
         parse_error=None if node is not None else "does not parse",
+        parameters=tuple(parameters),
         node=node,
     )
 
