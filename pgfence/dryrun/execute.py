@@ -304,6 +304,72 @@ def _apply_earlier_shards(
     return _Start(catalog, index, recorded)
 
 
+@dataclass
+class _Transaction:
+    """The migration session's open transaction as pgfence follows it, in psycopg's shape:
+    one transaction (the migration's own `BEGIN … COMMIT`, or the one a migration tool
+    wraps around its files), its statements, and a stack of named savepoints."""
+
+    # Inside the migration's own BEGIN … COMMIT.
+    explicit: bool = False
+    # The transaction block a migration tool wraps around the file (or several files),
+    # opened by us as the tool would: statements of that block run in it.
+    runner_block: int | None = None
+    # Report indexes of the statements run in it, in order.
+    statements: list[int] = field(default_factory=list)
+    # The locks predicted for them, each once (what the verdict counts as still held).
+    carried: dict[LockOnRelation, None] = field(default_factory=dict)
+    # Its savepoints, in order: (name, len(statements) when made).
+    savepoints: list[tuple[str, int]] = field(default_factory=list)
+    # The same statements, as the rules see them.
+    window: Statements = field(default_factory=Statements)
+
+    @property
+    def open(self) -> bool:
+        """A transaction block is open (the migration's, or the tool's)."""
+        return self.explicit or self.runner_block is not None
+
+    def ran(self, index: int, statement: Statement) -> None:
+        self.statements.append(index)
+        self.window.append(statement)
+
+    def ended(self) -> None:
+        """The session's transaction is over (or, AND CHAIN, the next one begun): its
+        statements, locks and savepoints with it. Which block is open is the caller's."""
+        self.statements, self.carried, self.savepoints = [], {}, []
+        self.window = Statements()
+
+    def close(self) -> None:
+        """No transaction block is open any more."""
+        self.explicit, self.runner_block = False, None
+
+    def savepoint(self, name: str) -> None:
+        self.savepoints.append((name, len(self.statements)))
+
+    def release(self, name: str) -> None:
+        """RELEASE: the savepoint and every one made after it go."""
+        at = self._last(name)
+        if at is not None:
+            del self.savepoints[at:]
+
+    def rollback_to(self, name: str, reports: Sequence[StatementReport]) -> list[int] | None:
+        """ROLLBACK TO: the savepoint stays, those after it go, and so do the statements run
+        since (returned: their locks are released); None for a savepoint not known."""
+        at = self._last(name)
+        if at is None:
+            return None
+        del self.savepoints[at + 1 :]
+        since = self.savepoints[at][1]
+        undone, self.statements = self.statements[since:], self.statements[:since]
+        self.window = Statements(reports[i].statement for i in self.statements)
+        self.carried = {lock: None for i in self.statements for lock in reports[i].prediction.locks}
+        return undone
+
+    def _last(self, name: str) -> int | None:
+        names = [n for n, _ in self.savepoints]
+        return len(names) - 1 - names[::-1].index(name) if name in names else None
+
+
 class _Run:
     """One database copy, its sessions, and the statements run in it, in order."""
 
@@ -336,18 +402,9 @@ class _Run:
         self.sampled = SampledObserver(sessions, options.statement_timeout_s)
         self.reports: list[StatementReport] = []
         self.facts: list[StatementFacts] = []  # one per report, for the policies
-        self.in_explicit = False  # inside the migration's own BEGIN … COMMIT
-        # The transaction block a migration tool wraps around the file (or several files),
-        # opened by us as the tool would: statements of that block run in it.
-        self.runner_block: int | None = None
+        self.tx = _Transaction()  # the migration session's open transaction
         # A tool's transaction that failed, and where: its other statements never run.
         self.failed_block: tuple[int, str] | None = None
-        self.open_tx: list[int] = []  # report indexes of the statements of the open transaction
-        # The locks predicted for them, each once (what the verdict counts as still held).
-        self.carried: dict[LockOnRelation, None] = {}
-        # Savepoints of the open transaction, in order: (name, len(open_tx) when made).
-        self.savepoints: list[tuple[str, int]] = []
-        self.open_statements = Statements()  # the same statements, as the rules see them
         self.index = 0
         self.broken = False  # an existing server's transaction failed: nothing more runs
         # Where the first migration that failed failed: a tool applies none after it.
@@ -398,7 +455,7 @@ class _Run:
                     where = f"{Path(statement.location.file).name}:{statement.location.line}"
                     self.failed_block = (tx.block, where)
                 self._after_failure()
-        if self.in_explicit and self.throwaway:
+        if self.tx.explicit and self.throwaway:
             # The file ended inside BEGIN without COMMIT: psql would roll it back at exit.
             self._end_transaction(commit=False)
         ran_through = failed is None and not self.broken
@@ -407,9 +464,9 @@ class _Run:
             self.transactional.absorb()
 
     def finish(self) -> None:
-        if self.throwaway and self.runner_block is not None:
+        if self.throwaway and self.tx.runner_block is not None:
             self._end_transaction(commit=True)  # the tool commits at the end of its run
-        elif self.throwaway and self.open_tx:
+        elif self.throwaway and self.tx.statements:
             self._end_transaction(commit=False)
         self._add_dynamic_findings()
 
@@ -429,7 +486,7 @@ class _Run:
         self, statement: Statement, following: StatementWindow
     ) -> tuple[StatementReport, StatementFacts]:
         block = block_key(statement, self.index)
-        earlier = self.open_statements.window()
+        earlier = self.tx.window.window()
         analysis = analyse_statement(
             statement,
             self.catalog,
@@ -471,7 +528,7 @@ class _Run:
         if isinstance(node, ast.TransactionStmt):
             return self._transaction_control(statement, node)
         transactional = report.prediction.transactional and runs_in_transaction(node)
-        in_transaction = self.in_explicit or self.runner_block is not None
+        in_transaction = self.tx.open
         # (the --dsn run never follows the file's own BEGIN … COMMIT: the file says)
         outside = (
             not in_transaction
@@ -497,8 +554,7 @@ class _Run:
         if wrapped:
             self.sessions.migration.execute("BEGIN")
         observation, execution = self.transactional.observe(statement)
-        self.open_tx.append(len(self.reports))
-        self.open_statements.append(statement)
+        self.tx.ran(len(self.reports), statement)
         lost = self._transaction_lost()
         if lost is not None:
             self.broken = True  # nothing more runs: pgfence no longer knows where it is
@@ -571,11 +627,11 @@ class _Run:
         """Open and commit the migration tool's transactions as the tool would."""
         tx = statement.transaction
         in_block = tx.scope is TxScope.RUNNER
-        if self.runner_block is not None and (not in_block or tx.block != self.runner_block):
+        if self.tx.runner_block is not None and (not in_block or tx.block != self.tx.runner_block):
             self._end_transaction(commit=True)
-        if in_block and self.runner_block is None and not self.in_explicit:
+        if in_block and self.tx.runner_block is None and not self.tx.explicit:
             self.sessions.migration.execute("BEGIN")
-            self.runner_block = tx.block
+            self.tx.runner_block = tx.block
             self._transaction_ended()
 
     def _commit_single(self, observation: Observation, statement: Statement) -> Observation:
@@ -600,17 +656,16 @@ class _Run:
         observation = Observation(duration_ms=result.duration_ms, error=result.error)
         if result.error is not None:
             return observation
-        in_transaction = self.runner_block is not None or self.in_explicit
+        in_transaction = self.tx.open
         if node.kind in _END and in_transaction:
             # COMMIT / ROLLBACK end the transaction (inside the tool's, BEGIN only warns);
             # AND CHAIN starts the next one at once.
             self._record_hold_times()
             if not node.chain:
-                self.runner_block = None
-                self.in_explicit = False
+                self.tx.close()
             self._transaction_ended()
         elif node.kind in _OPEN and not in_transaction:
-            self.in_explicit = True
+            self.tx.explicit = True
             self._transaction_ended()
         elif in_transaction:
             self._savepoint(node)
@@ -619,32 +674,23 @@ class _Run:
     def _savepoint(self, node: ast.TransactionStmt) -> None:
         """SAVEPOINT, RELEASE, ROLLBACK TO: locks taken after a savepoint are released when
         the transaction rolls back to it, so those statements' hold times end there."""
-        names = [name for name, _ in self.savepoints]
-        if node.kind is TransactionStmtKind.TRANS_STMT_SAVEPOINT:
-            self.savepoints.append((node.savepoint_name or "", len(self.open_tx)))
-            return
         name = node.savepoint_name or ""
-        known = name in names
-        at = len(names) - 1 - names[::-1].index(name) if known else -1
-        if node.kind is TransactionStmtKind.TRANS_STMT_RELEASE and known:
-            del self.savepoints[at:]  # and every savepoint made after it
+        if node.kind is TransactionStmtKind.TRANS_STMT_SAVEPOINT:
+            self.tx.savepoint(name)
+            return
+        if node.kind is TransactionStmtKind.TRANS_STMT_RELEASE:
+            self.tx.release(name)
         elif node.kind is TransactionStmtKind.TRANS_STMT_ROLLBACK_TO:
-            if known:
-                del self.savepoints[at + 1 :]  # it stays, those after it go
-                since = self.savepoints[at][1]
-                self._record_hold_times(self.open_tx[since:])
-                self.open_tx = self.open_tx[:since]
-                self.open_statements = Statements(self.reports[i].statement for i in self.open_tx)
-                self.carried = {
-                    lock: None for i in self.open_tx for lock in self.reports[i].prediction.locks
-                }
+            undone = self.tx.rollback_to(name, self.reports)
+            if undone is not None:
+                self._record_hold_times(undone)
             self.transactional.rolled_back_to_savepoint()  # whatever pgfence knew of it
 
     def _record_hold_times(self, statements: list[int] | None = None) -> None:
         """Each statement's locks were held from its start until the transaction ended (or
         rolled back to a savepoint made before it): `statements`, the open transaction's
         by default."""
-        held_by = self.open_tx if statements is None else statements
+        held_by = self.tx.statements if statements is None else statements
         durations = [_duration(self.reports[i].observation) for i in held_by]
         for position, i in enumerate(held_by):
             report = self.reports[i]
@@ -664,13 +710,12 @@ class _Run:
                 commit = False
         if commit:
             self._record_hold_times()
-        self.in_explicit = False
-        self.runner_block = None
+        self.tx.close()
         self._transaction_ended()
 
     def _commit_failed(self, exc: psycopg.Error) -> None:
         """Report a failed COMMIT of the tool's transaction on its last statement that ran."""
-        for i in reversed(self.open_tx):
+        for i in reversed(self.tx.statements):
             report = self.reports[i]
             observation = report.observation
             if observation is None or not observation.ran or observation.error is not None:
@@ -684,10 +729,7 @@ class _Run:
     def _transaction_ended(self) -> None:
         """The migration session's transaction is over: its locks and statements with it."""
         self.transactional.end_transaction()
-        self.open_tx = []
-        self.carried = {}
-        self.savepoints = []
-        self.open_statements = Statements()
+        self.tx.ended()
 
     def _after_failure(self) -> None:
         if not self.throwaway:
@@ -699,12 +741,12 @@ class _Run:
     def _add(
         self, report: StatementReport, facts: StatementFacts, observation: Observation
     ) -> None:
-        verdict = judge(report.prediction, observation, tuple(self.carried))
+        verdict = judge(report.prediction, observation, tuple(self.tx.carried))
         report = dataclasses.replace(report, observation=observation, verdict=verdict)
         self.reports.append(report)
         self.facts.append(facts)
-        if self.open_tx and self.open_tx[-1] == len(self.reports) - 1:
-            self.carried.update(dict.fromkeys(report.prediction.locks))
+        if self.tx.statements and self.tx.statements[-1] == len(self.reports) - 1:
+            self.tx.carried.update(dict.fromkeys(report.prediction.locks))
 
     def _add_dynamic_findings(self) -> None:
         """Add what each observation shows; hold times are only known once all ran."""
