@@ -26,11 +26,10 @@ from pglast import ast
 from pglast.enums import TransactionStmtKind
 from psycopg.pq import TransactionStatus
 
-from pgfence.analysis.analyze import analyse_statement, block_key, finish
+from pgfence.analysis.analyze import StatementWalker, finish
 from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.policy import StatementFacts
 from pgfence.analysis.rule import Statements, StatementWindow
-from pgfence.analysis.rules import all_rules
 from pgfence.analysis.statements import builds_index_concurrently
 from pgfence.checks import RuleSettings
 from pgfence.dryrun import bookkeeping, queries, replay
@@ -207,7 +206,7 @@ def observe_existing(
             privileged=privileged,
             recorder=recorder,
         )
-        run.index = start.statements if start is not None else 0
+        run.walker.index = start.statements if start is not None else 0
         for migration in migrations:
             say(f"dry-running {migration.path}{'' if server.throwaway else ' (rolled back)'}")
             run.migration(migration)
@@ -273,13 +272,10 @@ def _apply_earlier_shards(
         return None
     with psycopg.connect(dsn, autocommit=True) as conn:
         catalog = load_catalog(conn)
-    index = 0
+    walker = StatementWalker(catalog, server.major, options.settings)
     for migration in earlier:
         for statement in migration.statements:
-            if statement.node is not None:
-                catalog.current_block = block_key(statement, index)
-                catalog.apply(statement.node)
-            index += 1
+            walker.follow(statement)
     say(f"applying the {len(earlier)} migration(s) of the earlier shards without observing")
     # The tool's own table first, as the unsharded run has it from the start (harbor's
     # 0030 alters golang-migrate's), and their rows in it afterwards.
@@ -301,7 +297,7 @@ def _apply_earlier_shards(
         for migration in earlier:
             recorder.record(migration)
         recorded = dict(recorder.count)
-    return _Start(catalog, index, recorded)
+    return _Start(catalog, walker.index, recorded)
 
 
 @dataclass
@@ -395,7 +391,8 @@ class _Run:
         self.options = options
         self.throwaway = throwaway
         self.say = say
-        self.rules = options.settings.active(all_rules())
+        # What the migrations do to the schema, followed statement by statement.
+        self.walker = StatementWalker(catalog, major, options.settings)
         self.transactional = TransactionalObserver(
             sessions, options.statement_timeout_s, cap=guard.lock_cap if guard else None
         )
@@ -405,7 +402,6 @@ class _Run:
         self.tx = _Transaction()  # the migration session's open transaction
         # A tool's transaction that failed, and where: its other statements never run.
         self.failed_block: tuple[int, str] | None = None
-        self.index = 0
         self.broken = False  # an existing server's transaction failed: nothing more runs
         # Where the first migration that failed failed: a tool applies none after it.
         self.stopped: str | None = None
@@ -485,22 +481,8 @@ class _Run:
     def _analyse(
         self, statement: Statement, following: StatementWindow
     ) -> tuple[StatementReport, StatementFacts]:
-        block = block_key(statement, self.index)
-        earlier = self.tx.window.window()
-        analysis = analyse_statement(
-            statement,
-            self.catalog,
-            self.major,
-            block,
-            self.rules,
-            self.options.settings,
-            earlier,
-            following,
-        )
-        if statement.node is not None:
-            self.catalog.current_block = block
-            self.catalog.apply(statement.node)
-        self.index += 1
+        analysis = self.walker.analyse(statement, self.tx.window.window(), following)
+        self.walker.follow(statement)
         return StatementReport(statement, analysis.prediction, analysis.findings), analysis.facts
 
     def _execute(self, statement: Statement, report: StatementReport) -> Observation:
