@@ -16,7 +16,7 @@ import contextlib
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -313,8 +313,18 @@ class _Transaction:
     runner_block: int | None = None
     # Report indexes of the statements run in it, in order.
     statements: list[int] = field(default_factory=list)
-    # The locks predicted for them, each once (what the verdict counts as still held).
-    carried: dict[LockOnRelation, None] = field(default_factory=dict)
+    # The locks predicted for them, each once, in the order first predicted (what the
+    # verdict counts as still held). A list of its own per transaction, never emptied in
+    # place: a statement's verdict, judged once the run is over, reads the first `n`.
+    carried: list[LockOnRelation] = field(default_factory=list)
+    _carried_seen: set[LockOnRelation] = field(default_factory=set)
+
+    def carry(self, locks: Iterable[LockOnRelation]) -> None:
+        for lock in locks:
+            if lock not in self._carried_seen:
+                self._carried_seen.add(lock)
+                self.carried.append(lock)
+
     # Its savepoints, in order: (name, len(statements) when made).
     savepoints: list[tuple[str, int]] = field(default_factory=list)
     # The same statements, as the rules see them.
@@ -332,7 +342,8 @@ class _Transaction:
     def ended(self) -> None:
         """The session's transaction is over (or, AND CHAIN, the next one begun): its
         statements, locks and savepoints with it. Which block is open is the caller's."""
-        self.statements, self.carried, self.savepoints = [], {}, []
+        self.statements, self.carried, self.savepoints = [], [], []
+        self._carried_seen = set()
         self.window = Statements()
 
     def close(self) -> None:
@@ -358,7 +369,9 @@ class _Transaction:
         since = self.savepoints[at][1]
         undone, self.statements = self.statements[since:], self.statements[:since]
         self.window = Statements(reports[i].statement for i in self.statements)
-        self.carried = {lock: None for i in self.statements for lock in reports[i].prediction.locks}
+        self.carried, self._carried_seen = [], set()
+        for i in self.statements:
+            self.carry(reports[i].prediction.locks)
         return undone
 
     def _last(self, name: str) -> int | None:
@@ -399,6 +412,8 @@ class _Run:
         self.sampled = SampledObserver(sessions, options.statement_timeout_s)
         self.reports: list[StatementReport] = []
         self.facts: list[StatementFacts] = []  # one per report, for the policies
+        # One per report: the open transaction's carried locks then, and how many.
+        self.held_before: list[tuple[list[LockOnRelation], int]] = []
         self.tx = _Transaction()  # the migration session's open transaction
         # A tool's transaction that failed, and where: its other statements never run.
         self.failed_block: tuple[int, str] | None = None
@@ -464,6 +479,7 @@ class _Run:
             self._end_transaction(commit=True)  # the tool commits at the end of its run
         elif self.throwaway and self.tx.statements:
             self._end_transaction(commit=False)
+        self._judge()
         self._add_dynamic_findings()
 
     def _empty_start(self, error: StatementError) -> bool:
@@ -703,9 +719,7 @@ class _Run:
             if observation is None or not observation.ran or observation.error is not None:
                 continue
             failed = dataclasses.replace(observation, error=_commit_error(exc, report.statement))
-            self.reports[i] = dataclasses.replace(
-                report, observation=failed, verdict=judge(report.prediction, failed)
-            )
+            self.reports[i] = dataclasses.replace(report, observation=failed)
             return
 
     def _transaction_ended(self) -> None:
@@ -723,12 +737,20 @@ class _Run:
     def _add(
         self, report: StatementReport, facts: StatementFacts, observation: Observation
     ) -> None:
-        verdict = judge(report.prediction, observation, tuple(self.tx.carried))
-        report = dataclasses.replace(report, observation=observation, verdict=verdict)
-        self.reports.append(report)
+        # What the transaction held before it, for its verdict (judged in `finish`).
+        self.held_before.append((self.tx.carried, len(self.tx.carried)))
+        self.reports.append(dataclasses.replace(report, observation=observation))
         self.facts.append(facts)
         if self.tx.statements and self.tx.statements[-1] == len(self.reports) - 1:
-            self.tx.carried.update(dict.fromkeys(report.prediction.locks))
+            self.tx.carry(report.prediction.locks)
+
+    def _judge(self) -> None:
+        """Each statement's verdict, once: its observation is final (hold times, a COMMIT
+        that failed after it), and what was held before it is known."""
+        for i, report in enumerate(self.reports):
+            carried, count = self.held_before[i]
+            verdict = judge(report.prediction, report.observation, tuple(carried[:count]))
+            self.reports[i] = dataclasses.replace(report, verdict=verdict)
 
     def _add_dynamic_findings(self) -> None:
         """Add what each observation shows; hold times are only known once all ran."""
