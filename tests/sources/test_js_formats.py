@@ -91,8 +91,8 @@ def test_knex_builder_chains_become_knex_pg_sql():
     assert concurrent.statements[0].transaction.scope is TxScope.AUTOCOMMIT
     # A loop over a literal array is read once per element, its variable written in.
     assert rows(concurrent)[1:] == [
-        (6, "knex.schema.alterTable", 'alter table "users" drop column "legacy"'),
-        (6, "knex.schema.alterTable", 'alter table "teams" drop column "legacy"'),
+        (6, "knex.schema.alterTable", 'alter table "users" add column "note" varchar(255)'),
+        (6, "knex.schema.alterTable", 'alter table "teams" add column "note" varchar(255)'),
     ]
     assert gaps(concurrent) == []
 
