@@ -479,8 +479,7 @@ class _Run:
             self._end_transaction(commit=True)  # the tool commits at the end of its run
         elif self.throwaway and self.tx.statements:
             self._end_transaction(commit=False)
-        self._judge()
-        self._add_dynamic_findings()
+        self._assemble()
 
     def _empty_start(self, error: StatementError) -> bool:
         """The run's first failure names something missing, and it started from nothing."""
@@ -744,20 +743,18 @@ class _Run:
         if self.tx.statements and self.tx.statements[-1] == len(self.reports) - 1:
             self.tx.carry(report.prediction.locks)
 
-    def _judge(self) -> None:
-        """Each statement's verdict, once: its observation is final (hold times, a COMMIT
-        that failed after it), and what was held before it is known."""
+    def _assemble(self) -> None:
+        """Each statement's report made whole, once the run is over and every observation
+        final (hold times, a COMMIT that failed after it): its verdict, judged once from
+        what its transaction held before it, and what the observation shows."""
         for i, report in enumerate(self.reports):
             carried, count = self.held_before[i]
             verdict = judge(report.prediction, report.observation, tuple(carried[:count]))
-            self.reports[i] = dataclasses.replace(report, verdict=verdict)
-
-    def _add_dynamic_findings(self) -> None:
-        """Add what each observation shows; hold times are only known once all ran."""
-        for i, report in enumerate(self.reports):
-            more = dynamic_findings(report, self.facts[i], self.options.settings)
-            if more:
-                self.reports[i] = dataclasses.replace(report, findings=report.findings + more)
+            judged = dataclasses.replace(report, verdict=verdict)
+            more = dynamic_findings(judged, self.facts[i], self.options.settings)
+            self.reports[i] = (
+                dataclasses.replace(judged, findings=judged.findings + more) if more else judged
+            )
 
 
 def _commit_error(exc: psycopg.Error, statement: Statement) -> StatementError:

@@ -222,7 +222,7 @@ def _report(
     watcher: RunnerWatcher,
     ran: RunnerOutcome,
 ) -> Report:
-    sent = watcher.sent
+    sent = watcher.judged()
     reports: list[StatementReport] = [s.report for s in sent]
     by_file: dict[str, list[StatementReport]] = {}
     for report in reports:

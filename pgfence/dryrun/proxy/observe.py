@@ -158,6 +158,10 @@ class Sent:
 
     report: StatementReport
     facts: StatementFacts
+    # What the runner's transaction held before it (predicted), for its verdict, and the
+    # prediction judged: several statements sent in one message are judged together.
+    carried: tuple[LockOnRelation, ...] = ()
+    judged: Prediction | None = None
 
 
 class RunnerWatcher:
@@ -302,9 +306,7 @@ class RunnerWatcher:
                 sqlstate, f"{message} (raised at COMMIT, after this statement)", None
             )
             failed = dataclasses.replace(observation, error=error)
-            report = dataclasses.replace(
-                item.report, observation=failed, verdict=judge(item.report.prediction, failed)
-            )
+            report = dataclasses.replace(item.report, observation=failed)
             self.sent[i] = dataclasses.replace(item, report=report)
             return
 
@@ -313,6 +315,18 @@ class RunnerWatcher:
         conn.block = None
         conn.carried = {}
         conn.open_reports = []
+
+    def judged(self) -> list[Sent]:
+        """What the runner sent, each statement's verdict judged once, now that every
+        observation is final (a COMMIT that failed after it included)."""
+        out = []
+        for item in self.sent:
+            prediction = item.judged or item.report.prediction
+            verdict = judge(prediction, item.report.observation, item.carried)
+            out.append(
+                dataclasses.replace(item, report=dataclasses.replace(item.report, verdict=verdict))
+            )
+        return out
 
     def close(self) -> None:
         """Close the probe sessions (the proxy and its connections are gone by now), and
@@ -415,23 +429,20 @@ class RunnerWatcher:
             self._walker.follow(statement, applied=observation.error is None)
             predictions.append(analysis.prediction)
             last = position == len(statements) - 1
+            carried: tuple[LockOnRelation, ...] = ()
+            judged = analysis.prediction
             if last:
-                merged = _merged(predictions)
-                seen = observation
-                verdict = judge(merged, seen, tuple(conn.carried))
+                judged, seen, carried = _merged(predictions), observation, tuple(conn.carried)
                 if in_tx:
-                    conn.carried.update(dict.fromkeys(merged.locks))
+                    conn.carried.update(dict.fromkeys(judged.locks))
             else:
                 seen = Observation(
                     ran=False,
                     not_run_reason="sent in one message with the statements after it: "
                     "observed with them, on the last",
                 )
-                verdict = judge(analysis.prediction, seen)
-            report = StatementReport(
-                statement, analysis.prediction, analysis.findings, seen, verdict
-            )
-            self.sent.append(Sent(report, analysis.facts))
+            report = StatementReport(statement, analysis.prediction, analysis.findings, seen)
+            self.sent.append(Sent(report, analysis.facts, carried, judged))
             conn.open_reports.append(len(self.sent) - 1)
             if request.wrapped:
                 self._last_of[id(request)] = len(self.sent) - 1
