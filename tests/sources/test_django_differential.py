@@ -11,15 +11,13 @@ saying pgfence could not be sure. Silently different: none.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 
-import pglast
 import pytest
-from pglast.stream import RawStream
 
 from pgfence.sources import load_migrations
 from tests.sources.differential import django_cases
+from tests.sources.differential.outcomes import classify, normalised, summary
 
 EXPECTED = json.loads((Path(__file__).parent / "differential" / "django_expected.json").read_text())
 FLAGS = {"unanalysable", "django-assumption"}
@@ -28,13 +26,10 @@ FLAGS = {"unanalysable", "django-assumption"}
 SET_ORDERED = {"lab.0106_unique_together_more", "lab.0107_unique_together_none"}
 
 
-def normalised(sql: str) -> list[str]:
-    out = []
-    for raw in pglast.parse_sql(sql):
-        if type(raw.stmt).__name__ == "TransactionStmt":
-            continue  # sqlmigrate's BEGIN/COMMIT: pgfence says "one transaction" apart
-        out.append(RawStream()(raw.stmt))
-    return out
+def _same(key: str):
+    if key in SET_ORDERED:
+        return lambda ours, theirs: sorted(ours) == sorted(theirs)
+    return lambda ours, theirs: ours == theirs
 
 
 @pytest.fixture(scope="module")
@@ -45,21 +40,10 @@ def outcomes(tmp_path_factory):
         f"{Path(m.path).parent.parent.name}.{Path(m.path).stem}": m
         for m in load_migrations([str(root)], fmt="django")
     }
-    rows = {}
-    for key, sql in EXPECTED["migrations"].items():
-        migration = migrations[key]
-        ours = [RawStream()(s.node) for s in migration.statements if s.node is not None]
-        theirs = normalised(sql)
-        flagged = any(f.rule in FLAGS for f in migration.findings) or any(
-            s.node is None for s in migration.statements
-        )
-        if ours == theirs or (key in SET_ORDERED and sorted(ours) == sorted(theirs)):
-            rows[key] = ("same", ours, theirs)
-        elif flagged:
-            rows[key] = ("flagged", ours, theirs)
-        else:
-            rows[key] = ("silently different", ours, theirs)
-    return rows
+    return {
+        key: classify(migrations[key], normalised([recorded]), FLAGS, _same(key))
+        for key, recorded in EXPECTED["migrations"].items()
+    }
 
 
 def test_the_corpus_is_read_in_django_s_order_and_covers_the_api(outcomes):
@@ -67,17 +51,7 @@ def test_the_corpus_is_read_in_django_s_order_and_covers_the_api(outcomes):
 
 
 def test_no_call_comes_out_silently_different(outcomes, capsys):
-    counts = Counter(kind for kind, _, _ in outcomes.values())
+    line, wrong = summary(f"Django {EXPECTED['django']}", "django", outcomes)
     with capsys.disabled():
-        print(
-            f"\nDjango {EXPECTED['django']} differential: "
-            + ", ".join(
-                f"{kind} {counts[kind]}" for kind in ("same", "flagged", "silently different")
-            )
-        )
-    wrong = {
-        key: {"pgfence": ours, "django": theirs}
-        for key, (kind, ours, theirs) in outcomes.items()
-        if kind == "silently different"
-    }
-    assert not wrong, json.dumps(wrong, indent=1)
+        print(line)
+    assert not wrong, wrong
