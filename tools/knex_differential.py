@@ -12,18 +12,14 @@ suite.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pgfence.dryrun.servers.local import cache_dir  # noqa: E402
 from tests.sources.differential import knex_cases  # noqa: E402
-from tools.django_differential import _server  # noqa: E402
+from tools.node_differential import npm_install, record, write_expected  # noqa: E402
 
 KNEX = "3.1.0"
 PG = "8.16.3"
@@ -63,58 +59,14 @@ main().then((out) => console.log(JSON.stringify(out)), (e) => { console.error(e.
 
 
 def install() -> Path:
-    target = cache_dir() / "differential" / f"knex-{KNEX}"
-    if not (target / "node_modules" / "knex").is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        (target / "package.json").write_text('{"name": "pgfence-differential", "private": true}')
-        subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--silent", f"knex@{KNEX}", f"pg@{PG}"],
-            cwd=target,
-            check=True,
-        )
-    return target
+    return npm_install(f"knex-{KNEX}", [f"knex@{KNEX}", f"pg@{PG}"], "knex")
 
 
 def main() -> int:
-    from psycopg.conninfo import conninfo_to_dict
-
-    modules = install()
-    with tempfile.TemporaryDirectory() as tmp, _server() as server:
-        root = Path(tmp)
-        names = knex_cases.write(root)
-        script = modules / "run.js"
-        script.write_text(RUN)
-        params = conninfo_to_dict(server.dsn())
-        config = {
-            "database": params.get("dbname", "postgres"),
-            "user": params.get("user", "postgres"),
-            "password": params.get("password", ""),
-            "host": params.get("host", "localhost"),
-            "port": int(params.get("port", 5432)),
-        }
-        result = subprocess.run(
-            ["node", str(script), json.dumps(config), str(root / "migrations"), json.dumps(names)],
-            capture_output=True,
-            text=True,
-            cwd=modules,
-        )
-        if result.returncode != 0:
-            print(result.stderr, file=sys.stderr)
-            return 1
-        *chatter, last = result.stdout.strip().splitlines() or [""]
-        for line in chatter:  # knex's own warnings (deprecated calls)
-            print(f"  knex: {line}", file=sys.stderr)
-        recorded = json.loads(last)
-    EXPECTED.write_text(
-        json.dumps({"knex": KNEX, "pg": PG, "migrations": recorded}, indent=1) + "\n"
-    )
-    failed = [n for n, e in recorded.items() if e["error"]]
-    print(
-        f"{len(recorded)} migrations ({len(failed)} failed on the server): {EXPECTED.relative_to(ROOT)}"
-    )
-    for name in failed:
-        print(f"  {name}: {recorded[name]['error'][:200]}")
-    return 0
+    recorded = record(install(), RUN, knex_cases.write, label="knex", user_key="user")
+    if recorded is None:
+        return 1
+    return write_expected(EXPECTED, {"knex": KNEX, "pg": PG}, recorded)
 
 
 if __name__ == "__main__":

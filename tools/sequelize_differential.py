@@ -12,18 +12,14 @@ tests/sources/differential/sequelize_expected.json; nothing here runs in the sui
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pgfence.dryrun.servers.local import cache_dir  # noqa: E402
 from tests.sources.differential import sequelize_cases  # noqa: E402
-from tools.django_differential import _server  # noqa: E402
+from tools.node_differential import npm_install, record, write_expected  # noqa: E402
 
 SEQUELIZE = "6.37.8"
 PG = "8.16.3"
@@ -71,64 +67,18 @@ main().then((out) => console.log(JSON.stringify(out)), (e) => { console.error(e.
 
 
 def install() -> Path:
-    target = cache_dir() / "differential" / f"sequelize-{SEQUELIZE}"
-    if not (target / "node_modules" / "pg-hstore").is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        (target / "package.json").write_text('{"name": "pgfence-differential", "private": true}')
-        subprocess.run(
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--silent",
-                f"sequelize@{SEQUELIZE}",
-                f"pg@{PG}",
-                f"pg-hstore@{PG_HSTORE}",
-            ],
-            cwd=target,
-            check=True,
-        )
-    return target
+    return npm_install(
+        f"sequelize-{SEQUELIZE}",
+        [f"sequelize@{SEQUELIZE}", f"pg@{PG}", f"pg-hstore@{PG_HSTORE}"],
+        "pg-hstore",
+    )
 
 
 def main() -> int:
-    from psycopg.conninfo import conninfo_to_dict
-
-    modules = install()
-    with tempfile.TemporaryDirectory() as tmp, _server() as server:
-        root = Path(tmp)
-        names = sequelize_cases.write(root)
-        script = modules / "run.js"  # beside node_modules, so require() finds sequelize
-        script.write_text(RUN)
-        params = conninfo_to_dict(server.dsn())
-        config = {
-            "database": params.get("dbname", "postgres"),
-            "user": params.get("user", "postgres"),
-            "password": params.get("password", ""),
-            "host": params.get("host", "localhost"),
-            "port": int(params.get("port", 5432)),
-        }
-        result = subprocess.run(
-            ["node", str(script), json.dumps(config), str(root / "migrations"), json.dumps(names)],
-            capture_output=True,
-            text=True,
-            cwd=modules,
-        )
-        if result.returncode != 0:
-            print(result.stderr, file=sys.stderr)
-            return 1
-        recorded = json.loads(result.stdout)
-    EXPECTED.write_text(
-        json.dumps({"sequelize": SEQUELIZE, "pg": PG, "migrations": recorded}, indent=1) + "\n"
-    )
-    failed = [n for n, e in recorded.items() if e["error"]]
-    print(
-        f"{len(recorded)} migrations ({len(failed)} failed on the server): {EXPECTED.relative_to(ROOT)}"
-    )
-    for name in failed:
-        print(f"  {name}: {recorded[name]['error']}")
-    return 0
+    recorded = record(install(), RUN, sequelize_cases.write, label="sequelize", user_key="user")
+    if recorded is None:
+        return 1
+    return write_expected(EXPECTED, {"sequelize": SEQUELIZE, "pg": PG}, recorded)
 
 
 if __name__ == "__main__":

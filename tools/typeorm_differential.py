@@ -12,19 +12,14 @@ tests/sources/differential/typeorm_expected.json; nothing here runs in the suite
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pgfence.dryrun.servers.local import cache_dir  # noqa: E402
 from tests.sources.differential import typeorm_cases  # noqa: E402
-from tools.django_differential import _server  # noqa: E402
+from tools.node_differential import npm_install, record, write_expected  # noqa: E402
 
 TYPEORM = "0.3.28"
 PG = "8.16.3"
@@ -84,69 +79,18 @@ main().then((out) => console.log(JSON.stringify(out)), (e) => { console.error(e.
 
 
 def install() -> Path:
-    target = cache_dir() / "differential" / f"typeorm-{TYPEORM}"
-    if not (target / "node_modules" / "reflect-metadata").is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        (target / "package.json").write_text('{"name": "pgfence-differential", "private": true}')
-        subprocess.run(
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--silent",
-                f"typeorm@{TYPEORM}",
-                f"pg@{PG}",
-                f"reflect-metadata@{REFLECT_METADATA}",
-            ],
-            cwd=target,
-            check=True,
-        )
-    return target
+    return npm_install(
+        f"typeorm-{TYPEORM}",
+        [f"typeorm@{TYPEORM}", f"pg@{PG}", f"reflect-metadata@{REFLECT_METADATA}"],
+        "reflect-metadata",
+    )
 
 
 def main() -> int:
-    from psycopg.conninfo import conninfo_to_dict
-
-    modules = install()
-    with tempfile.TemporaryDirectory() as tmp, _server() as server:
-        root = Path(tmp)
-        names = typeorm_cases.write(root)
-        script = modules / "run.js"
-        script.write_text(RUN)
-        params = conninfo_to_dict(server.dsn())
-        config = {
-            "database": params.get("dbname", "postgres"),
-            "username": params.get("user", "postgres"),
-            "password": params.get("password", ""),
-            "host": params.get("host", "localhost"),
-            "port": int(params.get("port", 5432)),
-        }
-        result = subprocess.run(
-            ["node", str(script), json.dumps(config), str(root / "migrations"), json.dumps(names)],
-            capture_output=True,
-            text=True,
-            cwd=modules,
-            # the migrations `require("typeorm")` from the temporary folder
-            env={**os.environ, "NODE_PATH": str(modules / "node_modules")},
-        )
-        if result.returncode != 0:
-            print(result.stderr, file=sys.stderr)
-            return 1
-        *chatter, last = result.stdout.strip().splitlines() or [""]
-        for line in chatter:
-            print(f"  typeorm: {line}", file=sys.stderr)
-        recorded = json.loads(last)
-    EXPECTED.write_text(
-        json.dumps({"typeorm": TYPEORM, "pg": PG, "migrations": recorded}, indent=1) + "\n"
-    )
-    failed = [n for n, e in recorded.items() if e["error"]]
-    print(
-        f"{len(recorded)} migrations ({len(failed)} failed on the server): {EXPECTED.relative_to(ROOT)}"
-    )
-    for name in failed:
-        print(f"  {name}: {recorded[name]['error'][:200]}")
-    return 0
+    recorded = record(install(), RUN, typeorm_cases.write, label="typeorm", user_key="username")
+    if recorded is None:
+        return 1
+    return write_expected(EXPECTED, {"typeorm": TYPEORM, "pg": PG}, recorded)
 
 
 if __name__ == "__main__":
