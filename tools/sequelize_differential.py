@@ -40,7 +40,14 @@ const sequelize = new Sequelize(config.database, config.user, config.password, {
   dialect: 'postgres',
   host: config.host,
   port: config.port,
-  logging: (line) => { if (current) current.push(line.replace(/^Executing \([^)]*\): /, '')); },
+  // Bound parameters ($1 …, bulkUpdate's) written in as Sequelize escapes them.
+  logging: (line, options) => {
+    if (!current) return;
+    let sql = line.replace(/^Executing \([^)]*\): /, '');
+    const bind = options && options.bind;
+    if (Array.isArray(bind)) sql = sql.replace(/\$(\d+)/g, (m, i) => sequelize.escape(bind[i - 1]));
+    current.push(sql);
+  },
 });
 async function main() {
   const out = {};

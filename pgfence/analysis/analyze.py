@@ -79,6 +79,47 @@ def analyse_statement(
     )
 
 
+class StatementWalker:
+    """The one walk over a run's statements, in order, that `analyze`, the dry-run and the
+    runner's proxy share: each statement predicted and checked with the schema the
+    earlier ones left (`analyse`), then what it does applied to that schema (`follow`).
+    `index` counts the statements walked: an autocommit statement's transaction key."""
+
+    def __init__(self, catalog: Catalog, version: int, settings: RuleSettings) -> None:
+        self.catalog, self.version, self.settings = catalog, version, settings
+        self.rules = settings.active(all_rules())
+        self.index = 0
+
+    def block(self, statement: Statement) -> object:
+        return block_key(statement, self.index)
+
+    def analyse(
+        self,
+        statement: Statement,
+        earlier: StatementWindow = EMPTY,
+        following: StatementWindow = EMPTY,
+    ) -> StatementAnalysis:
+        """The statement predicted and checked; the schema is not changed."""
+        return analyse_statement(
+            statement,
+            self.catalog,
+            self.version,
+            self.block(statement),
+            self.rules,
+            self.settings,
+            earlier,
+            following,
+        )
+
+    def follow(self, statement: Statement, *, applied: bool = True) -> None:
+        """The walk past the statement: what it does applied to the schema (unless it is
+        known not to have happened: `applied=False`), the next statement's turn."""
+        if applied and statement.node is not None:
+            self.catalog.current_block = self.block(statement)
+            self.catalog.apply(statement.node)
+        self.index += 1
+
+
 def default_jobs(migrations: Sequence[Migration]) -> int:
     """One process, whatever the tree: `--jobs N` asks for more.
 
@@ -137,34 +178,21 @@ def _walk(
 ) -> list[StatementAnalysis]:
     """The analyses of the statements of the migrations numbered in `part`, each with the
     schema (and the open transactions) the migrations before it leave behind."""
-    rules = settings.active(all_rules())
+    walker = StatementWalker(catalog, version, settings)
     analyses: list[StatementAnalysis] = []
-    index = 0
     open_tx: dict[object, Statements] = {}
     for number, migration in enumerate(migrations[: max(part, default=-1) + 1]):
         if number == deployed and deployed:
             catalog.settle(complete=False)
         in_file = Statements(migration.statements)
         for position, statement in enumerate(migration.statements):
-            block = block_key(statement, index)
+            earlier = open_tx.setdefault(walker.block(statement), Statements())
             if number in part:
                 analyses.append(
-                    analyse_statement(
-                        statement,
-                        catalog,
-                        version,
-                        block,
-                        rules,
-                        settings,
-                        open_tx.setdefault(block, Statements()).window(),
-                        in_file.window(position + 1),
-                    )
+                    walker.analyse(statement, earlier.window(), in_file.window(position + 1))
                 )
-            open_tx.setdefault(block, Statements()).append(statement)
-            if statement.node is not None:
-                catalog.current_block = block
-                catalog.apply(statement.node)
-            index += 1
+            earlier.append(statement)
+            walker.follow(statement)
     return analyses
 
 

@@ -22,9 +22,8 @@ from pglast.enums import (
     TransactionStmtKind,
     VariableSetKind,
 )
-from pglast.stream import RawStream
 
-from pgfence.analysis.expressions import column_names, function_calls, nodes
+from pgfence.analysis.expressions import column_names, function_calls, nodes, sql_text
 from pgfence.analysis.types import TypeRef
 from pgfence.model import RelKind
 
@@ -576,7 +575,7 @@ def _apply_index(catalog: Catalog, node: ast.IndexStmt) -> None:
             new=True,
             other_columns=tuple(c for c in other if c not in columns),
             partial_or_expression=bool(expressions) or node.whereClause is not None,
-            definition=str(RawStream()(node)),
+            definition=sql_text(node),
         )
     )
 

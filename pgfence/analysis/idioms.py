@@ -22,8 +22,8 @@ from collections.abc import Iterable, Sequence
 
 from pglast import ast
 from pglast.enums import ObjectType
-from pglast.stream import RawStream
 
+from pgfence.analysis.expressions import sql_text
 from pgfence.model import Finding, Migration, Statement, StatementReport, TxScope
 
 INDEX_RULES = frozenset(
@@ -56,7 +56,7 @@ def apply(
 def _said(finding: Finding, statement: Statement, fmt: str) -> Finding:
     if finding.rule not in INDEX_RULES:
         return finding
-    concurrent = _concurrent_sql(statement.node)
+    concurrent = _concurrentsql_text(statement.node)
     if concurrent is None:
         return finding
     steps = _steps(fmt, statement, concurrent)
@@ -65,7 +65,7 @@ def _said(finding: Finding, statement: Statement, fmt: str) -> Finding:
     return dataclasses.replace(finding, recipe=steps)
 
 
-def _concurrent_sql(node: object) -> str | None:
+def _concurrentsql_text(node: object) -> str | None:
     """The statement as it should run: CONCURRENTLY, IF [NOT] EXISTS; None if no index."""
     safe = copy.copy(node)
     if isinstance(safe, ast.IndexStmt):
@@ -74,7 +74,7 @@ def _concurrent_sql(node: object) -> str | None:
         safe.concurrent, safe.missing_ok = True, True
     else:
         return None
-    return f"{RawStream()(safe)};"
+    return f"{sql_text(safe)};"
 
 
 def _steps(fmt: str, statement: Statement, concurrent: str) -> tuple[str, ...] | None:
@@ -124,7 +124,7 @@ def _alembic(node: object, concurrent: str) -> str:
             if node.accessMethod and node.accessMethod != "btree":
                 args.append(f"postgresql_using={_py(node.accessMethod)}")
             if node.whereClause is not None:
-                args.append(f"postgresql_where=sa.text({_py(str(RawStream()(node.whereClause)))})")
+                args.append(f"postgresql_where=sa.text({_py(sql_text(node.whereClause))})")
             args += ["postgresql_concurrently=True", "if_not_exists=True"]
             return (
                 head + "    op.create_index(\n" + "".join(f"        {a},\n" for a in args) + "    )"

@@ -37,7 +37,7 @@ import psycopg
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
-from pgfence.dryrun import replay, runner
+from pgfence.dryrun import execute, replay
 from pgfence.dryrun.probe import connect
 from pgfence.dryrun.seed import SeedRequest, seed
 from pgfence.dryrun.servers.base import Server
@@ -77,7 +77,7 @@ class SizedRun:
 def dry_run_at_sizes(
     server: Server,
     migrations: Sequence[Migration],
-    options: runner.DryRunOptions,
+    options: execute.DryRunOptions,
     progress: Progress | None = None,
 ) -> Report:
     """The dry-run on seeded data, with durations estimated at production size."""
@@ -87,7 +87,7 @@ def dry_run_at_sizes(
     template = replay.create_database(server, f"{base}_schema")
     runs = []
     try:
-        runner.prepare_schema(server, server.dsn(template), options, say)
+        execute.prepare_schema(server, server.dsn(template), options, say)
         request = options.seed
         for n, fraction in enumerate(SIZES):
             say(f"seeding at {fraction:.3g} of the size asked for")
@@ -176,7 +176,7 @@ def _run_at(
     template: str,
     name: str,
     migrations: Sequence[Migration],
-    options: runner.DryRunOptions,
+    options: execute.DryRunOptions,
     request: SeedRequest,
     say: Progress,
 ) -> SizedRun:
@@ -194,7 +194,7 @@ def _run_at(
         reports: list[StatementReport] = []
         findings: list[Finding] = []
         for group_dsn, group in groups:
-            more, found = runner.run_in_database(server, group_dsn, group, options, say)
+            more, found = execute.run_in_database(server, group_dsn, group, options, say)
             reports.extend(more)
             findings.extend(found)
         return SizedRun(request.fraction, seeding, reports, findings)

@@ -5,21 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pgfence.model import (
-    Finding,
-    Observation,
-    ObservedLock,
-    Prediction,
-    Report,
-    RunnerOutcome,
-    Severity,
-    StatementReport,
-    Verdict,
-)
+from pgfence.model import Finding, Prediction, Report, Severity, StatementReport
 from pgfence.reporting import sizes
 from pgfence.reporting.common import assumptions
+
+if TYPE_CHECKING:
+    from pgfence.model.dryrun import Observation, ObservedLock, RunnerOutcome, Verdict
 
 # 2: `observed.locks` lists what the statement acquired, no longer what its transaction
 # held before it (`observed.held_before` counts those); `verdict.relations` and

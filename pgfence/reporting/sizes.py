@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgfence.durations import format_ms
-from pgfence.model import DurationEstimate, LockHold, Report, SeedSummary, StatementReport
+from pgfence.model import Report, StatementReport
 from pgfence.reporting.terminal import cells, fill, visible
+
+if TYPE_CHECKING:
+    from pgfence.model.dryrun import DurationEstimate, LockHold, SeedSummary
 
 
 def duration_note(s: StatementReport) -> str | None:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from pgfence.model import (
     PGFENCE_WAIT_NOTE,
     ROLLED_BACK_WARNING,
     Finding,
     LockOnRelation,
-    ObservedLock,
     Report,
-    RunnerOutcome,
     Severity,
     StatementReport,
     VerdictKind,
@@ -24,6 +23,9 @@ from pgfence.reporting.common import Assumption, assumptions
 from pgfence.reporting.json import summary
 from pgfence.reporting.layout import Column, Shrink
 from pgfence.reporting.terminal import cells, cut, fill, visible, visible_lines, wrap
+
+if TYPE_CHECKING:
+    from pgfence.model.dryrun import ObservedLock, RunnerOutcome
 
 _SHORT_MODE = {mode: mode.pg_name.removesuffix("Lock") for mode in LockMode}
 

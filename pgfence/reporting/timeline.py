@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pgfence.model import (
-    LockOnRelation,
-    ObservedLock,
-    RelKind,
-    Report,
-    StatementReport,
-    VerdictKind,
-)
+from pgfence.model import LockOnRelation, RelKind, Report, StatementReport, VerdictKind
 from pgfence.pg.locks import LockMode
+
+if TYPE_CHECKING:
+    from pgfence.model.dryrun import ObservedLock
 
 # Relations whose lock belongs on the lane of the table they are part of.
 _DEPENDENT = (RelKind.INDEX, RelKind.PARTITIONED_INDEX, RelKind.TOAST, RelKind.SEQUENCE)

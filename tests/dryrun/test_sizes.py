@@ -316,7 +316,7 @@ def _databases_of(pg, base: str) -> set[str]:
 def test_a_seeded_run_that_fails_drops_every_database_it_made(
     pg, tmp_path, database_name, monkeypatch, failing
 ):
-    from pgfence.dryrun import runner
+    from pgfence.dryrun import execute  # where each size's run is made
 
     schema = tmp_path / "schema.sql"
     schema.write_text(
@@ -333,7 +333,7 @@ def test_a_seeded_run_that_fails_drops_every_database_it_made(
         def broken(*_args, **_kwargs):
             raise RuntimeError("the run broke")
 
-        monkeypatch.setattr(runner, "run_in_database", broken)
+        monkeypatch.setattr(execute, "run_in_database", broken)
     options = DryRunOptions(
         schema_file=str(schema), database=database_name, isolate=True, seed=SeedRequest(rows=10)
     )

@@ -232,3 +232,30 @@ def test_branches_on_the_dialect_run_the_postgresql_branch_only(tmp_path):
         "SELECT 1",
     ]
     assert [f.rule for f in migration.findings] == []
+
+
+def test_data_operations_on_tables_built_in_the_revision_become_alembics_sql(tmp_path):
+    path = tmp_path / "cafe_data.py"
+    path.write_text(
+        "from alembic import op\nimport os\nimport sqlalchemy as sa\nfrom app.models import User\n"
+        "revision = 'cafe'\ndown_revision = None\n"
+        "plans = sa.table('plans', sa.column('id', sa.Integer), sa.column('name', sa.String))\n"
+        "ROWS = [{'name': 'free', 'id': 1}]\n\n"
+        "def upgrade():\n"
+        "    op.bulk_insert(plans, ROWS)\n"
+        "    op.execute(plans.update().where(plans.c.id >= 2).values(name='pro'))\n"
+        "    op.execute(User.__table__.delete())\n"
+        "    op.execute(plans.update().values(name=os.environ['PLAN']))\n"
+        "    op.bulk_insert(plans, [{'id': 3, 'color': 'red'}])\n"
+    )
+    [migration] = load_migrations([str(path)], fmt="alembic")
+    assert [s.sql for s in migration.statements] == [
+        "INSERT INTO plans (id, name) VALUES (1, 'free')",
+        "UPDATE plans SET name='pro' WHERE plans.id >= 2",
+    ]
+    messages = {f.location.line: f.message for f in migration.findings if f.rule == "unanalysable"}
+    assert (
+        "`User.__table__` of .delete(), a table object not built in this revision" in messages[13]
+    )
+    assert "`name` is the environment variable PLAN, read when the revision runs" in messages[14]
+    assert "the column `color`, which the table object `plans` does not have" in messages[15]

@@ -334,3 +334,37 @@ def test_a_variable_assigned_before_a_query_is_written_in(tmp_path):
         'update "stars" set "n" = 0',
     ]
     assert [f.rule for f in migration.findings] == []
+
+
+def test_sequelize_unmanaged_transaction_holds_its_calls_until_commit(tmp_path):
+    # outline's pattern: Sequelize sends START TRANSACTION at transaction(), COMMIT at
+    # commit(); the catch rethrows, so a successful run is the try body.
+    path = tmp_path / "20240101000000-tx.js"
+    path.write_text(
+        "module.exports = {\n"
+        "  async up(queryInterface, Sequelize) {\n"
+        "    const transaction = await queryInterface.sequelize.transaction();\n"
+        "    try {\n"
+        "      await queryInterface.addColumn('t', 'a', Sequelize.INTEGER, { transaction });\n"
+        "      await queryInterface.removeColumn('t', 'b', { transaction });\n"
+        "      await queryInterface.removeColumn('t', 'c');\n"
+        "      await transaction.commit();\n"
+        "    } catch (err) {\n"
+        "      await transaction.rollback();\n"
+        "      throw err;\n"
+        "    }\n"
+        "    await queryInterface.removeColumn('t', 'd', { transaction });\n"
+        "    await queryInterface.addColumn('t', 'e', { type: Sequelize.STRING, defaultValue: process.env.LANG_DEFAULT });\n"
+        "  },\n"
+        "  async down() {},\n"
+        "};\n"
+    )
+    [migration] = load_migrations([str(path)], fmt="sequelize")
+    scopes = [s.transaction.scope for s in migration.statements]
+    assert scopes == [TxScope.RUNNER, TxScope.RUNNER, TxScope.AUTOCOMMIT, TxScope.AUTOCOMMIT]
+    first, second = migration.statements[:2]
+    assert first.transaction == second.transaction
+    [gap] = [f.message for f in migration.findings if f.rule == "unanalysable"]
+    assert (
+        "the default is the environment variable LANG_DEFAULT, read when the migration runs" in gap
+    )

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
-from pglast.stream import RawStream
 
+from pgfence.analysis.expressions import sql_text
 from pgfence.analysis.rule import RuleContext, display, quote_ident
 from pgfence.pg.features import NOT_NULL_NOT_VALID
 
@@ -18,7 +18,7 @@ LOCK_TIMEOUT = "SET lock_timeout = '2s';"
 
 def sql(node: object) -> str:
     """A parse tree back to SQL text."""
-    return str(RawStream()(node))
+    return sql_text(node)
 
 
 def build_concurrently(definition: str, *, named: bool = True) -> str:

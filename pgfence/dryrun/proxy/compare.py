@@ -5,17 +5,22 @@ Statements are compared as Postgres's parser reads them (deparsed by pglast, so 
 quoting and keyword case do not count); the tool's own statements are left out on both
 sides, as in the report. A migration the tool recorded no run of gives one line; the
 statements sent after the last migration recorded are compared with the next one.
+A statement sent with bound parameters (`values ($1)` and 5) is compared with its values
+written in, constants as their text on both sides: pgfence reads `values (5)`.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 from collections.abc import Sequence
 from typing import Any
 
 import pglast
+from pglast import ast
 from pglast.stream import RawStream
+from pglast.visitors import Visitor
 
 from pgfence.dryrun.proxy.observe import RUNNER_FILE, runners_own
 from pgfence.model import ExtractionDifference, Migration, Statement, StatementReport
@@ -58,9 +63,53 @@ def differences(
     return out
 
 
+class _Constants(Visitor):
+    """Every constant as its text, and each $n as the text bound to it."""
+
+    def __init__(self, parameters: Sequence[str | None]) -> None:
+        self.parameters = parameters
+
+    def visit_ParamRef(self, _ancestors: Any, node: ast.ParamRef) -> Any:
+        number = node.number or 0
+        if not 1 <= number <= len(self.parameters):
+            return None
+        value = self.parameters[number - 1]
+        return ast.A_Const(isnull=True) if value is None else _text(value)
+
+    def visit_A_Const(self, _ancestors: Any, node: ast.A_Const) -> Any:
+        value = node.val
+        if node.isnull or isinstance(value, ast.String):
+            return None
+        if isinstance(value, ast.Integer):
+            return _text(str(value.ival or 0))
+        if isinstance(value, ast.Float):
+            return _text(str(value.fval))
+        if isinstance(value, ast.Boolean):
+            return _text("true" if value.boolval else "false")
+        return None
+
+
+def _text(value: str) -> ast.A_Const:
+    return ast.A_Const(isnull=False, val=ast.String(sval=value))
+
+
+def _with_values(statement: Statement, parameters: Sequence[str | None]) -> str:
+    """The statement as the parser reads it, its constants (and parameters) as text."""
+    if statement.node is None:
+        return canonical(statement.sql)
+    node = copy.deepcopy(statement.node)
+    _Constants(parameters)(node)
+    return canonical(statement.sql, node)
+
+
 def _compare(path: str, read: list[Statement], ran: list[Statement]) -> list[ExtractionDifference]:
     left = [canonical(s.sql, s.node) for s in read]
     right = [canonical(s.sql, s.node) for s in ran]
+    for k, t in enumerate(ran):  # a bound statement: compared with its values written in
+        if t.parameters:
+            bound = _with_values(t, t.parameters)
+            j = next((j for j, s in enumerate(read) if _with_values(s, ()) == bound), None)
+            right[k] = left[j] if j is not None else bound
     out: list[ExtractionDifference] = []
     matcher = difflib.SequenceMatcher(a=left, b=right, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

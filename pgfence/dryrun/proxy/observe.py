@@ -31,10 +31,9 @@ import psycopg
 from pglast import ast
 from pglast.visitors import referenced_relations
 
-from pgfence.analysis.analyze import analyse_statement, block_key
+from pgfence.analysis.analyze import StatementWalker
 from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.policy import StatementFacts
-from pgfence.analysis.rules import all_rules
 from pgfence.dryrun.probe import (
     Execution,
     SampledObserver,
@@ -174,10 +173,9 @@ class RunnerWatcher:
         migrations_dir: Path | None = None,
     ) -> None:
         self._dsn = dsn
-        self._catalog = catalog
-        self._major = major
         self._settings = settings
-        self._rules = settings.active(all_rules())
+        # The schema the tool's statements make, followed as the plain dry-run does.
+        self._walker = StatementWalker(catalog, major, settings)
         self._timeout_s = statement_timeout_s
         self._dir = migrations_dir
         self._lock = threading.Lock()
@@ -251,7 +249,8 @@ class RunnerWatcher:
         conn = self._connection(request.backend_pid)
         bound = request.parameters or [() for _ in request.statements]
         pairs = [
-            (_statement(piece, node), values)
+            # Parameters belong to a text of one statement (the extended protocol's rule).
+            (_statement(piece, node, values if len(_split(text)) == 1 else ()), values)
             for text, values in zip(request.statements, bound, strict=False)
             for piece, node in _split(text)
         ]
@@ -392,14 +391,8 @@ class RunnerWatcher:
         return observation
 
     def _predict(self, statement: Statement, index: int) -> Any:
-        return analyse_statement(
-            statement,
-            self._catalog,
-            self._major,
-            block_key(statement, index),
-            self._rules,
-            self._settings,
-        )
+        self._walker.index = index  # the proxy counts what the tool sent
+        return self._walker.analyse(statement)
 
     def _report(
         self,
@@ -418,9 +411,8 @@ class RunnerWatcher:
             location = Location(RUNNER_FILE, line, 1)
             statement = dataclasses.replace(statement, transaction=tx, location=location)
             analysis = self._predict(statement, len(self.sent))
-            if statement.node is not None and observation.error is None:
-                self._catalog.current_block = block_key(statement, len(self.sent))
-                self._catalog.apply(statement.node)
+            self._walker.index = len(self.sent)
+            self._walker.follow(statement, applied=observation.error is None)
             predictions.append(analysis.prediction)
             last = position == len(statements) - 1
             if last:
@@ -522,11 +514,12 @@ def _split(text: str) -> tuple[tuple[str, Any], ...]:
     return tuple(out)
 
 
-def _statement(text: str, node: Any) -> Statement:
+def _statement(text: str, node: Any, parameters: tuple[str | None, ...] = ()) -> Statement:
     return Statement(
         sql=text,
         location=Location(RUNNER_FILE, 1, 1),
         parse_error=None if node is not None else "does not parse",
+        parameters=tuple(parameters),
         node=node,
     )
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
 from pgfence.sources.files import natural_key
 from pgfence.sources.formats import alembic_entities, pyast
+from pgfence.sources.formats.alembic_core import CoreReader, Table, is_table_call, quote, read_table
 from pgfence.sources.formats.base import (
     Extraction,
     LoadContext,
@@ -37,21 +38,6 @@ from pgfence.sources.formats.pyast import SqlText, Unknown, bind, dotted, last_n
 NAME = "alembic"
 _MARKERS = ("from alembic import", "import alembic", "down_revision")
 
-# SQLAlchemy's PostgreSQL reserved words: identifiers it double-quotes.
-_RESERVED_WORDS = """
-all analyse analyze and any array as asc asymmetric authorization between binary both case
-cast check collate column constraint create cross current_catalog current_date current_role
-current_schema current_time current_timestamp current_user default deferrable desc distinct
-do else end except false fetch for foreign freeze from full grant group having ilike in
-initially inner intersect into is isnull join leading left like limit localtime
-localtimestamp natural new not notnull null of off offset old on only or order outer over
-overlaps placing primary references returning right select session_user similar some
-symmetric table then to trailing true union unique user using variadic verbose when where
-window with
-"""
-_RESERVED = frozenset(_RESERVED_WORDS.split())
-_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
-
 
 def detect(target: Target) -> bool:
     return any(_is_revision(head(f)) for f in target.with_suffix(".py"))
@@ -60,13 +46,6 @@ def detect(target: Target) -> bool:
 def _is_revision(start: str) -> bool:
     """The start of a file reads like an Alembic revision."""
     return any(m in start for m in _MARKERS) and "revision" in start and "upgrade" in start
-
-
-def quote(name: str) -> str:
-    """An identifier as SQLAlchemy writes it: bare unless it must be quoted."""
-    if _PLAIN.match(name) and name not in _RESERVED:
-        return name
-    return '"' + name.replace('"', '""') + '"'
 
 
 def qualified(table: str, schema: str | None) -> str:
@@ -329,9 +308,9 @@ _TABLE_PARAM = {"create_foreign_key": "source_table"}
 class Translator:
     """op.<name>(…) -> SQL strings, for one revision file."""
 
-    def __init__(self, scope: pyast.Scope, tables: dict[str, str]) -> None:
+    def __init__(self, scope: pyast.Scope, tables: dict[str, Table]) -> None:
         self.scope = scope
-        self.tables = tables  # variables bound to sa.table("name", …)
+        self.core = CoreReader(scope, tables)  # variables bound to sa.table("name", …)
         self.handlers: dict[str, Callable[[dict[str, ast.AST]], list[str]]] = {
             "add_column": self.add_column,
             "drop_column": self.drop_column,
@@ -660,21 +639,24 @@ class Translator:
         return [text]
 
     def bulk_insert(self, bound: dict[str, ast.AST]) -> list[str]:
-        node = bound["table"]
-        if isinstance(node, ast.Name) and node.id in self.tables:
-            table = quote(self.tables[node.id])
-        elif isinstance(node, ast.Call) and last_name(node) == "table" and node.args:
-            table = quote(self.scope.string(node.args[0]))
-        else:
-            raise Unknown(f"the table `{ast.unparse(node)}` of op.bulk_insert")
-        rows = self.scope.value(bound["rows"])
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise Unknown("op.bulk_insert rows that are not literal dicts")
-        return [
-            f"INSERT INTO {table} ({', '.join(quote(str(k)) for k in row)}) "
-            f"VALUES ({', '.join(literal(v) for v in row.values())})"
-            for row in rows
-        ]
+        """One INSERT per row, as Alembic's offline mode sends them."""
+        table = self.core.table(bound["table"], "op.bulk_insert")
+        rows = bound["rows"]
+        if not isinstance(rows, ast.List | ast.Tuple):  # a constant of the file
+            values = self.core.value(rows, f"the rows `{ast.unparse(rows)}` of op.bulk_insert")
+            if not isinstance(values, list) or not all(isinstance(r, dict) for r in values):
+                raise Unknown(f"the rows `{ast.unparse(rows)}` of op.bulk_insert, not dicts")
+            return [self.core.insert_sql(table, row) for row in values]
+        out = []
+        for row in rows.elts:
+            if not isinstance(row, ast.Dict) or None in row.keys:
+                raise Unknown(f"the row `{ast.unparse(row)}` of op.bulk_insert, not a literal dict")
+            values = {}
+            for key, value in zip(row.keys, row.values, strict=True):
+                name = self.scope.string(key)  # type: ignore[arg-type]  # None ruled out above
+                values[name] = self.core.value(value, f"the value of `{name}`")
+            out.append(self.core.insert_sql(table, values))
+        return out
 
 
 # ---- one revision file ----------------------------------------------------------------
@@ -751,7 +733,7 @@ class _Walker:
         self.tx = tx
         self.out = Extraction(revision.path)
         self.scope = pyast.Scope()
-        self.tables: dict[str, str] = {}
+        self.tables: dict[str, Table] = {}
         self.binds: set[str] = set()
         self.translator = Translator(self.scope, self.tables)
         self.autocommit = False
@@ -767,6 +749,7 @@ class _Walker:
             self.out.gap(Location(self.path, 1, 1), "no upgrade() function in this revision")
             return self.out
         self.tx.start_file()
+        self.learn_module_tables(tree.body)
         self.scope.learn(upgrade.body)
         self.translator.learn_entities(tree.body)
         self.translator.learn_entities(upgrade.body)
@@ -864,12 +847,28 @@ class _Walker:
             if name.endswith("get_bind") and target is not None:
                 self.binds.add(target.id)
                 return
-            if last_name(value) == "table" and value.args and target is not None:
-                with contextlib.suppress(Unknown):
-                    self.tables[target.id] = self.scope.string(value.args[0])
+            if is_table_call(value) and target is not None:
+                self.learn_table(target.id, value)
                 return
             if self.is_op_call(value):
                 self.call(value, batch)
+
+    def learn_table(self, name: str, call: ast.Call) -> None:
+        self.tables.pop(name, None)
+        with contextlib.suppress(Unknown):
+            self.tables[name] = read_table(call, self.scope)
+
+    def learn_module_tables(self, body: list[ast.stmt]) -> None:
+        """`accounts = sa.table("accounts", …)` at module level, as revisions often write it."""
+        for node in body:
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and is_table_call(node.value)
+            ):
+                assert isinstance(node.value, ast.Call)
+                self.learn_table(node.targets[0].id, node.value)
 
     def with_block(self, node: ast.With, batch: tuple[str, str | None] | None) -> None:
         for item in node.items:
@@ -939,7 +938,10 @@ class _Walker:
         self.out.extract(where, name, translate)
 
     def schema_sql(self, node: ast.AST) -> str:
-        """What op.execute() is given: SQL text, or a CreateSequence / DropSequence."""
+        """What op.execute() is given: SQL text, a CreateSequence / DropSequence, or a
+        Core insert / update / delete."""
+        if self.translator.core.is_statement(node):
+            return self.translator.core.statement_sql(node)
         if isinstance(node, ast.Call) and last_name(node) in ("CreateSequence", "DropSequence"):
             inner = node.args[0] if node.args else None
             if isinstance(inner, ast.Call) and last_name(inner) == "Sequence" and inner.args:

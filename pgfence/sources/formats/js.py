@@ -395,6 +395,26 @@ def parse_migration(
     return root, up
 
 
+def rethrowing_try(node: Node) -> list[Node] | None:
+    """`try { … } catch (e) { …; throw e; }`: the migration either runs the whole try body
+    (and its finally) or fails, so those are what a successful run sends; None when the
+    catch can swallow the error (a conditional)."""
+    if node.type != "try_statement":
+        return None
+    handler = node.child_by_field_name("handler")
+    body = handler.child_by_field_name("body") if handler is not None else None
+    if body is None:
+        return None
+    last = [c for c in body.named_children if c.type != "comment"][-1:]
+    if not last or last[0].type != "throw_statement":
+        return None
+    finalizer = node.child_by_field_name("finalizer")
+    out = [node.child_by_field_name("body")]
+    if finalizer is not None:
+        out.append(finalizer.child_by_field_name("body"))
+    return [branch for branch in out if branch is not None]
+
+
 def branches(node: Node) -> list[Node]:
     """The statements an if, try or switch may run: every branch, braces or not.
 
@@ -727,6 +747,11 @@ class Walker:
         chosen = postgres_branch(node, self.declared)
         if chosen is not None:  # `if (db.type === 'mysql')`: the PostgreSQL branch runs
             for branch in chosen:
+                self.statement(branch)
+            return
+        happy = rethrowing_try(node)
+        if happy is not None:  # the catch rethrows: a successful run is the try body
+            for branch in happy:
                 self.statement(branch)
             return
         if kind in ("if_statement", "try_statement", "switch_statement"):

@@ -131,6 +131,11 @@ def escape(value: Any, options: dict[str, Any]) -> str:
             return f"{value.args[0]}({args})"
         if value.last == "literal" and value.args:
             return str(value.args[0])
+        if value.name.startswith("process.env."):
+            variable = value.name.removeprefix("process.env.")
+            raise js.Unknown(
+                f"the default is the environment variable {variable}, read when the migration runs"
+            )
         raise js.Unknown(f"the default {value.name}")
     if value is None:
         return "NULL"
@@ -542,6 +547,40 @@ class Translator:
         )
         return queries
 
+    def m_bulkInsert(self, table: Any, records: Any, options: Any = None, *rest: Any) -> list[str]:
+        """QueryGenerator.bulkInsertQuery: every key of every record, in the order first
+        seen; a record without a key gives NULL there."""
+        if (
+            not isinstance(records, list)
+            or not records
+            or not all(isinstance(r, dict) for r in records)
+        ):
+            raise js.Unknown("bulkInsert records that are not objects written in the file")
+        if isinstance(options, dict) and set(options) - {"transaction"}:
+            raise js.Unknown(f"the bulkInsert options {sorted(set(options) - {'transaction'})}")
+        keys = list(dict.fromkeys(k for record in records for k in record))
+        rows = [
+            "(" + ",".join(_data_value(r[k], k) if k in r else "NULL" for k in keys) + ")"
+            for r in records
+        ]
+        return [
+            f"INSERT INTO {quote_table(table)} ({','.join(q(k) for k in keys)}) "
+            f"VALUES {','.join(rows)};"
+        ]
+
+    def m_bulkUpdate(self, table: Any, values: Any, where: Any = None, *rest: Any) -> list[str]:
+        """QueryGenerator.updateQuery (bound parameters written in as Sequelize escapes
+        them)."""
+        if not isinstance(values, dict) or not values:
+            raise js.Unknown("bulkUpdate values that are not an object written in the file")
+        sets = ",".join(f"{q(k)}={_data_value(v, k)}" for k, v in values.items())
+        text = f"UPDATE {quote_table(table)} SET {sets}"
+        if isinstance(where, dict) and where:
+            text += f" WHERE {where_sql(where)}"
+        elif where not in (None, {}):
+            raise js.Unknown("a bulkUpdate condition pgfence cannot read")
+        return [text]
+
     def m_bulkDelete(self, table: Any, where: Any = None, *rest: Any) -> list[str]:
         text = f"DELETE FROM {q(table_of(table))}"
         if isinstance(where, dict) and where:
@@ -549,6 +588,22 @@ class Translator:
         elif where not in (None, {}):
             raise js.Unknown("a bulkDelete condition pgfence cannot read")
         return [text]
+
+
+def _data_value(value: Any, key: str) -> str:
+    """A row value Sequelize escapes: plain values only (a Date, a function call, an
+    environment variable is Unknown, named)."""
+    if isinstance(value, js.Ref):
+        if value.name.startswith("process.env."):
+            variable = value.name.removeprefix("process.env.")
+            raise js.Unknown(
+                f"the value of `{key}` is the environment variable {variable}, read when "
+                "the migration runs"
+            )
+        raise js.Unknown(f"the value of `{key}`, `{value.name}`, which pgfence does not render")
+    if isinstance(value, dict | list):
+        raise js.Unknown(f"the value of `{key}`, an object or array")
+    return escape(value, {})
 
 
 def quote_table(table: Any) -> str:
@@ -564,8 +619,59 @@ class _Walker(js.Walker):
         self.ctx = ctx
         self.transaction: Transaction = AUTOCOMMIT
         self.translator = Translator()
+        self.unmanaged: str | None = None  # `const t = await …sequelize.transaction()`
+
+    def statement(self, node: js.Node) -> None:
+        if node.type in ("lexical_declaration", "variable_declaration"):
+            declarators = [d for d in node.named_children if d.type == "variable_declarator"]
+            if len(declarators) == 1:
+                name = declarators[0].child_by_field_name("name")
+                value = declarators[0].child_by_field_name("value")
+                if (
+                    name is not None
+                    and name.type == "identifier"
+                    and value is not None
+                    and self.unmanaged_start(js.unwrap(value), js.text(name))
+                ):
+                    return
+        super().statement(node)
+
+    def unmanaged_start(self, node: js.Node, name: str) -> bool:
+        """`const t = await queryInterface.sequelize.transaction()`: Sequelize sends START
+        TRANSACTION; calls given `{ transaction: t }` run in it until `t.commit()` /
+        `t.rollback()` (COMMIT / ROLLBACK)."""
+        if node.type != "call_expression":
+            return False
+        root, links = js.chain(node)
+        if js.text(root) != self.qi or [n for n, _ in links] != ["sequelize", "transaction"]:
+            return False
+        if js.arguments(links[1][1]):
+            return False  # a callback (managed) or options: not this form
+        origin = f"{self.qi}.sequelize.transaction"
+
+        def start(where: Location) -> None:
+            self.transaction = self.ctx.runner_transaction()
+            self.unmanaged = name
+            self.scope.constants[name] = js.Ref(name)
+
+        return self.extract(node, origin, start)
+
+    def unmanaged_end(self, node: js.Node) -> bool:
+        root, links = js.chain(node)
+        if self.unmanaged is None or js.text(root) != self.unmanaged:
+            return False
+        if [n for n, _ in links] not in (["commit"], ["rollback"]):
+            return False
+
+        def end(where: Location) -> None:
+            self.transaction = AUTOCOMMIT
+            self.unmanaged = None
+
+        return self.extract(node, f"{self.unmanaged}.{links[0][0]}", end)
 
     def call(self, node: js.Node) -> bool:
+        if self.unmanaged_end(node):
+            return True
         root, links = js.chain(node)
         if js.text(root) != self.qi or not links:
             return False

@@ -559,6 +559,115 @@ case(
 )
 
 
+# ---- data operations with values written in the file (offline --sql renders them inline) ---
+TEAMS = (
+    "teams = sa.table('teams', sa.column('id', sa.BigInteger()), sa.column('name', sa.String()), "
+    "sa.column('owner_id', sa.Integer()))"
+)
+case(
+    "bulk_insert_table_order",
+    f"""
+{TEAMS}
+op.bulk_insert(teams, [{{'name': 'c', 'id': 3}}, {{'owner_id': None, 'id': 4, 'name': 'd'}}])""",
+)
+case(
+    "bulk_insert_core_table",
+    """
+meta = sa.MetaData()
+squads = sa.Table(
+    'teams',
+    meta,
+    sa.Column('id', sa.BigInteger(), primary_key=True),
+    sa.Column('name', sa.String(100)),
+    sa.Column('owner_id', sa.Integer()),
+)
+op.bulk_insert(squads, [{'id': 5, 'name': 'e', 'owner_id': 1}, {'id': 6, 'name': 'f'}])""",
+)
+case(
+    "bulk_insert_values_of_every_kind",
+    """
+flags = sa.table('accounts', sa.column('id', sa.Integer()), sa.column('active', sa.Boolean()),
+                 sa.column('score', sa.Float()), sa.column('email', sa.String()))
+op.bulk_insert(flags, [{'id': 7, 'active': True, 'score': 1.5, 'email': 'o''k@x'}, {'id': 8, 'active': False, 'score': -2, 'email': None}])""",
+)
+case(
+    "execute_update_where_values",
+    f"""
+{TEAMS}
+op.execute(teams.update().where(teams.c.id == 1).values(name='renamed'))""",
+)
+case(
+    "execute_update_values_and_where",
+    f"""
+{TEAMS}
+op.execute(teams.update().values({{'name': 'x', 'owner_id': None}}).where(teams.c.name.is_(None)))""",
+)
+case(
+    "execute_insert_values",
+    f"""
+{TEAMS}
+op.execute(teams.insert().values(id=9, name="it's"))""",
+)
+case(
+    "execute_delete_where",
+    f"""
+{TEAMS}
+op.execute(teams.delete().where(teams.c.name == 'x'))""",
+)
+case(
+    "execute_delete_everything",
+    f"""
+{TEAMS}
+op.execute(teams.delete())""",
+)
+case(
+    "execute_sa_update_and",
+    f"""
+{TEAMS}
+op.execute(
+    sa.update(teams)
+    .where(sa.and_(teams.c.id > 2, teams.c.owner_id != 3))
+    .values(owner_id=1)
+)""",
+)
+case(
+    "execute_sa_delete_in_or",
+    f"""
+{TEAMS}
+op.execute(sa.delete(teams).where(sa.or_(teams.c.id.in_([1, 2]), teams.c.name.isnot(None))))""",
+)
+case(
+    "execute_sa_insert",
+    f"""
+{TEAMS}
+op.execute(sa.insert(teams).values(id=10, name='j', owner_id=2))""",
+)
+case(
+    "execute_update_bare_column",
+    """
+op.execute(sa.table('accounts', sa.column('plan', sa.String())).update().where(sa.column('plan') == 'free').values(plan='basic'))""",
+)
+case(
+    "execute_text_bindparams_kinds",
+    "op.execute(sa.text('UPDATE accounts SET active = :on, nick = :n WHERE id = :i').bindparams(on=True, n=None, i=4))",
+)
+# values known only when the revision runs: rendered by Alembic, flagged by pgfence
+case(
+    "bulk_insert_run_time_value",
+    f"""
+{TEAMS}
+op.bulk_insert(teams, [{{'id': 11, 'name': str(uuid.uuid4())[:0] + 'k'}}])""",
+    prelude="import uuid",
+)
+case(
+    "execute_update_run_time_value",
+    """
+accounts = sa.table('accounts', sa.column('id', sa.Integer()), sa.column('nick', sa.String()))
+op.execute(accounts.update().where(accounts.c.id == 1).values(nick=os.environ.get('PGFENCE_NO_SUCH_VAR', 'n')))""",
+    prelude="import os",
+)
+
+
 def write(root: Path) -> list[str]:
     """The corpus as `root/versions/*.py`; the revisions, in order."""
     folder = root / "versions"

@@ -508,6 +508,64 @@ for n, definition in enumerate(
     )
 
 
+# ---- data with literal values, unmanaged transactions (outline's pattern) -------------------
+case(
+    "create-plans",
+    """
+await queryInterface.createTable('plans', {
+  id: { type: Sequelize.INTEGER, primaryKey: true, autoIncrement: true },
+  name: { type: Sequelize.STRING },
+  price: { type: Sequelize.INTEGER },
+  active: { type: Sequelize.BOOLEAN },
+});""",
+)
+case(
+    "bulk-insert-rows",
+    "await queryInterface.bulkInsert('plans', [{ name: 'free', price: 0 }, { name: \"it's\", active: true, price: 10 }]);",
+)
+case(
+    "bulk-insert-table-object",
+    "await queryInterface.bulkInsert({ tableName: 'plans', schema: 'public' }, [{ name: 'pro', price: 20, active: false }]);",
+)
+case(
+    "bulk-update-values",
+    "await queryInterface.bulkUpdate('plans', { price: 5, active: null }, { name: 'free' });",
+)
+case(
+    "bulk-update-operators",
+    "await queryInterface.bulkUpdate('plans', { active: false }, { price: { [Sequelize.Op.gte]: 10 } });",
+)
+case(
+    "bulk-delete-in",
+    "await queryInterface.bulkDelete('plans', { name: ['gone', 'old'] });",
+)
+case(
+    "unmanaged-transaction-commit",
+    """
+const transaction = await queryInterface.sequelize.transaction();
+try {
+  await queryInterface.addColumn('plans', 'note', { type: Sequelize.STRING }, { transaction });
+  await queryInterface.addIndex('plans', ['note'], { name: 'plans_note', transaction });
+  await transaction.commit();
+} catch (err) {
+  await transaction.rollback();
+  throw err;
+}""",
+)
+case(
+    "unmanaged-transaction-then-autocommit",
+    """
+const t = await queryInterface.sequelize.transaction();
+await queryInterface.bulkUpdate('plans', { note: 'x' }, { id: 1 }, { transaction: t });
+await t.commit();
+await queryInterface.addColumn('plans', 'later', Sequelize.INTEGER);""",
+)
+case(
+    "default-from-env",
+    "await queryInterface.addColumn('plans', 'lang', { type: Sequelize.STRING, defaultValue: process.env.PGFENCE_NO_SUCH_LANGUAGE });",
+)
+
+
 TEMPLATE = """'use strict';
 
 /** @type {{import('sequelize-cli').Migration}} */
