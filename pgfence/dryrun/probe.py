@@ -43,6 +43,7 @@ from pgfence.dryrun.introspect import (
     rewritten,
 )
 from pgfence.dryrun.servers.existing import first_line
+from pgfence.dryrun.session import MigrationSession
 from pgfence.model import (
     Location,
     LockLog,
@@ -90,12 +91,15 @@ def connect(
 ) -> psycopg.Connection:
     """A session in autocommit. Nothing is prepared behind pgfence's back: never a user's
     statement; with `prepare`, pgfence's own queries where it asks (`prepare=True`).
-    `one_statement`: every query through the extended protocol (the migration's session)."""
-    conn = psycopg.connect(
-        psycopg.conninfo.make_conninfo(dsn, application_name=application_name, **_KEEPALIVES),
-        autocommit=True,
-        cursor_factory=OneStatementCursor if one_statement else psycopg.Cursor,
-    )
+    `one_statement`: every query through the extended protocol (the migration's session,
+    a `MigrationSession`)."""
+    conninfo = psycopg.conninfo.make_conninfo(dsn, application_name=application_name, **_KEEPALIVES)
+    if one_statement:  # its change check is prepared by libpq (session.py), never by psycopg
+        conn: psycopg.Connection = MigrationSession.connect(
+            conninfo, autocommit=True, cursor_factory=OneStatementCursor
+        )
+    else:
+        conn = psycopg.connect(conninfo, autocommit=True)
     conn.prepare_threshold = 2**31 if prepare else None
     return conn
 
