@@ -11,6 +11,7 @@ import psycopg
 from pgfence.analysis.catalog import UTC_NAMES, Catalog, Column, Constraint, Index, Table
 from pgfence.analysis.types import TypeRef, decode_typmod
 from pgfence.dryrun import queries
+from pgfence.dryrun.session import MigrationSession
 from pgfence.model import ObservedLock, RelKind
 from pgfence.pg.locks import LockMode
 
@@ -231,6 +232,11 @@ def _array_element(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# Up to this many relations held, the change check runs prepared, on its generic plan (an
+# index look-up per relation); past it, planned for its size (a hash join).
+PREPARED_UP_TO = 1000
+
+
 def changed_files(
     conn: psycopg.Connection,
     seen: SeenRelations,
@@ -246,7 +252,11 @@ def changed_files(
     asked = [oid for oid in sorted(fresh) if oid >= FIRST_USER_OID and oid not in seen.files]
     if not seen.files and not asked:
         return {}, set()
-    rows = conn.execute(queries.CHANGED_RELATION_FILENODES, seen.question(asked)).fetchall()
+    question = seen.question(asked)
+    if isinstance(conn, MigrationSession) and len(seen.files) + len(asked) <= PREPARED_UP_TO:
+        rows = conn.run_prepared(queries.CHANGED_RELATION_FILENODES, question)
+    else:
+        rows = conn.execute(queries.CHANGED_RELATION_FILENODES, question).fetchall()
     gone = {row[0] for row in rows if row[2] is None and row[0] in seen.files}
     present = [row for row in rows if row[2] is not None]
     return _named(conn, present, known), gone

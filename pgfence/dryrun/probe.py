@@ -43,6 +43,7 @@ from pgfence.dryrun.introspect import (
     rewritten,
 )
 from pgfence.dryrun.servers.existing import first_line
+from pgfence.dryrun.session import MigrationSession
 from pgfence.model import (
     Location,
     LockLog,
@@ -90,12 +91,15 @@ def connect(
 ) -> psycopg.Connection:
     """A session in autocommit. Nothing is prepared behind pgfence's back: never a user's
     statement; with `prepare`, pgfence's own queries where it asks (`prepare=True`).
-    `one_statement`: every query through the extended protocol (the migration's session)."""
-    conn = psycopg.connect(
-        psycopg.conninfo.make_conninfo(dsn, application_name=application_name, **_KEEPALIVES),
-        autocommit=True,
-        cursor_factory=OneStatementCursor if one_statement else psycopg.Cursor,
-    )
+    `one_statement`: every query through the extended protocol (the migration's session,
+    a `MigrationSession`)."""
+    conninfo = psycopg.conninfo.make_conninfo(dsn, application_name=application_name, **_KEEPALIVES)
+    if one_statement:  # its change check is prepared by libpq (session.py), never by psycopg
+        conn: psycopg.Connection = MigrationSession.connect(
+            conninfo, autocommit=True, cursor_factory=OneStatementCursor
+        )
+    else:
+        conn = psycopg.connect(conninfo, autocommit=True)
     conn.prepare_threshold = 2**31 if prepare else None
     return conn
 
@@ -340,7 +344,13 @@ class BlockingMeasure:
     A table is tried again only when a statement took a new lock on it or on one of its
     indexes or TOAST table: on a server pgfence started nobody else holds locks, so what a
     reader or writer gets depends on nothing else, and a long transaction costs a try per
-    lock it takes rather than one per table held, after every statement.
+    lock it takes rather than one per table held, after every statement. Nor then when
+    the try cannot answer otherwise than last time: locks are only added until the
+    transaction ends (a rollback to a savepoint starts a new measure), so a table a reader
+    or writer could not get stays so, and one it could get stays so as long as no lock
+    that would stop it was taken since, on any relation (LOCK TABLE takes the table's
+    partitions and children and a view's tables along, the SELECT and the planned DELETE
+    its indexes).
     """
 
     # Modes held on each table's indexes and TOAST relations.
@@ -351,6 +361,11 @@ class BlockingMeasure:
     # Sequences cannot be locked from outside; what waits on them is nextval() in an
     # INSERT (ROW EXCLUSIVE) or a read of the sequence: the conflict matrix answers.
     sequence_modes: set[LockMode] = field(default_factory=set)
+    # Locks taken so far (granted, on relations that existed before) that would stop a
+    # writer / a reader; and those two counts when each table was last tried.
+    writer_stops: int = 0
+    reader_stops: int = 0
+    tried_at: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def measure(self, probe: psycopg.Connection, locks: list[ObservedLock]) -> Blocking:
         """Take `locks` (newly held) into account; what is blocked by all that is held.
@@ -360,9 +375,17 @@ class BlockingMeasure:
                 self.dependents.setdefault(lock.table, set()).add(lock.mode)
             if lock.kind is RelKind.SEQUENCE and not lock.new and lock.granted:
                 self.sequence_modes.add(lock.mode)
+            if lock.granted and not lock.new:
+                self.writer_stops += lock.mode.blocks_writes
+                self.reader_stops += lock.mode.blocks_reads
         select_blocked: list[str] = []
         for table in tables_behind(locks):
-            if self._try_table(probe, table):
+            if self._settled(table):
+                blocked = table in self.reads_blocked  # what the try would answer again
+            else:
+                blocked = self._try_table(probe, table)
+                self.tried_at[table] = (self.writer_stops, self.reader_stops)
+            if blocked:
                 select_blocked.append(table)
         reads = bool(self.reads_blocked) or any(m.blocks_reads for m in self.sequence_modes)
         writes = bool(self.writes_blocked) or any(m.blocks_writes for m in self.sequence_modes)
@@ -375,6 +398,15 @@ class BlockingMeasure:
             tuple(sorted(self.reads_blocked)),
             tuple(sorted(self.writes_blocked)),
         )
+
+    def _settled(self, table: str) -> bool:
+        """Trying `table` again would answer what its last try did."""
+        at = self.tried_at.get(table)
+        if at is None or table in self.unknown:
+            return False
+        writers = table in self.writes_blocked or at[0] == self.writer_stops
+        readers = table in self.reads_blocked or at[1] == self.reader_stops
+        return writers and readers
 
     def _try_table(self, probe: psycopg.Connection, table: str) -> bool:
         """Try a reader and a writer of `table`; True if a SELECT could not read it."""

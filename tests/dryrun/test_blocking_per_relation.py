@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from pgfence.dryrun import probe
 from pgfence.dryrun.runner import DryRunOptions, dry_run
 from pgfence.reporting import json as json_report
 from pgfence.sources.sql import read_sql_file
@@ -50,3 +51,68 @@ def test_attach_partition_keeps_out_the_partitions_readers_not_the_parents(
     locks = data["statements"][0]["observed"]["locks"]
     parent = [lock for lock in locks if lock["relation"] == "public.events"]
     assert parent and not any(lock["blocks_reads"] or lock["blocks_writes"] for lock in parent)
+
+
+VIEW_SCHEMA = """
+CREATE TABLE accounts (id int PRIMARY KEY, email text);
+CREATE VIEW account_emails AS SELECT id, email FROM accounts;
+"""
+
+
+def _run_in_transaction(pg, database_name, tmp_path, statements: list[str]):
+    schema = tmp_path / "schema.sql"
+    schema.write_text(VIEW_SCHEMA)
+    migration = tmp_path / "0001_tx.sql"
+    migration.write_text("BEGIN;\n" + "\n".join(statements) + "\nCOMMIT;\n")
+    report = dry_run(
+        pg,
+        [read_sql_file(str(migration))],
+        DryRunOptions(schema_file=str(schema), database=database_name),
+    )
+    return [s.observation for s in report.statements[1:-1]]
+
+
+@pytest.mark.postgres
+def test_a_table_kept_from_readers_and_writers_is_not_tried_again_in_its_transaction(
+    pg, database_name, tmp_path, monkeypatch
+):
+    tried: list[str] = []
+    real = probe._try_read_write
+
+    def counting(conn, ident):
+        tried.append(ident)
+        return real(conn, ident)
+
+    monkeypatch.setattr(probe, "_try_read_write", counting)
+    add, comment = _run_in_transaction(
+        pg,
+        database_name,
+        tmp_path,
+        [
+            "ALTER TABLE accounts ADD COLUMN n int;",
+            "COMMENT ON TABLE accounts IS 'a new lock, SHARE UPDATE EXCLUSIVE';",
+        ],
+    )
+    assert add is not None and comment is not None
+    assert tried == ['"public"."accounts"']  # once, for the ALTER TABLE
+    # What the try would have answered again.
+    assert comment.reads_blocked_on == comment.writes_blocked_on == ("public.accounts",)
+    assert comment.select_blocked == add.select_blocked == ("public.accounts",)
+
+
+@pytest.mark.postgres
+def test_a_view_is_tried_again_when_its_table_was_locked_since(pg, database_name, tmp_path):
+    """A weak lock on the view, after a strong one on its table: LOCK TABLE on the view
+    takes the table along, so the view's readers are kept out now."""
+    comment, _lock, read = _run_in_transaction(
+        pg,
+        database_name,
+        tmp_path,
+        [
+            "COMMENT ON VIEW account_emails IS 'first tried: readers get in';",
+            "LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;",
+            "SELECT count(*) FROM account_emails;",
+        ],
+    )
+    assert comment is not None and comment.reads_blocked_on == ()
+    assert read is not None and "public.account_emails" in read.reads_blocked_on

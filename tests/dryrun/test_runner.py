@@ -440,6 +440,27 @@ def test_a_relation_renamed_earlier_in_the_transaction_is_reported_by_its_new_na
     assert "public.accounts" not in retype.rewritten
 
 
+def test_the_migrations_deallocate_all_leaves_the_prepared_change_check_working(
+    pg, tmp_path, database_name
+):
+    """pgfence's prepared change check is dropped with the migration's own statements:
+    it is prepared again, not run by a name the server no longer knows (which would have
+    aborted the migration's transaction)."""
+    report = run(
+        pg,
+        tmp_path,
+        "BEGIN;\n"
+        "ALTER TABLE accounts ADD COLUMN a int;\n"
+        "DEALLOCATE ALL;\n"
+        "ALTER TABLE accounts ALTER COLUMN n TYPE bigint;\n"
+        "COMMIT;\n",
+        database_name,
+    )
+    retype = report.statements[3].observation
+    assert retype is not None and retype.error is None
+    assert {"public.accounts", "public.accounts_email_idx"} <= set(retype.rewritten)
+
+
 DEFERRED = """
 CREATE TABLE parents (id int PRIMARY KEY);
 CREATE TABLE children (parent_id int REFERENCES parents DEFERRABLE INITIALLY DEFERRED);

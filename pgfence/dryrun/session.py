@@ -1,0 +1,76 @@
+"""The migration's session, which may prepare pgfence's own queries and nothing else.
+
+psycopg's prepared statements cannot be used there: with a prepared statement in its
+cache, psycopg answers every DROP, ALTER or ROLLBACK the migration runs with a
+`DEALLOCATE ALL` of its own, sent in the migration's transaction (and the statement is
+prepared again afterwards). pgfence's own query is prepared through libpq under a name
+of its own instead; the migration's statements are never prepared (`probe.connect`
+turns psycopg's preparing off on this session).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import errors, pq
+from psycopg.adapt import Transformer
+
+# Command tags of statements that drop a session's prepared statements (DISCARD ALL,
+# DISCARD PLANS keeps them, but is counted too: nothing is lost by preparing again).
+_DROPS_PREPARED = ("DEALLOCATE", "DISCARD")
+
+
+class MigrationSession(psycopg.Connection[Any]):
+    """A psycopg connection that runs some of pgfence's queries as prepared statements
+    (`run_prepared`), each prepared once per session under a name no one else uses (on
+    `--dsn` the server's sessions may be pooled)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pgfence_prepared: dict[str, bytes] = {}
+        self._pgfence_names = f"pgfence_{uuid.uuid4().hex[:12]}_"
+
+    def execute(
+        self,
+        query: Any,
+        params: Any = None,
+        *,
+        prepare: bool | None = None,
+        binary: bool = False,
+    ) -> psycopg.Cursor[Any]:
+        cursor = super().execute(query, params, prepare=prepare, binary=binary)
+        # The migration's own DEALLOCATE ALL or DISCARD ALL drops pgfence's statements too.
+        if self._pgfence_prepared and (cursor.statusmessage or "").startswith(_DROPS_PREPARED):
+            self._pgfence_prepared.clear()
+        return cursor
+
+    def run_prepared(self, query: str, params: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Rows of `query` (psycopg's `%s` placeholders, each given as the text of its
+        value, typed by a cast in the query), prepared the first time it is run."""
+        pgconn = self.pgconn
+        encoding = self.info.encoding
+        with self.lock:
+            name = self._pgfence_prepared.get(query)
+            if name is None:
+                name = f"{self._pgfence_names}{len(self._pgfence_prepared)}".encode()
+                _check(pgconn.prepare(name, _numbered(query).encode(encoding)), encoding)
+                self._pgfence_prepared[query] = name
+            result = pgconn.exec_prepared(name, [p.encode(encoding) for p in params])
+            _check(result, encoding)
+            loader = Transformer(self)
+            loader.set_pgresult(result)
+            return loader.load_rows(0, result.ntuples, tuple)
+
+
+def _numbered(query: str) -> str:
+    """psycopg's `%s` placeholders as the server's `$1`, `$2`, …"""
+    parts = query.split("%s")
+    return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], 1)) + parts[-1]
+
+
+def _check(result: pq.abc.PGresult, encoding: str) -> None:
+    if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+        raise errors.error_from_result(result, encoding=encoding)
