@@ -432,7 +432,7 @@ class BlockingMeasure:
             self.reads_blocked.add(table)
             blocked = True
         if (
-            not self.writes_blocked
+            table not in self.writes_blocked
             and any(m.blocks_writes for m in modes)
             and _try(probe, plan_write) is False
         ):
