@@ -259,3 +259,22 @@ def test_data_operations_on_tables_built_in_the_revision_become_alembics_sql(tmp
     )
     assert "`name` is the environment variable PLAN, read when the revision runs" in messages[14]
     assert "the column `color`, which the table object `plans` does not have" in messages[15]
+
+
+def test_a_loop_that_can_stop_early_is_not_read_for_every_value(tmp_path):
+    """`for name in (…): … break`: which values it runs for is decided when it runs."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "1a2b3c4d5e6f_drop.py").write_text(
+        'revision = "1a2b3c4d5e6f"\n'
+        "down_revision = None\n"
+        "from alembic import op\n\n"
+        "def upgrade():\n"
+        '    for name in ("a_fkey", "a_foreign_idx"):\n'
+        '        op.drop_constraint(name, "a")\n'
+        "        break\n"
+        '    for table in ("a", "b"):\n'
+        '        op.execute(f"ANALYZE {table}")\n'
+    )
+    [migration] = load_migrations([str(versions)], fmt="alembic")
+    assert [s.sql for s in migration.statements] == ["ANALYZE a", "ANALYZE b"]

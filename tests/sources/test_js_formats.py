@@ -368,3 +368,45 @@ def test_sequelize_unmanaged_transaction_holds_its_calls_until_commit(tmp_path):
     assert (
         "the default is the environment variable LANG_DEFAULT, read when the migration runs" in gap
     )
+
+
+def test_a_loop_that_stops_at_the_first_value_that_works_is_not_read_for_every_value(tmp_path):
+    """outline's "try each constraint name until one works": which names it runs for is
+    decided when it runs; reading both would make a dry-run fail on the second one."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "20191118023010-cascade.js").write_text(
+        "const names = ['a_fkey', 'a_foreign_idx'];\n"
+        "module.exports = {\n"
+        "  up: async (queryInterface) => {\n"
+        "    let error;\n"
+        "    for (const name of names) {\n"
+        "      try {\n"
+        '        await queryInterface.sequelize.query(`alter table "a" drop constraint "${name}"`);\n'
+        "        return;\n"
+        "      } catch (err) {\n"
+        "        error = err;\n"
+        "      }\n"
+        "    }\n"
+        "    throw error;\n"
+        "  },\n"
+        "};\n"
+    )
+    (folder / "20191118023011-every.js").write_text(
+        "module.exports = {\n"
+        "  up: async (queryInterface) => {\n"
+        "    for (const name of ['a', 'b']) {\n"
+        '      await queryInterface.sequelize.query(`alter table "${name}" add column "x" int`);\n'
+        "    }\n"
+        "  },\n"
+        "};\n"
+    )
+    search, every = load_migrations([str(folder)], fmt="sequelize")
+    assert search.statements == ()
+    assert any(
+        "loop" in f.message and "known only when it runs" in f.message for f in search.findings
+    )
+    assert [s.sql for s in every.statements] == [
+        'alter table "a" add column "x" int',
+        'alter table "b" add column "x" int',
+    ]

@@ -723,6 +723,21 @@ class _Transactions:
 MAX_UNROLLED = 1000  # values of a literal tuple or list a loop over it is unrolled for
 
 
+def _leaves_early(loop: ast.For) -> bool:
+    """A loop body that can end the loop before its last value (`return`, `break`, not in
+    a function of its own): which values it runs for is decided when it runs."""
+    stack: list[ast.AST] = list(loop.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return | ast.Break):
+            return True
+        if not isinstance(
+            node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.For | ast.While
+        ):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
 class _Walker:
     """Walks `upgrade()` and turns each op call into Statements."""
 
@@ -772,7 +787,7 @@ class _Walker:
             return False
         if isinstance(values, dict):
             values = list(values)
-        if not isinstance(values, list) or len(values) > MAX_UNROLLED:
+        if not isinstance(values, list) or len(values) > MAX_UNROLLED or _leaves_early(node):
             return False
         target = node.target
         if isinstance(target, ast.Name):

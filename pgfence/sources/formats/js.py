@@ -285,6 +285,20 @@ def walk(node: Node) -> Any:
         yield from walk(child)
 
 
+def leaves_early(body: Node) -> bool:
+    """A loop body that can end the loop before its last value (`return`, `break`, not in
+    a function of its own): which values it runs for is decided when it runs (outline's
+    "try each constraint name until one works")."""
+    stack = list(body.children)
+    while stack:
+        node = stack.pop()
+        if node.type in ("return_statement", "break_statement"):
+            return True
+        if node.type not in _FUNCTIONS:
+            stack.extend(node.children)
+    return False
+
+
 def first_param(function: Node) -> str | None:
     params = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
     if params is None:
@@ -661,9 +675,9 @@ class Walker:
             return False
         if operator is not None and text(operator) == "in" and isinstance(values, dict):
             values = list(values)
-        if not isinstance(values, list) or len(values) > MAX_UNROLLED:
-            return False
         body = node.child_by_field_name("body")
+        if not isinstance(values, list) or len(values) > MAX_UNROLLED or leaves_early(body):
+            return False
         for value in values:
             with self.bound(left, value):
                 self.statement(body)
