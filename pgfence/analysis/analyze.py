@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pgfence.analysis import idioms, ignores, policies, policy
 from pgfence.analysis.catalog import Catalog
-from pgfence.analysis.expressions import StatementPrinter, sql_text
+from pgfence.analysis.expressions import StatementPrinter
 from pgfence.analysis.policy import StatementFacts
 from pgfence.analysis.predict import predict
 from pgfence.analysis.rule import (
@@ -135,7 +135,8 @@ class StatementWalker:
         if applied and statement.node is not None:
             self.catalog.current_block = self.block(statement)
             reuse = printed is not None and printed[0] is statement
-            self.catalog.apply(statement.node, printed[1] if printed and reuse else sql_text)
+            printer = printed[1] if printed and reuse else StatementPrinter()
+            self.catalog.apply(statement.node, printer)
         self.index += 1
 
 

@@ -138,8 +138,10 @@ class Catalog:
     # Domain "schema.name" -> (its base type, whether it has constraints).
     domains: dict[str, tuple[TypeRef | None, bool]] = field(default_factory=dict)
     # Owned sequence -> the first table (in `tables` order) with a column drawing from it;
-    # built when first asked, forgotten whenever the schema changes (apply, add_table,
-    # drop_relation, settle): a scan of every column on each ask grows with the schema.
+    # built when first asked, forgotten (`forget_sequence_owners`) wherever a table is
+    # added, dropped or renamed or a column added or dropped, and by `settle` after a
+    # schema is loaded. (A column's `sequence` is set only as it is made.) Scanning every
+    # column on each ask grew with the schema.
     _sequence_owners: dict[str, Table] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -242,7 +244,7 @@ class Catalog:
     def settle(self, complete: bool = True) -> None:
         """Everything known so far exists before the migration (after loading a schema,
         or the files already deployed); `complete`: and nothing else does."""
-        self._sequence_owners = None  # loading a schema fills tables outside `apply`
+        self.forget_sequence_owners()  # loading a schema fills tables outside `apply`
         for table in self.tables.values():
             table.new = False
             table.created_block = None
@@ -352,18 +354,20 @@ class Catalog:
         handler = _APPLY.get(type(node))
         if handler is None:
             return
-        self._sequence_owners = None
         if isinstance(node, ast.IndexStmt):
             _apply_index(self, node, sql)  # the only handler that prints
         else:
             handler(self, node)
+
+    def forget_sequence_owners(self) -> None:
+        """Tables or their columns changed: the owners of sequences are found again."""
         self._sequence_owners = None
 
     def add_table(self, table: Table) -> None:
-        self._sequence_owners = None
         table.created_block = self.current_block
         self.tables[table.name] = table
         self.views.pop(table.name, None)
+        self.forget_sequence_owners()
 
     def add_index(self, index: Index) -> None:
         index.created_block = self.current_block
@@ -373,7 +377,7 @@ class Catalog:
             owner.indexes.append(index.name)
 
     def drop_relation(self, name: str) -> None:
-        self._sequence_owners = None
+        self.forget_sequence_owners()
         table = self.tables.pop(name, None)
         if table is not None:
             for index_name in table.indexes:
@@ -613,6 +617,7 @@ def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> 
     sub = cmd.subtype
     if sub == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
         table.columns[cmd.def_.colname] = column_from_def(cmd.def_, table.name)
+        catalog.forget_sequence_owners()
         _column_dependencies(catalog, table.name, cmd.def_)
         for con in cmd.def_.constraints or ():
             _add_constraint(catalog, table, con, (cmd.def_.colname,))
@@ -620,6 +625,7 @@ def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> 
         _uses(catalog, cmd.def_, table.name)
     elif sub == AlterTableType.AT_DropColumn and cmd.name:
         table.columns.pop(cmd.name, None)
+        catalog.forget_sequence_owners()
         # Postgres drops the indexes that use the column with it.
         for index in list(table.indexes):
             found = catalog.indexes.get(index)
@@ -685,6 +691,7 @@ def _apply_rename(catalog: Catalog, node: ast.RenameStmt) -> None:
         if table is not None:
             table.name = new = f"{old.split('.', 1)[0]}.{node.newname}"
             catalog.tables[new] = table
+            catalog.forget_sequence_owners()  # `tables` in another order
             for index_name in table.indexes:
                 if index_name in catalog.indexes:
                     catalog.indexes[index_name].table = new
