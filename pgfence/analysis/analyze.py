@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from pgfence.analysis import idioms, ignores, policies, policy
 from pgfence.analysis.catalog import Catalog
+from pgfence.analysis.expressions import StatementPrinter
 from pgfence.analysis.policy import StatementFacts
 from pgfence.analysis.predict import predict
 from pgfence.analysis.rule import (
@@ -57,8 +58,10 @@ def analyse_statement(
     settings: RuleSettings,
     earlier: StatementWindow = EMPTY,
     following: StatementWindow = EMPTY,
+    printer: StatementPrinter | None = None,
 ) -> StatementAnalysis:
-    """Predict one statement and run the rules on it; the catalog is not changed."""
+    """Predict one statement and run the rules on it; the catalog is not changed. The
+    rules print its trees with `printer` (given: what they print, the catalog reuses)."""
     prediction = predict(statement, catalog, version, block=block)
     findings: list[Finding] = []
     if statement.parse_error is not None:
@@ -70,7 +73,15 @@ def analyse_statement(
         hit = Hit(f"pgfence cannot tell what this statement locks: {why}")
         findings.append(raised(Unanalysable, hit, statement.location))
     if statement.node is not None:
-        ctx = RuleContext(statement, prediction, catalog, version, earlier, following)
+        ctx = RuleContext(
+            statement,
+            prediction,
+            catalog,
+            version,
+            earlier,
+            following,
+            printer if printer is not None else StatementPrinter(),
+        )
         for rule in rules:
             for hit in rule.check(ctx):
                 findings.append(raised(rule, hit, statement.location))
@@ -89,6 +100,8 @@ class StatementWalker:
         self.catalog, self.version, self.settings = catalog, version, settings
         self.rules = settings.active(all_rules())
         self.index = 0
+        # The statement analysed last and its printer, for `follow` to reuse what it printed.
+        self._printed: tuple[Statement, StatementPrinter] | None = None
 
     def block(self, statement: Statement) -> object:
         return block_key(statement, self.index)
@@ -100,6 +113,8 @@ class StatementWalker:
         following: StatementWindow = EMPTY,
     ) -> StatementAnalysis:
         """The statement predicted and checked; the schema is not changed."""
+        printer = StatementPrinter()
+        self._printed = (statement, printer)
         return analyse_statement(
             statement,
             self.catalog,
@@ -109,14 +124,19 @@ class StatementWalker:
             self.settings,
             earlier,
             following,
+            printer,
         )
 
     def follow(self, statement: Statement, *, applied: bool = True) -> None:
         """The walk past the statement: what it does applied to the schema (unless it is
         known not to have happened: `applied=False`), the next statement's turn."""
+        printed = self._printed
+        self._printed = None
         if applied and statement.node is not None:
             self.catalog.current_block = self.block(statement)
-            self.catalog.apply(statement.node)
+            reuse = printed is not None and printed[0] is statement
+            printer = printed[1] if printed and reuse else StatementPrinter()
+            self.catalog.apply(statement.node, printer)
         self.index += 1
 
 

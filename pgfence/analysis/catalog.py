@@ -10,6 +10,7 @@ migration's own statements (`apply`) so later statements see earlier changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pglast import ast
@@ -136,6 +137,14 @@ class Catalog:
     publications: dict[str, set[str]] = field(default_factory=dict)
     # Domain "schema.name" -> (its base type, whether it has constraints).
     domains: dict[str, tuple[TypeRef | None, bool]] = field(default_factory=dict)
+    # Owned sequence -> the first table (in `tables` order) with a column drawing from it;
+    # built when first asked, forgotten (`forget_sequence_owners`) wherever a table is
+    # added, dropped or renamed or a column added or dropped, and by `settle` after a
+    # schema is loaded. (A column's `sequence` is set only as it is made.) Scanning every
+    # column on each ask grew with the schema.
+    _sequence_owners: dict[str, Table] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     # ---- names ----------------------------------------------------------------------
 
@@ -223,18 +232,19 @@ class Catalog:
         # Owned sequences are named `<table>_<column>_seq`: only those are looked for.
         if not sequence.endswith("_seq") or sequence in self.tables or sequence in self.indexes:
             return None
-        return next(
-            (
-                t
-                for t in self.tables.values()
-                if any(c.sequence == sequence for c in t.columns.values())
-            ),
-            None,
-        )
+        if self._sequence_owners is None:
+            owners: dict[str, Table] = {}
+            for table in self.tables.values():
+                for column in table.columns.values():
+                    if column.sequence:
+                        owners.setdefault(column.sequence, table)
+            self._sequence_owners = owners
+        return self._sequence_owners.get(sequence)
 
     def settle(self, complete: bool = True) -> None:
         """Everything known so far exists before the migration (after loading a schema,
         or the files already deployed); `complete`: and nothing else does."""
+        self.forget_sequence_owners()  # loading a schema fills tables outside `apply`
         for table in self.tables.values():
             table.new = False
             table.created_block = None
@@ -338,16 +348,26 @@ class Catalog:
 
     # ---- following the migration --------------------------------------------------------
 
-    def apply(self, node: object) -> None:
-        """Update the catalog with the effect of one parsed statement."""
+    def apply(self, node: object, sql: Callable[[object], str] = sql_text) -> None:
+        """Update the catalog with the effect of one parsed statement; `sql` prints its
+        trees back to SQL (the statement's printer: what its rules printed, reused)."""
         handler = _APPLY.get(type(node))
-        if handler is not None:
+        if handler is None:
+            return
+        if isinstance(node, ast.IndexStmt):
+            _apply_index(self, node, sql)  # the only handler that prints
+        else:
             handler(self, node)
+
+    def forget_sequence_owners(self) -> None:
+        """Tables or their columns changed: the owners of sequences are found again."""
+        self._sequence_owners = None
 
     def add_table(self, table: Table) -> None:
         table.created_block = self.current_block
         self.tables[table.name] = table
         self.views.pop(table.name, None)
+        self.forget_sequence_owners()
 
     def add_index(self, index: Index) -> None:
         index.created_block = self.current_block
@@ -357,6 +377,7 @@ class Catalog:
             owner.indexes.append(index.name)
 
     def drop_relation(self, name: str) -> None:
+        self.forget_sequence_owners()
         table = self.tables.pop(name, None)
         if table is not None:
             for index_name in table.indexes:
@@ -547,7 +568,9 @@ def _referenced_columns(
     return keys[0] if keys else None
 
 
-def _apply_index(catalog: Catalog, node: ast.IndexStmt) -> None:
+def _apply_index(
+    catalog: Catalog, node: ast.IndexStmt, sql: Callable[[object], str] = sql_text
+) -> None:
     table = catalog.rangevar(node.relation)
     schema = table.split(".", 1)[0]
     columns = tuple(
@@ -575,7 +598,7 @@ def _apply_index(catalog: Catalog, node: ast.IndexStmt) -> None:
             new=True,
             other_columns=tuple(c for c in other if c not in columns),
             partial_or_expression=bool(expressions) or node.whereClause is not None,
-            definition=sql_text(node),
+            definition=sql(node),
         )
     )
 
@@ -594,6 +617,7 @@ def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> 
     sub = cmd.subtype
     if sub == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
         table.columns[cmd.def_.colname] = column_from_def(cmd.def_, table.name)
+        catalog.forget_sequence_owners()
         _column_dependencies(catalog, table.name, cmd.def_)
         for con in cmd.def_.constraints or ():
             _add_constraint(catalog, table, con, (cmd.def_.colname,))
@@ -601,6 +625,7 @@ def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> 
         _uses(catalog, cmd.def_, table.name)
     elif sub == AlterTableType.AT_DropColumn and cmd.name:
         table.columns.pop(cmd.name, None)
+        catalog.forget_sequence_owners()
         # Postgres drops the indexes that use the column with it.
         for index in list(table.indexes):
             found = catalog.indexes.get(index)
@@ -666,6 +691,7 @@ def _apply_rename(catalog: Catalog, node: ast.RenameStmt) -> None:
         if table is not None:
             table.name = new = f"{old.split('.', 1)[0]}.{node.newname}"
             catalog.tables[new] = table
+            catalog.forget_sequence_owners()  # `tables` in another order
             for index_name in table.indexes:
                 if index_name in catalog.indexes:
                     catalog.indexes[index_name].table = new

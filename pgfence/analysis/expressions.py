@@ -23,6 +23,25 @@ def sql_text(node: object) -> str:
     return str(RawStream()(node))
 
 
+class StatementPrinter:
+    """`sql_text` for the trees of one statement, each printed once: a CREATE INDEX is
+    printed by its rule (the recipe) and again by the catalog (the index's definition).
+
+    Kept for one statement's walk only, from its analysis to the catalog following it: a
+    tree is known by its identity, which holds only while the printer keeps it alive and
+    nothing changes it in place (nothing does during that walk).
+    """
+
+    def __init__(self) -> None:
+        self._printed: dict[int, tuple[object, str]] = {}
+
+    def __call__(self, node: object) -> str:
+        found = self._printed.get(id(node))
+        if found is None:
+            found = self._printed[id(node)] = (node, sql_text(node))
+        return found[1]
+
+
 VOLATILE_FUNCTIONS = frozenset(
     {
         "random",

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import overload
 
 from pglast import ast
 
 from pgfence.analysis.catalog import Catalog
+from pgfence.analysis.expressions import StatementPrinter
 from pgfence.checks import Check, Hit, Scope, register
 from pgfence.model import Prediction, Severity, Statement
 
@@ -126,6 +127,8 @@ class RuleContext:
     earlier_in_transaction: StatementWindow = EMPTY
     # Statements of the same migration file that come after this one.
     following: StatementWindow = EMPTY
+    # Prints this statement's trees back to SQL, each once (the catalog reuses the text).
+    sql: StatementPrinter = field(default_factory=StatementPrinter)
 
     def existing(self, relation: str) -> bool:
         """Does `relation` exist before the migration, or hold rows the migration wrote?"""

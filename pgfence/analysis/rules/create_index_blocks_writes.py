@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
-from pgfence.analysis.rules._shared import build_concurrently, partitioned_index_recipe, sql
+from pgfence.analysis.rules._shared import build_concurrently, partitioned_index_recipe
 from pgfence.model import RelKind, Severity
 from pgfence.pg.rows import Row
 
@@ -62,7 +62,7 @@ class CreateIndexBlocksWrites(Rule):
                 recipe=partitioned_index_recipe(ctx, node, table),
             )
             return
-        concurrent = build_concurrently(sql(node), named=bool(node.idxname))
+        concurrent = build_concurrently(ctx.sql(node), named=bool(node.idxname))
         yield Hit(
             f"building this index holds SHARE on {display(table)}: every write to it waits "
             "until the build finishes",
