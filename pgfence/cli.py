@@ -549,7 +549,8 @@ def analyze(
             "-j",
             metavar="N",
             min=1,
-            help="Analyse in N processes (default: 1). The report is the same.",
+            help="Analyse in N processes (default: every core from 3,000 statements, else 1). "
+            "The report is the same.",
             show_default=False,
         ),
     ] = None,
