@@ -10,6 +10,7 @@ turns psycopg's preparing off on this session).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from psycopg.adapt import Transformer
 # Command tags of statements that drop a session's prepared statements (DISCARD ALL,
 # DISCARD PLANS keeps them, but is counted too: nothing is lost by preparing again).
 _DROPS_PREPARED = ("DEALLOCATE", "DISCARD")
+_NAMES_DROP = re.compile(r"\b(deallocate|discard)\b", re.IGNORECASE)
 
 
 class MigrationSession(psycopg.Connection[Any]):
@@ -42,8 +44,14 @@ class MigrationSession(psycopg.Connection[Any]):
         binary: bool = False,
     ) -> psycopg.Cursor[Any]:
         cursor = super().execute(query, params, prepare=prepare, binary=binary)
-        # The migration's own DEALLOCATE ALL or DISCARD ALL drops pgfence's statements too.
-        if self._pgfence_prepared and (cursor.statusmessage or "").startswith(_DROPS_PREPARED):
+        # The migration's own DEALLOCATE ALL or DISCARD ALL drops pgfence's statements too,
+        # also when a DO block or a function it defines and calls runs it (EXECUTE): any
+        # statement whose text names either is taken to have (preparing again costs less
+        # than a name the server no longer knows, which would abort the transaction).
+        if self._pgfence_prepared and (
+            (cursor.statusmessage or "").startswith(_DROPS_PREPARED)
+            or _NAMES_DROP.search(str(query))
+        ):
             self._pgfence_prepared.clear()
         return cursor
 

@@ -461,6 +461,25 @@ def test_the_migrations_deallocate_all_leaves_the_prepared_change_check_working(
     assert {"public.accounts", "public.accounts_email_idx"} <= set(retype.rewritten)
 
 
+def test_a_deallocate_all_inside_a_do_block_has_the_change_check_prepared_again(
+    pg, tmp_path, database_name
+):
+    """DEALLOCATE ALL run by a DO block (EXECUTE) drops pgfence's prepared statement too."""
+    report = run(
+        pg,
+        tmp_path,
+        "BEGIN;\n"
+        "ALTER TABLE accounts ADD COLUMN a int;\n"
+        "DO $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$;\n"
+        "ALTER TABLE accounts ALTER COLUMN n TYPE bigint;\n"
+        "COMMIT;\n",
+        database_name,
+    )
+    retype = report.statements[3].observation
+    assert retype is not None and retype.error is None
+    assert {"public.accounts", "public.accounts_email_idx"} <= set(retype.rewritten)
+
+
 DEFERRED = """
 CREATE TABLE parents (id int PRIMARY KEY);
 CREATE TABLE children (parent_id int REFERENCES parents DEFERRABLE INITIALLY DEFERRED);
