@@ -610,7 +610,7 @@ def preflight(
             "migration will run on"
         )
     cfg = _config(config)
-    targets = _targets(paths, Config()) if paths else []
+    targets = _targets(paths, cfg) if paths else []
     fmt = migration_format or cfg.migration_format or "auto"
     max_bytes = max_file_size_mb * 1024 * 1024
     migrations = (

@@ -466,6 +466,31 @@ def _levels(severity: list[str] | None) -> dict[str, Severity]:
     return levels
 
 
+def _checking(
+    cfg: Config,
+    project: str | None,
+    fail_on: FailOn | None,
+    migration_format: MigrationFormat | None,
+    disable: list[str] | None,
+    severity: list[str] | None,
+    max_lock_timeout: str | None,
+    max_file_size: int,
+) -> dict[str, Any]:
+    """What `analyze` and `dryrun` give the API alike: the configuration, the migrations'
+    reading and the checks' settings, and where its notes go."""
+    return {
+        "config": cfg,
+        "project": project,
+        "fail_on": None if fail_on is None else fail_on.value,
+        "migration_format": migration_format.value if migration_format else None,
+        "disable": _listed(disable),
+        "severity": _levels(severity),
+        "max_lock_timeout": max_lock_timeout,
+        "max_file_size_mb": max_file_size,
+        "note": _note,
+    }
+
+
 def _note(message: str) -> None:
     typer.echo(f"pgfence: {message}", err=True)
 
@@ -578,20 +603,21 @@ def analyze(
             raise UsageError("--split goes with --fix (or --diff)")
         targets, given = _stdin(paths, stdin_filename, max_file_size, fix and not diff)
         options: dict[str, Any] = dict(
-            config=cfg,
-            project=project,
+            _checking(
+                cfg,
+                project,
+                fail_on,
+                migration_format,
+                disable,
+                severity,
+                max_lock_timeout,
+                max_file_size,
+            ),
             pg=pg,
             schema=schema,
-            fail_on=None if fail_on is None else fail_on.value,
-            migration_format=migration_format.value if migration_format else None,
-            disable=_listed(disable),
-            severity=_levels(severity),
-            max_file_size_mb=max_file_size,
-            max_lock_timeout=max_lock_timeout,
             jobs=jobs,
             changed_since=changed_since,
             texts=given,
-            note=_note,
         )
         if fix or diff:
             result = api.fix(targets, write=not diff, split=split, **options)
@@ -920,8 +946,16 @@ def dryrun(
         say = None if quiet and not verbose else _progress(verbose)
         result = run_dry(
             paths,
-            config=cfg,
-            project=project,
+            **_checking(
+                cfg,
+                project,
+                fail_on,
+                migration_format,
+                disable,
+                severity,
+                max_lock_timeout,
+                max_file_size,
+            ),
             schema=schema,
             schema_from=schema_from,
             replay_before=replay_before,
@@ -935,16 +969,9 @@ def dryrun(
             isolate=isolate,
             keep_going=keep_going,
             skip_missing_extensions=skip_missing_extensions,
-            fail_on=None if fail_on is None else fail_on.value,
-            migration_format=migration_format.value if migration_format else None,
-            disable=_listed(disable),
-            severity=_levels(severity),
-            max_lock_timeout=max_lock_timeout,
-            max_file_size_mb=max_file_size,
             progress=say,
             # Every candidate directory tried is for -v only; progress is for a terminal.
             trail=say if verbose else None,
-            note=_note,
             # The table says it in its header instead.
             warn=None if chosen == "table" else _warning,
             stats=stats,

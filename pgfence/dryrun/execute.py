@@ -399,8 +399,6 @@ class _Run:
         self.recorder = recorder
         self.guard = guard
         self.privileged = privileged
-        self.catalog = catalog
-        self.major = major
         self.options = options
         self.throwaway = throwaway
         self.say = say

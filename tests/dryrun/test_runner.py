@@ -440,39 +440,23 @@ def test_a_relation_renamed_earlier_in_the_transaction_is_reported_by_its_new_na
     assert "public.accounts" not in retype.rewritten
 
 
+@pytest.mark.parametrize(
+    "deallocate",
+    ["DEALLOCATE ALL;\n", "DO $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$;\n"],
+    ids=["top-level", "in-a-do-block"],
+)
 def test_the_migrations_deallocate_all_leaves_the_prepared_change_check_working(
-    pg, tmp_path, database_name
+    pg, tmp_path, database_name, deallocate
 ):
     """pgfence's prepared change check is dropped with the migration's own statements:
     it is prepared again, not run by a name the server no longer knows (which would have
-    aborted the migration's transaction)."""
+    aborted the migration's transaction), also when a DO block runs it."""
     report = run(
         pg,
         tmp_path,
-        "BEGIN;\n"
-        "ALTER TABLE accounts ADD COLUMN a int;\n"
-        "DEALLOCATE ALL;\n"
-        "ALTER TABLE accounts ALTER COLUMN n TYPE bigint;\n"
-        "COMMIT;\n",
-        database_name,
-    )
-    retype = report.statements[3].observation
-    assert retype is not None and retype.error is None
-    assert {"public.accounts", "public.accounts_email_idx"} <= set(retype.rewritten)
-
-
-def test_a_deallocate_all_inside_a_do_block_has_the_change_check_prepared_again(
-    pg, tmp_path, database_name
-):
-    """DEALLOCATE ALL run by a DO block (EXECUTE) drops pgfence's prepared statement too."""
-    report = run(
-        pg,
-        tmp_path,
-        "BEGIN;\n"
-        "ALTER TABLE accounts ADD COLUMN a int;\n"
-        "DO $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$;\n"
-        "ALTER TABLE accounts ALTER COLUMN n TYPE bigint;\n"
-        "COMMIT;\n",
+        "BEGIN;\nALTER TABLE accounts ADD COLUMN a int;\n"
+        + deallocate
+        + "ALTER TABLE accounts ALTER COLUMN n TYPE bigint;\nCOMMIT;\n",
         database_name,
     )
     retype = report.statements[3].observation

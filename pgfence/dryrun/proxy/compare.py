@@ -105,11 +105,12 @@ def _with_values(statement: Statement, parameters: Sequence[str | None]) -> str:
 def _compare(path: str, read: list[Statement], ran: list[Statement]) -> list[ExtractionDifference]:
     left = [canonical(s.sql, s.node) for s in read]
     right = [canonical(s.sql, s.node) for s in ran]
-    for k, t in enumerate(ran):  # a bound statement: compared with its values written in
-        if t.parameters:
-            bound = _with_values(t, t.parameters)
-            j = next((j for j, s in enumerate(read) if _with_values(s, ()) == bound), None)
-            right[k] = left[j] if j is not None else bound
+    if any(t.parameters for t in ran):  # a bound statement: compared with its values in
+        loose = {_with_values(s, ()): left[j] for j, s in reversed(list(enumerate(read)))}
+        for k, t in enumerate(ran):
+            if t.parameters:
+                bound = _with_values(t, t.parameters)
+                right[k] = loose.get(bound, bound)
     out: list[ExtractionDifference] = []
     matcher = difflib.SequenceMatcher(a=left, b=right, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

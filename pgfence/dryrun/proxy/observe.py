@@ -177,7 +177,6 @@ class RunnerWatcher:
         migrations_dir: Path | None = None,
     ) -> None:
         self._dsn = dsn
-        self._settings = settings
         # The schema the tool's statements make, followed as the plain dry-run does.
         self._walker = StatementWalker(catalog, major, settings)
         self._timeout_s = statement_timeout_s
