@@ -317,6 +317,23 @@ def backend_lock_keys(probe: psycopg.Connection, pid: int) -> set[str]:
     return set(row[0].split(",")) if row and row[0] else set()
 
 
+def backend_lock_keys_with_files(
+    probe: psycopg.Connection, pid: int
+) -> tuple[set[str], dict[int, RelationFile]]:
+    """`backend_lock_keys`, and each locked user relation as the probe sees it, in one
+    round trip: cheaper than a second one for a transaction that holds few locks (each
+    held relation is looked up again on every call)."""
+    keys: set[str] = set()
+    files: dict[int, RelationFile] = {}
+    for oid, mode, granted, filenode, name, relkind, owner in probe.execute(
+        queries.BACKEND_RELATION_LOCKS_WITH_FILES, (pid,), prepare=True
+    ):
+        keys.add(f"{oid} {mode}" if granted else f"{oid} {mode} waiting")
+        if name is not None:
+            files[oid] = RelationFile(oid, filenode, name, relkind, owner)
+    return keys, files
+
+
 def raw_lock(key: str) -> RawLock | None:
     """The lock of a `backend_lock_keys` key; None for a mode that is not a table lock."""
     oid, mode, *waiting = key.split(" ")

@@ -33,6 +33,7 @@ from pgfence.dryrun.introspect import (
     RelationFile,
     SeenRelations,
     backend_lock_keys,
+    backend_lock_keys_with_files,
     backend_locks,
     backend_locks_with_files,
     changed_files,
@@ -517,6 +518,14 @@ class _Transaction:
     gone: set[int] = field(default_factory=set)
     log: LockLog = field(default_factory=LockLog)
     blocking: BlockingMeasure = field(default_factory=BlockingMeasure)
+    # pgfence took locks of its own since the last read (`TransactionalObserver.absorb`).
+    unabsorbed: bool = False
+
+
+# Up to this many locks held, the relations locked for the first time are read in the
+# same query as the locks (every held one is looked up again, each time): one round trip
+# less for a statement of a small transaction, where most statements lock something new.
+FEW_LOCKS = 64
 
 
 @dataclass
@@ -537,6 +546,10 @@ class TransactionalObserver:
 
     def observe(self, statement: Statement) -> tuple[Observation, Execution]:
         migration = self.sessions.migration
+        if self.tx.unabsorbed:  # pgfence's own locks are held, not taken by this statement
+            self.tx.unabsorbed = False
+            tx = self.tx
+            tx.log.extend(observed_locks(self._new_locks(), tx.seen.files, tx.committed, set()))
         execution = execute(migration, statement, self.timeout_s, self.sessions.watchdog, self.cap)
         return self.observed(execution), execution
 
@@ -552,14 +565,8 @@ class TransactionalObserver:
                 waited_for_lock=execution.waited_for_lock,
             )
         tx = self.tx
-        taken = backend_lock_keys(probe, self.sessions.migration_pid)
-        raw = [lock for key in taken - tx.taken if (lock := raw_lock(key)) is not None]
-        tx.taken = taken
+        raw = self._new_locks()
         oids = {lock.oid for lock in raw if lock.oid >= FIRST_USER_OID}
-        unasked = oids - tx.asked
-        if unasked:
-            tx.committed.update(relation_files(probe, unasked, prepare=True))
-            tx.asked |= unasked
         known = ChainMap(tx.seen.files, tx.committed)
         now, gone = changed_files(migration, tx.seen, oids - tx.gone, known)
         baseline = self._baseline(now, gone, oids)
@@ -640,17 +647,32 @@ class TransactionalObserver:
 
     def absorb(self) -> None:
         """pgfence itself just took locks in the transaction (the migration tool's row of
-        bookkeeping): they are held from now on, not taken by the next statement. Only what
-        is new is read (a re-read of everything held after each file cost 6 ms a file)."""
+        bookkeeping): they are held from now on, not taken by the next statement. They are
+        read before the next statement runs in this transaction, if one does: most often
+        the transaction ends first (a tool that commits each migration with its row), and
+        nothing is read. Only what is new is read (a re-read of everything held after each
+        file cost 6 ms a file)."""
+        self.tx.unabsorbed = True
+
+    def _new_locks(self) -> list[RawLock]:
+        """The locks the migration's backend took since the last read, with the relations
+        locked for the first time in the transaction looked up as the probe sees them
+        (as before the transaction: one it created is asked for and absent)."""
         tx, probe, pid = self.tx, self.sessions.probe, self.sessions.migration_pid
-        taken = backend_lock_keys(probe, pid)
+        files: dict[int, RelationFile] | None = None
+        if len(tx.taken) <= FEW_LOCKS:
+            taken, files = backend_lock_keys_with_files(probe, pid)
+        else:
+            taken = backend_lock_keys(probe, pid)
         raw = [lock for key in taken - tx.taken if (lock := raw_lock(key)) is not None]
         tx.taken = taken
         unasked = {lock.oid for lock in raw if lock.oid >= FIRST_USER_OID} - tx.asked
         if unasked:
-            tx.committed.update(relation_files(probe, unasked, prepare=True))
+            if files is None:
+                files = relation_files(probe, unasked, prepare=True)
+            tx.committed.update({oid: files[oid] for oid in unasked if oid in files})
             tx.asked |= unasked
-        tx.log.extend(observed_locks(raw, tx.seen.files, tx.committed, set()))
+        return raw
 
     def rolled_back_to_savepoint(self) -> None:
         """ROLLBACK TO SAVEPOINT released the locks taken since the savepoint and undid the
