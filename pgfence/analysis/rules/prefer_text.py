@@ -50,6 +50,7 @@ class PreferText(Rule):
         for table, column, type_, _ in defined_columns(ctx):
             if type_name(type_) == "varchar" and type_.typmods:
                 yield Hit(
-                    f"{display(table)}.{column} is {ctx.sql(type_)}: changing the limit later locks "
-                    "the table; text with a CHECK (char_length(…) <= n) can be changed online",
+                    f"{display(table)}.{column} is {ctx.sql(type_)}: changing the limit later "
+                    "locks the table; text with a CHECK (char_length(…) <= n) can be changed "
+                    "online",
                 )
