@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast.enums import AlterTableType
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
-from pgfence.analysis.rules._shared import OUTSIDE_TRANSACTION, build_concurrently, commands, sql
+from pgfence.analysis.rules._shared import OUTSIDE_TRANSACTION, build_concurrently, commands
 from pgfence.model import Severity
 from pgfence.pg.rows import Row
 
@@ -72,11 +72,11 @@ class AlterColumnTypeRebuildsIndex(Rule):
                 for i in rebuilt
             ]
             yield Hit(
-                f"changing {cmd.name} to {sql(cmd.def_.typeName)} rebuilds {names}: each build "
+                f"changing {cmd.name} to {ctx.sql(cmd.def_.typeName)} rebuilds {names}: each build "
                 f"reads all of {t} under ACCESS EXCLUSIVE, so reads and writes wait",
                 recipe=(
                     f"{OUTSIDE_TRANSACTION}\n" + "\n".join(drops),
-                    f"ALTER TABLE {t} ALTER COLUMN {cmd.name} TYPE {sql(cmd.def_.typeName)};",
+                    f"ALTER TABLE {t} ALTER COLUMN {cmd.name} TYPE {ctx.sql(cmd.def_.typeName)};",
                     f"{OUTSIDE_TRANSACTION}\n" + "\n".join(builds),
                 ),
             )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast.enums import AlterTableType
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, quote_ident, register
-from pgfence.analysis.rules._shared import commands, sql
+from pgfence.analysis.rules._shared import commands
 from pgfence.model import Severity
 from pgfence.pg.rows import Row
 
@@ -48,7 +48,7 @@ class AlterColumnTypeRewrite(Rule):
             return
         for table, cmd in commands(ctx, AlterTableType.AT_AlterColumnType):
             old = ctx.catalog.column_type(table, cmd.name)
-            new = sql(cmd.def_.typeName)
+            new = ctx.sql(cmd.def_.typeName)
             change = f"from {old} to {new}" if old else f"to {new}"
             yield Hit(
                 f"changing {cmd.name} {change} rewrites {display(table)} and its indexes under "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
-from pgfence.analysis.rules._shared import defined_columns, sql, type_name
+from pgfence.analysis.rules._shared import defined_columns, type_name
 from pgfence.model import Severity
 
 
@@ -43,6 +43,6 @@ class BanChar(Rule):
             # `char(n)` parses as pg_catalog.bpchar; the quoted one-byte "char" is another type.
             if type_name(type_) == "bpchar":
                 yield Hit(
-                    f"{display(table)}.{column} is {sql(type_)}: it pads with spaces; use text "
+                    f"{display(table)}.{column} is {ctx.sql(type_)}: it pads with spaces; use text "
                     "with a CHECK on the length",
                 )

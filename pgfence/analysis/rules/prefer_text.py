@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
-from pgfence.analysis.rules._shared import defined_columns, sql, type_name
+from pgfence.analysis.rules._shared import defined_columns, type_name
 from pgfence.model import Severity
 
 
@@ -50,6 +50,7 @@ class PreferText(Rule):
         for table, column, type_, _ in defined_columns(ctx):
             if type_name(type_) == "varchar" and type_.typmods:
                 yield Hit(
-                    f"{display(table)}.{column} is {sql(type_)}: changing the limit later locks "
-                    "the table; text with a CHECK (char_length(…) <= n) can be changed online",
+                    f"{display(table)}.{column} is {ctx.sql(type_)}: changing the limit later "
+                    "locks the table; text with a CHECK (char_length(…) <= n) can be changed "
+                    "online",
                 )
