@@ -270,3 +270,37 @@ class TypeormAssumption(_FormatNote):
 
     id = "typeorm-assumption"
     summary = "an assumption made to translate a TypeORM QueryRunner call into SQL"
+
+
+@register
+class RunTimeValue(_FormatNote):
+    """A value of a migration call known only when it runs, analysed with a placeholder.
+
+    ## What it does
+    Notes an ORM data query (UPDATE, DELETE, SELECT, INSERT) whose table, columns and
+    kind are written in the migration but one of whose values is known only when it runs
+    (a variable, the result of an earlier query): pgfence writes the statement with `NULL`
+    in the value's place. Notes too a loop over values known only at run time (the rows
+    of a query): its body is analysed once.
+
+    ## Why is this bad?
+    Usually nothing: the table locks a statement takes follow from its kind and its
+    tables, not from its values. What the value decides is not known: which rows are
+    touched, how long that takes, how many times a loop sends its statements. A dry-run
+    runs a placeholder statement only where `NULL` makes it touch no row (a WHERE
+    condition compared with `NULL`, joined with AND); one that would write `NULL` into a
+    row, or whose WHERE could still match rows, is not run.
+
+    ## Example
+    ```javascript
+    for (const s of await knex("authentication")) {
+      await knex("authentication").where("key", s.key).update({ order: 1 });
+    }
+    ```
+
+    ## Use instead
+    Nothing to change; to measure how long the data change takes, dry-run with `--seed`.
+    """
+
+    id = "run-time-value"
+    summary = "a value known only at run time was analysed with a placeholder"

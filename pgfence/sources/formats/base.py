@@ -149,6 +149,39 @@ def sql_literal(value: object) -> str:
 UNREADABLE = (Unknown, KeyError, IndexError, TypeError, AttributeError)
 
 
+@dataclass(frozen=True)
+class RunTime:
+    """A value only running the migration would tell, in a statement whose table, columns
+    and kind are known: written as NULL, with a `run-time-value` finding."""
+
+    what: str  # for the finding: "the variable `ids`"
+
+
+def with_placeholders(
+    statement: Statement, unknown: Iterable[str], safe: str | None
+) -> tuple[Statement, Finding]:
+    """A statement written with NULL for values known only at run time, and its finding.
+
+    `safe`: why NULL makes it write no row (then a dry-run runs it); None: it could write
+    NULL into a row, so it is never sent.
+    """
+    values = "; ".join(dict.fromkeys(unknown))
+    message = (
+        f"{statement.origin or 'this call'}: {values}, known only at run time: analysed with "
+        "NULL in its place (the statement's table locks do not depend on it)"
+    )
+    if safe is not None:
+        message += f"; a dry-run runs it as written here ({safe})"
+    else:
+        message += "; a dry-run does not run it (it could write NULL into a row)"
+        statement = dataclasses.replace(
+            statement,
+            refused=f"NULL stands for a value known only at run time ({values}): not sent, "
+            "it could write NULL into a row",
+        )
+    return statement, raised(checks.RunTimeValue, Hit(message), statement.location)
+
+
 def unreadable(exc: Exception) -> str:
     """Why a call could not be turned into SQL, for its `unanalysable` finding."""
     if isinstance(exc, Unknown):
@@ -259,6 +292,7 @@ class Extraction:
     findings: list[Finding] = dataclasses.field(default_factory=list)
     calls_seen: int = 0
     calls_extracted: int = 0
+    gaps: int = 0  # unanalysable findings raised so far
     budget: Budget = dataclasses.field(default_factory=Budget)  # what the file may still cost
 
     def add(self, statements: Iterable[Statement], findings: Iterable[Finding] = ()) -> None:
@@ -266,17 +300,35 @@ class Extraction:
         self.findings.extend(findings)
 
     def gap(self, location: Location, message: str) -> None:
+        self.gaps += 1
         self.findings.append(unanalysable(location, message))
+
+    def run_time_loop(self, location: Location, what: str) -> None:
+        """A loop over values known only at run time, whose body is analysed once."""
+        self.findings.append(
+            info(
+                checks.RunTimeValue,
+                location,
+                f"{what}: its values are known only at run time; its body runs once per "
+                "value (perhaps never), and pgfence analysed it once",
+            )
+        )
 
     def extract(self, where: Location, origin: str, translate: Callable[[], None]) -> bool:
         """Count a migration call and let `translate` turn it into statements; a call whose
-        arguments cannot be read is a gap, reported at the call (and False)."""
+        arguments cannot be read is a gap, reported at the call (and False). A call that
+        leaves a gap of its own is counted as seen, not as turned into SQL."""
         self.calls_seen += 1
+        gaps = self.gaps
         try:
             translate()
         except UNREADABLE as exc:
             self.gap(where, f"{origin}: {unreadable(exc)}")
             return False
+        # A call translated with a gap of its own (SQL with `${}` placeholders, never sent)
+        # is not counted as turned into SQL.
+        if self.gaps > gaps:
+            return True
         self.calls_extracted += 1
         return True
 

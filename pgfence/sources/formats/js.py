@@ -17,10 +17,16 @@ from pgfence.checks import Hit, raised
 from pgfence.checks.inputs import ParseError
 from pgfence.errors import BadInput
 from pgfence.model import Finding, Location, Transaction
-from pgfence.sources.formats.base import Unknown, ignores_at, raw_statements, sql_literal
+from pgfence.sources.formats.base import (
+    RunTime,
+    Unknown,
+    ignores_at,
+    raw_statements,
+    sql_literal,
+)
 from pgfence.sources.limits import MAX_JS_NESTING, code_too_deep, deeper_than
 
-__all__ = ["Unknown", "sql_literal"]
+__all__ = ["RunTime", "Unknown", "sql_literal"]
 
 
 @dataclass(frozen=True)
@@ -234,6 +240,18 @@ class Scope:
                 parts.append(text(child))
         raw = "".join(parts)
         return Dynamic(raw, tuple(substitutions)) if substitutions else raw
+
+
+def run_time(value: Any) -> str | None:
+    """What a value bound to a data query is, if it is known only at run time (a knex
+    `fn.now()` or `raw()` is SQL, not such a value)."""
+    if isinstance(value, RunTime):
+        return value.what
+    if isinstance(value, Ref) and not value.name.endswith("fn.now") and value.last != "raw":
+        return f"`{value.name}{'()' if value.called else ''}`"
+    if isinstance(value, Dynamic):
+        return f"a string built at run time (${{{value.substitutions[0]}}})"
+    return None
 
 
 def _concat(left: Any, right: Any) -> str | Dynamic:
@@ -595,6 +613,40 @@ _ITERATING = frozenset({"forEach", "map", "flatMap", "filter", "some", "every", 
 MAX_UNROLLED = 1000  # elements of a literal array a loop over it is unrolled for
 
 
+# A loop's parts other than its body, which run once (a collection) or once a turn.
+_LOOP_HEADERS = {
+    "for_in_statement": ("right",),
+    "for_statement": ("initializer", "condition", "increment"),
+    "while_statement": ("condition",),
+    "do_statement": ("condition",),
+}
+
+
+def assigned_names(loop: Node) -> set[str]:
+    """The variables a loop binds or assigns (`for (const {a, b} of …)`, `i++`, `x = …`)."""
+    names: set[str] = set()
+    left = loop.child_by_field_name("left") if loop.type == "for_in_statement" else None
+    if left is not None:
+        names.update(text(n) for n in walk(left) if n.type in _BINDING_NAMES)
+    params = loop.child_by_field_name("parameters") or loop.child_by_field_name("parameter")
+    if params is not None:
+        names.update(text(n) for n in walk(params) if n.type in _BINDING_NAMES)
+    for node in walk(loop):
+        target = None
+        if node.type in ("assignment_expression", "augmented_assignment_expression"):
+            target = node.child_by_field_name("left")
+        elif node.type == "update_expression":
+            target = node.child_by_field_name("argument")
+        elif node.type == "variable_declarator":
+            target = node.child_by_field_name("name")
+        if target is not None:
+            names.update(text(n) for n in walk(target) if n.type in _BINDING_NAMES)
+    return names
+
+
+_BINDING_NAMES = ("identifier", "shorthand_property_identifier_pattern")
+
+
 class Walker:
     """Walks a migration function body; formats say which calls are theirs (`call`)."""
 
@@ -651,22 +703,42 @@ class Walker:
                 "analysed with placeholders in its place",
             )
 
-    def run_time_loop(self, node: Node, where: Location, what: str) -> None:
-        """A loop pgfence cannot unroll: one call seen, not turned into SQL (a loop whose
-        body calls nothing sends nothing, and is not counted)."""
-        inside = sum(1 for n in walk(node) if n.type == "call_expression")
-        if not inside:
+    def run_time_loop(self, node: Node, body: Node, what: str, headers: list[Node]) -> None:
+        """A loop over values known only at run time: its body analysed once, noted, with
+        the loop's variables and whatever the loop assigns unknown in it and after it. The
+        loop's `headers` (a for-of's collection, a while's condition) are read once too."""
+        forgotten = assigned_names(node)
+        self.forget(forgotten)
+        for header in headers:
+            self.header(header)
+        if not any(n.type == "call_expression" for n in walk(body)):
+            return  # `for (const r of rows) ids.push(r.id)`: no query
+        self.out.run_time_loop(self.source.location(node), what)
+        self.body(body) if body.type == "statement_block" else self.statement(body)
+        self.forget(forgotten)
+
+    def forget(self, names: set[str]) -> None:
+        for name in names:
+            self.scope.constants.pop(name, None)
+
+    def header(self, node: Node) -> None:
+        """What a loop's header runs (`for (const r of await knex("t"))`), read once."""
+        if not any(n.type == "call_expression" for n in walk(node)):
+            return
+        inner = unwrap(node)
+        if inner.type == "call_expression":
+            self.expression(inner)
             return
         self.out.calls_seen += 1
         self.out.gap(
-            where,
-            f"{what}: the {inside} call(s) inside it depend on values known "
-            "only when it runs and were not analysed",
+            self.source.location(node),
+            f"`{text(node)[:40]}` in a loop's header: a call pgfence does not follow there",
         )
 
     def unrolled(self, node: Node) -> bool:
         """`for (const x of [ … ])` / `for (const k in { … })` over values in the file: its
-        body read once per value, with the loop variable bound to it."""
+        body read once per value, with the loop variable bound to it (not when the body
+        can leave the loop early: which values it runs for is decided when it runs)."""
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         operator = node.child_by_field_name("operator")
         try:
@@ -676,7 +748,9 @@ class Walker:
         if operator is not None and text(operator) == "in" and isinstance(values, dict):
             values = list(values)
         body = node.child_by_field_name("body")
-        if not isinstance(values, list) or len(values) > MAX_UNROLLED or leaves_early(body):
+        if not isinstance(values, list) or len(values) > MAX_UNROLLED:
+            return False
+        if leaves_early(body):
             return False
         for value in values:
             with self.bound(left, value):
@@ -704,7 +778,10 @@ class Walker:
             values = None
         if not isinstance(values, list) or len(values) > MAX_UNROLLED:
             self.run_time_loop(
-                callback, self.source.location(node), f"`{text(owner)[:40]}.{method}()`"
+                callback,
+                callback.child_by_field_name("body"),
+                f"`{text(owner)[:40]}.{method}()`",
+                [owner],
             )
             return True
         params = callback.child_by_field_name("parameters") or callback.child_by_field_name(
@@ -721,6 +798,36 @@ class Walker:
             with self.bound(param, value):
                 self.body(body) if body.type == "statement_block" else self.statement(body)
         return True
+
+    def run_time_value(self, node: Node) -> Any:
+        """`node`'s value, with a RunTime in place of what only running the migration
+        tells (a variable, a call's result), in an object's or an array's items too."""
+        try:
+            return self.scope.value(node)
+        except Unknown:
+            pass
+        if node.type == "array":
+            return [self.run_time_value(child) for child in node.named_children]
+        if node.type == "object":
+            return self._run_time_object(node)
+        if node.type == "identifier":
+            return RunTime(f"the variable `{text(node)}`")
+        return RunTime(f"`{text(node)[:60]}`")
+
+    def _run_time_object(self, node: Node) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for child in node.named_children:
+            if child.type == "pair":
+                key = child.child_by_field_name("key")
+                if key.type == "computed_property_name":
+                    raise Unknown(f"the computed key `{text(key)[:40]}`")
+                name = self.scope.value(key) if key.type == "string" else text(key)
+                out[str(name)] = self.run_time_value(child.child_by_field_name("value"))
+            elif child.type == "shorthand_property_identifier":
+                out[text(child)] = self.run_time_value(child)
+            elif child.type != "comment":
+                raise Unknown(f"`{text(child)[:60]}` in an object")
+        return out
 
     @contextlib.contextmanager
     def bound(self, target: Node | None, value: Any) -> Iterator[None]:
@@ -755,8 +862,16 @@ class Walker:
         kind = node.type
         if kind == "for_in_statement" and self.unrolled(node):
             return
-        if kind in ("for_statement", "for_in_statement", "while_statement", "do_statement"):
-            self.run_time_loop(node, where, "a loop")
+        if kind in _LOOP_HEADERS:
+            headers = [node.child_by_field_name(f) for f in _LOOP_HEADERS[kind]]
+            what = "a loop"
+            if kind == "for_in_statement":
+                what = f"the loop over `{text(headers[0])[:40]}`"
+                if leaves_early(node.child_by_field_name("body")):
+                    what += " (its body can leave it early: return, break)"
+            self.run_time_loop(
+                node, node.child_by_field_name("body"), what, [h for h in headers if h is not None]
+            )
             return
         chosen = postgres_branch(node, self.declared)
         if chosen is not None:  # `if (db.type === 'mysql')`: the PostgreSQL branch runs

@@ -23,6 +23,7 @@ from pgfence.sources.formats.base import (
     generated,
     js_migration_files,
     mentions,
+    with_placeholders,
 )
 
 NAME = "knex"
@@ -477,23 +478,23 @@ class _Walker(js.Walker):
         origin: str,
         ignored: frozenset[str],
     ) -> None:
-        """`knex('t').where(…).update(…)` and the like, when every value is in the file."""
+        """`knex('t').where(…).update(…)` and the like; a value known only at run time is
+        NULL, with its finding (the table, the columns and the kind must be in the file)."""
         builder = QueryBuilder()
         for method, call in links:
-            try:
-                args = [self.scope.value(a) for a in js.arguments(call)]
-            except js.Unknown as exc:
-                raise js.Unknown(
-                    f"a data query on a value known only at run time ({exc.args[0]})"
-                ) from None
+            args = [self.run_time_value(a) for a in js.arguments(call)]
             if not method:
-                builder.table = str(args[0]) if args else None
+                builder.table = _text(args[0], "the table") if args else None
             else:
                 builder.apply(method, args)
         statement = generated(
             builder.sql(), where, self.transaction, origin, ignored, self.out.budget
         )
-        self.out.add([statement])
+        if not builder.unknown:
+            self.out.add([statement])
+            return
+        statement, finding = with_placeholders(statement, builder.unknown, builder.safe())
+        self.out.add([statement], [finding])
 
     def raw(self, call: js.Node, where: Location, origin: str, ignored: frozenset[str]) -> None:
         args = js.arguments(call)
@@ -659,6 +660,12 @@ def binding_sql(value: Any) -> str:
     return _escape_string(str(value))
 
 
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise js.Unknown(f"{what} of a data query, known only at run time")
+    return value
+
+
 def _escape_string(text: str) -> str:
     # knex doubles quotes and backslashes, and marks a string with a backslash E'…'
     escaped = "'" + text.replace("'", "''").replace("\\", "\\\\") + "'"
@@ -731,12 +738,38 @@ class QueryBuilder:
     data: Any = None
     returning: list[str] = field(default_factory=list)
     conflict: str = ""
+    # Values known only at run time, written NULL: what they are, and where they went.
+    unknown: list[str] = field(default_factory=list)
+    null_in_where: bool = False
+    raw_where: bool = False
+
+    def bind(self, value: Any, in_where: bool = False) -> str:
+        """`binding_sql`, or NULL for a value known only at run time (noted)."""
+        what = js.run_time(value)
+        if what is None:
+            return binding_sql(value)
+        self.unknown.append(what)
+        self.null_in_where = self.null_in_where or in_where
+        return "NULL"
+
+    def safe(self) -> str | None:
+        """Why NULL in place of the run-time values makes the statement write no row."""
+        if self.method == "select":
+            return "it only reads"
+        if (
+            self.method in ("update", "del")
+            and self.null_in_where
+            and not self.raw_where
+            and all(join == "and" for join, _ in self.wheres[1:])
+        ):
+            return "its WHERE, a condition compared with NULL joined with AND, matches no row"
+        return None
 
     def apply(self, method: str, args: list[Any]) -> None:
         if method in ("table", "from", "into"):
-            self.table = str(args[0])
+            self.table = _text(args[0], "the table")
         elif method == "withSchema":
-            self.schema = str(args[0])
+            self.schema = _text(args[0], "the schema")
         elif method in ("select", "column", "columns"):
             self.columns += [_wrap(c) for c in _names(args)]
         elif method == "distinct":
@@ -750,7 +783,7 @@ class QueryBuilder:
         elif method in _CONDITIONS:
             self.condition(*_CONDITIONS[method], args)
         elif method == "orderBy":
-            direction = str(args[1]).lower() if len(args) > 1 else "asc"
+            direction = _text(args[1], "the order").lower() if len(args) > 1 else "asc"
             self.orders.append(f"{_wrap(args[0])} {direction}")
         elif method == "limit":
             self.limit = args[0]
@@ -793,10 +826,11 @@ class QueryBuilder:
         if len(args) != 3:
             raise js.Unknown(f"a .{method}() pgfence cannot read")
         column, operator, value = args
-        if str(operator).lower().strip() in ("in", "not in"):
-            self.condition(join, str(operator).lower().strip() != "in", "In", [column, value])
+        operator = _text(operator, "an operator")
+        if operator.lower().strip() in ("in", "not in"):
+            self.condition(join, operator.lower().strip() != "in", "In", [column, value])
             return
-        text = f"{_wrap(column)} {operator} {binding_sql(value)}"
+        text = f"{_wrap(column)} {operator} {self.bind(value, in_where=True)}"
         self.wheres.append((join, f"not {text}" if negated else text))
 
     def condition(self, join: str, negated: bool, kind: str, args: list[Any]) -> None:
@@ -805,26 +839,30 @@ class QueryBuilder:
             raw = args[0]
             if isinstance(raw, js.Dynamic | js.Ref):
                 raise js.Unknown("a .whereRaw() built at run time")
+            if not isinstance(raw, str):
+                raise js.Unknown("a .whereRaw() that is not a string")
+            self.raw_where = True
             self.wheres.append((join, with_bindings(raw, args[1]) if len(args) > 1 else raw))
             return
         column = _wrap(args[0])
         if kind == "In":
             values = args[1]
+            if js.run_time(values) is not None:  # a list of values known only at run time
+                values = [values]
             if not isinstance(values, list):
-                raise js.Unknown("a .whereIn() list known only at run time")
+                raise js.Unknown("a .whereIn() list pgfence cannot read")
             if not values:  # knex writes an always-false (for not in: true) condition
                 self.wheres.append((join, f"1 = {int(negated)}"))
                 return
-            listed = ", ".join(binding_sql(v) for v in values)
+            listed = ", ".join(self.bind(v, in_where=True) for v in values)
             self.wheres.append((join, f"{column} {'not in' if negated else 'in'} ({listed})"))
         elif kind == "Null":
             self.wheres.append((join, f"{column} is {'not ' if negated else ''}null"))
         else:
-            low, high = args[1]
+            low, high = [args[1], args[1]] if js.run_time(args[1]) is not None else args[1]
             verb = "not between" if negated else "between"
-            self.wheres.append(
-                (join, f"{column} {verb} {binding_sql(low)} and {binding_sql(high)}")
-            )
+            bounds = f"{self.bind(low, in_where=True)} and {self.bind(high, in_where=True)}"
+            self.wheres.append((join, f"{column} {verb} {bounds}"))
 
     def sql(self) -> str:
         if not self.table:
@@ -839,7 +877,7 @@ class QueryBuilder:
         if self.method == "update":
             if not isinstance(self.data, dict) or not self.data:
                 raise js.Unknown("an .update() whose values are not an object literal")
-            sets = ", ".join(f"{_wrap(k)} = {binding_sql(v)}" for k, v in self.data.items())
+            sets = ", ".join(f"{_wrap(k)} = {self.bind(v)}" for k, v in self.data.items())
             return f"update {table} set {sets}{where}{returning}"
         if self.method == "del":
             return f"delete from {table}{where}{returning}"
@@ -848,9 +886,9 @@ class QueryBuilder:
         if self.orders:
             text += " order by " + ", ".join(self.orders)
         if self.limit is not None:
-            text += f" limit {binding_sql(self.limit)}"
+            text += f" limit {self.bind(self.limit)}"
         if self.offset:
-            text += f" offset {binding_sql(self.offset)}"
+            text += f" offset {self.bind(self.offset)}"
         return text
 
     def insert_body(self) -> str:
@@ -861,7 +899,6 @@ class QueryBuilder:
         if not columns:
             return "default values"
         values = "), (".join(
-            ", ".join(binding_sql(row[c]) if c in row else "DEFAULT" for c in columns)
-            for row in rows
+            ", ".join(self.bind(row[c]) if c in row else "DEFAULT" for c in columns) for row in rows
         )
         return f"({', '.join(_wrap(c) for c in columns)}) values ({values})"

@@ -25,6 +25,7 @@ from pgfence.sources.formats.base import (
     literal,
     mentions,
     raw_statements,
+    with_placeholders,
 )
 
 NAME = "sequelize"
@@ -306,9 +307,18 @@ _REPLACEMENT = re.compile(r"(?<![:\w]):(\w+)|\?")
 _BIND = re.compile(r"\$(\w+)")
 
 
-def with_values(sql: str, options: dict[str, Any]) -> str:
+def with_values(sql: str, options: dict[str, Any], unknown: list[str] | None = None) -> str:
     """sequelize.query(sql, { replacements | bind }) as the database gets it: replacements
-    for `?` (an array) or `:name` (an object), bind parameters for `$1` or `$name`."""
+    for `?` (an array) or `:name` (an object), bind parameters for `$1` or `$name`. A
+    value known only at run time is NULL, named in `unknown` (else it is Unknown)."""
+
+    def sql_literal(value: Any) -> str:
+        what = js.run_time(value)
+        if what is None or unknown is None:
+            return js.sql_literal(value)
+        unknown.append(what)
+        return "NULL"
+
     replacements = options.get("replacements")
     if isinstance(replacements, list):
         values = iter(replacements)
@@ -317,7 +327,7 @@ def with_values(sql: str, options: dict[str, Any]) -> str:
             if match.group(0) != "?":
                 return match.group(0)
             try:
-                return js.sql_literal(next(values))
+                return sql_literal(next(values))
             except StopIteration:
                 raise js.Unknown("fewer replacements than placeholders") from None
 
@@ -325,9 +335,7 @@ def with_values(sql: str, options: dict[str, Any]) -> str:
     elif isinstance(replacements, dict):
         sql = _REPLACEMENT.sub(
             lambda m: (
-                js.sql_literal(replacements[m.group(1)])
-                if m.group(1) in replacements
-                else m.group(0)
+                sql_literal(replacements[m.group(1)]) if m.group(1) in replacements else m.group(0)
             ),
             sql,
         )
@@ -343,8 +351,8 @@ def with_values(sql: str, options: dict[str, Any]) -> str:
             if isinstance(bind, list):
                 if not key.isdigit() or not 1 <= int(key) <= len(bind):
                     return match.group(0)
-                return js.sql_literal(bind[int(key) - 1])
-            return js.sql_literal(bind[key]) if key in bind else match.group(0)
+                return sql_literal(bind[int(key) - 1])
+            return sql_literal(bind[key]) if key in bind else match.group(0)
 
         sql = _BIND.sub(bound, sql)
     return sql
@@ -684,17 +692,20 @@ class _Walker(js.Walker):
         ignored = self.ignored(node)
 
         def translate(where: Location) -> None:
-            args = [self.scope.value(a) for a in js.arguments(node)]
+            raw = names[:2] == ["sequelize", "query"]
+            value = self.run_time_value if raw else self.scope.value
+            args = [value(a) for a in js.arguments(node)]
             # Only calls given `{ transaction }` run in the callback's transaction (without
             # CLS, the others take another connection and autocommit).
             passed = any(isinstance(a, dict) and "transaction" in a for a in args)
             transaction = self.transaction if passed else AUTOCOMMIT
-            if names[:2] == ["sequelize", "query"]:
+            if raw:
                 sql = args[0] if args else ""
                 options = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+                unknown: list[str] = []
                 if isinstance(sql, str):
-                    sql = with_values(sql, options)
-                self.query(sql, where, transaction, origin, ignored)
+                    sql = with_values(sql, options, unknown)
+                self.query(sql, where, transaction, origin, ignored, unknown)
             else:
                 for query in self.translator.translate(method, args):
                     self.query(query, where, transaction, origin, ignored)
@@ -708,10 +719,12 @@ class _Walker(js.Walker):
         transaction: Transaction,
         origin: str,
         ignored: frozenset[str],
+        unknown: list[str] | None = None,
     ) -> None:
         """One query Sequelize sends: several statements in it run in one implicit
         transaction when no transaction is open (a CONCURRENTLY there fails, as on the
-        server)."""
+        server). `unknown`: the replacements known only at run time, NULL in the text (the
+        query is then never sent: pgfence does not judge what NULL does in SQL text)."""
         sql, substitutions = js.sql_text(value)
         statements, findings = raw_statements(
             sql, where, transaction, origin, ignored, self.out.budget
@@ -724,6 +737,10 @@ class _Walker(js.Walker):
                 dataclasses.replace(s, refused=f"built at run time (${{{substitutions[0]}}})")
                 for s in statements
             ]
+        if unknown and statements:
+            placed = [with_placeholders(s, unknown, None) for s in statements]
+            statements = [statement for statement, _ in placed]
+            findings = [*findings, placed[0][1]]
         self.out.add(statements, findings)
         if substitutions:
             self.out.gap(

@@ -1,0 +1,165 @@
+"""Data queries on values known only at run time: the statement's shape is in the file
+(its table, its columns, its kind, hence its table locks), its values are not. pgfence
+writes NULL in their place with a `run-time-value` finding, reads a loop over run-time
+values once, and never lets a dry-run write NULL into a row."""
+
+from pathlib import Path
+
+import pytest
+
+from pgfence.dryrun.runner import DryRunOptions, dry_run
+from pgfence.sources import load_migrations
+
+KNEX = """\
+exports.up = async (knex) => {
+  let keep = []
+  const rows = await knex('accounts').where('active', false)
+  keep = rows.map(r => r.key)
+  await knex('accounts').whereNotIn('key', keep).andWhere('active', false).del()
+  await knex('accounts').whereIn('key', rows.map(r => r.key)).orWhere('id', 1).del()
+  let position = 1
+  for (const row of await knex('accounts')) {
+    await knex('accounts').where('key', row.key).update({ position: position++ })
+    position = 7
+  }
+  await knex('accounts').where('id', 2).update({ label: keep })
+  await knex('accounts').insert({ key: 'k', label: position })
+  await knex(rows[0].table).where('id', 3).del()
+}
+exports.down = knex => {}
+"""
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    folder = tmp_path / "migrations"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text)
+    return folder
+
+
+def test_knex_data_queries_on_run_time_values_have_null_in_their_place(tmp_path):
+    (migration,) = load_migrations([str(_write(tmp_path, "001_fix.js", KNEX))], fmt="knex")
+    assert [(s.sql, s.refused is None) for s in migration.statements] == [
+        ('select * from "accounts" where "active" = false', True),
+        ('delete from "accounts" where "key" not in (NULL) and "active" = false', True),
+        # an OR lets rows match whatever NULL does: never sent
+        ('delete from "accounts" where "key" in (NULL) or "id" = 1', False),
+        ('select * from "accounts"', True),
+        ('update "accounts" set "position" = NULL where "key" = NULL', True),
+        ('update "accounts" set "label" = NULL where "id" = 2', False),
+        # `position` was assigned in the loop: after it, it is known only at run time too
+        ('insert into "accounts" ("key", "label") values (\'k\', NULL)', False),
+    ]
+    notes = [(f.location.line, f.message) for f in migration.findings if f.rule == "run-time-value"]
+    assert notes[0] == (
+        5,
+        "knex('accounts').whereNotIn().andWhere().del(): the variable `keep`, known only at "
+        "run time: analysed with NULL in its place (the statement's table locks do not "
+        "depend on it); a dry-run runs it as written here (its WHERE, a condition compared "
+        "with NULL joined with AND, matches no row)",
+    )
+    assert notes[2] == (
+        8,
+        "the loop over `await knex('accounts')`: its values are known only at run time; its "
+        "body runs once per value (perhaps never), and pgfence analysed it once",
+    )
+    assert notes[4][1].endswith("a dry-run does not run it (it could write NULL into a row)")
+    # A table known only at run time is not a shape pgfence knows: unanalysable.
+    gaps = [f.location.line for f in migration.findings if f.rule == "unanalysable"]
+    assert gaps == [14]
+    assert (migration.calls_seen, migration.calls_extracted) == (8, 7)
+
+
+def test_sequelize_replacements_known_only_at_run_time_are_null_and_never_sent(tmp_path):
+    folder = _write(
+        tmp_path,
+        "20240101000000-backfill.js",
+        "module.exports = {\n"
+        "  up: async (queryInterface) => {\n"
+        "    const [rows] = await queryInterface.sequelize.query('SELECT id FROM accounts');\n"
+        "    for (const row of rows) {\n"
+        "      await queryInterface.sequelize.query(\n"
+        "        'UPDATE accounts SET label = :label WHERE id = :id',\n"
+        "        { replacements: { label: 'x', id: row.id } },\n"
+        "      );\n"
+        "    }\n"
+        "  },\n"
+        "};\n",
+    )
+    (migration,) = load_migrations([str(folder)], fmt="sequelize")
+    assert [(s.sql, s.refused is None) for s in migration.statements] == [
+        ("SELECT id FROM accounts", True),
+        ("UPDATE accounts SET label = 'x' WHERE id = NULL", False),
+    ]
+    assert [f.rule for f in migration.findings] == ["run-time-value", "run-time-value"]
+    assert (migration.calls_seen, migration.calls_extracted) == (2, 2)
+
+
+def test_a_template_with_an_unknown_substitution_is_not_counted_as_turned_into_sql(tmp_path):
+    folder = _write(
+        tmp_path,
+        "20240101000000-rename.js",
+        "module.exports = {\n"
+        "  up: async (queryInterface) => {\n"
+        "    const [tables] = await queryInterface.sequelize.query('SELECT name FROM t');\n"
+        "    for (const { name } of tables) {\n"
+        "      await queryInterface.sequelize.query(`ALTER TABLE ${name} ADD COLUMN x int`);\n"
+        "    }\n"
+        "  },\n"
+        "};\n",
+    )
+    (migration,) = load_migrations([str(folder)], fmt="sequelize")
+    assert [f.rule for f in migration.findings if f.rule != "extraction-coverage"] == [
+        "run-time-value",
+        "unanalysable",
+    ]
+    assert (migration.calls_seen, migration.calls_extracted) == (2, 1)
+
+
+@pytest.fixture(scope="module")
+def server():
+    from pgfence.dryrun.servers.embedded import embedded_server
+
+    with embedded_server() as started:
+        yield started
+
+
+@pytest.mark.postgres
+def test_a_dry_run_runs_placeholder_statements_that_write_no_row_and_no_other(server, tmp_path):
+    schema = tmp_path / "schema.sql"
+    schema.write_text(
+        "CREATE TABLE accounts (id int PRIMARY KEY, key text NOT NULL, label text NOT NULL,"
+        " active boolean NOT NULL DEFAULT false, position int);"
+        "INSERT INTO accounts VALUES (1, 'a', 'one', false, 1), (2, 'b', 'two', false, 2);"
+    )
+    check = (
+        "DO $$ BEGIN IF (SELECT count(*) FROM accounts WHERE label IS NOT NULL"
+        " AND position IS NOT NULL) <> 2 THEN RAISE EXCEPTION 'a row was written'; END IF; END $$"
+    )
+    migration = (
+        "exports.up = async (knex) => {\n"
+        "  const rows = await knex('accounts').where('active', false)\n"
+        "  await knex('accounts').whereNotIn('key', rows.map(r => r.key)).del()\n"
+        "  for (const row of rows) {\n"
+        "    await knex('accounts').where('id', row.id).update({ position: row.position })\n"
+        "  }\n"
+        "  await knex('accounts').where('id', 1).update({ label: rows[0].label })\n"
+        f"  await knex.raw(`{check}`)\n"
+        "}\n"
+    )
+    migrations = load_migrations([str(_write(tmp_path, "001_fix.js", migration))], fmt="knex")
+    options = DryRunOptions(schema_file=str(schema), isolate=False, database="pgfence_runtime")
+    report = dry_run(server, migrations, options)
+    outcome = [
+        (s.statement.sql.split(" where ")[0], s.observation.ran, s.observation.error)
+        for s in report.statements
+    ]
+    assert outcome == [
+        ('select * from "accounts"', True, None),
+        ('delete from "accounts"', True, None),
+        ('update "accounts" set "position" = NULL', True, None),
+        ('update "accounts" set "label" = NULL', False, None),
+        (check, True, None),
+    ]
+    unsent = report.statements[3].observation.not_run_reason
+    assert unsent is not None and "could write NULL into a row" in unsent
