@@ -116,6 +116,36 @@ def test_a_template_with_an_unknown_substitution_is_not_counted_as_turned_into_s
     assert (migration.calls_seen, migration.calls_extracted) == (2, 1)
 
 
+def test_typeorm_parameters_known_only_at_run_time_are_null_and_javascript_s_own_calls_are_not_migration_calls(
+    tmp_path,
+):
+    """medusa's seed loops: `c.code.toLowerCase()` and `Object.entries(…)` compute values
+    and send nothing; the query's parameters known only at run time are NULL."""
+    folder = _write(
+        tmp_path,
+        "1611063174563-seed.ts",
+        'import { MigrationInterface, QueryRunner } from "typeorm"\n'
+        'import { codes } from "../utils/codes"\n'
+        "export class seed1611063174563 implements MigrationInterface {\n"
+        "  public async up(queryRunner: QueryRunner): Promise<void> {\n"
+        "    for (const [_, c] of Object.entries(codes)) {\n"
+        "      const code = c.code.toLowerCase()\n"
+        '      await queryRunner.query(`INSERT INTO "code" ("code", "n") VALUES ($1, $2)`,'
+        " [code, 2])\n"
+        "    }\n"
+        "  }\n"
+        "  public async down(queryRunner: QueryRunner): Promise<void> {}\n"
+        "}\n",
+    )
+    (migration,) = load_migrations([str(folder)], fmt="typeorm")
+    assert [(s.sql, s.refused is None) for s in migration.statements] == [
+        ('INSERT INTO "code" ("code", "n") VALUES (NULL, 2)', False)
+    ]
+    assert [f.rule for f in migration.findings] == ["run-time-value", "run-time-value"]
+    assert "`c.code.toLowerCase()`, known only at run time" in migration.findings[1].message
+    assert (migration.calls_seen, migration.calls_extracted) == (1, 1)
+
+
 @pytest.fixture(scope="module")
 def server():
     from pgfence.dryrun.servers.embedded import embedded_server

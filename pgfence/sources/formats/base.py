@@ -314,6 +314,20 @@ class Extraction:
             )
         )
 
+    def first_value(self, location: Location, what: str, first: object) -> None:
+        """A loop over values in the file that can end at any of them, analysed with the
+        first (`js.Walker.first_tried`)."""
+        value = sql_literal(first) if isinstance(first, str) else repr(first)
+        self.findings.append(
+            info(
+                checks.RunTimeValue,
+                location,
+                f"{what} can leave it early (return, break): which of its values its "
+                f"statements run with is known only at run time; pgfence analysed them with "
+                f"the first, {value}, and a dry-run does not run them",
+            )
+        )
+
     def extract(self, where: Location, origin: str, translate: Callable[[], None]) -> bool:
         """Count a migration call and let `translate` turn it into statements; a call whose
         arguments cannot be read is a gap, reported at the call (and False). A call that

@@ -23,6 +23,7 @@ from pgfence.sources.formats.base import (
     ignores_at,
     raw_statements,
     sql_literal,
+    with_placeholders,
 )
 from pgfence.sources.limits import MAX_JS_NESTING, code_too_deep, deeper_than
 
@@ -280,16 +281,90 @@ def sql_text(value: Any) -> tuple[str, tuple[str, ...]]:
 _NUMBERED = re.compile(r"\$(\d+)")
 
 
-def with_numbered(sql: str, values: list[Any]) -> str:
-    """`$1`, `$2`, … of a parameterised query replaced by its values, as SQL literals."""
+def with_numbered(sql: str, values: list[Any], unknown: list[str] | None = None) -> str:
+    """`$1`, `$2`, … of a parameterised query replaced by its values, as SQL literals. A
+    value known only at run time is NULL, named in `unknown` (without it: Unknown)."""
 
     def replace(match: re.Match[str]) -> str:
         n = int(match.group(1))
         if not 1 <= n <= len(values):
             raise Unknown(f"${n} without a parameter")
+        what = run_time(values[n - 1])
+        if what is not None and unknown is not None:
+            unknown.append(what)
+            return "NULL"
         return sql_literal(values[n - 1])
 
     return _NUMBERED.sub(replace, sql)
+
+
+# JavaScript's own functions and methods that compute a value and send nothing: a call of
+# one, whose arguments call nothing else, is not a migration call.
+_PURE_FUNCTIONS = frozenset(
+    {
+        *(f"Object.{m}" for m in ("keys", "values", "entries", "assign", "freeze", "fromEntries")),
+        *(f"JSON.{m}" for m in ("stringify", "parse")),
+        *(f"Array.{m}" for m in ("from", "isArray", "of")),
+        *(f"Number.{m}" for m in ("isInteger", "parseInt", "parseFloat")),
+        "String",
+        "Number",
+        "Boolean",
+        "parseInt",
+        "parseFloat",
+        "Date.now",
+    }
+)
+_PURE_METHODS = frozenset(
+    {
+        "toLowerCase",
+        "toUpperCase",
+        "trim",
+        "trimStart",
+        "trimEnd",
+        "padStart",
+        "padEnd",
+        "replace",
+        "replaceAll",
+        "split",
+        "substring",
+        "slice",
+        "startsWith",
+        "endsWith",
+        "includes",
+        "indexOf",
+        "charAt",
+        "toString",
+        "toFixed",
+        "toISOString",
+        "join",
+        "concat",
+    }
+)
+
+
+def pure(call: Node) -> bool:
+    """A call of one of JavaScript's own value functions (`s.toLowerCase()`,
+    `Object.entries(o)`), with no other call in its arguments or its receiver."""
+    function = call.child_by_field_name("function")
+    if function is None:
+        return False
+    if dotted(function) not in _PURE_FUNCTIONS:
+        if function.type != "member_expression":
+            return False
+        if text(function.child_by_field_name("property")) not in _PURE_METHODS:
+            return False
+        receiver = unwrap(function.child_by_field_name("object"))
+        if receiver.type == "call_expression" and not pure(receiver):
+            return False
+        if any(n.type in ("call_expression", "new_expression") for n in walk(receiver)) and (
+            receiver.type != "call_expression"
+        ):
+            return False
+    return all(
+        not any(n.type in ("call_expression", "new_expression") for n in walk(a))
+        or (unwrap(a).type == "call_expression" and pure(unwrap(a)))
+        for a in arguments(call)
+    )
 
 
 def arguments(call: Node) -> list[Node]:
@@ -684,8 +759,11 @@ class Walker:
         transaction: Transaction,
         origin: str,
         ignored: frozenset[str],
+        unknown: list[str] | None = None,
     ) -> None:
-        """SQL the migration sends as text; `${}` substitutions become placeholders."""
+        """SQL the migration sends as text; `${}` substitutions become placeholders.
+        `unknown`: parameters known only at run time, NULL in the text (the query is then
+        never sent: pgfence does not judge what NULL does in SQL text)."""
         sql, substitutions = sql_text(value)
         statements, findings = raw_statements(
             sql, where, transaction, origin, ignored, self.out.budget
@@ -695,6 +773,10 @@ class Walker:
                 dataclasses.replace(s, refused=f"built at run time (${{{substitutions[0]}}})")
                 for s in statements
             ]
+        if unknown and statements:
+            placed = [with_placeholders(s, unknown, None) for s in statements]
+            statements = [statement for statement, _ in placed]
+            findings = [*findings, placed[0][1]]
         self.out.add(statements, findings)
         if substitutions:
             self.out.gap(
@@ -751,10 +833,29 @@ class Walker:
         if not isinstance(values, list) or len(values) > MAX_UNROLLED:
             return False
         if leaves_early(body):
-            return False
+            return bool(values) and self.first_tried(node, left, body, values[0])
         for value in values:
             with self.bound(left, value):
                 self.statement(body)
+        return True
+
+    def first_tried(self, node: Node, left: Node | None, body: Node, first: Any) -> bool:
+        """A loop over values in the file whose body can leave it early (outline's "try
+        each constraint name until one works"): which value its statements run with is
+        known only when it runs. They are analysed with the first value, noted, and never
+        sent (the dry-run cannot tell which value the migration would have ended on)."""
+        what = f"the loop over `{text(node.child_by_field_name('right'))[:40]}`"
+        start = len(self.out.statements)
+        with self.bound(left, first):
+            self.statement(body)
+        made = self.out.statements[start:]
+        if not made:
+            return True
+        reason = f"{what} runs it with one of its values, known only at run time: not sent"
+        self.out.statements[start:] = [
+            dataclasses.replace(s, refused=s.refused or reason) for s in made
+        ]
+        self.out.first_value(self.source.location(node), what, first)
         return True
 
     def iterated(self, node: Node) -> bool:
@@ -930,6 +1031,8 @@ class Walker:
             if name.startswith(("console.", "logger.", "log.")):
                 return
             if self.call(node):
+                return
+            if pure(node):  # `c.name.toLowerCase()`, `Object.entries(x)`: no query
                 return
             self.out.calls_seen += 1
             self.out.gap(

@@ -718,12 +718,14 @@ class _Walker(js.Walker):
         ignored = self.ignored(node)
 
         def translate(where: Location) -> None:
-            args = [self.scope.value(a) for a in js.arguments(node)[:4]]
+            value = self.run_time_value if method == "query" else self.scope.value
+            args = [value(a) for a in js.arguments(node)[:4]]
             if method == "query":
                 sql = args[0] if args else ""
+                unknown: list[str] = []
                 if len(args) > 1 and isinstance(sql, str) and isinstance(args[1], list):
-                    sql = js.with_numbered(sql, args[1])  # query(sql, parameters)
-                self.raw_sql(sql, where, self.transaction, origin, ignored)
+                    sql = js.with_numbered(sql, args[1], unknown)  # query(sql, parameters)
+                self.raw_sql(sql, where, self.transaction, origin, ignored, unknown)
             else:
                 sql_list = self.translator.translate(method, args)
                 self.out.add(
