@@ -59,6 +59,26 @@ FROM (
 LEFT JOIN pg_catalog.pg_index x ON x.indexrelid = d.oid::pg_catalog.oid
 """
 
+# The same, prepared (`introspect.changed_files`): each OID looked up by itself (OFFSET 0
+# keeps the LATERAL subquery a subquery, run per OID by index). The generic plan of the
+# join above is made while the schema is small, a hash join over a scan of all pg_class
+# and pg_index, and kept as the schema grows: 0.16 ms for 2 relations at 440 relations in
+# pg_class, 0.6 ms for 2 at 2,900 (bench/history.py).
+CHANGED_RELATION_FILENODES_BY_OID = """
+SELECT k.oid::bigint, d.filenode, d.name, d.relkind,
+       CASE WHEN d.relkind IN ('i', 'I') THEN (
+           SELECT x.indrelid::bigint FROM pg_catalog.pg_index x
+           WHERE x.indexrelid = k.oid) END,
+       d.toast
+FROM unnest(%s::pg_catalog.oid[], %s::bigint[], %s::text[]) AS k(oid, filenode, name)
+LEFT JOIN LATERAL (
+    SELECT c.relfilenode::bigint AS filenode, n.nspname || '.' || c.relname AS name,
+           c.relkind::text AS relkind, c.reltoastrelid::bigint AS toast
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = k.oid OFFSET 0) d ON true
+WHERE k.filenode = -1 OR d.name IS NULL OR d.filenode <> k.filenode OR d.name <> k.name
+"""
+
 # The relation locks one backend holds or waits for.
 BACKEND_RELATION_LOCKS = """
 SELECT l.relation::bigint, l.mode, l.granted

@@ -74,8 +74,8 @@ class MigrationSession(psycopg.Connection[Any]):
 
 
 def _numbered(query: str) -> str:
-    """psycopg's `%s` placeholders as the server's `$1`, `$2`, …"""
-    parts = query.split("%s")
+    """psycopg's `%s` placeholders as the server's `$1`, `$2`, … (and its `%%` as `%`)."""
+    parts = [part.replace("%%", "%") for part in query.split("%s")]
     return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], 1)) + parts[-1]
 
 

@@ -3,6 +3,7 @@ clean. Each case is a pattern found in a real project's migrations (tools/corpus
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -465,3 +466,67 @@ def test_an_owned_sequence_is_known_as_a_sequence(pg, tmp_path, database_name):
     for s in report.statements[1:]:
         assert s.verdict is not None and s.verdict.kind is VerdictKind.CONFIRMED, s.verdict
         assert not s.prediction.reads_blocked_on or s.statement.sql.startswith("ALTER TABLE w ")
+
+
+_EVERY_KIND_OF_CHANGE = (
+    "CREATE TABLE p (id serial PRIMARY KEY, note varchar(20));\n"
+    "CREATE INDEX p_note ON p (note);\n"
+    "ALTER TABLE p ALTER COLUMN note TYPE varchar(40);\n"
+    "ALTER TABLE p ALTER COLUMN id TYPE bigint;\n"
+    "ALTER TABLE p RENAME TO q;\n"
+    "ALTER INDEX p_note RENAME TO q_note;\n"
+    "INSERT INTO q (note) VALUES ('a');\n"
+    "TRUNCATE q;\n"
+    "DROP INDEX q_note;\n"
+    "CREATE TABLE r (id int REFERENCES q (id), body text);\n"
+    "DROP TABLE r;\n"
+)
+
+
+# How the probe's and the change check's queries are chosen by what the transaction holds:
+# as shipped (few relations, each looked up by itself), as a long transaction is observed,
+# and planned each time.
+_THRESHOLDS = [
+    {},
+    {"FEW_LOCKS": 0, "LOOKED_UP_UP_TO": 0},
+    {"FEW_LOCKS": 0, "LOOKED_UP_UP_TO": 0, "PREPARED_UP_TO": 0},
+]
+
+
+def test_every_way_of_reading_the_transaction_observes_the_same(pg, tmp_path, database_name):
+    """Whichever queries `probe.FEW_LOCKS`, `introspect.LOOKED_UP_UP_TO` and
+    `introspect.PREPARED_UP_TO` choose, a statement's locks, rewrites and rebuilt indexes
+    are the same."""
+    from pgfence.dryrun import introspect, probe
+
+    runs = []
+    for n, thresholds in enumerate(_THRESHOLDS):
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in thresholds.items():
+                patch.setattr(probe if name == "FEW_LOCKS" else introspect, name, value)
+            report = _history(
+                pg,
+                tmp_path / str(n),
+                "flyway",
+                f"{database_name}_{n}",
+                {"V1__all.sql": _EVERY_KIND_OF_CHANGE},
+            )
+        assert _under(report) == []
+        runs.append(
+            [
+                (
+                    s.statement.sql.split()[0:3],
+                    sorted(  # by name, a transient or TOAST relation's OID aside
+                        (re.sub(r"\d+", "N", lock.relation), lock.mode.name, lock.acquired)
+                        for lock in s.observation.locks
+                    ),
+                    s.observation.rewritten,
+                    s.observation.rebuilt,
+                )
+                for s in report.statements
+            ]
+        )
+    seen = runs[0]
+    assert seen[2][2] == () and "public.p" in seen[3][2]  # varchar(20 -> 40) is no rewrite
+    assert seen[3][3]  # a bigint key: its index rebuilt
+    assert runs[1] == seen and runs[2] == seen
