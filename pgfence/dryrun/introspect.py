@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,6 +131,7 @@ def relation_files(
 
     `prepare`: on pgfence's own probe session, after every statement of a transaction
     (planning the query cost more than running it for a few OIDs)."""
+    rows: Iterable[tuple[Any, ...]]
     if oids is None:
         rows = conn.execute(queries.RELATION_FILES, ())  # () so that %% reads as %
     elif not oids:
