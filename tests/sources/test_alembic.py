@@ -249,19 +249,25 @@ def test_data_operations_on_tables_built_in_the_revision_become_alembics_sql(tmp
         "    op.bulk_insert(plans, [{'id': 3, 'color': 'red'}])\n"
     )
     [migration] = load_migrations([str(path)], fmt="alembic")
-    assert [s.sql for s in migration.statements] == [
-        "INSERT INTO plans (id, name) VALUES (1, 'free')",
-        "UPDATE plans SET name='pro' WHERE plans.id >= 2",
+    assert [(s.sql, s.refused is None) for s in migration.statements] == [
+        ("INSERT INTO plans (id, name) VALUES (1, 'free')", True),
+        ("UPDATE plans SET name='pro' WHERE plans.id >= 2", True),
+        # a value read when the revision runs is NULL, and such an UPDATE is never sent
+        ("UPDATE plans SET name=NULL", False),
     ]
     messages = {f.location.line: f.message for f in migration.findings if f.rule == "unanalysable"}
     assert (
         "`User.__table__` of .delete(), a table object not built in this revision" in messages[13]
     )
-    assert "`name` is the environment variable PLAN, read when the revision runs" in messages[14]
     assert "the column `color`, which the table object `plans` does not have" in messages[15]
+    (note,) = [f for f in migration.findings if f.rule == "run-time-value"]
+    assert (note.location.line, note.message.split(": analysed")[0]) == (
+        14,
+        "op.execute: the value of `name` (the environment variable PLAN), known only at run time",
+    )
 
 
-def test_a_loop_that_can_stop_early_is_not_read_for_every_value(tmp_path):
+def test_a_loop_that_can_stop_early_is_read_with_its_first_value_and_never_sent(tmp_path):
     """`for name in (…): … break`: which values it runs for is decided when it runs."""
     versions = tmp_path / "versions"
     versions.mkdir()
@@ -277,4 +283,11 @@ def test_a_loop_that_can_stop_early_is_not_read_for_every_value(tmp_path):
         '        op.execute(f"ANALYZE {table}")\n'
     )
     [migration] = load_migrations([str(versions)], fmt="alembic")
-    assert [s.sql for s in migration.statements] == ["ANALYZE a", "ANALYZE b"]
+    assert [(s.sql, s.refused is None) for s in migration.statements] == [
+        ("ALTER TABLE a DROP CONSTRAINT a_fkey", False),
+        ("ANALYZE a", True),
+        ("ANALYZE b", True),
+    ]
+    (note,) = [f for f in migration.findings if f.rule == "run-time-value"]
+    assert note.location.line == 6 and "analysed them with the first, 'a_fkey'" in note.message
+    assert (migration.calls_seen, migration.calls_extracted) == (3, 3)

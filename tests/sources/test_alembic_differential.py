@@ -24,7 +24,7 @@ from tests.sources.differential.outcomes import classify, normalised, summary
 EXPECTED = json.loads(
     (Path(__file__).parent / "differential" / "alembic_expected.json").read_text()
 )
-FLAGS = {"unanalysable"}
+FLAGS = {"unanalysable", "run-time-value"}
 
 
 def _bookkeeping(text: str) -> bool:

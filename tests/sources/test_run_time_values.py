@@ -193,3 +193,152 @@ def test_a_dry_run_runs_placeholder_statements_that_write_no_row_and_no_other(se
     ]
     unsent = report.statements[3].observation.not_run_reason
     assert unsent is not None and "could write NULL into a row" in unsent
+
+
+ALEMBIC = """\
+from alembic import op
+import sqlalchemy as sa
+from app.defaults import WELCOME_TEXT
+
+revision = "a1b2c3d4e5f6"
+down_revision = None
+
+shops = sa.table("shops", sa.column("id", sa.Integer), sa.column("owner_id", sa.Integer))
+staff = sa.table("staff", sa.column("id", sa.Integer), sa.column("shop_id", sa.Integer))
+notes = sa.table("notes", sa.column("id", sa.Integer), sa.column("label", sa.Text))
+
+
+def note_for(label):
+    bind = op.get_bind()
+    return bind.execute(notes.select().where(notes.c.label == label).limit(1)).fetchone()
+
+
+def add_note(label):
+    bind = op.get_bind()
+    bind.execute(notes.insert().values(label=label))
+
+
+def upgrade():
+    bind = op.get_bind()
+    for shop in bind.execute(shops.select()):
+        first = bind.execute(
+            staff.select().where(staff.c.shop_id == shop.id).order_by(staff.c.id.desc()).limit(1)
+        ).fetchall()
+        for member in first:
+            bind.execute(shops.update().where(shops.c.id == shop.id).values(owner_id=member.id))
+    renamed = {"old": "new"}
+    for old, new in renamed.items():
+        bind.execute(notes.update().where(notes.c.label.like(f"%{old}%")).values(label=new))
+    bind.execute(shops.update().where(shops.c.id == 1).values(owner_id=first[0].id))
+    for label in ("welcome", WELCOME_TEXT):
+        if note_for(label) is None:
+            add_note(label)
+"""
+
+
+def test_alembic_core_queries_on_run_time_values_have_null_in_their_place(tmp_path):
+    folder = tmp_path / "versions"
+    folder.mkdir()
+    (folder / "a1b2c3d4e5f6_owners.py").write_text(ALEMBIC)
+    (migration,) = load_migrations([str(folder)], fmt="alembic")
+    assert [(s.location.line, s.sql, s.refused is None) for s in migration.statements] == [
+        (25, "SELECT shops.id, shops.owner_id FROM shops", True),
+        (
+            26,
+            "SELECT staff.id, staff.shop_id FROM staff WHERE staff.shop_id = NULL"
+            " ORDER BY staff.id DESC LIMIT 1",
+            True,
+        ),
+        (30, "UPDATE shops SET owner_id=NULL WHERE shops.id = NULL", True),
+        # a dict's items, in the file: the loop is unrolled, its f-string known
+        (33, "UPDATE notes SET label='new' WHERE notes.label LIKE '%old%'", True),
+        # a WHERE that can match rows, a SET of NULL: never sent
+        (34, "UPDATE shops SET owner_id=NULL WHERE shops.id = 1", False),
+        # the revision's own functions, followed with their arguments
+        (15, "SELECT notes.id, notes.label FROM notes WHERE notes.label = 'welcome' LIMIT 1", True),
+        (20, "INSERT INTO notes (label) VALUES ('welcome')", True),
+        # an imported constant is known only at run time: NULL, and an INSERT is never sent
+        (15, "SELECT notes.id, notes.label FROM notes WHERE notes.label = NULL LIMIT 1", True),
+        (20, "INSERT INTO notes (label) VALUES (NULL)", False),
+    ]
+    notes = [(f.location.line, f.message) for f in migration.findings if f.rule == "run-time-value"]
+    assert [line for line, _ in notes] == [15, 20, 25, 26, 29, 30, 34]
+    assert notes[2] == (
+        25,
+        "the loop over `bind.execute(shops.select())`: its values are known only at run time; "
+        "its body runs once per value (perhaps never), and pgfence analysed it once",
+    )
+    assert notes[3] == (
+        26,
+        "bind.execute: the value compared with staff.shop_id (`shop.id`), known only at run "
+        "time: analysed with NULL in its place (the statement's table locks do not depend on "
+        "it); a dry-run runs it as written here (it only reads)",
+    )
+    assert notes[1][1].startswith("bind.execute: the value of `label` (the variable `label`)")
+    assert notes[-1][1].endswith("a dry-run does not run it (it could write NULL into a row)")
+    # the `if`, read once though its loop is unrolled
+    assert [f.location.line for f in migration.findings if f.rule == "unanalysable"] == [36]
+    assert (migration.calls_seen, migration.calls_extracted) == (9, 9)
+
+
+ALEMBIC_DRY_RUN = """\
+from alembic import op
+import sqlalchemy as sa
+
+revision = "b1b2c3d4e5f6"
+down_revision = None
+
+accounts = sa.table(
+    "accounts", sa.column("id", sa.Integer), sa.column("label", sa.Text),
+    sa.column("position", sa.Integer),
+)
+
+
+def upgrade():
+    bind = op.get_bind()
+    for row in bind.execute(accounts.select().where(accounts.c.position > 0)):
+        bind.execute(
+            accounts.update().where(accounts.c.id == row.id).values(position=row.position)
+        )
+    top = bind.execute(accounts.select().order_by(accounts.c.id).limit(1)).fetchone()
+    bind.execute(accounts.update().where(accounts.c.id == 1).values(label=top.label))
+    op.execute(
+        "DO $$ BEGIN IF (SELECT count(*) FROM accounts WHERE label IS NOT NULL"
+        " AND position IS NOT NULL) <> 2 THEN RAISE EXCEPTION 'a row was written'; END IF; END $$"
+    )
+"""
+
+
+@pytest.mark.postgres
+def test_an_alembic_dry_run_runs_placeholder_updates_that_write_no_row_and_no_other(
+    server, tmp_path
+):
+    schema = tmp_path / "schema.sql"
+    schema.write_text(
+        "CREATE TABLE accounts (id int PRIMARY KEY, label text NOT NULL, position int);"
+        "INSERT INTO accounts VALUES (1, 'one', 1), (2, 'two', 2);"
+    )
+    folder = tmp_path / "versions"
+    folder.mkdir()
+    (folder / "b1b2c3d4e5f6_positions.py").write_text(ALEMBIC_DRY_RUN)
+    migrations = load_migrations([str(folder)], fmt="alembic")
+    options = DryRunOptions(schema_file=str(schema), isolate=False, database="pgfence_alembic_rt")
+    report = dry_run(server, migrations, options)
+    outcome = [
+        (s.statement.sql.split(" WHERE ")[0], s.observation.ran, s.observation.error)
+        for s in report.statements
+    ]
+    assert outcome == [
+        ("SELECT accounts.id, accounts.label, accounts.position FROM accounts", True, None),
+        ("UPDATE accounts SET position=NULL", True, None),
+        (
+            "SELECT accounts.id, accounts.label, accounts.position FROM accounts ORDER BY "
+            "accounts.id LIMIT 1",
+            True,
+            None,
+        ),
+        ("UPDATE accounts SET label=NULL", False, None),
+        (outcome[4][0], True, None),
+    ]
+    unsent = report.statements[3].observation.not_run_reason
+    assert unsent is not None and "could write NULL into a row" in unsent

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,13 @@ from pathlib import Path
 from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
 from pgfence.sources.files import natural_key
 from pgfence.sources.formats import alembic_entities, pyast
-from pgfence.sources.formats.alembic_core import CoreReader, Table, is_table_call, quote, read_table
+from pgfence.sources.formats.alembic_core import (
+    CoreReader,
+    Table,
+    is_table_call,
+    quote,
+    read_table,
+)
 from pgfence.sources.formats.base import (
     Extraction,
     LoadContext,
@@ -32,6 +39,7 @@ from pgfence.sources.formats.base import (
     literal,
     no_files,
     raw_statements,
+    with_placeholders,
 )
 from pgfence.sources.formats.pyast import SqlText, Unknown, bind, dotted, last_name
 
@@ -643,7 +651,7 @@ class Translator:
         table = self.core.table(bound["table"], "op.bulk_insert")
         rows = bound["rows"]
         if not isinstance(rows, ast.List | ast.Tuple):  # a constant of the file
-            values = self.core.value(rows, f"the rows `{ast.unparse(rows)}` of op.bulk_insert")
+            values = self.core.known(rows, f"the rows `{ast.unparse(rows)}` of op.bulk_insert")
             if not isinstance(values, list) or not all(isinstance(r, dict) for r in values):
                 raise Unknown(f"the rows `{ast.unparse(rows)}` of op.bulk_insert, not dicts")
             return [self.core.insert_sql(table, row) for row in values]
@@ -654,7 +662,7 @@ class Translator:
             values = {}
             for key, value in zip(row.keys, row.values, strict=True):
                 name = self.scope.string(key)  # type: ignore[arg-type]  # None ruled out above
-                values[name] = self.core.value(value, f"the value of `{name}`")
+                values[name] = self.core.known(value, f"the value of `{name}`")
             out.append(self.core.insert_sql(table, values))
         return out
 
@@ -738,6 +746,56 @@ def _leaves_early(loop: ast.For) -> bool:
     return False
 
 
+# Reads of an executed statement's result: the statement is what is sent.
+_RESULT_READS = frozenset(
+    {"fetchone", "fetchall", "fetchmany", "first", "one", "one_or_none", "all", "scalar"}
+    | {"scalar_one", "scalar_one_or_none", "scalars", "mappings"}
+)
+
+
+class _RunTimeItem:
+    """An item of a loop's collection known only at run time (an imported constant)."""
+
+    def __repr__(self) -> str:
+        return "(a value known only at run time)"
+
+
+_RUN_TIME = _RunTimeItem()
+
+
+def _executed(call: ast.Call) -> ast.Call:
+    """`connection.execute(…).fetchone()`: what is sent is the execute's."""
+    while (
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr in _RESULT_READS
+        and isinstance(call.func.value, ast.Call)
+    ):
+        call = call.func.value
+    return call
+
+
+def _inner_calls(call: ast.Call) -> list[ast.Call]:
+    return [n for n in ast.walk(call) if isinstance(n, ast.Call) and n is not call]
+
+
+def _loop_names(target: ast.AST) -> list[str] | None:
+    """The names a `for` binds (`for k, v in …`); None: a target pgfence does not bind."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+        return [e.id for e in target.elts if isinstance(e, ast.Name)]
+    return None
+
+
+def _assigned(loop: ast.For | ast.While | ast.AsyncFor) -> set[str]:
+    """The names a loop binds or assigns, unknown once it has run."""
+    names: set[str] = set()
+    for node in ast.walk(loop):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
 class _Walker:
     """Walks `upgrade()` and turns each op call into Statements."""
 
@@ -752,6 +810,11 @@ class _Walker:
         self.binds: set[str] = set()
         self.translator = Translator(self.scope, self.tables)
         self.autocommit = False
+        # The revision's own module-level functions (`def set_config(key, value)`), walked
+        # where upgrade() calls them; `active`: those being walked (no recursion).
+        self.helpers: dict[str, ast.FunctionDef] = {}
+        self.active: set[str] = set()
+        self.conditionals: set[Location] = set()  # where conditional code was noted
 
     def run(self) -> Extraction:
         tree = self.revision.tree
@@ -764,6 +827,11 @@ class _Walker:
             self.out.gap(Location(self.path, 1, 1), "no upgrade() function in this revision")
             return self.out
         self.tx.start_file()
+        self.helpers = {
+            n.name: n
+            for n in tree.body
+            if isinstance(n, ast.FunctionDef) and n.name not in ("upgrade", "downgrade")
+        }
         self.learn_module_tables(tree.body)
         self.scope.learn(upgrade.body)
         self.translator.learn_entities(tree.body)
@@ -779,44 +847,95 @@ class _Walker:
             self.statement(statement, batch)
 
     def unrolled(self, node: ast.For, batch: tuple[str, str | None] | None) -> bool:
-        """`for name in ("a", "b"):` / over a constant of the revision: the body read once
-        per value, the loop variable bound to it (then the scope as it was)."""
-        try:
-            values = self.scope.value(node.iter)
-        except Unknown:
-            return False
-        if isinstance(values, dict):
-            values = list(values)
-        if not isinstance(values, list) or len(values) > MAX_UNROLLED or _leaves_early(node):
-            return False
-        target = node.target
-        if isinstance(target, ast.Name):
-            names = [target.id]
-        elif isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
-            names = [e.id for e in target.elts if isinstance(e, ast.Name)]
-        else:
+        """`for name in ("a", "b"):` / over a constant of the revision (a dict's keys, or
+        its `.items()`): the body read once per value, the loop variable bound to it (then
+        the scope as it was). An item known only at run time (an imported constant) leaves
+        its variable unknown. A body that can leave the loop early is read with the first
+        value, and its statements are never sent."""
+        values = self.loop_values(node.iter)
+        names = _loop_names(node.target)
+        if values is None or len(values) > MAX_UNROLLED or names is None:
             return False
         if len(names) > 1 and not all(
             isinstance(value, list) and len(value) == len(names) for value in values
         ):
             return False
+        early = _leaves_early(node)
+        if early and not values:
+            return True
         saved = {n: self.scope.constants[n] for n in names if n in self.scope.constants}
+        start = len(self.out.statements)
         try:
-            for value in values:
+            for value in values[:1] if early else values:
                 bound = [value] if len(names) == 1 else value
-                self.scope.constants.update(zip(names, bound, strict=True))
+                assert isinstance(bound, list)
+                for name, item in zip(names, bound, strict=True):
+                    if item is _RUN_TIME:
+                        self.scope.constants.pop(name, None)
+                    else:
+                        self.scope.constants[name] = item
                 self.body(node.body, batch)
         finally:
             for name in names:
                 self.scope.constants.pop(name, None)
             self.scope.constants.update(saved)
+        if early:
+            self.first_tried(node, start, values[0])
         return True
+
+    def first_tried(self, node: ast.For, start: int, first: object) -> None:
+        """The statements a loop that can end at any of its values made with its first:
+        which value they run with is known only at run time, so they are never sent."""
+        made = self.out.statements[start:]
+        if not made:
+            return
+        what = f"the loop over `{ast.unparse(node.iter)[:40]}`"
+        reason = f"{what} runs it with one of its values, known only at run time: not sent"
+        self.out.statements[start:] = [
+            dataclasses.replace(s, refused=s.refused or reason) for s in made
+        ]
+        shown = "an item known only at run time" if first is _RUN_TIME else first
+        self.out.first_value(pyast.location(self.path, node), what, shown)
+
+    def loop_values(self, node: ast.AST) -> list[object] | None:
+        """The values a `for` runs over when they are in the file, items known only at run
+        time as _RUN_TIME; None: the collection itself is known only at run time."""
+        method = None
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("items", "keys", "values")
+            and not node.args
+        ):
+            method, node = node.func.attr, node.func.value
+        try:
+            values = self.scope.value(node)
+        except Unknown:
+            if isinstance(node, ast.List | ast.Tuple | ast.Set) and method is None:
+                return [self.item(e) for e in node.elts]
+            return None
+        if isinstance(values, dict):
+            if method == "items":
+                return [list(pair) for pair in values.items()]
+            return list(values.values()) if method == "values" else list(values)
+        return values if isinstance(values, list) and method is None else None
+
+    def item(self, node: ast.AST) -> object:
+        try:
+            return self.scope.value(node)
+        except Unknown:
+            if isinstance(node, ast.List | ast.Tuple):
+                return [self.item(e) for e in node.elts]
+            return _RUN_TIME
 
     def statement(self, node: ast.stmt, batch: tuple[str, str | None] | None) -> None:
         where = pyast.location(self.path, node)
         if isinstance(node, ast.Expr):
-            if isinstance(node.value, ast.Call):
-                self.call(node.value, batch)
+            self.expression(node.value, batch, top=True)
+            return
+        if isinstance(node, ast.Return):
+            if node.value is not None:
+                self.expression(node.value, batch)
             return
         if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
             self.assignment(node, batch)
@@ -827,36 +946,92 @@ class _Walker:
         if isinstance(node, ast.For) and not node.orelse and self.unrolled(node, batch):
             return
         if isinstance(node, ast.For | ast.While | ast.AsyncFor):
-            inside = pyast.calls_in(node.body)
-            self.out.calls_seen += inside
-            self.out.gap(
-                where,
-                f"a loop: the {inside} call(s) inside it depend on values known only when it "
-                "runs and were not analysed",
-            )
+            self.run_time_loop(node, batch)
             return
         if isinstance(node, ast.If) and (truth := pyast.on_postgres(node.test)) is not None:
             # `if url.startswith("mysql"):`: on PostgreSQL only the other branch runs
             self.body(node.body if truth else node.orelse, batch)
             return
         if isinstance(node, ast.If | ast.Try):
-            self.out.gap(
-                where,
-                "conditional code: pgfence analysed every branch as if it ran; what really "
-                "runs depends on values known only at run time",
-            )
+            if isinstance(node, ast.If):
+                self.expression(node.test, batch)
+            if where not in self.conditionals:  # once, in a loop read once per value
+                self.conditionals.add(where)
+                self.out.gap(
+                    where,
+                    "conditional code: pgfence analysed every branch as if it ran; what "
+                    "really runs depends on values known only at run time",
+                )
             branches = [node.body, node.orelse]
             if isinstance(node, ast.Try):
                 branches += [h.body for h in node.handlers] + [node.finalbody]
             for branch in branches:
                 self.body(branch, batch)
 
+    def run_time_loop(
+        self, node: ast.For | ast.While | ast.AsyncFor, batch: tuple[str, str | None] | None
+    ) -> None:
+        """A loop over values known only at run time (the rows of a query): its collection
+        read once, its body analysed once and noted, with the loop's variables and what it
+        assigns unknown in it and after it."""
+        forgotten = _assigned(node)
+        self.forget(forgotten)
+        self.expression(node.test if isinstance(node, ast.While) else node.iter, batch)
+        if not pyast.calls_in(node.body + node.orelse):
+            return  # `for row in rows: ids.append(row.id)` sends nothing
+        header = node.test if isinstance(node, ast.While) else node.iter
+        what = f"the loop over `{ast.unparse(header)[:40]}`"
+        if isinstance(node, ast.While):
+            what = f"the loop while `{ast.unparse(header)[:40]}`"
+        self.out.run_time_loop(pyast.location(self.path, node), what)
+        self.body(node.body, batch)
+        self.body(node.orelse, batch)
+        self.forget(forgotten)
+
+    def forget(self, names: set[str]) -> None:
+        for name in names:
+            self.scope.constants.pop(name, None)
+
+    def expression(
+        self, node: ast.AST, batch: tuple[str, str | None] | None, top: bool = False
+    ) -> None:
+        """The migration calls an expression makes (`if get_config("setup"):`, a loop's
+        `connection.execute(t.select())`), outermost first; `top`: an expression statement,
+        whose call is the migration's whatever it is."""
+        if isinstance(node, ast.Call) and (
+            self.is_sent(node) or (top and not any(self.is_sent(n) for n in _inner_calls(node)))
+        ):
+            self.call(node, batch)
+            return
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.expression(child, batch)
+
+    def is_sent(self, call: ast.Call) -> bool:
+        """Is `call` one that sends SQL (an execute, an op that emits SQL, or a function of
+        the revision's own), read wherever it is in an expression?"""
+        call = _executed(call)
+        if isinstance(call.func, ast.Name) and call.func.id in self.helpers:
+            return True
+        head, _, method = dotted(call.func).partition(".")
+        return (
+            method in ("execute", "exec_driver_sql")
+            or method.endswith(".execute")
+            or (head == "op" and method in self.translator.handlers)
+        )
+
     def assignment(
         self, node: ast.Assign | ast.AnnAssign, batch: tuple[str, str | None] | None
     ) -> None:
         value = node.value
+        assert value is not None
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         target = targets[0] if len(targets) == 1 and isinstance(targets[0], ast.Name) else None
+        if target is not None:  # what the name holds from here on
+            try:
+                self.scope.constants[target.id] = self.scope.value(value)
+            except Unknown:
+                self.scope.constants.pop(target.id, None)
         if isinstance(value, ast.Call):
             name = dotted(value.func)
             if name.endswith("get_bind") and target is not None:
@@ -867,6 +1042,8 @@ class _Walker:
                 return
             if self.is_op_call(value):
                 self.call(value, batch)
+                return
+        self.expression(value, batch)
 
     def learn_table(self, name: str, call: ast.Call) -> None:
         self.tables.pop(name, None)
@@ -912,6 +1089,10 @@ class _Walker:
         return head == "op" or head in self.binds or name.endswith(".execute")
 
     def call(self, call: ast.Call, batch: tuple[str, str | None] | None) -> None:
+        call = _executed(call)
+        if isinstance(call.func, ast.Name) and call.func.id in self.helpers:
+            self.helper(call, batch)
+            return
         where = pyast.location(self.path, call)
         name = dotted(call.func)
         head, _, method = name.partition(".")
@@ -925,6 +1106,9 @@ class _Walker:
                 or method.endswith(".execute")
                 or (head in self.binds and method == "exec_driver_sql")
             ):
+                if call.args and self.translator.core.is_statement(call.args[0]):
+                    self.core_statement(call.args[0], where, name, ignored)
+                    return
                 sql = self.schema_sql(call.args[0]) if call.args else ""
                 statements, findings = raw_statements(
                     sql, where, self.transaction(), name, ignored, self.out.budget
@@ -951,6 +1135,51 @@ class _Walker:
                 raise Unknown(f"a call to `{name}()`, whose SQL pgfence does not follow")
 
         self.out.extract(where, name, translate)
+
+    def core_statement(
+        self, node: ast.AST, where: Location, origin: str, ignored: frozenset[str]
+    ) -> None:
+        """A Core statement executed; values known only at run time are NULL, noted."""
+        core = self.translator.core.statement(node)
+        statement = generated(core.sql, where, self.transaction(), origin, ignored, self.out.budget)
+        if not core.unknown:
+            self.out.add([statement])
+            return
+        statement, finding = with_placeholders(statement, core.unknown, core.safe)
+        self.out.add([statement], [finding])
+
+    def helper(self, call: ast.Call, batch: tuple[str, str | None] | None) -> None:
+        """A call of one of the revision's own functions: its body walked with its
+        parameters bound to the arguments in the file (others unknown in it)."""
+        assert isinstance(call.func, ast.Name)
+        function = self.helpers[call.func.id]
+        if function.name in self.active:
+            self.out.gap(
+                pyast.location(self.path, call),
+                f"{function.name}() calls itself: pgfence does not follow it there",
+            )
+            return
+        params = [a.arg for a in function.args.posonlyargs + function.args.args]
+        arguments: dict[str, ast.AST] = dict(zip(params, call.args, strict=False))
+        arguments.update({k.arg: k.value for k in call.keywords if k.arg in params})
+        saved = dict(self.scope.constants)
+        for param in params:
+            self.scope.constants.pop(param, None)
+            if param in arguments:
+                with contextlib.suppress(Unknown):
+                    self.scope.constants[param] = self.scope_value(arguments[param], saved)
+        self.active.add(function.name)
+        try:
+            self.scope.learn(function.body)
+            self.body(function.body, batch)
+        finally:
+            self.active.discard(function.name)
+            self.scope.constants.clear()
+            self.scope.constants.update(saved)
+
+    def scope_value(self, node: ast.AST, constants: dict[str, object]) -> object:
+        """`node`'s value in the caller's scope (`constants`)."""
+        return pyast.Scope(dict(constants)).value(node)
 
     def schema_sql(self, node: ast.AST) -> str:
         """What op.execute() is given: SQL text, a CreateSequence / DropSequence, or a

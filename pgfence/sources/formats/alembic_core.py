@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from pgfence.sources.formats.base import literal
+from pgfence.sources.formats.base import SAFE_READ, SAFE_WHERE, RunTime, literal
 from pgfence.sources.formats.pyast import Scope, SqlText, Unknown, bind, dotted, last_name
 
 # SQLAlchemy's PostgreSQL reserved words: identifiers it double-quotes.
@@ -101,6 +101,8 @@ class Table:
                 f"a value for `{self.name}.{name}`, a column without a type (SQLAlchemy "
                 "cannot render its literal)"
             )
+        if isinstance(value, RunTime):
+            return "NULL"
         if not _renders(column.type_name, value):
             raise Unknown(f"the value {value!r} of the {column.type_name} column `{name}`")
         return literal(value)
@@ -136,7 +138,8 @@ def read_table(node: ast.Call, scope: Scope) -> Table:
 
 # ---- statements ------------------------------------------------------------------------
 
-_VERBS = ("insert", "update", "delete")
+_VERBS = ("insert", "update", "delete", "select")
+_CLAUSES = ("where", "values", "order_by", "limit", "offset")
 _COMPARISONS: dict[type[ast.cmpop], str] = {
     ast.Eq: "=",
     ast.NotEq: "!=",
@@ -153,6 +156,25 @@ class _Statement:
     table: Table
     values: dict[str, Any]
     where: list[str]
+    orders: list[str] = field(default_factory=list)
+    limit: str = ""
+    null_in_where: bool = False  # a condition of the WHERE's AND compares with NULL
+
+
+@dataclass(frozen=True)
+class CoreSql:
+    """A Core statement as SQL; `unknown`: the values known only at run time written NULL
+    in it, and `safe`: why that makes it write no row (None: it could)."""
+
+    sql: str
+    unknown: tuple[str, ...] = ()
+    safe: str | None = None
+
+
+@dataclass(frozen=True)
+class _Condition:
+    sql: str
+    null: bool = False  # true of no row: it compares with a NULL placeholder
 
 
 class CoreReader:
@@ -161,6 +183,7 @@ class CoreReader:
     def __init__(self, scope: Scope, tables: dict[str, Table]) -> None:
         self.scope = scope
         self.tables = tables
+        self.unknown: list[str] = []  # of the statement being read: values written NULL
 
     def table(self, node: ast.AST, what: str) -> Table:
         if isinstance(node, ast.Name) and node.id in self.tables:
@@ -176,7 +199,7 @@ class CoreReader:
         while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr in _VERBS and not node.args:
                 return True
-            if node.func.attr not in ("where", "values"):
+            if node.func.attr not in _CLAUSES:
                 break
             node = node.func.value
         return (
@@ -187,7 +210,28 @@ class CoreReader:
         )
 
     def statement_sql(self, node: ast.AST) -> str:
+        """The statement's SQL, when every value is in the file."""
+        rendered = self.statement(node)
+        if rendered.unknown:
+            raise Unknown(rendered.unknown[0])
+        return rendered.sql
+
+    def statement(self, node: ast.AST) -> CoreSql:
+        """The statement's SQL, values known only at run time written NULL."""
+        self.unknown = []
         statement = self._chain(node)
+        sql = self._sql(statement)
+        unknown = tuple(self.unknown)
+        if not unknown:
+            return CoreSql(sql)
+        safe = None
+        if statement.verb == "select":
+            safe = SAFE_READ
+        elif statement.verb in ("update", "delete") and statement.null_in_where:
+            safe = SAFE_WHERE
+        return CoreSql(sql, unknown, safe)
+
+    def _sql(self, statement: _Statement) -> str:
         table = statement.table
         if statement.verb == "insert":
             if not statement.values:
@@ -195,6 +239,14 @@ class CoreReader:
             columns = [c.name for c in table.columns if c.name in statement.values]
             return self.insert_sql(table, {c: statement.values[c] for c in columns})
         where = f" WHERE {' AND '.join(statement.where)}" if statement.where else ""
+        if statement.verb == "select":
+            if not table.columns:
+                raise Unknown(f"a select of the table object `{table.name}`, which has no columns")
+            listed = ", ".join(f"{table.sql}.{quote(c.name)}" for c in table.columns)
+            orders = f" ORDER BY {', '.join(statement.orders)}" if statement.orders else ""
+            return f"SELECT {listed} FROM {table.sql}{where}{orders}{statement.limit}"
+        if statement.orders or statement.limit:
+            raise Unknown(f"an {statement.verb} with ORDER BY, LIMIT or OFFSET")
         if statement.verb == "delete":
             if statement.values:
                 raise Unknown("a delete with values")
@@ -224,12 +276,22 @@ class CoreReader:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in _VERBS and not node.args:
             return _Statement(func.attr, self.table(func.value, f".{func.attr}()"), {}, [])
-        if isinstance(func, ast.Attribute) and func.attr in ("where", "values"):
+        if isinstance(func, ast.Attribute) and func.attr in _CLAUSES:
             statement = self._chain(func.value)
             if func.attr == "where":
-                statement.where.extend(self.condition(arg, statement.table) for arg in node.args)
-            else:
+                for arg in node.args:
+                    condition = self.condition(arg, statement.table)
+                    statement.where.append(condition.sql)
+                    statement.null_in_where = statement.null_in_where or condition.null
+            elif func.attr == "values":
                 statement.values.update(self.values(node, statement.table))
+            elif func.attr == "order_by":
+                statement.orders.extend(self.order(arg, statement.table) for arg in node.args)
+            else:
+                count = self.scope.value(node.args[0]) if len(node.args) == 1 else None
+                if not isinstance(count, int) or isinstance(count, bool):
+                    raise Unknown(f"`{ast.unparse(node)}`")
+                statement.limit += f" {func.attr.upper()} {count}"
             return statement
         if last_name(func) in _VERBS and len(node.args) == 1:
             verb = last_name(func)
@@ -252,48 +314,85 @@ class CoreReader:
         return out
 
     def value(self, node: ast.AST, what: str) -> Any:
+        """The value of `node`, or a RunTime (noted) for one known only when it runs."""
+        try:
+            return self.scope.value(node)
+        except Unknown:
+            self.unknown.append(f"{what} ({run_time_value(node)})")
+            return RunTime(self.unknown[-1])
+
+    def known(self, node: ast.AST, what: str) -> Any:
+        """The value of `node`, written in the file (else Unknown, with why)."""
         try:
             return self.scope.value(node)
         except Unknown:
             raise Unknown(f"{what} is {run_time(node)}") from None
 
+    def order(self, node: ast.AST, table: Table) -> str:
+        """An order_by() argument: a column, or `column.desc()` / `.asc()`."""
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("asc", "desc")
+            and not node.args
+        ):
+            return f"{self.column_ref(node.func.value, table)[0]} {node.func.attr.upper()}"
+        return self.column_ref(node, table)[0]
+
     # ---- WHERE -------------------------------------------------------------------------
 
-    def condition(self, node: ast.AST, table: Table) -> str:
-        """A where() argument as SQL, parenthesised where it groups an OR."""
+    def condition(self, node: ast.AST, table: Table) -> _Condition:
+        """A where() argument as SQL, parenthesised where it groups an OR; `null`: it
+        compares with a NULL placeholder, so no row matches it."""
         if isinstance(node, ast.Call) and last_name(node.func) in ("and_", "or_") and node.args:
-            joiner = " AND " if last_name(node.func) == "and_" else " OR "
-            parts = [self.condition(a, table) for a in node.args]
-            return "(" + joiner.join(parts) + ")" if len(parts) > 1 else parts[0]
+            return self._joined(last_name(node.func) == "and_", node.args, table)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd | ast.BitOr):
-            joiner = " AND " if isinstance(node.op, ast.BitAnd) else " OR "
-            return (
-                f"({self.condition(node.left, table)}{joiner}{self.condition(node.right, table)})"
-            )
+            return self._joined(isinstance(node.op, ast.BitAnd), [node.left, node.right], table)
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
             op = _COMPARISONS.get(type(node.ops[0]))
             if op is not None:
                 column, type_name = self.column_ref(node.left, table)
                 value = self.value(node.comparators[0], f"the value compared with {column}")
                 if value is None and op in ("=", "!="):
-                    return f"{column} IS {'NOT ' if op == '!=' else ''}NULL"
-                return f"{column} {op} {self.bound(value, type_name, column)}"
+                    return _Condition(f"{column} IS {'NOT ' if op == '!=' else ''}NULL")
+                return self._compared(column, op, value, type_name)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
             method = node.func.attr
             if method in ("is_", "isnot", "is_not") and len(node.args) == 1:
                 column, _ = self.column_ref(node.func.value, table)
-                if self.value(node.args[0], f"the value compared with {column}") is None:
-                    return f"{column} IS {'' if method == 'is_' else 'NOT '}NULL"
+                if self.scope.value(node.args[0]) is None:
+                    return _Condition(f"{column} IS {'' if method == 'is_' else 'NOT '}NULL")
             if method == "in_" and len(node.args) == 1:
                 column, type_name = self.column_ref(node.func.value, table)
                 values = self.value(node.args[0], f"the values {column} is compared with")
+                if isinstance(values, RunTime):
+                    return _Condition(f"{column} IN (NULL)", null=True)
                 if isinstance(values, list) and values:
                     rendered = ", ".join(self.bound(v, type_name, column) for v in values)
-                    return f"{column} IN ({rendered})"
+                    return _Condition(f"{column} IN ({rendered})")
+            if method in ("like", "ilike", "notlike", "not_like") and len(node.args) == 1:
+                column, type_name = self.column_ref(node.func.value, table)
+                word = {"like": "LIKE", "ilike": "ILIKE"}.get(method, "NOT LIKE")
+                value = self.value(node.args[0], f"the pattern {column} is compared with")
+                return self._compared(column, word, value, type_name)
         value = self.scope.value(node) if isinstance(node, ast.Call) else None
         if isinstance(value, SqlText):
-            return value.sql
+            return _Condition(value.sql)
         raise Unknown(f"the condition `{ast.unparse(node)}`, which pgfence does not render")
+
+    def _joined(self, conjunction: bool, nodes: list[ast.expr], table: Table) -> _Condition:
+        parts = [self.condition(a, table) for a in nodes]
+        if len(parts) == 1:
+            return parts[0]
+        joiner = " AND " if conjunction else " OR "
+        # No row matches an AND with a part no row matches, nor an OR of such parts.
+        null = any(p.null for p in parts) if conjunction else all(p.null for p in parts)
+        return _Condition("(" + joiner.join(p.sql for p in parts) + ")", null)
+
+    def _compared(self, column: str, op: str, value: object, type_name: str | None) -> _Condition:
+        if isinstance(value, RunTime):
+            return _Condition(f"{column} {op} NULL", null=True)
+        return _Condition(f"{column} {op} {self.bound(value, type_name, column)}")
 
     def column_ref(self, node: ast.AST, table: Table) -> tuple[str, str | None]:
         """`t.c.name` / `t.c["name"]` (qualified, as SQLAlchemy writes it in a WHERE) or
@@ -326,6 +425,15 @@ class CoreReader:
 
 def run_time(node: ast.AST) -> str:
     """Why a value is known only when the revision runs, for the finding."""
+    described = run_time_value(node)
+    if described.startswith("the environment variable"):
+        return f"{described}, read when the revision runs"
+    return f"{described}, known only when the revision runs"
+
+
+def run_time_value(node: ast.AST) -> str:
+    """What a value known only when the revision runs is: an environment variable, a
+    variable, or the expression as written."""
     for inner in ast.walk(node):
         name: ast.AST | None = None
         if isinstance(inner, ast.Call) and dotted(inner.func) in ("os.getenv", "os.environ.get"):
@@ -334,7 +442,7 @@ def run_time(node: ast.AST) -> str:
             name = inner.slice
         if name is not None:
             named = str(name.value) if isinstance(name, ast.Constant) else ast.unparse(name)
-            return f"the environment variable {named}, read when the revision runs"
+            return f"the environment variable {named}"
     if isinstance(node, ast.Name):
-        return f"the variable `{node.id}`, known only when the revision runs"
-    return f"`{ast.unparse(node)}`, known only when the revision runs"
+        return f"the variable `{node.id}`"
+    return f"`{ast.unparse(node)[:60]}`"

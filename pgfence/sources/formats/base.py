@@ -157,6 +157,11 @@ class RunTime:
     what: str  # for the finding: "the variable `ids`"
 
 
+# Why NULL in place of a run-time value makes a statement touch no row (`with_placeholders`).
+SAFE_READ = "it only reads"
+SAFE_WHERE = "its WHERE, a condition compared with NULL joined with AND, matches no row"
+
+
 def with_placeholders(
     statement: Statement, unknown: Iterable[str], safe: str | None
 ) -> tuple[Statement, Finding]:

@@ -17,6 +17,8 @@ from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction
 from pgfence.sources.formats import js
 from pgfence.sources.formats.base import (
     JS_SUFFIXES,
+    SAFE_READ,
+    SAFE_WHERE,
     Extraction,
     LoadContext,
     Target,
@@ -755,14 +757,14 @@ class QueryBuilder:
     def safe(self) -> str | None:
         """Why NULL in place of the run-time values makes the statement write no row."""
         if self.method == "select":
-            return "it only reads"
+            return SAFE_READ
         if (
             self.method in ("update", "del")
             and self.null_in_where
             and not self.raw_where
             and all(join == "and" for join, _ in self.wheres[1:])
         ):
-            return "its WHERE, a condition compared with NULL joined with AND, matches no row"
+            return SAFE_WHERE
         return None
 
     def apply(self, method: str, args: list[Any]) -> None:
