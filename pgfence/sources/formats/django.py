@@ -41,6 +41,7 @@ from pgfence.sources.formats.base import (
     no_files,
     raw_statements,
     sql_literal,
+    with_placeholders,
 )
 from pgfence.sources.formats.pyast import Unknown, bind, last_name
 
@@ -2086,10 +2087,8 @@ class _Walker:
 
         def translate() -> None:
             if kind == "RunPython":
-                raise Unknown(
-                    "RunPython: a data migration in Python, whose SQL depends on the rows it "
-                    "reads when it runs; pgfence does not run it"
-                )
+                self.run_python(node, where, origin, emit)
+                return
             if kind == "RunSQL":
                 self.run_sql(node, where, origin, emit)
             else:
@@ -2117,6 +2116,52 @@ class _Walker:
             info(checks.DjangoAssumption, where, note) for note in output.notes
         )
 
+    def run_python(self, node: ast.Call, where: Location, origin: str, emit: bool) -> None:
+        """The function's ORM calls as SQL (`_DataCode`), placed at the operation; a
+        function pgfence cannot read whole is unanalysable (nothing of it is sent)."""
+        bound = bind(node, ["code", "reverse_code", "atomic", "hints", "elidable"])
+        code = bound.get("code")
+        func = next(
+            (
+                n
+                for n in (self.migration.module.body if self.migration.module else [])
+                if isinstance(n, ast.FunctionDef)
+                and isinstance(code, ast.Name)
+                and n.name == code.id
+            ),
+            None,
+        )
+        if func is None:
+            raise Unknown(
+                "RunPython: its code is not a function of this file (a data migration in "
+                "Python, whose SQL depends on the rows it reads when it runs)"
+            )
+        reader = _DataCode(self, func)
+        reader.read()
+        if not emit:
+            return
+        ignored = ignores_at(self.lines, where.line, "#", node.end_lineno)
+        for query, call in reader.queries:
+            at = pyast.location(self.migration.path, call)
+            statement = generated(
+                query.sql, at, self.transaction, f"{origin} {func.name}()", ignored, self.out.budget
+            )
+            if query.unknown:
+                safe = (
+                    "it only reads"
+                    if query.reads
+                    else "its WHERE, a condition compared with NULL joined with AND, matches no row"
+                    if query.null_in_where
+                    else None
+                )
+                statement, finding = with_placeholders(statement, query.unknown, safe)
+                self.out.add([statement], [finding])
+            else:
+                self.out.add([statement])
+        self.out.findings.extend(
+            info(checks.DjangoAssumption, where, note) for note, _ in reader.notes
+        )
+
     def run_sql(self, node: ast.Call, where: Location, origin: str, emit: bool) -> None:
         bound = bind(node, ["sql", "reverse_sql"])
         value = self.scope.value(bound["sql"])
@@ -2133,6 +2178,347 @@ class _Walker:
                 str(text), where, self.transaction, origin, ignored, self.out.budget
             )
             self.out.add(statements, findings)
+
+
+# ---- RunPython: data migrations read, never run ---------------------------------------
+
+
+@dataclass(frozen=True)
+class _ModelRef:
+    """`apps.get_model('app', 'Model')`: the historical model, as the state knows it."""
+
+    app: str
+    name: str
+
+
+@dataclass
+class _Query:
+    """One queryset call of a RunPython function, as SQL with its run-time values."""
+
+    sql: str
+    unknown: list[str] = field(default_factory=list)
+    null_in_where: bool = False  # a run-time value compared in a WHERE joined with AND only
+    reads: bool = False
+
+
+_ALIAS = object()  # schema_editor.connection.alias: which database, not a value of a query
+_QUERYSET_STEPS = frozenset({"using", "all", "filter"})
+
+
+class _DataCode:
+    """A RunPython function read as the queries its ORM calls send: `apps.get_model(…)`,
+    `Model.objects[.using(…)][.all()|.filter(…)].update(…)/.delete()`, iteration over a
+    queryset (a SELECT; the loop's body read once), loops over constants (unrolled).
+    Anything else in the function makes the whole operation unanalysable: every statement
+    of the function is either read or named."""
+
+    def __init__(self, walker: _Walker, func: ast.FunctionDef) -> None:
+        self.walker = walker
+        self.func = func
+        self.state = walker.translator.state
+        self.scope = pyast.Scope(dict(walker.scope.constants))
+        self.locals: dict[str, object] = {}
+        self.queries: list[tuple[_Query, ast.AST]] = []
+        self.notes: list[tuple[str, ast.AST]] = []
+        self.current = _Query("")  # the queryset call being read
+        args = [a.arg for a in func.args.args]
+        if len(args) != 2 or func.args.vararg or func.args.kwonlyargs:
+            raise Unknown(f"RunPython: `{func.name}` does not take (apps, schema_editor)")
+        self.apps, self.schema_editor = args
+
+    def read(self) -> None:
+        self.block(self.func.body)
+
+    def block(self, body: list[ast.stmt]) -> None:
+        for index, statement in enumerate(body):
+            if index == 0 and _is_docstring(statement):
+                continue
+            self.statement(statement)
+
+    def unreadable(self, node: ast.AST, why: str = "") -> Unknown:
+        text = ast.unparse(node).splitlines()[0][:70]
+        return Unknown(
+            f"RunPython: `{self.func.name}` line {getattr(node, 'lineno', '?')}, `{text}`: "
+            f"{why or 'Python pgfence does not read'}"
+        )
+
+    def statement(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.Pass):
+            return
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                self.locals[target.id] = self.bound_value(node.value)
+                return
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            self.query_call(node.value)
+            return
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and not node.orelse:
+            self.loop(node)
+            return
+        raise self.unreadable(node)
+
+    def bound_value(self, node: ast.expr) -> object:
+        """What an assignment binds: a model, the database alias, or a constant."""
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get_model"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == self.apps
+            and len(node.args) == 2
+            and not node.keywords
+        ):
+            return _ModelRef(self.constant(node.args[0]), self.constant(node.args[1]))
+        if pyast.dotted(node) == f"{self.schema_editor}.connection.alias":
+            return _ALIAS
+        try:
+            return self.scope.value(node)
+        except Unknown:
+            raise self.unreadable(node) from None
+
+    def constant(self, node: ast.expr) -> str:
+        if isinstance(node, ast.Name) and isinstance(self.locals.get(node.id), str):
+            return str(self.locals[node.id])
+        try:
+            return self.scope.string(node)
+        except Unknown:
+            raise self.unreadable(node, "a model named at run time") from None
+
+    def loop(self, node: ast.For) -> None:
+        assert isinstance(node.target, ast.Name)
+        if any(isinstance(n, ast.Return | ast.Break | ast.Continue) for n in ast.walk(node)):
+            raise self.unreadable(node, "a loop that can leave early")
+        values = self.constants_of(node.iter)
+        if values is None:
+            raise self.unreadable(node, "a loop over values pgfence does not read")
+        for value in values:  # over constants of the file: each value's statements, in order
+            self.locals[node.target.id] = value
+            self.block(node.body)
+        self.locals.pop(node.target.id, None)
+
+    def constants_of(self, node: ast.expr) -> list[object] | None:
+        bound = self.locals.get(node.id) if isinstance(node, ast.Name) else None
+        if isinstance(bound, list):
+            return list(bound)
+        try:
+            value = self.scope.value(node)
+        except Unknown:
+            return None
+        return list(value) if isinstance(value, list) else None
+
+    # -- querysets --
+
+    def query_call(self, node: ast.Call) -> None:
+        if not isinstance(node.func, ast.Attribute):
+            raise self.unreadable(node)
+        method = node.func.attr
+        if method not in ("update", "delete"):
+            raise self.unreadable(node, f"the queryset method `{method}`")
+        self.current = _Query("")
+        model, conditions = self.queryset(node.func.value, node)
+        if method == "update" and not node.args and node.keywords:
+            self.queries.append((self.update(model, conditions, node), node))
+        elif method == "delete" and not node.args and not node.keywords:
+            self.queries.append((self.delete(model, conditions, node), node))
+        else:
+            raise self.unreadable(node, f"the arguments of `{method}`")
+
+    def queryset(self, node: ast.expr, call: ast.Call) -> tuple[Model, list[tuple[str, bool]]]:
+        """The model of `Model.objects.using(…).filter(…)…` and its WHERE conditions (each
+        with whether it compares a run-time value)."""
+        steps: list[ast.Call] = []
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr not in _QUERYSET_STEPS:
+                raise self.unreadable(call, f"the queryset method `{node.func.attr}`")
+            steps.append(node)
+            node = node.func.value
+        if not (
+            isinstance(node, ast.Attribute)
+            and node.attr == "objects"
+            and isinstance(node.value, ast.Name)
+            and isinstance(self.locals.get(node.value.id), _ModelRef)
+        ):
+            raise self.unreadable(call, "not a queryset of a model from apps.get_model()")
+        ref = self.locals[node.value.id]
+        assert isinstance(ref, _ModelRef)
+        model = self.model(ref, call)
+        conditions: list[tuple[str, bool]] = []
+        for step in reversed(steps):
+            if step.func.attr == "filter":  # type: ignore[attr-defined]
+                conditions += self.conditions(model, step)
+        return model, conditions
+
+    def model(self, ref: _ModelRef, call: ast.Call) -> Model:
+        found = self.state.models.get((ref.app, ref.name.lower()))
+        if found is None or not found.fields:
+            raise self.unreadable(
+                call, f"the model {ref.app}.{ref.name}, not created by the migrations read"
+            )
+        return found
+
+    def conditions(self, model: Model, step: ast.Call) -> list[tuple[str, bool]]:
+        try:
+            return self._conditions(model, step)
+        except Unknown as exc:
+            raise self.unreadable(step, str(exc.args[0])) from None
+
+    def _conditions(self, model: Model, step: ast.Call) -> list[tuple[str, bool]]:
+        columns = self.walker.translator.column_of(model)
+        out = []
+        for arg in step.args:
+            out.append((condition(arg, self.scope, columns, model), False))
+        for keyword in step.keywords:
+            if keyword.arg is None:
+                raise self.unreadable(step, "filter(**…)")
+            if keyword.arg == "pk":
+                pk = model.pk()
+                keyword = ast.keyword(pk.name if pk else "id", keyword.value)
+            name, _, lookup = (keyword.arg or "").partition("__")
+            if lookup in ("", "exact") and self.content_type(keyword.value) is not None:
+                self.current.unknown.append(self.content_type_value(keyword.value))
+                self.current.null_in_where = True
+                out.append((f"{q(columns(name))} = NULL", True))
+                continue
+            out.append(
+                (_lookup(keyword.arg or "", keyword.value, self.scope, columns, model), False)
+            )
+        return out
+
+    def content_type(self, node: ast.expr) -> _ModelRef | None:
+        """`ContentType.objects.get_for_model(Model)`: the model whose content type it reads."""
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get_for_model"
+            and len(node.args) == 1
+            and not node.keywords
+            and isinstance(node.args[0], ast.Name)
+            and isinstance(self.locals.get(node.args[0].id), _ModelRef)
+        ):
+            return None
+        manager = node.func.value
+        if not (isinstance(manager, ast.Attribute) and manager.attr == "objects"):
+            return None
+        owner = manager.value
+        if not isinstance(owner, ast.Name):
+            return None
+        bound = self.locals.get(owner.id)
+        if bound != _ModelRef("contenttypes", "ContentType") and not (
+            bound is None and owner.id == "ContentType"
+        ):
+            return None
+        ref = self.locals[node.args[0].id]
+        assert isinstance(ref, _ModelRef)
+        return ref
+
+    def content_type_value(self, node: ast.expr) -> str:
+        """The SELECT get_for_model sends (unless Django's cache has the row), before the
+        query that uses its result; the id it returns, for the run-time-value finding."""
+        ref = self.content_type(node)
+        assert ref is not None
+        label = f"{ref.app}.{ref.name}"
+        select = _Query(
+            'SELECT "django_content_type"."id", "django_content_type"."app_label", '
+            '"django_content_type"."model" FROM "django_content_type" WHERE '
+            f'("django_content_type"."app_label" = {literal(ref.app)} AND '
+            f'"django_content_type"."model" = {literal(ref.name.lower())}) LIMIT 21',
+            reads=True,
+        )
+        self.queries.append((select, node))
+        self.notes.append(
+            (
+                f"ContentType.objects.get_for_model({ref.name}): Django reads the row of "
+                f"{label} (not when its cache holds it) and inserts it if there is none; "
+                "pgfence wrote the SELECT",
+                node,
+            )
+        )
+        return f"the id of {label}'s content type (get_for_model), read when it runs"
+
+    def update(self, model: Model, conditions: list[tuple[str, bool]], node: ast.Call) -> _Query:
+        query = self.current
+        sets = []
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                raise self.unreadable(node, "update(**…)")
+            f = model.fields.get(keyword.arg) or next(
+                (g for g in model.fields.values() if g.column == keyword.arg), None
+            )
+            if f is None or not f.has_column:
+                raise self.unreadable(node, f"`{keyword.arg}`, not a column of {model.table}")
+            sets.append(f"{q(f.column)} = {self.set_value(model, f, keyword.value, query)}")
+        query.sql = f"UPDATE {q(model.table)} SET {', '.join(sets)}" + _where(conditions)
+        return query
+
+    def set_value(self, model: Model, f: Field, node: ast.expr, query: _Query) -> str:
+        if isinstance(node, ast.Call) and last_name(node) == "F" and len(node.args) == 1:
+            return q(self.walker.translator.column_of(model)(self.scope.string(node.args[0])))
+        if self.content_type(node) is not None:
+            query.unknown.append(self.content_type_value(node))
+            return "NULL"
+        if isinstance(node, ast.Name) and node.id in self.locals:
+            value = self.locals[node.id]
+            if isinstance(value, str | int | float | bool | type(None)):
+                return adapt(f, value)
+            raise self.unreadable(node)
+        try:
+            return adapt(f, self.scope.value(node))
+        except Unknown:
+            pass
+        # A constant of the project's code (`Choices.KIND_INFO`): its value is there, in a
+        # module pgfence does not read.
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id not in self.locals
+            and node.value.id != self.apps
+        ):
+            query.unknown.append(f"`{ast.unparse(node)}`, a value of the project's code")
+            return "NULL"
+        raise self.unreadable(node, "a value pgfence does not read")
+
+    def delete(self, model: Model, conditions: list[tuple[str, bool]], node: ast.Call) -> _Query:
+        pointing = sorted(
+            {
+                other.table
+                for other in self.state.models.values()
+                for g in other.fields.values()
+                if g.target is not None and g.target[0] == model.table and g.has_column
+            }
+        )
+        if pointing:
+            # Collector: Django reads the rows first and deletes or updates, in Python,
+            # those of the models pointing at them: statements pgfence does not write.
+            raise self.unreadable(
+                node,
+                f"Django's delete() also deletes or updates the rows of {', '.join(pointing)} "
+                "that point at these",
+            )
+        self.notes.append(
+            (
+                f"{model.table}: Django's delete() sends one DELETE when no model points at "
+                "the rows and no pre/post_delete signal receiver is connected; pgfence "
+                "assumed none is",
+                node,
+            )
+        )
+        self.current.sql = f"DELETE FROM {q(model.table)}" + _where(conditions)
+        return self.current
+
+
+def _where(conditions: list[tuple[str, bool]]) -> str:
+    if not conditions:
+        return ""
+    return " WHERE " + " AND ".join(c for c, _ in conditions)
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
 
 
 _PARAM = re.compile(r"%\((\w+)\)s|%s|%%")

@@ -1,0 +1,203 @@
+"""RunPython read statically: the queryset calls of its function on models from
+`apps.get_model()` become the SQL Django sends, values known only at run time NULL with
+a `run-time-value` finding; a function with anything else in it stays unanalysable."""
+
+from pathlib import Path
+
+import pytest
+
+from pgfence.dryrun.runner import DryRunOptions, dry_run
+from pgfence.sources import load_migrations
+
+INITIAL = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = [("contenttypes", "0002_remove_content_type_name")]
+    operations = [
+        migrations.CreateModel(
+            name="Shelf",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True)),
+                ("label", models.CharField(max_length=20, null=True)),
+            ],
+        ),
+        migrations.CreateModel(
+            name="Book",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True)),
+                ("title", models.CharField(max_length=50, null=True)),
+                ("shelf", models.ForeignKey(null=True, on_delete=models.CASCADE, to="library.shelf")),
+                ("owner_type", models.ForeignKey(null=True, on_delete=models.PROTECT, to="contenttypes.contenttype")),
+                ("owner_id", models.BigIntegerField(null=True)),
+            ],
+        ),
+    ]
+"""
+
+DATA = '''\
+from django.db import migrations, models
+from django.db.models import Q
+
+KINDS = ("Shelf", "Book")
+
+
+def tidy(apps, schema_editor):
+    """Empty strings become NULL."""
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    Shelf = apps.get_model("library", "Shelf")
+    Book = apps.get_model("library", "Book")
+    alias = schema_editor.connection.alias
+    for name in KINDS:
+        model = apps.get_model("library", name)
+        model.objects.using(alias).filter(Q(id__lt=0) | Q(id__gt=1000000000)).update(id=models.F("id"))
+    Book.objects.using(alias).filter(title="").update(title=None)
+    Book.objects.filter(owner_type=ContentType.objects.get_for_model(Shelf)).update(
+        owner_id=models.F("shelf_id")
+    )
+    Book.objects.filter(shelf__isnull=False).update(owner_type=ContentType.objects.get_for_model(Shelf))
+    Book.objects.filter(title="gone").delete()
+
+
+def cannot_read(apps, schema_editor):
+    Shelf = apps.get_model("library", "Shelf")
+    for shelf in Shelf.objects.all():
+        shelf.save()
+
+
+def cascades(apps, schema_editor):
+    Shelf = apps.get_model("library", "Shelf")
+    Shelf.objects.filter(label="").delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.RunPython(tidy, migrations.RunPython.noop),
+        migrations.RunPython(code=cannot_read),
+        migrations.RunPython(cascades),
+    ]
+'''
+
+CONTENT_TYPE = (
+    'SELECT "django_content_type"."id", "django_content_type"."app_label", '
+    '"django_content_type"."model" FROM "django_content_type" WHERE '
+    '("django_content_type"."app_label" = \'library\' AND '
+    '"django_content_type"."model" = \'shelf\') LIMIT 21'
+)
+
+
+def _project(tmp_path: Path) -> Path:
+    folder = tmp_path / "library" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "0001_initial.py").write_text(INITIAL)
+    (folder / "0002_tidy.py").write_text(DATA)
+    return tmp_path
+
+
+def test_run_python_queryset_calls_are_the_sql_django_sends_with_run_time_values_null(tmp_path):
+    _, data = load_migrations([str(_project(tmp_path))], fmt="django")
+    assert [(s.location.line, s.sql, s.refused is None) for s in data.statements] == [
+        # a loop over constants of the file: once per value, in order
+        (
+            15,
+            'UPDATE "library_shelf" SET "id" = "id" WHERE ("id" < 0 OR "id" > 1000000000)',
+            True,
+        ),
+        (
+            15,
+            'UPDATE "library_book" SET "id" = "id" WHERE ("id" < 0 OR "id" > 1000000000)',
+            True,
+        ),
+        (16, """UPDATE "library_book" SET "title" = NULL WHERE "title" = ''""", True),
+        (17, CONTENT_TYPE, True),
+        # the content type's id compared in the WHERE: NULL matches no row, a dry-run runs it
+        (
+            17,
+            'UPDATE "library_book" SET "owner_id" = "shelf_id" WHERE "owner_type_id" = NULL',
+            True,
+        ),
+        (20, CONTENT_TYPE, True),
+        # written into rows the WHERE can match: never sent
+        (
+            20,
+            'UPDATE "library_book" SET "owner_type_id" = NULL WHERE "shelf_id" IS NOT NULL',
+            False,
+        ),
+        (21, """DELETE FROM "library_book" WHERE "title" = 'gone'""", True),
+    ]
+    notes = [(f.rule, f.location.line) for f in data.findings]
+    assert ("run-time-value", 17) in notes and ("run-time-value", 20) in notes
+    gaps = {f.location.line: f.message for f in data.findings if f.rule == "unanalysable"}
+    assert "`cannot_read` line 26, `for shelf in Shelf.objects.all():`" in gaps[39]
+    # Django's Collector deletes the books on the shelves first: not one DELETE
+    assert "also deletes or updates the rows of library_book" in gaps[40]
+    # the RunPython calls that left a gap are seen, not counted as turned into SQL
+    assert (data.calls_seen, data.calls_extracted) == (3, 1)
+
+
+@pytest.fixture(scope="module")
+def server():
+    from pgfence.dryrun.servers.embedded import embedded_server
+
+    with embedded_server() as started:
+        yield started
+
+
+@pytest.mark.postgres
+def test_a_dry_run_runs_the_placeholder_update_which_writes_no_row(server, tmp_path):
+    rows = (
+        "INSERT INTO library_shelf (label) VALUES ('a');"
+        " INSERT INTO library_book (title, shelf_id, owner_type_id, owner_id)"
+        " SELECT 't', s.id, c.id, 7 FROM library_shelf s, django_content_type c"
+    )
+    unchanged = (
+        "DO $$ BEGIN IF (SELECT count(*) FROM library_book WHERE owner_id = 7) <> 1"
+        " THEN RAISE EXCEPTION 'a row was written'; END IF; END $$"
+    )
+    folder = tmp_path / "library" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "0001_initial.py").write_text(INITIAL)
+    (folder / "0002_link.py").write_text(
+        "from django.db import migrations, models\n\n\n"
+        "def link(apps, schema_editor):\n"
+        '    ContentType = apps.get_model("contenttypes", "ContentType")\n'
+        '    Shelf = apps.get_model("library", "Shelf")\n'
+        '    Book = apps.get_model("library", "Book")\n'
+        "    Book.objects.filter(owner_type=ContentType.objects.get_for_model(Shelf)).update(\n"
+        '        owner_id=models.F("shelf_id")\n'
+        "    )\n"
+        "    Book.objects.update(owner_type=ContentType.objects.get_for_model(Shelf))\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        '    dependencies = [("library", "0001_initial")]\n'
+        "    operations = [\n"
+        f'        migrations.RunSQL("{rows}"),\n'
+        "        migrations.RunPython(link),\n"
+        f'        migrations.RunSQL("{unchanged}"),\n'
+        "    ]\n"
+    )
+    schema = tmp_path / "schema.sql"
+    schema.write_text(
+        "CREATE TABLE django_content_type (id serial PRIMARY KEY, app_label varchar(100),"
+        " model varchar(100));"
+        "INSERT INTO django_content_type (app_label, model) VALUES ('library', 'shelf');"
+    )
+    migrations = load_migrations([str(tmp_path)], fmt="django")
+    options = DryRunOptions(schema_file=str(schema), isolate=False, database="pgfence_django_rp")
+    report = dry_run(server, migrations, options)
+    outcome = [
+        (s.statement.sql.split(" WHERE ")[0], s.observation.ran, s.observation.error)
+        for s in report.statements
+        if "RunPython" in (s.statement.origin or "") and "SELECT" not in s.statement.sql
+    ]
+    # the first runs (NULL in its WHERE matches no row), the second would write NULL: not sent
+    assert outcome == [
+        ('UPDATE "library_book" SET "owner_id" = "shelf_id"', True, None),
+        ('UPDATE "library_book" SET "owner_type_id" = NULL', False, None),
+    ]
+    last = report.statements[-1]
+    assert last.statement.sql == unchanged and last.observation.ran
+    assert last.observation.error is None
