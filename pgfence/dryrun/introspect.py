@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -14,6 +14,8 @@ from pgfence.dryrun import queries
 from pgfence.dryrun.session import MigrationSession
 from pgfence.model import ObservedLock, RelKind
 from pgfence.pg.locks import LockMode
+
+T = TypeVar("T")
 
 
 def load_catalog(conn: psycopg.Connection) -> Catalog:
@@ -272,6 +274,24 @@ def changed_files(
     gone = {row[0] for row in rows if row[2] is None and row[0] in seen.files}
     present = [row for row in rows if row[2] is not None]
     return _named(conn, present, known), gone
+
+
+def changed_files_meanwhile(
+    conn: MigrationSession,
+    seen: SeenRelations,
+    known: Mapping[int, RelationFile],
+    meanwhile: Callable[[], T],
+) -> tuple[dict[int, RelationFile], set[int], T]:
+    """`changed_files` of what `conn` has seen and of every relation it holds a lock on
+    not seen yet (read from its own locks), run while `meanwhile` runs: its result too.
+    `known` is read once `meanwhile` is over (it may add to it)."""
+    question = seen.question([])
+    query = queries.CHANGED_OR_NEWLY_LOCKED_BY_OID
+    with conn.prepared_meanwhile(query, (*question, question[0])) as answer:
+        result = meanwhile()
+    gone = {row[0] for row in answer.rows if row[2] is None and row[0] in seen.files}
+    present = [row for row in answer.rows if row[2] is not None]
+    return _named(conn, present, known), gone, result
 
 
 _INDEX_OR_TOAST = frozenset("iIt")

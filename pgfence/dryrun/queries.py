@@ -79,6 +79,23 @@ LEFT JOIN LATERAL (
 WHERE k.filenode = -1 OR d.name IS NULL OR d.filenode <> k.filenode OR d.name <> k.name
 """
 
+# The same, with the relations not seen yet (-1, '') taken from the session's own locks
+# rather than asked for (the fourth parameter: the OIDs seen, again): it needs no other
+# session's answer first, so the probe reads the locks while the server runs this.
+CHANGED_OR_NEWLY_LOCKED_BY_OID = CHANGED_RELATION_FILENODES_BY_OID.replace(
+    "FROM unnest(%s::pg_catalog.oid[], %s::bigint[], %s::text[]) AS k(oid, filenode, name)",
+    """FROM (
+    SELECT * FROM unnest(%s::pg_catalog.oid[], %s::bigint[], %s::text[])
+    UNION ALL
+    SELECT DISTINCT l.relation, -1, ''
+    FROM pg_catalog.pg_locks l
+    WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation'
+      AND l.relation >= 16384 AND l.relation <> ALL (%s::pg_catalog.oid[])
+      AND l.database = (SELECT oid FROM pg_catalog.pg_database
+                        WHERE datname = pg_catalog.current_database())
+    ) AS k(oid, filenode, name)""",
+)
+
 # The relation locks one backend holds or waits for.
 BACKEND_RELATION_LOCKS = """
 SELECT l.relation::bigint, l.mode, l.granted

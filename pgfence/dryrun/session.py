@@ -10,9 +10,12 @@ turns psycopg's preparing off on this session).
 
 from __future__ import annotations
 
+import contextlib
 import re
+import select
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -58,19 +61,54 @@ class MigrationSession(psycopg.Connection[Any]):
     def run_prepared(self, query: str, params: Sequence[str]) -> list[tuple[Any, ...]]:
         """Rows of `query` (psycopg's `%s` placeholders, each given as the text of its
         value, typed by a cast in the query), prepared the first time it is run."""
-        pgconn = self.pgconn
         encoding = self.info.encoding
         with self.lock:
-            name = self._pgfence_prepared.get(query)
-            if name is None:
-                name = f"{self._pgfence_names}{len(self._pgfence_prepared)}".encode()
-                _check(pgconn.prepare(name, _numbered(query).encode(encoding)), encoding)
-                self._pgfence_prepared[query] = name
-            result = pgconn.exec_prepared(name, [p.encode(encoding) for p in params])
-            _check(result, encoding)
-            loader = Transformer(self)
-            loader.set_pgresult(result)
-            return loader.load_rows(0, result.ntuples, tuple)
+            name = self._prepared_name(query)
+            result = self.pgconn.exec_prepared(name, [p.encode(encoding) for p in params])
+            return self._rows(result)
+
+    @contextlib.contextmanager
+    def prepared_meanwhile(self, query: str, params: Sequence[str]) -> Iterator[Answer]:
+        """`run_prepared`, sent when the block starts and read when it ends: the caller
+        works meanwhile (another session's query) while the server runs this one."""
+        pgconn, encoding = self.pgconn, self.info.encoding
+        answer = Answer()
+        with self.lock:
+            name = self._prepared_name(query)
+            pgconn.send_query_prepared(name, [p.encode(encoding) for p in params])
+            while pgconn.flush():  # what the socket did not take at once
+                select.select([], [pgconn.socket], [])
+            results = []
+            try:
+                yield answer
+            finally:  # the session is drained whatever happened meanwhile
+                while (result := pgconn.get_result()) is not None:
+                    results.append(result)
+            if not results:
+                raise errors.OperationalError(pgconn.get_error_message(encoding))
+            answer.rows = self._rows(results[0])
+
+    def _prepared_name(self, query: str) -> bytes:
+        name = self._pgfence_prepared.get(query)
+        if name is None:
+            name = f"{self._pgfence_names}{len(self._pgfence_prepared)}".encode()
+            encoding = self.info.encoding
+            _check(self.pgconn.prepare(name, _numbered(query).encode(encoding)), encoding)
+            self._pgfence_prepared[query] = name
+        return name
+
+    def _rows(self, result: pq.abc.PGresult) -> list[tuple[Any, ...]]:
+        _check(result, self.info.encoding)
+        loader = Transformer(self)
+        loader.set_pgresult(result)
+        return loader.load_rows(0, result.ntuples, tuple)
+
+
+@dataclass
+class Answer:
+    """The rows of a query `MigrationSession.prepared_meanwhile` sent, once read."""
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def _numbered(query: str) -> str:
