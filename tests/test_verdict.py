@@ -10,7 +10,7 @@ from pgfence.model import (
     VerdictKind,
 )
 from pgfence.pg.locks import LockMode
-from pgfence.verdict import judge
+from pgfence.verdict import Carried, judge
 
 M = LockMode
 ACC = "public.accounts"
@@ -123,7 +123,7 @@ def test_blocking_measured_but_not_predicted_is_under_predicted():
 
 
 def test_locks_carried_from_earlier_in_the_transaction_explain_measured_blocking():
-    carried = (LockOnRelation(ACC, M.ACCESS_EXCLUSIVE),)
+    carried = Carried.of([LockOnRelation(ACC, M.ACCESS_EXCLUSIVE)])
     v = judge(
         predicted(),
         observed(table(ACC, M.ACCESS_EXCLUSIVE, acquired=False), reads=True, writes=True),

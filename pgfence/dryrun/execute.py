@@ -58,7 +58,7 @@ from pgfence.model import (
     TxScope,
 )
 from pgfence.pg.transactions import needs_transaction_block, runs_in_transaction
-from pgfence.verdict import judge
+from pgfence.verdict import NOTHING_CARRIED, Carried, judge
 
 if TYPE_CHECKING:  # seeding is imported only by seeded runs
     from pgfence.dryrun.seed import SeedRequest
@@ -313,17 +313,13 @@ class _Transaction:
     runner_block: int | None = None
     # Report indexes of the statements run in it, in order.
     statements: list[int] = field(default_factory=list)
-    # The locks predicted for them, each once, in the order first predicted (what the
-    # verdict counts as still held). A list of its own per transaction, never emptied in
-    # place: a statement's verdict, judged once the run is over, reads the first `n`.
-    carried: list[LockOnRelation] = field(default_factory=list)
-    _carried_seen: set[LockOnRelation] = field(default_factory=set)
+    # What the locks predicted for them mean for the next statement's verdict (they are
+    # still held): immutable, so a statement's verdict, judged once the run is over,
+    # reads what it was when the statement ran.
+    carried: Carried = NOTHING_CARRIED
 
     def carry(self, locks: Iterable[LockOnRelation]) -> None:
-        for lock in locks:
-            if lock not in self._carried_seen:
-                self._carried_seen.add(lock)
-                self.carried.append(lock)
+        self.carried = self.carried.plus(locks)
 
     # Its savepoints, in order: (name, len(statements) when made).
     savepoints: list[tuple[str, int]] = field(default_factory=list)
@@ -342,8 +338,7 @@ class _Transaction:
     def ended(self) -> None:
         """The session's transaction is over (or, AND CHAIN, the next one begun): its
         statements, locks and savepoints with it. Which block is open is the caller's."""
-        self.statements, self.carried, self.savepoints = [], [], []
-        self._carried_seen = set()
+        self.statements, self.carried, self.savepoints = [], NOTHING_CARRIED, []
         self.window = Statements()
 
     def close(self) -> None:
@@ -369,7 +364,7 @@ class _Transaction:
         since = self.savepoints[at][1]
         undone, self.statements = self.statements[since:], self.statements[:since]
         self.window = Statements(reports[i].statement for i in self.statements)
-        self.carried, self._carried_seen = [], set()
+        self.carried = NOTHING_CARRIED
         for i in self.statements:
             self.carry(reports[i].prediction.locks)
         return undone
@@ -410,8 +405,8 @@ class _Run:
         self.sampled = SampledObserver(sessions, options.statement_timeout_s)
         self.reports: list[StatementReport] = []
         self.facts: list[StatementFacts] = []  # one per report, for the policies
-        # One per report: the open transaction's carried locks then, and how many.
-        self.held_before: list[tuple[list[LockOnRelation], int]] = []
+        # One per report: what its transaction carried when it ran, for its verdict.
+        self.held_before: list[Carried] = []
         self.tx = _Transaction()  # the migration session's open transaction
         # A tool's transaction that failed, and where: its other statements never run.
         self.failed_block: tuple[int, str] | None = None
@@ -735,7 +730,7 @@ class _Run:
         self, report: StatementReport, facts: StatementFacts, observation: Observation
     ) -> None:
         # What the transaction held before it, for its verdict (judged in `finish`).
-        self.held_before.append((self.tx.carried, len(self.tx.carried)))
+        self.held_before.append(self.tx.carried)
         self.reports.append(dataclasses.replace(report, observation=observation))
         self.facts.append(facts)
         if self.tx.statements and self.tx.statements[-1] == len(self.reports) - 1:
@@ -746,8 +741,7 @@ class _Run:
         final (hold times, a COMMIT that failed after it): its verdict, judged once from
         what its transaction held before it, and what the observation shows."""
         for i, report in enumerate(self.reports):
-            carried, count = self.held_before[i]
-            verdict = judge(report.prediction, report.observation, tuple(carried[:count]))
+            verdict = judge(report.prediction, report.observation, self.held_before[i])
             judged = dataclasses.replace(report, verdict=verdict)
             more = dynamic_findings(judged, self.facts[i], self.options.settings)
             self.reports[i] = (

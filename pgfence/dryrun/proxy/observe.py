@@ -45,7 +45,6 @@ from pgfence.dryrun.proxy.relay import Request, SessionQuery
 from pgfence.model import (
     AUTOCOMMIT,
     Location,
-    LockOnRelation,
     Observation,
     Prediction,
     Statement,
@@ -55,7 +54,7 @@ from pgfence.model import (
     TxScope,
 )
 from pgfence.pg.transactions import runs_in_transaction
-from pgfence.verdict import judge
+from pgfence.verdict import NOTHING_CARRIED, Carried, judge
 
 # The migration tools' bookkeeping tables, and the column that names the migration.
 BOOKKEEPING = {
@@ -146,7 +145,7 @@ class _Connection:
     block: int | None = None  # the transaction number of its open transaction
     # The locks predicted for the statements of its open transaction, each once (what the
     # verdict counts as still held, as the plain dry-run's runner does).
-    carried: dict[LockOnRelation, None] = field(default_factory=dict)
+    carried: Carried = NOTHING_CARRIED
     # Indexes in `sent` of the statements of its open transaction.
     open_reports: list[int] = field(default_factory=list)
 
@@ -160,7 +159,7 @@ class Sent:
     facts: StatementFacts
     # What the runner's transaction held before it (predicted), for its verdict, and the
     # prediction judged: several statements sent in one message are judged together.
-    carried: tuple[LockOnRelation, ...] = ()
+    carried: Carried = NOTHING_CARRIED
     judged: Prediction | None = None
 
 
@@ -312,7 +311,7 @@ class RunnerWatcher:
     def _transaction_ended(self, conn: _Connection) -> None:
         conn.transactional.end_transaction()
         conn.block = None
-        conn.carried = {}
+        conn.carried = NOTHING_CARRIED
         conn.open_reports = []
 
     def judged(self) -> list[Sent]:
@@ -428,12 +427,12 @@ class RunnerWatcher:
             self._walker.follow(statement, applied=observation.error is None)
             predictions.append(analysis.prediction)
             last = position == len(statements) - 1
-            carried: tuple[LockOnRelation, ...] = ()
+            carried = NOTHING_CARRIED
             judged = analysis.prediction
             if last:
-                judged, seen, carried = _merged(predictions), observation, tuple(conn.carried)
+                judged, seen, carried = _merged(predictions), observation, conn.carried
                 if in_tx:
-                    conn.carried.update(dict.fromkeys(judged.locks))
+                    conn.carried = conn.carried.plus(judged.locks)
             else:
                 seen = Observation(
                     ran=False,
