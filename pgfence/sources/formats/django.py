@@ -618,6 +618,9 @@ class FieldClass:
     computed_type: bool = False  # a db_type() that computes its answer: not known
     # `kwargs["base_field"] = ArrayField(...)` in its __init__: arguments it always passes
     forced: tuple[tuple[str, ast.expr], ...] = ()
+    # A cast_db_type(), or a get_internal_type() naming an auto field or computing its answer,
+    # in the class or one it derives from: the type Cast(..., output_field=it) writes is not known
+    custom_cast: bool = False
 
 
 class FieldClasses:
@@ -646,27 +649,87 @@ class FieldClasses:
         computed = db_type is None and any(
             isinstance(n, ast.FunctionDef) and n.name == "db_type" for n in cls.body
         )
+        methods = {n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
+        internal = _constant_return(cls, "get_internal_type")
+        custom = "cast_db_type" in methods or (
+            "get_internal_type" in methods and (internal is None or internal in _AUTO)
+        )
         imports = _imports(module, module_name)
         forced = _forced_kwargs(cls)
         for base in cls.bases:
             name = last_name(base)
             if name in _TYPES or name in _RELATIONS or name == "ArrayField":
-                return FieldClass(name, db_type, computed, forced)
-            written = pyast.dotted(base)
-            target = imports.get(written.split(".")[0])
-            full = (
-                f"{target}{written[len(written.split('.')[0]) :]}"
-                if target
-                else f"{module_name}.{written}"
-            )
-            found = self.resolve(full, migration_path, depth + 1)
+                return FieldClass(name, db_type, computed, forced, custom)
+            found = self.resolve(_qualified(base, imports, module_name), migration_path, depth + 1)
             if found is not None:
-                if db_type or computed or forced:
+                if db_type or computed or forced or custom:
                     return FieldClass(
-                        found.kind, db_type or found.db_type, computed, found.forced + forced
+                        found.kind,
+                        db_type or found.db_type,
+                        computed,
+                        found.forced + forced,
+                        custom or found.custom_cast,
                     )
                 return found
-        return FieldClass(None, db_type, computed) if db_type or computed else None
+        if db_type or computed or custom:
+            return FieldClass(None, db_type, computed, custom_cast=custom)
+        return None
+
+    def function(self, dotted: str, migration_path: str) -> tuple[str, int | None] | None:
+        """The template (`%(function)s` filled in) and arity of a Func or Transform of the
+        project (`ipam.lookups.Host`: `HOST(%(expressions)s)`, 1), when its classes only set
+        constants Django's Func renders: `function`, `template`, `arg_joiner` (`, ` only),
+        `arity`, `lookup_name`; None for anything else (a method such as as_sql may write
+        other SQL)."""
+        values = self._func_values(dotted, migration_path)
+        if values is None or values.get("arg_joiner", ", ") != ", ":
+            return None
+        template, function, arity = values["template"], values.get("function"), values["arity"]
+        if not isinstance(template, str) or (arity is not None and not isinstance(arity, int)):
+            return None
+        if "%(function)s" in template:
+            if not isinstance(function, str):
+                return None
+            template = template.replace("%(function)s", function)
+        if re.search(r"%(?!\(expressions\)s)", template):
+            return None  # another placeholder, or `%%`
+        return template, arity
+
+    def _func_values(self, dotted: str, migration_path: str, depth: int = 0) -> dict | None:
+        module_name, _, class_name = dotted.rpartition(".")
+        if not module_name or depth > 6:
+            return None
+        module = self._module(module_name, migration_path)
+        if module is None:
+            return None
+        cls = next(
+            (n for n in module.body if isinstance(n, ast.ClassDef) and n.name == class_name),
+            None,
+        )
+        if cls is None or cls.keywords or cls.decorator_list or len(cls.bases) != 1:
+            return None
+        values: dict[str, object] = {}
+        for index, node in enumerate(cls.body):
+            if (index == 0 and _is_docstring(node)) or isinstance(node, ast.Pass):
+                continue
+            if not (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id in _FUNC_ATTRIBUTES
+                and isinstance(node.value, ast.Constant)
+            ):
+                return None
+            values[node.targets[0].id] = node.value.value
+        base = _qualified(cls.bases[0], _imports(module, module_name), module_name)
+        if base in _DJANGO_FUNCS:
+            inherited: dict | None = {
+                "template": "%(function)s(%(expressions)s)",
+                "arity": 1 if base.endswith("Transform") else None,
+            }
+        else:
+            inherited = self._func_values(base, migration_path, depth + 1)
+        return None if inherited is None else inherited | values
 
     def _module(self, name: str, migration_path: str) -> ast.Module | None:
         if name in self.modules:
@@ -685,6 +748,26 @@ class FieldClasses:
                         self.modules[name] = ast.parse(self.ctx.read(str(candidate)))
                     return self.modules[name]
         return None
+
+
+_FUNC_ATTRIBUTES = frozenset({"function", "template", "arg_joiner", "arity", "lookup_name"})
+# Django's own Func and Transform, as a project's classes import them.
+_DJANGO_FUNCS = frozenset(
+    {
+        "django.db.models.Func",
+        "django.db.models.Transform",
+        "django.db.models.expressions.Func",
+        "django.db.models.lookups.Transform",
+    }
+)
+
+
+def _qualified(base: ast.expr, imports: dict[str, str], module_name: str) -> str:
+    """A class named in `module_name` (a base class), as its dotted name."""
+    written = pyast.dotted(base)
+    head = written.split(".")[0]
+    target = imports.get(head)
+    return f"{target}{written[len(head) :]}" if target else f"{module_name}.{written}"
 
 
 def _forced_kwargs(cls: ast.ClassDef) -> tuple[tuple[str, ast.expr], ...]:
@@ -755,16 +838,25 @@ _FUNCTIONS = {
 }
 
 
-def expression(node: ast.AST, scope: pyast.Scope, columns: Callable[[str], str]) -> str:
-    """An index or default expression (F, Lower, …, .desc()) as SQL; others are Unknown."""
+def expression(
+    node: ast.AST,
+    scope: pyast.Scope,
+    columns: Callable[[str], str],
+    project: Translator | None = None,
+) -> str:
+    """An index or default expression (F, Lower, …, Cast, a Func of the project, .desc()) as
+    SQL; others are Unknown. `project` reads the project's field and Func classes."""
+
+    def inner(arg: ast.AST) -> str:
+        return expression(arg, scope, columns, project)
+
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr in ("desc", "asc")
         and not node.args
     ):
-        inner = expression(node.func.value, scope, columns)
-        return f"{inner} {node.func.attr.upper()}"
+        return f"{inner(node.func.value)}{_ordering(node, scope)}"
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return q(columns(node.value))
     if not isinstance(node, ast.Call):
@@ -776,13 +868,69 @@ def expression(node: ast.AST, scope: pyast.Scope, columns: Callable[[str], str])
         return literal(scope.value(node.args[0]))
     if name == "OpClass" and node.args:
         kwargs = {k.arg: k.value for k in node.keywords if k.arg}
-        return f"{expression(node.args[0], scope, columns)} {scope.string(kwargs['name'])}"
+        return f"{inner(node.args[0])} {scope.string(kwargs['name'])}"
     if name == "Collate" and len(node.args) == 2:
-        return f"{expression(node.args[0], scope, columns)} COLLATE {q(scope.string(node.args[1]))}"
+        return f"{inner(node.args[0])} COLLATE {q(scope.string(node.args[1]))}"
     if name in _FUNCTIONS and not node.keywords:
-        args = ", ".join(expression(a, scope, columns) for a in node.args)
+        args = ", ".join(inner(a) for a in node.args)
         return f"{_FUNCTIONS[name]}({args})"
+    if name == "Cast" and project is not None:
+        bound = bind(node, ["expression", "output_field"])
+        if set(bound) == {"expression", "output_field"}:
+            # Cast.as_postgresql: `(expression)::type`, the type Field.cast_db_type() gives
+            return f"({inner(bound['expression'])})::{project.cast_type(bound['output_field'])}"
+    found = project.function(pyast.dotted(node.func)) if project is not None else None
+    if found is not None and all(k.arg == "output_field" for k in node.keywords):
+        template, arity = found
+        if arity is None or arity == len(node.args):
+            return template.replace("%(expressions)s", ", ".join(inner(a) for a in node.args))
     raise Unknown(f"the expression `{ast.unparse(node)}`")
+
+
+def _ordering(node: ast.Call, scope: pyast.Scope) -> str:
+    """`.desc()` / `.asc(nulls_last=True)`: OrderBy's words on PostgreSQL."""
+    assert isinstance(node.func, ast.Attribute)
+    text = f" {node.func.attr.upper()}"
+    for keyword in node.keywords:
+        if keyword.arg not in ("nulls_first", "nulls_last"):
+            raise Unknown(f"the expression `{ast.unparse(node)}`")
+        value = scope.value(keyword.value)
+        if value is True:
+            text += " NULLS FIRST" if keyword.arg == "nulls_first" else " NULLS LAST"
+        elif value not in (None, False):
+            raise Unknown(f"the expression `{ast.unparse(node)}`")
+    return text
+
+
+def index_expression(
+    node: ast.AST,
+    scope: pyast.Scope,
+    columns: Callable[[str], str],
+    project: Translator | None = None,
+) -> str:
+    """An expression of Index(*expressions) or UniqueConstraint(*expressions) as Django's
+    IndexExpression writes it: `.desc()`/`.asc()` and Collate outermost (in that order), the
+    rest in parentheses unless it is a column (F('x'), 'x')."""
+    ordering = collate = ""
+    while isinstance(node, ast.Call):
+        if (
+            not ordering
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("desc", "asc")
+            and not node.args
+        ):
+            ordering = _ordering(node, scope)
+            node = node.func.value
+        elif not collate and last_name(node) == "Collate" and len(node.args) == 2:
+            collate = f" COLLATE {q(scope.string(node.args[1]))}"
+            node = node.args[0]
+        else:
+            break
+    text = expression(node, scope, columns, project)
+    column = (isinstance(node, ast.Constant) and isinstance(node.value, str)) or (
+        isinstance(node, ast.Call) and last_name(node) == "F" and bool(node.args)
+    )
+    return f"{text if column else f'({text})'}{collate}{ordering}"
 
 
 def condition(
@@ -976,6 +1124,34 @@ class Translator:
         head, _, rest = dotted.partition(".")
         full = self.imports.get(head, head) + (f".{rest}" if rest else "")
         return self.state.classes.resolve(full, self.path)
+
+    def function(self, dotted: str) -> tuple[str, int | None] | None:
+        """A Func or Transform class of the project (FieldClasses.function)."""
+        if self.state.classes is None or not self.path or not dotted:
+            return None
+        head, _, rest = dotted.partition(".")
+        full = self.imports.get(head, head) + (f".{rest}" if rest else "")
+        return self.state.classes.function(full, self.path)
+
+    def cast_type(self, node: ast.AST) -> str:
+        """The type Cast(…, output_field=node) casts to: Field.cast_db_type() on PostgreSQL
+        (an auto field's integer type, an unlimited CharField's varchar, else db_type())."""
+        reader = self.fields()
+        f = reader.read("output_field", node)
+        project = self.resolve(pyast.dotted(node)) if isinstance(node, ast.Call) else None
+        if (
+            reader.notes
+            or not f.has_column
+            or f.kind in _RELATIONS
+            or f.kind == "ArrayField"
+            or (project is not None and project.custom_cast)
+        ):
+            raise Unknown(f"the output field `{ast.unparse(node)}` of a Cast")
+        if f.kind in _AUTO:
+            return _TYPES[f.kind]
+        if f.kind == "CharField" and isinstance(node, ast.Call) and "max_length" not in _kwargs(node):
+            return "varchar"
+        return f.db_type
 
     def s(self, bound: dict[str, ast.AST], key: str) -> str:
         return self.scope.string(bound[key])
@@ -1464,7 +1640,7 @@ class Translator:
         )
         parts = []
         if node.args:
-            parts = [f"({expression(a, self.scope, columns)})" for a in node.args]
+            parts = [index_expression(a, self.scope, columns, self) for a in node.args]
         else:
             for i, entry in enumerate(self.scope.value(kwargs["fields"])):
                 descending = entry.startswith("-")
@@ -1545,7 +1721,7 @@ class Translator:
             if "nulls_distinct" in kwargs and self.scope.value(kwargs["nulls_distinct"]) is False:
                 nulls = " NULLS NOT DISTINCT"
             if node.args:
-                cols = ", ".join(f"({expression(a, self.scope, columns)})" for a in node.args)
+                cols = ", ".join(index_expression(a, self.scope, columns, self) for a in node.args)
             else:
                 names = self.scope.value(kwargs["fields"])
                 opclasses = self.scope.value(kwargs["opclasses"]) if "opclasses" in kwargs else []
