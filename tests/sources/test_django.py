@@ -152,7 +152,7 @@ def test_non_atomic_migration_autocommits_and_run_python_s_queryset_update_is_re
         (
             7,
             "migrations.RunPython backfill_names()",
-            """UPDATE "shop_item" SET "name" = 'unnamed' WHERE "name" = ''""",
+            """UPDATE "shop_item" SET "name" = 'unnamed' WHERE "shop_item"."name" = ''""",
         ),
     ]
     assert {s.transaction.scope for s in last.statements} == {TxScope.AUTOCOMMIT}
