@@ -114,7 +114,11 @@ def test_run_python_queryset_calls_are_the_sql_django_sends_with_run_time_values
             '("library_book"."id" < 0 OR "library_book"."id" > 1000000000)',
             True,
         ),
-        (16, """UPDATE "library_book" SET "title" = NULL WHERE "library_book"."title" = ''""", True),
+        (
+            16,
+            """UPDATE "library_book" SET "title" = NULL WHERE "library_book"."title" = ''""",
+            True,
+        ),
         (17, CONTENT_TYPE, True),
         # the content type's id compared in the WHERE: NULL matches no row, a dry-run runs it
         (
@@ -206,3 +210,173 @@ def test_a_dry_run_runs_the_placeholder_update_which_writes_no_row(server, tmp_p
     last = report.statements[-1]
     assert last.statement.sql == unchanged and last.observation.ran
     assert last.observation.error is None
+
+
+GROUPS = """\
+import django.contrib.postgres.fields
+import django.contrib.postgres.fields.ranges
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [
+        migrations.CreateModel(
+            name="Site",
+            fields=[
+                ("id", models.AutoField(primary_key=True)),
+                ("name", models.CharField(max_length=10)),
+                ("region_id", models.BigIntegerField(null=True)),
+            ],
+        ),
+        migrations.CreateModel(
+            name="Group",
+            fields=[
+                ("id", models.AutoField(primary_key=True)),
+                ("name", models.CharField(max_length=10)),
+                ("min_vid", models.IntegerField(default=1)),
+                ("max_vid", models.IntegerField(default=2)),
+                ("vid_ranges", django.contrib.postgres.fields.ArrayField(
+                    base_field=django.contrib.postgres.fields.ranges.IntegerRangeField(), null=True)),
+                ("_total", models.PositiveIntegerField(default=0)),
+                ("site", models.ForeignKey(null=True, on_delete=models.CASCADE, to="lab.site")),
+            ],
+            options={"ordering": ("name", "pk")},
+        ),
+    ]
+"""
+
+LOOPS = """\
+from django.db import migrations
+from django.db.backends.postgresql.psycopg_any import NumericRange
+
+
+def ranges(apps, schema_editor):
+    Group = apps.get_model("lab", "Group")
+    alias = schema_editor.connection.alias
+    groups = Group.objects.using(alias).only("id", "min_vid", "max_vid")
+    for group in groups:
+        group.vid_ranges = [NumericRange(group.min_vid, group.max_vid, bounds="[]")]
+        group._total = group.max_vid - group.min_vid + 1
+    Group.objects.using(alias).bulk_update(groups, ["vid_ranges", "_total"], batch_size=100)
+
+
+def totals(apps, schema_editor):
+    Group = apps.get_model("lab", "Group")
+    stale = []
+    for group in Group.objects.filter(site__isnull=False, name="a").only("vid_ranges", "_total"):
+        total = 0
+        if group.vid_ranges:
+            for r in group.vid_ranges:
+                if r.lower is not None and r.upper is not None:
+                    total += r.upper - r.lower
+        total = sum(r.upper - r.lower for r in (group.vid_ranges or []) if r.upper is not None)
+        if group._total != total:
+            group._total = total
+            stale.append(group)
+    Group.objects.bulk_update(stale, ["_total"])
+
+
+def deferred(apps, schema_editor):
+    Group = apps.get_model("lab", "Group")
+    for group in Group.objects.only("id"):
+        group._total = group.max_vid
+    Group.objects.bulk_update(Group.objects.all(), ["_total"])
+
+
+def related(apps, schema_editor):
+    Group = apps.get_model("lab", "Group")
+    groups = Group.objects.all()
+    for group in groups:
+        group._total = group.site.region_id
+    Group.objects.bulk_update(groups, ["_total"])
+
+
+def never_loaded(apps, schema_editor):
+    Group = apps.get_model("lab", "Group")
+    groups = Group.objects.only("id")
+    Group.objects.bulk_update(groups, ["_total"])
+
+
+class Migration(migrations.Migration):
+    dependencies = [("lab", "0001_initial")]
+    operations = [
+        migrations.RunPython(ranges),
+        migrations.RunPython(totals),
+        migrations.RunPython(deferred),
+        migrations.RunPython(related),
+        migrations.RunPython(never_loaded),
+    ]
+"""
+
+
+def _groups(tmp_path: Path) -> Path:
+    folder = tmp_path / "lab" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "0001_initial.py").write_text(GROUPS)
+    (folder / "0002_loops.py").write_text(LOOPS)
+    return tmp_path
+
+
+def test_a_loop_over_a_queryset_is_its_select_and_bulk_update_its_case_update(tmp_path):
+    # The SQL Django 5.2 sends for these (captured on PostgreSQL), the rows' pks and values
+    # NULL: SELECT with .only()'s columns and Meta.ordering, one UPDATE per batch.
+    _, data = load_migrations([str(_groups(tmp_path))], fmt="django")
+    ordering = ' ORDER BY "lab_group"."name" ASC, "lab_group"."id" ASC'
+    total = '"_total" = (CASE WHEN ("lab_group"."id" = NULL) THEN NULL ELSE NULL END)::integer'
+    assert [(s.location.line, s.sql, s.refused is None) for s in data.statements] == [
+        (
+            9,
+            'SELECT "lab_group"."id", "lab_group"."min_vid", "lab_group"."max_vid" '
+            'FROM "lab_group"' + ordering,
+            True,
+        ),
+        (
+            12,
+            'UPDATE "lab_group" SET "vid_ranges" = (CASE WHEN ("lab_group"."id" = NULL) THEN '
+            "NULL::int4range[] ELSE NULL END)::int4range[]::int4range[], "
+            + total
+            + ' WHERE "lab_group"."id" IN (NULL)',
+            True,
+        ),
+        (
+            18,
+            'SELECT "lab_group"."id", "lab_group"."vid_ranges", "lab_group"."_total" '
+            'FROM "lab_group" WHERE ("lab_group"."name" = \'a\' AND '
+            '"lab_group"."site_id" IS NOT NULL)' + ordering,
+            True,
+        ),
+        (28, f'UPDATE "lab_group" SET {total} WHERE "lab_group"."id" IN (NULL)', True),
+    ]
+    loops = [f.location.line for f in data.findings if f.rule == "run-time-value"]
+    assert loops == [9, 12, 18, 28]  # the two loops read once, the two bulk_updates' NULLs
+    gaps = [f.message for f in data.findings if f.rule == "unanalysable"]
+    assert "`deferred` line 34, `group.max_vid`: a deferred field" in gaps[0]
+    assert "`related` line 42, `group.site`: a related object" in gaps[1]
+    assert "`never_loaded` line 49" in gaps[2] and "`_total`, a deferred field" in gaps[2]
+    assert (data.calls_seen, data.calls_extracted) == (5, 2)
+
+
+@pytest.mark.postgres
+def test_a_dry_run_runs_the_bulk_update_placeholder_which_writes_no_row(server, tmp_path):
+    folder = _groups(tmp_path) / "lab" / "migrations"
+    (folder / "0002_loops.py").write_text(
+        LOOPS.split("\n\ndef totals")[0] + "\n\n\nclass Migration(migrations.Migration):\n"
+        '    dependencies = [("lab", "0001_initial")]\n'
+        "    operations = [\n"
+        '        migrations.RunSQL("INSERT INTO lab_group (name, min_vid, max_vid, _total)'
+        " VALUES ('a', 1, 2, 7)\"),\n"
+        "        migrations.RunPython(ranges),\n"
+        '        migrations.RunSQL("DO $$ BEGIN IF (SELECT _total FROM lab_group) <> 7'
+        " THEN RAISE EXCEPTION 'a row was written'; END IF; END $$\"),\n"
+        "    ]\n"
+    )
+    migrations = load_migrations([str(tmp_path)], fmt="django")
+    options = DryRunOptions(isolate=False, database="pgfence_django_bulk")
+    report = dry_run(server, migrations, options)
+    assert [(s.observation.ran, s.observation.error) for s in report.statements][-3:] == [
+        (True, None),  # the SELECT
+        (True, None),  # the UPDATE: WHERE id IN (NULL)
+        (True, None),  # and the row is as it was
+    ]

@@ -710,7 +710,9 @@ class FieldClasses:
             return None  # another placeholder, or `%%`
         return template, arity
 
-    def _func_values(self, dotted: str, migration_path: str, depth: int = 0) -> dict | None:
+    def _func_values(
+        self, dotted: str, migration_path: str, depth: int = 0
+    ) -> dict[str, object] | None:
         module_name, _, class_name = dotted.rpartition(".")
         if not module_name or depth > 6:
             return None
@@ -738,7 +740,7 @@ class FieldClasses:
             values[node.targets[0].id] = node.value.value
         base = _qualified(cls.bases[0], _imports(module, module_name), module_name)
         if base in _DJANGO_FUNCS:
-            inherited: dict | None = {
+            inherited: dict[str, object] | None = {
                 "template": "%(function)s(%(expressions)s)",
                 "arity": 1 if base.endswith("Transform") else None,
             }
@@ -1217,9 +1219,12 @@ class Translator:
         model = Model(table)
         model.ordering = _ordering_option(options, self.scope)
         bases = bound.get("bases")
-        if _dict_node(options, "ordering") is None and isinstance(bases, ast.Tuple | ast.List):
-            if any(isinstance(b, ast.Constant) for b in bases.elts):
-                model.ordering = None  # a model base ("app.model"): its ordering is inherited
+        if (
+            _dict_node(options, "ordering") is None
+            and isinstance(bases, ast.Tuple | ast.List)
+            and any(isinstance(b, ast.Constant) for b in bases.elts)
+        ):
+            model.ordering = None  # a model base ("app.model"): its ordering is inherited
         managed, proxy = _dict_node(options, "managed"), _dict_node(options, "proxy")
         model.managed = not (
             (managed is not None and self.scope.value(managed) is False)
@@ -2457,8 +2462,24 @@ _ALIAS = object()  # schema_editor.connection.alias: which database, not a value
 _QUERYSET_STEPS = frozenset({"using", "all", "filter", "only"})
 # Python's own functions, and psycopg's range, on plain values: they send no query.
 _PURE_CALLS = frozenset(
-    {"abs", "bool", "float", "int", "len", "list", "max", "min", "range", "round", "set",
-     "sorted", "str", "sum", "tuple", "NumericRange"}
+    {
+        "abs",
+        "bool",
+        "float",
+        "int",
+        "len",
+        "list",
+        "max",
+        "min",
+        "range",
+        "round",
+        "set",
+        "sorted",
+        "str",
+        "sum",
+        "tuple",
+        "NumericRange",
+    }
 )
 
 
@@ -2601,9 +2622,7 @@ class _DataCode:
         self.current = _Query("", reads=True)
         model, conditions, only = self.queryset(node, node)
         table = q(model.table)
-        columns = [
-            f for f in model.columns() if only is None or f.name in only or f.primary_key
-        ]
+        columns = [f for f in model.columns() if only is None or f.name in only or f.primary_key]
         if model.ordering is None:
             raise self.unreadable(node, f"the ordering of {model.table}, not read")
         order = []
@@ -2613,7 +2632,9 @@ class _DataCode:
             f = pk if name == "pk" else model.fields.get(name)
             if f is None or not f.has_column or f.kind in _RELATIONS or entry.count("-") > 1:
                 raise self.unreadable(node, f"the ordering `{entry}` of {model.table}")
-            order.append(f"{qualified(model.table, f.column)} {'DESC' if entry[0] == '-' else 'ASC'}")
+            order.append(
+                f"{qualified(model.table, f.column)} {'DESC' if entry[0] == '-' else 'ASC'}"
+            )
         self.current.sql = (
             f"SELECT {', '.join(qualified(model.table, f.column) for f in columns)} FROM {table}"
             + _where(conditions)
@@ -2657,7 +2678,11 @@ class _DataCode:
                 f = row.model.fields.get(target.attr) or next(
                     (g for g in row.model.fields.values() if g.column == target.attr), None
                 )
-                if f is None or not f.has_column or (f.kind in _RELATIONS and f.name == target.attr):
+                if (
+                    f is None
+                    or not f.has_column
+                    or (f.kind in _RELATIONS and f.name == target.attr)
+                ):
                     raise self.unreadable(node, f"`{target.attr}`, not a column set in memory")
                 row.assigned |= {f.name, f.column}
                 return
@@ -2702,7 +2727,10 @@ class _DataCode:
         if isinstance(node, ast.Name):
             if node.id in self.locals:
                 bound = self.locals[node.id]
-                if isinstance(bound, _Instance | _QuerySet | _Objects | _ModelRef) or bound is _ALIAS:
+                if (
+                    isinstance(bound, _Instance | _QuerySet | _Objects | _ModelRef)
+                    or bound is _ALIAS
+                ):
                     raise self.unreadable(node, "a model, instance or queryset used as a value")
                 return
             if node.id in self.scope.constants:
@@ -2759,17 +2787,17 @@ class _DataCode:
                 self.pure_value(value)
             return
         if isinstance(node, ast.GeneratorExp | ast.ListComp | ast.SetComp):
-            bound = []
+            shadowed: list[tuple[str, object]] = []
             for generator in node.generators:
                 if not isinstance(generator.target, ast.Name) or generator.is_async:
                     raise self.unreadable(node)
                 self.pure_value(generator.iter)
-                bound.append((generator.target.id, self.locals.get(generator.target.id)))
+                shadowed.append((generator.target.id, self.locals.get(generator.target.id)))
                 self.locals[generator.target.id] = _RUN_TIME
                 for test in generator.ifs:
                     self.pure_value(test)
             self.pure_value(node.elt)
-            for name, before in reversed(bound):
+            for name, before in reversed(shadowed):
                 if before is None:
                     self.locals.pop(name, None)
                 else:
