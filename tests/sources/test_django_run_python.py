@@ -380,3 +380,58 @@ def test_a_dry_run_runs_the_bulk_update_placeholder_which_writes_no_row(server, 
         (True, None),  # the UPDATE: WHERE id IN (NULL)
         (True, None),  # and the row is as it was
     ]
+
+
+def test_a_custom_manager_is_an_assumption_and_shadowed_python_is_not_read(tmp_path):
+    folder = tmp_path / "lab" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "0001_initial.py").write_text(
+        "import lab.managers\n"
+        "from django.db import migrations, models\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    initial = True\n"
+        "    dependencies = []\n"
+        "    operations = [\n"
+        "        migrations.CreateModel(name='Tag', fields=[\n"
+        "            ('id', models.AutoField(primary_key=True)),\n"
+        "            ('n', models.IntegerField(default=0)),\n"
+        "        ], managers=[('objects', lab.managers.TagManager())]),\n"
+        "        migrations.CreateModel(name='Step', fields=[\n"
+        "            ('id', models.AutoField(primary_key=True)),\n"
+        "            ('n', models.IntegerField(default=0)),\n"
+        "            ('tag', models.ForeignKey(on_delete=models.CASCADE, to='lab.tag')),\n"
+        "        ], options={'order_with_respect_to': 'tag'}),\n"
+        "    ]\n"
+    )
+    (folder / "0002_data.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "def sum(values):\n"
+        "    return 0\n\n\n"
+        "def bump(apps, schema_editor):\n"
+        "    Tag = apps.get_model('lab', 'Tag')\n"
+        "    Tag.objects.filter(n=0).update(n=1)\n\n\n"
+        "def shadowed(apps, schema_editor):\n"
+        "    Tag = apps.get_model('lab', 'Tag')\n"
+        "    for tag in Tag.objects.all():\n"
+        "        tag.n = sum([tag.n])\n\n\n"
+        "def ordered(apps, schema_editor):\n"
+        "    Step = apps.get_model('lab', 'Step')\n"
+        "    for step in Step.objects.all():\n"
+        "        step.n = 1\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('lab', '0001_initial')]\n"
+        "    operations = [\n"
+        "        migrations.RunPython(bump),\n"
+        "        migrations.RunPython(shadowed),\n"
+        "        migrations.RunPython(ordered),\n"
+        "    ]\n"
+    )
+    _, data = load_migrations([str(tmp_path)], fmt="django")
+    assert [s.sql for s in data.statements] == [
+        'UPDATE "lab_tag" SET "n" = 1 WHERE "lab_tag"."n" = 0'
+    ]
+    assumed = [f.message for f in data.findings if f.rule == "django-assumption"]
+    assert any("`lab.managers.TagManager()` of the project" in m for m in assumed)
+    gaps = [f.message for f in data.findings if f.rule == "unanalysable"]
+    assert "`shadowed` line 16, `sum([tag.n])`" in gaps[0]  # the module's own sum()
+    assert "`ordered` line 21" in gaps[1] and "the ordering of lab_step" in gaps[1]

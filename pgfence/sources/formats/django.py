@@ -280,6 +280,9 @@ class Model:
     order_with_respect_to: str | None = None
     # Meta.ordering (the ORDER BY of its querysets' SELECTs); None: not known statically
     ordering: tuple[str, ...] | None = ()
+    # A manager of the state (use_in_migrations) that is not Django's own Manager(), as
+    # written: its get_queryset() may filter or order what `Model.objects` reads
+    custom_manager: str | None = None
 
     def pk(self) -> Field | None:
         return next((f for f in self.fields.values() if f.primary_key), None)
@@ -1218,6 +1221,7 @@ class Translator:
         table = _dict_entry(options, "db_table", self.scope) or default_table(self.app, name)
         model = Model(table)
         model.ordering = _ordering_option(options, self.scope)
+        model.custom_manager = _custom_manager(bound.get("managers"))
         bases = bound.get("bases")
         if (
             _dict_node(options, "ordering") is None
@@ -2024,6 +2028,27 @@ def _unique_together_sql(table: str, cols: tuple[str, ...]) -> str:
     )
 
 
+def _custom_manager(node: ast.AST | None) -> str | None:
+    """The first manager of `managers=[("objects", …Manager())]` that is not Django's own
+    Manager(), as written; None when there is none."""
+    if node is None:
+        return None
+    if not isinstance(node, ast.List | ast.Tuple):
+        return ast.unparse(node)[:60]
+    for item in node.elts:
+        if not (
+            isinstance(item, ast.Tuple)
+            and len(item.elts) == 2
+            and isinstance(item.elts[1], ast.Call)
+            and pyast.dotted(item.elts[1].func)
+            in ("models.Manager", "django.db.models.manager.Manager", "django.db.models.Manager")
+            and not item.elts[1].args
+            and not item.elts[1].keywords
+        ):
+            return ast.unparse(item.elts[1] if isinstance(item, ast.Tuple) else item)[:60]
+    return None
+
+
 def _ordering_option(options: ast.AST | None, scope: pyast.Scope) -> tuple[str, ...] | None:
     """Meta.ordering of a model's options: names (`-name` descending); None when it is not
     a literal list of names (expressions, a value pgfence cannot read)."""
@@ -2286,6 +2311,12 @@ class _Walker:
             return
         origin = f"migrations.{kind}"
         if kind in _STATE_ONLY:
+            with contextlib.suppress(Unknown, KeyError):
+                bound = bind(node, ["name", "managers"])
+                key = (self.translator.app, self.scope.string(bound["name"]).lower())
+                if key in self.translator.state.models:
+                    managers = _custom_manager(bound.get("managers"))
+                    self.translator.state.models[key].custom_manager = managers
             return
         if kind == "SeparateDatabaseAndState":
             # As Django runs it: the database operations against the state as it was,
@@ -2500,6 +2531,8 @@ class _DataCode:
         self.notes: list[tuple[str, ast.AST]] = []
         self.current = _Query("")  # the queryset call being read
         self.loops: list[tuple[ast.AST, str]] = []  # loops over rows, their body read once
+        # what the module binds a name to: an import's dotted name, else "" (a def, a class…)
+        self.module_names = _module_names(walker.migration.module)
         self.pure = 0  # inside a loop over rows: Python on loaded values only, no query
         args = [a.arg for a in func.args.args]
         if len(args) != 2 or func.args.vararg or func.args.kwonlyargs:
@@ -2623,7 +2656,8 @@ class _DataCode:
         model, conditions, only = self.queryset(node, node)
         table = q(model.table)
         columns = [f for f in model.columns() if only is None or f.name in only or f.primary_key]
-        if model.ordering is None:
+        if model.ordering is None or (model.order_with_respect_to and not model.ordering):
+            # order_with_respect_to orders by `_order` (and the related object's id)
             raise self.unreadable(node, f"the ordering of {model.table}, not read")
         order = []
         for entry in model.ordering:
@@ -2782,6 +2816,8 @@ class _DataCode:
             and isinstance(node.func, ast.Name)
             and node.func.id in _PURE_CALLS
             and node.func.id not in self.locals
+            and self.module_names.get(node.func.id, "builtins") in _RANGES
+            and (node.func.id != "NumericRange" or node.func.id in self.module_names)
         ):
             for value in [*node.args, *(k.value for k in node.keywords)]:
                 self.pure_value(value)
@@ -2942,6 +2978,14 @@ class _DataCode:
             raise self.unreadable(
                 call, f"the model {ref.app}.{ref.name}, not created by the migrations read"
             )
+        if found.custom_manager is not None:
+            note = (
+                f"{found.table}: `{ref.name}.objects` is the manager `{found.custom_manager}` "
+                "of the project; pgfence assumed its get_queryset() is Django's (no filter "
+                "or ordering of its own)"
+            )
+            if note not in (n for n, _ in self.notes):
+                self.notes.append((note, call))
         return found
 
     def conditions(self, model: Model, step: ast.Call) -> list[tuple[str, bool]]:
@@ -3098,6 +3142,33 @@ class _DataCode:
         )
         self.current.sql = f"DELETE FROM {q(model.table)}" + _where(conditions)
         return self.current
+
+
+# NumericRange as a migration imports it: psycopg's range, sends no query.
+_RANGES = frozenset(
+    {
+        "django.db.backends.postgresql.psycopg_any.NumericRange",
+        "psycopg2.extras.NumericRange",
+        "builtins",  # not bound by the module: Python's own function
+    }
+)
+
+
+def _module_names(module: ast.Module | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for node in module.body if module else []:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = _imports(ast.Module(body=[node], type_ignores=[]), "")
+            out.update(names)
+        else:
+            for n in ast.walk(node) if not isinstance(node, ast.FunctionDef) else [node]:
+                if isinstance(n, ast.FunctionDef | ast.ClassDef):
+                    out[n.name] = ""
+                elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                    out[n.id] = ""
+            if isinstance(node, ast.ClassDef):
+                out[node.name] = ""
+    return out
 
 
 def _has_placeholder(f: Field) -> bool:
