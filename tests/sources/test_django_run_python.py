@@ -435,3 +435,77 @@ def test_a_custom_manager_is_an_assumption_and_shadowed_python_is_not_read(tmp_p
     gaps = [f.message for f in data.findings if f.rule == "unanalysable"]
     assert "`shadowed` line 16, `sum([tag.n])`" in gaps[0]  # the module's own sum()
     assert "`ordered` line 21" in gaps[1] and "the ordering of lab_step" in gaps[1]
+
+
+def test_prefetch_related_of_a_foreign_key_and_an_ordering_of_expressions(tmp_path):
+    # As Django 5.2 sends them: the related rows' SELECT after the queryset's (by its base
+    # manager: no ORDER BY), an ordering of F()/OrderBy() by the column itself.
+    folder = tmp_path / "lab" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "0001_initial.py").write_text(
+        "import django.db.models.expressions\n"
+        "from django.db import migrations, models\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    initial = True\n"
+        "    dependencies = []\n"
+        "    operations = [\n"
+        "        migrations.CreateModel(name='Site', fields=[\n"
+        "            ('id', models.AutoField(primary_key=True)),\n"
+        "            ('name', models.CharField(max_length=10)),\n"
+        "            ('region_id', models.BigIntegerField(null=True)),\n"
+        "        ], options={'ordering': ('-name', 'pk')}),\n"
+        "        migrations.CreateModel(name='Group', fields=[\n"
+        "            ('id', models.AutoField(primary_key=True)),\n"
+        "            ('name', models.CharField(max_length=10)),\n"
+        "            ('min_vid', models.IntegerField(default=1)),\n"
+        "            ('site', models.ForeignKey(null=True, on_delete=models.CASCADE, to='lab.site')),\n"
+        "            ('_region', models.ForeignKey(null=True, on_delete=models.SET_NULL, "
+        "related_name='+', to='lab.site')),\n"
+        "        ], options={'ordering': (django.db.models.expressions.OrderBy("
+        "django.db.models.expressions.F('site'), nulls_first=True), 'name', "
+        "models.F('min_vid').desc(nulls_last=True), '-pk')}),\n"
+        "        migrations.CreateModel(name='Member', fields=[\n"
+        "            ('id', models.AutoField(primary_key=True)),\n"
+        "            ('site', models.ForeignKey(on_delete=models.CASCADE, to='lab.site')),\n"
+        "        ], options={'ordering': ('site',)}),\n"
+        "    ]\n"
+    )
+    (folder / "0002_data.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "def regions(apps, schema_editor):\n"
+        "    Group = apps.get_model('lab', 'Group')\n"
+        "    groups = Group.objects.filter(site__isnull=False).prefetch_related('site')\n"
+        "    for group in groups:\n"
+        "        group._region_id = group.site.region_id\n"
+        "    Group.objects.bulk_update(groups, ['_region'], batch_size=100)\n\n\n"
+        "def joined(apps, schema_editor):\n"
+        "    Member = apps.get_model('lab', 'Member')\n"
+        "    for member in Member.objects.all():\n"
+        "        member.site_id = 1\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('lab', '0001_initial')]\n"
+        "    operations = [migrations.RunPython(regions), migrations.RunPython(joined)]\n"
+    )
+    _, data = load_migrations([str(tmp_path)], fmt="django")
+    assert [(s.sql, s.refused is None) for s in data.statements] == [
+        (
+            'SELECT "lab_group"."id", "lab_group"."name", "lab_group"."min_vid", '
+            '"lab_group"."site_id", "lab_group"."_region_id" FROM "lab_group" WHERE '
+            '"lab_group"."site_id" IS NOT NULL ORDER BY "lab_group"."site_id" ASC NULLS FIRST, '
+            '"lab_group"."name" ASC, "lab_group"."min_vid" DESC NULLS LAST, "lab_group"."id" DESC',
+            True,
+        ),
+        (
+            'SELECT "lab_site"."id", "lab_site"."name", "lab_site"."region_id" FROM "lab_site" '
+            'WHERE ("lab_site"."id") IN ((NULL))',
+            True,  # it only reads
+        ),
+        (
+            'UPDATE "lab_group" SET "_region_id" = (CASE WHEN ("lab_group"."id" = NULL) THEN '
+            'NULL ELSE NULL END)::integer WHERE "lab_group"."id" IN (NULL)',
+            True,
+        ),
+    ]
+    gaps = [f.message for f in data.findings if f.rule == "unanalysable"]
+    # ordered by a relation's name: Django joins the related model and uses its ordering
+    assert len(gaps) == 1 and "the ordering `site` of lab_member" in gaps[0]

@@ -268,6 +268,17 @@ class Field:
         )
 
 
+@dataclass(frozen=True)
+class Ordering:
+    """One entry of Meta.ordering: `-name`, or `F('x')`/`OrderBy(F('x'), …)` (an
+    expression: the field's own column, never the related model's ordering)."""
+
+    name: str
+    descending: bool = False
+    nulls: str = ""  # " NULLS FIRST" / " NULLS LAST"
+    expression: bool = False
+
+
 @dataclass
 class Model:
     table: str
@@ -279,7 +290,7 @@ class Model:
     managed: bool = True  # False for `managed: False` and proxy models: Django makes no SQL
     order_with_respect_to: str | None = None
     # Meta.ordering (the ORDER BY of its querysets' SELECTs); None: not known statically
-    ordering: tuple[str, ...] | None = ()
+    ordering: tuple[Ordering, ...] | None = ()
     # A manager of the state (use_in_migrations) that is not Django's own Manager(), as
     # written: its get_queryset() may filter or order what `Model.objects` reads
     custom_manager: str | None = None
@@ -2049,19 +2060,72 @@ def _custom_manager(node: ast.AST | None) -> str | None:
     return None
 
 
-def _ordering_option(options: ast.AST | None, scope: pyast.Scope) -> tuple[str, ...] | None:
-    """Meta.ordering of a model's options: names (`-name` descending); None when it is not
-    a literal list of names (expressions, a value pgfence cannot read)."""
+def _ordering_option(options: ast.AST | None, scope: pyast.Scope) -> tuple[Ordering, ...] | None:
+    """Meta.ordering of a model's options: names (`-name` descending), `F('x')`,
+    `F('x').asc/desc(nulls_…)`, `OrderBy(F('x'), …)`; None when pgfence cannot read it."""
     node = _dict_node(options, "ordering")
     if node is None:
         return ()
-    try:
-        value = scope.value(node)
-    except Unknown:
+    if isinstance(node, ast.Name):
+        try:
+            value = scope.value(node)
+        except Unknown:
+            return None
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            return None
+        node = ast.Tuple(elts=[ast.Constant(v) for v in value], ctx=ast.Load())
+    if not isinstance(node, ast.List | ast.Tuple):
         return None
-    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    return None
+    out = []
+    for entry in node.elts:
+        try:
+            found = _ordering_entry(entry, scope)
+        except Unknown:
+            return None
+        if found is None:
+            return None
+        out.append(found)
+    return tuple(out)
+
+
+def _ordering_entry(node: ast.expr, scope: pyast.Scope) -> Ordering | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        name = node.value.removeprefix("-")
+        if not name or "?" in name or "-" in name or "__" in name:
+            return None
+        return Ordering(name, node.value.startswith("-"))
+    if not isinstance(node, ast.Call):
+        return None
+    descending = False
+    if isinstance(node.func, ast.Attribute) and node.func.attr in ("asc", "desc"):
+        if node.args:
+            return None
+        descending, inner = node.func.attr == "desc", node.func.value
+    elif last_name(node) == "OrderBy" and len(node.args) == 1:
+        inner = node.args[0]
+    elif last_name(node) == "F" and len(node.args) == 1 and not node.keywords:
+        return Ordering(scope.string(node.args[0]), expression=True)
+    else:
+        return None
+    if not (
+        isinstance(inner, ast.Call)
+        and last_name(inner) == "F"
+        and len(inner.args) == 1
+        and not inner.keywords
+    ):
+        return None
+    nulls = ""
+    for keyword in node.keywords:
+        value = scope.value(keyword.value)
+        if keyword.arg == "descending" and last_name(node) == "OrderBy" and isinstance(value, bool):
+            descending = value
+        elif keyword.arg in ("nulls_first", "nulls_last") and value in (True, False, None):
+            if value:
+                nulls = " NULLS FIRST" if keyword.arg == "nulls_first" else " NULLS LAST"
+        else:
+            return None
+    name = scope.string(inner.args[0])
+    return None if "__" in name else Ordering(name, descending, nulls, expression=True)
 
 
 def _dict_node(node: ast.AST | None, key: str) -> ast.expr | None:
@@ -2460,6 +2524,7 @@ class _Instance:
     model: Model
     loaded: set[str]
     assigned: set[str] = field(default_factory=set)
+    related: dict[str, _Instance] = field(default_factory=dict)  # prefetch_related()'s
 
 
 @dataclass
@@ -2472,6 +2537,7 @@ class _QuerySet:
     only: set[str] | None
     evaluated: bool = False
     rows: _Instance | None = None  # its cached rows, as the loop over them left them
+    prefetched: list[_Query] = field(default_factory=list)  # sent right after `select`
 
 
 @dataclass
@@ -2490,7 +2556,7 @@ _RUN_TIME = _RunTime()
 
 
 _ALIAS = object()  # schema_editor.connection.alias: which database, not a value of a query
-_QUERYSET_STEPS = frozenset({"using", "all", "filter", "only"})
+_QUERYSET_STEPS = frozenset({"using", "all", "filter", "only", "prefetch_related"})
 # Python's own functions, and psycopg's range, on plain values: they send no query.
 _PURE_CALLS = frozenset(
     {
@@ -2530,6 +2596,7 @@ class _DataCode:
         self.queries: list[tuple[_Query, ast.AST]] = []
         self.notes: list[tuple[str, ast.AST]] = []
         self.current = _Query("")  # the queryset call being read
+        self.prefetch: list[Field] = []  # the foreign keys of its prefetch_related()
         self.loops: list[tuple[ast.AST, str]] = []  # loops over rows, their body read once
         # what the module binds a name to: an import's dotted name, else "" (a def, a class…)
         self.module_names = _module_names(walker.migration.module)
@@ -2661,26 +2728,58 @@ class _DataCode:
             raise self.unreadable(node, f"the ordering of {model.table}, not read")
         order = []
         for entry in model.ordering:
-            name = entry.lstrip("-")
             pk = model.pk()
-            f = pk if name == "pk" else model.fields.get(name)
-            if f is None or not f.has_column or f.kind in _RELATIONS or entry.count("-") > 1:
-                raise self.unreadable(node, f"the ordering `{entry}` of {model.table}")
-            order.append(
-                f"{qualified(model.table, f.column)} {'DESC' if entry[0] == '-' else 'ASC'}"
-            )
+            f = pk if entry.name == "pk" else model.fields.get(entry.name)
+            by_name = f is not None
+            if f is None:  # an attname (`site_id`): the column itself
+                f = next((g for g in model.fields.values() if g.column == entry.name), None)
+            if (
+                f is None
+                or not f.has_column
+                or (f.kind in _RELATIONS and by_name and not entry.expression)
+            ):
+                # a relation's name orders by its model's ordering, with a JOIN
+                raise self.unreadable(node, f"the ordering `{entry.name}` of {model.table}")
+            way = "DESC" if entry.descending else "ASC"
+            order.append(f"{qualified(model.table, f.column)} {way}{entry.nulls}")
         self.current.sql = (
             f"SELECT {', '.join(qualified(model.table, f.column) for f in columns)} FROM {table}"
             + _where(conditions)
             + (f" ORDER BY {', '.join(order)}" if order else "")
         )
         loaded = {f.name for f in columns} | {f.column for f in columns}
-        return _QuerySet(model, self.current, only, rows=_Instance(model, loaded))
+        rows = _Instance(model, loaded)
+        queryset = _QuerySet(model, self.current, only, rows=rows)
+        for f in self.prefetch:
+            if f.name not in loaded:
+                raise self.unreadable(node, f"prefetch_related('{f.name}') of a deferred field")
+            rows.related[f.name], query = self.prefetched(f, node)
+            queryset.prefetched.append(query)
+        return queryset
+
+    def prefetched(self, f: Field, node: ast.Call) -> tuple[_Instance, _Query]:
+        """prefetch_related('fk'): the SELECT of the related rows Django sends after the
+        queryset's (its model's base manager, no ordering; none when no row has one)."""
+        assert f.points_at is not None and f.target is not None
+        other = self.state.models.get(f.points_at)
+        if other is None or not other.fields or f.target[0] != other.table:
+            raise self.unreadable(node, f"prefetch_related('{f.name}'), a model not read")
+        columns = other.columns()
+        table = other.table
+        query = _Query(
+            f"SELECT {', '.join(qualified(table, c.column) for c in columns)} FROM {q(table)} "
+            f"WHERE ({qualified(table, f.target[1])}) IN ((NULL))",
+            unknown=[f"the `{f.name}` ids of the rows read, known when it runs"],
+            reads=True,
+        )
+        loaded = {c.name for c in columns} | {c.column for c in columns}
+        return _Instance(other, loaded), query
 
     def evaluate(self, queryset: _QuerySet, node: ast.AST) -> None:
         """The queryset's SELECT, sent the first time it is read (then its rows are cached)."""
         if not queryset.evaluated:
             self.queries.append((queryset.select, node))
+            self.queries.extend((query, node) for query in queryset.prefetched)
             queryset.evaluated = True
 
     def rows_loop(self, node: ast.For, queryset: _QuerySet) -> None:
@@ -2753,6 +2852,15 @@ class _DataCode:
             return
         raise self.unreadable(node, "in a loop over rows: Python pgfence does not read")
 
+    def instance_of(self, node: ast.expr) -> _Instance | None:
+        """The row `node` is: a loop's variable, or a prefetched related row of one."""
+        if isinstance(node, ast.Name):
+            bound = self.locals.get(node.id)
+            return bound if isinstance(bound, _Instance) else None
+        if isinstance(node, ast.Attribute) and (row := self.instance_of(node.value)):
+            return row.related.get(node.attr)
+        return None
+
     def pure_value(self, node: ast.expr) -> None:
         """An expression that sends no query: constants, loaded fields of a row, plain
         values computed from them, Python's own functions on them."""
@@ -2770,10 +2878,10 @@ class _DataCode:
             if node.id in self.scope.constants:
                 return
             raise self.unreadable(node, "a name pgfence does not read")
+        if self.instance_of(node) is not None:
+            raise self.unreadable(node, "a model instance used as a value")
         if isinstance(node, ast.Attribute):
-            if isinstance(node.value, ast.Name) and isinstance(
-                row := self.locals.get(node.value.id), _Instance
-            ):
+            if (row := self.instance_of(node.value)) is not None:
                 f = row.model.fields.get(node.attr) or next(
                     (g for g in row.model.fields.values() if g.column == node.attr), None
                 )
@@ -2848,7 +2956,7 @@ class _DataCode:
         assert isinstance(node.func, ast.Attribute)
         self.current = _Query("")
         model, conditions, only = self.queryset(node.func.value, node)
-        if conditions or only is not None:
+        if conditions or only is not None or self.prefetch:
             raise self.unreadable(node, "bulk_update() on a filtered queryset")
         bound = bind(node, ["objs", "fields", "batch_size"])
         if set(bound) - {"objs", "fields", "batch_size"} or "fields" not in bound:
@@ -2923,6 +3031,8 @@ class _DataCode:
             raise self.unreadable(node, f"the queryset method `{method}`")
         self.current = _Query("")
         model, conditions, _ = self.queryset(node.func.value, node)
+        if self.prefetch:
+            raise self.unreadable(node, f"prefetch_related() with `{method}`")
         if method == "update" and not node.args and node.keywords:
             self.queries.append((self.update(model, conditions, node), node))
         elif method == "delete" and not node.args and not node.keywords:
@@ -2953,6 +3063,7 @@ class _DataCode:
         model = self.model(ref, call)
         conditions: list[tuple[str, bool]] = []
         only: set[str] | None = None
+        self.prefetch = []
         for step in reversed(steps):
             if step.func.attr == "filter":  # type: ignore[attr-defined]
                 # filter(a, b=…): one Q, in parentheses when it has more than one child
@@ -2970,6 +3081,13 @@ class _DataCode:
                 if step.keywords or any(n not in model.fields for n in names):
                     raise self.unreadable(call, "only() of fields pgfence does not read")
                 only = names if only is None else only & names
+            elif step.func.attr == "prefetch_related":  # type: ignore[attr-defined]
+                for arg in step.args:
+                    name = arg.value if isinstance(arg, ast.Constant) else None
+                    f = model.fields.get(name) if isinstance(name, str) else None
+                    if f is None or f.kind not in _RELATIONS or f.points_at is None:
+                        raise self.unreadable(call, "a prefetch_related() pgfence does not read")
+                    self.prefetch.append(f)
         return model, conditions, only
 
     def model(self, ref: _ModelRef, call: ast.Call) -> Model:
