@@ -152,7 +152,7 @@ def test_non_atomic_migration_autocommits_and_run_python_s_queryset_update_is_re
         (
             7,
             "migrations.RunPython backfill_names()",
-            """UPDATE "shop_item" SET "name" = 'unnamed' WHERE "name" = ''""",
+            """UPDATE "shop_item" SET "name" = 'unnamed' WHERE "shop_item"."name" = ''""",
         ),
     ]
     assert {s.transaction.scope for s in last.statements} == {TxScope.AUTOCOMMIT}
@@ -295,3 +295,87 @@ def test_alter_constraint_sends_nothing_and_a_project_field_init_sets_its_base_f
         'ALTER TABLE "extras_choiceset" ADD CONSTRAINT "choiceset_name" UNIQUE ("name")',
     ]
     assert (migration.calls_seen, migration.calls_extracted) == (3, 3)
+
+
+def test_index_expressions_cast_and_funcs_of_the_project_as_django_writes_them(tmp_path):
+    # netbox: Cast(ipam.lookups.Host('address'), output_field=ipam.fields.IPAddressField()),
+    # a Transform of the project read from its source; each expression in parentheses unless
+    # it is a column, .desc()/Collate outside them (the SQL Django 5.2 printed for these).
+    app = tmp_path / "net"
+    (app / "migrations").mkdir(parents=True)
+    (app / "fields.py").write_text(
+        "from django.db import models\n\n\n"
+        "class InetField(models.Field):\n"
+        "    def get_internal_type(self):\n"
+        "        return 'CharField'\n\n"
+        "    def db_type(self, connection):\n"
+        "        return 'inet'\n\n\n"
+        "class OddField(models.IntegerField):\n"
+        "    def cast_db_type(self, connection):\n"
+        "        return 'numeric'\n"
+    )
+    (app / "lookups.py").write_text(
+        "from django.db.models import Func, Transform\n\n\n"
+        "class Host(Transform):\n"
+        "    function = 'HOST'\n"
+        "    lookup_name = 'host'\n\n\n"
+        "class Host2(Host):\n"
+        "    function = 'HOST2'\n\n\n"
+        "class Plus(Func):\n"
+        "    '''A docstring.'''\n"
+        "    function = 'PLUS'\n"
+        "    template = '%(function)s(%(expressions)s, 1)'\n\n\n"
+        "class Written(Transform):\n"
+        "    function = 'W'\n\n"
+        "    def as_sql(self, compiler, connection):\n"
+        "        return 'OTHER', []\n"
+    )
+    index = "        migrations.AddIndex(model_name='addr', index=models.Index({}, name='{}')),\n"
+    (app / "migrations" / "0001_initial.py").write_text(
+        "import django.db.models.functions.comparison\n"
+        "import net.fields\n"
+        "import net.lookups\n"
+        "from django.db import migrations, models\n"
+        "from django.db.models.functions import Cast, Collate, Lower\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    initial = True\n"
+        "    dependencies = []\n"
+        "    operations = [\n"
+        "        migrations.CreateModel(name='Addr', fields=[\n"
+        "            ('id', models.BigAutoField(primary_key=True)),\n"
+        "            ('address', net.fields.InetField()),\n"
+        "            ('name', models.CharField(max_length=10)),\n"
+        "            ('n', models.IntegerField()),\n"
+        "        ]),\n"
+        + index.format(
+            "django.db.models.functions.comparison.Cast(net.lookups.Host('address'), "
+            "output_field=net.fields.InetField()), models.F('id'), "
+            "Lower('name').desc(nulls_last=True)",
+            "a1",
+        )
+        + index.format(
+            "net.lookups.Plus('n', 'id'), Collate('name', 'C').asc(), "
+            "Cast('n', output_field=models.CharField())",
+            "a2",
+        )
+        + index.format("net.lookups.Host2('address'), 'name'", "a3")
+        + "        migrations.AddConstraint(model_name='addr', constraint=models.UniqueConstraint("
+        "net.lookups.Host('address'), models.F('name'), name='u1')),\n"
+        + index.format("net.lookups.Written('address')", "x1")
+        + index.format("Cast('n', output_field=net.fields.OddField())", "x2")
+        + "    ]\n"
+    )
+    [migration] = load_migrations([str(tmp_path)], fmt="django")
+    assert [s.sql for s in migration.statements][1:] == [
+        'CREATE INDEX "a1" ON "net_addr" (((HOST("address"))::inet), "id", '
+        '(LOWER("name")) DESC NULLS LAST)',
+        'CREATE INDEX "a2" ON "net_addr" ((PLUS("n", "id", 1)), "name" COLLATE "C" ASC, '
+        '(("n")::varchar))',
+        'CREATE INDEX "a3" ON "net_addr" ((HOST2("address")), "name")',
+        'CREATE UNIQUE INDEX "u1" ON "net_addr" ((HOST("address")), "name")',
+    ]
+    # A Func with a method of its own, a field whose cast_db_type() is its own: not written.
+    unanalysable = [f.message for f in migration.findings if f.rule == "unanalysable"]
+    assert len(unanalysable) == 2
+    assert "Written" in unanalysable[0] and "OddField" in unanalysable[1]
+    assert (migration.calls_seen, migration.calls_extracted) == (7, 5)

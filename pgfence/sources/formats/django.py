@@ -221,6 +221,9 @@ class Field:
     unique_constraint: str | None = None
     check_constraint: str | None = None  # the same for the CHECK of positive integers
     fk_constraint: str | None = None  # the FOREIGN KEY's name as created (tables get renamed)
+    # What Field.cast_db_type() gives (Cast(…, output_field=it), bulk_update's CASE); None
+    # when pgfence cannot tell (a project class with its own cast_db_type(), a guessed type)
+    cast_type: str | None = None
 
     @property
     def fk(self) -> tuple[str, str] | None:
@@ -265,6 +268,17 @@ class Field:
         )
 
 
+@dataclass(frozen=True)
+class Ordering:
+    """One entry of Meta.ordering: `-name`, or `F('x')`/`OrderBy(F('x'), …)` (an
+    expression: the field's own column, never the related model's ordering)."""
+
+    name: str
+    descending: bool = False
+    nulls: str = ""  # " NULLS FIRST" / " NULLS LAST"
+    expression: bool = False
+
+
 @dataclass
 class Model:
     table: str
@@ -275,6 +289,11 @@ class Model:
     index_constraints: set[str] = field(default_factory=set)
     managed: bool = True  # False for `managed: False` and proxy models: Django makes no SQL
     order_with_respect_to: str | None = None
+    # Meta.ordering (the ORDER BY of its querysets' SELECTs); None: not known statically
+    ordering: tuple[Ordering, ...] | None = ()
+    # A manager of the state (use_in_migrations) that is not Django's own Manager(), as
+    # written: its get_queryset() may filter or order what `Model.objects` reads
+    custom_manager: str | None = None
 
     def pk(self) -> Field | None:
         return next((f for f in self.fields.values() if f.primary_key), None)
@@ -366,6 +385,7 @@ class FieldReader:
             self.notes.append(f"`{name}` is a {written}: no column of this table")
             return Field(name, name, written, "", has_column=False)
         kind = written if _known_kind(written) == written else None
+        notes = len(self.notes)
         project = self.resolve(pyast.dotted(node.func)) if kind is None and self.resolve else None
         if project is not None:
             kind = project.kind
@@ -387,6 +407,7 @@ class FieldReader:
                 # Its column exists all the same: a later migration alters or drops it.
                 kind, why = "TextField", "its class was not found beside the migrations"
             self.notes.append(f"`{name}` is a {written}: pgfence took it to be a {kind}, {why}")
+        guessed = len(self.notes) > notes  # a kind pgfence took, or a computed db_type()
         if kind in _RELATIONS:
             return self._relation(name, kind, node, kwargs)
         if kind == "ManyToManyField":
@@ -398,12 +419,18 @@ class FieldReader:
         else:
             assert kind is not None
             db_type, template = self._type(kind, node, kwargs)
+        cast_type: str | None = db_type  # Field.cast_db_type(): db_type() on PostgreSQL …
+        if kind == "CharField" and value("max_length", None) is None:
+            cast_type = "varchar"  # … but CharField's without max_length
+        if guessed or (project is not None and project.custom_cast):
+            cast_type = None
         f = Field(
             name=name,
             column=column,
             kind=kind,
             db_type=db_type,
             template=template,
+            cast_type=cast_type,
             null=bool(value("null", False)),
             primary_key=bool(value("primary_key", False)),
             unique=bool(value("unique", False)),
@@ -488,6 +515,7 @@ class FieldReader:
             kind=kind,
             db_type=rel_type,
             template=rel_type,
+            cast_type=rel_type if known else None,  # the target field's cast_db_type()
             null=bool(value("null", False)),
             primary_key=primary_key,
             unique=not primary_key and (kind == "OneToOneField" or bool(value("unique", False))),
@@ -618,6 +646,10 @@ class FieldClass:
     computed_type: bool = False  # a db_type() that computes its answer: not known
     # `kwargs["base_field"] = ArrayField(...)` in its __init__: arguments it always passes
     forced: tuple[tuple[str, ast.expr], ...] = ()
+    # A cast_db_type() or get_placeholder(), or a get_internal_type() naming an auto field or
+    # computing its answer, in the class or one it derives from: the type Cast(…,
+    # output_field=it) writes, or how a value of it is bound, is not known
+    custom_cast: bool = False
 
 
 class FieldClasses:
@@ -646,27 +678,89 @@ class FieldClasses:
         computed = db_type is None and any(
             isinstance(n, ast.FunctionDef) and n.name == "db_type" for n in cls.body
         )
+        methods = {n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
+        internal = _constant_return(cls, "get_internal_type")
+        custom = bool({"cast_db_type", "get_placeholder"} & methods) or (
+            "get_internal_type" in methods and (internal is None or internal in _AUTO)
+        )
         imports = _imports(module, module_name)
         forced = _forced_kwargs(cls)
         for base in cls.bases:
             name = last_name(base)
             if name in _TYPES or name in _RELATIONS or name == "ArrayField":
-                return FieldClass(name, db_type, computed, forced)
-            written = pyast.dotted(base)
-            target = imports.get(written.split(".")[0])
-            full = (
-                f"{target}{written[len(written.split('.')[0]) :]}"
-                if target
-                else f"{module_name}.{written}"
-            )
-            found = self.resolve(full, migration_path, depth + 1)
+                return FieldClass(name, db_type, computed, forced, custom)
+            found = self.resolve(_qualified(base, imports, module_name), migration_path, depth + 1)
             if found is not None:
-                if db_type or computed or forced:
+                if db_type or computed or forced or custom:
                     return FieldClass(
-                        found.kind, db_type or found.db_type, computed, found.forced + forced
+                        found.kind,
+                        db_type or found.db_type,
+                        computed,
+                        found.forced + forced,
+                        custom or found.custom_cast,
                     )
                 return found
-        return FieldClass(None, db_type, computed) if db_type or computed else None
+        if db_type or computed or custom:
+            return FieldClass(None, db_type, computed, custom_cast=custom)
+        return None
+
+    def function(self, dotted: str, migration_path: str) -> tuple[str, int | None] | None:
+        """The template (`%(function)s` filled in) and arity of a Func or Transform of the
+        project (`ipam.lookups.Host`: `HOST(%(expressions)s)`, 1), when its classes only set
+        constants Django's Func renders: `function`, `template`, `arg_joiner` (`, ` only),
+        `arity`, `lookup_name`; None for anything else (a method such as as_sql may write
+        other SQL)."""
+        values = self._func_values(dotted, migration_path)
+        if values is None or values.get("arg_joiner", ", ") != ", ":
+            return None
+        template, function, arity = values["template"], values.get("function"), values["arity"]
+        if not isinstance(template, str) or (arity is not None and not isinstance(arity, int)):
+            return None
+        if "%(function)s" in template:
+            if not isinstance(function, str):
+                return None
+            template = template.replace("%(function)s", function)
+        if re.search(r"%(?!\(expressions\)s)", template):
+            return None  # another placeholder, or `%%`
+        return template, arity
+
+    def _func_values(
+        self, dotted: str, migration_path: str, depth: int = 0
+    ) -> dict[str, object] | None:
+        module_name, _, class_name = dotted.rpartition(".")
+        if not module_name or depth > 6:
+            return None
+        module = self._module(module_name, migration_path)
+        if module is None:
+            return None
+        cls = next(
+            (n for n in module.body if isinstance(n, ast.ClassDef) and n.name == class_name),
+            None,
+        )
+        if cls is None or cls.keywords or cls.decorator_list or len(cls.bases) != 1:
+            return None
+        values: dict[str, object] = {}
+        for index, node in enumerate(cls.body):
+            if (index == 0 and _is_docstring(node)) or isinstance(node, ast.Pass):
+                continue
+            if not (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id in _FUNC_ATTRIBUTES
+                and isinstance(node.value, ast.Constant)
+            ):
+                return None
+            values[node.targets[0].id] = node.value.value
+        base = _qualified(cls.bases[0], _imports(module, module_name), module_name)
+        if base in _DJANGO_FUNCS:
+            inherited: dict[str, object] | None = {
+                "template": "%(function)s(%(expressions)s)",
+                "arity": 1 if base.endswith("Transform") else None,
+            }
+        else:
+            inherited = self._func_values(base, migration_path, depth + 1)
+        return None if inherited is None else inherited | values
 
     def _module(self, name: str, migration_path: str) -> ast.Module | None:
         if name in self.modules:
@@ -685,6 +779,26 @@ class FieldClasses:
                         self.modules[name] = ast.parse(self.ctx.read(str(candidate)))
                     return self.modules[name]
         return None
+
+
+_FUNC_ATTRIBUTES = frozenset({"function", "template", "arg_joiner", "arity", "lookup_name"})
+# Django's own Func and Transform, as a project's classes import them.
+_DJANGO_FUNCS = frozenset(
+    {
+        "django.db.models.Func",
+        "django.db.models.Transform",
+        "django.db.models.expressions.Func",
+        "django.db.models.lookups.Transform",
+    }
+)
+
+
+def _qualified(base: ast.expr, imports: dict[str, str], module_name: str) -> str:
+    """A class named in `module_name` (a base class), as its dotted name."""
+    written = pyast.dotted(base)
+    head = written.split(".")[0]
+    target = imports.get(head)
+    return f"{target}{written[len(head) :]}" if target else f"{module_name}.{written}"
 
 
 def _forced_kwargs(cls: ast.ClassDef) -> tuple[tuple[str, ast.expr], ...]:
@@ -755,16 +869,25 @@ _FUNCTIONS = {
 }
 
 
-def expression(node: ast.AST, scope: pyast.Scope, columns: Callable[[str], str]) -> str:
-    """An index or default expression (F, Lower, …, .desc()) as SQL; others are Unknown."""
+def expression(
+    node: ast.AST,
+    scope: pyast.Scope,
+    columns: Callable[[str], str],
+    project: Translator | None = None,
+) -> str:
+    """An index or default expression (F, Lower, …, Cast, a Func of the project, .desc()) as
+    SQL; others are Unknown. `project` reads the project's field and Func classes."""
+
+    def inner(arg: ast.AST) -> str:
+        return expression(arg, scope, columns, project)
+
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr in ("desc", "asc")
         and not node.args
     ):
-        inner = expression(node.func.value, scope, columns)
-        return f"{inner} {node.func.attr.upper()}"
+        return f"{inner(node.func.value)}{_ordering(node, scope)}"
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return q(columns(node.value))
     if not isinstance(node, ast.Call):
@@ -776,35 +899,98 @@ def expression(node: ast.AST, scope: pyast.Scope, columns: Callable[[str], str])
         return literal(scope.value(node.args[0]))
     if name == "OpClass" and node.args:
         kwargs = {k.arg: k.value for k in node.keywords if k.arg}
-        return f"{expression(node.args[0], scope, columns)} {scope.string(kwargs['name'])}"
+        return f"{inner(node.args[0])} {scope.string(kwargs['name'])}"
     if name == "Collate" and len(node.args) == 2:
-        return f"{expression(node.args[0], scope, columns)} COLLATE {q(scope.string(node.args[1]))}"
+        return f"{inner(node.args[0])} COLLATE {q(scope.string(node.args[1]))}"
     if name in _FUNCTIONS and not node.keywords:
-        args = ", ".join(expression(a, scope, columns) for a in node.args)
+        args = ", ".join(inner(a) for a in node.args)
         return f"{_FUNCTIONS[name]}({args})"
+    if name == "Cast" and project is not None:
+        bound = bind(node, ["expression", "output_field"])
+        if set(bound) == {"expression", "output_field"}:
+            # Cast.as_postgresql: `(expression)::type`, the type Field.cast_db_type() gives
+            return f"({inner(bound['expression'])})::{project.cast_type(bound['output_field'])}"
+    found = project.function(pyast.dotted(node.func)) if project is not None else None
+    if found is not None and all(k.arg == "output_field" for k in node.keywords):
+        template, arity = found
+        if arity is None or arity == len(node.args):
+            return template.replace("%(expressions)s", ", ".join(inner(a) for a in node.args))
     raise Unknown(f"the expression `{ast.unparse(node)}`")
 
 
+def _ordering(node: ast.Call, scope: pyast.Scope) -> str:
+    """`.desc()` / `.asc(nulls_last=True)`: OrderBy's words on PostgreSQL."""
+    assert isinstance(node.func, ast.Attribute)
+    text = f" {node.func.attr.upper()}"
+    for keyword in node.keywords:
+        if keyword.arg not in ("nulls_first", "nulls_last"):
+            raise Unknown(f"the expression `{ast.unparse(node)}`")
+        value = scope.value(keyword.value)
+        if value is True:
+            text += " NULLS FIRST" if keyword.arg == "nulls_first" else " NULLS LAST"
+        elif value not in (None, False):
+            raise Unknown(f"the expression `{ast.unparse(node)}`")
+    return text
+
+
+def index_expression(
+    node: ast.AST,
+    scope: pyast.Scope,
+    columns: Callable[[str], str],
+    project: Translator | None = None,
+) -> str:
+    """An expression of Index(*expressions) or UniqueConstraint(*expressions) as Django's
+    IndexExpression writes it: `.desc()`/`.asc()` and Collate outermost (in that order), the
+    rest in parentheses unless it is a column (F('x'), 'x')."""
+    ordering = collate = ""
+    while isinstance(node, ast.Call):
+        if (
+            not ordering
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("desc", "asc")
+            and not node.args
+        ):
+            ordering = _ordering(node, scope)
+            node = node.func.value
+        elif not collate and last_name(node) == "Collate" and len(node.args) == 2:
+            collate = f" COLLATE {q(scope.string(node.args[1]))}"
+            node = node.args[0]
+        else:
+            break
+    text = expression(node, scope, columns, project)
+    column = (isinstance(node, ast.Constant) and isinstance(node.value, str)) or (
+        isinstance(node, ast.Call) and last_name(node) == "F" and bool(node.args)
+    )
+    return f"{text if column else f'({text})'}{collate}{ordering}"
+
+
 def condition(
-    node: ast.AST, scope: pyast.Scope, columns: Callable[[str], str], model: Model | None = None
+    node: ast.AST,
+    scope: pyast.Scope,
+    columns: Callable[[str], str],
+    model: Model | None = None,
+    table: str | None = None,
 ) -> str:
     """A Q(...) (keyword or tuple children, _connector, _negated, &, |, ~) as SQL; lookups
-    other than comparisons, IN and IS NULL are Unknown."""
+    other than comparisons, IN and IS NULL are Unknown. `table`: columns written qualified
+    with it, as a queryset's WHERE has them (a constraint's condition has them bare)."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd | ast.BitOr):
         word = "AND" if isinstance(node.op, ast.BitAnd) else "OR"
-        left = condition(node.left, scope, columns, model)
-        return f"({left} {word} {condition(node.right, scope, columns, model)})"
+        left = condition(node.left, scope, columns, model, table)
+        return f"({left} {word} {condition(node.right, scope, columns, model, table)})"
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert):
-        return f"NOT ({condition(node.operand, scope, columns, model)})"
+        return f"NOT ({condition(node.operand, scope, columns, model, table)})"
     if isinstance(node, ast.Call) and last_name(node) == "Q":
         parts = []
         connector, negated = "AND", False
         for arg in node.args:
             if isinstance(arg, ast.Tuple) and len(arg.elts) == 2:
-                parts.append(_lookup(scope.string(arg.elts[0]), arg.elts[1], scope, columns, model))
+                key = scope.string(arg.elts[0])
+                parts.append(_lookup(key, arg.elts[1], scope, columns, model, table))
             else:
-                parts.append(condition(arg, scope, columns, model))
-        for keyword in node.keywords:
+                parts.append(condition(arg, scope, columns, model, table))
+        # Q(*args, **kwargs): its children are the args, then the kwargs sorted by name
+        for keyword in sorted(node.keywords, key=lambda k: k.arg or ""):
             if keyword.arg == "_connector":
                 connector = str(scope.value(keyword.value))
             elif keyword.arg == "_negated":
@@ -812,7 +998,7 @@ def condition(
             elif keyword.arg is None:
                 raise Unknown(f"`{ast.unparse(node)}`")
             else:
-                parts.append(_lookup(keyword.arg, keyword.value, scope, columns, model))
+                parts.append(_lookup(keyword.arg, keyword.value, scope, columns, model, table))
         if connector not in ("AND", "OR", "XOR") or not parts:
             raise Unknown(f"`{ast.unparse(node)}`")
         text = parts[0] if len(parts) == 1 else "(" + f" {connector} ".join(parts) + ")"
@@ -826,6 +1012,7 @@ def _lookup(
     scope: pyast.Scope,
     columns: Callable[[str], str],
     model: Model | None,
+    table: str | None = None,
 ) -> str:
     name, _, lookup = key.partition("__")
     if "__" in lookup:
@@ -833,9 +1020,9 @@ def _lookup(
     f = model.fields.get(name) if model is not None else None
     if f is None and model is not None:
         f = next((g for g in model.fields.values() if g.column == name), None)
-    column = q(columns(name))
+    column = qualified(table, columns(name))
     if isinstance(node, ast.Call) and last_name(node) == "F" and node.args:
-        right = q(columns(str(scope.value(node.args[0]))))
+        right = qualified(table, columns(str(scope.value(node.args[0]))))
     else:
         value = scope.value(node)
         if lookup == "isnull":
@@ -853,6 +1040,10 @@ def _lookup(
     if (lookup or "exact") not in _LOOKUPS:
         raise Unknown(f"the lookup `{key}`")
     return f"{column} {_LOOKUPS[lookup or 'exact']} {right}"
+
+
+def qualified(table: str | None, column: str) -> str:
+    return f"{q(table)}.{q(column)}" if table else q(column)
 
 
 # ---- operations -> SQL ----------------------------------------------------------------
@@ -977,6 +1168,21 @@ class Translator:
         full = self.imports.get(head, head) + (f".{rest}" if rest else "")
         return self.state.classes.resolve(full, self.path)
 
+    def function(self, dotted: str) -> tuple[str, int | None] | None:
+        """A Func or Transform class of the project (FieldClasses.function)."""
+        if self.state.classes is None or not self.path or not dotted:
+            return None
+        head, _, rest = dotted.partition(".")
+        full = self.imports.get(head, head) + (f".{rest}" if rest else "")
+        return self.state.classes.function(full, self.path)
+
+    def cast_type(self, node: ast.AST) -> str:
+        """The type Cast(…, output_field=node) casts to: Field.cast_db_type() on PostgreSQL."""
+        f = self.fields().read("output_field", node)
+        if f.cast_type is None or not f.has_column or f.kind in _RELATIONS:
+            raise Unknown(f"the output field `{ast.unparse(node)}` of a Cast")
+        return f.cast_type
+
     def s(self, bound: dict[str, ast.AST], key: str) -> str:
         return self.scope.string(bound[key])
 
@@ -1014,6 +1220,8 @@ class Translator:
         managed = _dict_node(bound.get("options"), "managed")
         if managed is not None:
             model.managed = bool(self.scope.value(managed))
+        # `ordering` is one of the options AlterModelOptions replaces (absent: none)
+        model.ordering = _ordering_option(bound.get("options"), self.scope)
         return Output()
 
     # -- models
@@ -1023,6 +1231,15 @@ class Translator:
         options = bound.get("options")
         table = _dict_entry(options, "db_table", self.scope) or default_table(self.app, name)
         model = Model(table)
+        model.ordering = _ordering_option(options, self.scope)
+        model.custom_manager = _custom_manager(bound.get("managers"))
+        bases = bound.get("bases")
+        if (
+            _dict_node(options, "ordering") is None
+            and isinstance(bases, ast.Tuple | ast.List)
+            and any(isinstance(b, ast.Constant) for b in bases.elts)
+        ):
+            model.ordering = None  # a model base ("app.model"): its ordering is inherited
         managed, proxy = _dict_node(options, "managed"), _dict_node(options, "proxy")
         model.managed = not (
             (managed is not None and self.scope.value(managed) is False)
@@ -1464,7 +1681,7 @@ class Translator:
         )
         parts = []
         if node.args:
-            parts = [f"({expression(a, self.scope, columns)})" for a in node.args]
+            parts = [index_expression(a, self.scope, columns, self) for a in node.args]
         else:
             for i, entry in enumerate(self.scope.value(kwargs["fields"])):
                 descending = entry.startswith("-")
@@ -1545,7 +1762,7 @@ class Translator:
             if "nulls_distinct" in kwargs and self.scope.value(kwargs["nulls_distinct"]) is False:
                 nulls = " NULLS NOT DISTINCT"
             if node.args:
-                cols = ", ".join(f"({expression(a, self.scope, columns)})" for a in node.args)
+                cols = ", ".join(index_expression(a, self.scope, columns, self) for a in node.args)
             else:
                 names = self.scope.value(kwargs["fields"])
                 opclasses = self.scope.value(kwargs["opclasses"]) if "opclasses" in kwargs else []
@@ -1822,6 +2039,95 @@ def _unique_together_sql(table: str, cols: tuple[str, ...]) -> str:
     )
 
 
+def _custom_manager(node: ast.AST | None) -> str | None:
+    """The first manager of `managers=[("objects", …Manager())]` that is not Django's own
+    Manager(), as written; None when there is none."""
+    if node is None:
+        return None
+    if not isinstance(node, ast.List | ast.Tuple):
+        return ast.unparse(node)[:60]
+    for item in node.elts:
+        if not (
+            isinstance(item, ast.Tuple)
+            and len(item.elts) == 2
+            and isinstance(item.elts[1], ast.Call)
+            and pyast.dotted(item.elts[1].func)
+            in ("models.Manager", "django.db.models.manager.Manager", "django.db.models.Manager")
+            and not item.elts[1].args
+            and not item.elts[1].keywords
+        ):
+            return ast.unparse(item.elts[1] if isinstance(item, ast.Tuple) else item)[:60]
+    return None
+
+
+def _ordering_option(options: ast.AST | None, scope: pyast.Scope) -> tuple[Ordering, ...] | None:
+    """Meta.ordering of a model's options: names (`-name` descending), `F('x')`,
+    `F('x').asc/desc(nulls_…)`, `OrderBy(F('x'), …)`; None when pgfence cannot read it."""
+    node = _dict_node(options, "ordering")
+    if node is None:
+        return ()
+    if isinstance(node, ast.Name):
+        try:
+            value = scope.value(node)
+        except Unknown:
+            return None
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            return None
+        node = ast.Tuple(elts=[ast.Constant(v) for v in value], ctx=ast.Load())
+    if not isinstance(node, ast.List | ast.Tuple):
+        return None
+    out = []
+    for entry in node.elts:
+        try:
+            found = _ordering_entry(entry, scope)
+        except Unknown:
+            return None
+        if found is None:
+            return None
+        out.append(found)
+    return tuple(out)
+
+
+def _ordering_entry(node: ast.expr, scope: pyast.Scope) -> Ordering | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        name = node.value.removeprefix("-")
+        if not name or "?" in name or "-" in name or "__" in name:
+            return None
+        return Ordering(name, node.value.startswith("-"))
+    if not isinstance(node, ast.Call):
+        return None
+    descending = False
+    if isinstance(node.func, ast.Attribute) and node.func.attr in ("asc", "desc"):
+        if node.args:
+            return None
+        descending, inner = node.func.attr == "desc", node.func.value
+    elif last_name(node) == "OrderBy" and len(node.args) == 1:
+        inner = node.args[0]
+    elif last_name(node) == "F" and len(node.args) == 1 and not node.keywords:
+        return Ordering(scope.string(node.args[0]), expression=True)
+    else:
+        return None
+    if not (
+        isinstance(inner, ast.Call)
+        and last_name(inner) == "F"
+        and len(inner.args) == 1
+        and not inner.keywords
+    ):
+        return None
+    nulls = ""
+    for keyword in node.keywords:
+        value = scope.value(keyword.value)
+        if keyword.arg == "descending" and last_name(node) == "OrderBy" and isinstance(value, bool):
+            descending = value
+        elif keyword.arg in ("nulls_first", "nulls_last") and value in (True, False, None):
+            if value:
+                nulls = " NULLS FIRST" if keyword.arg == "nulls_first" else " NULLS LAST"
+        else:
+            return None
+    name = scope.string(inner.args[0])
+    return None if "__" in name else Ordering(name, descending, nulls, expression=True)
+
+
 def _dict_node(node: ast.AST | None, key: str) -> ast.expr | None:
     if not isinstance(node, ast.Dict):
         return None
@@ -2069,6 +2375,12 @@ class _Walker:
             return
         origin = f"migrations.{kind}"
         if kind in _STATE_ONLY:
+            with contextlib.suppress(Unknown, KeyError):
+                bound = bind(node, ["name", "managers"])
+                key = (self.translator.app, self.scope.string(bound["name"]).lower())
+                if key in self.translator.state.models:
+                    managers = _custom_manager(bound.get("managers"))
+                    self.translator.state.models[key].custom_manager = managers
             return
         if kind == "SeparateDatabaseAndState":
             # As Django runs it: the database operations against the state as it was,
@@ -2152,12 +2464,14 @@ class _Walker:
                     if query.reads
                     else "its WHERE, a condition compared with NULL joined with AND, matches no row"
                     if query.null_in_where
-                    else None
+                    else query.safe
                 )
                 statement, finding = with_placeholders(statement, query.unknown, safe)
                 self.out.add([statement], [finding])
             else:
                 self.out.add([statement])
+        for loop, what in reader.loops:
+            self.out.run_time_loop(pyast.location(self.migration.path, loop), what)
         self.out.findings.extend(
             info(checks.DjangoAssumption, where, note) for note, _ in reader.notes
         )
@@ -2199,10 +2513,71 @@ class _Query:
     unknown: list[str] = field(default_factory=list)
     null_in_where: bool = False  # a run-time value compared in a WHERE joined with AND only
     reads: bool = False
+    safe: str | None = None  # why its NULLs make it write no row, when neither of those says
+
+
+@dataclass
+class _Instance:
+    """A model instance a loop over a queryset's rows binds: the fields it loaded (all, or
+    `.only()`'s and the pk) and those the loop's body sets."""
+
+    model: Model
+    loaded: set[str]
+    assigned: set[str] = field(default_factory=set)
+    related: dict[str, _Instance] = field(default_factory=dict)  # prefetch_related()'s
+
+
+@dataclass
+class _QuerySet:
+    """`qs = Model.objects….only(…)`: a queryset bound to a name, evaluated (its SELECT sent,
+    its rows cached) the first time a loop or bulk_update() reads it."""
+
+    model: Model
+    select: _Query
+    only: set[str] | None
+    evaluated: bool = False
+    rows: _Instance | None = None  # its cached rows, as the loop over them left them
+    prefetched: list[_Query] = field(default_factory=list)  # sent right after `select`
+
+
+@dataclass
+class _Objects:
+    """`objs = []`, filled by `objs.append(obj)` in a loop over a queryset's rows."""
+
+    rows: list[_Instance] = field(default_factory=list)
+
+
+class _RunTime:
+    """A Python value the function computes when it runs, from loaded field values: reading
+    it sends no query."""
+
+
+_RUN_TIME = _RunTime()
 
 
 _ALIAS = object()  # schema_editor.connection.alias: which database, not a value of a query
-_QUERYSET_STEPS = frozenset({"using", "all", "filter"})
+_QUERYSET_STEPS = frozenset({"using", "all", "filter", "only", "prefetch_related"})
+# Python's own functions, and psycopg's range, on plain values: they send no query.
+_PURE_CALLS = frozenset(
+    {
+        "abs",
+        "bool",
+        "float",
+        "int",
+        "len",
+        "list",
+        "max",
+        "min",
+        "range",
+        "round",
+        "set",
+        "sorted",
+        "str",
+        "sum",
+        "tuple",
+        "NumericRange",
+    }
+)
 
 
 class _DataCode:
@@ -2221,6 +2596,11 @@ class _DataCode:
         self.queries: list[tuple[_Query, ast.AST]] = []
         self.notes: list[tuple[str, ast.AST]] = []
         self.current = _Query("")  # the queryset call being read
+        self.prefetch: list[Field] = []  # the foreign keys of its prefetch_related()
+        self.loops: list[tuple[ast.AST, str]] = []  # loops over rows, their body read once
+        # what the module binds a name to: an import's dotted name, else "" (a def, a class…)
+        self.module_names = _module_names(walker.migration.module)
+        self.pure = 0  # inside a loop over rows: Python on loaded values only, no query
         args = [a.arg for a in func.args.args]
         if len(args) != 2 or func.args.vararg or func.args.kwonlyargs:
             raise Unknown(f"RunPython: `{func.name}` does not take (apps, schema_editor)")
@@ -2245,10 +2625,17 @@ class _DataCode:
     def statement(self, node: ast.stmt) -> None:
         if isinstance(node, ast.Pass):
             return
+        if self.pure:
+            self.pure_statement(node)
+            return
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if isinstance(target, ast.Name):
-                self.locals[target.id] = self.bound_value(node.value)
+                if isinstance(node.value, ast.List) and not node.value.elts:
+                    self.locals[target.id] = _Objects()
+                    return
+                queryset = self.named_queryset(node.value)
+                self.locals[target.id] = queryset or self.bound_value(node.value)
                 return
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             self.query_call(node.value)
@@ -2291,7 +2678,11 @@ class _DataCode:
             raise self.unreadable(node, "a loop that can leave early")
         values = self.constants_of(node.iter)
         if values is None:
-            raise self.unreadable(node, "a loop over values pgfence does not read")
+            queryset = self.iterated(node.iter)
+            if queryset is None:
+                raise self.unreadable(node, "a loop over values pgfence does not read")
+            self.rows_loop(node, queryset)
+            return
         for value in values:  # over constants of the file: each value's statements, in order
             self.locals[node.target.id] = value
             self.block(node.body)
@@ -2307,16 +2698,341 @@ class _DataCode:
             return None
         return list(value) if isinstance(value, list) else None
 
+    # -- loops over a queryset's rows --
+
+    def named_queryset(self, node: ast.expr) -> _QuerySet | None:
+        """`Model.objects.using(…).filter(…).only(…)` bound to a name: nothing sent yet."""
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _QUERYSET_STEPS
+        ):
+            return None
+        return self.select(node)
+
+    def iterated(self, node: ast.expr) -> _QuerySet | None:
+        if isinstance(node, ast.Name):
+            bound = self.locals.get(node.id)
+            return bound if isinstance(bound, _QuerySet) else None
+        return self.named_queryset(node)
+
+    def select(self, node: ast.Call) -> _QuerySet:
+        """The SELECT Django sends to evaluate a queryset: the model's columns (`.only()`'s
+        and the pk), its WHERE, its Meta.ordering."""
+        self.current = _Query("", reads=True)
+        model, conditions, only = self.queryset(node, node)
+        table = q(model.table)
+        columns = [f for f in model.columns() if only is None or f.name in only or f.primary_key]
+        if model.ordering is None or (model.order_with_respect_to and not model.ordering):
+            # order_with_respect_to orders by `_order` (and the related object's id)
+            raise self.unreadable(node, f"the ordering of {model.table}, not read")
+        order = []
+        for entry in model.ordering:
+            pk = model.pk()
+            f = pk if entry.name == "pk" else model.fields.get(entry.name)
+            by_name = f is not None
+            if f is None:  # an attname (`site_id`): the column itself
+                f = next((g for g in model.fields.values() if g.column == entry.name), None)
+            if (
+                f is None
+                or not f.has_column
+                or (f.kind in _RELATIONS and by_name and not entry.expression)
+            ):
+                # a relation's name orders by its model's ordering, with a JOIN
+                raise self.unreadable(node, f"the ordering `{entry.name}` of {model.table}")
+            way = "DESC" if entry.descending else "ASC"
+            order.append(f"{qualified(model.table, f.column)} {way}{entry.nulls}")
+        self.current.sql = (
+            f"SELECT {', '.join(qualified(model.table, f.column) for f in columns)} FROM {table}"
+            + _where(conditions)
+            + (f" ORDER BY {', '.join(order)}" if order else "")
+        )
+        loaded = {f.name for f in columns} | {f.column for f in columns}
+        rows = _Instance(model, loaded)
+        queryset = _QuerySet(model, self.current, only, rows=rows)
+        for f in self.prefetch:
+            if f.name not in loaded:
+                raise self.unreadable(node, f"prefetch_related('{f.name}') of a deferred field")
+            rows.related[f.name], query = self.prefetched(f, node)
+            queryset.prefetched.append(query)
+        return queryset
+
+    def prefetched(self, f: Field, node: ast.Call) -> tuple[_Instance, _Query]:
+        """prefetch_related('fk'): the SELECT of the related rows Django sends after the
+        queryset's (its model's base manager, no ordering; none when no row has one)."""
+        assert f.points_at is not None and f.target is not None
+        other = self.state.models.get(f.points_at)
+        if other is None or not other.fields or f.target[0] != other.table:
+            raise self.unreadable(node, f"prefetch_related('{f.name}'), a model not read")
+        columns = other.columns()
+        table = other.table
+        query = _Query(
+            f"SELECT {', '.join(qualified(table, c.column) for c in columns)} FROM {q(table)} "
+            f"WHERE ({qualified(table, f.target[1])}) IN ((NULL))",
+            unknown=[f"the `{f.name}` ids of the rows read, known when it runs"],
+            reads=True,
+        )
+        loaded = {c.name for c in columns} | {c.column for c in columns}
+        return _Instance(other, loaded), query
+
+    def evaluate(self, queryset: _QuerySet, node: ast.AST) -> None:
+        """The queryset's SELECT, sent the first time it is read (then its rows are cached)."""
+        if not queryset.evaluated:
+            self.queries.append((queryset.select, node))
+            self.queries.extend((query, node) for query in queryset.prefetched)
+            queryset.evaluated = True
+
+    def rows_loop(self, node: ast.For, queryset: _QuerySet) -> None:
+        """`for obj in queryset:` its SELECT, then the body read once on an instance whose
+        loaded fields it may read and whose fields it may set: Python only, no query."""
+        assert isinstance(node.target, ast.Name) and queryset.rows is not None
+        self.evaluate(queryset, node.iter)
+        self.loops.append((node, f"`for {node.target.id} in {ast.unparse(node.iter)[:60]}`"))
+        self.locals[node.target.id] = queryset.rows
+        self.pure += 1
+        self.block(node.body)
+        self.pure -= 1
+        self.locals.pop(node.target.id, None)
+
+    def pure_statement(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            self.pure_value(node.value)
+            if isinstance(target, ast.Name) and not isinstance(
+                self.locals.get(target.id), _Instance | _QuerySet | _Objects
+            ):
+                self.locals[target.id] = _RUN_TIME
+                return
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and isinstance(row := self.locals.get(target.value.id), _Instance)
+            ):
+                f = row.model.fields.get(target.attr) or next(
+                    (g for g in row.model.fields.values() if g.column == target.attr), None
+                )
+                if (
+                    f is None
+                    or not f.has_column
+                    or (f.kind in _RELATIONS and f.name == target.attr)
+                ):
+                    raise self.unreadable(node, f"`{target.attr}`, not a column set in memory")
+                row.assigned |= {f.name, f.column}
+                return
+        if (
+            isinstance(node, ast.AugAssign)
+            and isinstance(node.target, ast.Name)
+            and self.locals.get(node.target.id) is _RUN_TIME
+        ):
+            self.pure_value(node.value)
+            return
+        if isinstance(node, ast.If):
+            self.pure_value(node.test)
+            self.block(node.body)
+            self.block(node.orelse)
+            return
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and not node.orelse:
+            self.pure_value(node.iter)
+            self.locals[node.target.id] = _RUN_TIME
+            self.block(node.body)
+            return
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(call := node.value, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "append"
+            and isinstance(call.func.value, ast.Name)
+            and isinstance(objects := self.locals.get(call.func.value.id), _Objects)
+            and len(call.args) == 1
+            and not call.keywords
+            and isinstance(call.args[0], ast.Name)
+            and isinstance(row := self.locals.get(call.args[0].id), _Instance)
+        ):
+            objects.rows.append(row)
+            return
+        raise self.unreadable(node, "in a loop over rows: Python pgfence does not read")
+
+    def instance_of(self, node: ast.expr) -> _Instance | None:
+        """The row `node` is: a loop's variable, or a prefetched related row of one."""
+        if isinstance(node, ast.Name):
+            bound = self.locals.get(node.id)
+            return bound if isinstance(bound, _Instance) else None
+        if isinstance(node, ast.Attribute) and (row := self.instance_of(node.value)):
+            return row.related.get(node.attr)
+        return None
+
+    def pure_value(self, node: ast.expr) -> None:
+        """An expression that sends no query: constants, loaded fields of a row, plain
+        values computed from them, Python's own functions on them."""
+        if isinstance(node, ast.Constant):
+            return
+        if isinstance(node, ast.Name):
+            if node.id in self.locals:
+                bound = self.locals[node.id]
+                if (
+                    isinstance(bound, _Instance | _QuerySet | _Objects | _ModelRef)
+                    or bound is _ALIAS
+                ):
+                    raise self.unreadable(node, "a model, instance or queryset used as a value")
+                return
+            if node.id in self.scope.constants:
+                return
+            raise self.unreadable(node, "a name pgfence does not read")
+        if self.instance_of(node) is not None:
+            raise self.unreadable(node, "a model instance used as a value")
+        if isinstance(node, ast.Attribute):
+            if (row := self.instance_of(node.value)) is not None:
+                f = row.model.fields.get(node.attr) or next(
+                    (g for g in row.model.fields.values() if g.column == node.attr), None
+                )
+                if f is None or (f.kind in _RELATIONS and f.name == node.attr):
+                    raise self.unreadable(node, "a related object (Django reads it with a query)")
+                if node.attr not in row.loaded | row.assigned:
+                    raise self.unreadable(node, "a deferred field (Django reads it with a query)")
+                return
+            self.pure_value(node.value)
+            return
+        if isinstance(node, ast.BinOp):
+            self.pure_value(node.left)
+            self.pure_value(node.right)
+            return
+        if isinstance(node, ast.UnaryOp):
+            self.pure_value(node.operand)
+            return
+        if isinstance(node, ast.BoolOp):
+            for value in node.values:
+                self.pure_value(value)
+            return
+        if isinstance(node, ast.Compare):
+            for value in [node.left, *node.comparators]:
+                self.pure_value(value)
+            return
+        if isinstance(node, ast.IfExp):
+            for value in (node.test, node.body, node.orelse):
+                self.pure_value(value)
+            return
+        if isinstance(node, ast.List | ast.Tuple | ast.Set):
+            for value in node.elts:
+                self.pure_value(value)
+            return
+        if isinstance(node, ast.Subscript):
+            self.pure_value(node.value)
+            self.pure_value(node.slice)
+            return
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _PURE_CALLS
+            and node.func.id not in self.locals
+            and self.module_names.get(node.func.id, "builtins") in _RANGES
+            and (node.func.id != "NumericRange" or node.func.id in self.module_names)
+        ):
+            for value in [*node.args, *(k.value for k in node.keywords)]:
+                self.pure_value(value)
+            return
+        if isinstance(node, ast.GeneratorExp | ast.ListComp | ast.SetComp):
+            shadowed: list[tuple[str, object]] = []
+            for generator in node.generators:
+                if not isinstance(generator.target, ast.Name) or generator.is_async:
+                    raise self.unreadable(node)
+                self.pure_value(generator.iter)
+                shadowed.append((generator.target.id, self.locals.get(generator.target.id)))
+                self.locals[generator.target.id] = _RUN_TIME
+                for test in generator.ifs:
+                    self.pure_value(test)
+            self.pure_value(node.elt)
+            for name, before in reversed(shadowed):
+                if before is None:
+                    self.locals.pop(name, None)
+                else:
+                    self.locals[name] = before
+            return
+        raise self.unreadable(node, "in a loop over rows: Python pgfence does not read")
+
+    def bulk_update(self, node: ast.Call) -> _Query:
+        """`Model.objects.bulk_update(objs, [fields], batch_size=…)`: one UPDATE per batch of
+        the rows (none when there are none), each field a CASE on the pk cast to its type, as
+        Django writes it on PostgreSQL; the pks and values are the rows', NULL here."""
+        assert isinstance(node.func, ast.Attribute)
+        self.current = _Query("")
+        model, conditions, only = self.queryset(node.func.value, node)
+        if conditions or only is not None or self.prefetch:
+            raise self.unreadable(node, "bulk_update() on a filtered queryset")
+        bound = bind(node, ["objs", "fields", "batch_size"])
+        if set(bound) - {"objs", "fields", "batch_size"} or "fields" not in bound:
+            raise self.unreadable(node, "the arguments of `bulk_update`")
+        objs = bound["objs"]
+        held = self.locals.get(objs.id) if isinstance(objs, ast.Name) else None
+        if isinstance(held, _QuerySet):
+            self.evaluate(held, node)  # bulk_update reads the queryset (its cache, if read)
+            rows = [held.rows] if held.rows is not None else []
+        elif isinstance(held, _Objects):
+            rows = held.rows
+        else:
+            raise self.unreadable(node, "bulk_update() of objects pgfence does not read")
+        try:
+            names = self.scope.value(bound["fields"])
+            batch = self.scope.value(bound["batch_size"]) if "batch_size" in bound else None
+        except Unknown:
+            raise self.unreadable(node, "the arguments of `bulk_update`") from None
+        if not rows:
+            return _Query("")  # an empty list: Django sends nothing
+        pk = model.pk()
+        if (
+            not isinstance(names, list)
+            or not names
+            or pk is None
+            or not (batch is None or isinstance(batch, int))
+        ):
+            raise self.unreadable(node, "the arguments of `bulk_update`")
+        pk_column = qualified(model.table, pk.column)
+        sets = []
+        for name in names:
+            f = model.fields.get(str(name))
+            if (
+                f is None
+                or not f.has_column
+                or f.primary_key
+                or f.cast_type is None
+                or any(r.model is not model for r in rows)
+            ):
+                raise self.unreadable(node, f"bulk_update() of `{name}`")
+            if any(f.name not in r.loaded | r.assigned for r in rows):
+                raise self.unreadable(
+                    node, f"`{name}`, a deferred field (Django reads it with a query per row)"
+                )
+            placeholder = f"::{f.db_type}" if _has_placeholder(f) else ""
+            sets.append(
+                f"{q(f.column)} = (CASE WHEN ({pk_column} = NULL) THEN NULL{placeholder} "
+                f"ELSE NULL END)::{f.cast_type}{placeholder}"
+            )
+        self.current.sql = (
+            f"UPDATE {q(model.table)} SET {', '.join(sets)} WHERE {pk_column} IN (NULL)"
+        )
+        self.current.unknown.append(
+            f"the pks and values of the rows bulk_update() writes (one UPDATE per "
+            f"{batch or 'batch of'} rows, none when there are none)"
+        )
+        self.current.safe = f"its WHERE, `{pk.column} IN (NULL)`, matches no row"
+        return self.current
+
     # -- querysets --
 
     def query_call(self, node: ast.Call) -> None:
         if not isinstance(node.func, ast.Attribute):
             raise self.unreadable(node)
         method = node.func.attr
+        if method == "bulk_update":
+            query = self.bulk_update(node)
+            if query.sql:
+                self.queries.append((query, node))
+            return
         if method not in ("update", "delete"):
             raise self.unreadable(node, f"the queryset method `{method}`")
         self.current = _Query("")
-        model, conditions = self.queryset(node.func.value, node)
+        model, conditions, _ = self.queryset(node.func.value, node)
+        if self.prefetch:
+            raise self.unreadable(node, f"prefetch_related() with `{method}`")
         if method == "update" and not node.args and node.keywords:
             self.queries.append((self.update(model, conditions, node), node))
         elif method == "delete" and not node.args and not node.keywords:
@@ -2324,9 +3040,11 @@ class _DataCode:
         else:
             raise self.unreadable(node, f"the arguments of `{method}`")
 
-    def queryset(self, node: ast.expr, call: ast.Call) -> tuple[Model, list[tuple[str, bool]]]:
-        """The model of `Model.objects.using(…).filter(…)…` and its WHERE conditions (each
-        with whether it compares a run-time value)."""
+    def queryset(
+        self, node: ast.expr, call: ast.Call
+    ) -> tuple[Model, list[tuple[str, bool]], set[str] | None]:
+        """The model of `Model.objects.using(…).filter(…).only(…)…`, its WHERE conditions
+        (each with whether it compares a run-time value), the fields `.only()` loads."""
         steps: list[ast.Call] = []
         while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr not in _QUERYSET_STEPS:
@@ -2344,10 +3062,33 @@ class _DataCode:
         assert isinstance(ref, _ModelRef)
         model = self.model(ref, call)
         conditions: list[tuple[str, bool]] = []
+        only: set[str] | None = None
+        self.prefetch = []
         for step in reversed(steps):
             if step.func.attr == "filter":  # type: ignore[attr-defined]
-                conditions += self.conditions(model, step)
-        return model, conditions
+                # filter(a, b=…): one Q, in parentheses when it has more than one child
+                found = self.conditions(model, step)
+                if len(found) > 1:
+                    found = [(f"({' AND '.join(c for c, _ in found)})", any(n for _, n in found))]
+                conditions += found
+            elif step.func.attr == "only":  # type: ignore[attr-defined]
+                try:
+                    names = {str(self.scope.value(a)) for a in step.args}
+                except Unknown:
+                    raise self.unreadable(call, "only() of names pgfence does not read") from None
+                pk = model.pk()
+                names = {pk.name if n == "pk" and pk else n for n in names}
+                if step.keywords or any(n not in model.fields for n in names):
+                    raise self.unreadable(call, "only() of fields pgfence does not read")
+                only = names if only is None else only & names
+            elif step.func.attr == "prefetch_related":  # type: ignore[attr-defined]
+                for arg in step.args:
+                    name = arg.value if isinstance(arg, ast.Constant) else None
+                    f = model.fields.get(name) if isinstance(name, str) else None
+                    if f is None or f.kind not in _RELATIONS or f.points_at is None:
+                        raise self.unreadable(call, "a prefetch_related() pgfence does not read")
+                    self.prefetch.append(f)
+        return model, conditions, only
 
     def model(self, ref: _ModelRef, call: ast.Call) -> Model:
         found = self.state.models.get((ref.app, ref.name.lower()))
@@ -2355,6 +3096,14 @@ class _DataCode:
             raise self.unreadable(
                 call, f"the model {ref.app}.{ref.name}, not created by the migrations read"
             )
+        if found.custom_manager is not None:
+            note = (
+                f"{found.table}: `{ref.name}.objects` is the manager `{found.custom_manager}` "
+                "of the project; pgfence assumed its get_queryset() is Django's (no filter "
+                "or ordering of its own)"
+            )
+            if note not in (n for n, _ in self.notes):
+                self.notes.append((note, call))
         return found
 
     def conditions(self, model: Model, step: ast.Call) -> list[tuple[str, bool]]:
@@ -2367,8 +3116,8 @@ class _DataCode:
         columns = self.walker.translator.column_of(model)
         out = []
         for arg in step.args:
-            out.append((condition(arg, self.scope, columns, model), False))
-        for keyword in step.keywords:
+            out.append((condition(arg, self.scope, columns, model, model.table), False))
+        for keyword in sorted(step.keywords, key=lambda k: k.arg or ""):  # Q sorts them
             if keyword.arg is None:
                 raise self.unreadable(step, "filter(**…)")
             if keyword.arg == "pk":
@@ -2378,10 +3127,15 @@ class _DataCode:
             if lookup in ("", "exact") and self.content_type(keyword.value) is not None:
                 self.current.unknown.append(self.content_type_value(keyword.value))
                 self.current.null_in_where = True
-                out.append((f"{q(columns(name))} = NULL", True))
+                out.append((f"{qualified(model.table, columns(name))} = NULL", True))
                 continue
             out.append(
-                (_lookup(keyword.arg or "", keyword.value, self.scope, columns, model), False)
+                (
+                    _lookup(
+                        keyword.arg or "", keyword.value, self.scope, columns, model, model.table
+                    ),
+                    False,
+                )
             )
         return out
 
@@ -2453,7 +3207,8 @@ class _DataCode:
 
     def set_value(self, model: Model, f: Field, node: ast.expr, query: _Query) -> str:
         if isinstance(node, ast.Call) and last_name(node) == "F" and len(node.args) == 1:
-            return q(self.walker.translator.column_of(model)(self.scope.string(node.args[0])))
+            column = self.walker.translator.column_of(model)(self.scope.string(node.args[0]))
+            return qualified(model.table, column)
         if self.content_type(node) is not None:
             query.unknown.append(self.content_type_value(node))
             return "NULL"
@@ -2505,6 +3260,38 @@ class _DataCode:
         )
         self.current.sql = f"DELETE FROM {q(model.table)}" + _where(conditions)
         return self.current
+
+
+# NumericRange as a migration imports it: psycopg's range, sends no query.
+_RANGES = frozenset(
+    {
+        "django.db.backends.postgresql.psycopg_any.NumericRange",
+        "psycopg2.extras.NumericRange",
+        "builtins",  # not bound by the module: Python's own function
+    }
+)
+
+
+def _module_names(module: ast.Module | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for node in module.body if module else []:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = _imports(ast.Module(body=[node], type_ignores=[]), "")
+            out.update(names)
+        else:
+            for n in ast.walk(node) if not isinstance(node, ast.FunctionDef) else [node]:
+                if isinstance(n, ast.FunctionDef | ast.ClassDef):
+                    out[n.name] = ""
+                elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                    out[n.id] = ""
+            if isinstance(node, ast.ClassDef):
+                out[node.name] = ""
+    return out
+
+
+def _has_placeholder(f: Field) -> bool:
+    """ArrayField and the range fields bind a value as `%s::type` (get_placeholder)."""
+    return f.kind == "ArrayField" or f.kind.endswith("RangeField")
 
 
 def _where(conditions: list[tuple[str, bool]]) -> str:
