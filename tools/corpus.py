@@ -50,6 +50,9 @@ class Figures:
     dryrun_rss_mb: float | None = None
     files_run: int | None = None
     failures: list[str] = field(default_factory=list)
+    # Statements pgfence chose not to send (a value known only at run time, a `${}`
+    # template, an ORM call's SQL that does not parse): by reason.
+    not_sent: list[str] = field(default_factory=list)
     verdicts: dict[str, int] = field(default_factory=dict)
     psql_s: float | None = None
     psql_errors: list[str] = field(default_factory=list)
@@ -240,6 +243,7 @@ def _dryrun_figures(report: dict, figures: Figures) -> None:
         by_file[s["file"]].append(s)
     run_through = 0
     failures: collections.Counter[str] = collections.Counter()
+    not_sent: collections.Counter[str] = collections.Counter()
     for statements in by_file.values():
         failed = None
         for s in statements:
@@ -249,7 +253,11 @@ def _dryrun_figures(report: dict, figures: Figures) -> None:
                 failed = f"{error['sqlstate']} {error['message'].splitlines()[0][:90]}"
                 break
             if not observed.get("ran", False):
-                failed = f"not run: {(observed.get('not_run_reason') or 'no observation')[:90]}"
+                reason = observed.get("not_run_reason") or "no observation"
+                if not reason.startswith(_AFTER_A_FAILURE):
+                    not_sent[reason[:90]] += 1  # pgfence's choice: the file runs on
+                    continue
+                failed = f"not run: {reason[:90]}"
                 break
         if failed is None:
             run_through += 1
@@ -257,11 +265,23 @@ def _dryrun_figures(report: dict, figures: Figures) -> None:
             failures[failed] += 1
     figures.files_run = run_through
     figures.failures = [f"{n}× {why}" for why, n in failures.most_common(8)]
+    figures.not_sent = [f"{n}× {why}" for why, n in not_sent.most_common(8)]
+
     figures.verdicts = dict(
         collections.Counter(
             (s.get("verdict") or {}).get("kind", "none") for s in report["statements"]
         )
     )
+
+
+# The reasons a statement is not run because something before it failed (execute.py): the
+# others are pgfence's own choice not to send that statement.
+_AFTER_A_FAILURE = (
+    "an earlier statement",
+    "the migration tool's transaction failed",
+    "not applied: the migration tool stops",
+    "may be a consequence",
+)
 
 
 def _same_server(report: dict):  # type: ignore[no-untyped-def]
@@ -290,7 +310,12 @@ def _psql_figures(
     from pgfence.sources import load_migrations
 
     script = tmp / "history.sql"
-    script.write_text("".join(s["sql"].rstrip().rstrip(";") + ";\n" for s in report["statements"]))
+    sent = [  # what the server got: run, or failed there
+        s
+        for s in report["statements"]
+        if (s.get("observed") or {}).get("ran") or (s.get("observed") or {}).get("error")
+    ]
+    script.write_text("".join(s["sql"].rstrip().rstrip(";") + ";\n" for s in sent))
     migrations = load_migrations([str(target)], fmt=fmt)
     start = time.perf_counter()
     with _same_server(report) as server:
@@ -336,6 +361,8 @@ def _print(f: Figures) -> None:
     )
     for why in f.failures:
         print(f"     stopped: {why}")
+    for why in f.not_sent:
+        print(f"     not sent: {why}")
     if f.psql_s is not None:
         ratio = f"{f.ratio:.1f}×" if f.ratio else "-"
         print(f"   psql: {f.psql_s:.1f} s (server start included); dryrun ÷ psql = {ratio}")
