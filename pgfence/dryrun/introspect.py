@@ -11,7 +11,7 @@ import psycopg
 from pgfence.analysis.catalog import UTC_NAMES, Catalog, Column, Constraint, Index, Table
 from pgfence.analysis.types import TypeRef, decode_typmod
 from pgfence.dryrun import queries
-from pgfence.dryrun.session import MigrationSession
+from pgfence.dryrun.session import MigrationSession, PreparingSession
 from pgfence.model import ObservedLock, RelKind
 from pgfence.pg.locks import LockMode
 
@@ -138,7 +138,8 @@ def relation_files(
         rows = conn.execute(queries.RELATION_FILES, ())  # () so that %% reads as %
     elif not oids:
         return {}
-    elif isinstance(conn, MigrationSession):  # psycopg's preparing is off there
+    elif isinstance(conn, PreparingSession) and (prepare or isinstance(conn, MigrationSession)):
+        # (psycopg's preparing is off on the migration's session)
         rows = conn.run_prepared(queries.RELATION_FILES_BY_OID, [_array([str(o) for o in oids])])
     else:
         rows = conn.execute(
@@ -332,9 +333,7 @@ class RawLock:
 def backend_locks(probe: psycopg.Connection, pid: int) -> list[RawLock]:
     return [
         RawLock(oid, LockMode.from_pg_name(mode), granted)
-        for oid, mode, granted in probe.execute(
-            queries.BACKEND_RELATION_LOCKS, (pid,), prepare=True
-        )
+        for oid, mode, granted in _prepared(probe, queries.BACKEND_RELATION_LOCKS, pid)
         if mode in _TABLE_MODES
     ]
 
@@ -345,8 +344,8 @@ _TABLE_MODES = {mode.pg_name for mode in LockMode}
 def backend_lock_keys(probe: psycopg.Connection, pid: int) -> set[str]:
     """The backend's relation locks, one key each, to compare with an earlier read: what
     is new is made a RawLock (`raw_lock`), the rest is never looked at."""
-    row = probe.execute(queries.BACKEND_RELATION_LOCK_KEYS, (pid,), prepare=True).fetchone()
-    return set(row[0].split(",")) if row and row[0] else set()
+    rows = list(_prepared(probe, queries.BACKEND_RELATION_LOCK_KEYS, pid))
+    return set(rows[0][0].split(",")) if rows and rows[0][0] else set()
 
 
 def backend_lock_keys_with_files(
@@ -357,13 +356,21 @@ def backend_lock_keys_with_files(
     held relation is looked up again on every call)."""
     keys: set[str] = set()
     files: dict[int, RelationFile] = {}
-    for oid, mode, granted, filenode, name, relkind, owner in probe.execute(
-        queries.BACKEND_RELATION_LOCKS_WITH_FILES, (pid,), prepare=True
+    for oid, mode, granted, filenode, name, relkind, owner in _prepared(
+        probe, queries.BACKEND_RELATION_LOCKS_WITH_FILES, pid
     ):
         keys.add(f"{oid} {mode}" if granted else f"{oid} {mode} waiting")
         if name is not None:
             files[oid] = RelationFile(oid, filenode, name, relkind, owner)
     return keys, files
+
+
+def _prepared(probe: psycopg.Connection, query: str, pid: int) -> Iterable[tuple[Any, ...]]:
+    """Rows of one of the probe's queries of a backend, prepared (planning them cost four
+    times running them)."""
+    if isinstance(probe, PreparingSession):
+        return probe.run_prepared(query, [str(pid)])
+    return probe.execute(query, (pid,), prepare=True)
 
 
 def raw_lock(key: str) -> RawLock | None:
@@ -381,8 +388,8 @@ def backend_locks_with_files(
     locks: list[RawLock] = []
     files: dict[int, RelationFile] = {}
     # Prepared (the probe is pgfence's own session): planning it cost four times running it.
-    for oid, mode, granted, filenode, name, relkind, owner in probe.execute(
-        queries.BACKEND_RELATION_LOCKS_WITH_FILES, (pid,), prepare=True
+    for oid, mode, granted, filenode, name, relkind, owner in _prepared(
+        probe, queries.BACKEND_RELATION_LOCKS_WITH_FILES, pid
     ):
         if mode not in _TABLE_MODES:
             continue

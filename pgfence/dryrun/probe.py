@@ -45,7 +45,7 @@ from pgfence.dryrun.introspect import (
     rewritten,
 )
 from pgfence.dryrun.servers.existing import first_line
-from pgfence.dryrun.session import MigrationSession
+from pgfence.dryrun.session import MigrationSession, PreparingSession
 from pgfence.model import (
     Location,
     LockLog,
@@ -100,6 +100,8 @@ def connect(
         conn: psycopg.Connection = MigrationSession.connect(
             conninfo, autocommit=True, cursor_factory=OneStatementCursor
         )
+    elif prepare:  # its queries after every statement are prepared by libpq (session.py)
+        conn = PreparingSession.connect(conninfo, autocommit=True)
     else:
         conn = psycopg.connect(conninfo, autocommit=True)
     conn.prepare_threshold = 2**31 if prepare else None

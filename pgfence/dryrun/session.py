@@ -28,35 +28,16 @@ _DROPS_PREPARED = ("DEALLOCATE", "DISCARD")
 _NAMES_DROP = re.compile(r"\b(deallocate|discard)\b", re.IGNORECASE)
 
 
-class MigrationSession(psycopg.Connection[Any]):
+class PreparingSession(psycopg.Connection[Any]):
     """A psycopg connection that runs some of pgfence's queries as prepared statements
     (`run_prepared`), each prepared once per session under a name no one else uses (on
-    `--dsn` the server's sessions may be pooled)."""
+    `--dsn` the server's sessions may be pooled), through libpq rather than psycopg's
+    cursor (the probe's query after every statement)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pgfence_prepared: dict[str, bytes] = {}
         self._pgfence_names = f"pgfence_{uuid.uuid4().hex[:12]}_"
-
-    def execute(
-        self,
-        query: Any,
-        params: Any = None,
-        *,
-        prepare: bool | None = None,
-        binary: bool = False,
-    ) -> psycopg.Cursor[Any]:
-        cursor = super().execute(query, params, prepare=prepare, binary=binary)
-        # The migration's own DEALLOCATE ALL or DISCARD ALL drops pgfence's statements too,
-        # also when a DO block or a function it defines and calls runs it (EXECUTE): any
-        # statement whose text names either is taken to have (preparing again costs less
-        # than a name the server no longer knows, which would abort the transaction).
-        if self._pgfence_prepared and (
-            (cursor.statusmessage or "").startswith(_DROPS_PREPARED)
-            or _NAMES_DROP.search(str(query))
-        ):
-            self._pgfence_prepared.clear()
-        return cursor
 
     def run_prepared(self, query: str, params: Sequence[str]) -> list[tuple[Any, ...]]:
         """Rows of `query` (psycopg's `%s` placeholders, each given as the text of its
@@ -98,10 +79,38 @@ class MigrationSession(psycopg.Connection[Any]):
         return name
 
     def _rows(self, result: pq.abc.PGresult) -> list[tuple[Any, ...]]:
+        if self.pgconn.status != pq.ConnStatus.OK:  # the session is gone, as psycopg says it
+            message = self.pgconn.get_error_message(self.info.encoding)
+            raise errors.OperationalError(message or "the connection was lost")
         _check(result, self.info.encoding)
         loader = Transformer(self)
         loader.set_pgresult(result)
         return loader.load_rows(0, result.ntuples, tuple)
+
+
+class MigrationSession(PreparingSession):
+    """The migration's session: its own DEALLOCATE ALL or DISCARD drops pgfence's prepared
+    statements too, which are then prepared again."""
+
+    def execute(
+        self,
+        query: Any,
+        params: Any = None,
+        *,
+        prepare: bool | None = None,
+        binary: bool = False,
+    ) -> psycopg.Cursor[Any]:
+        cursor = super().execute(query, params, prepare=prepare, binary=binary)
+        # The migration's own DEALLOCATE ALL or DISCARD ALL drops pgfence's statements too,
+        # also when a DO block or a function it defines and calls runs it (EXECUTE): any
+        # statement whose text names either is taken to have (preparing again costs less
+        # than a name the server no longer knows, which would abort the transaction).
+        if self._pgfence_prepared and (
+            (cursor.statusmessage or "").startswith(_DROPS_PREPARED)
+            or _NAMES_DROP.search(str(query))
+        ):
+            self._pgfence_prepared.clear()
+        return cursor
 
 
 @dataclass
