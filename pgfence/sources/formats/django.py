@@ -662,18 +662,10 @@ class FieldClasses:
         self.modules: dict[str, ast.Module | None] = {}
 
     def resolve(self, dotted: str, migration_path: str, depth: int = 0) -> FieldClass | None:
-        module_name, _, class_name = dotted.rpartition(".")
-        if not module_name or depth > 6:
+        located = self._class(dotted, migration_path, depth)
+        if located is None:
             return None
-        module = self._module(module_name, migration_path)
-        if module is None:
-            return None
-        cls = next(
-            (n for n in module.body if isinstance(n, ast.ClassDef) and n.name == class_name),
-            None,
-        )
-        if cls is None:
-            return None
+        module_name, module, cls = located
         db_type = _constant_return(cls, "db_type")
         computed = db_type is None and any(
             isinstance(n, ast.FunctionDef) and n.name == "db_type" for n in cls.body
@@ -704,6 +696,23 @@ class FieldClasses:
             return FieldClass(None, db_type, computed, custom_cast=custom)
         return None
 
+    def _class(
+        self, dotted: str, migration_path: str, depth: int
+    ) -> tuple[str, ast.Module, ast.ClassDef] | None:
+        """The module and the class `dotted` names, read from the project's source (None
+        past six bases deep, or where it is not found)."""
+        module_name, _, class_name = dotted.rpartition(".")
+        if not module_name or depth > 6:
+            return None
+        module = self._module(module_name, migration_path)
+        if module is None:
+            return None
+        cls = next(
+            (n for n in module.body if isinstance(n, ast.ClassDef) and n.name == class_name),
+            None,
+        )
+        return None if cls is None else (module_name, module, cls)
+
     def function(self, dotted: str, migration_path: str) -> tuple[str, int | None] | None:
         """The template (`%(function)s` filled in) and arity of a Func or Transform of the
         project (`ipam.lookups.Host`: `HOST(%(expressions)s)`, 1), when its classes only set
@@ -727,17 +736,11 @@ class FieldClasses:
     def _func_values(
         self, dotted: str, migration_path: str, depth: int = 0
     ) -> dict[str, object] | None:
-        module_name, _, class_name = dotted.rpartition(".")
-        if not module_name or depth > 6:
+        found = self._class(dotted, migration_path, depth)
+        if found is None:
             return None
-        module = self._module(module_name, migration_path)
-        if module is None:
-            return None
-        cls = next(
-            (n for n in module.body if isinstance(n, ast.ClassDef) and n.name == class_name),
-            None,
-        )
-        if cls is None or cls.keywords or cls.decorator_list or len(cls.bases) != 1:
+        module_name, module, cls = found
+        if cls.keywords or cls.decorator_list or len(cls.bases) != 1:
             return None
         values: dict[str, object] = {}
         for index, node in enumerate(cls.body):
