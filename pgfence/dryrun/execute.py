@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 import psycopg
 from pglast import ast
 from pglast.enums import TransactionStmtKind
-from psycopg.pq import TransactionStatus
 
 from pgfence.analysis.analyze import StatementWalker, finish
 from pgfence.analysis.catalog import Catalog
@@ -34,7 +33,12 @@ from pgfence.analysis.statements import builds_index_concurrently
 from pgfence.checks import RuleSettings
 from pgfence.dryrun import bookkeeping, queries, replay
 from pgfence.dryrun.findings import dynamic_findings
-from pgfence.dryrun.guard import STANDARD_STRINGS_OFF, ExistingServerGuard, standard_strings_on
+from pgfence.dryrun.guard import (
+    STANDARD_STRINGS_OFF,
+    ExistingServerGuard,
+    standard_strings_on,
+    transaction_lost,
+)
 from pgfence.dryrun.introspect import load_catalog
 from pgfence.dryrun.probe import (
     Execution,
@@ -561,13 +565,7 @@ class _Run:
         the check that says so on every statement, rather than trusting it.)"""
         if self.guard is not None:
             return self.guard.transaction_lost()
-        status = self.sessions.migration.info.transaction_status
-        if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-            return None
-        return (
-            "the transaction this statement ran in was no longer open after it (session "
-            f"status {status.name}): the run stopped at once"
-        )
+        return transaction_lost(self.sessions.migration, "the transaction this statement ran in")
 
     def _as_superuser(self, statement: Statement, node: ast.Node) -> Observation:
         """CREATE EXTENSION of an extension the migration's role may not create: the

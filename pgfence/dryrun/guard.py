@@ -113,13 +113,21 @@ class ExistingServerGuard:
 
     def transaction_lost(self) -> str | None:
         """After a statement: is the transaction pgfence opened still the session's?"""
-        status = self.sessions.migration.info.transaction_status
-        if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-            return None
-        return (
-            "the transaction pgfence opened on the existing server is no longer open after "
-            f"this statement (session status {status.name}): the run stopped at once"
+        return transaction_lost(
+            self.sessions.migration, "the transaction pgfence opened on the existing server"
         )
+
+
+def transaction_lost(conn: psycopg.Connection, which: str) -> str | None:
+    """After a statement run in transaction `which`: None while it is open (or failed,
+    awaiting its rollback), else why the run stops at once."""
+    status = conn.info.transaction_status
+    if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+        return None
+    return (
+        f"{which} is no longer open after this statement (session status {status.name}): "
+        "the run stopped at once"
+    )
 
 
 STANDARD_STRINGS_OFF = (
