@@ -5,7 +5,9 @@ cache, psycopg answers every DROP, ALTER or ROLLBACK the migration runs with a
 `DEALLOCATE ALL` of its own, sent in the migration's transaction (and the statement is
 prepared again afterwards). pgfence's own query is prepared through libpq under a name
 of its own instead; the migration's statements are never prepared (`probe.connect`
-turns psycopg's preparing off on this session).
+turns psycopg's preparing off on this session). The probe's session prepares its queries
+the same way (`PreparingSession`): through libpq they cost the client less than through
+psycopg's cursor, run after every statement.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ class PreparingSession(psycopg.Connection[Any]):
 
     def run_prepared(self, query: str, params: Sequence[str]) -> list[tuple[Any, ...]]:
         """Rows of `query` (psycopg's `%s` placeholders, each given as the text of its
-        value, typed by a cast in the query), prepared the first time it is run."""
+        value, typed by a cast in the query or by what it is compared with there),
+        prepared the first time it is run."""
         encoding = self.info.encoding
         with self.lock:
             name = self._prepared_name(query)
@@ -115,7 +118,7 @@ class MigrationSession(PreparingSession):
 
 @dataclass
 class Answer:
-    """The rows of a query `MigrationSession.prepared_meanwhile` sent, once read."""
+    """The rows of a query `PreparingSession.prepared_meanwhile` sent, once read."""
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)
 
