@@ -73,6 +73,8 @@ class Carried:
         name the statement uses (`renamed`: the earlier names -> the ones now)."""
         tables = self.read_tables if what == "reads" else self.write_tables
         relations = self.read_relations if what == "reads" else self.write_relations
+        if not renamed:
+            return set(tables | relations)
         return set(tables) | {renamed.get(r, r) for r in relations}
 
 
