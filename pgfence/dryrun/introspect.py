@@ -239,9 +239,11 @@ def _array_element(text: str) -> str:
 
 
 # Up to this many relations held, the change check runs prepared, on its generic plan;
-# past it, planned for its size. Up to LOOKED_UP_UP_TO, that plan looks each relation up
-# by index (0.04 ms for a few, 3.4 us more each); past it, a hash join over all of pg_class
-# (0.2 ms and more, growing with the schema, less than 3.4 us a relation): bench/history.py.
+# past it, planned for its size. Up to LOOKED_UP_UP_TO relations seen, it is the form that
+# looks each relation up by index, run while the probe reads the locks
+# (`changed_files_meanwhile`: 0.04 ms for a few, 3.4 us more each); past it, a hash join
+# over all of pg_class (0.2 ms and more, growing with the schema, less than 3.4 us a
+# relation): bench/history.py.
 PREPARED_UP_TO = 1000
 LOOKED_UP_UP_TO = 100
 
@@ -263,18 +265,10 @@ def changed_files(
         return {}, set()
     question = seen.question(asked)
     if isinstance(conn, MigrationSession) and len(seen.files) + len(asked) <= PREPARED_UP_TO:
-        by_oid = len(seen.files) + len(asked) <= LOOKED_UP_UP_TO
-        query = (
-            queries.CHANGED_RELATION_FILENODES_BY_OID
-            if by_oid
-            else queries.CHANGED_RELATION_FILENODES
-        )
-        rows = conn.run_prepared(query, question)
+        rows = conn.run_prepared(queries.CHANGED_RELATION_FILENODES, question)
     else:
         rows = conn.execute(queries.CHANGED_RELATION_FILENODES, question).fetchall()
-    gone = {row[0] for row in rows if row[2] is None and row[0] in seen.files}
-    present = [row for row in rows if row[2] is not None]
-    return _named(conn, present, known), gone
+    return _changes(conn, rows, seen, known)
 
 
 def changed_files_meanwhile(
@@ -290,9 +284,18 @@ def changed_files_meanwhile(
     query = queries.CHANGED_OR_NEWLY_LOCKED_BY_OID
     with conn.prepared_meanwhile(query, (*question, question[0])) as answer:
         result = meanwhile()
-    gone = {row[0] for row in answer.rows if row[2] is None and row[0] in seen.files}
-    present = [row for row in answer.rows if row[2] is not None]
-    return _named(conn, present, known), gone, result
+    return (*_changes(conn, answer.rows, seen, known), result)
+
+
+def _changes(
+    conn: psycopg.Connection,
+    rows: Sequence[FileNodeRow],
+    seen: SeenRelations,
+    known: Mapping[int, RelationFile],
+) -> tuple[dict[int, RelationFile], set[int]]:
+    """Rows of a change check as (what changed, the OIDs seen that are gone)."""
+    gone = {row[0] for row in rows if row[2] is None and row[0] in seen.files}
+    return _named(conn, [row for row in rows if row[2] is not None], known), gone
 
 
 _INDEX_OR_TOAST = frozenset("iIt")

@@ -59,32 +59,22 @@ FROM (
 LEFT JOIN pg_catalog.pg_index x ON x.indexrelid = d.oid::pg_catalog.oid
 """
 
-# The same, prepared (`introspect.changed_files`): each OID looked up by itself (OFFSET 0
-# keeps the LATERAL subquery a subquery, run per OID by index). The generic plan of the
-# join above is made while the schema is small, a hash join over a scan of all pg_class
-# and pg_index, and kept as the schema grows: 0.16 ms for 2 relations at 440 relations in
-# pg_class, 0.6 ms for 2 at 2,900 (bench/history.py).
-CHANGED_RELATION_FILENODES_BY_OID = """
+# The same for a transaction that has seen few relations (`introspect.LOOKED_UP_UP_TO`),
+# prepared, with those not seen yet (-1, '') taken from the session's own locks rather than
+# asked for (the fourth parameter: the OIDs seen, again): it needs no other session's answer
+# first, so the probe reads the locks while the server runs this
+# (`introspect.changed_files_meanwhile`). Each OID is looked up by itself (OFFSET 0 keeps
+# the LATERAL subquery a subquery, run per OID by index): the generic plan of the join
+# above is made while the schema is small, a hash join over a scan of all pg_class and
+# pg_index, and kept as the schema grows (0.16 ms for 2 relations at 440 relations in
+# pg_class, 0.6 ms for 2 at 2,900; bench/history.py).
+CHANGED_OR_NEWLY_LOCKED_BY_OID = """
 SELECT k.oid::bigint, d.filenode, d.name, d.relkind,
        CASE WHEN d.relkind IN ('i', 'I') THEN (
            SELECT x.indrelid::bigint FROM pg_catalog.pg_index x
            WHERE x.indexrelid = k.oid) END,
        d.toast
-FROM unnest(%s::pg_catalog.oid[], %s::bigint[], %s::text[]) AS k(oid, filenode, name)
-LEFT JOIN LATERAL (
-    SELECT c.relfilenode::bigint AS filenode, n.nspname || '.' || c.relname AS name,
-           c.relkind::text AS relkind, c.reltoastrelid::bigint AS toast
-    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.oid = k.oid OFFSET 0) d ON true
-WHERE k.filenode = -1 OR d.name IS NULL OR d.filenode <> k.filenode OR d.name <> k.name
-"""
-
-# The same, with the relations not seen yet (-1, '') taken from the session's own locks
-# rather than asked for (the fourth parameter: the OIDs seen, again): it needs no other
-# session's answer first, so the probe reads the locks while the server runs this.
-CHANGED_OR_NEWLY_LOCKED_BY_OID = CHANGED_RELATION_FILENODES_BY_OID.replace(
-    "FROM unnest(%s::pg_catalog.oid[], %s::bigint[], %s::text[]) AS k(oid, filenode, name)",
-    """FROM (
+FROM (
     SELECT * FROM unnest(%s::pg_catalog.oid[], %s::bigint[], %s::text[])
     UNION ALL
     SELECT DISTINCT l.relation, -1, ''
@@ -93,8 +83,14 @@ CHANGED_OR_NEWLY_LOCKED_BY_OID = CHANGED_RELATION_FILENODES_BY_OID.replace(
       AND l.relation >= 16384 AND l.relation <> ALL (%s::pg_catalog.oid[])
       AND l.database = (SELECT oid FROM pg_catalog.pg_database
                         WHERE datname = pg_catalog.current_database())
-    ) AS k(oid, filenode, name)""",
-)
+    ) AS k(oid, filenode, name)
+LEFT JOIN LATERAL (
+    SELECT c.relfilenode::bigint AS filenode, n.nspname || '.' || c.relname AS name,
+           c.relkind::text AS relkind, c.reltoastrelid::bigint AS toast
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = k.oid OFFSET 0) d ON true
+WHERE k.filenode = -1 OR d.name IS NULL OR d.filenode <> k.filenode OR d.name <> k.name
+"""
 
 # The relation locks one backend holds or waits for.
 BACKEND_RELATION_LOCKS = """

@@ -148,16 +148,8 @@ def test_run_python_queryset_calls_are_the_sql_django_sends_with_run_time_values
     assert (data.calls_seen, data.calls_extracted) == (3, 1)
 
 
-@pytest.fixture(scope="module")
-def server():
-    from pgfence.dryrun.servers.embedded import embedded_server
-
-    with embedded_server() as started:
-        yield started
-
-
 @pytest.mark.postgres
-def test_a_dry_run_runs_the_placeholder_update_which_writes_no_row(server, tmp_path):
+def test_a_dry_run_runs_the_placeholder_update_which_writes_no_row(pg, tmp_path, database_name):
     rows = (
         "INSERT INTO library_shelf (label) VALUES ('a');"
         " INSERT INTO library_book (title, shelf_id, owner_type_id, owner_id)"
@@ -195,8 +187,8 @@ def test_a_dry_run_runs_the_placeholder_update_which_writes_no_row(server, tmp_p
         "INSERT INTO django_content_type (app_label, model) VALUES ('library', 'shelf');"
     )
     migrations = load_migrations([str(tmp_path)], fmt="django")
-    options = DryRunOptions(schema_file=str(schema), isolate=False, database="pgfence_django_rp")
-    report = dry_run(server, migrations, options)
+    options = DryRunOptions(schema_file=str(schema), isolate=False, database=database_name)
+    report = dry_run(pg, migrations, options)
     outcome = [
         (s.statement.sql.split(" WHERE ")[0], s.observation.ran, s.observation.error)
         for s in report.statements
@@ -359,7 +351,9 @@ def test_a_loop_over_a_queryset_is_its_select_and_bulk_update_its_case_update(tm
 
 
 @pytest.mark.postgres
-def test_a_dry_run_runs_the_bulk_update_placeholder_which_writes_no_row(server, tmp_path):
+def test_a_dry_run_runs_the_bulk_update_placeholder_which_writes_no_row(
+    pg, tmp_path, database_name
+):
     folder = _groups(tmp_path) / "lab" / "migrations"
     (folder / "0002_loops.py").write_text(
         LOOPS.split("\n\ndef totals")[0] + "\n\n\nclass Migration(migrations.Migration):\n"
@@ -373,8 +367,8 @@ def test_a_dry_run_runs_the_bulk_update_placeholder_which_writes_no_row(server, 
         "    ]\n"
     )
     migrations = load_migrations([str(tmp_path)], fmt="django")
-    options = DryRunOptions(isolate=False, database="pgfence_django_bulk")
-    report = dry_run(server, migrations, options)
+    options = DryRunOptions(isolate=False, database=database_name)
+    report = dry_run(pg, migrations, options)
     assert [(s.observation.ran, s.observation.error) for s in report.statements][-3:] == [
         (True, None),  # the SELECT
         (True, None),  # the UPDATE: WHERE id IN (NULL)

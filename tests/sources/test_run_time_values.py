@@ -146,16 +146,10 @@ def test_typeorm_parameters_known_only_at_run_time_are_null_and_javascript_s_own
     assert (migration.calls_seen, migration.calls_extracted) == (1, 1)
 
 
-@pytest.fixture(scope="module")
-def server():
-    from pgfence.dryrun.servers.embedded import embedded_server
-
-    with embedded_server() as started:
-        yield started
-
-
 @pytest.mark.postgres
-def test_a_dry_run_runs_placeholder_statements_that_write_no_row_and_no_other(server, tmp_path):
+def test_a_dry_run_runs_placeholder_statements_that_write_no_row_and_no_other(
+    pg, tmp_path, database_name
+):
     schema = tmp_path / "schema.sql"
     schema.write_text(
         "CREATE TABLE accounts (id int PRIMARY KEY, key text NOT NULL, label text NOT NULL,"
@@ -178,8 +172,8 @@ def test_a_dry_run_runs_placeholder_statements_that_write_no_row_and_no_other(se
         "}\n"
     )
     migrations = load_migrations([str(_write(tmp_path, "001_fix.js", migration))], fmt="knex")
-    options = DryRunOptions(schema_file=str(schema), isolate=False, database="pgfence_runtime")
-    report = dry_run(server, migrations, options)
+    options = DryRunOptions(schema_file=str(schema), isolate=False, database=database_name)
+    report = dry_run(pg, migrations, options)
     outcome = [
         (s.statement.sql.split(" where ")[0], s.observation.ran, s.observation.error)
         for s in report.statements
@@ -311,7 +305,7 @@ def upgrade():
 
 @pytest.mark.postgres
 def test_an_alembic_dry_run_runs_placeholder_updates_that_write_no_row_and_no_other(
-    server, tmp_path
+    pg, tmp_path, database_name
 ):
     schema = tmp_path / "schema.sql"
     schema.write_text(
@@ -322,8 +316,8 @@ def test_an_alembic_dry_run_runs_placeholder_updates_that_write_no_row_and_no_ot
     folder.mkdir()
     (folder / "b1b2c3d4e5f6_positions.py").write_text(ALEMBIC_DRY_RUN)
     migrations = load_migrations([str(folder)], fmt="alembic")
-    options = DryRunOptions(schema_file=str(schema), isolate=False, database="pgfence_alembic_rt")
-    report = dry_run(server, migrations, options)
+    options = DryRunOptions(schema_file=str(schema), isolate=False, database=database_name)
+    report = dry_run(pg, migrations, options)
     outcome = [
         (s.statement.sql.split(" WHERE ")[0], s.observation.ran, s.observation.error)
         for s in report.statements

@@ -16,7 +16,7 @@ from typing import Any
 from pgfence.checks import Hit, raised
 from pgfence.checks.inputs import ParseError
 from pgfence.errors import BadInput
-from pgfence.model import Finding, Location, Transaction
+from pgfence.model import Finding, Location, Statement, Transaction
 from pgfence.sources.formats.base import (
     RunTime,
     Unknown,
@@ -353,18 +353,17 @@ def pure(call: Node) -> bool:
             return False
         if text(function.child_by_field_name("property")) not in _PURE_METHODS:
             return False
-        receiver = unwrap(function.child_by_field_name("object"))
-        if receiver.type == "call_expression" and not pure(receiver):
+        if not _sends_nothing(function.child_by_field_name("object")):
             return False
-        if any(n.type in ("call_expression", "new_expression") for n in walk(receiver)) and (
-            receiver.type != "call_expression"
-        ):
-            return False
-    return all(
-        not any(n.type in ("call_expression", "new_expression") for n in walk(a))
-        or (unwrap(a).type == "call_expression" and pure(unwrap(a)))
-        for a in arguments(call)
-    )
+    return all(_sends_nothing(a) for a in arguments(call))
+
+
+def _sends_nothing(node: Node) -> bool:
+    """An expression that calls nothing, or only JavaScript's own value functions."""
+    node = unwrap(node)
+    if node.type == "call_expression":
+        return pure(node)
+    return not any(n.type in ("call_expression", "new_expression") for n in walk(node))
 
 
 def arguments(call: Node) -> list[Node]:
@@ -768,6 +767,7 @@ class Walker:
         statements, findings = raw_statements(
             sql, where, transaction, origin, ignored, self.out.budget
         )
+        statements = self.one_query(statements, transaction)
         if substitutions:  # analysed with placeholders, never sent as if it were known
             statements = [
                 dataclasses.replace(s, refused=f"built at run time (${{{substitutions[0]}}})")
@@ -784,6 +784,11 @@ class Walker:
                 f"{origin}: SQL built at run time (${{{substitutions[0]}}}): "
                 "analysed with placeholders in its place",
             )
+
+    def one_query(self, statements: list[Statement], transaction: Transaction) -> list[Statement]:
+        """The statements of one query text as the ORM sends them (a format whose driver
+        runs several in one implicit transaction says so here)."""
+        return statements
 
     def run_time_loop(self, node: Node, body: Node, what: str, headers: list[Node]) -> None:
         """A loop over values known only at run time: its body analysed once, noted, with

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pgfence.model import AUTOCOMMIT, Location, Migration, Transaction, TxScope
+from pgfence.model import AUTOCOMMIT, Location, Migration, Statement, Transaction, TxScope
 from pgfence.sources.formats import js
 from pgfence.sources.formats.base import (
     JS_SUFFIXES,
@@ -24,8 +24,6 @@ from pgfence.sources.formats.base import (
     js_migration_files,
     literal,
     mentions,
-    raw_statements,
-    with_placeholders,
 )
 
 NAME = "sequelize"
@@ -705,49 +703,21 @@ class _Walker(js.Walker):
                 unknown: list[str] = []
                 if isinstance(sql, str):
                     sql = with_values(sql, options, unknown)
-                self.query(sql, where, transaction, origin, ignored, unknown)
+                self.raw_sql(sql, where, transaction, origin, ignored, unknown)
             else:
                 for query in self.translator.translate(method, args):
-                    self.query(query, where, transaction, origin, ignored)
+                    self.raw_sql(query, where, transaction, origin, ignored)
 
         return self.extract(node, origin, translate)
 
-    def query(
-        self,
-        value: Any,
-        where: Location,
-        transaction: Transaction,
-        origin: str,
-        ignored: frozenset[str],
-        unknown: list[str] | None = None,
-    ) -> None:
+    def one_query(self, statements: list[Statement], transaction: Transaction) -> list[Statement]:
         """One query Sequelize sends: several statements in it run in one implicit
         transaction when no transaction is open (a CONCURRENTLY there fails, as on the
-        server). `unknown`: the replacements known only at run time, NULL in the text (the
-        query is then never sent: pgfence does not judge what NULL does in SQL text)."""
-        sql, substitutions = js.sql_text(value)
-        statements, findings = raw_statements(
-            sql, where, transaction, origin, ignored, self.out.budget
-        )
+        server)."""
         if len(statements) > 1 and transaction.scope is TxScope.AUTOCOMMIT:
             implicit = self.ctx.runner_transaction()
-            statements = [dataclasses.replace(s, transaction=implicit) for s in statements]
-        if substitutions:  # analysed with placeholders, never sent as if it were known
-            statements = [
-                dataclasses.replace(s, refused=f"built at run time (${{{substitutions[0]}}})")
-                for s in statements
-            ]
-        if unknown and statements:
-            placed = [with_placeholders(s, unknown, None) for s in statements]
-            statements = [statement for statement, _ in placed]
-            findings = [*findings, placed[0][1]]
-        self.out.add(statements, findings)
-        if substitutions:
-            self.out.gap(
-                where,
-                f"{origin}: SQL built at run time (${{{substitutions[0]}}}): "
-                "analysed with placeholders in its place",
-            )
+            return [dataclasses.replace(s, transaction=implicit) for s in statements]
+        return statements
 
     def transaction_callback(self, call: js.Node) -> None:
         function = next(
