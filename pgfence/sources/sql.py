@@ -25,6 +25,7 @@ from pgfence.model import (
     Transaction,
     TxScope,
 )
+from pgfence.sources import trees
 from pgfence.sources.files import DEFAULT_MAX_BYTES, read_text
 from pgfence.sources.limits import MAX_COMMENTS, Budget, LimitExceeded, measure
 from pgfence.sources.psql import LexError, MetaCommand, Piece, Scanner, copy_data_span
@@ -72,7 +73,7 @@ def parse_one(sql: str, budget: Budget | None = None) -> Parsed:
     if size is not None and budget is not None:
         budget.take_nodes(size.nodes)
     try:
-        raw = pglast.parse_sql(sql)
+        raw = trees.parse_sql(sql)
     except pglast.parser.ParseError as exc:
         offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
         return Parsed(None, str(exc.args[0]), offset)
