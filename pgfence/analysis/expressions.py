@@ -13,14 +13,12 @@ from enum import StrEnum
 
 from pglast import ast
 
+from pgfence.sources import trees
+
 
 def sql_text(node: object) -> str:
     """A parse tree back to SQL text."""
-    # Imported here: pglast.stream (with its printers) costs ~5 ms of start-up, and a run
-    # prints a tree only for a CREATE INDEX, a finding's recipe or a safe rewrite.
-    from pglast.stream import RawStream
-
-    return str(RawStream()(node))
+    return trees.sql_text(node)
 
 
 class StatementPrinter:

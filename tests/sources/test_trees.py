@@ -8,6 +8,7 @@ from pathlib import Path
 import pglast
 import pytest
 from pglast import ast
+from pglast.visitors import Ancestor, Visitor
 
 from pgfence.scenarios import load_all
 from pgfence.sources import trees
@@ -78,3 +79,50 @@ def test_a_node_built_by_hand_is_still_checked():
     assert ast.SelectStmt(targetList=[ast.ResTarget(name="a")]).targetList == (
         ast.ResTarget(name="a"),
     )
+
+
+class _PglastPopulate(Visitor):
+    """pglast's own populate_ancestors, the oracle (pgfence replaces it when it prints)."""
+
+    def visit(self, ancestors, node):
+        node.ancestors = ancestors
+
+
+def _nodes(tree: object) -> list[ast.Node]:
+    found, todo = [], [tree]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, tuple):
+            todo.extend(item)
+        elif isinstance(item, ast.Node):
+            found.append(item)
+            todo.extend(getattr(item, name) for name in item.__slots__)
+    return found
+
+
+def _chain(ancestors: Ancestor) -> list[tuple[int, object]]:
+    out = []
+    while ancestors is not None:
+        out.append((id(ancestors.node), ancestors.member))
+        ancestors = ancestors.parent
+    return out
+
+
+@pytest.mark.parametrize("name, text", _texts(), ids=lambda v: v if "/" in v else "")
+def test_every_node_has_the_ancestors_pglast_gives_it_and_prints_the_same(name, text, monkeypatch):
+    if not _parsable(text):
+        pytest.skip("not one parse for pglast (psql meta-commands, COPY data)")
+    for raw in trees.parse_sql(text):
+        nodes = _nodes(raw.stmt)
+        _PglastPopulate()(raw.stmt)
+        theirs = [_chain(node.ancestors) for node in nodes]
+        trees._populate_ancestors(raw.stmt)
+        assert [_chain(node.ancestors) for node in nodes] == theirs
+    import pglast.stream
+    import pglast.visitors
+
+    statements = [raw.stmt for raw in trees.parse_sql(text)]
+    with monkeypatch.context() as patched:
+        patched.setattr(pglast.visitors, "populate_ancestors", lambda t: _PglastPopulate()(t))
+        theirs = [str(pglast.stream.RawStream()(stmt)) for stmt in statements]
+    assert [trees.sql_text(stmt) for stmt in statements] == theirs
