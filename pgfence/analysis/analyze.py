@@ -100,6 +100,9 @@ class StatementWalker:
     def __init__(self, catalog: Catalog, version: int, settings: RuleSettings) -> None:
         self.catalog, self.version, self.settings = catalog, version, settings
         self.rules = settings.active(all_rules())
+        # The rules that can raise on a statement, by the type of its tree, in the order
+        # of `rules` (the order of the findings).
+        self._rules_for: dict[type, list[Rule]] = {}
         self.index = 0
         # The statement analysed last and its printer, for `follow` to reuse what it printed.
         self._printed: tuple[Statement, StatementPrinter] | None = None
@@ -121,12 +124,20 @@ class StatementWalker:
             self.catalog,
             self.version,
             self.block(statement),
-            self.rules,
+            self.rules_for(type(statement.node)),
             self.settings,
             earlier,
             following,
             printer,
         )
+
+    def rules_for(self, kind: type) -> list[Rule]:
+        """The active rules whose `nodes` admit a statement whose tree is a `kind`."""
+        rules = self._rules_for.get(kind)
+        if rules is None:
+            rules = [r for r in self.rules if r.nodes is None or issubclass(kind, r.nodes)]
+            self._rules_for[kind] = rules
+        return rules
 
     def follow(self, statement: Statement, *, applied: bool = True) -> None:
         """The walk past the statement: what it does applied to the schema (unless it is

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import ConstrType
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, quote_ident, register
@@ -47,6 +48,7 @@ class AddColumnForeignKey(Rule):
     """
 
     id = "add-column-foreign-key"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.MEDIUM
     summary = "ADD COLUMN … REFERENCES locks both tables in one statement; add the key NOT VALID"
     example_schema = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import ConstrType
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, quote_ident, register
@@ -71,6 +72,7 @@ class AddColumnNotNullNoDefault(Rule):
     """
 
     id = "add-column-not-null-no-default"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.CRITICAL
     summary = "ADD COLUMN … NOT NULL without DEFAULT fails on any table that has rows"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY);"

@@ -56,6 +56,7 @@ class AddColumnRewrite(Rule):
     """
 
     id = "add-column-rewrite"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.HIGH
     summary = (
         "ADD COLUMN with a volatile default, serial, identity or stored generated column "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import ConstrType
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
@@ -37,6 +38,7 @@ class AddExclusionConstraint(Rule):
     """
 
     id = "add-exclusion-constraint"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.HIGH
     summary = "ADD EXCLUDE builds its index under ACCESS EXCLUSIVE and has no online path"
     example_schema = "CREATE TABLE bookings (id bigint PRIMARY KEY, room_id int, during tstzrange);"

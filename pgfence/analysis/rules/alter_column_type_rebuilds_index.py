@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
@@ -40,6 +41,7 @@ class AlterColumnTypeRebuildsIndex(Rule):
     """
 
     id = "alter-column-type-rebuilds-index"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.HIGH
     summary = "ALTER COLUMN TYPE without a rewrite still rebuilds partial and expression indexes"
     example_schema = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, quote_ident, register
@@ -37,6 +38,7 @@ class AlterColumnTypeRewrite(Rule):
     """
 
     id = "alter-column-type-rewrite"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.HIGH
     summary = "ALTER COLUMN TYPE that is not binary-coercible rewrites the table and its indexes"
     example_schema = "CREATE TABLE accounts (id int PRIMARY KEY, name varchar(50));"

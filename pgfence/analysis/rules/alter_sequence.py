@@ -34,6 +34,7 @@ class AlterSequence(Rule):
     """
 
     id = "alter-sequence"
+    nodes = (ast.AlterSeqStmt,)
     severity = Severity.MEDIUM
     summary = "ALTER SEQUENCE blocks nextval() until commit; RESTART can reuse values"
     example_schema = "CREATE TABLE orders (id bigserial PRIMARY KEY);"

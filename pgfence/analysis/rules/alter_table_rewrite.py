@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
+
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.analysis.rules._shared import alter_table
 from pgfence.model import Severity
@@ -39,6 +41,7 @@ class AlterTableRewrite(Rule):
     """
 
     id = "alter-table-rewrite"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.HIGH
     summary = "SET TABLESPACE / ACCESS METHOD / EXPRESSION copies the table under ACCESS EXCLUSIVE"
     example_schema = "CREATE TABLE events (id bigint PRIMARY KEY);"

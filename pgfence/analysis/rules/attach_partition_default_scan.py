@@ -51,6 +51,7 @@ class AttachPartitionDefaultScan(Rule):
     """
 
     id = "attach-partition-default-scan"
+    nodes = (ast.CreateStmt, ast.AlterTableStmt)
     severity = Severity.HIGH
     summary = "a new partition makes Postgres scan the DEFAULT partition under ACCESS EXCLUSIVE"
     example_schema = (

@@ -52,6 +52,7 @@ class AttachPartitionScan(Rule):
     """
 
     id = "attach-partition-scan"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.MEDIUM
     summary = (
         "ATTACH PARTITION scans the attached table under ACCESS EXCLUSIVE; prove the bound first"

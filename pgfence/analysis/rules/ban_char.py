@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
+
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.analysis.rules._shared import defined_columns, type_name
 from pgfence.model import Severity
@@ -33,6 +35,7 @@ class BanChar(Rule):
     """
 
     id = "ban-char"
+    nodes = (ast.CreateStmt, ast.AlterTableStmt)
     severity = Severity.LOW
     summary = "char(n) pads with spaces and compares inconsistently; use text"
     example_bad = "CREATE TABLE countries (code char(2) PRIMARY KEY);"

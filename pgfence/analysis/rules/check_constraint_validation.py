@@ -35,6 +35,7 @@ class CheckConstraintValidation(Rule):
     """
 
     id = "check-constraint-validation"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.HIGH
     summary = "ADD CHECK without NOT VALID scans the table under ACCESS EXCLUSIVE"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, n int);"

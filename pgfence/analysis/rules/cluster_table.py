@@ -31,6 +31,7 @@ class ClusterTable(Rule):
     """
 
     id = "cluster-table"
+    nodes = (ast.ClusterStmt,)
     severity = Severity.HIGH
     summary = "CLUSTER rewrites the table under ACCESS EXCLUSIVE; use pg_repack --order-by"
     example_schema = (

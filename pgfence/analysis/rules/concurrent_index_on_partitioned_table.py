@@ -38,6 +38,7 @@ class ConcurrentIndexOnPartitionedTable(Rule):
     """
 
     id = "concurrent-index-on-partitioned-table"
+    nodes = (ast.IndexStmt,)
     severity = Severity.CRITICAL
     summary = "CREATE INDEX CONCURRENTLY on a partitioned table: Postgres refuses it"
     example_schema = (

@@ -41,6 +41,7 @@ class ConcurrentlyWithoutIfExists(Rule):
     """
 
     id = "concurrently-without-if-exists"
+    nodes = (ast.IndexStmt, ast.DropStmt)
     severity = Severity.LOW
     summary = "CONCURRENTLY without IF [NOT] EXISTS: a failed run blocks re-runs"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"

@@ -38,6 +38,7 @@ class CreateIndexBlocksWrites(Rule):
     """
 
     id = "create-index-blocks-writes"
+    nodes = (ast.IndexStmt,)
     severity = Severity.HIGH
     summary = "CREATE INDEX without CONCURRENTLY blocks writes for the whole build"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"

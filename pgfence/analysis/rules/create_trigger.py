@@ -35,6 +35,7 @@ class CreateTrigger(Rule):
     """
 
     id = "create-trigger"
+    nodes = (ast.CreateTrigStmt,)
     severity = Severity.LOW
     summary = "CREATE TRIGGER blocks writes briefly and adds work to every write"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY);"

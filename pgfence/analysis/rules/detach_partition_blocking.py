@@ -38,6 +38,7 @@ class DetachPartitionBlocking(Rule):
     """
 
     id = "detach-partition-blocking"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.MEDIUM
     summary = "DETACH PARTITION without CONCURRENTLY locks the whole partitioned table"
     example_schema = (

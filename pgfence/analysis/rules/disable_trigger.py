@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
@@ -49,6 +50,7 @@ class DisableTrigger(Rule):
     """
 
     id = "disable-trigger"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.MEDIUM
     summary = "DISABLE TRIGGER turns it off for every session (ALL: foreign keys too)"
     example_schema = "CREATE TABLE orders (id bigint PRIMARY KEY);"

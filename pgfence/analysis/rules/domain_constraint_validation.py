@@ -38,6 +38,7 @@ class DomainConstraintValidation(Rule):
     """
 
     id = "domain-constraint-validation"
+    nodes = (ast.AlterDomainStmt,)
     severity = Severity.HIGH
     summary = "ALTER DOMAIN ADD CONSTRAINT / SET NOT NULL checks every column of the domain"
     example_schema = "CREATE DOMAIN email_address AS text;"

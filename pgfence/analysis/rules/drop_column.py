@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, quote_ident, register
@@ -35,6 +36,7 @@ class DropColumn(Rule):
     """
 
     id = "drop-column"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.CRITICAL
     summary = "DROP COLUMN loses the data, and breaks code that still uses the column"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, legacy_code text);"

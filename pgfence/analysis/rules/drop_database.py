@@ -32,6 +32,7 @@ class DropDatabase(Rule):
     """
 
     id = "drop-database"
+    nodes = (ast.DropdbStmt,)
     severity = Severity.CRITICAL
     summary = "DROP DATABASE in a migration"
     example_bad = "DROP DATABASE analytics;"

@@ -36,6 +36,7 @@ class DropIndexBlocksReads(Rule):
     """
 
     id = "drop-index-blocks-reads"
+    nodes = (ast.DropStmt,)
     severity = Severity.MEDIUM
     summary = "DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the table"
     example_schema = (

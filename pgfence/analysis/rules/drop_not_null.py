@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
@@ -34,6 +35,7 @@ class DropNotNull(Rule):
     """
 
     id = "drop-not-null"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.LOW
     summary = "DROP NOT NULL is easy to do and costly to undo; readers start seeing NULLs"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL);"

@@ -34,6 +34,7 @@ class DropSchema(Rule):
     """
 
     id = "drop-schema"
+    nodes = (ast.DropStmt,)
     severity = Severity.CRITICAL
     summary = "DROP SCHEMA … CASCADE drops every object in it, with the data"
     example_bad = "DROP SCHEMA reporting CASCADE;"

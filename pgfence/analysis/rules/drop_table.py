@@ -37,6 +37,7 @@ class DropTable(Rule):
     """
 
     id = "drop-table"
+    nodes = (ast.DropStmt,)
     severity = Severity.CRITICAL
     summary = "DROP TABLE of a table in use loses its data and breaks code that uses it"
     example_schema = "CREATE TABLE legacy_events (id bigint PRIMARY KEY);"

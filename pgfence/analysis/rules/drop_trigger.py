@@ -33,6 +33,7 @@ class DropTrigger(Rule):
     """
 
     id = "drop-trigger"
+    nodes = (ast.DropStmt,)
     severity = Severity.LOW
     summary = "DROP TRIGGER takes ACCESS EXCLUSIVE and stops what the trigger enforced"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY);"

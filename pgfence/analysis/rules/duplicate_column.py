@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
+
 from pgfence.analysis.rule import Hit, Rule, RuleContext, register
 from pgfence.analysis.statements import column_assignments
 from pgfence.model import Severity
@@ -34,6 +36,7 @@ class DuplicateColumn(Rule):
     """
 
     id = "duplicate-column"
+    nodes = (ast.UpdateStmt, ast.InsertStmt, ast.CreateStmt, ast.AlterTableStmt)
     severity = Severity.CRITICAL
     summary = "the same column assigned or defined twice in one statement: Postgres refuses it"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, plan text);"

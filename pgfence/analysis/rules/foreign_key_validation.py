@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import ConstrType
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, quote_ident, register
@@ -35,6 +36,7 @@ class ForeignKeyValidation(Rule):
     """
 
     id = "foreign-key-validation"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.HIGH
     summary = "ADD FOREIGN KEY without NOT VALID blocks writes on both tables during validation"
     example_schema = (

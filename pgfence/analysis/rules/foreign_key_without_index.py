@@ -48,6 +48,7 @@ class ForeignKeyWithoutIndex(Rule):
     """
 
     id = "foreign-key-without-index"
+    nodes = (ast.CreateStmt, ast.AlterTableStmt)
     severity = Severity.LOW
     summary = "no index covers a foreign key's columns: deletes on the referenced table scan"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY);"

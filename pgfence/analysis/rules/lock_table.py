@@ -35,6 +35,7 @@ class LockTable(Rule):
     """
 
     id = "lock-table"
+    nodes = (ast.LockStmt,)
     severity = Severity.MEDIUM
     summary = "explicit LOCK TABLE holds a blocking lock until the transaction ends"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY);"

@@ -72,6 +72,7 @@ class PreferBigint(Rule):
     """
 
     id = "prefer-bigint"
+    nodes = (ast.CreateStmt, ast.AlterTableStmt)
     severity = Severity.LOW
     summary = "integer keys run out at 2^31; changing to bigint later rewrites the table"
     example_bad = "CREATE TABLE orders (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY);"

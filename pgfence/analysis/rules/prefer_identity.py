@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
+
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, quote_ident, register
 from pgfence.analysis.rules._shared import defined_columns, type_name
 from pgfence.model import Severity
@@ -43,6 +45,7 @@ class PreferIdentity(Rule):
     """
 
     id = "prefer-identity"
+    nodes = (ast.CreateStmt, ast.AlterTableStmt)
     severity = Severity.LOW
     summary = "serial columns: prefer GENERATED … AS IDENTITY"
     example_bad = "CREATE TABLE orders (id bigserial PRIMARY KEY);"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
+
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.analysis.rules._shared import defined_columns, type_name
 from pgfence.model import Severity
@@ -33,6 +35,7 @@ class PreferJsonb(Rule):
     """
 
     id = "prefer-jsonb"
+    nodes = (ast.CreateStmt, ast.AlterTableStmt)
     severity = Severity.LOW
     summary = "json instead of jsonb: no equality, no GIN index, parsed on every access"
     example_bad = "CREATE TABLE events (id bigint PRIMARY KEY, payload json);"

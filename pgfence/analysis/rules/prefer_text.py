@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
+
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.analysis.rules._shared import defined_columns, type_name
 from pgfence.model import Severity
@@ -36,6 +38,7 @@ class PreferText(Rule):
     """
 
     id = "prefer-text"
+    nodes = (ast.CreateStmt, ast.AlterTableStmt)
     severity = Severity.LOW
     summary = (
         "varchar(n): changing n later locks the table; use text (and a CHECK if the limit matters)"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
+
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
 from pgfence.analysis.rules._shared import defined_columns, type_name
 from pgfence.model import Severity
@@ -34,6 +36,7 @@ class PreferTimestamptz(Rule):
     """
 
     id = "prefer-timestamptz"
+    nodes = (ast.CreateStmt, ast.AlterTableStmt)
     severity = Severity.LOW
     summary = "timestamp without time zone loses the instant; use timestamptz"
     example_bad = "CREATE TABLE events (id bigint PRIMARY KEY, created_at timestamp);"

@@ -35,6 +35,7 @@ class RefreshMatviewBlocksReads(Rule):
     """
 
     id = "refresh-matview-blocks-reads"
+    nodes = (ast.RefreshMatViewStmt,)
     severity = Severity.HIGH
     summary = "REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads of the view"
     example_schema = (

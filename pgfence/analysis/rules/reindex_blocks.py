@@ -39,6 +39,7 @@ class ReindexBlocks(Rule):
     """
 
     id = "reindex-blocks"
+    nodes = (ast.ReindexStmt,)
     severity = Severity.HIGH
     summary = "REINDEX without CONCURRENTLY blocks writes, and reads that use the index"
     example_schema = (

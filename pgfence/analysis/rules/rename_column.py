@@ -35,6 +35,7 @@ class RenameColumn(Rule):
     """
 
     id = "rename-column"
+    nodes = (ast.RenameStmt,)
     severity = Severity.MEDIUM
     summary = "RENAME COLUMN breaks running code that uses the old name"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"

@@ -41,6 +41,7 @@ class RenameTable(Rule):
     """
 
     id = "rename-table"
+    nodes = (ast.RenameStmt,)
     severity = Severity.MEDIUM
     summary = "RENAME TO breaks running code that uses the old table name"
     example_schema = "CREATE TABLE customers (id bigint PRIMARY KEY);"

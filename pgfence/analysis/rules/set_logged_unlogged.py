@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType
 
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
@@ -35,6 +36,7 @@ class SetLoggedUnlogged(Rule):
     """
 
     id = "set-logged-unlogged"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.HIGH
     summary = "SET LOGGED / UNLOGGED rewrites the table under ACCESS EXCLUSIVE"
     example_schema = "CREATE TABLE events (id bigint PRIMARY KEY);"

@@ -39,6 +39,7 @@ class SetNotNullScan(Rule):
     """
 
     id = "set-not-null-scan"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.HIGH
     summary = "SET NOT NULL scans the whole table under ACCESS EXCLUSIVE"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"

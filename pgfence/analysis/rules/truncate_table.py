@@ -36,6 +36,7 @@ class TruncateTable(Rule):
     """
 
     id = "truncate-table"
+    nodes = (ast.TruncateStmt,)
     severity = Severity.CRITICAL
     summary = "TRUNCATE deletes every row of a table in use (CASCADE: of others too)"
     example_schema = "CREATE TABLE sessions (id bigint PRIMARY KEY);"

@@ -42,6 +42,7 @@ class UnbatchedDataChange(Rule):
     """
 
     id = "unbatched-data-change"
+    nodes = (ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt, ast.InsertStmt)
     severity = Severity.HIGH
     summary = "UPDATE / DELETE of a whole table in one statement: row locks and WAL for all of it"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, plan text);"

@@ -35,6 +35,7 @@ class UniqueConstraintBuildsIndex(Rule):
     """
 
     id = "unique-constraint-builds-index"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.HIGH
     summary = "ADD UNIQUE / PRIMARY KEY builds an index under ACCESS EXCLUSIVE"
     example_schema = "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);"

@@ -35,6 +35,7 @@ class VacuumFull(Rule):
     """
 
     id = "vacuum-full"
+    nodes = (ast.VacuumStmt,)
     severity = Severity.HIGH
     summary = "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE; use pg_repack"
     example_schema = "CREATE TABLE events (id bigint PRIMARY KEY);"

@@ -44,6 +44,7 @@ class ValidateInSameTransaction(Rule):
     """
 
     id = "validate-in-same-transaction"
+    nodes = (ast.AlterTableStmt,)
     severity = Severity.HIGH
     summary = "VALIDATE in the transaction that added the constraint keeps its lock for the scan"
     example_schema = "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);"
