@@ -63,7 +63,7 @@ def analyze(
 
     `shard` ("K/N"): only that part of the work (pgfence/shards.py); `project`: one
     `[[tool.pgfence.project]]` of the configuration; `jobs`: processes (default: every
-    core from 3,000 statements, else one; the report is the same); `changed_since` (a git
+    core from 1,000 statements, else one; the report is the same); `changed_since` (a git
     ref): only the migrations changed since, the earlier ones read for the schema they
     build; `texts`: what to read instead of some files (by real path, e.g. standard
     input); `note` hears one-line notes (what was read for its schema only, nothing

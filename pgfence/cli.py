@@ -574,7 +574,7 @@ def analyze(
             "-j",
             metavar="N",
             min=1,
-            help="Analyse in N processes (default: every core from 3,000 statements, else 1). "
+            help="Analyse in N processes (default: every core from 1,000 statements, else 1). "
             "The report is the same.",
             show_default=False,
         ),

@@ -196,3 +196,58 @@ def test_changed_since_analyses_the_changed_files_with_the_schema_of_the_earlier
     # The earlier file's table is known: its column's type, so the rewrite is certain.
     assert b"is not in the known schema" not in result.stdout
     assert b"the current type of" not in result.stdout
+
+
+def _two_files() -> list:
+    from pgfence.model import Migration
+    from pgfence.sources.sql import split_script
+
+    out = []
+    for name in ("V1__a.sql", "V2__b.sql"):
+        statements, _ = split_script(f"CREATE TABLE t_{name[1]} (id int);\n", name)
+        out.append(Migration(name, "sql", tuple(statements), ()))
+    return out
+
+
+def test_a_worker_that_fails_fails_the_run_with_its_own_error(monkeypatch):
+    from pgfence.analysis import analyze as analysis
+
+    walk = analysis._walk
+
+    def failing(migrations, part, *args, **kwargs):
+        if 0 not in part:  # the forked worker's part
+            raise ValueError("the worker's own error")
+        return walk(migrations, part, *args, **kwargs)
+
+    forked = []
+    fork = os.fork
+
+    def recording_fork() -> int:
+        pid = fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(analysis, "_walk", failing)
+    monkeypatch.setattr(os, "fork", recording_fork)
+    with pytest.raises(ValueError, match="the worker's own error"):
+        analysis.analyse(_two_files(), version=18, jobs=2)
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forked[0], os.WNOHANG)  # waited for: no worker left behind
+
+
+def test_a_worker_that_dies_fails_the_run_with_its_status(monkeypatch):
+    from pgfence.analysis import analyze as analysis
+
+    walk = analysis._walk
+
+    def dying(migrations, part, *args, **kwargs):
+        if 0 not in part:
+            os._exit(7)
+        return walk(migrations, part, *args, **kwargs)
+
+    monkeypatch.setattr(analysis, "_walk", dying)
+    with pytest.raises(RuntimeError, match="worker ended with status"):
+        analysis.analyse(_two_files(), version=18, jobs=2)
+    assert analysis.analyse(_two_files(), version=18, jobs=1)[0]

@@ -6,6 +6,7 @@ import dataclasses
 import os
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 from pgfence.analysis import idioms, ignores, policies, policy
 from pgfence.analysis.catalog import Catalog
@@ -152,12 +153,12 @@ class StatementWalker:
         self.index += 1
 
 
-# From this many statements a run uses every core by default (bench/analyze.py on an idle
-# 2-core machine, -j1 against -j2: 3,000 statements 1.24 s / 1.16 s, 6,000 2.32 / 2.09,
-# 12,000 4.59 / 4.10, 30,000 12.4 / 10.9). Below it, starting the processes costs about
-# what they save. On cores that other work keeps busy -j2 measured slower than -j1: pass
-# `--jobs 1` there.
-PARALLEL_FROM = 3000
+# From this many statements a run uses every core by default (bench/analyze.py's files on
+# a 2-core machine, -j1 against -j2, fastest of 5 to 10 runs side by side: 600 statements
+# 277 / 265 ms (medians 287 / 291), 1,200 431 / 385 ms, 3,000 1.03 / 0.91 s, 30,000 12.8 /
+# 10.6 s). Below it, forking a worker costs about what it saves. On cores that other work
+# keeps busy -j2 can be slower than -j1: pass `--jobs 1` there.
+PARALLEL_FROM = 1000
 
 
 def default_jobs(migrations: Sequence[Migration]) -> int:
@@ -180,9 +181,10 @@ def analyse(
     the others are read for the schema they build only, and left out), in order. What
     the first `deployed` files create is taken to exist before the migration, in use.
 
-    With `jobs` above 1 the files are cut into that many consecutive parts, each analysed
-    in a forked process that first walks the earlier files for the schema they build (no
-    prediction, no rule): the same analyses, in the same order, as one process makes.
+    With `jobs` above 1 the files are cut into that many consecutive parts: the first
+    analysed here, each other one in a forked process that first walks the earlier files
+    for the schema they build (no prediction, no rule): the same analyses, in the same
+    order, as one process makes.
     """
     migrations = list(migrations)
     settings = settings or RuleSettings()
@@ -251,16 +253,6 @@ def _parts(sizes: Sequence[tuple[int, int]], jobs: int) -> list[frozenset[int]]:
     return parts
 
 
-# What the forked workers read: set before the fork, inherited, never sent.
-_SHARED: tuple[Sequence[Migration], int, Catalog, RuleSettings, int] | None = None
-
-
-def _part(part: frozenset[int]) -> list[StatementAnalysis]:
-    assert _SHARED is not None
-    migrations, version, catalog, settings, deployed = _SHARED
-    return _walk(migrations, part, version, catalog, settings, deployed)
-
-
 def _in_processes(
     migrations: Sequence[Migration],
     parts: list[frozenset[int]],
@@ -269,25 +261,72 @@ def _in_processes(
     settings: RuleSettings,
     deployed: int,
 ) -> list[StatementAnalysis]:
-    """Each part in a process of its own (parsing and prediction are CPU-bound: threads
-    would share one core). Forked, so the parsed files are not sent to them."""
+    """The first part walked here, each other one in a process of its own, forked before
+    the walk (parsing and prediction are CPU-bound: threads would share one core; forked,
+    the parsed files and the catalog are not sent to them). Only the analyses come back,
+    pickled through a pipe."""
     import gc
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    import pickle
 
-    global _SHARED
-    _SHARED = (migrations, version, catalog, settings, deployed)
     # The parsed files are most of the heap: frozen, the workers' garbage collections do
     # not walk them (nor touch, and so copy, their pages) again and again.
     gc.freeze()
+    pending: dict[int, int] = {}  # a worker's pid: the pipe it writes its analyses to
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
-            results = list(pool.map(_part, parts))
+        for part in parts[1:]:
+            readable, writable = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the worker: its walk, then out without any clean-up of the parent's
+                os.close(readable)
+                _part(writable, migrations, part, version, catalog, settings, deployed)
+            os.close(writable)
+            pending[pid] = readable
+        analyses = _walk(migrations, parts[0], version, catalog, settings, deployed)
+        for pid in list(pending):
+            with os.fdopen(pending.pop(pid), "rb") as pipe:
+                sent = pipe.read()
+            _, status = os.waitpid(pid, 0)
+            if not sent:
+                raise RuntimeError(f"an analysis worker ended with status {status}")
+            failed, result = pickle.loads(sent)
+            if failed:
+                raise result
+            analyses += result
     finally:
+        for pid, readable in pending.items():  # after an error: those not read yet
+            os.close(readable)
+            os.waitpid(pid, 0)
         gc.unfreeze()
-        _SHARED = None
-    return [analysis for part in results for analysis in part]
+    return analyses
+
+
+def _part(
+    writable: int,
+    migrations: Sequence[Migration],
+    part: frozenset[int],
+    version: int,
+    catalog: Catalog,
+    settings: RuleSettings,
+    deployed: int,
+) -> NoReturn:
+    """A forked worker: its walk's analyses (or what went wrong) written to `writable`
+    pickled, then the process ends (os._exit: nothing of the parent's runs twice)."""
+    import pickle
+
+    code = 1
+    try:
+        try:
+            message: tuple[bool, object] = (
+                False,
+                _walk(migrations, part, version, catalog, settings, deployed),
+            )
+        except Exception as exc:  # raised again in the parent
+            message = (True, exc)
+        with os.fdopen(writable, "wb") as pipe:
+            pipe.write(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+        code = 0
+    finally:
+        os._exit(code)
 
 
 def finish(
