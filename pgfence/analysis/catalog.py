@@ -138,10 +138,13 @@ class Catalog:
     # Domain "schema.name" -> (its base type, whether it has constraints).
     domains: dict[str, tuple[TypeRef | None, bool]] = field(default_factory=dict)
     # Owned sequence -> the first table (in `tables` order) with a column drawing from it;
-    # built when first asked, forgotten (`forget_sequence_owners`) wherever a table is
-    # added, dropped or renamed or a column added or dropped, and by `settle` after a
-    # schema is loaded. (A column's `sequence` is set only as it is made.) Scanning every
-    # column on each ask grew with the schema.
+    # built when first asked, kept up to date as a new table is added (it comes last), and
+    # forgotten (`forget_sequence_owners`) wherever an owner can change: a table replaced,
+    # renamed or dropped with a column drawing from a sequence, such a column added or
+    # dropped, and by `settle` after a schema is loaded. (A column's `sequence` is set only
+    # as it is made.) Scanning every column on each ask grew with the schema; so did
+    # forgetting the map at every new table (a history of 500 tables rebuilt it 3,100
+    # times).
     _sequence_owners: dict[str, Table] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -365,9 +368,17 @@ class Catalog:
 
     def add_table(self, table: Table) -> None:
         table.created_block = self.current_block
+        replaced = self.tables.get(table.name)
         self.tables[table.name] = table
         self.views.pop(table.name, None)
-        self.forget_sequence_owners()
+        owners = self._sequence_owners
+        if replaced is not None:
+            self.forget_sequence_owners()  # in the place of the old one in `tables`
+        elif owners is not None:
+            # Last in `tables`: it owns only the sequences no earlier table draws from.
+            for column in table.columns.values():
+                if column.sequence:
+                    owners.setdefault(column.sequence, table)
 
     def add_index(self, index: Index) -> None:
         index.created_block = self.current_block
@@ -377,9 +388,10 @@ class Catalog:
             owner.indexes.append(index.name)
 
     def drop_relation(self, name: str) -> None:
-        self.forget_sequence_owners()
         table = self.tables.pop(name, None)
         if table is not None:
+            if any(column.sequence for column in table.columns.values()):
+                self.forget_sequence_owners()
             for index_name in table.indexes:
                 self.indexes.pop(index_name, None)
             if table.parent and table.parent in self.tables:
@@ -616,16 +628,19 @@ def _apply_alter(catalog: Catalog, node: ast.AlterTableStmt) -> None:
 def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> None:
     sub = cmd.subtype
     if sub == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-        table.columns[cmd.def_.colname] = column_from_def(cmd.def_, table.name)
-        catalog.forget_sequence_owners()
+        replaced = table.columns.get(cmd.def_.colname)
+        column = table.columns[cmd.def_.colname] = column_from_def(cmd.def_, table.name)
+        if column.sequence or (replaced is not None and replaced.sequence):
+            catalog.forget_sequence_owners()
         _column_dependencies(catalog, table.name, cmd.def_)
         for con in cmd.def_.constraints or ():
             _add_constraint(catalog, table, con, (cmd.def_.colname,))
     elif sub == AlterTableType.AT_ColumnDefault and cmd.def_ is not None:
         _uses(catalog, cmd.def_, table.name)
     elif sub == AlterTableType.AT_DropColumn and cmd.name:
-        table.columns.pop(cmd.name, None)
-        catalog.forget_sequence_owners()
+        dropped = table.columns.pop(cmd.name, None)
+        if dropped is not None and dropped.sequence:
+            catalog.forget_sequence_owners()
         # Postgres drops the indexes that use the column with it.
         for index in list(table.indexes):
             found = catalog.indexes.get(index)

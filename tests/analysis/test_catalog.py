@@ -51,3 +51,30 @@ def test_create_index_definition_is_the_statement_printed_once_for_rule_and_cata
         "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_email_idx ON t (email);",
     )
     assert printed == [statement.node]
+
+
+def test_the_sequence_owners_kept_up_to_date_are_those_found_again_after_every_statement():
+    script = """
+        CREATE TABLE a (id serial, note text);
+        CREATE TABLE b (id bigserial, a_id int);
+        CREATE TABLE plain (x int);
+        ALTER TABLE plain ADD COLUMN y text;
+        ALTER TABLE plain ADD COLUMN n serial;
+        ALTER TABLE a DROP COLUMN note;
+        ALTER TABLE a DROP COLUMN id;
+        CREATE TABLE a (id serial);
+        DROP TABLE plain;
+        CREATE TABLE c (id int GENERATED ALWAYS AS IDENTITY);
+        ALTER TABLE b RENAME TO d;
+        DROP TABLE d;
+        CREATE TABLE e (id smallserial);
+    """
+    catalog = Catalog(complete=True)
+    asked = ["public.a_id_seq", "public.b_id_seq", "public.plain_n_seq", "public.c_id_seq"]
+    for statement in split_script(script, "m.sql")[0]:
+        catalog.apply(statement.node)
+        kept = {s: catalog._owner_of_sequence(s) for s in asked + ["public.e_id_seq"]}
+        catalog.forget_sequence_owners()
+        found = {s: catalog._owner_of_sequence(s) for s in kept}
+        assert kept == found, statement.sql
+        assert catalog._sequence_owners is not None  # built, and kept for the next one
