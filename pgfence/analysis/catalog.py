@@ -629,8 +629,8 @@ def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> 
     sub = cmd.subtype
     if sub == AlterTableType.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
         replaced = table.columns.get(cmd.def_.colname)
-        column = table.columns[cmd.def_.colname] = column_from_def(cmd.def_, table.name)
-        if column.sequence or (replaced is not None and replaced.sequence):
+        added = table.columns[cmd.def_.colname] = column_from_def(cmd.def_, table.name)
+        if added.sequence or (replaced is not None and replaced.sequence):
             catalog.forget_sequence_owners()
         _column_dependencies(catalog, table.name, cmd.def_)
         for con in cmd.def_.constraints or ():
@@ -638,8 +638,8 @@ def _apply_alter_cmd(catalog: Catalog, table: Table, cmd: ast.AlterTableCmd) -> 
     elif sub == AlterTableType.AT_ColumnDefault and cmd.def_ is not None:
         _uses(catalog, cmd.def_, table.name)
     elif sub == AlterTableType.AT_DropColumn and cmd.name:
-        dropped = table.columns.pop(cmd.name, None)
-        if dropped is not None and dropped.sequence:
+        dropped_column = table.columns.pop(cmd.name, None)
+        if dropped_column is not None and dropped_column.sequence:
             catalog.forget_sequence_owners()
         # Postgres drops the indexes that use the column with it.
         for index in list(table.indexes):

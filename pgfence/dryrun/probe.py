@@ -38,6 +38,7 @@ from pgfence.dryrun.introspect import (
     backend_locks_with_files,
     changed_files,
     changed_files_meanwhile,
+    changed_seen_meanwhile,
     observed_locks,
     raw_lock,
     relation_files,
@@ -577,9 +578,19 @@ class TransactionalObserver:
             # probe reads the locks meanwhile (one round trip's wait less a statement).
             now, gone, raw = changed_files_meanwhile(migration, tx.seen, known, self._new_locks)
             oids = {lock.oid for lock in raw if lock.oid >= FIRST_USER_OID}
+        elif (
+            isinstance(migration, MigrationSession)
+            and len(tx.seen.files) <= introspect.PREPARED_UP_TO
+        ):
+            # What was seen is compared while the probe reads the locks; the relations
+            # locked for the first time are asked after, on their own.
+            now, gone, raw = changed_seen_meanwhile(
+                migration, tx.seen, known, lambda raw: _user_oids(raw) - tx.gone, self._new_locks
+            )
+            oids = _user_oids(raw)
         else:
             raw = self._new_locks()
-            oids = {lock.oid for lock in raw if lock.oid >= FIRST_USER_OID}
+            oids = _user_oids(raw)
             now, gone = changed_files(migration, tx.seen, oids - tx.gone, known)
         baseline = self._baseline(now, gone, oids)
         # As the migration saw them before this statement: a table an earlier statement
@@ -706,6 +717,10 @@ class TransactionalObserver:
         # What readers and writers get is tried again for everything held, at once.
         tx.blocking.measure(probe, held)
         self.tx = tx
+
+
+def _user_oids(raw: list[RawLock]) -> set[int]:
+    return {lock.oid for lock in raw if lock.oid >= FIRST_USER_OID}
 
 
 # ---- statements that cannot run in a transaction block -----------------------------------------

@@ -76,13 +76,13 @@ def _first_long_under_lock(tx: TransactionRun) -> tuple[Step, Hit] | None:
         if isinstance(node, ast.TransactionStmt):
             _savepoint(node, savepoints, held)
             continue
-        position = work.index(step)
         # validate-in-same-transaction already says this, with the constraint's name.
         said = any(f.rule == "validate-in-same-transaction" for f in step.report.findings)
         if step.facts.long is not None and not said:
             for holder, lock in held:
                 if not _covered(lock, step):
-                    return step, _hit(tx, work, position, holder, lock, step)
+                    # Looked up only for a hit: `index` compares the steps field by field.
+                    return step, _hit(tx, work, work.index(step), holder, lock, step)
         held.extend((step, lock) for lock in step.facts.blocking)
     return None
 
