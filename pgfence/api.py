@@ -318,8 +318,8 @@ def dryrun(
     database to run in, so that runs on the same server do not see each other.
     """
     from pgfence.dryrun.servers import ServerChoice, choose
-    from pgfence.dryrun.servers.existing import ROLLED_BACK_WARNING
     from pgfence.dryrun.sizing import Sizing
+    from pgfence.model import ROLLED_BACK_WARNING
 
     cfg = _project(_config(config), project, paths)
     if runner is not None:
