@@ -31,8 +31,13 @@ _OTHER = (
 # Unicode space is an identifier character to Postgres, so `<U+00A0>$x$` is one identifier,
 # not white space before a dollar quote; PG 16 added \v, older servers reject it anyway.
 # A `--` comment ends at CR as well as LF (scan.l `non_newline` is [^\n\r]).
+# The whitespace before a token is taken with it (half the tokens of a migration are
+# whitespace: each its own match and turn of the loop cost a third of the scan); a token's
+# start is its group's.
 _TOKEN = re.compile(
     rf"""
+    [ \t\n\r\f\v]*
+    (?:
       (?P<ws>[ \t\n\r\f\v]+)
     | (?P<line_comment>--[^\n\r]*)
     | (?P<block_comment>/\*)
@@ -49,6 +54,7 @@ _TOKEN = re.compile(
     | (?P<lparen>\()
     | (?P<rparen>\))
     | (?P<other>{_OTHER}+|.)
+    )
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -142,6 +148,7 @@ class _StatementState:
     comments: list[str] = field(default_factory=list)
     backslash_literal: bool = False  # a '…' literal holding a backslash, read as standard
     escape_literal: bool = False  # a '…' literal with backslash escapes (setting off)
+    body_allowed: bool = False  # routine_body_allowed() of the words so far
 
     def routine_body_allowed(self) -> bool:
         # CREATE [OR REPLACE] FUNCTION|PROCEDURE … : only there can BEGIN open a body.
@@ -160,11 +167,12 @@ class _StatementState:
         )
 
     def see_word(self, word: str) -> None:
-        lowered = word.lower()
         if len(self.words) < 4:
-            self.words.append(lowered)
-        if self.depth or not self.routine_body_allowed():
-            return
+            self.words.append(word.lower())
+            self.body_allowed = self.routine_body_allowed()
+        if self.depth or not self.body_allowed:
+            return  # (the first four words decide: asked once each, not at every word)
+        lowered = word.lower()
         if lowered == "begin" or (lowered == "case" and self.begin_depth):
             self.begin_depth += 1
         elif lowered == "end" and self.begin_depth:
@@ -199,7 +207,7 @@ class Scanner:
             m = match(text, self.pos)
             assert m is not None  # the 'other' alternative matches any character
             kind = m.lastgroup
-            tok_start = m.start()
+            tok_start = m.start(kind)  # type: ignore[arg-type]
             self.pos = m.end()
             if kind == "ws":
                 continue
@@ -250,13 +258,13 @@ class Scanner:
                     _QIDENT_BODY, text, self.pos, tok_start, "unterminated quoted identifier"
                 )
             elif kind == "dollar":
-                tag = m.group()
+                tag = text[tok_start : self.pos]
                 close = text.find(tag, self.pos)
                 if close < 0:
                     raise LexError(f"unterminated dollar-quoted string {tag}", tok_start)
                 self.pos = close + len(tag)
             elif kind == "ident":
-                state.see_word(m.group())
+                state.see_word(text[tok_start : self.pos])
             elif kind == "lparen":
                 state.depth += 1
             elif kind == "rparen":
