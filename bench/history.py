@@ -6,7 +6,8 @@ tables, fifty files of one 10-statement "group" (four tables created, indexed an
 by foreign keys, as an ORM's first migration writes them), and one file that holds fifty
 such groups: a 500-statement transaction. Flyway wraps every file in a transaction.
 
-From one run, side by side:
+From one run, side by side, over 3 rounds in which the two take turns (medians,
+and each round's figure):
 - `pgfence dryrun -f json DIR`, the whole process (its server's start included);
 - the same SQL applied with psql, every file in a transaction, on a fresh server of the
   same binaries (server start and stop included);
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -202,36 +204,70 @@ def failures(report: Path) -> list[str]:
     return out
 
 
+ROUNDS = 3  # psql and the dry-run take turns: each round's two meet about the same load
+
+
 def main() -> None:
+    import statistics
+
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         migrations = root / "migrations"
         migrations.mkdir()
         history = generate(migrations)
         count = sum(f.read_text().count(";\n") for f in history.files)
-        psql = with_psql(history, root)
-        dry = dry_run(history, root)
-        broken = failures(root / "report.json")
-        if broken:
-            sys.exit(f"{len(broken)} statements did not run:\n" + "\n".join(broken[:10]))
+        rounds: list[tuple[float, DryRun]] = []
+        for _ in range(ROUNDS):
+            psql = with_psql(history, root)
+            dry = dry_run(history, root)
+            broken = failures(root / "report.json")
+            if broken:
+                sys.exit(f"{len(broken)} statements did not run:\n" + "\n".join(broken[:10]))
+            rounds.append((psql, dry))
+
+        def median(figure: Callable[[float, DryRun], float]) -> float:
+            return statistics.median(figure(psql, dry) for psql, dry in rounds)
+
+        def each(figure: Callable[[float, DryRun], float], form: str) -> str:
+            return ", ".join(format(figure(psql, dry), form) for psql, dry in rounds)
+
+        def big_over_small(_psql: float, dry: DryRun) -> float:
+            small = sum(dry.file_seconds[f.name] for f in history.small)
+            return dry.file_seconds[history.big.name] / small
+
+        dry = sorted(rounds, key=lambda r: r[1].seconds)[len(rounds) // 2][1]  # the median
         big = dry.file_seconds[history.big.name]
         small = sum(dry.file_seconds[f.name] for f in history.small)
-        ratio = dry.seconds / psql
-        overhead = (dry.seconds - psql) / count * 1000
-        rss_mb = dry.peak_rss_kb / 1024
+        rss_mb = max(d.peak_rss_kb for _, d in rounds) / 1024
         per_statement = dry.json_bytes / count
         print(f"history: {len(history.files)} files, {count} statements, {TABLES} tables")
-        print(f"  psql (fresh server, start included):   {psql:7.2f} s")
+        print(f"{ROUNDS} rounds, psql and the dry-run taking turns; medians, then each round:")
         print(
-            f"  pgfence dryrun (whole process):        {dry.seconds:7.2f} s  (exit {dry.exit_code})"
+            f"  psql (fresh server, start included):   {median(lambda p, d: p):7.2f} s  "
+            f"({each(lambda p, d: p, '.2f')})"
         )
-        print(f"  ratio dry-run / psql:                  {ratio:7.2f}   (target <= 5)")
-        print(f"  observation overhead per statement:    {overhead:7.2f} ms (target <= 2)")
         print(
-            f"  500-statement transaction:             {big:7.2f} s  against fifty 10-statement "
-            f"files {small:.2f} s: {big / small:.2f}x (target <= 2)"
+            f"  pgfence dryrun (whole process):        {median(lambda p, d: d.seconds):7.2f} s  "
+            f"({each(lambda p, d: d.seconds, '.2f')}; exit {dry.exit_code})"
         )
-        print(f"  peak RSS of the dry-run:               {rss_mb:7.1f} MB (target < 200)")
+        print(
+            f"  ratio dry-run / psql:                  {median(lambda p, d: d.seconds / p):7.2f}"
+            f"   ({each(lambda p, d: d.seconds / p, '.2f')}) (target <= 5)"
+        )
+
+        def overhead(p: float, d: DryRun) -> float:
+            return (d.seconds - p) / count * 1000
+
+        print(
+            f"  observation overhead per statement:    {median(overhead):7.2f} ms "
+            f"({each(overhead, '.2f')}) (target <= 2)"
+        )
+        print(
+            f"  500-statement transaction:             {median(big_over_small):7.2f}x "
+            f"the fifty 10-statement files ({each(big_over_small, '.2f')}; median round "
+            f"{big:.2f} s against {small:.2f} s) (target <= 2)"
+        )
+        print(f"  peak RSS of the dry-run:               {rss_mb:7.1f} MB (largest; target < 200)")
         print(
             f"  JSON report:                           {dry.json_bytes / 1e6:7.2f} MB, "
             f"{per_statement:.0f} bytes per statement"
