@@ -28,10 +28,10 @@ from pglast.enums import TransactionStmtKind
 from pgfence.analysis.analyze import StatementWalker, finish
 from pgfence.analysis.catalog import Catalog
 from pgfence.analysis.policy import StatementFacts
-from pgfence.analysis.rule import Statements, StatementWindow
+from pgfence.analysis.rule import EMPTY, Statements, StatementWindow
 from pgfence.analysis.statements import builds_index_concurrently
 from pgfence.checks import RuleSettings
-from pgfence.dryrun import bookkeeping, queries, replay
+from pgfence.dryrun import ahead, bookkeeping, queries, replay
 from pgfence.dryrun.findings import dynamic_findings
 from pgfence.dryrun.guard import (
     STANDARD_STRINGS_OFF,
@@ -183,6 +183,7 @@ def observe_existing(
     # On a server pgfence started the migration runs as a role that is no superuser; a
     # CREATE EXTENSION of an untrusted extension is done by the superuser (privileged.py).
     privileged = Privileged(server.superuser_dsn(dsn) if server.throwaway else None)
+    run: _Run | None = None
     try:
         guard = None
         recorder = None
@@ -211,12 +212,16 @@ def observe_existing(
             recorder=recorder,
         )
         run.walker.index = start.statements if start is not None else 0
+        if server.throwaway and sum(len(m.statements) for m in migrations) >= ahead.AHEAD_FROM:
+            run.ahead = ahead.Ahead(migrations, run.walker)
         for migration in migrations:
             say(f"dry-running {migration.path}{'' if server.throwaway else ' (rolled back)'}")
             run.migration(migration)
         run.finish()
         return finish(run.reports, run.facts, migrations, options.settings)
     finally:
+        if run is not None and run.ahead is not None:
+            run.ahead.close()
         if not server.throwaway:
             with contextlib.suppress(psycopg.Error):
                 sessions.migration.execute("ROLLBACK")
@@ -403,6 +408,8 @@ class _Run:
         self.say = say
         # What the migrations do to the schema, followed statement by statement.
         self.walker = StatementWalker(catalog, major, options.settings)
+        # The analyses made ahead in a forked process, while it has them (ahead.py).
+        self.ahead: ahead.Ahead | None = None
         self.transactional = TransactionalObserver(
             sessions, options.statement_timeout_s, cap=guard.lock_cap if guard else None
         )
@@ -493,8 +500,15 @@ class _Run:
     def _analyse(
         self, statement: Statement, following: StatementWindow
     ) -> tuple[StatementReport, StatementFacts]:
-        analysis = self.walker.analyse(statement, self.tx.window.window(), following)
-        self.walker.follow(statement)
+        # The statements before it in the transaction it will run in: none when the tool's
+        # transaction it follows is committed first (_follow_runner), as `analyze` has it.
+        earlier = EMPTY if self._leaves_runner_block(statement) else self.tx.window.window()
+        made = self.ahead.take(statement, earlier) if self.ahead is not None else None
+        if made is not None:
+            analysis = made
+        else:
+            analysis = self.walker.analyse(statement, earlier, following)
+            self.walker.follow(statement)
         return StatementReport(statement, analysis.prediction, analysis.findings), analysis.facts
 
     def _execute(self, statement: Statement, report: StatementReport) -> Observation:
@@ -611,11 +625,20 @@ class _Run:
                 found.extend(str(row[0]) for row in rows)
         return tuple(dict.fromkeys(found))
 
+    def _leaves_runner_block(self, statement: Statement) -> bool:
+        """Does the migration tool commit its open transaction before `statement` runs?"""
+        tx = statement.transaction
+        return (
+            self.throwaway
+            and self.tx.runner_block is not None
+            and (tx.scope is not TxScope.RUNNER or tx.block != self.tx.runner_block)
+        )
+
     def _follow_runner(self, statement: Statement) -> None:
         """Open and commit the migration tool's transactions as the tool would."""
         tx = statement.transaction
         in_block = tx.scope is TxScope.RUNNER
-        if self.tx.runner_block is not None and (not in_block or tx.block != self.tx.runner_block):
+        if self._leaves_runner_block(statement):
             self._end_transaction(commit=True)
         if in_block and self.tx.runner_block is None and not self.tx.explicit:
             self.sessions.migration.execute("BEGIN")
