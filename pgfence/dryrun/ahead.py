@@ -22,6 +22,7 @@ import fcntl
 import gc
 import os
 import pickle
+import select
 import signal
 from collections.abc import Sequence
 from typing import NoReturn
@@ -34,6 +35,8 @@ from pgfence.model import Migration, Statement
 # connections and parsed files, costs a few milliseconds; a statement's analysis 0.2 ms).
 AHEAD_FROM = 200
 
+# How long the run waits for the worker's next analyses (a batch takes milliseconds).
+WAIT_S = 5.0
 # Analyses sent at a time: the run waits for no more than these at the start of a file.
 BATCH = 32
 # The pipe holds this much (Linux; 64 KiB otherwise): the worker keeps that far ahead
@@ -112,6 +115,11 @@ class Ahead:
 
     def _read(self) -> _Batch:
         assert self._pipe is not None
+        # A worker that sends nothing for that long is taken as gone: one forked while
+        # another thread held a lock it then waits for could wait for ever.
+        ready, _, _ = select.select([self._pipe], [], [], WAIT_S)
+        if not ready:
+            return []
         try:
             size = int.from_bytes(_exactly(self._pipe, 8), "big")
             failed, batch = pickle.loads(_exactly(self._pipe, size))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -212,7 +213,13 @@ def observe_existing(
             recorder=recorder,
         )
         run.walker.index = start.statements if start is not None else 0
-        if server.throwaway and sum(len(m.statements) for m in migrations) >= ahead.AHEAD_FROM:
+        if (
+            server.throwaway
+            and sum(len(m.statements) for m in migrations) >= ahead.AHEAD_FROM
+            # Not while other threads run dry-runs (several majors at once): a process
+            # forked from one may find a lock held that no thread of its will release.
+            and threading.current_thread() is threading.main_thread()
+        ):
             run.ahead = ahead.Ahead(migrations, run.walker)
         for migration in migrations:
             say(f"dry-running {migration.path}{'' if server.throwaway else ' (rolled back)'}")

@@ -124,3 +124,17 @@ def test_a_worker_that_dies_leaves_the_run_to_analyse_by_itself(
     taken = _taken(monkeypatch)
     assert _report(pg, tmp_path / "h", "flyway", f"{database_name}_b", FLYWAY) == alone
     assert taken[0] == 0
+
+
+def test_a_worker_that_sends_nothing_is_given_up_on(pg, tmp_path, database_name, monkeypatch):
+    import time
+
+    monkeypatch.setattr(ahead, "AHEAD_FROM", 10**9)
+    alone = _report(pg, tmp_path / "h", "flyway", f"{database_name}_a", FLYWAY)
+    monkeypatch.setattr(ahead, "AHEAD_FROM", 0)
+    monkeypatch.setattr(ahead, "WAIT_S", 0.2)
+    monkeypatch.setattr(ahead, "_work", lambda *args: (time.sleep(60), os._exit(0)))
+    taken = _taken(monkeypatch)
+    start = time.monotonic()
+    assert _report(pg, tmp_path / "h", "flyway", f"{database_name}_b", FLYWAY) == alone
+    assert taken[0] == 0 and time.monotonic() - start < 30  # waited once, then went on
