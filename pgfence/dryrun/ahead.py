@@ -59,17 +59,23 @@ class Ahead:
         self._batch: _Batch = []
         self._next = 0  # in `_batch`
         self._pid = 0
-        self._pipe = None
-        gc.freeze()  # the worker never collects (nor finalizes) what the run holds
+        self._pipe: int | None = None  # the descriptor the worker's analyses come by
         readable, writable = os.pipe()
         with contextlib.suppress(AttributeError, OSError):  # not Linux, or above its maximum
             fcntl.fcntl(writable, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-        pid = os.fork()
+        gc.freeze()  # the worker never collects (nor finalizes) what the run holds
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare: the run analyses by itself
+            os.close(readable)
+            os.close(writable)
+            gc.unfreeze()
+            return
         if pid == 0:
             os.close(readable)
             _work(writable, migrations, walker, self._place)
         os.close(writable)
-        self._pid, self._pipe = pid, os.fdopen(readable, "rb")
+        self._pid, self._pipe = pid, readable
 
     def take(self, statement: Statement, earlier: StatementWindow) -> StatementAnalysis | None:
         """The worker's analysis of `statement`, the next of the run, if it was made with
@@ -107,7 +113,7 @@ class Ahead:
         """Stop the worker (it may be writing what nobody reads any more)."""
         if self._pipe is None:
             return
-        self._pipe.close()
+        os.close(self._pipe)
         self._pipe = None
         os.kill(self._pid, signal.SIGKILL)
         os.waitpid(self._pid, 0)
@@ -115,11 +121,6 @@ class Ahead:
 
     def _read(self) -> _Batch:
         assert self._pipe is not None
-        # A worker that sends nothing for that long is taken as gone: one forked while
-        # another thread held a lock it then waits for could wait for ever.
-        ready, _, _ = select.select([self._pipe], [], [], WAIT_S)
-        if not ready:
-            return []
         try:
             size = int.from_bytes(_exactly(self._pipe, 8), "big")
             failed, batch = pickle.loads(_exactly(self._pipe, size))
@@ -128,11 +129,19 @@ class Ahead:
         return [] if failed else batch
 
 
-def _exactly(pipe: object, size: int) -> bytes:
-    data = pipe.read(size)  # type: ignore[attr-defined]
-    if len(data) != size:
-        raise EOFError
-    return data  # type: ignore[no-any-return]
+def _exactly(fd: int, size: int) -> bytes:
+    """`size` bytes from the worker's pipe; EOFError if it ends first, or if it sends
+    nothing for WAIT_S (one forked while another thread held a lock it then waits for
+    could wait for ever)."""
+    chunks, left = [], size
+    while left:
+        ready, _, _ = select.select([fd], [], [], WAIT_S)
+        chunk = os.read(fd, min(left, PIPE_BYTES)) if ready else b""
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _work(
@@ -142,8 +151,8 @@ def _work(
     place: dict[int, int],
 ) -> NoReturn:
     """The worker: every statement's analysis, in order, BATCH at a time, each batch a
-    length-prefixed pickle; (True, None) after an error. Out by os._exit: nothing of the run's (its
-    sessions, its server) is closed or cleaned up here."""
+    length-prefixed pickle; (True, None) after an error. Out by os._exit: nothing of the
+    run's (its sessions, its server) is closed or cleaned up here."""
     gc.disable()
     try:
         with os.fdopen(writable, "wb") as pipe:

@@ -138,3 +138,19 @@ def test_a_worker_that_sends_nothing_is_given_up_on(pg, tmp_path, database_name,
     start = time.monotonic()
     assert _report(pg, tmp_path / "h", "flyway", f"{database_name}_b", FLYWAY) == alone
     assert taken[0] == 0 and time.monotonic() - start < 30  # waited once, then went on
+
+
+def test_no_process_to_fork_leaves_the_run_to_analyse_by_itself(
+    pg, tmp_path, database_name, monkeypatch
+):
+    monkeypatch.setattr(ahead, "AHEAD_FROM", 10**9)
+    alone = _report(pg, tmp_path / "h", "flyway", f"{database_name}_a", FLYWAY)
+    monkeypatch.setattr(ahead, "AHEAD_FROM", 0)
+
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(ahead.os, "fork", no_fork)
+    taken = _taken(monkeypatch)
+    assert _report(pg, tmp_path / "h", "flyway", f"{database_name}_b", FLYWAY) == alone
+    assert taken[0] == 0
