@@ -577,7 +577,7 @@ class TransactionalObserver:
             # The change check finds the relations locked for the first time itself: the
             # probe reads the locks meanwhile (one round trip's wait less a statement).
             now, gone, raw = changed_files_meanwhile(migration, tx.seen, known, self._new_locks)
-            oids = {lock.oid for lock in raw if lock.oid >= FIRST_USER_OID}
+            oids = _user_oids(raw)
         elif (
             isinstance(migration, MigrationSession)
             and len(tx.seen.files) <= introspect.PREPARED_UP_TO
