@@ -24,6 +24,8 @@ import os
 import pickle
 import select
 import signal
+import threading
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -48,6 +50,16 @@ PIPE_BYTES = 1 << 20
 _Batch = list[tuple[StatementAnalysis, tuple[int, int]]]
 
 
+def safe_to_fork() -> bool:
+    """Forking is left to the main thread, with no thread but pgfence's own beside it: a
+    process forked while another thread holds a lock can wait for it for ever (several
+    majors at once run in threads; an application or a test suite may run its own)."""
+    main = threading.main_thread()
+    return threading.current_thread() is main and all(
+        thread is main or thread.name.startswith("pgfence-") for thread in threading.enumerate()
+    )
+
+
 class Ahead:
     """The worker's analyses, taken in the run's order by `take`."""
 
@@ -65,7 +77,11 @@ class Ahead:
             fcntl.fcntl(writable, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         gc.freeze()  # the worker never collects (nor finalizes) what the run holds
         try:
-            pid = os.fork()
+            with warnings.catch_warnings():
+                # Python 3.12 warns of a fork while other threads run: here only pgfence's
+                # own (`safe_to_fork`), and nothing the worker does waits for them.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
         except OSError:  # no process to spare: the run analyses by itself
             os.close(readable)
             os.close(writable)

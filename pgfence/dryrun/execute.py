@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -216,9 +215,7 @@ def observe_existing(
         if (
             server.throwaway
             and sum(len(m.statements) for m in migrations) >= ahead.AHEAD_FROM
-            # Not while other threads run dry-runs (several majors at once): a process
-            # forked from one may find a lock held that no thread of its will release.
-            and threading.current_thread() is threading.main_thread()
+            and ahead.safe_to_fork()
         ):
             run.ahead = ahead.Ahead(migrations, run.walker)
         for migration in migrations:

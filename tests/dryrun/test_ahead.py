@@ -154,3 +154,22 @@ def test_no_process_to_fork_leaves_the_run_to_analyse_by_itself(
     taken = _taken(monkeypatch)
     assert _report(pg, tmp_path / "h", "flyway", f"{database_name}_b", FLYWAY) == alone
     assert taken[0] == 0
+
+
+def test_no_fork_beside_a_thread_that_is_not_pgfences_nor_from_one():
+    import threading
+
+    assert ahead.safe_to_fork()
+    stop = threading.Event()
+    foreign = threading.Thread(target=stop.wait, name="an-application-thread")
+    foreign.start()
+    try:
+        assert not ahead.safe_to_fork()
+    finally:
+        stop.set()
+        foreign.join()
+    ours = threading.Thread(target=lambda: seen.append(ahead.safe_to_fork()), name="pgfence-x")
+    seen: list[bool] = []
+    ours.start()
+    ours.join()
+    assert seen == [False] and ahead.safe_to_fork()  # not from a thread but the main one
