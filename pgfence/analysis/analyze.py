@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -132,6 +132,30 @@ class StatementWalker:
             printer,
         )
 
+    def walk(
+        self,
+        migrations: Sequence[Migration],
+        analysed: Container[int] | None = None,
+        deployed: int = 0,
+    ) -> Iterator[tuple[StatementAnalysis, StatementWindow]]:
+        """Every statement of the migrations in order, as `analyze` takes them: analysed
+        (when its file's number is in `analysed`; all by default) with the statements of
+        its transaction before it and the rest of its file, then followed. Yields each
+        analysis with those statements of its transaction. What the first `deployed` files
+        create is taken to exist before the migration, in use."""
+        open_tx: dict[object, Statements] = {}
+        for number, migration in enumerate(migrations):
+            if number == deployed and deployed:
+                self.catalog.settle(complete=False)
+            in_file = Statements(migration.statements)
+            for position, statement in enumerate(migration.statements):
+                earlier = open_tx.setdefault(self.block(statement), Statements())
+                if analysed is None or number in analysed:
+                    window = earlier.window()
+                    yield self.analyse(statement, window, in_file.window(position + 1)), window
+                earlier.append(statement)
+                self.follow(statement)
+
     def rules_for(self, kind: type) -> list[Rule]:
         """The active rules whose `nodes` admit a statement whose tree is a `kind`."""
         rules = self._rules_for.get(kind)
@@ -215,21 +239,8 @@ def _walk(
     """The analyses of the statements of the migrations numbered in `part`, each with the
     schema (and the open transactions) the migrations before it leave behind."""
     walker = StatementWalker(catalog, version, settings)
-    analyses: list[StatementAnalysis] = []
-    open_tx: dict[object, Statements] = {}
-    for number, migration in enumerate(migrations[: max(part, default=-1) + 1]):
-        if number == deployed and deployed:
-            catalog.settle(complete=False)
-        in_file = Statements(migration.statements)
-        for position, statement in enumerate(migration.statements):
-            earlier = open_tx.setdefault(walker.block(statement), Statements())
-            if number in part:
-                analyses.append(
-                    walker.analyse(statement, earlier.window(), in_file.window(position + 1))
-                )
-            earlier.append(statement)
-            walker.follow(statement)
-    return analyses
+    walked = walker.walk(migrations[: max(part, default=-1) + 1], part, deployed)
+    return [analysis for analysis, _ in walked]
 
 
 def _parts(sizes: Sequence[tuple[int, int]], jobs: int) -> list[frozenset[int]]:

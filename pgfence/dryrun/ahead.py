@@ -4,9 +4,9 @@ the statements run.
 A dry-run predicts and checks each statement (the walker, with the schema the earlier ones
 left) just before it runs it: a tenth of a history's run (bench/history.py: 0.57 of
 5.5 s), spent while the server waits. Forked when the run starts, a process of its own
-walks every statement as `analyze` does, each with the statements of its transaction
-before it, and sends their analyses pickled, a few at a time; on the other core it keeps
-ahead of the run, which only unpickles them.
+walks every statement as `analyze` does (`StatementWalker.walk`), each with the
+statements of its transaction before it, and sends their analyses pickled, a few at a
+time; on the other core it keeps ahead of the run, which only unpickles them.
 
 An analysis is taken only if it was made with the transaction the run has when the
 statement comes (the statements that ran in it, by their place in the run): after a
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from pgfence.analysis.analyze import StatementAnalysis, StatementWalker
-from pgfence.analysis.rule import Statements, StatementWindow
+from pgfence.analysis.rule import StatementWindow
 from pgfence.model import Migration, Statement
 
 # From this many statements a run forks the worker (forking a dry-run's process, with its
@@ -173,21 +173,12 @@ def _work(
     try:
         with os.fdopen(writable, "wb") as pipe:
             try:
-                open_tx: dict[object, Statements] = {}
                 batch: _Batch = []
-                for migration in migrations:
-                    in_file = Statements(migration.statements)
-                    for position, statement in enumerate(migration.statements):
-                        earlier = open_tx.setdefault(walker.block(statement), Statements())
-                        analysis = walker.analyse(
-                            statement, earlier.window(), in_file.window(position + 1)
-                        )
-                        batch.append((analysis, _run_of(earlier, place)))
-                        earlier.append(statement)
-                        walker.follow(statement)
-                        if len(batch) == BATCH:
-                            _send(pipe, (False, batch))
-                            batch = []
+                for analysis, earlier in walker.walk(migrations):
+                    batch.append((analysis, _run_of(earlier, place)))
+                    if len(batch) == BATCH:
+                        _send(pipe, (False, batch))
+                        batch = []
                 _send(pipe, (False, batch))
             except Exception:  # the run analyses the rest itself
                 _send(pipe, (True, None))
@@ -195,7 +186,7 @@ def _work(
         os._exit(0)
 
 
-def _run_of(earlier: Statements, place: dict[int, int]) -> tuple[int, int]:
+def _run_of(earlier: StatementWindow, place: dict[int, int]) -> tuple[int, int]:
     """(first place, count) of a transaction's statements so far: consecutive in the run,
     as a tool's or a BEGIN's statements are; (-1, -1), which no run matches, otherwise."""
     if not earlier:

@@ -689,7 +689,7 @@ class TransactionalObserver:
             taken = backend_lock_keys(probe, pid)
         raw = [lock for key in taken - tx.taken if (lock := raw_lock(key)) is not None]
         tx.taken = taken
-        unasked = {lock.oid for lock in raw if lock.oid >= FIRST_USER_OID} - tx.asked
+        unasked = _user_oids(raw) - tx.asked
         if unasked:
             if files is None:
                 files = relation_files(probe, unasked, prepare=True)
