@@ -428,6 +428,6 @@ _OVERRIDE: dict[str, tuple[str, Converter]] = {
 
 @cache
 def known_checks() -> frozenset[str]:
-    from pgfence.registry import all_checks
+    from pgfence.registry import check_ids
 
-    return frozenset(all_checks())
+    return check_ids()

@@ -10,11 +10,11 @@ from __future__ import annotations
 from functools import cache
 
 from pgfence.analysis.policies import all_policies
-from pgfence.analysis.rules import all_rules
+from pgfence.analysis.rules import all_rules, rule_ids
 from pgfence.checks import Check, registered
 from pgfence.sources import checks as _format_checks  # noqa: F401  (registers them)
 
-__all__ = ["all_checks"]
+__all__ = ["all_checks", "check_ids"]
 
 
 @cache
@@ -23,3 +23,11 @@ def all_checks() -> dict[str, Check]:
     all_rules()
     all_policies()
     return registered()
+
+
+@cache
+def check_ids() -> frozenset[str]:
+    """Every check's id, as `all_checks()` has them, without importing the rules' modules
+    (a run imports only those its statements can meet; their index names them all)."""
+    all_policies()
+    return frozenset(registered()) | rule_ids()

@@ -20,7 +20,7 @@ from pgfence.analysis.rule import (
     Statements,
     StatementWindow,
 )
-from pgfence.analysis.rules import all_rules
+from pgfence.analysis.rules import rules_admitting
 from pgfence.checks import Hit, RuleSettings, raised
 from pgfence.checks.inputs import ParseError, Unanalysable
 from pgfence.model import (
@@ -100,9 +100,8 @@ class StatementWalker:
 
     def __init__(self, catalog: Catalog, version: int, settings: RuleSettings) -> None:
         self.catalog, self.version, self.settings = catalog, version, settings
-        self.rules = settings.active(all_rules())
-        # The rules that can raise on a statement, by the type of its tree, in the order
-        # of `rules` (the order of the findings).
+        # The active rules that can raise on a statement, by the type of its tree, in the
+        # order of the findings (the rules' ids).
         self._rules_for: dict[type, list[Rule]] = {}
         self.index = 0
         # The statement analysed last and its printer, for `follow` to reuse what it printed.
@@ -160,7 +159,7 @@ class StatementWalker:
         """The active rules whose `nodes` admit a statement whose tree is a `kind`."""
         rules = self._rules_for.get(kind)
         if rules is None:
-            rules = [r for r in self.rules if r.nodes is None or issubclass(kind, r.nodes)]
+            rules = [r for r in rules_admitting(kind) if self.settings.enabled(r.id)]
             self._rules_for[kind] = rules
         return rules
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
+from pgfence.analysis.rules import rule_ids
 from pgfence.checks import Hit, RuleSettings, raised, registered
 from pgfence.checks.inputs import UnusedIgnore
 from pgfence.model import Finding, Location, Migration, Statement, StatementReport
@@ -102,7 +103,8 @@ def _finding(rule: str, location: Location, *, file_level: bool) -> Finding:
     return raised(UnusedIgnore, Hit(message), location)
 
 
-def _known() -> dict[str, object]:
-    """Every check of the run: its rules and policies are registered before it ends, the
-    dry-run's and the input's by the check plane, the formats' by the sources."""
-    return dict(registered())
+def _known() -> set[str]:
+    """Every check of the run: its policies are registered before it ends, the dry-run's
+    and the input's by the check plane, the formats' by the sources; the rules are named by
+    their index (a run imports only those its statements can meet)."""
+    return set(registered()) | rule_ids()
