@@ -21,6 +21,21 @@ def sql_text(node: object) -> str:
     return trees.sql_text(node)
 
 
+def build_concurrently(definition: str, *, named: bool = True) -> str:
+    """CREATE [UNIQUE] INDEX [CONCURRENTLY] … written as CREATE [UNIQUE] INDEX CONCURRENTLY
+    IF NOT EXISTS … (as pglast prints the tree with `concurrent` and `if_not_exists` set).
+
+    IF NOT EXISTS needs the index's name: an unnamed index (`named=False`) gets a fresh
+    name on every run, so it is left out; a definition that has it already keeps its own.
+    """
+    for create in ("CREATE INDEX", "CREATE UNIQUE INDEX"):
+        if definition.startswith(create):
+            rest = definition[len(create) :].removeprefix(" CONCURRENTLY")
+            guard = " IF NOT EXISTS" if named and not rest.startswith(" IF NOT EXISTS ") else ""
+            return f"{create} CONCURRENTLY{guard}{rest}"
+    return definition
+
+
 class StatementPrinter:
     """`sql_text` for the trees of one statement, each printed once: a CREATE INDEX is
     printed by its rule (the recipe) and again by the catalog (the index's definition).

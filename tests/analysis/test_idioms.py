@@ -202,3 +202,57 @@ def test_a_build_alone_in_its_prisma_file_keeps_the_sql_recipe(tmp_path):
         "-- outside any transaction block:\n"
         "CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_email_idx ON accounts (email);"
     )
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE INDEX a_idx ON accounts (email)",
+        "CREATE UNIQUE INDEX a_idx ON accounts (email)",
+        "CREATE INDEX IF NOT EXISTS a_idx ON accounts (email)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS a_idx ON accounts USING btree (lower(email))",
+        "CREATE INDEX CONCURRENTLY a_idx ON accounts (email)",
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS a_idx ON accounts (email) WHERE x",
+        "CREATE INDEX ON accounts (email)",
+        "CREATE INDEX CONCURRENTLY ON ONLY accounts (email)",
+        'CREATE INDEX "IF NOT EXISTS" ON accounts (email)',
+    ],
+)
+def test_the_concurrent_text_is_what_postgres_prints_for_the_tree_set_so(sql):
+    from pglast import parse_sql
+    from pglast.stream import RawStream
+
+    from pgfence.analysis.expressions import build_concurrently
+
+    node = parse_sql(sql)[0].stmt
+    expected = parse_sql(sql)[0].stmt
+    expected.concurrent, expected.if_not_exists = True, bool(expected.idxname)
+    text = build_concurrently(RawStream()(node), named=bool(node.idxname))
+    assert text == RawStream()(expected)
+    parse_sql(text)  # and it is SQL
+
+
+@pytest.mark.parametrize("unique", ["", "UNIQUE "])
+def test_an_index_that_says_if_not_exists_gets_it_once_in_its_recipe(tmp_path, unique):
+    statement = f"CREATE {unique}INDEX IF NOT EXISTS accounts_email_idx ON accounts (email);\n"
+    plain = _write(tmp_path / "plain" / "0001_idx.sql", statement)
+    expected = (
+        f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS accounts_email_idx ON accounts (email);"
+    )
+    assert _recipe(analyze(plain)).endswith(f"\n{expected}")
+    knex = _write(
+        tmp_path / "knex" / "migrations" / "20240101000000_idx.js",
+        f'exports.up = async (knex) => {{ await knex.raw("{statement.strip()}"); }};\n'
+        "exports.down = async () => {};\n",
+    )
+    assert _recipe(analyze(knex, migration_format="knex")).endswith(f'knex.raw("{expected}");')
+
+
+def test_a_concurrent_build_without_if_not_exists_is_told_to_add_it(tmp_path):
+    path = _write(
+        tmp_path / "migrations" / "20240101000000_idx.js",
+        'exports.up = async (knex) => { await knex.raw("CREATE INDEX CONCURRENTLY a_idx ON t (c)"); };\n'
+        "exports.config = { transaction: false };\nexports.down = async () => {};\n",
+    )
+    recipe = _recipe(analyze(path, migration_format="knex"), "concurrently-without-if-exists")
+    assert 'knex.raw("CREATE INDEX CONCURRENTLY IF NOT EXISTS a_idx ON t (c);")' in recipe

@@ -21,19 +21,6 @@ def sql(node: object) -> str:
     return sql_text(node)
 
 
-def build_concurrently(definition: str, *, named: bool = True) -> str:
-    """CREATE [UNIQUE] INDEX … written as CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS ….
-
-    IF NOT EXISTS needs the index's name: an unnamed index (`named=False`) gets a fresh
-    name on every run, so it is left out.
-    """
-    guard = " IF NOT EXISTS" if named else ""
-    for create in ("CREATE INDEX", "CREATE UNIQUE INDEX"):
-        if definition.startswith(create):
-            return definition.replace(create, f"{create} CONCURRENTLY{guard}", 1)
-    return definition
-
-
 def alter_table(ctx: RuleContext) -> tuple[str, list[ast.AlterTableCmd]] | None:
     """(table, sub-commands) of an ALTER TABLE on a table in use, else None."""
     return ctx.altered

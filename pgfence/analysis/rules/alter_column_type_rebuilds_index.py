@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import AlterTableType
 
+from pgfence.analysis.expressions import build_concurrently
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
-from pgfence.analysis.rules._shared import OUTSIDE_TRANSACTION, build_concurrently, commands
+from pgfence.analysis.rules._shared import OUTSIDE_TRANSACTION, commands
 from pgfence.model import Severity
 from pgfence.pg.rows import Row
 

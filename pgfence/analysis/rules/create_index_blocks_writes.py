@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from pglast import ast
 
+from pgfence.analysis.expressions import build_concurrently
 from pgfence.analysis.rule import Hit, Rule, RuleContext, display, register
-from pgfence.analysis.rules._shared import build_concurrently, partitioned_index_recipe
+from pgfence.analysis.rules._shared import partitioned_index_recipe
 from pgfence.model import RelKind, Severity
 from pgfence.pg.rows import Row
 
